@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * The "etmem" generic netlink family: page-access scanning, swap requests,
+ * swap flags and swapcache watermark events.
+ *
+ * This header is the single source of truth shared by kmod/, lib/, etmemd/
+ * and etmem/. genl-spec/etmem.yaml describes the same family for the
+ * kernel's ynl tools; t/host/spec_matches_header.py checks that the two
+ * agree. Never renumber anything: add new constants at the end of their
+ * enum, just above the __*_MAX / __*_CNT marker.
+ */
+#ifndef _UAPI_LINUX_ETMEM_H
+#define _UAPI_LINUX_ETMEM_H
+
+#define ETMEM_FAMILY_NAME	"etmem"
+#define ETMEM_FAMILY_VERSION	1
+
+/* The one multicast group: swapcache watermark crossings. */
+#define ETMEM_MCGRP_SWAPCACHE	"swapcache"
+
+/*
+ * State of one page in a scan chunk, packed four to a byte (two bits a
+ * page, page i in bits 2*(i%4)..2*(i%4)+1 of byte i/4).
+ */
+enum etmem_page_state {
+	ETMEM_PAGE_STATE_ABSENT,	/* no page mapped there (hole, swapped out) */
+	ETMEM_PAGE_STATE_IDLE,		/* mapped, not accessed since the last scan */
+	ETMEM_PAGE_STATE_ACCESSED,	/* mapped and accessed since the last scan */
+};
+
+/* Flags of the scan command (ETMEM_A_SCAN_FLAGS). */
+enum etmem_scan_flags {
+	ETMEM_SCAN_FLAGS_AS_HUGE = 1,		/* report PTE-mapped 2 MiB blocks as one unit */
+	ETMEM_SCAN_FLAGS_ANON_ONLY = 2,		/* skip file-backed mappings */
+	ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY = 4,	/* only ranges marked with a swap flag */
+	ETMEM_SCAN_FLAGS_HUGETLB_ONLY = 8,	/* only hugetlb mappings (vm_flags=ht) */
+};
+
+/* Flags of the swap command (ETMEM_A_SWAP_FLAGS). */
+enum etmem_swap_flags {
+	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY = 1,	/* refuse pages outside swap-flag marks */
+};
+
+/* What a swapcache event reports (ETMEM_A_SWAPCACHE_EVENT). */
+enum etmem_swapcache_event {
+	ETMEM_SWAPCACHE_EVENT_HIGH = 1,	/* rose above the high watermark */
+	ETMEM_SWAPCACHE_EVENT_LOW,	/* fell back below the low watermark */
+};
+
+/* One address range, [start, end), inside the ETMEM_A_RANGE nest. */
+enum {
+	ETMEM_A_RANGE_START = 1,	/* u64 */
+	ETMEM_A_RANGE_END,		/* u64 */
+
+	/* add new constants above here */
+	__ETMEM_A_RANGE_MAX,
+	ETMEM_A_RANGE_MAX = (__ETMEM_A_RANGE_MAX - 1)
+};
+
+enum {
+	ETMEM_A_PAD = 1,		/* pad for 64-bit attributes */
+	ETMEM_A_PID,			/* u32, target process in the caller's pid namespace */
+	ETMEM_A_RANGE,			/* nest of ETMEM_A_RANGE_*, may repeat */
+	ETMEM_A_SCAN_FLAGS,		/* u32, enum etmem_scan_flags */
+	ETMEM_A_CHUNK_ADDR,		/* u64, address of the chunk's first page */
+	ETMEM_A_CHUNK_PAGE_SHIFT,	/* u8, 12 (4 KiB) or 21 (2 MiB) */
+	ETMEM_A_CHUNK_NR_PAGES,		/* u32, pages in the chunk */
+	ETMEM_A_CHUNK_STATES,		/* binary, 2 bits a page (enum etmem_page_state) */
+	ETMEM_A_SWAP_FLAGS,		/* u32, enum etmem_swap_flags */
+	ETMEM_A_SWAP_NR_ELIGIBLE,	/* u64, pages approved for page-out */
+	ETMEM_A_SWAP_NR_YOUNG,		/* u64, skipped: accessed since the scan */
+	ETMEM_A_SWAP_NR_LOCKED,		/* u64, skipped: mlocked mapping */
+	ETMEM_A_SWAP_NR_SHARED,		/* u64, skipped: mapped by several processes */
+	ETMEM_A_SWAP_NR_HUGETLB,	/* u64, skipped: hugetlb mapping */
+	ETMEM_A_SWAP_NR_UNMARKED,	/* u64, skipped: no swap flag (SWAPFLAG_ONLY) */
+	ETMEM_A_SWAP_NR_ABSENT,		/* u64, not resident (hole or already swapped) */
+	ETMEM_A_SWAP_NR_UNEVICTABLE,	/* u64, skipped: special, zero page or unevictable */
+	ETMEM_A_SWAPFLAG_MARK,		/* u8, 1 to mark ranges swappable, 0 to unmark */
+	ETMEM_A_SWAPCACHE_LOW,		/* u32, low watermark, percent of RAM */
+	ETMEM_A_SWAPCACHE_HIGH,		/* u32, high watermark, percent of RAM */
+	ETMEM_A_SWAPCACHE_RECLAIM,	/* u8, swapcache reclaim on (1) or off (0) */
+	ETMEM_A_SWAPCACHE_BYTES,	/* u64, current swapcache size */
+	ETMEM_A_SWAPCACHE_EVENT,	/* u32, enum etmem_swapcache_event */
+	ETMEM_A_TOTALRAM_BYTES,		/* u64, RAM the percentages refer to */
+	ETMEM_A_KERNEL_SWAP_ENABLE,	/* u8, kernel's own anonymous reclaim on/off */
+	ETMEM_A_SWAP_MODULE_LOADED,	/* u8, whether etmem_swap has attached */
+
+	/* add new constants above here */
+	__ETMEM_A_MAX,
+	ETMEM_A_MAX = (__ETMEM_A_MAX - 1)
+};
+
+enum {
+	ETMEM_CMD_SCAN = 1,		/* dump: page states of a process */
+	ETMEM_CMD_SWAPFLAG_SET,		/* do: mark or unmark ranges as swappable */
+	ETMEM_CMD_SWAPFLAG_GET,		/* do: the marked ranges of a process */
+	ETMEM_CMD_SWAP,			/* do: check cold ranges before page-out */
+	ETMEM_CMD_SWAPCACHE_SET,	/* do: watermarks and reclaim switch */
+	ETMEM_CMD_SWAPCACHE_GET,	/* do: watermarks, reclaim switch, size */
+	ETMEM_CMD_KERNEL_SWAP_SET,	/* do: kernel swap switch */
+	ETMEM_CMD_KERNEL_SWAP_GET,	/* do: kernel swap switch */
+	ETMEM_CMD_STATUS,		/* do: which parts of the family are loaded */
+	ETMEM_CMD_SWAPCACHE_NTF,	/* event on ETMEM_MCGRP_SWAPCACHE */
+
+	/* add new constants above here */
+	__ETMEM_CMD_MAX,
+	ETMEM_CMD_MAX = (__ETMEM_CMD_MAX - 1)
+};
+
+#endif /* _UAPI_LINUX_ETMEM_H */

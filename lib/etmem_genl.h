@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User-space client of the "etmem" generic netlink family (libnl-genl-3).
+ *
+ * Every function returns 0 or a negative errno. When the kernel attached an
+ * extended-ack message to a rejection, etmem_client_errmsg() returns it
+ * until the next call on the same client; otherwise it returns "".
+ *
+ * A client is one netlink socket and is not thread-safe: give each thread
+ * its own (etmemd's workers each open one).
+ */
+#ifndef ETMEM_GENL_H
+#define ETMEM_GENL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/etmem.h>
+
+struct etmem_client;
+
+struct etmem_range {
+	uint64_t start;	/* inclusive */
+	uint64_t end;	/* exclusive */
+};
+
+/* One run of same-sized pages, as the scan command streams them. */
+struct etmem_chunk {
+	uint64_t addr;		/* address of the first page */
+	unsigned int page_shift;	/* 12 or 21 */
+	uint32_t nr_pages;
+	const uint8_t *states;	/* 2 bits a page: enum etmem_page_state */
+};
+
+static inline enum etmem_page_state
+etmem_chunk_state(const struct etmem_chunk *chunk, uint32_t i)
+{
+	return (enum etmem_page_state)((chunk->states[i / 4] >> (2 * (i % 4))) & 3);
+}
+
+/* Return 0 to go on, anything else to stop the scan and have it returned. */
+typedef int (*etmem_scan_cb)(const struct etmem_chunk *chunk, void *arg);
+
+struct etmem_swap_result {
+	uint64_t nr_eligible;	/* pages the kernel approved */
+	uint64_t nr_young;	/* skipped: accessed since the scan */
+	uint64_t nr_locked;
+	uint64_t nr_shared;
+	uint64_t nr_hugetlb;
+	uint64_t nr_unmarked;
+	uint64_t nr_absent;	/* not resident: nothing to do */
+	uint64_t nr_unevictable;
+	uint64_t bytes_advised;	/* what process_madvise(MADV_PAGEOUT) accepted */
+};
+
+struct etmem_swapcache_state {
+	uint32_t low_pct, high_pct;
+	bool reclaim;
+	uint64_t swapcache_bytes;
+	uint64_t totalram_bytes;
+};
+
+struct etmem_swapcache_event {
+	enum etmem_swapcache_event type;
+	uint32_t low_pct, high_pct;
+	uint64_t swapcache_bytes;
+	uint64_t totalram_bytes;
+};
+
+int etmem_client_open(struct etmem_client **out);
+void etmem_client_close(struct etmem_client *client);
+const char *etmem_client_errmsg(const struct etmem_client *client);
+
+/* Scan a process: nr_ranges == 0 means its whole address space. */
+int etmem_scan(struct etmem_client *client, pid_t pid,
+	       const struct etmem_range *ranges, size_t nr_ranges,
+	       uint32_t scan_flags, etmem_scan_cb cb, void *arg);
+
+/*
+ * Page out cold ranges of a process: the kernel re-checks every page and
+ * approves the eligible ones, then process_madvise(MADV_PAGEOUT) reclaims
+ * exactly those. @result may be NULL.
+ */
+int etmem_swap_out(struct etmem_client *client, pid_t pid,
+		   const struct etmem_range *ranges, size_t nr_ranges,
+		   uint32_t swap_flags, struct etmem_swap_result *result);
+
+/* Mark (or unmark) ranges of a process as swappable; pid 0 is the caller. */
+int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
+		       const struct etmem_range *ranges, size_t nr_ranges,
+		       bool mark);
+
+/*
+ * The stock-kernel replacement of openEuler's madvise(MADV_SWAPFLAG): mark
+ * [addr, addr + len) of the calling process swappable (or not). Needs no
+ * privilege. Returns 0 or -1 with errno set, like madvise().
+ */
+int etmem_madvise_swapflag(void *addr, size_t len, bool mark);
+
+int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
+			uint32_t high_pct, bool reclaim);
+int etmem_swapcache_get(struct etmem_client *client,
+			struct etmem_swapcache_state *state);
+
+int etmem_kernel_swap_set(struct etmem_client *client, bool enable);
+int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
+
+/* Event listening: a client that joined the swapcache multicast group. */
+int etmem_events_open(struct etmem_client **out);
+/* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
+int etmem_events_next(struct etmem_client *client,
+		      struct etmem_swapcache_event *event, int timeout_ms);
+
+#endif /* ETMEM_GENL_H */

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Install, as root with apt-get, every Debian package etmem needs to build and
+# test. Silent and quick when everything is already there.
+set -eu
+
+pkgs="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libnuma-dev
+libcmocka-dev libglib2.0-dev qemu-system-x86 busybox-static libnl-utils
+python3-yaml python3-jsonschema kmod xz-utils util-linux
+linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm
+numactl cpio linux-source-6.12"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+
+# The 6.12 kernel comes from bookworm-security under a name that carries its
+# build number: find the newest one the archive offers right now.
+if ! ls /boot/vmlinuz-6.12.* >/dev/null 2>&1; then
+	need_612=1
+else
+	need_612=0
+fi
+
+ynl_dir=/usr/local/share/etmem/kernel-src
+[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_q="-q -y -o Dpkg::Use-Pty=0 --no-install-recommends"
+[ "$need_612" = 1 ] && missing_612=" linux-image-6.12 (newest)" || missing_612=""
+echo "deps: installing:$missing$missing_612" >&2
+[ -z "$missing" ] && [ "$need_612" = 0 ] || apt-get update -q >/dev/null
+if [ "$need_612" = 1 ]; then
+	ver=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
+		awk '{print $1}' | sed 's/^linux-image-//; s/-amd64-unsigned$//' |
+		sort -V | tail -n 1)
+	if [ -z "$ver" ]; then
+		echo "deps: no linux-image-6.12.*+deb12-amd64-unsigned in the archive" >&2
+		exit 1
+	fi
+	missing="$missing linux-image-$ver-amd64-unsigned linux-headers-$ver-amd64"
+fi
+if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086
+	apt-get install $apt_q $missing >/dev/null
+fi
+
+# The kernel's netlink schemas and its ynl tools ship only in the kernel
+# source package: unpack just those parts, once.
+if [ ! -e "$ynl_dir/.done" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null | head -n 1)
+	[ -n "$tarball" ] || { echo "deps: linux-source-6.12 has no tarball" >&2; exit 1; }
+	rm -rf "$ynl_dir" && mkdir -p "$ynl_dir"
+	tar -xJf "$tarball" -C "$ynl_dir" --strip-components=1 --wildcards \
+		'*/Documentation/netlink/*' '*/tools/net/ynl/*'
+	touch "$ynl_dir/.done"
+fi
