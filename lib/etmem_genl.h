@@ -62,7 +62,7 @@ struct etmem_swapcache_state {
 	uint64_t totalram_bytes;
 };
 
-struct etmem_swapcache_event {
+struct etmem_swapcache_ntf {
 	enum etmem_swapcache_event type;
 	uint32_t low_pct, high_pct;
 	uint64_t swapcache_bytes;
@@ -111,6 +111,6 @@ int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
 int etmem_events_open(struct etmem_client **out);
 /* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
 int etmem_events_next(struct etmem_client *client,
-		      struct etmem_swapcache_event *event, int timeout_ms);
+		      struct etmem_swapcache_ntf *event, int timeout_ms);
 
 #endif /* ETMEM_GENL_H */
