@@ -24,7 +24,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
 PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude/uapi -Ilib \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -ldl
 
@@ -53,7 +53,9 @@ LIBETMEMD    := $(BUILD)/etmemd/libetmemd.a
 BINS         := $(if $(wildcard etmemd/main.c),$(BUILD)/etmemd/etmemd) \
 		$(if $(ETMEM_SRCS),$(BUILD)/etmem/etmem)
 
-.PHONY: all user modules deps check demo clean $(addprefix modules-,$(KVERS))
+PREFIX  ?= /usr/local
+
+.PHONY: all user modules deps check demo clean install $(addprefix modules-,$(KVERS))
 all: user modules
 
 user: $(LIBETMEM) $(BINS) $(HELPER_BINS) $(UNIT_BINS) extra-user
@@ -127,6 +129,13 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@t/vm-run t/demo/demo.sh
+
+# Installs user space; the modules go where Kbuild puts external modules.
+install: user $(INSTALL_EXTRA)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/etmem
+	$(if $(wildcard $(BUILD)/etmemd/etmemd),install -m 0755 $(BUILD)/etmemd/etmemd $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(wildcard $(BUILD)/etmem/etmem),install -m 0755 $(BUILD)/etmem/etmem $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(wildcard etc/etmem/*.yaml),install -m 0600 $(wildcard etc/etmem/*.yaml) $(DESTDIR)/etc/etmem/)
 
 clean:
 	rm -rf $(BUILD)
