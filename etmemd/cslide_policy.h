@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cslide placement policy: which huge pages move between a fast (DRAM) node
+ * and its paired slow node in one cycle. Pure computation over page access
+ * counts and free huge pages, so it is unit-tested without a kernel; the
+ * engine (cslide.c) gathers the inputs and carries the moves out.
+ */
+#ifndef ETMEMD_CSLIDE_POLICY_H
+#define ETMEMD_CSLIDE_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cslide_params {
+	uint32_t hot_threshold;		/* pages accessed fewer times are cold */
+	uint64_t mig_quota_pages;	/* most pages moved per direction per cycle */
+	uint64_t hot_reserve_pages;	/* most hot pages kept on the fast node */
+};
+
+struct cslide_pair {
+	int hot_node;	/* DRAM */
+	int cold_node;	/* slow tier */
+};
+
+struct cslide_page {
+	pid_t pid;
+	uint64_t addr;
+	int node;		/* where it sits now */
+	uint32_t count;		/* scans in which it was accessed */
+};
+
+enum cslide_dir {
+	CSLIDE_DEMOTE,	/* fast node to slow node */
+	CSLIDE_PROMOTE,	/* slow node to fast node */
+};
+
+struct cslide_move {
+	pid_t pid;
+	uint64_t addr;
+	int from, to;
+	enum cslide_dir dir;
+};
+
+/* Remembers the last move of each page, for the no-ping-pong rule. */
+struct cslide_history;
+
+struct cslide_history *cslide_history_new(void);
+void cslide_history_free(struct cslide_history *history);
+void cslide_history_record(struct cslide_history *history, pid_t pid,
+			   uint64_t addr, enum cslide_dir dir, unsigned int cycle);
+/* Forget pages whose last move is older than the previous cycle. */
+void cslide_history_expire(struct cslide_history *history, unsigned int cycle);
+
+/*
+ * Plan one cycle's moves for one node pair.
+ * @pages: every scanned page of the pair's two nodes (reordered in place).
+ * @free_hot, @free_cold: free huge pages on each node now.
+ * @cycle: this cycle's number, to tell last cycle's moves from older ones.
+ * Demotions come first in *@moves (they free the fast node's pages that
+ * promotions then use); at most mig_quota_pages of each direction.
+ * Returns 0 or -ENOMEM; the caller frees *@moves.
+ */
+int cslide_plan(const struct cslide_params *params,
+		const struct cslide_pair *pair, struct cslide_page *pages,
+		size_t nr_pages, uint64_t free_hot, uint64_t free_cold,
+		const struct cslide_history *history, unsigned int cycle,
+		struct cslide_move **moves, size_t *nr_moves);
+
+#endif /* ETMEMD_CSLIDE_POLICY_H */
