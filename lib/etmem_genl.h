@@ -71,7 +71,11 @@ struct etmem_swapcache_ntf {
 
 int etmem_client_open(struct etmem_client **out);
 void etmem_client_close(struct etmem_client *client);
+/* With NULL: why this thread's last etmem_client_open() failed. */
 const char *etmem_client_errmsg(const struct etmem_client *client);
+
+/* Whether etmem_swap.ko has attached its commands to the family. */
+int etmem_status(struct etmem_client *client, bool *swap_loaded);
 
 /* Scan a process: nr_ranges == 0 means its whole address space. */
 int etmem_scan(struct etmem_client *client, pid_t pid,
@@ -91,6 +95,14 @@ int etmem_swap_out(struct etmem_client *client, pid_t pid,
 int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
 		       const struct etmem_range *ranges, size_t nr_ranges,
 		       bool mark);
+
+/*
+ * The marked ranges of a process (pid 0: the caller), sorted; at most
+ * @max_ranges are stored, *nr_ranges says how many.
+ */
+int etmem_swapflag_get(struct etmem_client *client, pid_t pid,
+		       struct etmem_range *ranges, size_t max_ranges,
+		       size_t *nr_ranges);
 
 /*
  * The stock-kernel replacement of openEuler's madvise(MADV_SWAPFLAG): mark

@@ -84,6 +84,7 @@ enum {
 	ETMEM_A_TOTALRAM_BYTES,		/* u64, RAM the percentages refer to */
 	ETMEM_A_KERNEL_SWAP_ENABLE,	/* u8, kernel's own anonymous reclaim on/off */
 	ETMEM_A_SWAP_MODULE_LOADED,	/* u8, whether etmem_swap has attached */
+	ETMEM_A_SWAP_RESUME_ADDR,	/* u64, swap reply full: check again from here */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
@@ -106,5 +107,13 @@ enum {
 	__ETMEM_CMD_MAX,
 	ETMEM_CMD_MAX = (__ETMEM_CMD_MAX - 1)
 };
+
+/*
+ * Most address ranges one scan or swap request may carry, and most
+ * approved ranges one swap reply carries (process_madvise() takes at most
+ * 1024 iovecs, UIO_MAXIOV). A swap reply that fills up stops checking and
+ * names ETMEM_A_SWAP_RESUME_ADDR; the caller asks again from there.
+ */
+#define ETMEM_MAX_RANGES	1024
 
 #endif /* _UAPI_LINUX_ETMEM_H */

@@ -1,0 +1,881 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User-space client of the "etmem" generic netlink family over libnl-genl-3.
+ *
+ * Every request asks for an ack, so each transaction ends with an ack, an
+ * error (NLMSG_ERROR) or, for dumps, NLMSG_DONE (which may carry an error
+ * too). NETLINK_EXT_ACK is switched on so that rejections come with the
+ * kernel's explanation, which is kept in the client until the next call.
+ *
+ * Replies are parsed tolerantly: attributes this library does not know (a
+ * newer kernel module) are ignored.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <linux/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "etmem_genl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+struct etmem_client {
+	struct nl_sock *sk;
+	int family;
+	bool events;		/* joined the swapcache group */
+	char errmsg[256];
+};
+
+/* State of one transaction, shared by the libnl callbacks. */
+struct etmem_txn {
+	struct etmem_client *client;
+	int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh, void *arg);
+	void *arg;
+	int error;		/* first -errno seen */
+	int stopped;		/* non-zero: parse asked to stop */
+	bool done;
+};
+
+/* Why the last etmem_client_open() of this thread failed. */
+static __thread char open_errmsg[256];
+
+const char *etmem_client_errmsg(const struct etmem_client *client)
+{
+	return client ? client->errmsg : open_errmsg;
+}
+
+static void set_errmsg(struct etmem_client *client, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_errmsg(struct etmem_client *client, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(client->errmsg, sizeof(client->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static int client_connect(struct etmem_client *client)
+{
+	int one = 1, family;
+
+	client->sk = nl_socket_alloc();
+	if (!client->sk)
+		return -ENOMEM;
+	if (genl_connect(client->sk) < 0) {
+		set_errmsg(client, "cannot open a generic netlink socket");
+		return -EIO;
+	}
+	/* Replies can be large (swap replies, scan chunks): size by peeking. */
+	nl_socket_enable_msg_peek(client->sk);
+	setsockopt(nl_socket_get_fd(client->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(client->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+	family = genl_ctrl_resolve(client->sk, ETMEM_FAMILY_NAME);
+	if (family < 0) {
+		set_errmsg(client, "generic netlink family \"%s\" not found "
+			   "(is etmem_scan.ko loaded?)", ETMEM_FAMILY_NAME);
+		return -ENOENT;
+	}
+	client->family = family;
+	return 0;
+}
+
+static void client_disconnect(struct etmem_client *client)
+{
+	if (client->sk)
+		nl_socket_free(client->sk);
+	client->sk = NULL;
+}
+
+int etmem_client_open(struct etmem_client **out)
+{
+	struct etmem_client *client;
+	int ret;
+
+	*out = NULL;
+	client = calloc(1, sizeof(*client));
+	if (!client)
+		return -ENOMEM;
+	ret = client_connect(client);
+	if (ret) {
+		memcpy(open_errmsg, client->errmsg, sizeof(open_errmsg));
+		client_disconnect(client);
+		free(client);
+		errno = -ret;
+		return ret;
+	}
+	*out = client;
+	return 0;
+}
+
+void etmem_client_close(struct etmem_client *client)
+{
+	if (!client)
+		return;
+	client_disconnect(client);
+	free(client);
+}
+
+/*
+ * A dump abandoned half-way leaves messages queued on the socket; the
+ * simplest safe recovery is a fresh socket (closing the old one also ends
+ * the dump in the kernel).
+ */
+static int client_reconnect(struct etmem_client *client)
+{
+	char keep[sizeof(client->errmsg)];
+	int ret;
+
+	memcpy(keep, client->errmsg, sizeof(keep));
+	client_disconnect(client);
+	ret = client_connect(client);
+	memcpy(client->errmsg, keep, sizeof(keep));
+	return ret;
+}
+
+/* Extended-ack TLVs follow the error (and the echoed request, if any). */
+static void read_extack(struct etmem_client *client, const struct nlmsghdr *nlh,
+			size_t offset)
+{
+	struct nlattr *tlv;
+	int rem;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len <= offset)
+		return;
+	tlv = (struct nlattr *)((char *)nlh + offset);
+	rem = nlh->nlmsg_len - offset;
+	for (; nla_ok(tlv, rem); tlv = nla_next(tlv, &rem)) {
+		if (nla_type(tlv) == NLMSGERR_ATTR_MSG && nla_len(tlv) > 0) {
+			snprintf(client->errmsg, sizeof(client->errmsg), "%.*s",
+				 nla_len(tlv), (const char *)nla_data(tlv));
+			/* The kernel's messages end without a newline; keep it so. */
+			client->errmsg[strcspn(client->errmsg, "\n")] = '\0';
+		}
+	}
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *err, void *arg)
+{
+	struct etmem_txn *txn = arg;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)err - NLMSG_HDRLEN);
+	size_t offset = NLMSG_HDRLEN + sizeof(*err);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+	read_extack(txn->client, nlh, offset);
+	if (!txn->error)
+		txn->error = err->error;
+	txn->done = true;
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct etmem_txn *txn = arg;
+
+	txn->done = true;
+	return NL_STOP;
+}
+
+/* NLMSG_DONE of a dump carries the dump's final status (and extack). */
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct etmem_txn *txn = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	int status = 0;
+
+	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
+		memcpy(&status, nlmsg_data(nlh), sizeof(int));
+	if (status < 0) {
+		read_extack(txn->client, nlh, NLMSG_HDRLEN + sizeof(int));
+		if (!txn->error)
+			txn->error = status;
+	}
+	txn->done = true;
+	return NL_STOP;
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct etmem_txn *txn = arg;
+	struct nlattr *tb[ETMEM_A_MAX + 1];
+	int ret;
+
+	if (txn->stopped || !txn->parse)
+		return NL_OK;
+	/* No policy: unknown attributes of a newer module are skipped. */
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ETMEM_A_MAX, NULL) < 0) {
+		if (!txn->error)
+			txn->error = -EBADMSG;
+		return NL_OK;
+	}
+	ret = txn->parse(tb, nlmsg_hdr(msg), txn->arg);
+	if (ret) {
+		txn->stopped = ret;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static struct nl_msg *request_new(struct etmem_client *client, uint8_t cmd,
+				  int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, client->family, 0,
+			 flags, cmd, ETMEM_FAMILY_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * Send @msg (consumed) and read until its ack, error or NLMSG_DONE.
+ * @parse sees each reply message; a non-zero return stops the transaction
+ * and is returned as is.
+ */
+static int request_run(struct etmem_client *client, struct nl_msg *msg,
+		       int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
+				    void *arg),
+		       void *arg)
+{
+	struct etmem_txn txn = { .client = client, .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	client->errmsg[0] = '\0';
+	ret = nl_send_auto(client->sk, msg);
+	nlmsg_free(msg);
+	if (ret < 0) {
+		set_errmsg(client, "netlink send failed: %s", nl_geterror(ret));
+		return -EIO;
+	}
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &txn);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &txn);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &txn);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &txn);
+	while (!txn.done && !txn.stopped) {
+		ret = nl_recvmsgs(client->sk, cb);
+		if (ret < 0 && !txn.done && !txn.stopped) {
+			if (!txn.error) {
+				set_errmsg(client, "netlink receive failed: %s",
+					   nl_geterror(ret));
+				txn.error = -EIO;
+			}
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	if (txn.stopped) {
+		if (!txn.done)
+			client_reconnect(client);
+		return txn.stopped;
+	}
+	return txn.error;
+}
+
+static int put_ranges(struct nl_msg *msg, const struct etmem_range *ranges,
+		      size_t nr_ranges)
+{
+	size_t i;
+
+	for (i = 0; i < nr_ranges; i++) {
+		struct nlattr *nest = nla_nest_start(msg, ETMEM_A_RANGE | NLA_F_NESTED);
+
+		if (!nest ||
+		    nla_put_u64(msg, ETMEM_A_RANGE_START, ranges[i].start) ||
+		    nla_put_u64(msg, ETMEM_A_RANGE_END, ranges[i].end))
+			return -EMSGSIZE;
+		nla_nest_end(msg, nest);
+	}
+	return 0;
+}
+
+static int parse_range(struct nlattr *nest, struct etmem_range *range)
+{
+	struct nlattr *rb[ETMEM_A_RANGE_MAX + 1];
+
+	if (nla_parse_nested(rb, ETMEM_A_RANGE_MAX, nest, NULL) < 0 ||
+	    !rb[ETMEM_A_RANGE_START] || !rb[ETMEM_A_RANGE_END])
+		return -EBADMSG;
+	range->start = nla_get_u64(rb[ETMEM_A_RANGE_START]);
+	range->end = nla_get_u64(rb[ETMEM_A_RANGE_END]);
+	return 0;
+}
+
+/* ---- scan ---------------------------------------------------------- */
+
+struct scan_ctx {
+	etmem_scan_cb cb;
+	void *arg;
+	int bad;
+};
+
+static int parse_scan_chunk(struct nlattr **tb, struct nlmsghdr *nlh,
+			    void *arg)
+{
+	struct scan_ctx *ctx = arg;
+	struct etmem_chunk chunk;
+
+	if (!tb[ETMEM_A_CHUNK_ADDR] || !tb[ETMEM_A_CHUNK_PAGE_SHIFT] ||
+	    !tb[ETMEM_A_CHUNK_NR_PAGES] || !tb[ETMEM_A_CHUNK_STATES])
+		return 0;	/* not a chunk: nothing we understand */
+	chunk.addr = nla_get_u64(tb[ETMEM_A_CHUNK_ADDR]);
+	chunk.page_shift = nla_get_u8(tb[ETMEM_A_CHUNK_PAGE_SHIFT]);
+	chunk.nr_pages = nla_get_u32(tb[ETMEM_A_CHUNK_NR_PAGES]);
+	chunk.states = nla_data(tb[ETMEM_A_CHUNK_STATES]);
+	if ((uint64_t)nla_len(tb[ETMEM_A_CHUNK_STATES]) * 4 < chunk.nr_pages) {
+		ctx->bad = 1;
+		return -EBADMSG;
+	}
+	return ctx->cb(&chunk, ctx->arg);
+}
+
+int etmem_scan(struct etmem_client *client, pid_t pid,
+	       const struct etmem_range *ranges, size_t nr_ranges,
+	       uint32_t scan_flags, etmem_scan_cb cb, void *arg)
+{
+	struct scan_ctx ctx = { .cb = cb, .arg = arg };
+	struct nl_msg *msg;
+	int ret;
+
+	if (nr_ranges > ETMEM_MAX_RANGES) {
+		set_errmsg(client, "at most %d ranges per scan", ETMEM_MAX_RANGES);
+		return -E2BIG;
+	}
+	msg = request_new(client, ETMEM_CMD_SCAN, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
+	    put_ranges(msg, ranges, nr_ranges) ||
+	    nla_put_u32(msg, ETMEM_A_SCAN_FLAGS, scan_flags)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = request_run(client, msg, parse_scan_chunk, &ctx);
+	if (ctx.bad)
+		set_errmsg(client, "malformed scan chunk from the kernel");
+	return ret;
+}
+
+/* Call @fn on each ETMEM_A_RANGE nest of a reply (they repeat). */
+static int for_each_reply_range(struct nlmsghdr *nlh,
+				int (*fn)(const struct etmem_range *r, void *arg),
+				void *arg)
+{
+	struct genlmsghdr *ghdr = nlmsg_data(nlh);
+	struct etmem_range range;
+	struct nlattr *attr;
+	int rem, ret;
+
+	nla_for_each_attr(attr, genlmsg_attrdata(ghdr, 0),
+			  genlmsg_attrlen(ghdr, 0), rem) {
+		if (nla_type(attr) != ETMEM_A_RANGE)
+			continue;
+		if (parse_range(attr, &range))
+			return -EBADMSG;
+		ret = fn(&range, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- swap requests ------------------------------------------------- */
+
+struct swap_reply {
+	struct etmem_swap_result counts;
+	struct iovec iov[ETMEM_MAX_RANGES];	/* approved ranges */
+	size_t nr_iov;
+	uint64_t resume_addr;			/* 0: request checked fully */
+};
+
+static uint64_t get_u64_or_0(struct nlattr *attr)
+{
+	return attr ? nla_get_u64(attr) : 0;
+}
+
+static int add_approved(const struct etmem_range *r, void *arg)
+{
+	struct swap_reply *reply = arg;
+
+	if (reply->nr_iov == ETMEM_MAX_RANGES || r->end <= r->start)
+		return -EBADMSG;
+	reply->iov[reply->nr_iov].iov_base = (void *)(uintptr_t)r->start;
+	reply->iov[reply->nr_iov].iov_len = r->end - r->start;
+	reply->nr_iov++;
+	return 0;
+}
+
+static int parse_swap_reply(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct swap_reply *reply = arg;
+	struct etmem_swap_result *c = &reply->counts;
+
+	c->nr_eligible += get_u64_or_0(tb[ETMEM_A_SWAP_NR_ELIGIBLE]);
+	c->nr_young += get_u64_or_0(tb[ETMEM_A_SWAP_NR_YOUNG]);
+	c->nr_locked += get_u64_or_0(tb[ETMEM_A_SWAP_NR_LOCKED]);
+	c->nr_shared += get_u64_or_0(tb[ETMEM_A_SWAP_NR_SHARED]);
+	c->nr_hugetlb += get_u64_or_0(tb[ETMEM_A_SWAP_NR_HUGETLB]);
+	c->nr_unmarked += get_u64_or_0(tb[ETMEM_A_SWAP_NR_UNMARKED]);
+	c->nr_absent += get_u64_or_0(tb[ETMEM_A_SWAP_NR_ABSENT]);
+	c->nr_unevictable += get_u64_or_0(tb[ETMEM_A_SWAP_NR_UNEVICTABLE]);
+	reply->resume_addr = get_u64_or_0(tb[ETMEM_A_SWAP_RESUME_ADDR]);
+	return for_each_reply_range(nlh, add_approved, reply);
+}
+
+/* Page out exactly the approved ranges; returns bytes advised or -errno. */
+static int64_t pageout_approved(struct etmem_client *client, int pidfd,
+				struct iovec *iov, size_t nr_iov)
+{
+	int64_t total = 0;
+
+	while (nr_iov > 0) {
+		ssize_t n = process_madvise(pidfd, iov, nr_iov, MADV_PAGEOUT, 0);
+
+		if (n < 0) {
+			set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
+				   strerror(errno));
+			return total ? total : -errno;
+		}
+		if (n == 0)
+			break;
+		total += n;
+		/* A partial result: skip what was done and go on. */
+		while (nr_iov > 0 && (size_t)n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			nr_iov--;
+		}
+		if (nr_iov > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return total;
+}
+
+/*
+ * One round: ask the kernel to check ranges[0..nr) starting at @from
+ * and page out what it approves. Sets *resume when the reply filled up.
+ */
+static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
+		      const struct etmem_range *ranges, size_t nr,
+		      uint32_t swap_flags, struct swap_reply *reply,
+		      struct etmem_swap_result *total)
+{
+	struct nl_msg *msg;
+	int64_t advised;
+	int ret;
+
+	msg = request_new(client, ETMEM_CMD_SWAP, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
+	    put_ranges(msg, ranges, nr) ||
+	    nla_put_u32(msg, ETMEM_A_SWAP_FLAGS, swap_flags)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	memset(&reply->counts, 0, sizeof(reply->counts));
+	reply->nr_iov = 0;
+	reply->resume_addr = 0;
+	ret = request_run(client, msg, parse_swap_reply, reply);
+	if (ret)
+		return ret;
+	total->nr_eligible += reply->counts.nr_eligible;
+	total->nr_young += reply->counts.nr_young;
+	total->nr_locked += reply->counts.nr_locked;
+	total->nr_shared += reply->counts.nr_shared;
+	total->nr_hugetlb += reply->counts.nr_hugetlb;
+	total->nr_unmarked += reply->counts.nr_unmarked;
+	total->nr_absent += reply->counts.nr_absent;
+	total->nr_unevictable += reply->counts.nr_unevictable;
+	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
+	if (advised < 0)
+		return (int)advised;
+	total->bytes_advised += (uint64_t)advised;
+	return 0;
+}
+
+int etmem_swap_out(struct etmem_client *client, pid_t pid,
+		   const struct etmem_range *ranges, size_t nr_ranges,
+		   uint32_t swap_flags, struct etmem_swap_result *result)
+{
+	struct etmem_swap_result total = { 0 };
+	struct etmem_range batch[ETMEM_MAX_RANGES];
+	struct swap_reply *reply;
+	size_t idx = 0, nr;
+	uint64_t cut = 0;	/* where checking resumes inside ranges[idx] */
+	int pidfd, ret = 0;
+
+	client->errmsg[0] = '\0';
+	if (pid <= 0) {
+		set_errmsg(client, "swap needs a process id > 0");
+		return -EINVAL;
+	}
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		set_errmsg(client, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+		return ret;
+	}
+	reply = malloc(sizeof(*reply));
+	if (!reply) {
+		close(pidfd);
+		return -ENOMEM;
+	}
+	while (idx < nr_ranges) {
+		nr = nr_ranges - idx;
+		if (nr > ETMEM_MAX_RANGES)
+			nr = ETMEM_MAX_RANGES;
+		memcpy(batch, ranges + idx, nr * sizeof(*batch));
+		if (cut > batch[0].start)
+			batch[0].start = cut;
+		ret = swap_round(client, pidfd, pid, batch, nr, swap_flags,
+				 reply, &total);
+		if (ret)
+			break;
+		if (!reply->resume_addr) {
+			idx += nr;
+			cut = 0;
+			continue;
+		}
+		/* The reply filled up: go on from where the kernel stopped. */
+		if (reply->resume_addr <= batch[0].start) {
+			set_errmsg(client, "swap reply made no progress");
+			ret = -EPROTO;
+			break;
+		}
+		while (idx < nr_ranges && ranges[idx].end <= reply->resume_addr)
+			idx++;
+		cut = reply->resume_addr;
+	}
+	free(reply);
+	close(pidfd);
+	if (result)
+		*result = total;
+	return ret;
+}
+
+/* ---- swap flags ---------------------------------------------------- */
+
+int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
+		       const struct etmem_range *ranges, size_t nr_ranges,
+		       bool mark)
+{
+	struct nl_msg *msg;
+
+	if (nr_ranges > ETMEM_MAX_RANGES) {
+		set_errmsg(client, "at most %d ranges per request", ETMEM_MAX_RANGES);
+		return -E2BIG;
+	}
+	msg = request_new(client, ETMEM_CMD_SWAPFLAG_SET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)(pid ? pid : getpid())) ||
+	    put_ranges(msg, ranges, nr_ranges) ||
+	    nla_put_u8(msg, ETMEM_A_SWAPFLAG_MARK, mark)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return request_run(client, msg, NULL, NULL);
+}
+
+struct swapflag_list {
+	struct etmem_range *ranges;
+	size_t nr, cap;
+};
+
+static int add_marked(const struct etmem_range *r, void *arg)
+{
+	struct swapflag_list *list = arg;
+
+	if (list->nr == list->cap)
+		return 0;	/* caller's array is full: count stops */
+	list->ranges[list->nr++] = *r;
+	return 0;
+}
+
+static int parse_swapflag_get(struct nlattr **tb, struct nlmsghdr *nlh,
+			      void *arg)
+{
+	return for_each_reply_range(nlh, add_marked, arg);
+}
+
+int etmem_swapflag_get(struct etmem_client *client, pid_t pid,
+		       struct etmem_range *ranges, size_t max_ranges,
+		       size_t *nr_ranges)
+{
+	struct swapflag_list list = { .ranges = ranges, .cap = max_ranges };
+	struct nl_msg *msg;
+	int ret;
+
+	msg = request_new(client, ETMEM_CMD_SWAPFLAG_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)(pid ? pid : getpid()))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = request_run(client, msg, parse_swapflag_get, &list);
+	*nr_ranges = list.nr;
+	return ret;
+}
+
+int etmem_madvise_swapflag(void *addr, size_t len, bool mark)
+{
+	struct etmem_client *client;
+	struct etmem_range range;
+	long page = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	range.start = (uintptr_t)addr;
+	if (range.start % page || len == 0 || range.start + len < range.start) {
+		errno = EINVAL;
+		return -1;
+	}
+	range.end = (range.start + len + page - 1) & ~((uint64_t)page - 1);
+	ret = etmem_client_open(&client);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	ret = etmem_swapflag_set(client, 0, &range, 1, mark);
+	etmem_client_close(client);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- swapcache watermarks and the kernel swap switch ---------------- */
+
+int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
+			uint32_t high_pct, bool reclaim)
+{
+	struct nl_msg *msg = request_new(client, ETMEM_CMD_SWAPCACHE_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ETMEM_A_SWAPCACHE_LOW, low_pct) ||
+	    nla_put_u32(msg, ETMEM_A_SWAPCACHE_HIGH, high_pct) ||
+	    nla_put_u8(msg, ETMEM_A_SWAPCACHE_RECLAIM, reclaim)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return request_run(client, msg, NULL, NULL);
+}
+
+static int parse_swapcache_state(struct nlattr **tb, struct nlmsghdr *nlh,
+				 void *arg)
+{
+	struct etmem_swapcache_state *state = arg;
+
+	if (tb[ETMEM_A_SWAPCACHE_LOW])
+		state->low_pct = nla_get_u32(tb[ETMEM_A_SWAPCACHE_LOW]);
+	if (tb[ETMEM_A_SWAPCACHE_HIGH])
+		state->high_pct = nla_get_u32(tb[ETMEM_A_SWAPCACHE_HIGH]);
+	if (tb[ETMEM_A_SWAPCACHE_RECLAIM])
+		state->reclaim = nla_get_u8(tb[ETMEM_A_SWAPCACHE_RECLAIM]);
+	state->swapcache_bytes = get_u64_or_0(tb[ETMEM_A_SWAPCACHE_BYTES]);
+	state->totalram_bytes = get_u64_or_0(tb[ETMEM_A_TOTALRAM_BYTES]);
+	return 0;
+}
+
+int etmem_swapcache_get(struct etmem_client *client,
+			struct etmem_swapcache_state *state)
+{
+	struct nl_msg *msg = request_new(client, ETMEM_CMD_SWAPCACHE_GET, 0);
+
+	memset(state, 0, sizeof(*state));
+	if (!msg)
+		return -ENOMEM;
+	return request_run(client, msg, parse_swapcache_state, state);
+}
+
+int etmem_kernel_swap_set(struct etmem_client *client, bool enable)
+{
+	struct nl_msg *msg = request_new(client, ETMEM_CMD_KERNEL_SWAP_SET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u8(msg, ETMEM_A_KERNEL_SWAP_ENABLE, enable)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return request_run(client, msg, NULL, NULL);
+}
+
+static int parse_u8_flag(struct nlattr **tb, struct nlmsghdr *nlh, void *arg,
+			 int type)
+{
+	bool *value = arg;
+
+	if (tb[type])
+		*value = nla_get_u8(tb[type]);
+	return 0;
+}
+
+static int parse_kernel_swap(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	return parse_u8_flag(tb, nlh, arg, ETMEM_A_KERNEL_SWAP_ENABLE);
+}
+
+int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled)
+{
+	struct nl_msg *msg = request_new(client, ETMEM_CMD_KERNEL_SWAP_GET, 0);
+
+	*enabled = false;
+	if (!msg)
+		return -ENOMEM;
+	return request_run(client, msg, parse_kernel_swap, enabled);
+}
+
+static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	return parse_u8_flag(tb, nlh, arg, ETMEM_A_SWAP_MODULE_LOADED);
+}
+
+int etmem_status(struct etmem_client *client, bool *swap_loaded)
+{
+	struct nl_msg *msg = request_new(client, ETMEM_CMD_STATUS, 0);
+
+	*swap_loaded = false;
+	if (!msg)
+		return -ENOMEM;
+	return request_run(client, msg, parse_status, swap_loaded);
+}
+
+/* ---- events -------------------------------------------------------- */
+
+int etmem_events_open(struct etmem_client **out)
+{
+	struct etmem_client *client;
+	int ret, group;
+
+	ret = etmem_client_open(&client);
+	if (ret)
+		return ret;
+	group = genl_ctrl_resolve_grp(client->sk, ETMEM_FAMILY_NAME,
+				      ETMEM_MCGRP_SWAPCACHE);
+	if (group < 0 || nl_socket_add_membership(client->sk, group) < 0) {
+		snprintf(open_errmsg, sizeof(open_errmsg),
+			 "cannot join multicast group \"%s\"", ETMEM_MCGRP_SWAPCACHE);
+		etmem_client_close(client);
+		return -ENOENT;
+	}
+	/* Events are not answers to requests: no sequence numbers. */
+	nl_socket_disable_seq_check(client->sk);
+	client->events = true;
+	*out = client;
+	return 0;
+}
+
+struct event_ctx {
+	struct etmem_swapcache_ntf *event;
+	bool got;
+};
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct event_ctx *ctx = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *ghdr = nlmsg_data(nlh);
+	struct nlattr *tb[ETMEM_A_MAX + 1];
+	struct etmem_swapcache_ntf *ev = ctx->event;
+
+	if (ghdr->cmd != ETMEM_CMD_SWAPCACHE_NTF ||
+	    genlmsg_parse(nlh, 0, tb, ETMEM_A_MAX, NULL) < 0 ||
+	    !tb[ETMEM_A_SWAPCACHE_EVENT])
+		return NL_SKIP;
+	ev->type = nla_get_u32(tb[ETMEM_A_SWAPCACHE_EVENT]);
+	ev->low_pct = tb[ETMEM_A_SWAPCACHE_LOW] ?
+		      nla_get_u32(tb[ETMEM_A_SWAPCACHE_LOW]) : 0;
+	ev->high_pct = tb[ETMEM_A_SWAPCACHE_HIGH] ?
+		       nla_get_u32(tb[ETMEM_A_SWAPCACHE_HIGH]) : 0;
+	ev->swapcache_bytes = get_u64_or_0(tb[ETMEM_A_SWAPCACHE_BYTES]);
+	ev->totalram_bytes = get_u64_or_0(tb[ETMEM_A_TOTALRAM_BYTES]);
+	ctx->got = true;
+	return NL_STOP;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int etmem_events_next(struct etmem_client *client,
+		      struct etmem_swapcache_ntf *event, int timeout_ms)
+{
+	struct event_ctx ctx = { .event = event };
+	int64_t deadline = now_ms() + timeout_ms;
+	struct pollfd pfd;
+	struct nl_cb *cb;
+	int ret = 0;
+
+	if (!client->events)
+		return -EINVAL;
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &ctx);
+	pfd.fd = nl_socket_get_fd(client->sk);
+	pfd.events = POLLIN;
+	while (!ctx.got) {
+		int wait = -1;
+
+		if (timeout_ms >= 0) {
+			wait = (int)(deadline - now_ms());
+			if (wait < 0)
+				wait = 0;
+		}
+		ret = poll(&pfd, 1, wait);
+		if (ret < 0 && errno == EINTR) {
+			ret = -EINTR;
+			break;
+		}
+		if (ret == 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		ret = nl_recvmsgs(client->sk, cb);
+		if (ret < 0 && !ctx.got) {
+			set_errmsg(client, "netlink receive failed: %s",
+				   nl_geterror(ret));
+			ret = -EIO;
+			break;
+		}
+		ret = 0;
+	}
+	nl_cb_put(cb);
+	return ctx.got ? 0 : ret;
+}
