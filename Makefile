@@ -86,17 +86,17 @@ $(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEM)
 # Test programs and unit tests link the daemon's modules (all but main.c)
 # and the shared library; a unit test stubs I/O with -Wl,--wrap= flags
 # listed on a line '// wrap: sym1 sym2' in its source.
-$(BUILD)/t/helpers/%: t/helpers/%.c $(LIBETMEM)
+$(BUILD)/t/helpers/%: t/helpers/%.c $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBETMEM) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBETMEMD) $(LIBETMEM) $(LDLIBS)
 
 $(BUILD)/t/unit/%: t/unit/%.c $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< \
 		$(addprefix -Wl$(comma)--wrap=,$(shell sed -n 's|^// wrap: *||p' $<)) \
-		$(if $(wildcard $(LIBETMEMD)),$(LIBETMEMD)) $(LIBETMEM) $(LDLIBS) -lcmocka
+		$(LIBETMEMD) $(LIBETMEM) $(LDLIBS) -lcmocka
 comma := ,
 
 # Further user-space parts (memory tools, scanning library, examples)
