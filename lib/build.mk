@@ -22,6 +22,7 @@ includedir=$${prefix}/include
 Name: etmemd_scan
 Description: etmem scanning library for third-party memory policies
 Version: 1.0
+Requires: glib-2.0
 Requires.private: libnl-genl-3.0
 Cflags: -I$${includedir}
 Libs: -L$${libdir} -letmemd_scan
