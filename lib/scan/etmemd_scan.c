@@ -278,7 +278,7 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 	struct etmem_client *client;
 	struct etmem_range *ranges;
 	const struct vma *vma;
-	size_t nr = 0;
+	size_t nr = 0, done, batch;
 	pid_t target;
 	int err;
 
@@ -298,8 +298,12 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 		nr++;
 	}
 	pass.tail = &pass.head;
-	err = etmem_scan(client, target, ranges, nr, scan_flags_of(flags),
-			 collect_chunk, &pass);
+	/* The family takes a bounded number of ranges a request. */
+	for (done = 0; done < nr && !err; done += batch) {
+		batch = nr - done < ETMEM_MAX_RANGES ? nr - done : ETMEM_MAX_RANGES;
+		err = etmem_scan(client, target, ranges + done, batch,
+				 scan_flags_of(flags), collect_chunk, &pass);
+	}
 	free(ranges);
 	if (pass.err)
 		err = pass.err;
