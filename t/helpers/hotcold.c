@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hotcold: a workload with a known hot set and cold set, for tests and
+ * benchmarks of cold-memory reclaim.
+ *
+ *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
+ *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
+ *
+ * Cold memory is written once; hot memory is read by a thread that never
+ * sleeps. Every page holds data derived from its index, and a checksum of
+ * each page is kept, so that at the end (SIGTERM, SIGINT or --seconds)
+ * every page is read back and compared: "verify ok" or "verify FAILED".
+ * Every interval it prints one status line:
+ *   status t_ms=.. cold_resident=.. hot_resident=.. hot_passes=.. majflt=..
+ * (resident counts in pages, from mincore()). On start it prints
+ *   ready pid=P cold=START-END hot=START-END page=BYTES
+ * With --swapflag it marks that part swappable through the etmem family
+ * (etmem_madvise_swapflag) before printing ready.
+ * With --children K it forks K copies (each with its own memory) that
+ * print their own lines prefixed "child".
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "etmem_genl.h"
+
+struct region {
+	unsigned char *mem;
+	size_t bytes;
+	size_t nr_pages;
+	uint32_t *sums;
+};
+
+static struct {
+	size_t cold_mib, hot_mib;
+	unsigned int seconds, interval_ms, children;
+	bool hugetlb;
+	int node;
+	const char *swapflag;
+	size_t page;
+} opt = { .interval_ms = 1000, .node = -1, .page = 4096 };
+
+static volatile sig_atomic_t stop_requested;
+static atomic_bool hot_stop;
+static atomic_uint_fast64_t hot_passes;
+static struct region cold, hot;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static uint32_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+/* Page contents derived from (salt, index): cheap to make, easy to check. */
+static void fill_page(unsigned char *page, size_t bytes, uint64_t salt, size_t index)
+{
+	uint64_t x = salt * 0x9e3779b97f4a7c15ull + index + 1, *words = (uint64_t *)page;
+	size_t i;
+
+	for (i = 0; i < bytes / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		words[i] = x;
+	}
+}
+
+static int region_map(struct region *r, size_t mib, uint64_t salt)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t i;
+
+	r->bytes = mib << 20;
+	r->nr_pages = r->bytes / opt.page;
+	if (!r->bytes)
+		return 0;
+	if (opt.hugetlb)
+		flags |= MAP_HUGETLB;
+	r->mem = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (r->mem == MAP_FAILED) {
+		perror("hotcold: mmap");
+		return -1;
+	}
+	/* 4 KiB pages unless hugetlb: reclaim works page by page. */
+	if (!opt.hugetlb)
+		madvise(r->mem, r->bytes, MADV_NOHUGEPAGE);
+	if (opt.node >= 0) {
+		unsigned long mask = 1ul << opt.node;
+
+		if (mbind(r->mem, r->bytes, MPOL_BIND, &mask, sizeof(mask) * 8, 0)) {
+			perror("hotcold: mbind");
+			return -1;
+		}
+	}
+	r->sums = calloc(r->nr_pages, sizeof(*r->sums));
+	if (!r->sums)
+		return -1;
+	for (i = 0; i < r->nr_pages; i++) {
+		fill_page(r->mem + i * opt.page, opt.page, salt, i);
+		r->sums[i] = fnv1a(r->mem + i * opt.page, opt.page);
+	}
+	/* Placement is set: let etmem move the pages anywhere afterwards. */
+	if (opt.node >= 0)
+		mbind(r->mem, r->bytes, MPOL_DEFAULT, NULL, 0, 0);
+	return 0;
+}
+
+static size_t region_verify(const struct region *r)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < r->nr_pages; i++)
+		bad += fnv1a(r->mem + i * opt.page, opt.page) != r->sums[i];
+	return bad;
+}
+
+static size_t region_resident(const struct region *r)
+{
+	size_t pages = r->bytes / 4096, i, n = 0;
+	unsigned char *vec;
+
+	if (!r->bytes)
+		return 0;
+	vec = malloc(pages);
+	if (!vec || mincore(r->mem, r->bytes, vec)) {
+		free(vec);
+		return 0;
+	}
+	for (i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	return n * 4096 / opt.page;
+}
+
+static void *hot_loop(void *arg)
+{
+	volatile uint64_t sink = 0;
+	size_t i;
+
+	while (!atomic_load_explicit(&hot_stop, memory_order_relaxed)) {
+		for (i = 0; i < hot.bytes; i += 4096)
+			sink += hot.mem[i];
+		atomic_fetch_add(&hot_passes, 1);
+	}
+	(void)sink;
+	return NULL;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int mark_swapflag(void)
+{
+	bool all = strcmp(opt.swapflag, "all") == 0;
+
+	if ((all || strcmp(opt.swapflag, "cold") == 0) && cold.bytes &&
+	    etmem_madvise_swapflag(cold.mem, cold.bytes, true))
+		return -1;
+	if ((all || strcmp(opt.swapflag, "hot") == 0) && hot.bytes &&
+	    etmem_madvise_swapflag(hot.mem, hot.bytes, true))
+		return -1;
+	return 0;
+}
+
+static int run(const char *who)
+{
+	struct rusage ru;
+	pthread_t thread;
+	uint64_t start, next;
+	size_t bad;
+
+	if (region_map(&cold, opt.cold_mib, 1) || region_map(&hot, opt.hot_mib, 2))
+		return 2;
+	if (opt.swapflag && mark_swapflag()) {
+		perror("hotcold: etmem_madvise_swapflag");
+		return 2;
+	}
+	if (hot.bytes && pthread_create(&thread, NULL, hot_loop, NULL))
+		return 2;
+	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu\n", who,
+	       getpid(), (unsigned long)cold.mem, (unsigned long)cold.mem + cold.bytes,
+	       (unsigned long)hot.mem, (unsigned long)hot.mem + hot.bytes, opt.page);
+	start = now_ms();
+	next = start + opt.interval_ms;
+	while (!stop_requested &&
+	       (!opt.seconds || now_ms() - start < opt.seconds * 1000ull)) {
+		usleep(20000);
+		if (now_ms() < next)
+			continue;
+		next += opt.interval_ms;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("%sstatus t_ms=%" PRIu64 " cold_resident=%zu cold_pages=%zu "
+		       "hot_resident=%zu hot_pages=%zu hot_passes=%" PRIu64 " majflt=%ld\n",
+		       who, now_ms() - start, region_resident(&cold), cold.nr_pages,
+		       region_resident(&hot), hot.nr_pages,
+		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
+	}
+	atomic_store(&hot_stop, true);
+	if (hot.bytes)
+		pthread_join(thread, NULL);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%sfinal cold_resident=%zu hot_resident=%zu hot_passes=%" PRIu64
+	       " majflt=%ld\n", who, region_resident(&cold), region_resident(&hot),
+	       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
+	bad = region_verify(&cold) + region_verify(&hot);
+	if (bad) {
+		printf("%sverify FAILED: %zu of %zu pages changed\n", who, bad,
+		       cold.nr_pages + hot.nr_pages);
+		return 1;
+	}
+	printf("%sverify ok %zu pages\n", who, cold.nr_pages + hot.nr_pages);
+	return 0;
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
+		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
+		"[--swapflag cold|hot|all]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "cold-mib", required_argument, NULL, 'c' },
+		{ "hot-mib", required_argument, NULL, 'H' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ "hugetlb", no_argument, NULL, 'g' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "children", required_argument, NULL, 'k' },
+		{ "swapflag", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned int i;
+	int c, status, rc;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt.cold_mib = strtoul(optarg, NULL, 0); break;
+		case 'H': opt.hot_mib = strtoul(optarg, NULL, 0); break;
+		case 's': opt.seconds = strtoul(optarg, NULL, 0); break;
+		case 'i': opt.interval_ms = strtoul(optarg, NULL, 0); break;
+		case 'g': opt.hugetlb = true; opt.page = 2 << 20; break;
+		case 'n': opt.node = atoi(optarg); break;
+		case 'k': opt.children = strtoul(optarg, NULL, 0); break;
+		case 'f': opt.swapflag = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (opt.swapflag && strcmp(opt.swapflag, "cold") &&
+	    strcmp(opt.swapflag, "hot") && strcmp(opt.swapflag, "all")) {
+		usage(stderr);
+		return 2;
+	}
+	if (opt.interval_ms == 0)
+		opt.interval_ms = 1000;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < opt.children; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return 2;
+		if (pid == 0)
+			return run("child ");
+	}
+	rc = run("");
+	/* Pass the stop on, then fail if any child's data changed. */
+	if (opt.children)
+		kill(0, SIGTERM);
+	while (wait(&status) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			rc = rc ? rc : 1;
+	return rc;
+}
