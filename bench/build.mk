@@ -1,0 +1,9 @@
+# Benchmark programs (bench/run drives them in a VM).
+BENCH_BINS := $(BUILD)/bench/scancost
+
+$(BUILD)/bench/%: bench/%.c $(LIBETMEM)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBETMEM) $(LDLIBS)
+
+EXTRA_USER += $(BENCH_BINS)

@@ -1,0 +1,11 @@
+#!/bin/bash
+# vm-timeout: 600
+# Every benchmark scenario once at a tiny size, so the scripts cannot rot:
+# each experiment must produce its rows and every workload must verify.
+set -u
+out=/tmp/bench-smoke.log
+BENCH_SIZE=smoke "$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
+rc=$?
+grep -v '^BENCH|curve' "$out"
+[ "$rc" = 0 ] || { echo "bench.sh exited $rc"; exit 1; }
+python3 "$ETMEM_TOP/bench/report.py" "$out" /tmp/bench-results --check
