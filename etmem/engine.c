@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/* etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s NAME */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "commands.h"
+#include "etmem_proto.h"
+
+void etmem_engine_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: etmem engine CMD -n|--proj_name PROJECT -e|--engine ENGINE [-t|--task_name TASK] -s|--socket NAME\n"
+		"       etmem engine help\n"
+		"  sends the engine's private command CMD (e.g. cslide's showtaskpages, showhostpages)\n");
+}
+
+int etmem_cmd_engine(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "proj_name", required_argument, NULL, 'n' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "task_name", required_argument, NULL, 't' },
+		{ "socket", required_argument, NULL, 's' },
+		{ 0 }
+	};
+	struct etmem_request req = { .cmd = ETMEM_CMD_ENGINE, .fd = -1 };
+	const char *proj = NULL, *eng = NULL, *task = NULL;
+	int c, ret = 1;
+
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		etmem_engine_usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? 2 : 0;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:e:t:s:", opts, NULL)) != -1) {
+		if (c == 'n')
+			proj = optarg;
+		else if (c == 'e')
+			eng = optarg;
+		else if (c == 't')
+			task = optarg;
+		else if (c == 's')
+			req.socket = optarg;
+		else
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "etmem: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!proj || !eng) {
+		fprintf(stderr, "etmem: engine %s needs -n|--proj_name PROJECT and -e|--engine ENGINE\n",
+			argv[0]);
+		return 2;
+	}
+	if (etmem_check_socket_name(req.socket))
+		return 2;
+	if (etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_ENGINE_CMD, argv[0]) ||
+	    etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_PROJECT, proj) ||
+	    etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_ENGINE, eng) ||
+	    (task && etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_TASK, task)))
+		goto out;
+	ret = etmem_request_run(&req);
+out:
+	free(req.payload);
+	return ret;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* etmem obj add|del -f FILE -s NAME */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "commands.h"
+#include "etmem_proto.h"
+
+void etmem_obj_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: etmem obj add|del -f|--file FILE -s|--socket NAME\n"
+		"       etmem obj help\n"
+		"  add  add the projects, engines and tasks of FILE (in that order)\n"
+		"  del  delete them (tasks, engines, then projects; running ones are stopped)\n"
+		"  FILE must be a regular file owned by root, mode 0600 or 0400, at most 10 MiB;\n"
+		"       a relative path is taken from the current directory\n");
+}
+
+/* The daemon sees what we opened: it checks owner, mode and size itself. */
+static int open_config(const char *path, char **abs_path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	char *cwd;
+
+	if (fd < 0) {
+		fprintf(stderr, "etmem: cannot open configuration file '%s': %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	if (path[0] == '/' || !(cwd = getcwd(NULL, 0))) {
+		*abs_path = strdup(path);
+	} else {
+		*abs_path = malloc(strlen(cwd) + strlen(path) + 2);
+		if (*abs_path)
+			sprintf(*abs_path, "%s/%s", cwd, path);
+		free(cwd);
+	}
+	if (!*abs_path) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int etmem_cmd_obj(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ 0 }
+	};
+	struct etmem_request req = { .fd = -1 };
+	const char *file = NULL;
+	char *abs_path = NULL;
+	int c, ret;
+
+	if (argc < 1 || !strcmp(argv[0], "help")) {
+		etmem_obj_usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? 2 : 0;
+	}
+	if (!strcmp(argv[0], "add"))
+		req.cmd = ETMEM_CMD_OBJ_ADD;
+	else if (!strcmp(argv[0], "del"))
+		req.cmd = ETMEM_CMD_OBJ_DEL;
+	else {
+		fprintf(stderr, "etmem: unknown obj command '%s' (add, del or help)\n", argv[0]);
+		return 2;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:s:", opts, NULL)) != -1) {
+		if (c == 'f')
+			file = optarg;
+		else if (c == 's')
+			req.socket = optarg;
+		else
+			return 2;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "etmem: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!file) {
+		fprintf(stderr, "etmem: obj %s needs -f|--file FILE\n", argv[0]);
+		return 2;
+	}
+	if (etmem_check_socket_name(req.socket))
+		return 2;
+	req.fd = open_config(file, &abs_path);
+	if (req.fd < 0)
+		return 1;
+	if (etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_FILE, abs_path)) {
+		ret = 1;
+		goto out;
+	}
+	ret = etmem_request_run(&req);
+out:
+	close(req.fd);
+	free(abs_path);
+	free(req.payload);
+	return ret;
+}

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Splitting configuration files into sections and typed key access. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static const char *const group_names[] = {
+	[CFG_GROUP_PROJECT] = "project",
+	[CFG_GROUP_ENGINE] = "engine",
+	[CFG_GROUP_TASK] = "task",
+};
+
+_Static_assert(G_N_ELEMENTS(group_names) == __CFG_GROUP_CNT, "one name per group");
+
+const char *cfg_group_name(enum cfg_group group)
+{
+	return group < __CFG_GROUP_CNT ? group_names[group] : "?";
+}
+
+static void section_free(gpointer data)
+{
+	struct cfg_section *sec = data;
+
+	if (sec->keys)
+		g_key_file_free(sec->keys);
+	if (sec->key_lines)
+		g_hash_table_destroy(sec->key_lines);
+	if (sec->consumed)
+		g_hash_table_destroy(sec->consumed);
+	g_free(sec);
+}
+
+void cfg_file_free(struct cfg_file *file)
+{
+	if (!file)
+		return;
+	g_ptr_array_free(file->sections, TRUE);
+	g_free(file->path);
+	g_free(file);
+}
+
+void cfg_error_prefix(struct cfg_section *sec, const char *key, GString *err)
+{
+	unsigned int line = sec->line;
+
+	if (key && g_hash_table_contains(sec->key_lines, key))
+		line = GPOINTER_TO_UINT(g_hash_table_lookup(sec->key_lines, key));
+	g_string_append_printf(err, "%s:%u: [%s] ", sec->path, line,
+			       cfg_group_name(sec->group));
+}
+
+static char *strip(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* A "[name]" line: returns the group or -EINVAL with a message. */
+static int parse_header(const char *path, unsigned int line, char *text,
+			GString *err)
+{
+	size_t len = strlen(text);
+
+	if (text[len - 1] != ']') {
+		g_string_append_printf(err, "%s:%u: malformed group header '%s' (expected [project], [engine] or [task])",
+				       path, line, text);
+		return -EINVAL;
+	}
+	text[len - 1] = '\0';
+	for (int g = 0; g < __CFG_GROUP_CNT; g++)
+		if (!strcmp(strip(text + 1), group_names[g]))
+			return g;
+	g_string_append_printf(err, "%s:%u: unknown group [%s] (allowed: [project], [engine], [task])",
+			       path, line, strip(text + 1));
+	return -EINVAL;
+}
+
+static struct cfg_section *section_new(const char *path, enum cfg_group group,
+				       unsigned int line)
+{
+	struct cfg_section *sec = g_new0(struct cfg_section, 1);
+
+	sec->group = group;
+	sec->path = path;
+	sec->line = line;
+	sec->keys = g_key_file_new();
+	sec->key_lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	sec->consumed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return sec;
+}
+
+/* A "key=value" line of the current section; duplicates are refused. */
+static int parse_key_line(struct cfg_section *sec, unsigned int line,
+			  char *text, GString *body, GString *err)
+{
+	char *eq = strchr(text, '=');
+	char *key;
+	gpointer first;
+
+	if (!eq) {
+		g_string_append_printf(err, "%s:%u: [%s] '%s' is not a key=value line",
+				       sec->path, line, cfg_group_name(sec->group), text);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = strip(text);
+	if (!*key) {
+		g_string_append_printf(err, "%s:%u: [%s] empty key before '='",
+				       sec->path, line, cfg_group_name(sec->group));
+		return -EINVAL;
+	}
+	first = g_hash_table_lookup(sec->key_lines, key);
+	if (first) {
+		g_string_append_printf(err, "%s:%u: [%s] key '%s' given twice (first on line %u)",
+				       sec->path, line, cfg_group_name(sec->group), key,
+				       GPOINTER_TO_UINT(first));
+		return -EINVAL;
+	}
+	g_hash_table_insert(sec->key_lines, g_strdup(key), GUINT_TO_POINTER(line));
+	g_string_append_printf(body, "%s=%s\n", key, strip(eq + 1));
+	return 0;
+}
+
+static int section_load(struct cfg_section *sec, GString *body, GString *err)
+{
+	GError *gerr = NULL;
+	char *text = g_strdup_printf("[%s]\n%s", cfg_group_name(sec->group), body->str);
+	int ret = 0;
+
+	if (!g_key_file_load_from_data(sec->keys, text, -1, G_KEY_FILE_NONE, &gerr)) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append_printf(err, "cannot parse section: %s", gerr->message);
+		g_error_free(gerr);
+		ret = -EINVAL;
+	}
+	g_free(text);
+	return ret;
+}
+
+static int finish_section(struct cfg_file *file, struct cfg_section *sec,
+			  GString *body, GString *err)
+{
+	int ret;
+
+	if (!sec)
+		return 0;
+	ret = section_load(sec, body, err);
+	if (ret) {
+		section_free(sec);
+		return ret;
+	}
+	g_ptr_array_add(file->sections, sec);
+	g_string_truncate(body, 0);
+	return 0;
+}
+
+static int split_lines(struct cfg_file *file, char *text, GString *err)
+{
+	struct cfg_section *sec = NULL;
+	GString *body = g_string_new(NULL);
+	unsigned int line = 0;
+	char *save = NULL, *raw;
+	int ret = 0;
+
+	/* strtok_r would skip empty lines and lose the count; split by hand. */
+	for (raw = text; raw && !ret; raw = save) {
+		char *nl = strchr(raw, '\n'), *s;
+
+		save = nl ? nl + 1 : NULL;
+		if (nl)
+			*nl = '\0';
+		line++;
+		s = strip(raw);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			int group = parse_header(file->path, line, s, err);
+
+			if (group < 0) {
+				ret = group;
+				break;
+			}
+			ret = finish_section(file, sec, body, err);
+			sec = section_new(file->path, group, line);
+			continue;
+		}
+		if (!sec) {
+			g_string_append_printf(err, "%s:%u: '%s' appears before any group (start with [project], [engine] or [task])",
+					       file->path, line, s);
+			ret = -EINVAL;
+			break;
+		}
+		ret = parse_key_line(sec, line, s, body, err);
+	}
+	if (!ret)
+		ret = finish_section(file, sec, body, err);
+	else if (sec)
+		section_free(sec);
+	g_string_free(body, TRUE);
+	return ret;
+}
+
+int cfg_file_parse(const char *path, const char *text, size_t len,
+		   struct cfg_file **out, GString *err)
+{
+	struct cfg_file *file = g_new0(struct cfg_file, 1);
+	char *copy;
+	int ret;
+
+	file->path = g_strdup(path);
+	file->sections = g_ptr_array_new_with_free_func(section_free);
+	if (memchr(text, '\0', len)) {
+		g_string_append_printf(err, "%s: contains a NUL byte (not a text file)", path);
+		cfg_file_free(file);
+		return -EINVAL;
+	}
+	copy = g_strndup(text, len);
+	ret = split_lines(file, copy, err);
+	g_free(copy);
+	if (!ret && file->sections->len == 0) {
+		g_string_append_printf(err, "%s: no [project], [engine] or [task] group found", path);
+		ret = -EINVAL;
+	}
+	if (ret) {
+		cfg_file_free(file);
+		return ret;
+	}
+	*out = file;
+	return 0;
+}
+
+void cfg_consume(struct cfg_section *sec, const char *key)
+{
+	if (!g_hash_table_contains(sec->consumed, key))
+		g_hash_table_add(sec->consumed, g_strdup(key));
+}
+
+bool cfg_has_key(struct cfg_section *sec, const char *key)
+{
+	return g_hash_table_contains(sec->key_lines, key);
+}
+
+int cfg_check_consumed(struct cfg_section *sec, GString *err)
+{
+	GHashTableIter iter;
+	gpointer key, line;
+	const char *worst = NULL;
+	unsigned int worst_line = 0;
+
+	/* Report the first unknown key by line, so the message is stable. */
+	g_hash_table_iter_init(&iter, sec->key_lines);
+	while (g_hash_table_iter_next(&iter, &key, &line)) {
+		if (g_hash_table_contains(sec->consumed, key))
+			continue;
+		if (!worst || GPOINTER_TO_UINT(line) < worst_line) {
+			worst = key;
+			worst_line = GPOINTER_TO_UINT(line);
+		}
+	}
+	if (!worst)
+		return 0;
+	cfg_error_prefix(sec, worst, err);
+	g_string_append_printf(err, "unknown key '%s'", worst);
+	return -EINVAL;
+}
+
+/* Fetches the raw value and handles "required". Caller g_free()s it. */
+static int get_raw(struct cfg_section *sec, const char *key, bool required,
+		   char **value, GString *err)
+{
+	const char *group = cfg_group_name(sec->group);
+
+	cfg_consume(sec, key);
+	*value = g_key_file_get_value(sec->keys, group, key, NULL);
+	if (*value)
+		return 0;
+	if (required) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append_printf(err, "missing required key '%s'", key);
+	}
+	return -ENOENT;
+}
+
+int cfg_get_string(struct cfg_section *sec, const char *key, bool required,
+		   size_t max_len, char *out, GString *err)
+{
+	char *value;
+	int ret = get_raw(sec, key, required, &value, err);
+
+	if (ret)
+		return ret;
+	if (!*value || strlen(value) > max_len) {
+		cfg_error_prefix(sec, key, err);
+		g_string_append_printf(err, "%s='%s' must be 1 to %zu characters long (it has %zu)",
+				       key, value, max_len, strlen(value));
+		g_free(value);
+		return -EINVAL;
+	}
+	strcpy(out, value);
+	g_free(value);
+	return 0;
+}
+
+int cfg_get_uint(struct cfg_section *sec, const char *key, bool required,
+		 unsigned long min, unsigned long max, unsigned long *out,
+		 GString *err)
+{
+	char *value, *end;
+	unsigned long long n;
+	int ret = get_raw(sec, key, required, &value, err);
+
+	if (ret)
+		return ret;
+	errno = 0;
+	n = strtoull(value, &end, 10);
+	if (!isdigit((unsigned char)value[0]) || *end || errno || n < min || n > max) {
+		cfg_error_prefix(sec, key, err);
+		g_string_append_printf(err, "%s='%s' is not an integer in %lu..%lu",
+				       key, value, min, max);
+		g_free(value);
+		return -EINVAL;
+	}
+	*out = n;
+	g_free(value);
+	return 0;
+}
+
+int cfg_get_choice(struct cfg_section *sec, const char *key, bool required,
+		   const char *const *choices, unsigned int *out, GString *err)
+{
+	char *value;
+	int ret = get_raw(sec, key, required, &value, err);
+
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; choices[i]; i++) {
+		if (!strcmp(value, choices[i])) {
+			*out = i;
+			g_free(value);
+			return 0;
+		}
+	}
+	cfg_error_prefix(sec, key, err);
+	g_string_append_printf(err, "%s='%s' is not allowed (allowed:", key, value);
+	for (unsigned int i = 0; choices[i]; i++)
+		g_string_append_printf(err, "%s %s", i ? "," : "", choices[i]);
+	g_string_append(err, ")");
+	g_free(value);
+	return -EINVAL;
+}
+
+int cfg_get_bool(struct cfg_section *sec, const char *key, bool required,
+		 bool *out, GString *err)
+{
+	static const char *const yes_no[] = { "no", "yes", NULL };
+	unsigned int idx;
+	int ret = cfg_get_choice(sec, key, required, yes_no, &idx, err);
+
+	if (!ret)
+		*out = idx == 1;
+	return ret;
+}
+
+int cfg_parse_size(const char *text, uint64_t *bytes)
+{
+	unsigned long long n;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end || (shift && n > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*bytes = (uint64_t)n << shift;
+	return 0;
+}
+
+int cfg_get_size(struct cfg_section *sec, const char *key, bool required,
+		 uint64_t *out, GString *err)
+{
+	char *value;
+	int ret = get_raw(sec, key, required, &value, err);
+
+	if (ret)
+		return ret;
+	if (cfg_parse_size(value, out)) {
+		cfg_error_prefix(sec, key, err);
+		g_string_append_printf(err, "%s='%s' is not a size (a number of bytes with an optional k, m or g suffix, e.g. 10g)",
+				       key, value);
+		g_free(value);
+		return -EINVAL;
+	}
+	g_free(value);
+	return 0;
+}
+
+bool cfg_valid_comm(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CFG_COMM_MAX)
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789./%-_") == len;
+}

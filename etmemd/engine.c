@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The table of engines a configuration can name. */
+#include <string.h>
+
+#include "engine.h"
+
+const char *const engine_names[] = { "slide", "cslide", "thirdparty", NULL };
+
+/*
+ * cslide and thirdparty plug in here: add their struct engine_ops and
+ * list them; until then a configuration naming them gets a clear
+ * "not implemented" error from objects.c.
+ */
+static const struct engine_ops *const engine_table[] = {
+	&slide_engine_ops,
+};
+
+const struct engine_ops *engine_ops_find(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(engine_table); i++)
+		if (!strcmp(engine_table[i]->name, name))
+			return engine_table[i];
+	return NULL;
+}

@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * "obj add" and "obj del": turn a configuration file into projects,
+ * engines and tasks. A file is parsed and checked completely against the
+ * daemon's state before anything changes, so a failing request changes
+ * nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "kernel.h"
+#include "log.h"
+#include "objects.h"
+
+static GList *projects;		/* struct project *, in order of adding */
+
+GList *projects_all(void)
+{
+	return projects;
+}
+
+const char *task_type_name(enum task_type type)
+{
+	return type == TASK_TYPE_PID ? "pid" : "name";
+}
+
+struct project *project_find(const char *name)
+{
+	for (GList *l = projects; l; l = l->next) {
+		struct project *proj = l->data;
+
+		if (!strcmp(proj->params.name, name))
+			return proj;
+	}
+	return NULL;
+}
+
+struct engine *engine_find(struct project *proj, const char *name)
+{
+	for (GList *l = proj->engines; l; l = l->next) {
+		struct engine *eng = l->data;
+
+		if (!strcmp(eng->name, name))
+			return eng;
+	}
+	return NULL;
+}
+
+struct task *task_find(struct engine *eng, const char *name)
+{
+	for (GList *l = eng->tasks; l; l = l->next) {
+		struct task *task = l->data;
+
+		if (!strcmp(task->name, name))
+			return task;
+	}
+	return NULL;
+}
+
+/* ---- freeing ---- */
+
+static void task_free(struct task *task)
+{
+	if (task->started)
+		task->engine->ops->stop_task(task);
+	if (task->params)
+		task->engine->ops->free_task(task);
+	g_free(task);
+}
+
+
+static void engine_free(struct engine *eng)
+{
+	g_list_free_full(eng->tasks, (GDestroyNotify)task_free);
+	if (eng->ops && eng->ops->free_engine)
+		eng->ops->free_engine(eng);
+	g_free(eng);
+}
+
+static void project_free(struct project *proj)
+{
+	g_list_free_full(proj->engines, (GDestroyNotify)engine_free);
+	g_free(proj);
+}
+
+/* ---- reading sections ---- */
+
+/* Both spellings the documentation uses: *_wmark and *_vmark. */
+static int get_wmark(struct cfg_section *sec, const char *which,
+		     unsigned long min, unsigned long max, unsigned long *out,
+		     GString *err)
+{
+	char wkey[32], vkey[32];
+
+	snprintf(wkey, sizeof(wkey), "swapcache_%s_wmark", which);
+	snprintf(vkey, sizeof(vkey), "swapcache_%s_vmark", which);
+	if (cfg_has_key(sec, wkey) && cfg_has_key(sec, vkey)) {
+		cfg_error_prefix(sec, vkey, err);
+		g_string_append_printf(err, "give %s or its alias %s, not both", wkey, vkey);
+		return -EINVAL;
+	}
+	return cfg_get_uint(sec, cfg_has_key(sec, vkey) ? vkey : wkey, false,
+			    min, max, out, err);
+}
+
+static int read_swapcache_wmarks(struct cfg_section *sec,
+				 struct project_params *pp, GString *err)
+{
+	unsigned long high = 0, low = 0;
+	int rh, rl;
+
+	rh = get_wmark(sec, "high", 1, 100, &high, err);
+	if (rh == -EINVAL)
+		return rh;
+	rl = get_wmark(sec, "low", 1, rh ? 99 : high - 1, &low, err);
+	if (rl == -EINVAL)
+		return rl;
+	if (rh != rl) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append_printf(err, "swapcache_%s_wmark given without swapcache_%s_wmark (give both or neither)",
+				       rh ? "low" : "high", rh ? "high" : "low");
+		return -EINVAL;
+	}
+	pp->swapcache_high_pct = high;
+	pp->swapcache_low_pct = low;
+	return 0;
+}
+
+static int read_project(struct cfg_section *sec, struct project **out, GString *err)
+{
+	struct project *proj = g_new0(struct project, 1);
+	struct project_params *pp = &proj->params;
+	unsigned long loop, interval, sleep_s, sysmem = 0;
+	int ret;
+
+	pp->sysmem_threshold = -1;
+	if (cfg_get_string(sec, "name", true, CFG_NAME_MAX, pp->name, err) ||
+	    cfg_get_uint(sec, "loop", true, 1, 120, &loop, err) ||
+	    cfg_get_uint(sec, "interval", true, 1, 1200, &interval, err) ||
+	    cfg_get_uint(sec, "sleep", true, 1, 1200, &sleep_s, err))
+		goto free_project;
+	ret = cfg_get_uint(sec, "sysmem_threshold", false, 0, 100, &sysmem, err);
+	if (ret == -EINVAL)
+		goto free_project;
+	if (!ret)
+		pp->sysmem_threshold = sysmem;
+	if (read_swapcache_wmarks(sec, pp, err) || cfg_check_consumed(sec, err))
+		goto free_project;
+	pp->loop = loop;
+	pp->interval_s = interval;
+	pp->sleep_s = sleep_s;
+	proj->next_task_number = 1;
+	*out = proj;
+	return 0;
+
+free_project:
+	g_free(proj);
+	return -EINVAL;
+}
+
+static int read_engine(struct cfg_section *sec, char *project,
+		       struct engine **out, GString *err)
+{
+	struct engine *eng = g_new0(struct engine, 1);
+	unsigned int idx;
+
+	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
+	    cfg_get_choice(sec, "name", true, engine_names, &idx, err))
+		goto free_engine;
+	strcpy(eng->name, engine_names[idx]);
+	eng->ops = engine_ops_find(eng->name);
+	if (!eng->ops) {
+		cfg_error_prefix(sec, "name", err);
+		g_string_append_printf(err, "engine '%s' is not implemented in this build (available: slide)",
+				       eng->name);
+		goto free_engine;
+	}
+	if (eng->ops->parse_engine && eng->ops->parse_engine(sec, eng, err))
+		goto free_engine;
+	if (cfg_check_consumed(sec, err))
+		goto free_engine;
+	*out = eng;
+	return 0;
+
+free_engine:
+	if (eng->ops && eng->ops->free_engine)
+		eng->ops->free_engine(eng);
+	g_free(eng);
+	return -EINVAL;
+}
+
+/* The keys every task has; the engine reads the rest later. */
+static int read_task_common(struct cfg_section *sec, char *project, char *engine,
+			    struct task *task, GString *err)
+{
+	static const char *const types[] = { "pid", "name", NULL };
+	unsigned int type;
+	char value[256];
+	char *end;
+	long pid;
+
+	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
+	    cfg_get_string(sec, "engine", true, CFG_NAME_MAX, engine, err) ||
+	    cfg_get_string(sec, "name", true, CFG_NAME_MAX, task->name, err) ||
+	    cfg_get_choice(sec, "type", true, types, &type, err) ||
+	    cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err))
+		return -EINVAL;
+	task->type = type;
+	if (type == TASK_TYPE_PID) {
+		pid = strtol(value, &end, 10);
+		if (value[0] < '1' || value[0] > '9' || *end || pid > 4194304) {
+			cfg_error_prefix(sec, "value", err);
+			g_string_append_printf(err, "value='%s' is not a pid (type=pid wants an integer in 1..4194304)",
+					       value);
+			return -EINVAL;
+		}
+		task->pid = pid;
+	} else if (!cfg_valid_comm(value)) {
+		cfg_error_prefix(sec, "value", err);
+		g_string_append_printf(err, "value='%s' is not a process name (1 to %d characters of A-Z a-z 0-9 . / %% - _)",
+				       value, CFG_COMM_MAX);
+		return -EINVAL;
+	}
+	strcpy(task->value, value);
+	return 0;
+}
+
+/* ---- one file's objects, checked before anything changes ---- */
+
+struct pending_project {
+	struct project *proj;
+	struct cfg_section *sec;
+};
+
+struct pending_engine {
+	struct engine *eng;
+	char project[CFG_NAME_MAX + 1];
+	struct cfg_section *sec;
+};
+
+struct pending_task {
+	struct task *task;
+	char project[CFG_NAME_MAX + 1];
+	char engine[CFG_NAME_MAX + 1];
+	struct cfg_section *sec;
+};
+
+struct pending {
+	GPtrArray *projects;	/* struct pending_project * */
+	GPtrArray *engines;	/* struct pending_engine * */
+	GPtrArray *tasks;	/* struct pending_task * */
+};
+
+static void pending_init(struct pending *p)
+{
+	p->projects = g_ptr_array_new_with_free_func(g_free);
+	p->engines = g_ptr_array_new_with_free_func(g_free);
+	p->tasks = g_ptr_array_new_with_free_func(g_free);
+}
+
+/* Frees the objects too unless they were applied (moved into the registry). */
+static void pending_free(struct pending *p, bool free_objects)
+{
+	if (free_objects) {
+		for (guint i = 0; i < p->tasks->len; i++) {
+			struct pending_task *pt = p->tasks->pdata[i];
+
+			if (pt->task->params)
+				pt->task->engine->ops->free_task(pt->task);
+			g_free(pt->task);
+		}
+		for (guint i = 0; i < p->engines->len; i++)
+			engine_free(((struct pending_engine *)p->engines->pdata[i])->eng);
+		for (guint i = 0; i < p->projects->len; i++)
+			project_free(((struct pending_project *)p->projects->pdata[i])->proj);
+	}
+	g_ptr_array_free(p->projects, TRUE);
+	g_ptr_array_free(p->engines, TRUE);
+	g_ptr_array_free(p->tasks, TRUE);
+}
+
+static int read_section(struct cfg_section *sec, struct pending *p, GString *err)
+{
+	struct pending_project *pp;
+	struct pending_engine *pe;
+	struct pending_task *pt;
+
+	switch (sec->group) {
+	case CFG_GROUP_PROJECT:
+		pp = g_new0(struct pending_project, 1);
+		pp->sec = sec;
+		if (read_project(sec, &pp->proj, err)) {
+			g_free(pp);
+			return -EINVAL;
+		}
+		g_ptr_array_add(p->projects, pp);
+		return 0;
+	case CFG_GROUP_ENGINE:
+		pe = g_new0(struct pending_engine, 1);
+		pe->sec = sec;
+		if (read_engine(sec, pe->project, &pe->eng, err)) {
+			g_free(pe);
+			return -EINVAL;
+		}
+		g_ptr_array_add(p->engines, pe);
+		return 0;
+	default:
+		pt = g_new0(struct pending_task, 1);
+		pt->sec = sec;
+		pt->task = g_new0(struct task, 1);
+		if (read_task_common(sec, pt->project, pt->engine, pt->task, err)) {
+			g_free(pt->task);
+			g_free(pt);
+			return -EINVAL;
+		}
+		g_ptr_array_add(p->tasks, pt);
+		return 0;
+	}
+}
+
+static struct pending_project *pending_project_find(struct pending *p, const char *name)
+{
+	for (guint i = 0; i < p->projects->len; i++) {
+		struct pending_project *pp = p->projects->pdata[i];
+
+		if (!strcmp(pp->proj->params.name, name))
+			return pp;
+	}
+	return NULL;
+}
+
+static struct pending_engine *pending_engine_find(struct pending *p, const char *project,
+						  const char *name)
+{
+	for (guint i = 0; i < p->engines->len; i++) {
+		struct pending_engine *pe = p->engines->pdata[i];
+
+		if (!strcmp(pe->project, project) && !strcmp(pe->eng->name, name))
+			return pe;
+	}
+	return NULL;
+}
+
+static unsigned int key_line(struct cfg_section *sec, const char *key)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(sec->key_lines, key));
+}
+
+/* Projects for add: new, and not twice in the file. */
+static int check_new_projects(struct pending *p, GString *err)
+{
+	for (guint i = 0; i < p->projects->len; i++) {
+		struct pending_project *pp = p->projects->pdata[i];
+		const char *name = pp->proj->params.name;
+		struct pending_project *first = pending_project_find(p, name);
+
+		if (first != pp) {
+			cfg_error_prefix(pp->sec, "name", err);
+			g_string_append_printf(err, "project '%s' is defined twice in this file (first on line %u)",
+					       name, key_line(first->sec, "name"));
+			return -EEXIST;
+		}
+		if (project_find(name)) {
+			cfg_error_prefix(pp->sec, "name", err);
+			g_string_append_printf(err, "project '%s' already exists", name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+static int check_new_engines(struct pending *p, GString *err)
+{
+	for (guint i = 0; i < p->engines->len; i++) {
+		struct pending_engine *pe = p->engines->pdata[i];
+		struct pending_project *pp = pending_project_find(p, pe->project);
+		struct project *proj = pp ? pp->proj : project_find(pe->project);
+
+		if (!proj) {
+			cfg_error_prefix(pe->sec, "project", err);
+			g_string_append_printf(err, "project '%s' does not exist (add its [project] first)",
+					       pe->project);
+			return -ENOENT;
+		}
+		if (pending_engine_find(p, pe->project, pe->eng->name) != pe ||
+		    engine_find(proj, pe->eng->name)) {
+			cfg_error_prefix(pe->sec, "name", err);
+			g_string_append_printf(err, "engine '%s' already exists in project '%s'",
+					       pe->eng->name, pe->project);
+			return -EEXIST;
+		}
+		pe->eng->project = proj;
+	}
+	return 0;
+}
+
+static bool pending_task_dup(struct pending *p, struct pending_task *pt)
+{
+	for (guint i = 0; i < p->tasks->len; i++) {
+		struct pending_task *other = p->tasks->pdata[i];
+
+		if (other == pt)
+			return false;
+		if (!strcmp(other->project, pt->project) &&
+		    !strcmp(other->engine, pt->engine) &&
+		    !strcmp(other->task->name, pt->task->name))
+			return true;
+	}
+	return false;
+}
+
+/* Finds the task's engine (in the file or the daemon) and lets it parse. */
+static int check_new_tasks(struct pending *p, GString *err)
+{
+	for (guint i = 0; i < p->tasks->len; i++) {
+		struct pending_task *pt = p->tasks->pdata[i];
+		struct pending_project *pp = pending_project_find(p, pt->project);
+		struct project *proj = pp ? pp->proj : project_find(pt->project);
+		struct pending_engine *pe;
+		struct engine *eng;
+
+		if (!proj) {
+			cfg_error_prefix(pt->sec, "project", err);
+			g_string_append_printf(err, "project '%s' does not exist (add its [project] first)",
+					       pt->project);
+			return -ENOENT;
+		}
+		pe = pending_engine_find(p, pt->project, pt->engine);
+		eng = pe ? pe->eng : (pp ? NULL : engine_find(proj, pt->engine));
+		if (!eng) {
+			cfg_error_prefix(pt->sec, "engine", err);
+			g_string_append_printf(err, "engine '%s' does not exist in project '%s' (add its [engine] first)",
+					       pt->engine, pt->project);
+			return -ENOENT;
+		}
+		if (pending_task_dup(p, pt) || task_find(eng, pt->task->name)) {
+			cfg_error_prefix(pt->sec, "name", err);
+			g_string_append_printf(err, "task '%s' already exists in engine '%s' of project '%s'",
+					       pt->task->name, pt->engine, pt->project);
+			return -EEXIST;
+		}
+		pt->task->engine = eng;
+		if (eng->ops->parse_task(pt->sec, &proj->params, pt->task, err) ||
+		    cfg_check_consumed(pt->sec, err))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int read_file(const char *path, const char *text, size_t len,
+		     struct cfg_file **file, struct pending *p, GString *err)
+{
+	int ret = cfg_file_parse(path, text, len, file, err);
+
+	if (ret)
+		return ret;
+	pending_init(p);
+	for (guint i = 0; i < (*file)->sections->len && !ret; i++)
+		ret = read_section((*file)->sections->pdata[i], p, err);
+	return ret;
+}
+
+static void task_start(struct task *task)
+{
+	GString *why = g_string_new(NULL);
+
+	if (task->engine->ops->start_task(task, why)) {
+		log_err("task %s of project %s did not start: %s", task->name,
+			task->engine->project->params.name, why->str);
+		snprintf(task->stats.note, sizeof(task->stats.note),
+			 "start failed: %s", why->str);
+	} else {
+		task->started = true;
+	}
+	g_string_free(why, TRUE);
+}
+
+static void apply_add(struct pending *p, GString *reply)
+{
+	for (guint i = 0; i < p->projects->len; i++) {
+		struct project *proj = ((struct pending_project *)p->projects->pdata[i])->proj;
+
+		projects = g_list_append(projects, proj);
+		g_string_append_printf(reply, "added project %s\n", proj->params.name);
+	}
+	for (guint i = 0; i < p->engines->len; i++) {
+		struct engine *eng = ((struct pending_engine *)p->engines->pdata[i])->eng;
+
+		eng->project->engines = g_list_append(eng->project->engines, eng);
+		g_string_append_printf(reply, "added engine %s to project %s\n",
+				       eng->name, eng->project->params.name);
+	}
+	for (guint i = 0; i < p->tasks->len; i++) {
+		struct task *task = ((struct pending_task *)p->tasks->pdata[i])->task;
+		struct project *proj = task->engine->project;
+
+		task->number = proj->next_task_number++;
+		task->engine->tasks = g_list_append(task->engine->tasks, task);
+		g_string_append_printf(reply, "added task %s to engine %s of project %s\n",
+				       task->name, task->engine->name, proj->params.name);
+		/* A task added to a running project runs at once. */
+		if (proj->started)
+			task_start(task);
+	}
+}
+
+int objects_add(const char *path, const char *text, size_t len, GString *reply)
+{
+	struct cfg_file *file = NULL;
+	struct pending p;
+	GString *err = g_string_new(NULL);
+	int ret;
+
+	ret = read_file(path, text, len, &file, &p, err);
+	if (!ret)
+		ret = check_new_projects(&p, err);
+	if (!ret)
+		ret = check_new_engines(&p, err);
+	if (!ret)
+		ret = check_new_tasks(&p, err);
+	if (ret) {
+		g_string_assign(reply, err->str);
+	} else {
+		apply_add(&p, reply);
+		log_info("obj add %s: %u projects, %u engines, %u tasks", path,
+			 p.projects->len, p.engines->len, p.tasks->len);
+	}
+	if (file)
+		pending_free(&p, ret != 0);
+	cfg_file_free(file);
+	g_string_free(err, TRUE);
+	return ret;
+}
+
+/* ---- obj del ---- */
+
+static int check_existing(struct pending *p, GString *err)
+{
+	for (guint i = 0; i < p->tasks->len; i++) {
+		struct pending_task *pt = p->tasks->pdata[i];
+		struct project *proj = project_find(pt->project);
+		struct engine *eng = proj ? engine_find(proj, pt->engine) : NULL;
+
+		if (!eng || !task_find(eng, pt->task->name)) {
+			cfg_error_prefix(pt->sec, "name", err);
+			g_string_append_printf(err, "task '%s' does not exist in engine '%s' of project '%s'",
+					       pt->task->name, pt->engine, pt->project);
+			return -ENOENT;
+		}
+	}
+	for (guint i = 0; i < p->engines->len; i++) {
+		struct pending_engine *pe = p->engines->pdata[i];
+		struct project *proj = project_find(pe->project);
+
+		if (!proj || !engine_find(proj, pe->eng->name)) {
+			cfg_error_prefix(pe->sec, "name", err);
+			g_string_append_printf(err, "engine '%s' does not exist in project '%s'",
+					       pe->eng->name, pe->project);
+			return -ENOENT;
+		}
+	}
+	for (guint i = 0; i < p->projects->len; i++) {
+		struct pending_project *pp = p->projects->pdata[i];
+
+		if (!project_find(pp->proj->params.name)) {
+			cfg_error_prefix(pp->sec, "name", err);
+			g_string_append_printf(err, "project '%s' does not exist",
+					       pp->proj->params.name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static void project_swapcache_off(struct project *proj);
+
+/* Tasks, then engines, then projects; a running object is stopped first. */
+static void apply_del(struct pending *p, GString *reply)
+{
+	for (guint i = p->tasks->len; i-- > 0;) {
+		struct pending_task *pt = p->tasks->pdata[i];
+		struct engine *eng = engine_find(project_find(pt->project), pt->engine);
+		struct task *task = eng ? task_find(eng, pt->task->name) : NULL;
+
+		if (!task)	/* named twice in the file */
+			continue;
+		eng->tasks = g_list_remove(eng->tasks, task);
+		task_free(task);
+		g_string_append_printf(reply, "deleted task %s\n", pt->task->name);
+	}
+	for (guint i = p->engines->len; i-- > 0;) {
+		struct pending_engine *pe = p->engines->pdata[i];
+		struct project *proj = project_find(pe->project);
+		struct engine *eng = proj ? engine_find(proj, pe->eng->name) : NULL;
+
+		if (!eng)
+			continue;
+		proj->engines = g_list_remove(proj->engines, eng);
+		engine_free(eng);
+		g_string_append_printf(reply, "deleted engine %s\n", pe->eng->name);
+	}
+	for (guint i = p->projects->len; i-- > 0;) {
+		struct project *proj = project_find(
+			((struct pending_project *)p->projects->pdata[i])->proj->params.name);
+
+		if (!proj)
+			continue;
+		if (proj->started)
+			project_swapcache_off(proj);
+		projects = g_list_remove(projects, proj);
+		g_string_append_printf(reply, "deleted project %s\n", proj->params.name);
+		project_free(proj);
+	}
+}
+
+int objects_del(const char *path, const char *text, size_t len, GString *reply)
+{
+	struct cfg_file *file = NULL;
+	struct pending p;
+	GString *err = g_string_new(NULL);
+	int ret;
+
+	ret = read_file(path, text, len, &file, &p, err);
+	if (!ret)
+		ret = check_existing(&p, err);
+	if (ret) {
+		g_string_assign(reply, err->str);
+	} else {
+		apply_del(&p, reply);
+		log_info("obj del %s: %u projects, %u engines, %u tasks", path,
+			 p.projects->len, p.engines->len, p.tasks->len);
+	}
+	if (file)
+		pending_free(&p, true);
+	cfg_file_free(file);
+	g_string_free(err, TRUE);
+	return ret;
+}
+
+/* ---- start, stop, engine commands ---- */
+
+static void project_swapcache_on(struct project *proj)
+{
+	const struct project_params *pp = &proj->params;
+	int ret;
+
+	if (!pp->swapcache_high_pct)
+		return;
+	ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
+				   true, proj->swapcache_note, sizeof(proj->swapcache_note));
+	if (ret)
+		log_warn("project %s: swapcache watermarks not set: %s",
+			 pp->name, proj->swapcache_note);
+}
+
+static void project_swapcache_off(struct project *proj)
+{
+	const struct project_params *pp = &proj->params;
+
+	if (!pp->swapcache_high_pct)
+		return;
+	kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
+			     false, proj->swapcache_note, sizeof(proj->swapcache_note));
+}
+
+static int project_lookup(const char *name, struct project **proj, GString *reply)
+{
+	if (!name || !*name) {
+		g_string_assign(reply, "no project name given (-n NAME)");
+		return -EINVAL;
+	}
+	*proj = project_find(name);
+	if (!*proj) {
+		g_string_printf(reply, "project '%s' does not exist", name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int project_start(const char *name, GString *reply)
+{
+	struct project *proj;
+	int ret = project_lookup(name, &proj, reply);
+
+	if (ret)
+		return ret;
+	if (proj->started) {
+		g_string_printf(reply, "project '%s' is already started", name);
+		return -EALREADY;
+	}
+	proj->started = true;
+	project_swapcache_on(proj);
+	for (GList *e = proj->engines; e; e = e->next)
+		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
+			task_start(t->data);
+	log_info("project %s started", name);
+	g_string_printf(reply, "project %s started\n", name);
+	return 0;
+}
+
+static void project_halt(struct project *proj)
+{
+	for (GList *e = proj->engines; e; e = e->next) {
+		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next) {
+			struct task *task = t->data;
+
+			if (task->started)
+				task->engine->ops->stop_task(task);
+			task->started = false;
+		}
+	}
+	project_swapcache_off(proj);
+	proj->started = false;
+}
+
+int project_stop(const char *name, GString *reply)
+{
+	struct project *proj;
+	int ret = project_lookup(name, &proj, reply);
+
+	if (ret)
+		return ret;
+	if (!proj->started) {
+		g_string_printf(reply, "project '%s' is not started", name);
+		return -EALREADY;
+	}
+	project_halt(proj);
+	log_info("project %s stopped", name);
+	g_string_printf(reply, "project %s stopped\n", name);
+	return 0;
+}
+
+int engine_command(const char *proj_name, const char *eng_name,
+		   const char *task_name, const char *cmd, GString *reply)
+{
+	struct project *proj;
+	struct engine *eng;
+	struct task *task = NULL;
+	int ret = project_lookup(proj_name, &proj, reply);
+
+	if (ret)
+		return ret;
+	eng = eng_name ? engine_find(proj, eng_name) : NULL;
+	if (!eng) {
+		g_string_printf(reply, "engine '%s' does not exist in project '%s'",
+				eng_name ? eng_name : "", proj_name);
+		return -ENOENT;
+	}
+	if (task_name && *task_name) {
+		task = task_find(eng, task_name);
+		if (!task) {
+			g_string_printf(reply, "task '%s' does not exist in engine '%s' of project '%s'",
+					task_name, eng_name, proj_name);
+			return -ENOENT;
+		}
+	}
+	if (!eng->ops->engine_cmd) {
+		g_string_printf(reply, "engine %s has no private command '%s'",
+				eng->name, cmd);
+		return -EOPNOTSUPP;
+	}
+	return eng->ops->engine_cmd(eng, task, cmd, reply);
+}
+
+void objects_stop_all(void)
+{
+	for (GList *l = projects; l; l = l->next)
+		if (((struct project *)l->data)->started)
+			project_halt(l->data);
+}
+
+void objects_free_all(void)
+{
+	objects_stop_all();
+	g_list_free_full(projects, (GDestroyNotify)project_free);
+	projects = NULL;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Projects, engines and tasks: the objects "etmem obj add" creates.
+ *
+ * All of them belong to the event-loop thread; workers never touch them
+ * (they get self-contained jobs, see workers.h). A project holds engines,
+ * an engine holds tasks. An engine's behaviour sits behind a
+ * struct engine_ops (engine.h); its per-task runtime state hangs off
+ * task->priv.
+ */
+#ifndef ETMEMD_OBJECTS_H
+#define ETMEMD_OBJECTS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+
+struct engine_ops;
+
+struct project_params {
+	char name[CFG_NAME_MAX + 1];
+	unsigned int loop;		/* scans per cycle */
+	unsigned int interval_s;	/* between scans */
+	unsigned int sleep_s;		/* between cycles */
+	int sysmem_threshold;		/* percent, -1 when unset */
+	unsigned int swapcache_low_pct;	/* 0 when unset (then high too) */
+	unsigned int swapcache_high_pct;
+};
+
+struct project {
+	struct project_params params;
+	GList *engines;			/* struct engine * */
+	bool started;
+	unsigned int next_task_number;
+	char swapcache_note[256];	/* what the kernel said, for show */
+};
+
+struct engine {
+	char name[CFG_NAME_MAX + 1];	/* slide, cslide or a third-party eng_name */
+	const struct engine_ops *ops;
+	struct project *project;
+	GList *tasks;			/* struct task * */
+	void *priv;
+};
+
+enum task_type {
+	TASK_TYPE_PID,
+	TASK_TYPE_NAME,
+};
+
+/* What "project show" prints for every task, kept by the engine. */
+struct task_stats {
+	unsigned int nr_procs;		/* processes found in the last cycle */
+	uint64_t nr_cycles;
+	uint64_t pages_scanned;		/* last cycle, distinct pages */
+	uint64_t pages_cold;		/* last cycle */
+	uint64_t bytes_paged_out;	/* total since start */
+	uint64_t bytes_paged_out_last;	/* last cycle */
+	time_t last_cycle_end;		/* 0: no cycle finished yet */
+	char note[256];			/* why nothing happens, if so */
+};
+
+struct task {
+	char name[CFG_NAME_MAX + 1];
+	unsigned int number;		/* per project, in order of adding */
+	enum task_type type;
+	char value[CFG_COMM_MAX + 1];	/* process name, or the pid as text */
+	pid_t pid;			/* type=pid */
+	struct engine *engine;
+	bool started;
+	struct task_stats stats;
+	void *params;			/* engine-private configuration */
+	void *priv;			/* engine-private runtime state */
+};
+
+const char *task_type_name(enum task_type type);
+
+/* The registry, owned by the loop thread. */
+struct project *project_find(const char *name);
+struct engine *engine_find(struct project *proj, const char *name);
+struct task *task_find(struct engine *eng, const char *name);
+GList *projects_all(void);
+
+/* Request handlers (control.c dispatches to them). */
+int objects_add(const char *path, const char *text, size_t len, GString *reply);
+int objects_del(const char *path, const char *text, size_t len, GString *reply);
+int project_start(const char *name, GString *reply);
+int project_stop(const char *name, GString *reply);
+int project_show(const char *name, bool json, GString *reply);
+int engine_command(const char *proj, const char *eng, const char *task,
+		   const char *cmd, GString *reply);
+
+/* Shutdown: stop every project; work in flight drains in the workers. */
+void objects_stop_all(void);
+void objects_free_all(void);
+
+#endif /* ETMEMD_OBJECTS_H */

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "pagecount.h"
+
+#define COUNT_ABSENT	0x80	/* absent in some pass: never cold */
+#define COUNT_MAX	0x7f
+
+struct scan_segment {
+	uint64_t addr;
+	uint64_t end;
+	unsigned int page_shift;
+	uint32_t nr_pages;
+	uint8_t *counts;
+};
+
+struct page_counts {
+	GArray *segs;		/* struct scan_segment, ascending addresses */
+	unsigned int pass;
+	guint cursor;		/* where the last lookup hit */
+};
+
+static void segment_clear(gpointer data)
+{
+	free(((struct scan_segment *)data)->counts);
+}
+
+struct page_counts *page_counts_new(void)
+{
+	struct page_counts *pc = g_new0(struct page_counts, 1);
+
+	pc->segs = g_array_new(FALSE, FALSE, sizeof(struct scan_segment));
+	g_array_set_clear_func(pc->segs, segment_clear);
+	return pc;
+}
+
+void page_counts_free(struct page_counts *pc)
+{
+	if (!pc)
+		return;
+	g_array_free(pc->segs, TRUE);
+	g_free(pc);
+}
+
+void page_counts_begin_pass(struct page_counts *pc, unsigned int pass)
+{
+	pc->pass = pass;
+	pc->cursor = 0;
+	if (pass <= 1)
+		g_array_set_size(pc->segs, 0);
+}
+
+static int append_segment(struct page_counts *pc, const struct etmem_chunk *chunk)
+{
+	struct scan_segment seg = {
+		.addr = chunk->addr,
+		.page_shift = chunk->page_shift,
+		.nr_pages = chunk->nr_pages,
+		.end = chunk->addr + ((uint64_t)chunk->nr_pages << chunk->page_shift),
+	};
+
+	seg.counts = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
+	if (!seg.counts)
+		return -1;
+	for (uint32_t i = 0; i < chunk->nr_pages; i++) {
+		enum etmem_page_state st = etmem_chunk_state(chunk, i);
+
+		seg.counts[i] = st == ETMEM_PAGE_STATE_ABSENT ? COUNT_ABSENT :
+				st == ETMEM_PAGE_STATE_ACCESSED ? 1 : 0;
+	}
+	g_array_append_val(pc->segs, seg);
+	return 0;
+}
+
+/* Index of the segment holding addr, or -1; chunks come in address order. */
+static int find_segment(struct page_counts *pc, uint64_t addr)
+{
+	struct scan_segment *segs = (struct scan_segment *)pc->segs->data;
+	guint lo = 0, hi = pc->segs->len;
+
+	while (pc->cursor < pc->segs->len && segs[pc->cursor].end <= addr)
+		pc->cursor++;
+	if (pc->cursor < pc->segs->len && segs[pc->cursor].addr <= addr)
+		return pc->cursor;
+	/* Out of order: binary search, then continue from there. */
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (segs[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pc->segs->len && segs[lo].addr <= addr) {
+		pc->cursor = lo;
+		return lo;
+	}
+	return -1;
+}
+
+int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
+{
+	struct page_counts *pc = arg;
+
+	if (pc->pass <= 1)
+		return append_segment(pc, chunk);
+	for (uint32_t i = 0; i < chunk->nr_pages; i++) {
+		uint64_t addr = chunk->addr + ((uint64_t)i << chunk->page_shift);
+		int idx = find_segment(pc, addr);
+		struct scan_segment *seg;
+		uint8_t *count;
+
+		if (idx < 0)
+			continue;	/* mapped after the first pass */
+		seg = &g_array_index(pc->segs, struct scan_segment, idx);
+		if (seg->page_shift != chunk->page_shift) {
+			/* A huge page split or formed: no stable history. */
+			count = &seg->counts[(addr - seg->addr) >> seg->page_shift];
+			*count |= COUNT_ABSENT;
+			continue;
+		}
+		count = &seg->counts[(addr - seg->addr) >> seg->page_shift];
+		switch (etmem_chunk_state(chunk, i)) {
+		case ETMEM_PAGE_STATE_ABSENT:
+			*count |= COUNT_ABSENT;
+			break;
+		case ETMEM_PAGE_STATE_ACCESSED:
+			if ((*count & COUNT_MAX) < COUNT_MAX)
+				(*count)++;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+uint64_t page_counts_nr_pages(const struct page_counts *pc)
+{
+	uint64_t nr = 0;
+
+	for (guint s = 0; s < pc->segs->len; s++) {
+		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
+
+		for (uint32_t i = 0; i < seg->nr_pages; i++)
+			if (!(seg->counts[i] & COUNT_ABSENT))
+				nr += 1ull << (seg->page_shift - 12);
+	}
+	return nr;
+}
+
+uint64_t page_counts_cold_ranges(const struct page_counts *pc,
+				 unsigned int threshold, GArray *ranges)
+{
+	struct etmem_range run = { 0, 0 };
+	uint64_t nr_cold = 0;
+
+	for (guint s = 0; s < pc->segs->len; s++) {
+		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
+
+		for (uint32_t i = 0; i < seg->nr_pages; i++) {
+			uint64_t addr = seg->addr + ((uint64_t)i << seg->page_shift);
+			uint64_t size = 1ull << seg->page_shift;
+
+			if ((seg->counts[i] & COUNT_ABSENT) || seg->counts[i] >= threshold)
+				continue;
+			nr_cold += size >> 12;
+			if (run.end == addr) {
+				run.end += size;
+				continue;
+			}
+			if (run.end)
+				g_array_append_val(ranges, run);
+			run.start = addr;
+			run.end = addr + size;
+		}
+	}
+	if (run.end)
+		g_array_append_val(ranges, run);
+	return nr_cold;
+}

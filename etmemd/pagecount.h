@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-page access counts of one process over the scans of one cycle.
+ *
+ * The first scan pass fixes the layout (runs of pages as the kernel
+ * streamed them); later passes add to the counts of pages found in that
+ * layout. A page that was absent in any pass is never cold: there is
+ * nothing resident to page out. Owned by one thread at a time.
+ */
+#ifndef ETMEMD_PAGECOUNT_H
+#define ETMEMD_PAGECOUNT_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "etmem_genl.h"
+
+struct page_counts;
+
+struct page_counts *page_counts_new(void);
+void page_counts_free(struct page_counts *pc);
+/* Start a new pass; pass 1 resets everything. */
+void page_counts_begin_pass(struct page_counts *pc, unsigned int pass);
+/* An etmem_scan_cb: arg is the struct page_counts. */
+int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg);
+
+/* Pages resident in the first pass. */
+uint64_t page_counts_nr_pages(const struct page_counts *pc);
+/*
+ * Appends to ranges (GArray of struct etmem_range) every run of pages
+ * present in all passes and accessed in fewer than threshold passes;
+ * returns the number of such pages (4 KiB units).
+ */
+uint64_t page_counts_cold_ranges(const struct page_counts *pc,
+				 unsigned int threshold, GArray *ranges);
+
+#endif /* ETMEMD_PAGECOUNT_H */

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procs.h"
+
+int proc_read_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[1024];
+	char *open_paren, *close_paren, *field;
+	FILE *f;
+	size_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: it ends at the last ')'. */
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	n = close_paren - open_paren - 1;
+	if (n >= sizeof(st->comm))
+		n = sizeof(st->comm) - 1;
+	memcpy(st->comm, open_paren + 1, n);
+	st->comm[n] = '\0';
+	/* Fields after comm: 3 state, 4 ppid, ... 22 starttime. */
+	field = close_paren + 2;
+	for (i = 3; i < 22 && field; i++) {
+		if (i == 4)
+			st->ppid = strtol(field, NULL, 10);
+		field = strchr(field, ' ');
+		if (field)
+			field++;
+	}
+	if (!field)
+		return -EINVAL;
+	st->start_time = strtoull(field, NULL, 10);
+	return 0;
+}
+
+bool proc_alive(const struct proc_id *id)
+{
+	struct proc_stat st;
+
+	return !proc_read_stat(id->pid, &st) && st.start_time == id->start_time;
+}
+
+struct proc_entry {
+	pid_t pid;
+	struct proc_stat st;
+};
+
+static GArray *procs_snapshot(void)
+{
+	GArray *all = g_array_new(FALSE, FALSE, sizeof(struct proc_entry));
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+
+	if (!dir)
+		return all;
+	while ((de = readdir(dir))) {
+		struct proc_entry e;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		e.pid = atoi(de->d_name);
+		if (!proc_read_stat(e.pid, &e.st))
+			g_array_append_val(all, e);
+	}
+	closedir(dir);
+	return all;
+}
+
+unsigned int procs_find_by_name(const char *name, GArray *out)
+{
+	GArray *all = procs_snapshot();
+	GHashTable *chosen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	unsigned int added;
+	bool grew = true;
+
+	for (guint i = 0; i < all->len; i++) {
+		struct proc_entry *e = &g_array_index(all, struct proc_entry, i);
+
+		if (!strcmp(e->st.comm, name))
+			g_hash_table_add(chosen, GINT_TO_POINTER(e->pid));
+	}
+	/* Children, grandchildren, ...: until a pass adds nobody. */
+	while (grew) {
+		grew = false;
+		for (guint i = 0; i < all->len; i++) {
+			struct proc_entry *e = &g_array_index(all, struct proc_entry, i);
+
+			if (!g_hash_table_contains(chosen, GINT_TO_POINTER(e->pid)) &&
+			    g_hash_table_contains(chosen, GINT_TO_POINTER(e->st.ppid))) {
+				g_hash_table_add(chosen, GINT_TO_POINTER(e->pid));
+				grew = true;
+			}
+		}
+	}
+	for (guint i = 0; i < all->len; i++) {
+		struct proc_entry *e = &g_array_index(all, struct proc_entry, i);
+		struct proc_id id = { e->pid, e->st.start_time };
+
+		if (g_hash_table_contains(chosen, GINT_TO_POINTER(e->pid)))
+			g_array_append_val(out, id);
+	}
+	added = g_hash_table_size(chosen);
+	g_hash_table_destroy(chosen);
+	g_array_free(all, TRUE);
+	return added;
+}
+
+uint64_t proc_rss_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	uint64_t kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %" SCNu64 " kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib << 10;
+}
+
+int meminfo_available_pct(void)
+{
+	char line[256];
+	uint64_t total = 0, avail = 0, v;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %" SCNu64 " kB", &v) == 1)
+			total = v;
+		else if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &v) == 1)
+			avail = v;
+	}
+	fclose(f);
+	if (!total)
+		return -EINVAL;
+	return (int)(avail * 100 / total);
+}

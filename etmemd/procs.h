@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reading /proc: finding a task's processes and their memory. */
+#ifndef ETMEMD_PROCS_H
+#define ETMEMD_PROCS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A process as identified across cycles: a pid alone can be reused. */
+struct proc_id {
+	pid_t pid;
+	uint64_t start_time;	/* field 22 of /proc/PID/stat, clock ticks */
+};
+
+struct proc_stat {
+	pid_t ppid;
+	uint64_t start_time;
+	char comm[16];
+};
+
+/* 0, -ENOENT when the process is gone, or -errno. */
+int proc_read_stat(pid_t pid, struct proc_stat *st);
+
+/* True when pid still names the process first seen as id. */
+bool proc_alive(const struct proc_id *id);
+
+/*
+ * Every process whose comm equals name plus all their descendants,
+ * appended to out (GArray of struct proc_id). Returns the count.
+ */
+unsigned int procs_find_by_name(const char *name, GArray *out);
+
+/* Resident bytes of a process (VmRSS); 0 when it is gone. */
+uint64_t proc_rss_bytes(pid_t pid);
+
+/* MemAvailable as a percentage of MemTotal; -errno on failure. */
+int meminfo_available_pct(void);
+
+#endif /* ETMEMD_PROCS_H */
