@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of configuration validation (etmemd/config.c, objects.c and
+ * the slide engine's keys): a table of files and the error each must get.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+#include "objects.h"
+
+#define PROJECT "[project]\nname=p\nloop=2\ninterval=1\nsleep=1\n"
+#define ENGINE "[engine]\nname=slide\nproject=p\n"
+#define TASK_KEYS "project=p\nengine=slide\nname=t\n"
+#define TASK "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=1\n"
+
+struct config_case {
+	const char *what;
+	const char *text;
+	const char *error;	/* expected substring; NULL: must succeed */
+};
+
+static const struct config_case cases[] = {
+	{ "full valid file", PROJECT ENGINE TASK, NULL },
+	{ "documented spelling vmark", "[project]\nname=p\nloop=1\ninterval=1\nsleep=1\n"
+	  "swapcache_high_vmark=10\nswapcache_low_vmark=6\n", NULL },
+	{ "wmark spelling", PROJECT "swapcache_high_wmark=5\nswapcache_low_wmark=4\n", NULL },
+	{ "size suffixes any case", PROJECT ENGINE "[task]\n" TASK_KEYS
+	  "type=name\nvalue=my.app-1_x/%\nT=6\nswap_threshold=10G\nmax_threads=2\nswap_flag=yes\n", NULL },
+	{ "loop 0", "[project]\nname=p\nloop=0\ninterval=1\nsleep=1\n",
+	  "t.conf:3: [project] loop='0' is not an integer in 1..120" },
+	{ "loop 121", "[project]\nname=p\nloop=121\ninterval=1\nsleep=1\n", "loop='121' is not an integer in 1..120" },
+	{ "loop not a number", "[project]\nname=p\nloop=2x\ninterval=1\nsleep=1\n", "loop='2x'" },
+	{ "interval 0", "[project]\nname=p\nloop=1\ninterval=0\nsleep=1\n", "interval='0' is not an integer in 1..1200" },
+	{ "interval 1201", "[project]\nname=p\nloop=1\ninterval=1201\nsleep=1\n", "interval='1201'" },
+	{ "sleep 0", "[project]\nname=p\nloop=1\ninterval=1\nsleep=0\n", "sleep='0' is not an integer in 1..1200" },
+	{ "sleep 1201", "[project]\nname=p\nloop=1\ninterval=1\nsleep=1201\n", "sleep='1201'" },
+	{ "sysmem_threshold 101", PROJECT "sysmem_threshold=101\n", "sysmem_threshold='101' is not an integer in 0..100" },
+	{ "high wmark 0", PROJECT "swapcache_high_wmark=0\nswapcache_low_wmark=1\n", "swapcache_high_wmark='0' is not an integer in 1..100" },
+	{ "high wmark 101", PROJECT "swapcache_high_wmark=101\nswapcache_low_wmark=1\n", "1..100" },
+	{ "low not below high", PROJECT "swapcache_high_wmark=5\nswapcache_low_wmark=5\n", "swapcache_low_wmark='5' is not an integer in 1..4" },
+	{ "low 0", PROJECT "swapcache_high_wmark=5\nswapcache_low_wmark=0\n", "swapcache_low_wmark='0'" },
+	{ "high without low", PROJECT "swapcache_high_wmark=5\n", "swapcache_high_wmark given without swapcache_low_wmark" },
+	{ "low without high", PROJECT "swapcache_low_vmark=5\n", "swapcache_low_wmark given without swapcache_high_wmark" },
+	{ "both spellings", PROJECT "swapcache_high_wmark=5\nswapcache_high_vmark=5\nswapcache_low_wmark=1\n", "not both" },
+	{ "project name 65", "[project]\nname=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nloop=1\ninterval=1\nsleep=1\n",
+	  "must be 1 to 64 characters long (it has 65)" },
+	{ "missing loop", "[project]\nname=p\ninterval=1\nsleep=1\n", "t.conf:1: [project] missing required key 'loop'" },
+	{ "missing name", "[project]\nloop=1\ninterval=1\nsleep=1\n", "missing required key 'name'" },
+	{ "unknown project key", PROJECT "colour=red\n", "t.conf:6: [project] unknown key 'colour'" },
+	{ "unknown group", "[projekt]\nname=p\n", "t.conf:1: unknown group [projekt]" },
+	{ "key before group", "name=p\n[project]\n", "t.conf:1: 'name=p' appears before any group" },
+	{ "not key=value", PROJECT "justtext\n", "t.conf:6: [project] 'justtext' is not a key=value line" },
+	{ "duplicate key", "[project]\nname=p\nname=q\n", "t.conf:3: [project] key 'name' given twice (first on line 2)" },
+	{ "empty file", "# nothing\n", "no [project], [engine] or [task] group" },
+	{ "unknown engine", PROJECT "[engine]\nname=fast\nproject=p\n", "name='fast' is not allowed (allowed: slide, cslide, thirdparty)" },
+	{ "engine without project", PROJECT "[engine]\nname=slide\n", "missing required key 'project'" },
+	{ "engine of missing project", "[engine]\nname=slide\nproject=nope\n", "project 'nope' does not exist" },
+	{ "unknown engine key", PROJECT "[engine]\nname=slide\nproject=p\nT=1\n", "t.conf:9: [engine] unknown key 'T'" },
+	{ "duplicate engine", PROJECT ENGINE ENGINE, "engine 'slide' already exists in project 'p'" },
+	{ "duplicate project", PROJECT PROJECT, "project 'p' is defined twice in this file (first on line 2)" },
+	{ "task of missing engine", PROJECT TASK, "engine 'slide' does not exist in project 'p'" },
+	{ "task of missing project", "[task]\nproject=q\nengine=slide\nname=t\ntype=pid\nvalue=1\nT=1\n", "project 'q' does not exist" },
+	{ "duplicate task", PROJECT ENGINE TASK TASK, "task 't' already exists in engine 'slide' of project 'p'" },
+	{ "T above loop*3", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=7\n", "T='7' is not an integer in 0..6" },
+	{ "T missing", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=1\n", "missing required key 'T'" },
+	{ "max_threads 0", PROJECT ENGINE TASK "max_threads=0\n", "max_threads='0' is not an integer in 1.." },
+	{ "max_threads huge", PROJECT ENGINE TASK "max_threads=100000\n", "max_threads='100000'" },
+	{ "swap_threshold bad unit", PROJECT ENGINE TASK "swap_threshold=10t\n", "swap_threshold='10t' is not a size" },
+	{ "swap_flag maybe", PROJECT ENGINE TASK "swap_flag=maybe\n", "swap_flag='maybe' is not allowed (allowed: no, yes)" },
+	{ "type other", PROJECT ENGINE "[task]\n" TASK_KEYS "type=uid\nvalue=1\nT=1\n", "type='uid' is not allowed (allowed: pid, name)" },
+	{ "pid not a number", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=12ab\nT=1\n", "value='12ab' is not a pid" },
+	{ "pid 0", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=0\nT=1\n", "value='0' is not a pid" },
+	{ "name 16 chars", PROJECT ENGINE "[task]\n" TASK_KEYS "type=name\nvalue=abcdefghijklmnop\nT=1\n", "is not a process name" },
+	{ "name bad char", PROJECT ENGINE "[task]\n" TASK_KEYS "type=name\nvalue=my$app\nT=1\n", "value='my$app' is not a process name" },
+	{ "task name 65", PROJECT ENGINE "[task]\nproject=p\nengine=slide\nname=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ntype=pid\nvalue=1\nT=1\n",
+	  "name='aaaa" },
+	{ "unknown task key", PROJECT ENGINE TASK "colour=red\n", "unknown key 'colour'" },
+	{ "doc's cslide typo: name twice", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nname=23456\nT=1\n", "key 'name' given twice" },
+};
+
+static void test_config_case(void **state)
+{
+	const struct config_case *c = *state;
+	GString *reply = g_string_new(NULL);
+	int ret = objects_add("t.conf", c->text, strlen(c->text), reply);
+
+	if (!c->error) {
+		if (ret)
+			fail_msg("%s: unexpected error: %s", c->what, reply->str);
+	} else {
+		if (!ret)
+			fail_msg("%s: accepted, expected '%s'", c->what, c->error);
+		if (!strstr(reply->str, c->error))
+			fail_msg("%s: got '%s', expected '%s'", c->what, reply->str, c->error);
+		/* A failing file changes nothing. */
+		assert_null(projects_all());
+	}
+	objects_free_all();
+	g_string_free(reply, TRUE);
+}
+
+/* A file that adds to an existing project, then a failing one: no change. */
+static void test_add_then_fail(void **state)
+{
+	GString *reply = g_string_new(NULL);
+	const char *bad = ENGINE TASK "[task]\nproject=p\nengine=slide\nname=u\ntype=pid\nvalue=1\nT=9\n";
+
+	assert_int_equal(objects_add("a.conf", PROJECT, strlen(PROJECT), reply), 0);
+	assert_int_not_equal(objects_add("b.conf", bad, strlen(bad), reply), 0);
+	assert_null(project_find("p")->engines);
+	g_string_truncate(reply, 0);
+	assert_int_equal(objects_add("c.conf", ENGINE TASK, strlen(ENGINE TASK), reply), 0);
+	assert_non_null(task_find(engine_find(project_find("p"), "slide"), "t"));
+	assert_int_equal(objects_del("c.conf", TASK, strlen(TASK), reply), 0);
+	assert_null(task_find(engine_find(project_find("p"), "slide"), "t"));
+	assert_int_not_equal(objects_del("c.conf", TASK, strlen(TASK), reply), 0);
+	assert_non_null(strstr(reply->str, "task 't' does not exist"));
+	objects_free_all();
+	g_string_free(reply, TRUE);
+}
+
+struct size_case {
+	const char *text;
+	int ret;
+	uint64_t bytes;
+};
+
+static void test_sizes(void **state)
+{
+	static const struct size_case sizes[] = {
+		{ "10g", 0, 10ull << 30 }, { "10G", 0, 10ull << 30 }, { "5m", 0, 5ull << 20 },
+		{ "5M", 0, 5ull << 20 }, { "7k", 0, 7ull << 10 }, { "7K", 0, 7ull << 10 },
+		{ "4096", 0, 4096 }, { "", -1, 0 }, { "g", -1, 0 }, { "1t", -1, 0 },
+		{ "-1g", -1, 0 }, { "1gb", -1, 0 }, { "99999999999999999999g", -1, 0 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
+		uint64_t bytes = 0;
+		int ret = cfg_parse_size(sizes[i].text, &bytes);
+
+		if ((ret != 0) != (sizes[i].ret != 0) || (!ret && bytes != sizes[i].bytes))
+			fail_msg("size '%s': ret %d bytes %llu", sizes[i].text, ret,
+				 (unsigned long long)bytes);
+	}
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[G_N_ELEMENTS(cases) + 2];
+
+	log_init("test_objects", LOG_LEVEL_ERROR, true);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(test_config_case,
+									 (void *)&cases[i]);
+		tests[i].name = cases[i].what;
+	}
+	tests[G_N_ELEMENTS(cases)] = (struct CMUnitTest)cmocka_unit_test(test_add_then_fail);
+	tests[G_N_ELEMENTS(cases) + 1] = (struct CMUnitTest)cmocka_unit_test(test_sizes);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of per-page access counting (etmemd/pagecount.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pagecount.h"
+
+#define A ETMEM_PAGE_STATE_ACCESSED
+#define I ETMEM_PAGE_STATE_IDLE
+#define X ETMEM_PAGE_STATE_ABSENT
+#define BASE 0x10000000ull
+
+/* Feeds one chunk of 4 KiB pages with the given states. */
+static void feed(struct page_counts *pc, uint64_t addr, const int *states, uint32_t nr)
+{
+	uint8_t packed[16] = { 0 };
+	struct etmem_chunk chunk = { .addr = addr, .page_shift = 12, .nr_pages = nr,
+				     .states = packed };
+
+	for (uint32_t i = 0; i < nr; i++)
+		packed[i / 4] |= states[i] << (2 * (i % 4));
+	assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
+}
+
+struct cold_case {
+	const char *what;
+	int pass1[8], pass2[8];
+	unsigned int threshold;
+	uint64_t nr_cold;
+	size_t nr_ranges;
+	uint64_t first_start, first_end;	/* page indexes */
+};
+
+static const struct cold_case cases[] = {
+	{ "idle twice is cold at T=1", { I, I, I, I, I, I, I, I }, { I, I, I, I, I, I, I, I },
+	  1, 8, 1, 0, 8 },
+	{ "accessed once is hot at T=1", { A, I, I, I, I, I, I, A }, { I, I, I, I, I, I, I, I },
+	  1, 6, 1, 1, 7 },
+	{ "accessed once is cold at T=2", { A, A, I, I, I, I, I, I }, { I, A, I, I, I, I, I, I },
+	  2, 7, 2, 0, 1 },
+	{ "T=0: nothing is cold", { I, I, I, I, I, I, I, I }, { I, I, I, I, I, I, I, I },
+	  0, 0, 0, 0, 0 },
+	{ "absent in any pass is never cold", { X, I, I, I, I, I, I, I }, { I, X, I, A, I, I, I, I },
+	  1, 5, 2, 2, 3 },
+};
+
+static void test_cold(void **state)
+{
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		const struct cold_case *tc = &cases[c];
+		struct page_counts *pc = page_counts_new();
+		GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+		uint64_t cold;
+
+		page_counts_begin_pass(pc, 1);
+		/* Two chunks per pass, as the kernel may split them. */
+		feed(pc, BASE, tc->pass1, 4);
+		feed(pc, BASE + 4 * 4096, tc->pass1 + 4, 4);
+		page_counts_begin_pass(pc, 2);
+		feed(pc, BASE, tc->pass2, 8);
+		cold = page_counts_cold_ranges(pc, tc->threshold, ranges);
+		if (cold != tc->nr_cold || ranges->len != tc->nr_ranges)
+			fail_msg("%s: %llu cold in %u ranges", tc->what,
+				 (unsigned long long)cold, ranges->len);
+		if (tc->nr_ranges) {
+			struct etmem_range *r = &g_array_index(ranges, struct etmem_range, 0);
+
+			assert_int_equal(r->start, BASE + tc->first_start * 4096);
+			assert_int_equal(r->end, BASE + tc->first_end * 4096);
+		}
+		g_array_free(ranges, TRUE);
+		page_counts_free(pc);
+	}
+}
+
+static void test_new_pages_ignored(void **state)
+{
+	static const int idle[4] = { I, I, I, I };
+	struct page_counts *pc = page_counts_new();
+	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+
+	page_counts_begin_pass(pc, 1);
+	feed(pc, BASE, idle, 4);
+	page_counts_begin_pass(pc, 2);
+	feed(pc, BASE - 8 * 4096, idle, 4);	/* mapped after pass 1 */
+	feed(pc, BASE, idle, 4);
+	assert_int_equal(page_counts_nr_pages(pc), 4);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, ranges), 4);
+	g_array_free(ranges, TRUE);
+	page_counts_free(pc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cold),
+		cmocka_unit_test(test_new_pages_ignored),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
