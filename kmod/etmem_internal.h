@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What etmem_scan.ko shares with etmem_swap.ko, and between its own files.
+ *
+ * etmem_scan owns the generic netlink family "etmem" (every command, the
+ * multicast group, the swap-flag marks and the page-table walking
+ * helpers). etmem_swap attaches its command handlers with
+ * etmem_swap_attach(); the symbol dependency makes it load after, and
+ * unload before, etmem_scan.
+ */
+#ifndef ETMEM_INTERNAL_H
+#define ETMEM_INTERNAL_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+#include <linux/etmem.h>
+
+#ifndef CONFIG_X86_64
+#error "etmem tests and clears x86-64 accessed bits directly"
+#endif
+
+/* ---- family and messages (scan_main.c) ---------------------------- */
+
+extern struct genl_family etmem_genl_family;
+
+/* Handlers etmem_swap plugs into the family, indexed by command. */
+struct etmem_swap_ops {
+	int (*doit[ETMEM_CMD_MAX + 1])(struct sk_buff *skb, struct genl_info *info);
+};
+
+int etmem_swap_attach(const struct etmem_swap_ops *ops);
+void etmem_swap_detach(void);
+
+/* Multicast @skb (consumed) on the swapcache group, if anybody listens. */
+int etmem_event_send(struct sk_buff *skb);
+bool etmem_event_has_listeners(void);
+
+/*
+ * Extended-ack text with arguments. 6.1 lacks NL_SET_ERR_MSG_FMT (and the
+ * buffer it prints into), so there the text goes to a small ring of static
+ * buffers; a message is read right after the handler returns, long before
+ * its slot comes round again.
+ */
+__printf(2, 3)
+void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...);
+
+/* ---- targets and ranges (scan_target.c) --------------------------- */
+
+struct etmem_urange {
+	unsigned long start, end;	/* [start, end), page aligned */
+};
+
+/* A process whose memory a request works on; release with etmem_target_put. */
+struct etmem_target {
+	pid_t nr;
+	struct pid *pid;
+	struct mm_struct *mm;	/* mmget() reference */
+};
+
+int etmem_target_get(struct nlattr **attrs, struct netlink_ext_ack *extack,
+		     struct etmem_target *target);
+void etmem_target_put(struct etmem_target *target);
+
+/*
+ * Collect the ETMEM_A_RANGE nests of a request (they repeat, so the raw
+ * message is walked) into a kvmalloc'ed array; none means [0, task_size).
+ */
+int etmem_ranges_parse(const struct nlmsghdr *nlh, struct mm_struct *mm,
+		       struct netlink_ext_ack *extack,
+		       struct etmem_urange **ranges, unsigned int *nr);
+int etmem_put_range(struct sk_buff *skb, unsigned long start, unsigned long end);
+
+/* ---- page tables (scan_target.c) ---------------------------------- */
+
+/*
+ * Call @fn for each populated PMD entry of [addr, end) (mmap lock held);
+ * empty upper levels are skipped. @fn gets the part of [addr, end) that
+ * the entry covers. A non-zero return stops the walk and is returned.
+ */
+typedef int (*etmem_pmd_fn)(pmd_t *pmd, unsigned long addr, unsigned long end,
+			    void *arg);
+int etmem_walk_pmds(struct mm_struct *mm, unsigned long addr, unsigned long end,
+		    etmem_pmd_fn fn, void *arg);
+
+/* Whether a PMD entry points to a page table that holds PTEs. */
+static inline bool etmem_pmd_is_table(pmd_t pmd)
+{
+	return pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd);
+}
+
+/* Whether a page is mapped by more than one process (an estimate for THP). */
+static inline bool etmem_page_shared(struct page *page)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	return folio_likely_mapped_shared(page_folio(page));
+#else
+	return page_mapcount(page) > 1;
+#endif
+}
+
+/* Make CPUs running @mm drop stale TLB entries (see scan_target.c). */
+void etmem_flush_tlbs(struct mm_struct *mm);
+
+/* ---- swap-flag marks (swapflag.c) --------------------------------- */
+
+/*
+ * The next marked part of [addr, end) of @mm: true and [*mstart, *mend)
+ * when there is one.
+ */
+bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
+		      unsigned long end, unsigned long *mstart,
+		      unsigned long *mend);
+int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info);
+int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info);
+void etmem_marks_exit(void);
+
+/* ---- scan (scan_dump.c) ------------------------------------------- */
+
+int etmem_scan_start(struct netlink_callback *cb);
+int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int etmem_scan_done(struct netlink_callback *cb);
+
+#endif /* ETMEM_INTERNAL_H */

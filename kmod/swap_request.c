@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ETMEM_CMD_SWAP: the kernel half of a swap request.
+ *
+ * Stock kernels export no way for a module to page out chosen pages
+ * (reclaim_pages, isolate_lru_page and do_madvise are not exported), so a
+ * swap request is split in two:
+ *  1. here, every page of the requested ranges is re-checked under its
+ *     page-table lock: present, not accessed since the last scan, in a
+ *     mapping that may be paged out (not mlocked, hugetlb, PFN/IO), not a
+ *     special or zero page, not unevictable, mapped by this process only,
+ *     and marked when ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY is set. The reply
+ *     carries the approved ranges (coalesced) and a counter per reason of
+ *     refusal;
+ *  2. the caller (lib/etmem_genl.c) pages out exactly the approved ranges
+ *     with process_madvise(MADV_PAGEOUT).
+ * The accessed bit is tested, not cleared: a page touched since the scan
+ * is refused and the next scan still sees that touch.
+ *
+ * A reply holds at most ETMEM_MAX_RANGES approved ranges (one
+ * process_madvise() call); when they run out, checking stops and the
+ * reply names ETMEM_A_SWAP_RESUME_ADDR, from where the caller asks again.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hugetlb.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "etmem_internal.h"
+#include "etmem_swap.h"
+
+#define SWAP_STEP	(64UL << 20)	/* bytes checked per mmap-lock hold */
+#define SWAP_FULL	1		/* approved ranges ran out */
+
+enum swap_count {
+	SWAP_ELIGIBLE, SWAP_YOUNG, SWAP_LOCKED, SWAP_SHARED, SWAP_HUGETLB,
+	SWAP_UNMARKED, SWAP_UNEVICTABLE, SWAP_NR_COUNTS
+};
+
+static const int swap_count_attr[SWAP_NR_COUNTS] = {
+	[SWAP_ELIGIBLE]		= ETMEM_A_SWAP_NR_ELIGIBLE,
+	[SWAP_YOUNG]		= ETMEM_A_SWAP_NR_YOUNG,
+	[SWAP_LOCKED]		= ETMEM_A_SWAP_NR_LOCKED,
+	[SWAP_SHARED]		= ETMEM_A_SWAP_NR_SHARED,
+	[SWAP_HUGETLB]		= ETMEM_A_SWAP_NR_HUGETLB,
+	[SWAP_UNMARKED]		= ETMEM_A_SWAP_NR_UNMARKED,
+	[SWAP_UNEVICTABLE]	= ETMEM_A_SWAP_NR_UNEVICTABLE,
+};
+
+struct swap_check {
+	struct mm_struct *mm;
+	int forced;		/* >= 0: every present page counts as this */
+	u64 counts[SWAP_NR_COUNTS];
+	u64 nr_checked;		/* pages looked at, present or not */
+	struct etmem_urange *approved;
+	unsigned int nr_approved;
+	unsigned long resume;	/* where checking stopped, if it did */
+};
+
+static int swap_approve(struct swap_check *c, unsigned long addr,
+			unsigned long end)
+{
+	struct etmem_urange *last = c->nr_approved ?
+				    &c->approved[c->nr_approved - 1] : NULL;
+
+	if (last && last->end == addr) {
+		last->end = end;
+	} else if (c->nr_approved == ETMEM_MAX_RANGES) {
+		c->resume = addr;
+		return -ENOSPC;
+	} else {
+		c->approved[c->nr_approved++] = (struct etmem_urange){ addr, end };
+	}
+	c->counts[SWAP_ELIGIBLE] += (end - addr) >> PAGE_SHIFT;
+	return 0;
+}
+
+/* Why @page (present, not special) may not go, or -1 if it may. */
+static int swap_refusal(struct page *page, bool young)
+{
+	struct folio *folio = page_folio(page);
+
+	if (young)
+		return SWAP_YOUNG;
+	if (folio_test_unevictable(folio) || folio_test_mlocked(folio))
+		return SWAP_UNEVICTABLE;
+	if (etmem_page_shared(page))
+		return SWAP_SHARED;
+	return -1;
+}
+
+/* Called under the PTE lock for each non-empty PTE. */
+static int swap_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct swap_check *c = data;
+	pte_t val = ptep_get(pte);
+	int why;
+
+	if (!pte_present(val))
+		return 0;	/* counted as absent */
+	if (c->forced >= 0)
+		why = c->forced;
+	else if (pte_special(val) || pte_devmap(val))
+		why = SWAP_UNEVICTABLE;	/* includes the zero page */
+	else
+		why = swap_refusal(pte_page(val), pte_young(val));
+	if (why >= 0) {
+		c->counts[why]++;
+		return 0;
+	}
+	return swap_approve(c, addr, addr + PAGE_SIZE);
+}
+
+/* A huge PMD (THP, or hugetlb counted by the caller): all or nothing. */
+static int swap_huge_pmd(struct swap_check *c, pmd_t *pmd, unsigned long addr,
+			 unsigned long end)
+{
+	u64 nr = (end - addr) >> PAGE_SHIFT;
+	spinlock_t *ptl = pmd_lock(c->mm, pmd);
+	pmd_t val = *pmd;
+	int why, ret = 0;
+
+	if (!pmd_present(val) || !pmd_leaf(val)) {
+		spin_unlock(ptl);
+		if (etmem_pmd_is_table(val))
+			ret = apply_to_existing_page_range(c->mm, addr, end - addr,
+							   swap_pte, c);
+		return ret;
+	}
+	why = c->forced >= 0 ? c->forced :
+	      swap_refusal(pmd_page(val), pmd_young(val));
+	if (why >= 0)
+		c->counts[why] += nr;
+	else
+		ret = swap_approve(c, addr, end);
+	spin_unlock(ptl);
+	return ret;
+}
+
+static int swap_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg)
+{
+	struct swap_check *c = arg;
+	pmd_t val = READ_ONCE(*pmd);
+	int ret;
+
+	if (!pmd_present(val))
+		return 0;
+	if (pmd_leaf(val))
+		ret = swap_huge_pmd(c, pmd, addr, end);
+	else if (pmd_bad(val))
+		return 0;
+	else
+		ret = apply_to_existing_page_range(c->mm, addr, end - addr,
+						   swap_pte, c);
+	return ret == -ENOSPC ? SWAP_FULL : ret;
+}
+
+/* How the pages of @vma count before looking at them one by one. */
+static int swap_vma_refusal(struct vm_area_struct *vma)
+{
+	if (is_vm_hugetlb_page(vma))
+		return SWAP_HUGETLB;
+	if (vma->vm_flags & VM_LOCKED)
+		return SWAP_LOCKED;
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+		return SWAP_UNEVICTABLE;
+	return -1;
+}
+
+/*
+ * Check [*addr, end) one VMA piece at a time under the mmap lock; moves
+ * *addr on. Returns 0, SWAP_FULL or -errno.
+ */
+static int swap_check_step(struct swap_check *c, unsigned long *addr,
+			   unsigned long end, bool swapflag_only)
+{
+	struct vm_area_struct *vma = find_vma(c->mm, *addr);
+	unsigned long start, stop, ms, me;
+	int ret;
+
+	if (!vma || vma->vm_start >= end) {
+		c->nr_checked += (end - *addr) >> PAGE_SHIFT;
+		*addr = end;
+		return 0;
+	}
+	start = max(*addr, vma->vm_start);
+	stop = min3(end, vma->vm_end, start + SWAP_STEP);
+	c->forced = swap_vma_refusal(vma);
+	if (c->forced < 0 && swapflag_only) {
+		if (!etmem_marks_next(c->mm, start, stop, &ms, &me))
+			c->forced = SWAP_UNMARKED;
+		else if (ms > start) {
+			stop = ms;
+			c->forced = SWAP_UNMARKED;
+		} else {
+			stop = me;
+		}
+	}
+	ret = etmem_walk_pmds(c->mm, start, stop, swap_pmd, c);
+	if (ret == SWAP_FULL) {
+		c->nr_checked += (c->resume - *addr) >> PAGE_SHIFT;
+		*addr = c->resume;
+		return ret;
+	}
+	c->nr_checked += (stop - *addr) >> PAGE_SHIFT;
+	*addr = stop;
+	return ret;
+}
+
+static int swap_check_ranges(struct swap_check *c, const struct etmem_urange *r,
+			     unsigned int nr, bool swapflag_only)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < nr && !ret; i++) {
+		unsigned long addr = r[i].start;
+
+		while (addr < r[i].end && !ret) {
+			if (mmap_read_lock_killable(c->mm))
+				return -EINTR;
+			ret = swap_check_step(c, &addr, r[i].end, swapflag_only);
+			mmap_read_unlock(c->mm);
+			cond_resched();
+		}
+	}
+	return ret;
+}
+
+static int swap_reply(struct genl_info *info, const struct swap_check *c)
+{
+	u64 refused = 0;
+	struct sk_buff *reply;
+	unsigned int i;
+	void *hdr;
+
+	/* Approved ranges are 28-byte nests; counters 12 bytes each. */
+	reply = genlmsg_new(c->nr_approved * 32 + 256, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(reply, info, &etmem_genl_family, 0, ETMEM_CMD_SWAP);
+	if (!hdr)
+		goto too_big;
+	for (i = 0; i < SWAP_NR_COUNTS; i++) {
+		refused += c->counts[i];
+		if (nla_put_u64_64bit(reply, swap_count_attr[i], c->counts[i],
+				      ETMEM_A_PAD))
+			goto too_big;
+	}
+	if (nla_put_u64_64bit(reply, ETMEM_A_SWAP_NR_ABSENT,
+			      c->nr_checked - refused, ETMEM_A_PAD))
+		goto too_big;
+	if (c->resume && nla_put_u64_64bit(reply, ETMEM_A_SWAP_RESUME_ADDR,
+					   c->resume, ETMEM_A_PAD))
+		goto too_big;
+	for (i = 0; i < c->nr_approved; i++)
+		if (etmem_put_range(reply, c->approved[i].start, c->approved[i].end))
+			goto too_big;
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+
+too_big:
+	nlmsg_free(reply);
+	return -EMSGSIZE;
+}
+
+int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
+{
+	struct swap_check c = { .forced = -1 };
+	struct etmem_target target;
+	struct etmem_urange *ranges;
+	unsigned int nr;
+	u32 flags = 0;
+	int ret;
+
+	if (info->attrs[ETMEM_A_SWAP_FLAGS])
+		flags = nla_get_u32(info->attrs[ETMEM_A_SWAP_FLAGS]);
+	if (flags & ~ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY) {
+		etmem_errmsg(info->extack, "unknown swap flags 0x%x (known: 0x%x)",
+			     flags & ~ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY,
+			     ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY);
+		return -EINVAL;
+	}
+	ret = etmem_target_get(info->attrs, info->extack, &target);
+	if (ret)
+		return ret;
+	ret = etmem_ranges_parse(info->nlhdr, target.mm, info->extack, &ranges, &nr);
+	if (ret)
+		goto put_target;
+	c.mm = target.mm;
+	c.approved = kvmalloc_array(ETMEM_MAX_RANGES, sizeof(*c.approved), GFP_KERNEL);
+	if (!c.approved) {
+		ret = -ENOMEM;
+		goto free_ranges;
+	}
+	ret = swap_check_ranges(&c, ranges, nr,
+				flags & ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY);
+	if (ret >= 0)
+		ret = swap_reply(info, &c);
+	kvfree(c.approved);
+free_ranges:
+	kvfree(ranges);
+put_target:
+	etmem_target_put(&target);
+	return ret;
+}
