@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command line, output formatting and start-up checks shared by the tools. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "common.h"
+
+struct mt_env mt_env = {
+	.interval_s = 1.0,
+	.timestamps = true,
+	.header_every = 20,
+};
+volatile sig_atomic_t mt_exiting;
+
+static const char *const mode_names[__MT_MODE_CNT] = {
+	[MT_MODE_AUTO] = "auto",
+	[MT_MODE_TP_BTF] = "tp_btf",
+	[MT_MODE_RAW_TP] = "raw_tp",
+	[MT_MODE_ITER] = "iter",
+	[MT_MODE_PROC] = "proc",
+};
+_Static_assert(sizeof(mode_names) / sizeof(mode_names[0]) == __MT_MODE_CNT,
+	       "every mode needs a name");
+
+const char *mt_mode_name(enum mt_mode mode)
+{
+	return mode < __MT_MODE_CNT ? mode_names[mode] : "?";
+}
+
+static void usage(const struct mt_tool *t, FILE *out)
+{
+	int m;
+
+	fprintf(out, "Usage: %s [OPTIONS] [INTERVAL [COUNT]]\n%s\n\n",
+		t->name, t->summary);
+	fprintf(out,
+		"  INTERVAL        seconds between reports (default 1, decimals allowed)\n"
+		"  COUNT           number of reports, then exit (default: until Ctrl-C)\n");
+	if (t->takes_filters)
+		fprintf(out,
+			"  -p PID          only this process (thread group id)\n"
+			"  -c COMM         only processes whose command name is COMM\n");
+	fprintf(out,
+		"  -r              raw numbers (kB and pages) instead of K/M/G units\n"
+		"  -j              JSON lines: one object per row, raw numbers\n"
+		"  -T              no timestamp column\n"
+		"  -H ROWS         repeat the table header every ROWS rows (default 20, 0 = once)\n"
+		"  -m MODE         data source: auto");
+	for (m = MT_MODE_AUTO + 1; m < __MT_MODE_CNT; m++)
+		if (t->modes & MT_MODE_BIT(m))
+			fprintf(out, ", %s", mode_names[m]);
+	fprintf(out, " (default auto:\n"
+		"                  the first BPF mode that loads, else proc)\n"
+		"  -F              force the fallback without BPF (same as -m proc)\n"
+		"  -v              say which mode is in use; twice shows libbpf messages\n"
+		"  -h              this help\n");
+	if (t->extra_help)
+		fputs(t->extra_help, out);
+	if (t->columns)
+		fprintf(out, "\n%s", t->columns);
+}
+
+static int parse_mode(const struct mt_tool *t, const char *arg)
+{
+	int m;
+
+	for (m = 0; m < __MT_MODE_CNT; m++) {
+		if (strcmp(arg, mode_names[m]))
+			continue;
+		if (m != MT_MODE_AUTO && !(t->modes & MT_MODE_BIT(m)))
+			break;
+		mt_env.mode = m;
+		return 0;
+	}
+	fprintf(stderr, "%s: unknown mode '%s'; allowed: auto", t->name, arg);
+	for (m = MT_MODE_AUTO + 1; m < __MT_MODE_CNT; m++)
+		if (t->modes & MT_MODE_BIT(m))
+			fprintf(stderr, ", %s", mode_names[m]);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static int parse_positive_long(const char *tool, const char *what,
+			       const char *arg, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v <= 0) {
+		fprintf(stderr, "%s: %s must be a positive integer, not '%s'\n",
+			tool, what, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_positionals(const struct mt_tool *t, int argc, char **argv)
+{
+	char *end;
+	double iv;
+
+	if (argc - optind > 2) {
+		fprintf(stderr, "%s: too many arguments ('%s'); expected [INTERVAL [COUNT]]\n",
+			t->name, argv[optind + 2]);
+		return -1;
+	}
+	if (optind < argc) {
+		errno = 0;
+		iv = strtod(argv[optind], &end);
+		if (errno || *end || end == argv[optind] || iv < 0.01 || iv > 86400) {
+			fprintf(stderr, "%s: INTERVAL must be seconds between 0.01 and 86400, not '%s'\n",
+				t->name, argv[optind]);
+			return -1;
+		}
+		mt_env.interval_s = iv;
+		mt_env.interval_given = true;
+	}
+	if (optind + 1 < argc)
+		return parse_positive_long(t->name, "COUNT", argv[optind + 1],
+					   &mt_env.count);
+	return 0;
+}
+
+int mt_parse_args(const struct mt_tool *t, int argc, char **argv)
+{
+	char optstring[64];
+	long v;
+	int opt;
+
+	snprintf(optstring, sizeof(optstring), "+%srjTH:m:Fvh%s",
+		 t->takes_filters ? "p:c:" : "", t->extra_opts ? t->extra_opts : "");
+	opterr = 0;
+	while ((opt = getopt(argc, argv, optstring)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (parse_positive_long(t->name, "PID", optarg, &v))
+				return -1;
+			mt_env.pid = (int)v;
+			break;
+		case 'c':
+			if (strlen(optarg) >= sizeof(mt_env.comm)) {
+				fprintf(stderr, "%s: COMM '%s' is longer than the kernel's 15 characters\n",
+					t->name, optarg);
+				return -1;
+			}
+			strcpy(mt_env.comm, optarg);
+			break;
+		case 'r': mt_env.raw = true; break;
+		case 'j': mt_env.json = true; break;
+		case 'T': mt_env.timestamps = false; break;
+		case 'H':
+			if (strcmp(optarg, "0") == 0) {
+				mt_env.header_every = 0;
+				break;
+			}
+			if (parse_positive_long(t->name, "ROWS", optarg, &v))
+				return -1;
+			mt_env.header_every = (int)v;
+			break;
+		case 'm':
+			if (parse_mode(t, optarg))
+				return -1;
+			break;
+		case 'F': mt_env.mode = MT_MODE_PROC; break;
+		case 'v': mt_env.verbose++; break;
+		case 'h':
+			usage(t, stdout);
+			return 1;
+		case '?':
+			if (optopt && strchr(optstring, optopt))
+				fprintf(stderr, "%s: option -%c needs a value\n",
+					t->name, optopt);
+			else
+				fprintf(stderr, "%s: unknown option -%c (see %s -h)\n",
+					t->name, optopt ? optopt : '?', t->name);
+			return -1;
+		default:
+			if (!t->parse_extra || t->parse_extra(opt, optarg))
+				return -1;
+		}
+	}
+	return parse_positionals(t, argc, argv);
+}
+
+static void on_signal(int sig)
+{
+	mt_exiting = 1;
+}
+
+void mt_install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool mt_sleep(double seconds)
+{
+	unsigned long long end = mt_monotonic_ns() + (unsigned long long)(seconds * 1e9);
+	unsigned long long now;
+	struct timespec ts;
+
+	/* Short naps so a signal is noticed quickly even if it hits
+	 * between the check and the nanosleep call. */
+	while (!mt_exiting && (now = mt_monotonic_ns()) < end) {
+		unsigned long long left = end - now;
+
+		if (left > 100000000ULL)
+			left = 100000000ULL;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+	return !mt_exiting;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (mt_env.verbose < 2)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void mt_quiet_libbpf(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+const char *mt_bpf_unavailable(void)
+{
+	if (geteuid() != 0)
+		return "BPF needs root (CAP_BPF and CAP_PERFMON)";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "the kernel has no BTF (/sys/kernel/btf/vmlinux is missing)";
+	return NULL;
+}
+
+static void fmt_scaled(char *buf, size_t len, double v, const char *const *units)
+{
+	int i = 0;
+
+	while (v >= 1024 && units[i + 1]) {
+		v /= 1024;
+		i++;
+	}
+	if (i == 0 || v >= 100)
+		snprintf(buf, len, "%.0f%s", v, units[i]);
+	else
+		snprintf(buf, len, "%.1f%s", v, units[i]);
+}
+
+void mt_fmt_kb(char *buf, size_t len, unsigned long long kb)
+{
+	static const char *const units[] = { "K", "M", "G", "T", NULL };
+
+	if (mt_env.raw)
+		snprintf(buf, len, "%llu", kb);
+	else
+		fmt_scaled(buf, len, (double)kb, units);
+}
+
+void mt_fmt_count(char *buf, size_t len, unsigned long long n)
+{
+	if (mt_env.raw || n < 10000)
+		snprintf(buf, len, "%llu", n);
+	else if (n < 10000000ULL)
+		snprintf(buf, len, "%.1fk", n / 1000.0);
+	else
+		snprintf(buf, len, "%.1fM", n / 1e6);
+}
+
+void mt_fmt_clock(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+double mt_epoch(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+unsigned long long mt_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void mt_json_begin(FILE *out, const char *tool)
+{
+	char clock[16];
+
+	mt_fmt_clock(clock, sizeof(clock));
+	fprintf(out, "{\"tool\":\"%s\",\"time\":\"%s\",\"ts\":%.6f", tool,
+		clock, mt_epoch());
+}
+
+void mt_json_str(FILE *out, const char *key, const char *val)
+{
+	const unsigned char *p;
+
+	fprintf(out, ",\"%s\":\"", key);
+	for (p = (const unsigned char *)val; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void mt_json_u64(FILE *out, const char *key, unsigned long long val)
+{
+	fprintf(out, ",\"%s\":%llu", key, val);
+}
+
+void mt_json_end(FILE *out)
+{
+	fputs("}\n", out);
+	fflush(out);
+}
+
+bool mt_header_due(unsigned long *rows)
+{
+	bool due;
+
+	if (mt_env.json)
+		return false;
+	due = *rows == 0 ||
+	      (mt_env.header_every && *rows % mt_env.header_every == 0);
+	(*rows)++;
+	return due;
+}
+
+int mt_read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)got < len - 1) {
+		n = read(fd, buf + got, len - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (int)got;
+}
+
+bool mt_comm_matches(const char *comm)
+{
+	return !mt_env.comm[0] || strcmp(comm, mt_env.comm) == 0;
+}
+
+long mt_page_kb(void)
+{
+	return sysconf(_SC_PAGESIZE) / 1024;
+}

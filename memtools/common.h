@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared command line, output and mode handling for the memory tools
+ * (procstat, sysstat, paf, pr). Every tool takes the same core options so
+ * that scripts can drive them alike.
+ */
+#ifndef MEMTOOLS_COMMON_H
+#define MEMTOOLS_COMMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* How a tool gets its data; chosen at start-up, reported by -v. */
+enum mt_mode {
+	MT_MODE_AUTO,
+	MT_MODE_TP_BTF,		/* BTF-typed tracepoints (+ task iterator) */
+	MT_MODE_RAW_TP,		/* raw tracepoints with CO-RE probe reads */
+	MT_MODE_ITER,		/* BPF task iterator run on demand */
+	MT_MODE_PROC,		/* /proc, /sys and tracefs, no BPF */
+	__MT_MODE_CNT
+};
+
+#define MT_MODE_BIT(m)	(1u << (m))
+
+struct mt_tool {
+	const char *name;
+	const char *summary;	/* one line for -h */
+	const char *columns;	/* what the output columns mean, for -h */
+	unsigned int modes;	/* MT_MODE_BIT()s the tool implements */
+	bool takes_filters;	/* -p and -c make sense */
+	const char *extra_opts;	/* getopt letters beyond the shared ones */
+	const char *extra_help;	/* -h lines for those letters */
+	/* Handles one extra option; returns 0 or -1 after printing why. */
+	int (*parse_extra)(int opt, const char *arg);
+};
+
+struct mt_env {
+	double interval_s;	/* seconds between reports */
+	bool interval_given;
+	long count;		/* reports before exit; 0 = until Ctrl-C */
+	int pid;		/* 0 = every process */
+	char comm[16];		/* "" = every command name */
+	bool raw;		/* plain numbers (kB, pages) instead of K/M/G */
+	bool json;		/* one JSON object per line */
+	bool timestamps;
+	int verbose;		/* -v count; 2 or more shows libbpf messages */
+	int header_every;	/* repeat the table header every N rows */
+	enum mt_mode mode;	/* requested; tools replace AUTO by what runs */
+};
+
+extern struct mt_env mt_env;
+extern volatile sig_atomic_t mt_exiting;
+
+/* Returns 0 to run, 1 when -h was shown, -1 on a bad command line. */
+int mt_parse_args(const struct mt_tool *tool, int argc, char **argv);
+const char *mt_mode_name(enum mt_mode mode);
+void mt_install_signals(void);
+/* Sleeps up to @seconds; false once Ctrl-C (or SIGTERM) arrived. */
+bool mt_sleep(double seconds);
+/* Routes libbpf's own messages: hidden unless -vv. */
+void mt_quiet_libbpf(void);
+/* Why BPF cannot run here (not root, no BTF), or NULL when it may. */
+const char *mt_bpf_unavailable(void);
+
+/* "12.3M" style, or plain kB with -r. */
+void mt_fmt_kb(char *buf, size_t len, unsigned long long kb);
+/* Human count for pages: "1.2k", or plain with -r. */
+void mt_fmt_count(char *buf, size_t len, unsigned long long n);
+void mt_fmt_clock(char *buf, size_t len);	/* HH:MM:SS of now */
+double mt_epoch(void);			/* seconds since 1970, µs precision */
+unsigned long long mt_monotonic_ns(void);
+/* Starts a JSON line with "time", "ts" and "tool" members. */
+void mt_json_begin(FILE *out, const char *tool);
+void mt_json_str(FILE *out, const char *key, const char *val);
+void mt_json_u64(FILE *out, const char *key, unsigned long long val);
+void mt_json_end(FILE *out);
+/* True when the header should be printed before this data row. */
+bool mt_header_due(unsigned long *rows);
+
+int mt_read_text(const char *path, char *buf, size_t len);
+bool mt_comm_matches(const char *comm);
+long mt_page_kb(void);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# sysstat against /proc/meminfo, /proc/vmstat and each node's meminfo,
+# in the BPF iterator mode and in the fallback.
+. "$(dirname "$0")/lib.sh"
+mt_need sysstat mt-workload
+
+# Some anonymous, file and shared memory so that no figure is trivially 0.
+mt_workload 32 16 8
+
+# sysstat_vs MODE CHECK FILE...: reads FILEs, runs sysstat, reads them again.
+sysstat_vs() {
+	local mode=$1 check=$2 f i=0
+	shift 2
+	for f; do cp "$f" "$MT_TMP/before.$i"; i=$((i + 1)); done
+	timeout 60 "$MT_BIN/sysstat" -v -m "$mode" -j 1 1 >"$MT_TMP/ss.json" 2>"$MT_TMP/ss.err" ||
+		{ cat "$MT_TMP/ss.err"; mt_fail "sysstat -m $mode failed"; }
+	i=0
+	for f; do cp "$f" "$MT_TMP/after.$i"; i=$((i + 1)); done
+	cat "$MT_TMP/ss.err"
+	want=$mode; [ "$mode" = auto ] && want=iter
+	grep -q "^sysstat: mode $want\$" "$MT_TMP/ss.err" || mt_fail "sysstat -m $mode ran in another mode"
+}
+
+for mode in auto iter proc; do
+	mt_say "sysstat -m $mode against /proc/meminfo"
+	sysstat_vs "$mode" meminfo /proc/meminfo
+	python3 "$MT_CMP" sysstat "$MT_TMP/ss.json" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+		mt_fail "sysstat -m $mode disagrees with /proc/meminfo"
+	mt_say "sysstat -m $mode against /proc/vmstat"
+	sysstat_vs "$mode" vmstat /proc/vmstat
+	python3 "$MT_CMP" sysvm "$MT_TMP/ss.json" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+		mt_fail "sysstat -m $mode disagrees with /proc/vmstat"
+	for dir in /sys/devices/system/node/node[0-9]*; do
+		nid=${dir##*node}
+		mt_say "sysstat -m $mode against node $nid's meminfo"
+		sysstat_vs "$mode" node "$dir/meminfo"
+		python3 "$MT_CMP" sysnode "$MT_TMP/ss.json" "$nid" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+			mt_fail "sysstat -m $mode disagrees with $dir/meminfo"
+	done
+done
+
+mt_say "sysstat table output, -t, and errors"
+"$MT_BIN/sysstat" -t 0.2 2 >"$MT_TMP/table" || mt_fail "sysstat table failed"
+head -25 "$MT_TMP/table"
+[ "$(grep -c '^ *anon_active' "$MT_TMP/table")" = 2 ] || mt_fail "expected two reports"
+grep -q 'node0' "$MT_TMP/table" && mt_fail "-t still showed nodes"
+"$MT_BIN/sysstat" -p 1 2>"$MT_TMP/err" && mt_fail "sysstat accepted -p"
+grep -q 'unknown option -p' "$MT_TMP/err" || mt_fail "unclear error: $(cat "$MT_TMP/err")"
+"$MT_BIN/sysstat" 0 2>"$MT_TMP/err" && mt_fail "sysstat accepted interval 0"
+grep -q 'INTERVAL must be' "$MT_TMP/err" || mt_fail "unclear error: $(cat "$MT_TMP/err")"
+echo "sysstat: all checks passed"

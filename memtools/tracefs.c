@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Private tracefs instances and trace_pipe line parsing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tracefs.h"
+
+static int write_file(const char *dir, const char *name, const char *val)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* tracefs is often mounted at one of two places; mount it if neither. */
+static const char *tracefs_root(void)
+{
+	if (access("/sys/kernel/tracing/instances", W_OK) == 0)
+		return "/sys/kernel/tracing";
+	if (access("/sys/kernel/debug/tracing/instances", W_OK) == 0)
+		return "/sys/kernel/debug/tracing";
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
+		return "/sys/kernel/tracing";
+	return NULL;
+}
+
+int tracefs_open(struct tracefs_inst *t, const char *tool)
+{
+	const char *root = tracefs_root();
+
+	t->pipe_fd = -1;
+	t->len = 0;
+	if (!root)
+		return -ENOENT;
+	snprintf(t->dir, sizeof(t->dir), "%s/instances/memtools-%s-%d", root,
+		 tool, (int)getpid());
+	if (mkdir(t->dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tracefs_enable(struct tracefs_inst *t, const char *event, const char *filter)
+{
+	char name[256];
+	int err;
+
+	if (filter) {
+		snprintf(name, sizeof(name), "events/%s/filter", event);
+		err = write_file(t->dir, name, filter);
+		if (err)
+			return err;
+	}
+	snprintf(name, sizeof(name), "events/%s/enable", event);
+	return write_file(t->dir, name, "1");
+}
+
+/* "  comm-123  [001] d..1.  45.678901: event: args" */
+static bool parse_line(char *line, struct trace_line *out)
+{
+	char *bracket = strstr(line, " [");
+	char *dash, *p, *colon;
+
+	if (!bracket)
+		return false;
+	*bracket = '\0';
+	dash = strrchr(line, '-');
+	if (!dash)
+		return false;
+	*dash = '\0';
+	out->pid = atoi(dash + 1);
+	for (p = line; *p == ' '; p++)
+		;
+	out->comm = p;
+	p = strchr(bracket + 1, ']');
+	if (!p)
+		return false;
+	/* The timestamp is the first token ending in ':' after the CPU. */
+	for (p++; *p; p++) {
+		while (*p == ' ')
+			p++;
+		colon = strchr(p, ' ');
+		if (colon && colon[-1] == ':') {
+			out->ts = strtod(p, NULL);
+			p = colon + 1;
+			break;
+		}
+		if (!colon)
+			return false;
+		p = colon;
+	}
+	colon = strstr(p, ": ");
+	if (!colon)
+		return false;
+	*colon = '\0';
+	out->event = p;
+	out->args = colon + 2;
+	return true;
+}
+
+int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx)
+{
+	struct pollfd pfd;
+	char path[512], *start, *nl;
+	struct trace_line tl;
+	ssize_t n;
+
+	if (t->pipe_fd < 0) {
+		snprintf(path, sizeof(path), "%s/trace_pipe", t->dir);
+		t->pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (t->pipe_fd < 0)
+			return -errno;
+	}
+	pfd.fd = t->pipe_fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0;
+	n = read(t->pipe_fd, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
+	if (n <= 0)
+		return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+	t->len += n;
+	t->buf[t->len] = '\0';
+	for (start = t->buf; (nl = strchr(start, '\n')); start = nl + 1) {
+		*nl = '\0';
+		if (parse_line(start, &tl))
+			fn(&tl, ctx);
+	}
+	t->len = strlen(start);
+	memmove(t->buf, start, t->len);
+	if (t->len == sizeof(t->buf) - 1)
+		t->len = 0;	/* a line longer than the buffer: drop it */
+	return 0;
+}
+
+void tracefs_close(struct tracefs_inst *t)
+{
+	if (t->pipe_fd >= 0)
+		close(t->pipe_fd);
+	t->pipe_fd = -1;
+	if (!t->dir[0])
+		return;
+	write_file(t->dir, "events/enable", "0");
+	rmdir(t->dir);
+	t->dir[0] = '\0';
+}
+
+static const char *find_key(const char *args, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = args;
+
+	while ((p = strstr(p, key))) {
+		if ((p == args || p[-1] == ' ') && p[klen] == '=')
+			return p + klen + 1;
+		p += klen;
+	}
+	return NULL;
+}
+
+bool trace_arg_u64(const char *args, const char *key, unsigned long long *val)
+{
+	const char *v = find_key(args, key);
+
+	if (!v)
+		return false;
+	*val = strtoull(v, NULL, 0);
+	return true;
+}
+
+bool trace_arg_str(const char *args, const char *key, char *val, size_t len)
+{
+	const char *v = find_key(args, key);
+	size_t n;
+
+	if (!v)
+		return false;
+	n = strcspn(v, " ");
+	if (n >= len)
+		n = len - 1;
+	memcpy(val, v, n);
+	val[n] = '\0';
+	return true;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading trace events through a private tracefs instance: the fallback
+ * of paf and pr when BPF cannot run. A private instance leaves the
+ * system's main trace buffer and other users' events alone.
+ */
+#ifndef MEMTOOLS_TRACEFS_H
+#define MEMTOOLS_TRACEFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tracefs_inst {
+	char dir[256];		/* .../instances/memtools-TOOL-PID */
+	int pipe_fd;
+	size_t len;		/* bytes of an incomplete line in buf */
+	char buf[65536];
+};
+
+/* One line of trace_pipe, split into its parts (pointers into the line). */
+struct trace_line {
+	const char *comm;
+	int pid;
+	double ts;		/* seconds, trace clock */
+	const char *event;
+	const char *args;
+};
+
+typedef void (*trace_line_fn)(const struct trace_line *line, void *ctx);
+
+int tracefs_open(struct tracefs_inst *t, const char *tool);
+/* @event is "system/name"; @filter (may be NULL) uses tracefs syntax. */
+int tracefs_enable(struct tracefs_inst *t, const char *event, const char *filter);
+/* Waits up to @timeout_ms for lines and hands each to @fn. */
+int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx);
+void tracefs_close(struct tracefs_inst *t);
+
+bool trace_arg_u64(const char *args, const char *key, unsigned long long *val);
+bool trace_arg_str(const char *args, const char *key, char *val, size_t len);
+
+#endif
