@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pr: page reclaim, one line per pass over an inactive LRU list and per
+ * direct or memory-cgroup reclaim (with its latency), interval lines
+ * and a summary at exit. BPF tracepoints, or tracefs text as fallback.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "gfp.h"
+#include "pr.h"
+#include "pr.skel.h"
+#include "tracefs.h"
+
+static bool summary_only;
+static unsigned long header_rows;
+static struct pr_totals seen;		/* accumulated from events */
+static struct pr_bpf *skel;
+static struct ring_buffer *ring;
+static struct tracefs_inst trace;
+
+static const char *kind_name(unsigned int kind)
+{
+	return kind == PR_SHRINK ? "shrink" : kind == PR_DIRECT ? "direct" : "memcg";
+}
+
+static void account(const struct pr_event *e)
+{
+	unsigned long long *n, *ns, *max, *rec;
+
+	if (e->kind == PR_SHRINK) {
+		seen.passes++;
+		seen.scanned += e->nr_scanned;
+		seen.reclaimed += e->nr_reclaimed;
+		seen.dirty += e->nr_dirty;
+		seen.unqueued_dirty += e->nr_unqueued_dirty;
+		seen.congested += e->nr_congested;
+		seen.writeback += e->nr_writeback;
+		return;
+	}
+	n = e->kind == PR_DIRECT ? &seen.direct : &seen.memcg;
+	ns = e->kind == PR_DIRECT ? &seen.direct_ns : &seen.memcg_ns;
+	max = e->kind == PR_DIRECT ? &seen.direct_max_ns : &seen.memcg_max_ns;
+	rec = e->kind == PR_DIRECT ? &seen.direct_reclaimed : &seen.memcg_reclaimed;
+	(*n)++;
+	*ns += e->latency_ns;
+	*rec += e->nr_reclaimed;
+	if (e->latency_ns > *max)
+		*max = e->latency_ns;
+}
+
+static void print_header(void)
+{
+	if (mt_env.timestamps)
+		printf("%-8s ", "TIME");
+	printf("%7s %-15s %-6s %3s %4s %4s %8s %9s %5s %8s %7s %7s %9s\n",
+	       "PID", "COMM", "EVENT", "NID", "PRIO", "LRU", "SCANNED",
+	       "RECLAIMED", "DIRTY", "UNQDIRTY", "CONGEST", "WRITEBK", "LAT(ms)");
+}
+
+static void print_json_event(const struct pr_event *e)
+{
+	char flags[256];
+
+	mt_json_begin(stdout, "pr");
+	mt_json_str(stdout, "event", kind_name(e->kind));
+	mt_json_u64(stdout, "pid", e->pid);
+	mt_json_str(stdout, "comm", e->comm);
+	mt_json_u64(stdout, "nr_reclaimed", e->nr_reclaimed);
+	if (e->kind == PR_SHRINK) {
+		fprintf(stdout, ",\"nid\":%d,\"priority\":%d", e->nid, e->priority);
+		mt_json_str(stdout, "lru", e->file ? "file" : "anon");
+		mt_json_u64(stdout, "nr_scanned", e->nr_scanned);
+		mt_json_u64(stdout, "nr_dirty", e->nr_dirty);
+		if (mt_env.mode != MT_MODE_PROC)
+			mt_json_u64(stdout, "nr_unqueued_dirty", e->nr_unqueued_dirty);
+		mt_json_u64(stdout, "nr_congested", e->nr_congested);
+		mt_json_u64(stdout, "nr_writeback", e->nr_writeback);
+	} else {
+		fprintf(stdout, ",\"order\":%d", e->order);
+		if (mt_env.mode != MT_MODE_PROC) {
+			gfp_format(e->gfp, flags, sizeof(flags));
+			mt_json_str(stdout, "gfp_flags", flags);
+		}
+		mt_json_u64(stdout, "latency_us", e->latency_ns / 1000);
+	}
+	mt_json_end(stdout);
+}
+
+static void print_event(const struct pr_event *e)
+{
+	char clock[16], unq[16];
+
+	if (mt_env.json) {
+		print_json_event(e);
+		return;
+	}
+	if (mt_header_due(&header_rows))
+		print_header();
+	if (mt_env.timestamps) {
+		mt_fmt_clock(clock, sizeof(clock));
+		printf("%-8s ", clock);
+	}
+	printf("%7u %-15s %-6s ", e->pid, e->comm, kind_name(e->kind));
+	if (e->kind == PR_SHRINK) {
+		snprintf(unq, sizeof(unq), "%u", e->nr_unqueued_dirty);
+		printf("%3d %4d %4s %8llu %9llu %5u %8s %7u %7u %9s\n",
+		       e->nid, e->priority, e->file ? "file" : "anon",
+		       e->nr_scanned, e->nr_reclaimed, e->nr_dirty,
+		       mt_env.mode == MT_MODE_PROC ? "-" : unq,
+		       e->nr_congested, e->nr_writeback, "-");
+	} else {
+		printf("%3s %4s %4s %8s %9llu %5s %8s %7s %7s %9.3f\n", "-", "-",
+		       "-", "-", e->nr_reclaimed, "-", "-", "-", "-",
+		       e->latency_ns / 1e6);
+	}
+}
+
+static void handle(const struct pr_event *e)
+{
+	account(e);
+	if (!summary_only)
+		print_event(e);
+}
+
+/* ---- totals: per interval and at exit ---- */
+
+static void totals_now(struct pr_totals *t)
+{
+	/* Kernel-side totals count passes even when the ring overflowed. */
+	*t = skel ? skel->bss->totals : seen;
+}
+
+static void print_totals(const char *what, const struct pr_totals *t)
+{
+	double d_avg = t->direct ? t->direct_ns / 1e6 / t->direct : 0;
+	double m_avg = t->memcg ? t->memcg_ns / 1e6 / t->memcg : 0;
+	char rec[32];
+
+	if (mt_env.json) {
+		mt_json_begin(stdout, "pr");
+		mt_json_str(stdout, "event", what);
+		mt_json_u64(stdout, "passes", t->passes);
+		mt_json_u64(stdout, "nr_scanned", t->scanned);
+		mt_json_u64(stdout, "nr_reclaimed", t->reclaimed);
+		mt_json_u64(stdout, "nr_dirty", t->dirty);
+		if (mt_env.mode != MT_MODE_PROC)
+			mt_json_u64(stdout, "nr_unqueued_dirty", t->unqueued_dirty);
+		mt_json_u64(stdout, "nr_congested", t->congested);
+		mt_json_u64(stdout, "nr_writeback", t->writeback);
+		mt_json_u64(stdout, "direct", t->direct);
+		mt_json_u64(stdout, "direct_avg_us", (unsigned long long)(d_avg * 1000));
+		mt_json_u64(stdout, "direct_max_us", t->direct_max_ns / 1000);
+		mt_json_u64(stdout, "memcg", t->memcg);
+		mt_json_u64(stdout, "memcg_avg_us", (unsigned long long)(m_avg * 1000));
+		mt_json_u64(stdout, "memcg_max_us", t->memcg_max_ns / 1000);
+		mt_json_u64(stdout, "dropped", t->dropped);
+		mt_json_end(stdout);
+		return;
+	}
+	mt_fmt_kb(rec, sizeof(rec), t->reclaimed * mt_page_kb());
+	printf("pr %s: %llu passes, %llu scanned, %llu reclaimed (%s), %llu dirty, "
+	       "%llu congested, %llu writeback; direct reclaim %llu (avg %.3f ms, "
+	       "max %.3f ms); memcg reclaim %llu (avg %.3f ms, max %.3f ms)%s\n",
+	       what, t->passes, t->scanned, t->reclaimed, rec, t->dirty,
+	       t->congested, t->writeback, t->direct, d_avg,
+	       t->direct_max_ns / 1e6, t->memcg, m_avg, t->memcg_max_ns / 1e6,
+	       t->dropped ? " (some per-pass lines were dropped)" : "");
+	fflush(stdout);
+}
+
+static void print_interval(struct pr_totals *prev)
+{
+	struct pr_totals now, d;
+
+	totals_now(&now);
+	d = now;
+	d.passes -= prev->passes;
+	d.scanned -= prev->scanned;
+	d.reclaimed -= prev->reclaimed;
+	d.dirty -= prev->dirty;
+	d.unqueued_dirty -= prev->unqueued_dirty;
+	d.congested -= prev->congested;
+	d.writeback -= prev->writeback;
+	d.direct -= prev->direct;
+	d.direct_ns -= prev->direct_ns;
+	d.memcg -= prev->memcg;
+	d.memcg_ns -= prev->memcg_ns;
+	d.dropped -= prev->dropped;
+	print_totals("interval", &d);
+	*prev = now;
+}
+
+/* ---- BPF mode ---- */
+
+static int on_ring(void *ctx, void *data, size_t len)
+{
+	if (len >= sizeof(struct pr_event))
+		handle(data);
+	return 0;
+}
+
+static int bpf_start(enum mt_mode mode)
+{
+	struct bpf_program *prog;
+	bool btf = mode == MT_MODE_TP_BTF;
+	int err;
+
+	skel = pr_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->filter_tgid = mt_env.pid;
+	memcpy((char *)skel->rodata->filter_comm, mt_env.comm, sizeof(mt_env.comm));
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, btf == (strstr(bpf_program__name(prog), "_btf") != NULL));
+	err = pr_bpf__load(skel);
+	if (!err)
+		err = pr_bpf__attach(skel);
+	if (!err) {
+		ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring, NULL, NULL);
+		if (!ring)
+			err = -errno;
+	}
+	if (err) {
+		pr_bpf__destroy(skel);
+		skel = NULL;
+	}
+	return err;
+}
+
+/* ---- tracefs fallback ---- */
+
+struct reclaim_begin {
+	int tid;
+	double ts;
+	unsigned long long gfp;
+	int order;
+};
+
+static struct reclaim_begin begins[256];
+
+static struct reclaim_begin *begin_slot(int tid)
+{
+	return &begins[(unsigned int)tid % 256];
+}
+
+static bool trace_wanted(const struct trace_line *l)
+{
+	char path[64], buf[1024], *p;
+
+	if (!mt_comm_matches(l->comm))
+		return false;
+	if (!mt_env.pid)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
+	if (mt_read_text(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "Tgid:")))
+		return false;
+	return atoi(p + 5) == mt_env.pid;
+}
+
+static void on_trace_line(const struct trace_line *l, void *ctx)
+{
+	struct pr_event e = { .pid = l->pid, .ts_ns = l->ts * 1e9, .nid = -1 };
+	struct reclaim_begin *b = begin_slot(l->pid);
+	unsigned long long v = 0;
+	char flags[128] = "";
+
+	if (!trace_wanted(l))
+		return;
+	snprintf(e.comm, sizeof(e.comm), "%s", l->comm);
+	if (strcmp(l->event, "mm_vmscan_lru_shrink_inactive") == 0) {
+		e.kind = PR_SHRINK;
+		trace_arg_u64(l->args, "nid", &v), e.nid = v;
+		trace_arg_u64(l->args, "nr_scanned", &e.nr_scanned);
+		trace_arg_u64(l->args, "nr_reclaimed", &e.nr_reclaimed);
+		trace_arg_u64(l->args, "nr_dirty", &v), e.nr_dirty = v;
+		trace_arg_u64(l->args, "nr_writeback", &v), e.nr_writeback = v;
+		trace_arg_u64(l->args, "nr_congested", &v), e.nr_congested = v;
+		trace_arg_u64(l->args, "nr_immediate", &v), e.nr_immediate = v;
+		trace_arg_u64(l->args, "priority", &v), e.priority = (int)v;
+		trace_arg_str(l->args, "flags", flags, sizeof(flags));
+		e.file = strstr(flags, "FILE") != NULL;
+		handle(&e);
+	} else if (strstr(l->event, "_reclaim_begin")) {
+		b->tid = l->pid;
+		b->ts = l->ts;
+		trace_arg_u64(l->args, "order", &v), b->order = (int)v;
+		b->gfp = 0;	/* the text names the flags; keep order only */
+	} else if (strstr(l->event, "_reclaim_end") && b->tid == l->pid) {
+		e.kind = strstr(l->event, "memcg") ? PR_MEMCG : PR_DIRECT;
+		trace_arg_u64(l->args, "nr_reclaimed", &e.nr_reclaimed);
+		e.latency_ns = (l->ts - b->ts) * 1e9;
+		e.order = b->order;
+		b->tid = 0;
+		handle(&e);
+	}
+}
+
+static int trace_start(void)
+{
+	static const char *const events[] = {
+		"vmscan/mm_vmscan_lru_shrink_inactive",
+		"vmscan/mm_vmscan_direct_reclaim_begin",
+		"vmscan/mm_vmscan_direct_reclaim_end",
+		"vmscan/mm_vmscan_memcg_reclaim_begin",
+		"vmscan/mm_vmscan_memcg_reclaim_end",
+	};
+	size_t i;
+	int err = tracefs_open(&trace, "pr");
+
+	for (i = 0; !err && i < sizeof(events) / sizeof(events[0]); i++)
+		err = tracefs_enable(&trace, events[i], NULL);
+	if (err)
+		fprintf(stderr, "pr: cannot use tracefs (%s): %s\n",
+			trace.dir[0] ? trace.dir : "not mounted", strerror(-err));
+	return err;
+}
+
+static enum mt_mode choose_mode(void)
+{
+	static const enum mt_mode order[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
+	const char *why = NULL;
+	size_t i;
+	int err = 0;
+
+	if (mt_env.mode != MT_MODE_PROC) {
+		why = mt_bpf_unavailable();
+		for (i = 0; !why && i < sizeof(order) / sizeof(order[0]); i++) {
+			if (mt_env.mode != MT_MODE_AUTO && mt_env.mode != order[i])
+				continue;
+			err = bpf_start(order[i]);
+			if (!err)
+				return order[i];
+		}
+		if (mt_env.mode != MT_MODE_AUTO) {
+			fprintf(stderr, "pr: cannot use mode %s: %s (try -m proc)\n",
+				mt_mode_name(mt_env.mode), why ? why : strerror(-err));
+			return MT_MODE_AUTO;
+		}
+		if (mt_env.verbose)
+			fprintf(stderr, "pr: BPF unavailable (%s); reading tracefs\n",
+				why ? why : strerror(-err));
+	}
+	return trace_start() ? MT_MODE_AUTO : MT_MODE_PROC;
+}
+
+static int parse_extra(int opt, const char *arg)
+{
+	if (opt != 's')
+		return -1;
+	summary_only = true;
+	return 0;
+}
+
+static const struct mt_tool pr_tool = {
+	.name = "pr",
+	.summary = "Page reclaim: each pass over an inactive LRU list, and direct or\n"
+		   "memory-cgroup reclaim with its latency. With INTERVAL, a totals line\n"
+		   "every INTERVAL seconds; Ctrl-C (or COUNT intervals) ends with a summary.",
+	.columns =
+		"Columns: EVENT shrink (one pass), direct or memcg (one reclaim, begin to\n"
+		"end); SCANNED pages taken off the list to try, RECLAIMED pages freed,\n"
+		"DIRTY dirty pages met, UNQDIRTY dirty and not yet queued for writeback\n"
+		"(BPF modes only: the trace text lacks it), CONGEST pages whose device\n"
+		"was congested, WRITEBK pages under writeback, LAT(ms) reclaim latency.\n"
+		"-p and -c select the task doing the reclaim (kswapd is a task too).\n",
+	.modes = MT_MODE_BIT(MT_MODE_TP_BTF) | MT_MODE_BIT(MT_MODE_RAW_TP) |
+		 MT_MODE_BIT(MT_MODE_PROC),
+	.takes_filters = true,
+	.extra_opts = "s",
+	.extra_help = "  -s              no per-pass lines: only interval and summary totals\n",
+	.parse_extra = parse_extra,
+};
+
+static void run(void)
+{
+	unsigned long long next = mt_monotonic_ns() + mt_env.interval_s * 1e9;
+	struct pr_totals prev = {};
+	long intervals = 0;
+
+	while (!mt_exiting) {
+		if (ring)
+			ring_buffer__poll(ring, 100);
+		else
+			tracefs_poll(&trace, 100, on_trace_line, NULL);
+		fflush(stdout);
+		if (!mt_env.interval_given || mt_monotonic_ns() < next)
+			continue;
+		next += mt_env.interval_s * 1e9;
+		print_interval(&prev);
+		if (mt_env.count && ++intervals >= mt_env.count)
+			break;
+	}
+	/* Drain what is already buffered so the summary matches the lines. */
+	if (ring)
+		ring_buffer__consume(ring);
+	else
+		tracefs_poll(&trace, 0, on_trace_line, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct pr_totals total;
+	enum mt_mode mode;
+	int err;
+
+	err = mt_parse_args(&pr_tool, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	mt_quiet_libbpf();
+	mt_install_signals();
+	mode = choose_mode();
+	if (mode == MT_MODE_AUTO)
+		return 1;
+	mt_env.mode = mode;
+	if (mt_env.verbose)
+		fprintf(stderr, "pr: mode %s\n", mt_mode_name(mode));
+	run();
+	totals_now(&total);
+	print_totals("summary", &total);
+	ring_buffer__free(ring);
+	pr_bpf__destroy(skel);
+	tracefs_close(&trace);
+	return 0;
+}

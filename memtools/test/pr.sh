@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# pr against /proc/vmstat: a reader confined to a memory cgroup with a
+# small limit forces reclaim passes; pr in each mode (all at once, over
+# the same reclaim) must report the reclaimed pages the kernel counted
+# in pgsteal_anon + pgsteal_file, within 10%.
+. "$(dirname "$0")/lib.sh"
+mt_need pr
+
+LIMIT_MIB=16
+CG=
+
+cg_cleanup() {
+	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	mt_cleanup
+}
+trap cg_cleanup EXIT
+
+# A cgroup (v2, or the v1 memory controller) limited to LIMIT_MIB.
+make_cgroup() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		grep -qw memory /sys/fs/cgroup/cgroup.subtree_control ||
+			echo +memory >/sys/fs/cgroup/cgroup.subtree_control ||
+			mt_fail "cannot enable the memory controller"
+		CG=/sys/fs/cgroup/memtools-pr-$$
+		mkdir "$CG" || mt_fail "cannot create $CG"
+		echo $((LIMIT_MIB << 20)) >"$CG/memory.max"
+	elif [ -d /sys/fs/cgroup/memory ]; then
+		CG=/sys/fs/cgroup/memory/memtools-pr-$$
+		mkdir "$CG" || mt_fail "cannot create $CG"
+		echo $((LIMIT_MIB << 20)) >"$CG/memory.limit_in_bytes"
+	else
+		mt_fail "no memory cgroup controller mounted"
+	fi
+	echo "cgroup $CG limited to $LIMIT_MIB MiB"
+}
+
+# A file whose pages are not in the page cache, on a real file system.
+cold_file() {
+	if [ -n "${ETMEM_IN_VM:-}" ]; then
+		COLD=$MT_BIGFILE	# 9p from the host; the guest's /var/tmp is tmpfs
+	else
+		COLD=$MT_TMP/cold
+		dd if=/dev/zero of="$COLD" bs=1M count=256 status=none && sync "$COLD" ||
+			mt_fail "cannot write $COLD"
+	fi
+	dd if="$COLD" iflag=nocache count=0 status=none
+	echo "reading $COLD ($(($(stat -c %s "$COLD") >> 20)) MiB) inside the cgroup"
+}
+
+pgsteal() {
+	awk '$1 == "pgsteal_anon" || $1 == "pgsteal_file" { s += $2 } END { print s + 0 }' /proc/vmstat
+}
+
+make_cgroup
+cold_file
+
+modes="$MT_BPF_MODES proc"
+for mode in $modes; do
+	timeout 300 "$MT_BIN/pr" -v -m "$mode" -j >"$MT_TMP/pr.$mode.json" 2>"$MT_TMP/pr.$mode.err" &
+	MT_PIDS+=($!)
+done
+timeout 300 "$MT_BIN/pr" -c cat >"$MT_TMP/pr.table" 2>&1 &
+MT_PIDS+=($!)
+sleep 2	# let every instance attach before the reclaim starts
+before=$(pgsteal)
+sh -c "echo \$\$ >$CG/cgroup.procs && exec cat $COLD" >/dev/null || mt_fail "the reader failed"
+sleep 1
+after=$(pgsteal)
+for pid in "${MT_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null; done
+for pid in "${MT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+MT_PIDS=()
+delta=$((after - before))
+echo "/proc/vmstat: pgsteal_anon + pgsteal_file grew by $delta pages"
+[ "$delta" -gt 1000 ] || mt_fail "the cgroup limit caused too little reclaim ($delta pages)"
+
+for mode in $modes; do
+	mt_say "pr -m $mode"
+	cat "$MT_TMP/pr.$mode.err"
+	grep -q "^pr: mode $mode\$" "$MT_TMP/pr.$mode.err" || mt_fail "pr -m $mode ran in another mode"
+	python3 - "$MT_TMP/pr.$mode.json" "$delta" <<'PY' || mt_fail "pr -m $mode disagrees with /proc/vmstat"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+delta = int(sys.argv[2])
+summary = [r for r in rows if r["event"] == "summary"][-1]
+passes = [r for r in rows if r["event"] == "shrink"]
+limit = [r for r in rows if r["event"] in ("memcg", "direct")]
+per_pass = sum(r["nr_reclaimed"] for r in passes)
+print(f"  passes={summary['passes']} lines={len(passes)} reclaimed={summary['nr_reclaimed']}"
+      f" (sum of lines {per_pass}) vmstat={delta} memcg/direct reclaims={len(limit)}"
+      f" avg={summary['memcg_avg_us']}us max={summary['memcg_max_us']}us")
+ok = abs(summary["nr_reclaimed"] - delta) <= 0.10 * delta
+ok &= summary["passes"] > 0 and len(limit) > 0
+ok &= summary["dropped"] > 0 or per_pass == summary["nr_reclaimed"]
+ok &= all(r["latency_us"] >= 0 for r in limit)
+sys.exit(0 if ok else 1)
+PY
+done
+
+mt_say "pr -c cat, table output"
+head -5 "$MT_TMP/pr.table"
+tail -1 "$MT_TMP/pr.table"
+grep -Eq '^[0-9:]+ +[0-9]+ cat +shrink ' "$MT_TMP/pr.table" || mt_fail "no shrink lines for cat"
+grep -Eq '^[0-9:]+ +[0-9]+ cat +(memcg|direct) ' "$MT_TMP/pr.table" || mt_fail "no reclaim latency lines for cat"
+grep -v '^pr summary' "$MT_TMP/pr.table" | grep -v ' cat ' | grep -qv 'TIME' && mt_fail "-c cat let other tasks through"
+grep -q '^pr summary: [1-9]' "$MT_TMP/pr.table" || mt_fail "no summary at Ctrl-C"
+echo "pr: all checks passed"

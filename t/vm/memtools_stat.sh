@@ -1,0 +1,10 @@
+#!/bin/bash
+# memtools procstat and sysstat on the guest kernel: figures against
+# /proc/PID/status, /proc/meminfo, /proc/vmstat and both nodes' meminfo,
+# in every BPF mode and in the /proc fallback.
+# vm-timeout: 400
+cd "${ETMEM_TOP:-.}" || exit 1
+rc=0
+memtools/test/procstat.sh || rc=1
+memtools/test/sysstat.sh || rc=1
+exit $rc
