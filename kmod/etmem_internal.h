@@ -114,6 +114,7 @@ bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
 int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info);
 int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info);
 void etmem_marks_exit(void);
+u32 etmem_marks_nr_procs(void);
 
 /* ---- scan (scan_dump.c) ------------------------------------------- */
 

@@ -123,12 +123,13 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	loaded = swap_ops != NULL;
 	up_read(&swap_ops_rwsem);
 
-	reply = genlmsg_new(nla_total_size(sizeof(u8)), GFP_KERNEL);
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(reply, info, &etmem_genl_family, 0,
 				ETMEM_CMD_STATUS);
-	if (!hdr || nla_put_u8(reply, ETMEM_A_SWAP_MODULE_LOADED, loaded)) {
+	if (!hdr || nla_put_u8(reply, ETMEM_A_SWAP_MODULE_LOADED, loaded) ||
+	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs())) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}

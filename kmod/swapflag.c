@@ -208,6 +208,19 @@ bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
 }
 EXPORT_SYMBOL_GPL(etmem_marks_next);
 
+/* How many processes have marks (for ETMEM_CMD_STATUS). */
+u32 etmem_marks_nr_procs(void)
+{
+	struct etmem_marks *m;
+	u32 n = 0;
+
+	spin_lock(&all_marks_lock);
+	list_for_each_entry(m, &all_marks, node)
+		n++;
+	spin_unlock(&all_marks_lock);
+	return n;
+}
+
 /* Own memory needs no privilege; another process's needs CAP_SYS_ADMIN. */
 static int swapflag_target(struct genl_info *info, struct etmem_target *target)
 {

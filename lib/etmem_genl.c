@@ -759,17 +759,23 @@ int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled)
 
 static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
-	return parse_u8_flag(tb, nlh, arg, ETMEM_A_SWAP_MODULE_LOADED);
+	struct etmem_status *st = arg;
+
+	if (tb[ETMEM_A_SWAP_MODULE_LOADED])
+		st->swap_loaded = nla_get_u8(tb[ETMEM_A_SWAP_MODULE_LOADED]);
+	if (tb[ETMEM_A_SWAPFLAG_NR_PROCS])
+		st->swapflag_nr_procs = nla_get_u32(tb[ETMEM_A_SWAPFLAG_NR_PROCS]);
+	return 0;
 }
 
-int etmem_status(struct etmem_client *client, bool *swap_loaded)
+int etmem_status(struct etmem_client *client, struct etmem_status *status)
 {
 	struct nl_msg *msg = request_new(client, ETMEM_CMD_STATUS, 0);
 
-	*swap_loaded = false;
+	memset(status, 0, sizeof(*status));
 	if (!msg)
 		return -ENOMEM;
-	return request_run(client, msg, parse_status, swap_loaded);
+	return request_run(client, msg, parse_status, status);
 }
 
 /* ---- events -------------------------------------------------------- */

@@ -74,8 +74,12 @@ void etmem_client_close(struct etmem_client *client);
 /* With NULL: why this thread's last etmem_client_open() failed. */
 const char *etmem_client_errmsg(const struct etmem_client *client);
 
-/* Whether etmem_swap.ko has attached its commands to the family. */
-int etmem_status(struct etmem_client *client, bool *swap_loaded);
+/* Which parts of the family are there. */
+struct etmem_status {
+	bool swap_loaded;		/* etmem_swap.ko attached its commands */
+	uint32_t swapflag_nr_procs;	/* processes with swap-flag marks */
+};
+int etmem_status(struct etmem_client *client, struct etmem_status *status);
 
 /* Scan a process: nr_ranges == 0 means its whole address space. */
 int etmem_scan(struct etmem_client *client, pid_t pid,

@@ -85,6 +85,7 @@ enum {
 	ETMEM_A_KERNEL_SWAP_ENABLE,	/* u8, kernel's own anonymous reclaim on/off */
 	ETMEM_A_SWAP_MODULE_LOADED,	/* u8, whether etmem_swap has attached */
 	ETMEM_A_SWAP_RESUME_ADDR,	/* u64, swap reply full: check again from here */
+	ETMEM_A_SWAPFLAG_NR_PROCS,	/* u32, processes that have swap-flag marks */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,

@@ -1,0 +1,43 @@
+# Shell helpers for VM tests (source it: . "$ETMEM_TOP/t/lib/vmtest.sh").
+# Generic on purpose: any engineer's VM test may use them.
+
+top=${ETMEM_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+kver=${ETMEM_KVER:-$(uname -r)}
+kmod_dir=$top/build/kmod/$kver
+helpers=$top/build/t/helpers
+vt_failed=0
+
+# Say what is being checked, then whether it held.
+vt_ok() { echo "ok - $*"; }
+vt_fail() { echo "not ok - $*"; vt_failed=1; }
+vt_check() { # vt_check DESCRIPTION COMMAND...
+	local what=$1; shift
+	if "$@"; then vt_ok "$what"; else vt_fail "$what"; fi
+}
+vt_die() { echo "not ok - $*"; exit 1; }
+vt_done() { # exit with the verdict of the checks so far
+	if [ "$vt_failed" = 0 ]; then echo "all checks passed"; exit 0; fi
+	echo "some checks failed"; exit 1
+}
+
+# Load/unload the etmem modules built for the running kernel.
+vt_load_etmem() {
+	[ -f "$kmod_dir/etmem_scan.ko" ] || vt_die "no $kmod_dir/etmem_scan.ko (run make modules)"
+	insmod "$kmod_dir/etmem_scan.ko" || vt_die "insmod etmem_scan"
+	insmod "$kmod_dir/etmem_swap.ko" || vt_die "insmod etmem_swap"
+}
+vt_unload_etmem() {
+	rmmod etmem_swap 2>/dev/null
+	rmmod etmem_scan
+}
+
+# Swap on a zram device of SIZE (default 1G).
+vt_zram_swap() {
+	modprobe zram num_devices=1 || vt_die "modprobe zram"
+	echo "${1:-1G}" >/sys/block/zram0/disksize || vt_die "zram disksize"
+	mkswap /dev/zram0 >/dev/null || vt_die "mkswap"
+	swapon /dev/zram0 || vt_die "swapon"
+}
+
+# Value in kB of a field of /proc/PID/status (VmSwap, VmRSS, ...).
+vt_status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }

@@ -1,0 +1,58 @@
+#!/bin/bash
+# The etmem family: both modules load and unload cleanly, the family shows
+# its ops and multicast group, unprivileged callers get EPERM, malformed
+# requests are rejected with an extack message, commands of a missing
+# etmem_swap fail with EOPNOTSUPP.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+g=$helpers/kmod_genl
+
+vt_load_etmem
+ctrl=$(genl-ctrl-list --details 2>&1)
+fam=$(echo "$ctrl" | sed -n '/^0x[0-9a-f]* etmem /,/^0x/p')
+echo "$fam"
+vt_check "family etmem is registered" grep -q "etmem version 1" <<<"$fam"
+nops=$(grep -c "unknown (0x" <<<"$fam")
+vt_check "9 ops listed (got $nops)" [ "$nops" = 9 ]
+vt_check "scan op is a dump with admin_perm" grep -q "0x01.*admin_perm.*has_dump" <<<"$fam"
+vt_check "swapflag set op has no admin_perm" bash -c "grep '(0x02)' <<<\"\$1\" | grep -vq admin_perm" _ "$fam"
+vt_check "multicast group swapcache" grep -q "swapcache" <<<"$fam"
+
+out=$("$g" status); echo "$out"
+vt_check "status: etmem_swap attached" grep -q "swap_loaded 1" <<<"$out"
+
+# Unprivileged: admin commands refused by the netlink core.
+nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+out=$($nobody "$g" scan 1); echo "$out"
+vt_check "unprivileged scan: EPERM" grep -q "error: EPERM" <<<"$out"
+out=$($nobody "$g" swapcache-get); echo "$out"
+vt_check "unprivileged swapcache-get: EPERM" grep -q "error: EPERM" <<<"$out"
+out=$($nobody "$g" kswap-set 0); echo "$out"
+vt_check "unprivileged kswap-set: EPERM" grep -q "error: EPERM" <<<"$out"
+out=$($nobody "$g" swapflag-get 1); echo "$out"
+vt_check "unprivileged swapflag-get of pid 1: EPERM + message" \
+	grep -q "error: EPERM.*need CAP_SYS_ADMIN" <<<"$out"
+
+# Malformed requests: strict policies answer with extack text.
+out=$("$g" raw unknown-attr); echo "$out"
+vt_check "unknown attribute: EINVAL + message" grep -Eq "error: EINVAL.*: .+" <<<"$out"
+out=$("$g" raw wrong-type); echo "$out"
+vt_check "wrong attribute type: EINVAL/ERANGE + message" grep -Eq "error: E(INVAL|RANGE).*: .+" <<<"$out"
+out=$("$g" raw unsupported-attr); echo "$out"
+vt_check "attribute of another command: EINVAL + message" grep -Eq "error: EINVAL.*: .+" <<<"$out"
+out=$("$g" raw flat-nest); echo "$out"
+vt_check "nest without NLA_F_NESTED: EINVAL + message" grep -Eq "error: EINVAL.*: .+" <<<"$out"
+
+# Without etmem_swap: its commands say so.
+rmmod etmem_swap || vt_fail "rmmod etmem_swap"
+out=$("$g" swapcache-get); echo "$out"
+vt_check "swap commands without etmem_swap: EOPNOTSUPP" \
+	grep -q "error: EOPNOTSUPP.*etmem_swap module is not loaded" <<<"$out"
+out=$("$g" status); echo "$out"
+vt_check "status: etmem_swap not attached" grep -q "swap_loaded 0" <<<"$out"
+vt_check "rmmod etmem_scan once etmem_swap is gone" rmmod etmem_scan
+vt_check "family gone after unload" bash -c "! genl-ctrl-list 2>&1 | grep -q ' etmem '"
+# Load again: a second round must be as clean as the first.
+vt_load_etmem
+vt_check "etmem_scan cannot go before etmem_swap" bash -c "! rmmod etmem_scan 2>/dev/null"
+vt_unload_etmem
+vt_done
