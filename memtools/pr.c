@@ -249,20 +249,6 @@ static struct reclaim_begin *begin_slot(int tid)
 	return &begins[(unsigned int)tid % 256];
 }
 
-static bool trace_wanted(const struct trace_line *l)
-{
-	char path[64], buf[1024], *p;
-
-	if (!mt_comm_matches(l->comm))
-		return false;
-	if (!mt_env.pid)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
-	if (mt_read_text(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "Tgid:")))
-		return false;
-	return atoi(p + 5) == mt_env.pid;
-}
-
 static void on_trace_line(const struct trace_line *l, void *ctx)
 {
 	struct pr_event e = { .pid = l->pid, .ts_ns = l->ts * 1e9, .nid = -1 };
@@ -270,7 +256,7 @@ static void on_trace_line(const struct trace_line *l, void *ctx)
 	unsigned long long v = 0;
 	char flags[128] = "";
 
-	if (!trace_wanted(l))
+	if (!trace_line_wanted(l))
 		return;
 	snprintf(e.comm, sizeof(e.comm), "%s", l->comm);
 	if (strcmp(l->event, "mm_vmscan_lru_shrink_inactive") == 0) {

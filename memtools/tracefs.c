@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "tracefs.h"
 
 static int write_file(const char *dir, const char *name, const char *val)
@@ -194,4 +195,19 @@ bool trace_arg_str(const char *args, const char *key, char *val, size_t len)
 	memcpy(val, v, n);
 	val[n] = '\0';
 	return true;
+}
+
+bool trace_line_wanted(const struct trace_line *l)
+{
+	char path[64], buf[1024], *p;
+
+	if (!mt_comm_matches(l->comm))
+		return false;
+	if (!mt_env.pid)
+		return true;
+	/* Trace lines carry the thread id; the filter names a process. */
+	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
+	if (mt_read_text(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "Tgid:")))
+		return false;
+	return atoi(p + 5) == mt_env.pid;
 }

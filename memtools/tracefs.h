@@ -35,6 +35,8 @@ int tracefs_enable(struct tracefs_inst *t, const char *event, const char *filter
 int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx);
 void tracefs_close(struct tracefs_inst *t);
 
+/* Applies the -p (thread group) and -c filters to a trace line. */
+bool trace_line_wanted(const struct trace_line *l);
 bool trace_arg_u64(const char *args, const char *key, unsigned long long *val);
 bool trace_arg_str(const char *args, const char *key, char *val, size_t len);
 

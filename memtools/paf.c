@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * paf: page allocation failures, with the order, the allocation flags by
+ * name, the task, and every zone's watermarks and sizes. BPF reads the
+ * zones when the failure happens; the tracefs fallback can only read
+ * /proc/zoneinfo when it reports, a moment later.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "gfp.h"
+#include "paf.h"
+#include "paf.skel.h"
+#include "tracefs.h"
+
+#define PAF_MAX_ORDER 16
+
+struct paf_report {
+	unsigned int pid, order;
+	int migratetype, local_nid;
+	char comm[16];
+	char gfp[256];
+	struct paf_zone zones[PAF_MAX_NODES][PAF_MAX_ZONES];
+};
+
+static unsigned long long by_order[PAF_MAX_ORDER + 1], nr_seen;
+static unsigned long header_rows;
+static struct paf_bpf *skel;
+static struct ring_buffer *ring;
+static struct tracefs_inst trace;
+
+static int count_nodes(void)
+{
+	char buf[64], *p;
+	int last;
+
+	if (mt_read_text("/sys/devices/system/node/possible", buf, sizeof(buf)) <= 0)
+		return 1;
+	p = strrchr(buf, '-');
+	last = atoi(p ? p + 1 : buf);
+	return last + 1 > PAF_MAX_NODES ? PAF_MAX_NODES : last + 1;
+}
+
+static void print_zones_json(const struct paf_report *r)
+{
+	int nid, z;
+	bool first = true;
+
+	fputs(",\"zones\":[", stdout);
+	for (nid = 0; nid < PAF_MAX_NODES; nid++) {
+		for (z = 0; z < PAF_MAX_ZONES; z++) {
+			const struct paf_zone *zn = &r->zones[nid][z];
+
+			if (!zn->valid)
+				continue;
+			printf("%s{\"node\":%d,\"zone\":\"%s\",\"min_pages\":%llu,"
+			       "\"low_pages\":%llu,\"high_pages\":%llu,\"free_pages\":%llu,"
+			       "\"present_pages\":%llu,\"managed_pages\":%llu}",
+			       first ? "" : ",", nid, zn->name, zn->min, zn->low,
+			       zn->high, zn->free, zn->present, zn->managed);
+			first = false;
+		}
+	}
+	fputc(']', stdout);
+}
+
+static void print_report(const struct paf_report *r)
+{
+	char clock[16] = "";
+	int nid, z;
+
+	if (mt_env.json) {
+		mt_json_begin(stdout, "paf");
+		mt_json_str(stdout, "event", "failure");
+		mt_json_u64(stdout, "pid", r->pid);
+		mt_json_str(stdout, "comm", r->comm);
+		mt_json_u64(stdout, "order", r->order);
+		mt_json_str(stdout, "gfp_flags", r->gfp);
+		printf(",\"migratetype\":%d,\"local_node\":%d", r->migratetype, r->local_nid);
+		print_zones_json(r);
+		mt_json_end(stdout);
+		return;
+	}
+	if (mt_header_due(&header_rows)) {
+		if (mt_env.timestamps)
+			printf("%-8s ", "TIME");
+		printf("%7s %-15s %5s %4s %s\n", "PID", "COMM", "ORDER", "MIGR", "GFP_FLAGS");
+		printf("%8s %-16s %9s %9s %9s %9s %9s %9s  (pages)\n", "", "  NODE ZONE",
+		       "MIN", "LOW", "HIGH", "FREE", "PRESENT", "MANAGED");
+	}
+	if (mt_env.timestamps) {
+		mt_fmt_clock(clock, sizeof(clock));
+		printf("%-8s ", clock);
+	}
+	printf("%7u %-15s %5u %4d %s\n", r->pid, r->comm, r->order, r->migratetype, r->gfp);
+	for (nid = 0; nid < PAF_MAX_NODES; nid++) {
+		for (z = 0; z < PAF_MAX_ZONES; z++) {
+			const struct paf_zone *zn = &r->zones[nid][z];
+
+			if (!zn->valid)
+				continue;
+			printf("%8s   node%d %-8s %9llu %9llu %9llu %9llu %9llu %9llu\n", "",
+			       nid, zn->name, zn->min, zn->low, zn->high, zn->free,
+			       zn->present, zn->managed);
+		}
+	}
+}
+
+static void handle(const struct paf_report *r)
+{
+	nr_seen++;
+	by_order[r->order > PAF_MAX_ORDER ? PAF_MAX_ORDER : r->order]++;
+	print_report(r);
+	fflush(stdout);
+}
+
+static void print_summary(const char *what, unsigned long long failures,
+			  unsigned long long dropped)
+{
+	bool first = true;
+	int o;
+
+	if (mt_env.json) {
+		mt_json_begin(stdout, "paf");
+		mt_json_str(stdout, "event", what);
+		mt_json_u64(stdout, "failures", failures);
+		mt_json_u64(stdout, "dropped", dropped);
+		fputs(",\"by_order\":{", stdout);
+		for (o = 0; o <= PAF_MAX_ORDER; o++)
+			if (by_order[o]) {
+				printf("%s\"%d\":%llu", first ? "" : ",", o, by_order[o]);
+				first = false;
+			}
+		fputc('}', stdout);
+		mt_json_end(stdout);
+		return;
+	}
+	printf("paf %s: %llu failed allocations", what, failures);
+	for (o = 0; o <= PAF_MAX_ORDER; o++)
+		if (by_order[o])
+			printf(", order %d: %llu", o, by_order[o]);
+	printf("%s\n", dropped ? " (some reports were dropped)" : "");
+	fflush(stdout);
+}
+
+/* ---- BPF mode ---- */
+
+static int on_ring(void *ctx, void *data, size_t len)
+{
+	const struct paf_event *e = data;
+	struct paf_report r = {
+		.pid = e->pid, .order = e->order,
+		.migratetype = e->migratetype, .local_nid = e->local_nid,
+	};
+
+	if (len < sizeof(*e))
+		return 0;
+	memcpy(r.comm, e->comm, sizeof(r.comm));
+	r.comm[15] = '\0';
+	gfp_format(e->gfp, r.gfp, sizeof(r.gfp));
+	memcpy(r.zones, e->zones, sizeof(r.zones));
+	handle(&r);
+	return 0;
+}
+
+static int bpf_start(enum mt_mode mode)
+{
+	int err;
+
+	skel = paf_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->filter_tgid = mt_env.pid;
+	memcpy((char *)skel->rodata->filter_comm, mt_env.comm, sizeof(mt_env.comm));
+	skel->rodata->nr_nodes = count_nodes();
+	bpf_program__set_autoload(skel->progs.alloc_btf, mode == MT_MODE_TP_BTF);
+	bpf_program__set_autoload(skel->progs.alloc_raw, mode == MT_MODE_RAW_TP);
+	err = paf_bpf__load(skel);
+	if (!err)
+		err = paf_bpf__attach(skel);
+	if (!err) {
+		ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ring, NULL, NULL);
+		if (!ring)
+			err = -errno;
+	}
+	if (err) {
+		paf_bpf__destroy(skel);
+		skel = NULL;
+	}
+	return err;
+}
+
+/* ---- tracefs fallback ---- */
+
+/* Zones as /proc/zoneinfo shows them now. */
+static void read_zoneinfo(struct paf_zone zones[PAF_MAX_NODES][PAF_MAX_ZONES])
+{
+	static char buf[1 << 18];
+	struct paf_zone *cur = NULL;
+	int nid, nz[PAF_MAX_NODES] = { 0 };
+	char *line, name[12], key[32];
+	unsigned long long v;
+
+	memset(zones, 0, sizeof(struct paf_zone) * PAF_MAX_NODES * PAF_MAX_ZONES);
+	if (mt_read_text("/proc/zoneinfo", buf, sizeof(buf)) <= 0)
+		return;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "Node %d, zone %11s", &nid, name) == 2) {
+			cur = NULL;
+			if (nid < 0 || nid >= PAF_MAX_NODES || nz[nid] >= PAF_MAX_ZONES)
+				continue;
+			cur = &zones[nid][nz[nid]++];
+			memcpy(cur->name, name, sizeof(cur->name));
+			continue;
+		}
+		if (!cur)
+			continue;
+		if (sscanf(line, " pages free %llu", &v) == 1)
+			cur->free = v;
+		else if (sscanf(line, " %31s %llu", key, &v) == 2) {
+			if (!strcmp(key, "min")) cur->min = v;
+			else if (!strcmp(key, "low")) cur->low = v;
+			else if (!strcmp(key, "high")) cur->high = v;
+			else if (!strcmp(key, "present")) cur->present = v, cur->valid = v > 0;
+			else if (!strcmp(key, "managed")) cur->managed = v;
+		}
+	}
+}
+
+static void on_trace_line(const struct trace_line *l, void *ctx)
+{
+	struct paf_report r = { .pid = l->pid, .local_nid = -1 };
+	unsigned long long v = 0;
+
+	if (strcmp(l->event, "mm_page_alloc") || !trace_line_wanted(l))
+		return;
+	snprintf(r.comm, sizeof(r.comm), "%s", l->comm);
+	if (trace_arg_u64(l->args, "order", &v))
+		r.order = v;
+	if (trace_arg_u64(l->args, "migratetype", &v))
+		r.migratetype = (int)v;
+	if (!trace_arg_str(l->args, "gfp_flags", r.gfp, sizeof(r.gfp)))
+		snprintf(r.gfp, sizeof(r.gfp), "?");
+	read_zoneinfo(r.zones);
+	handle(&r);
+}
+
+static int trace_start(void)
+{
+	/* A failed allocation records pfn -1. */
+	int err = tracefs_open(&trace, "paf");
+
+	if (!err)
+		err = tracefs_enable(&trace, "kmem/mm_page_alloc", "pfn == 0xffffffffffffffff");
+	if (err)
+		fprintf(stderr, "paf: cannot use tracefs (%s): %s\n",
+			trace.dir[0] ? trace.dir : "not mounted", strerror(-err));
+	return err;
+}
+
+static enum mt_mode choose_mode(void)
+{
+	static const enum mt_mode order[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
+	const char *why = NULL;
+	size_t i;
+	int err = 0;
+
+	if (mt_env.mode != MT_MODE_PROC) {
+		why = mt_bpf_unavailable();
+		for (i = 0; !why && i < sizeof(order) / sizeof(order[0]); i++) {
+			if (mt_env.mode != MT_MODE_AUTO && mt_env.mode != order[i])
+				continue;
+			err = bpf_start(order[i]);
+			if (!err)
+				return order[i];
+		}
+		if (mt_env.mode != MT_MODE_AUTO) {
+			fprintf(stderr, "paf: cannot use mode %s: %s (try -m proc)\n",
+				mt_mode_name(mt_env.mode), why ? why : strerror(-err));
+			return MT_MODE_AUTO;
+		}
+		if (mt_env.verbose)
+			fprintf(stderr, "paf: BPF unavailable (%s); reading tracefs\n",
+				why ? why : strerror(-err));
+	}
+	return trace_start() ? MT_MODE_AUTO : MT_MODE_PROC;
+}
+
+static const struct mt_tool paf_tool = {
+	.name = "paf",
+	.summary = "Page allocation failures: order, allocation flags, task, and every\n"
+		   "zone's watermarks and sizes. With INTERVAL, a count line every\n"
+		   "INTERVAL seconds; Ctrl-C (or COUNT intervals) ends with a summary.",
+	.columns =
+		"Per failure: PID and COMM of the allocating task, ORDER (2^order pages),\n"
+		"MIGR migrate type, GFP_FLAGS by name; then per zone, in pages: MIN/LOW/HIGH\n"
+		"watermarks (boost included), FREE, PRESENT and MANAGED pages. BPF modes\n"
+		"read zones when the failure happens; -m proc reads /proc/zoneinfo when\n"
+		"it reports, slightly later.\n",
+	.modes = MT_MODE_BIT(MT_MODE_TP_BTF) | MT_MODE_BIT(MT_MODE_RAW_TP) |
+		 MT_MODE_BIT(MT_MODE_PROC),
+	.takes_filters = true,
+};
+
+static unsigned long long failures_now(void)
+{
+	return skel ? skel->bss->failures : nr_seen;
+}
+
+static void run(void)
+{
+	unsigned long long next = mt_monotonic_ns() + mt_env.interval_s * 1e9;
+	unsigned long long prev = 0, now;
+	long intervals = 0;
+
+	while (!mt_exiting) {
+		if (ring)
+			ring_buffer__poll(ring, 100);
+		else
+			tracefs_poll(&trace, 100, on_trace_line, NULL);
+		if (!mt_env.interval_given || mt_monotonic_ns() < next)
+			continue;
+		next += mt_env.interval_s * 1e9;
+		now = failures_now();
+		if (mt_env.json) {
+			mt_json_begin(stdout, "paf");
+			mt_json_str(stdout, "event", "interval");
+			mt_json_u64(stdout, "failures", now - prev);
+			mt_json_end(stdout);
+		} else {
+			printf("paf interval: %llu failed allocations\n", now - prev);
+			fflush(stdout);
+		}
+		prev = now;
+		if (mt_env.count && ++intervals >= mt_env.count)
+			break;
+	}
+	if (ring)
+		ring_buffer__consume(ring);
+	else
+		tracefs_poll(&trace, 0, on_trace_line, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	enum mt_mode mode;
+	int err;
+
+	err = mt_parse_args(&paf_tool, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	mt_quiet_libbpf();
+	mt_install_signals();
+	mode = choose_mode();
+	if (mode == MT_MODE_AUTO)
+		return 1;
+	mt_env.mode = mode;
+	if (mt_env.verbose)
+		fprintf(stderr, "paf: mode %s\n", mt_mode_name(mode));
+	run();
+	print_summary("summary", failures_now(), skel ? skel->bss->dropped : 0);
+	ring_buffer__free(ring);
+	paf_bpf__destroy(skel);
+	tracefs_close(&trace);
+	return 0;
+}
