@@ -16,7 +16,7 @@ full)	cold=384 hot=64 secs=60 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
-reclaimers="none etmem damos memreclaim"
+reclaimers=${BENCH_RECLAIMERS:-none etmem damos memreclaim}
 sock=bench
 cg=/sys/fs/cgroup/bench
 
@@ -43,9 +43,11 @@ setup() {
 		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)"
 }
 
-# Start a command in the benchmark cgroup, in the background.
+# Run as `in_cgroup CMD... &`: the background subshell joins the
+# benchmark cgroup and becomes CMD, so $! is CMD's pid.
 in_cgroup() {
-	sh -c 'echo $$ >'"$cg"'/cgroup.procs && exec "$@"' sh "$@"
+	echo "$BASHPID" >"$cg/cgroup.procs"
+	exec "$@"
 }
 
 cpu_ms_of() { # utime+stime of a process, all threads, in ms
@@ -106,10 +108,17 @@ damos_start() {
 	echo pageout >"$c/schemes/0/action"
 	echo 0 >"$c/schemes/0/access_pattern/nr_accesses/min"
 	echo 0 >"$c/schemes/0/access_pattern/nr_accesses/max"
+	# Every range defaults to 0..0: open sizes and ages up.
+	echo 4096 >"$c/schemes/0/access_pattern/sz/min"
+	echo 18446744073709551615 >"$c/schemes/0/access_pattern/sz/max"
 	echo 20 >"$c/schemes/0/access_pattern/age/min"
+	echo 4294967295 >"$c/schemes/0/access_pattern/age/max"
 	echo on >"$k/state"
 }
 damos_stop() {
+	local s=$damon/kdamonds/0/contexts/0/schemes/0/stats
+	echo update_schemes_stats >"$damon/kdamonds/0/state" 2>/dev/null
+	log "damos: tried $(cat "$s/sz_tried" 2>/dev/null) applied $(cat "$s/sz_applied" 2>/dev/null) bytes"
 	echo off >"$damon/kdamonds/0/state" 2>/dev/null
 	echo 0 >"$damon/kdamonds/nr_kdamonds" 2>/dev/null
 }
@@ -273,28 +282,33 @@ pagemap() {
 	emit pagemap "${ratio:-n/a}"
 }
 
-setup
-for exp in $only; do
-	case $exp in
-	quality)
-		for rep in $(seq "$reps"); do
-			for r in $reclaimers; do
-				log "quality $r rep $rep"
-				quality_one "$r" "$rep"
-			done
-		done ;;
-	redis)
-		for rep in $(seq "$reps"); do
-			for r in $reclaimers; do
-				log "redis $r rep $rep"
-				redis_one "$r" "$rep"
-			done
-		done ;;
-	scale) log scale; scale ;;
-	pagemap) log pagemap; pagemap ;;
-	cost) ;;	# measured within quality
-	esac
-done
-kill "$etmemd_pid" 2>/dev/null
-wait "$etmemd_pid" 2>/dev/null
-emit done
+main() {
+	setup
+	for exp in $only; do
+		case $exp in
+		quality)
+			for rep in $(seq "$reps"); do
+				for r in $reclaimers; do
+					log "quality $r rep $rep"
+					quality_one "$r" "$rep"
+				done
+			done ;;
+		redis)
+			for rep in $(seq "$reps"); do
+				for r in $reclaimers; do
+					log "redis $r rep $rep"
+					redis_one "$r" "$rep"
+				done
+			done ;;
+		scale) log scale; scale ;;
+		pagemap) log pagemap; pagemap ;;
+		cost) ;;	# measured within quality
+		esac
+	done
+	kill "$etmemd_pid" 2>/dev/null
+	wait "$etmemd_pid" 2>/dev/null
+	emit done
+}
+
+# Sourced (by a test of one part), it only defines the functions.
+[ "${BASH_SOURCE[0]}" = "$0" ] && main
