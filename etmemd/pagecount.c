@@ -180,3 +180,15 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 		g_array_append_val(ranges, run);
 	return nr_cold;
 }
+
+void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *arg)
+{
+	for (guint s = 0; s < pc->segs->len; s++) {
+		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
+
+		for (uint32_t i = 0; i < seg->nr_pages; i++)
+			if (!(seg->counts[i] & COUNT_ABSENT))
+				fn(seg->addr + ((uint64_t)i << seg->page_shift),
+				   seg->page_shift, seg->counts[i], arg);
+	}
+}

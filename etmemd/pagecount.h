@@ -34,4 +34,9 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc);
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, GArray *ranges);
 
+/* Every page present in all passes so far, in address order. */
+typedef void (*page_counts_fn)(uint64_t addr, unsigned int page_shift,
+			       unsigned int count, void *arg);
+void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *arg);
+
 #endif /* ETMEMD_PAGECOUNT_H */
