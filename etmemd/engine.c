@@ -6,13 +6,9 @@
 
 const char *const engine_names[] = { "slide", "cslide", "thirdparty", NULL };
 
-/*
- * cslide and thirdparty plug in here: add their struct engine_ops and
- * list them; until then a configuration naming them gets a clear
- * "not implemented" error from objects.c.
- */
 static const struct engine_ops *const engine_table[] = {
 	&slide_engine_ops,
+	&thirdparty_engine_ops,
 };
 
 const struct engine_ops *engine_ops_find(const char *name)

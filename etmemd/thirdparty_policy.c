@@ -60,9 +60,7 @@ static int check_library_file(const char *path, GString *err)
 }
 
 int tp_engine_load(const char *libname, const char *ops_name,
-		   const char *eng_name, const char *proj_name,
-		   unsigned int loop, unsigned int interval, unsigned int sleep,
-		   struct tp_engine **out, GString *err)
+		   const char *eng_name, struct tp_engine **out, GString *err)
 {
 	const struct engine_ops *ops;
 	struct tp_engine *eng;
@@ -101,14 +99,21 @@ int tp_engine_load(const char *libname, const char *ops_name,
 	eng->ops = ops;
 	eng->dl = dl;
 	eng->name = g_strdup(eng_name);
-	eng->proj_name = g_strdup(proj_name);
 	eng->pub.name = eng->name;
+	eng->pub.proj_name = "";
+	*out = eng;
+	return 0;
+}
+
+void tp_engine_bind(struct tp_engine *eng, const char *proj_name,
+		    unsigned int loop, unsigned int interval, unsigned int sleep)
+{
+	g_free(eng->proj_name);
+	eng->proj_name = g_strdup(proj_name);
 	eng->pub.proj_name = eng->proj_name;
 	eng->pub.loop = loop;
 	eng->pub.interval = interval;
 	eng->pub.sleep = sleep;
-	*out = eng;
-	return 0;
 }
 
 int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)
@@ -239,6 +244,11 @@ int tp_task_start(struct tp_task *tk, const pid_t *pids, size_t nr_pids,
 	}
 	tk->started = true;
 	return 0;
+}
+
+bool tp_task_running(const struct tp_task *tk)
+{
+	return tk && tk->started;
 }
 
 void tp_task_stop(struct tp_task *tk)

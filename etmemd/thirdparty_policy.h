@@ -11,6 +11,7 @@
 #define ETMEMD_THIRDPARTY_POLICY_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -25,9 +26,10 @@ struct tp_task;
  * start_task/stop_task.
  */
 int tp_engine_load(const char *libname, const char *ops_name,
-		   const char *eng_name, const char *proj_name,
-		   unsigned int loop, unsigned int interval, unsigned int sleep,
-		   struct tp_engine **out, GString *err);
+		   const char *eng_name, struct tp_engine **out, GString *err);
+/* The project the engine belongs to, as the policy sees it. */
+void tp_engine_bind(struct tp_engine *eng, const char *proj_name,
+		    unsigned int loop, unsigned int interval, unsigned int sleep);
 /* Private engine keys: @group is a key file holding the [engine] group. */
 int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err);
 /* clear_eng_params, then unload the library. */
@@ -43,6 +45,7 @@ int tp_task_start(struct tp_task *tk, const pid_t *pids, size_t nr_pids,
 		  GString *err);
 /* stop_task, then free_pid_params for each process. */
 void tp_task_stop(struct tp_task *tk);
+bool tp_task_running(const struct tp_task *tk);
 
 /* eng_mgt_func; what the policy writes is appended to @reply. */
 int tp_engine_cmd(struct tp_engine *eng, struct tp_task *tk, const char *cmd,
