@@ -8,6 +8,7 @@ const char *const engine_names[] = { "slide", "cslide", "thirdparty", NULL };
 
 static const struct engine_ops *const engine_table[] = {
 	&slide_engine_ops,
+	&cslide_engine_ops,
 	&thirdparty_engine_ops,
 };
 

@@ -60,6 +60,7 @@ extern const char *const engine_names[];
 const struct engine_ops *engine_ops_find(const char *name);
 
 extern const struct engine_ops slide_engine_ops;
+extern const struct engine_ops cslide_engine_ops;
 extern const struct engine_ops thirdparty_engine_ops;
 
 #endif /* ETMEMD_ENGINE_H */
