@@ -42,6 +42,8 @@ struct scan_state {
 	unsigned int nr_ranges, cur;	/* current range */
 	unsigned long addr;		/* where the walk goes on */
 	bool walk_done, chunk_full, finished;
+	int error;			/* deferred rejection, see scan_defer */
+	char errmsg[96];
 	/* the chunk being filled */
 	unsigned long chunk_addr;
 	unsigned int chunk_shift, chunk_nr;
@@ -349,6 +351,12 @@ int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 
 	if (st->finished)
 		return 0;
+	if (st->error) {
+		if (cb->extack)
+			cb->extack->_msg = st->errmsg;
+		st->finished = true;
+		return st->error;
+	}
 	if (!scan_target_alive(st) || !mmget_not_zero(st->mm)) {
 		etmem_errmsg(cb->extack, "process %d exited during the scan", st->nr);
 		return -ESRCH;
@@ -404,7 +412,7 @@ static int scan_claim(struct scan_state *st, struct netlink_ext_ack *extack)
 	return ret;
 }
 
-int etmem_scan_start(struct netlink_callback *cb)
+static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extack)
 {
 	struct nlattr **attrs = scan_request_attrs(cb);
 	struct etmem_target target;
@@ -412,10 +420,10 @@ int etmem_scan_start(struct netlink_callback *cb)
 	u32 flags;
 	int ret;
 
-	ret = scan_check_flags(attrs, cb->extack, &flags);
+	ret = scan_check_flags(attrs, extack, &flags);
 	if (ret)
 		return ret;
-	ret = etmem_target_get(attrs, cb->extack, &target);
+	ret = etmem_target_get(attrs, extack, &target);
 	if (ret)
 		return ret;
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
@@ -426,12 +434,12 @@ int etmem_scan_start(struct netlink_callback *cb)
 	INIT_LIST_HEAD(&st->busy);
 	st->flags = flags;
 	st->nr = target.nr;
-	ret = etmem_ranges_parse(cb->nlh, target.mm, cb->extack, &st->ranges,
+	ret = etmem_ranges_parse(cb->nlh, target.mm, extack, &st->ranges,
 				 &st->nr_ranges);
 	if (ret)
 		goto free_state;
 	st->mm = target.mm;
-	ret = scan_claim(st, cb->extack);
+	ret = scan_claim(st, extack);
 	if (ret)
 		goto free_ranges;
 	/* Between dump calls only the mm_struct is pinned, not the memory. */
@@ -450,6 +458,37 @@ put_target:
 	return ret;
 }
 
+/*
+ * Kernels before 6.2 do not hand .start an extack, so a rejection there
+ * would reach the caller without its message. There the rejection is
+ * deferred: .start succeeds with a state that only carries the error,
+ * and the first dump call fails with it (dump calls do have an extack).
+ */
+static int scan_defer(struct netlink_callback *cb, int error,
+		      const struct netlink_ext_ack *local)
+{
+	struct scan_state *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return error;
+	INIT_LIST_HEAD(&st->busy);
+	st->error = error;
+	strscpy(st->errmsg, local->_msg ? local->_msg : "", sizeof(st->errmsg));
+	*(struct scan_state **)cb->ctx = st;
+	return 0;
+}
+
+int etmem_scan_start(struct netlink_callback *cb)
+{
+	struct netlink_ext_ack local = {};
+	int ret;
+
+	if (cb->extack)
+		return scan_start(cb, cb->extack);
+	ret = scan_start(cb, &local);
+	return ret ? scan_defer(cb, ret, &local) : 0;
+}
+
 int etmem_scan_done(struct netlink_callback *cb)
 {
 	struct scan_state *st = scan_state(cb);
@@ -459,7 +498,8 @@ int etmem_scan_done(struct netlink_callback *cb)
 	spin_lock(&scans_lock);
 	list_del(&st->busy);
 	spin_unlock(&scans_lock);
-	mmdrop(st->mm);
+	if (st->mm)
+		mmdrop(st->mm);
 	put_pid(st->pid);
 	kvfree(st->ranges);
 	kfree(st);

@@ -230,6 +230,8 @@ static int cmd_raw(const char *which)
 	} else if (!strcmp(which, "unsupported-attr")) {
 		put_attr(buf, &len, ETMEM_A_PID, &pid, 4);
 		put_attr(buf, &len, ETMEM_A_SWAPCACHE_LOW, &one, 4);
+	} else if (!strcmp(which, "no-pid")) {
+		/* nothing: the pid is missing */
 	} else if (!strcmp(which, "flat-nest")) {
 		uint64_t v = 0;
 

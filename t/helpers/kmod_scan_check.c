@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmod_scan_check: scan correctness of etmem_scan.ko on this very process.
+ *
+ * Maps 4 KiB pages (THP off), THP, hugetlb and file-backed regions with a
+ * known access pattern, scans them through lib/ and checks that exactly
+ * the touched pages come back accessed, that a second scan sees all idle,
+ * that a thread spinning on another CPU keeps its page accessed, that each
+ * scan flag filters, that a concurrent scan gets EBUSY, and that a target
+ * exiting mid-dump ends the dump with ESRCH. Needs root, 2 CPUs and 8
+ * reserved 2 MiB hugetlb pages. Prints "ok"/"not ok" lines; exit 1 on
+ * any failure.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "etmem_genl.h"
+
+#define MB (1UL << 20)
+#define R4K_SIZE (4 * MB)
+#define R4K_PAGES (R4K_SIZE >> 12)
+#define RTHP_SIZE (8 * MB)
+#define RHUGE_SIZE (8 * MB)
+#define RFILE_SIZE (1 * MB)
+
+static char *r4k, *rthp, *rhuge, *rfile;
+static struct etmem_client *client;
+static int failures;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(cond ? "ok - " : "not ok - ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !cond;
+}
+
+/* ---- collecting a scan --------------------------------------------- */
+
+struct unit {
+	uint64_t addr;
+	unsigned int shift;
+	int state;
+};
+
+struct scan_result {
+	struct unit *units;
+	size_t nr, cap;
+};
+
+static int collect(const struct etmem_chunk *chunk, void *arg)
+{
+	struct scan_result *res = arg;
+	uint32_t i;
+
+	for (i = 0; i < chunk->nr_pages; i++) {
+		if (res->nr == res->cap) {
+			res->cap = res->cap ? res->cap * 2 : 4096;
+			res->units = realloc(res->units, res->cap * sizeof(*res->units));
+		}
+		res->units[res->nr++] = (struct unit){
+			chunk->addr + ((uint64_t)i << chunk->page_shift),
+			chunk->page_shift, etmem_chunk_state(chunk, i) };
+	}
+	return 0;
+}
+
+static int scan(const struct etmem_range *ranges, size_t n, uint32_t flags,
+		struct scan_result *res)
+{
+	res->nr = 0;
+	return etmem_scan(client, getpid(), ranges, n, flags, collect, res);
+}
+
+static struct etmem_range range_of(void *p, size_t len)
+{
+	return (struct etmem_range){ (uintptr_t)p, (uintptr_t)p + len };
+}
+
+/* Units of @res inside [p, p + len). */
+static size_t units_in(const struct scan_result *res, void *p, size_t len,
+		       unsigned int shift, int state)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < res->nr; i++) {
+		const struct unit *u = &res->units[i];
+
+		if (u->addr >= (uintptr_t)p && u->addr < (uintptr_t)p + len &&
+		    (!shift || u->shift == shift) && (state < 0 || u->state == state))
+			n++;
+	}
+	return n;
+}
+
+static int state_at(const struct scan_result *res, void *p)
+{
+	size_t i;
+
+	for (i = 0; i < res->nr; i++)
+		if (res->units[i].addr == (uintptr_t)p)
+			return res->units[i].state;
+	return -1;
+}
+
+/* ---- memory -------------------------------------------------------- */
+
+static void *map_aligned(size_t len, int advice)
+{
+	char *p = mmap(NULL, len + 2 * MB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + 2 * MB - 1) & ~(2 * MB - 1));
+	munmap(p, a - p);
+	munmap(a + len, p + len + 2 * MB - (a + len));
+	madvise(a, len, advice);
+	memset(a, 0x5a, len);
+	return a;
+}
+
+static int setup_memory(void)
+{
+	int fd;
+
+	r4k = map_aligned(R4K_SIZE, MADV_NOHUGEPAGE);
+	rthp = map_aligned(RTHP_SIZE, MADV_HUGEPAGE);
+	rhuge = mmap(NULL, RHUGE_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	fd = memfd_create("kmod_scan_check", 0);
+	if (!r4k || !rthp || rhuge == MAP_FAILED || fd < 0 || ftruncate(fd, RFILE_SIZE))
+		return -1;
+	rfile = mmap(NULL, RFILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (rfile == MAP_FAILED)
+		return -1;
+	memset(rhuge, 0x5b, RHUGE_SIZE);
+	memset(rfile, 0x5c, RFILE_SIZE);
+	return 0;
+}
+
+static void touch(volatile char *p)
+{
+	(void)*p;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* ---- cases --------------------------------------------------------- */
+
+static void sort_ranges(struct etmem_range *r, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && r[j - 1].start > r[j].start; j--) {
+			struct etmem_range t = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+}
+
+static void test_pattern(struct etmem_range *all, size_t nall)
+{
+	struct scan_result res = { 0 };
+	size_t i, bad = 0;
+	int ret;
+
+	ret = scan(all, nall, 0, &res);
+	check(ret == 0, "first scan of all regions (ret %d: %s)", ret,
+	      etmem_client_errmsg(client));
+	for (i = 0; i < R4K_PAGES; i += 3)
+		touch(r4k + i * 4096);
+	touch(rthp + 2 * MB + 100);
+	touch(rthp + 6 * MB + 100);
+	touch(rhuge + 100);
+	touch(rhuge + 4 * MB + 100);
+	ret = scan(all, nall, 0, &res);
+	check(ret == 0, "second scan (ret %d)", ret);
+	for (i = 0; i < R4K_PAGES; i++)
+		bad += state_at(&res, r4k + i * 4096) !=
+		       (i % 3 == 0 ? ETMEM_PAGE_STATE_ACCESSED : ETMEM_PAGE_STATE_IDLE);
+	check(bad == 0, "4 KiB pages: accessed exactly every third of %lu (%zu wrong)",
+	      R4K_PAGES, bad);
+	check(units_in(&res, rthp, RTHP_SIZE, 21, -1) == 4 &&
+	      units_in(&res, rthp, RTHP_SIZE, 12, -1) == 0,
+	      "THP region reported as 4 units of 2 MiB (%zu 2M, %zu 4K)",
+	      units_in(&res, rthp, RTHP_SIZE, 21, -1), units_in(&res, rthp, RTHP_SIZE, 12, -1));
+	check(state_at(&res, rthp) == ETMEM_PAGE_STATE_IDLE &&
+	      state_at(&res, rthp + 2 * MB) == ETMEM_PAGE_STATE_ACCESSED &&
+	      state_at(&res, rthp + 4 * MB) == ETMEM_PAGE_STATE_IDLE &&
+	      state_at(&res, rthp + 6 * MB) == ETMEM_PAGE_STATE_ACCESSED,
+	      "THP: units 1 and 3 accessed, 0 and 2 idle");
+	check(units_in(&res, rhuge, RHUGE_SIZE, 21, -1) == 4 &&
+	      state_at(&res, rhuge) == ETMEM_PAGE_STATE_ACCESSED &&
+	      state_at(&res, rhuge + 2 * MB) == ETMEM_PAGE_STATE_IDLE &&
+	      state_at(&res, rhuge + 4 * MB) == ETMEM_PAGE_STATE_ACCESSED &&
+	      state_at(&res, rhuge + 6 * MB) == ETMEM_PAGE_STATE_IDLE,
+	      "hugetlb: 4 units of 2 MiB, 0 and 2 accessed");
+	ret = scan(all, nall, 0, &res);
+	check(ret == 0 && units_in(&res, r4k, R4K_SIZE, 0, ETMEM_PAGE_STATE_IDLE) == R4K_PAGES &&
+	      units_in(&res, rthp, RTHP_SIZE, 21, ETMEM_PAGE_STATE_IDLE) == 4 &&
+	      units_in(&res, rhuge, RHUGE_SIZE, 21, ETMEM_PAGE_STATE_IDLE) == 4 &&
+	      units_in(&res, rfile, RFILE_SIZE, 12, ETMEM_PAGE_STATE_IDLE) == RFILE_SIZE / 4096,
+	      "third scan without touches: all idle");
+	free(res.units);
+}
+
+static volatile int spinning = 1;
+
+static void *spinner(void *arg)
+{
+	volatile char *p = arg;
+
+	pin_to_cpu(1);
+	while (spinning)
+		(void)*p;
+	return NULL;
+}
+
+static void test_spinner(void)
+{
+	struct etmem_range r = range_of(r4k, R4K_SIZE);
+	struct scan_result res = { 0 };
+	char *hot = r4k + 5 * 4096;
+	pthread_t thread;
+	int round, seen = 0, others = 0;
+
+	pin_to_cpu(0);
+	pthread_create(&thread, NULL, spinner, hot);
+	usleep(100000);
+	scan(&r, 1, 0, &res);
+	for (round = 0; round < 5; round++) {
+		usleep(100000);
+		if (scan(&r, 1, 0, &res))
+			break;
+		seen += state_at(&res, hot) == ETMEM_PAGE_STATE_ACCESSED;
+		others += units_in(&res, r4k, R4K_SIZE, 12, ETMEM_PAGE_STATE_ACCESSED) -
+			  (state_at(&res, hot) == ETMEM_PAGE_STATE_ACCESSED);
+	}
+	spinning = 0;
+	pthread_join(thread, NULL);
+	check(seen == 5, "page read by a thread spinning on CPU 1: accessed in %d of 5 scans",
+	      seen);
+	check(others == 0, "no other page accessed meanwhile (%d)", others);
+	free(res.units);
+}
+
+static void test_flags(struct etmem_range *all, size_t nall)
+{
+	struct etmem_range r = range_of(r4k, R4K_SIZE);
+	struct scan_result res = { 0 };
+	int ret;
+
+	scan(all, nall, 0, &res);
+	touch(r4k + 100);
+	ret = scan(&r, 1, ETMEM_SCAN_FLAGS_AS_HUGE, &res);
+	check(ret == 0 && res.nr == 2 && res.units[0].shift == 21 &&
+	      res.units[0].state == ETMEM_PAGE_STATE_ACCESSED &&
+	      res.units[1].state == ETMEM_PAGE_STATE_IDLE,
+	      "AS_HUGE: 4 MiB of 4 KiB pages as 2 units of 2 MiB, first accessed (%zu units)",
+	      res.nr);
+
+	ret = scan(all, nall, ETMEM_SCAN_FLAGS_ANON_ONLY, &res);
+	check(ret == 0 && units_in(&res, rfile, RFILE_SIZE, 0, -1) == 0 &&
+	      units_in(&res, r4k, R4K_SIZE, 0, -1) == R4K_PAGES,
+	      "ANON_ONLY: file mapping skipped, anonymous kept");
+
+	ret = scan(all, nall, ETMEM_SCAN_FLAGS_HUGETLB_ONLY, &res);
+	check(ret == 0 && res.nr == 4 && units_in(&res, rhuge, RHUGE_SIZE, 21, -1) == 4,
+	      "HUGETLB_ONLY: only the 4 hugetlb pages (%zu units)", res.nr);
+
+	ret = etmem_madvise_swapflag(r4k + 100 * 4096, 100 * 4096, true);
+	check(ret == 0, "etmem_madvise_swapflag marks 100 pages (%s)",
+	      ret ? strerror(errno) : "done");
+	ret = scan(all, nall, ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY, &res);
+	check(ret == 0 && res.nr == 100 && res.units[0].addr == (uintptr_t)r4k + 100 * 4096,
+	      "SWAPFLAG_ONLY: exactly the 100 marked pages (%zu)", res.nr);
+	ret = etmem_madvise_swapflag(r4k + 150 * 4096, 50 * 4096, false);
+	ret |= scan(all, nall, ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY, &res);
+	check(ret == 0 && res.nr == 50, "after unmarking half: 50 pages (%zu)", res.nr);
+	etmem_madvise_swapflag(r4k, R4K_SIZE, false);
+
+	ret = scan(NULL, 0, 0, &res);
+	check(ret == 0 && units_in(&res, r4k, R4K_SIZE, 12, -1) == R4K_PAGES,
+	      "no ranges: the whole address space, 4 KiB region included");
+
+	ret = scan(&r, 1, 0x100, &res);
+	check(ret == -EINVAL && strstr(etmem_client_errmsg(client), "unknown scan flags"),
+	      "unknown flag 0x100: EINVAL \"%s\"", etmem_client_errmsg(client));
+	free(res.units);
+}
+
+static pid_t victim;
+
+/* On the first chunk, a second scan of the same process must get EBUSY. */
+static int try_concurrent(const struct etmem_chunk *chunk, void *arg)
+{
+	struct etmem_client *other;
+	int *result = arg, ret;
+
+	if (*result != 1)
+		return 0;
+	if (etmem_client_open(&other))
+		return -1;
+	ret = etmem_scan(other, victim, NULL, 0, 0, collect,
+			 &(struct scan_result){ 0 });
+	*result = ret;
+	printf("# concurrent: %d \"%s\"\n", ret, etmem_client_errmsg(other));
+	if (ret == -EBUSY && !strstr(etmem_client_errmsg(other), "concurrent scan of pid"))
+		*result = -1000;
+	etmem_client_close(other);
+	return 0;
+}
+
+/* Kill the target after the first chunk: the dump must end with ESRCH. */
+static int kill_target(const struct etmem_chunk *chunk, void *arg)
+{
+	int *killed = arg;
+
+	if (!*killed) {
+		kill(victim, SIGKILL);
+		waitpid(victim, NULL, 0);
+		*killed = 1;
+	}
+	return 0;
+}
+
+/*
+ * A victim with 30000 one-page mappings: its scan is 30000 chunks, far
+ * more than the socket buffers, so the dump runs in many rounds.
+ */
+static pid_t start_victim(void)
+{
+	int pipefd[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		char *area = mmap(NULL, 60000 * 4096UL, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int i;
+
+		/* Holes between the pages: each page is a chunk of its own. */
+		for (i = 0; i < 60000; i += 2) {
+			area[i * 4096UL] = 1;
+			munmap(area + (i + 1) * 4096UL, 4096);
+		}
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	if (read(pipefd[0], &c, 1) != 1)
+		return -1;
+	return pid;
+}
+
+static void test_concurrency(void)
+{
+	int result = 1, killed = 0, ret;
+
+	victim = start_victim();
+	ret = etmem_scan(client, victim, NULL, 0, 0, try_concurrent, &result);
+	check(ret == 0 && result == -EBUSY,
+	      "second scan of the same process during a scan: EBUSY with message (%d)", result);
+	ret = etmem_scan(client, victim, NULL, 0, 0, kill_target, &killed);
+	check(ret == -ESRCH && strstr(etmem_client_errmsg(client), "exited during the scan"),
+	      "target killed mid-dump: ESRCH \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
+}
+
+int main(void)
+{
+	struct etmem_range all[4];
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (setup_memory()) {
+		printf("not ok - cannot map the test regions (hugetlb reserved?): %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	ret = etmem_client_open(&client);
+	if (ret) {
+		printf("not ok - etmem_client_open: %s\n", etmem_client_errmsg(NULL));
+		return 1;
+	}
+	all[0] = range_of(r4k, R4K_SIZE);
+	all[1] = range_of(rthp, RTHP_SIZE);
+	all[2] = range_of(rhuge, RHUGE_SIZE);
+	all[3] = range_of(rfile, RFILE_SIZE);
+	sort_ranges(all, 4);
+	test_pattern(all, 4);
+	test_spinner();
+	test_flags(all, 4);
+	test_concurrency();
+	etmem_client_close(client);
+	printf("%s\n", failures ? "FAILED" : "PASSED");
+	return failures ? 1 : 0;
+}
