@@ -1,0 +1,83 @@
+#!/bin/bash
+# While a project runs: 50 parallel "project show" requests are all
+# answered; type=name finds a process and its children; a type=pid task
+# notices its process exiting; SIGTERM stops everything with exit 0.
+# (On this host the kernel modules are absent, so scans fail and are
+# reported; the VM tests cover paging out.)
+set -u
+. "$(dirname "$0")/../helpers/daemon_lib.sh"
+
+SOCK=etmem-test-run-$$
+daemon_start "$SOCK" -l 0 || exit 1
+
+# A process tree: a parent named etmtree with two children.
+printf '#!/bin/sh\nsleep 300 &\nsleep 300 &\nwait\n' >"$WORK/etmtree"
+chmod 755 "$WORK/etmtree"
+"$WORK/etmtree" &
+tree=$!
+sleep 300 &
+lone=$!
+OTHER_PIDS+=("$tree" "$lone")
+
+f=$(slide_conf byname name etmtree | conf byname.conf)
+g=$(slide_conf bypid pid "$lone" | conf bypid.conf)
+"$ETMEM" obj add -f "$f" -s "$SOCK" >/dev/null || fail "obj add byname"
+"$ETMEM" obj add -f "$g" -s "$SOCK" >/dev/null || fail "obj add bypid"
+"$ETMEM" project start -n byname -s "$SOCK" >/dev/null || fail "project start byname"
+"$ETMEM" project start -n bypid -s "$SOCK" >/dev/null || fail "project start bypid"
+
+procs() { # procs PROJECT: processes found by its task
+	show_json "$SOCK" "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["tasks"][0]["processes"])'
+}
+note() {
+	show_json "$SOCK" "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["tasks"][0]["note"])'
+}
+sleep 1.5
+n=$(procs byname)
+[ "$n" = 3 ] && pass "type=name found etmtree and its 2 children" || fail "type=name found $n processes, want 3"
+
+# 50 clients at once, while both projects cycle.
+clients=()
+for i in $(seq 50); do
+	( "$ETMEM" project show -s "$SOCK" >"$WORK/show.$i" 2>&1; echo $? >"$WORK/rc.$i" ) &
+	clients+=($!)
+done
+wait "${clients[@]}"
+answered=0
+for i in $(seq 50); do
+	[ "$(cat "$WORK/rc.$i" 2>/dev/null)" = 0 ] && grep -q 'project byname: started' "$WORK/show.$i" &&
+		answered=$((answered + 1))
+done
+[ "$answered" = 50 ] && pass "50 parallel project show answered" || fail "only $answered of 50 parallel shows answered"
+
+# The pid's process exits: the task says so and waits.
+kill "$lone"; wait "$lone" 2>/dev/null
+for i in $(seq 40); do
+	note bypid | grep -q exited && break
+	sleep 0.25
+done
+note bypid | grep -q "exited" && pass "type=pid: $(note bypid)" || fail "type=pid note: '$(note bypid)'"
+[ "$(procs bypid)" = 0 ] || fail "type=pid still counts a process after it exited"
+
+# Children exit: the next cycle sees only the parent... then nobody.
+pkill -P "$tree" sleep 2>/dev/null; kill "$tree" 2>/dev/null; wait "$tree" 2>/dev/null
+for i in $(seq 40); do
+	[ "$(procs byname)" = 0 ] && break
+	sleep 0.25
+done
+note byname | grep -q "waiting for a process named 'etmtree'" && pass "type=name: $(note byname)" ||
+	fail "type=name note: '$(note byname)'"
+
+# Adding a task to a started project starts it; deleting stops it.
+h=$(printf '[task]\nproject=bypid\nengine=slide\nname=late\ntype=pid\nvalue=1\nT=1\n' | conf late.conf)
+"$ETMEM" obj add -f "$h" -s "$SOCK" >/dev/null || fail "adding a task to a started project"
+show_json "$SOCK" bypid | python3 -c '
+import json,sys
+t=[t for t in json.load(sys.stdin)["projects"][0]["tasks"] if t["name"]=="late"][0]
+sys.exit(0 if t["started"] else 1)' && pass "task added to a started project runs" || fail "late task not started"
+"$ETMEM" obj del -f "$g" -s "$SOCK" >/dev/null || fail "obj del of a started project"
+"$ETMEM" project show -n bypid -s "$SOCK" >/dev/null 2>&1 && fail "project bypid still there after obj del"
+
+daemon_stop
+echo "$nr_fail failures"
+[ "$nr_fail" = 0 ]
