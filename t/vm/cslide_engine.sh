@@ -1,0 +1,147 @@
+#!/bin/bash
+# vm-timeout: 600
+# The cslide engine end to end on the two-node guest (node 0 = DRAM, node 1
+# = slow tier): cold huge pages go to node 1 and hot ones come back to
+# node 0, never more than node_mig_quota a cycle, node_hot_reserve is kept,
+# engine commands agree with /proc/PID/numa_maps, data stays intact, and
+# bad configurations get specific errors.
+set -u
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+sock=cslide
+hugepages=/sys/devices/system/node/node%d/hugepages/hugepages-2048kB
+
+vt_load_etmem
+daemon_start "$sock" -l 0 || vt_die "etmemd did not start"
+
+# expect_add_error FILE TEXT: obj add must fail and name the problem.
+expect_add_error() {
+	local out
+	if out=$("$ETMEM" obj add -f "$1" -s "$sock" 2>&1); then
+		vt_fail "obj add of $(basename "$1") should fail"
+	else
+		case $out in
+		*"$2"*) vt_ok "rejected: $out" ;;
+		*) vt_fail "message for $(basename "$1"): '$out' lacks '$2'" ;;
+		esac
+	fi
+}
+
+cslide_file() { # NAME NODE_PAIR QUOTA RESERVE TASK-LINES...
+	local name=$1 pair=$2 quota=$3 reserve=$4
+	shift 4
+	{
+		printf '[project]\nname=%s\nloop=2\ninterval=1\nsleep=1\n\n' "$name"
+		printf '[engine]\nname=cslide\nproject=%s\nnode_pair=%s\nhot_threshold=1\n' "$name" "$pair"
+		printf 'node_mig_quota=%s\nnode_hot_reserve=%s\n' "$quota" "$reserve"
+		printf '%s\n' "$@"
+	} | conf "$name.conf"
+}
+
+task_lines() { # PROJECT TASKNAME PID [VM_FLAGS]
+	printf '\n[task]\nproject=%s\nengine=cslide\nname=%s\ntype=pid\nvalue=%s\nvm_flags=%s\n' \
+		"$1" "$2" "$3" "${4:-ht}"
+}
+
+# --- bad configurations (before any huge page exists) ---
+expect_add_error "$(cslide_file nohuge 0,1 8 1024)" "node 0 has no 2 MiB huge pages"
+for n in 0 1; do echo 24 >"$(printf "$hugepages" $n)/nr_hugepages"; done
+expect_add_error "$(cslide_file badnode 0,7 8 1024)" "node 7 does not exist"
+expect_add_error "$(cslide_file twice '0,1;1,0' 8 1024)" "node 1 appears more than once"
+expect_add_error "$(cslide_file notpair '0-1' 8 1024)" "is not a pair of node numbers"
+expect_add_error "$(cslide_file noquota 0,1 '' 1024)" "node_mig_quota"
+expect_add_error "$(cslide_file badflags 0,1 8 1024 "$(task_lines badflags t 1 'ht mr')")" \
+	"flag 'mr' is not supported"
+sed -i 's/^vm_flags=.*/vm_flags=ht/' "$WORK/badflags.conf"
+printf 'anon_only=maybe\n' >>"$WORK/badflags.conf"
+expect_add_error "$WORK/badflags.conf" "anon_only"
+
+# numa_maps: huge pages of the VMA starting at ADDR on NODE.
+pages_on() { # PID ADDR NODE
+	awk -v a="${2#0x}" -v n="N$3=" '$1 == a {
+		for (i = 2; i <= NF; i++) if (index($i, n) == 1) { sub(n, "", $i); print $i; exit }
+		print 0; exit }' "/proc/$1/numa_maps"
+}
+
+start_workload() { # NODE COLD_MIB HOT_MIB OUT
+	"$helpers/hotcold" --hugetlb --node "$1" --cold-mib "$2" --hot-mib "$3" \
+		--interval-ms 5000 >"$4" 2>&1 &
+	for _ in $(seq 100); do grep -q '^ready' "$4" && break; sleep 0.1; done
+	grep -q '^ready' "$4" || vt_die "workload did not start: $(cat "$4")"
+}
+field() { sed -n "s/^ready.* $2=\\(0x[0-9a-f]*\\).*/\\1/p" "$1"; }
+
+# --- phase 1: demotion of cold pages from node 0, quota of 4 pages ---
+wl1=$WORK/wl1.out
+start_workload 0 16 8 "$wl1"
+pid1=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl1")
+cold1=$(field "$wl1" cold) hot1=$(field "$wl1" hot)
+vt_check "8 cold huge pages start on node 0" [ "$(pages_on "$pid1" "$cold1" 0)" = 8 ]
+f1=$(cslide_file tier 0,1 8 1024 "$(task_lines tier vm1 "$pid1")")
+"$ETMEM" obj add -f "$f1" -s "$sock" || vt_die "obj add"
+"$ETMEM" project start -n tier -s "$sock" || vt_die "project start"
+max_demoted=0 moved_at=""
+for i in $(seq 60); do
+	sleep 1
+	d=$(show_json "$sock" tier | grep -o '"last_cycle_demoted_pages":[0-9]*' | head -n1 | cut -d: -f2)
+	[ -n "$d" ] && [ "$d" -gt "$max_demoted" ] && max_demoted=$d
+	if [ "$(pages_on "$pid1" "$cold1" 1)" = 8 ]; then moved_at=$i; break; fi
+done
+vt_check "all 8 cold pages reached node 1 (after ${moved_at:-never} s)" [ -n "$moved_at" ]
+vt_check "hot pages stayed on node 0" [ "$(pages_on "$pid1" "$hot1" 0)" = 4 ]
+vt_check "at most node_mig_quota (4 pages) demoted in one cycle (max seen $max_demoted)" \
+	[ "$max_demoted" -le 4 -a "$max_demoted" -gt 0 ]
+sleep 4	# one more cycle, so the engine's view matches numa_maps
+tp=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm1 -s "$sock")
+echo "$tp"
+vt_check "showtaskpages: node 0 holds 8192 KiB, all hot" \
+	grep -Eq '^0 +8192 +8192 +0$' <<<"$tp"
+vt_check "showtaskpages: node 1 holds 16384 KiB, all cold" \
+	grep -Eq '^1 +16384 +0 +16384$' <<<"$tp"
+hp=$("$ETMEM" engine showhostpages -n tier -e cslide -s "$sock")
+echo "$hp"
+for n in 0 1; do
+	total=$(($(cat "$(printf "$hugepages" $n)/nr_hugepages") * 2048))
+	used=$(((total / 2048 - $(cat "$(printf "$hugepages" $n)/free_hugepages")) * 2048))
+	vt_check "showhostpages node $n: total $total used $used KiB as in sysfs" \
+		grep -Eq "^$n +$total +$used " <<<"$hp"
+done
+out=$("$ETMEM" engine showtaskpages -n tier -e cslide -s "$sock" 2>&1)
+rc=$?
+vt_check "showtaskpages without -t is refused: $out" [ "$rc" != 0 -a -n "$(grep -- '-t TASK' <<<"$out")" ]
+out=$("$ETMEM" engine frobnicate -n tier -e cslide -s "$sock" 2>&1)
+vt_check "unknown engine command is refused: $out" grep -q "no command 'frobnicate'" <<<"$out"
+"$ETMEM" obj del -f "$f1" -s "$sock" || vt_fail "obj del"
+kill -TERM "$pid1"; wait "$pid1" 2>/dev/null
+vt_check "workload 1 data intact" grep -q '^verify ok' "$wl1"
+
+# --- phase 2: promotion from node 1 and the hot reserve (2 pages) ---
+wl2=$WORK/wl2.out
+start_workload 1 8 8 "$wl2"
+pid2=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl2")
+hot2=$(field "$wl2" hot) cold2=$(field "$wl2" cold)
+vt_check "4 hot huge pages start on node 1" [ "$(pages_on "$pid2" "$hot2" 1)" = 4 ]
+f2=$(cslide_file reserve 0,1 1024 4 "$(task_lines reserve vm2 "$pid2")")
+"$ETMEM" obj add -f "$f2" -s "$sock" || vt_die "obj add reserve"
+"$ETMEM" project start -n reserve -s "$sock" || vt_die "project start reserve"
+ok=""
+for i in $(seq 60); do
+	sleep 1
+	if [ "$(pages_on "$pid2" "$hot2" 0)" = 2 ]; then ok=$i; break; fi
+done
+vt_check "the reserve (4 MiB) of hot pages was promoted to node 0 (after ${ok:-never} s)" [ -n "$ok" ]
+sleep 8	# two more cycles: nothing beyond the reserve, no ping-pong
+vt_check "no more than the reserve on node 0 ($(pages_on "$pid2" "$hot2" 0) hot pages)" \
+	[ "$(pages_on "$pid2" "$hot2" 0)" = 2 ]
+vt_check "cold pages stayed on node 1" [ "$(pages_on "$pid2" "$cold2" 1)" = 4 ]
+"$ETMEM" project stop -n reserve -s "$sock"
+out=$("$ETMEM" engine showhostpages -n reserve -e cslide -s "$sock" 2>&1)
+vt_check "engine commands refuse a stopped engine: $out" grep -q "no process is running" <<<"$out"
+"$ETMEM" obj del -f "$f2" -s "$sock"
+kill -TERM "$pid2"; wait "$pid2" 2>/dev/null
+vt_check "workload 2 data intact" grep -q '^verify ok' "$wl2"
+
+vt_check "etmemd still running" kill -0 "$DAEMON_PID"
+daemon_stop
+vt_unload_etmem
+vt_done
