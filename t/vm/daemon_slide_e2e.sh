@@ -1,0 +1,86 @@
+#!/bin/bash
+# vm-timeout: 600
+# End to end: etmemd + etmem with the slide engine on a workload of
+# 448 MiB cold (written once, checksummed) and 64 MiB hot (read by a thread
+# that never sleeps), zram swap. loop=2 interval=1 sleep=1 T=1: >= 90% of
+# the cold pages leave RAM within 6 cycles, >= 95% of the hot pages stay,
+# every checksum verifies; project stop stops page-outs; obj del removes
+# everything; SIGTERM ends etmemd with exit 0.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+
+vt_load_etmem
+vt_zram_swap 1G
+SOCK=e2e
+
+"$helpers/hotcold" --cold-mib 448 --hot-mib 64 --interval-ms 500 >"$WORK/hc.out" 2>&1 &
+hc=$!
+OTHER_PIDS+=("$hc")
+for _ in $(seq 600); do grep -q '^ready' "$WORK/hc.out" && break; sleep 0.1; done
+grep '^ready' "$WORK/hc.out" || vt_die "workload did not start"
+
+daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
+f=$(slide_conf e2e pid "$hc" | conf e2e.conf)
+cat "$f"
+vt_check "obj add" "$ETMEM" obj add -f "$f" -s "$SOCK"
+vt_check "project start" "$ETMEM" project start -n e2e -s "$SOCK"
+
+field() { # field NAME: from the task of project e2e
+	show_json "$SOCK" e2e | python3 -c "import json,sys; print(json.load(sys.stdin)['projects'][0]['tasks'][0]['$1'])"
+}
+last_status() { grep '^status' "$WORK/hc.out" | tail -n1; }
+kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+# Watch cycles; stop looking once 90% of the cold pages are out.
+reached=
+for _ in $(seq 400); do
+	sleep 0.5
+	cycles=$(field cycles)
+	st=$(last_status)
+	cold_res=$(kv cold_resident "$st")
+	cold_pages=$(kv cold_pages "$st")
+	[ -n "$cold_res" ] || continue
+	if [ $((cold_res * 10)) -le "$cold_pages" ]; then
+		reached=$cycles
+		break
+	fi
+	[ "$cycles" -gt 6 ] && break
+done
+"$ETMEM" project show -n e2e -s "$SOCK"
+echo "after $cycles cycles: $st"
+echo "VmSwap $(vt_status_kb "$hc" VmSwap) kB, VmRSS $(vt_status_kb "$hc" VmRSS) kB"
+if [ -n "$reached" ] && [ "$reached" -le 6 ]; then
+	vt_ok "90% of cold pages out of RAM after $reached cycles ($cold_res of $cold_pages resident)"
+else
+	vt_fail "cold pages resident: $cold_res of $cold_pages after $cycles cycles"
+fi
+swap_kb=$(vt_status_kb "$hc" VmSwap)
+vt_check "the cold data went to swap (VmSwap $swap_kb kB >= 90% of 448 MiB)" \
+	test "$swap_kb" -ge $((448 * 1024 * 9 / 10))
+paged=$(field bytes_paged_out)
+vt_check "show counts the bytes paged out ($paged)" test "$paged" -ge $((448 * 1048576 * 9 / 10))
+
+# Stop: no page-out after it.
+vt_check "project stop" "$ETMEM" project stop -n e2e -s "$SOCK"
+paged=$(field bytes_paged_out)
+swap_before=$(vt_status_kb "$hc" VmSwap)
+sleep 6
+vt_check "no page-out after stop (bytes_paged_out $paged)" test "$(field bytes_paged_out)" = "$paged"
+swap_after=$(vt_status_kb "$hc" VmSwap)
+vt_check "VmSwap does not grow after stop ($swap_before -> $swap_after kB)" test "$swap_after" -le "$swap_before"
+
+st=$(last_status)
+hot_res=$(kv hot_resident "$st"); hot_pages=$(kv hot_pages "$st")
+vt_check "hot pages resident: $hot_res of $hot_pages (>= 95%)" test $((hot_res * 100)) -ge $((hot_pages * 95))
+
+vt_check "obj del" "$ETMEM" obj del -f "$f" -s "$SOCK"
+out=$("$ETMEM" project show -s "$SOCK")
+vt_check "obj del removed everything ($out)" test "$out" = "no projects"
+
+kill -TERM "$hc"; wait "$hc"
+tail -n 3 "$WORK/hc.out"
+vt_check "workload verifies every checksum" grep -q '^verify ok' "$WORK/hc.out"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+vt_check "etmemd exits 0 on SIGTERM" test $? = 0
+vt_unload_etmem
+vt_done
