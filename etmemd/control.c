@@ -261,6 +261,17 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		conn_read(conn);
 }
 
+static void refuse_non_root(struct conn *conn)
+{
+	GString *why = g_string_new(NULL);
+
+	g_string_printf(why, "permission denied: etmemd serves root only (client uid %u)",
+			(unsigned int)conn->uid);
+	log_info("refused a client with uid %u", (unsigned int)conn->uid);
+	conn_queue_reply(conn, -EACCES, why);
+	g_string_free(why, TRUE);
+}
+
 static void accept_clients(int fd, uint32_t events, void *arg)
 {
 	for (;;) {
@@ -283,7 +294,11 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 		if (!conn->watch) {
 			close(cfd);
 			g_free(conn);
+			continue;
 		}
+		/* Refuse others before reading (and allocating for) anything. */
+		if (conn->uid != 0)
+			refuse_non_root(conn);
 	}
 }
 
