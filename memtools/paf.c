@@ -250,7 +250,7 @@ static void on_trace_line(const struct trace_line *l, void *ctx)
 	handle(&r);
 }
 
-static int trace_start(void)
+static int trace_start(const char *bpf_why)
 {
 	/* A failed allocation records pfn -1. */
 	int err = tracefs_open(&trace, "paf");
@@ -258,8 +258,9 @@ static int trace_start(void)
 	if (!err)
 		err = tracefs_enable(&trace, "kmem/mm_page_alloc", "pfn == 0xffffffffffffffff");
 	if (err)
-		fprintf(stderr, "paf: cannot use tracefs (%s): %s\n",
-			trace.dir[0] ? trace.dir : "not mounted", strerror(-err));
+		fprintf(stderr, "paf: %s%s%scannot use tracefs at %s: %s\n",
+			bpf_why ? "no BPF (" : "", bpf_why ? bpf_why : "",
+			bpf_why ? ") and " : "", trace.dir, strerror(-err));
 	return err;
 }
 
@@ -288,7 +289,8 @@ static enum mt_mode choose_mode(void)
 			fprintf(stderr, "paf: BPF unavailable (%s); reading tracefs\n",
 				why ? why : strerror(-err));
 	}
-	return trace_start() ? MT_MODE_AUTO : MT_MODE_PROC;
+	return trace_start(mt_env.mode == MT_MODE_AUTO ? why : NULL) ?
+	       MT_MODE_AUTO : MT_MODE_PROC;
 }
 
 static const struct mt_tool paf_tool = {

@@ -287,7 +287,7 @@ static void on_trace_line(const struct trace_line *l, void *ctx)
 	}
 }
 
-static int trace_start(void)
+static int trace_start(const char *bpf_why)
 {
 	static const char *const events[] = {
 		"vmscan/mm_vmscan_lru_shrink_inactive",
@@ -302,8 +302,9 @@ static int trace_start(void)
 	for (i = 0; !err && i < sizeof(events) / sizeof(events[0]); i++)
 		err = tracefs_enable(&trace, events[i], NULL);
 	if (err)
-		fprintf(stderr, "pr: cannot use tracefs (%s): %s\n",
-			trace.dir[0] ? trace.dir : "not mounted", strerror(-err));
+		fprintf(stderr, "pr: %s%s%scannot use tracefs at %s: %s\n",
+			bpf_why ? "no BPF (" : "", bpf_why ? bpf_why : "",
+			bpf_why ? ") and " : "", trace.dir, strerror(-err));
 	return err;
 }
 
@@ -332,7 +333,8 @@ static enum mt_mode choose_mode(void)
 			fprintf(stderr, "pr: BPF unavailable (%s); reading tracefs\n",
 				why ? why : strerror(-err));
 	}
-	return trace_start() ? MT_MODE_AUTO : MT_MODE_PROC;
+	return trace_start(mt_env.mode == MT_MODE_AUTO ? why : NULL) ?
+	       MT_MODE_AUTO : MT_MODE_PROC;
 }
 
 static int parse_extra(int opt, const char *arg)

@@ -29,25 +29,37 @@ static int write_file(const char *dir, const char *name, const char *val)
 }
 
 /* tracefs is often mounted at one of two places; mount it if neither. */
-static const char *tracefs_root(void)
+static int tracefs_root(const char **root)
 {
-	if (access("/sys/kernel/tracing/instances", W_OK) == 0)
-		return "/sys/kernel/tracing";
-	if (access("/sys/kernel/debug/tracing/instances", W_OK) == 0)
-		return "/sys/kernel/debug/tracing";
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0)
-		return "/sys/kernel/tracing";
-	return NULL;
+	static const char *const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/instances", roots[i]);
+		if (access(path, F_OK))
+			continue;
+		*root = roots[i];
+		return access(path, W_OK) ? -EACCES : 0;
+	}
+	*root = roots[0];
+	if (geteuid())
+		return -EACCES;
+	return mount("nodev", roots[0], "tracefs", 0, NULL) ? -errno : 0;
 }
 
 int tracefs_open(struct tracefs_inst *t, const char *tool)
 {
-	const char *root = tracefs_root();
+	const char *root;
+	int err = tracefs_root(&root);
 
 	t->pipe_fd = -1;
 	t->len = 0;
-	if (!root)
-		return -ENOENT;
+	snprintf(t->dir, sizeof(t->dir), "%s", root);
+	if (err)
+		return err;
 	snprintf(t->dir, sizeof(t->dir), "%s/instances/memtools-%s-%d", root,
 		 tool, (int)getpid());
 	if (mkdir(t->dir, 0700) && errno != EEXIST)
@@ -152,7 +164,8 @@ void tracefs_close(struct tracefs_inst *t)
 	if (t->pipe_fd >= 0)
 		close(t->pipe_fd);
 	t->pipe_fd = -1;
-	if (!t->dir[0])
+	/* After a failed open, dir names the tracefs root: leave it alone. */
+	if (!strstr(t->dir, "/instances/"))
 		return;
 	write_file(t->dir, "events/enable", "0");
 	rmdir(t->dir);

@@ -4,7 +4,8 @@
  *   mt-workload ANON_MIB FILE_PATH FILE_MIB SHMEM_MIB
  * touches ANON_MIB of private anonymous memory, maps and reads FILE_MIB
  * of FILE_PATH, touches SHMEM_MIB of a shared memfd mapping, prints
- * "ready" and waits until killed. On SIGUSR1 it touches ANON_MIB more.
+ * "ready" and waits until killed. On SIGUSR1 it touches ANON_MIB more;
+ * on SIGUSR2 it pages its first anonymous region out (MADV_PAGEOUT).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -14,11 +15,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t grow;
+static volatile sig_atomic_t grow, page_out;
 
-static void on_usr1(int sig)
+static void on_signal(int sig)
 {
-	grow = 1;
+	if (sig == SIGUSR1)
+		grow = 1;
+	else
+		page_out = 1;
 }
 
 static void *touch_anon(size_t bytes)
@@ -38,7 +42,7 @@ int main(int argc, char **argv)
 {
 	size_t mib = 1 << 20, anon, file, shmem, i;
 	volatile char sum = 0;
-	char *p;
+	char *p, *first = NULL;
 	int fd;
 
 	if (argc != 5) {
@@ -48,9 +52,10 @@ int main(int argc, char **argv)
 	anon = strtoul(argv[1], NULL, 10) * mib;
 	file = strtoul(argv[3], NULL, 10) * mib;
 	shmem = strtoul(argv[4], NULL, 10) * mib;
-	signal(SIGUSR1, on_usr1);
+	signal(SIGUSR1, on_signal);
+	signal(SIGUSR2, on_signal);
 	if (anon)
-		touch_anon(anon);
+		first = touch_anon(anon);
 	if (file) {
 		fd = open(argv[2], O_RDONLY);
 		p = fd < 0 ? MAP_FAILED : mmap(NULL, file, PROT_READ, MAP_SHARED, fd, 0);
@@ -82,6 +87,13 @@ int main(int argc, char **argv)
 			grow = 0;
 			touch_anon(anon ? anon : mib);
 			printf("grown\n");
+			fflush(stdout);
+		}
+		if (page_out && first) {
+			page_out = 0;
+			if (madvise(first, anon, MADV_PAGEOUT))
+				perror("mt-workload: MADV_PAGEOUT");
+			printf("paged\n");
 			fflush(stdout);
 		}
 	}

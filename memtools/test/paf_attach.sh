@@ -26,6 +26,12 @@ kill -INT $pid
 wait $pid || mt_fail "paf exited with an error on Ctrl-C"
 grep -q '^paf summary: 0 failed allocations' "$MT_TMP/out" || mt_fail "no summary: $(cat "$MT_TMP/out")"
 [ -e /sys/kernel/tracing/instances/memtools-paf-$pid ] && mt_fail "tracefs instance left behind"
+mt_say "without root: one clear error, no libbpf noise"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$MT_BIN/paf" 1 1 >"$MT_TMP/out" 2>"$MT_TMP/err" &&
+	mt_fail "paf ran without root"
+cat "$MT_TMP/err"
+[ "$(wc -l <"$MT_TMP/err")" = 1 ] || mt_fail "expected exactly one line of error"
+grep -q '^paf: no BPF (BPF needs root.*) and cannot use tracefs' "$MT_TMP/err" || mt_fail "unclear error"
 "$MT_BIN/paf" -p abc 2>"$MT_TMP/err" && mt_fail "paf accepted -p abc"
 grep -q 'PID must be a positive integer' "$MT_TMP/err" || mt_fail "unclear error: $(cat "$MT_TMP/err")"
 "$MT_BIN/paf" -h | grep -q -- '-m MODE' || mt_fail "-h lacks -m"

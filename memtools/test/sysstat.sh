@@ -22,23 +22,37 @@ sysstat_vs() {
 	grep -q "^sysstat: mode $want\$" "$MT_TMP/ss.err" || mt_fail "sysstat -m $mode ran in another mode"
 }
 
+node_dirs=(/sys/devices/system/node/node[0-9]*)
 for mode in auto iter proc; do
-	mt_say "sysstat -m $mode against /proc/meminfo"
-	sysstat_vs "$mode" meminfo /proc/meminfo
+	mt_say "sysstat -m $mode against /proc/meminfo, /proc/vmstat and each node's meminfo"
+	sysstat_vs "$mode" all /proc/meminfo /proc/vmstat "${node_dirs[@]/%//meminfo}"
+	echo " /proc/meminfo"
 	python3 "$MT_CMP" sysstat "$MT_TMP/ss.json" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
 		mt_fail "sysstat -m $mode disagrees with /proc/meminfo"
-	mt_say "sysstat -m $mode against /proc/vmstat"
-	sysstat_vs "$mode" vmstat /proc/vmstat
-	python3 "$MT_CMP" sysvm "$MT_TMP/ss.json" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+	echo " /proc/vmstat"
+	python3 "$MT_CMP" sysvm "$MT_TMP/ss.json" "$MT_TMP/before.1" "$MT_TMP/after.1" ||
 		mt_fail "sysstat -m $mode disagrees with /proc/vmstat"
-	for dir in /sys/devices/system/node/node[0-9]*; do
+	i=2
+	for dir in "${node_dirs[@]}"; do
 		nid=${dir##*node}
-		mt_say "sysstat -m $mode against node $nid's meminfo"
-		sysstat_vs "$mode" node "$dir/meminfo"
-		python3 "$MT_CMP" sysnode "$MT_TMP/ss.json" "$nid" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+		echo " node $nid meminfo"
+		python3 "$MT_CMP" sysnode "$MT_TMP/ss.json" "$nid" "$MT_TMP/before.$i" "$MT_TMP/after.$i" ||
 			mt_fail "sysstat -m $mode disagrees with $dir/meminfo"
+		i=$((i + 1))
 	done
 done
+
+mt_say "sysstat without root falls back to /sys and /proc"
+chmod 755 "$MT_TMP"
+cp /proc/meminfo "$MT_TMP/before.0"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$MT_BIN/sysstat" -v -j 1 1 \
+	>"$MT_TMP/ss.json" 2>"$MT_TMP/ss.err" || { cat "$MT_TMP/ss.err"; mt_fail "sysstat as nobody failed"; }
+cp /proc/meminfo "$MT_TMP/after.0"
+cat "$MT_TMP/ss.err"
+grep -q 'BPF unavailable (BPF needs root' "$MT_TMP/ss.err" || mt_fail "no reason given for the fallback"
+grep -q '^sysstat: mode proc$' "$MT_TMP/ss.err" || mt_fail "sysstat as nobody did not use /proc"
+python3 "$MT_CMP" sysstat "$MT_TMP/ss.json" "$MT_TMP/before.0" "$MT_TMP/after.0" ||
+	mt_fail "sysstat as nobody disagrees with /proc/meminfo"
 
 mt_say "sysstat table output, -t, and errors"
 "$MT_BIN/sysstat" -t 0.2 2 >"$MT_TMP/table" || mt_fail "sysstat table failed"

@@ -2,7 +2,7 @@
 # memtools procstat and sysstat on the guest kernel: figures against
 # /proc/PID/status, /proc/meminfo, /proc/vmstat and both nodes' meminfo,
 # in every BPF mode and in the /proc fallback.
-# vm-timeout: 400
+# vm-timeout: 600
 cd "${ETMEM_TOP:-.}" || exit 1
 rc=0
 memtools/test/procstat.sh || rc=1
