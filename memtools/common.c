@@ -14,6 +14,8 @@
 
 #include "common.h"
 
+#define MT_BPF_MAX_CPUS 128	/* MT_MAX_CPUS in memtools.bpf.h */
+
 struct mt_env mt_env = {
 	.interval_s = 1.0,
 	.timestamps = true,
@@ -248,6 +250,13 @@ const char *mt_bpf_unavailable(void)
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		return "the kernel has no BTF (/sys/kernel/btf/vmlinux is missing)";
 	return NULL;
+}
+
+unsigned int mt_bpf_nr_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 && n <= MT_BPF_MAX_CPUS ? n : 0;
 }
 
 static void fmt_scaled(char *buf, size_t len, double v, const char *const *units)

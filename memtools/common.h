@@ -64,6 +64,10 @@ void mt_quiet_libbpf(void);
 /* Why BPF cannot run here (not root, no BTF), or NULL when it may. */
 const char *mt_bpf_unavailable(void);
 
+/* CPUs whose per-CPU counter deltas BPF adds up; 0 (use the shared
+ * count only) on machines with more CPUs than the programs loop over. */
+unsigned int mt_bpf_nr_cpus(void);
+
 /* "12.3M" style, or plain kB with -r. */
 void mt_fmt_kb(char *buf, size_t len, unsigned long long kb);
 /* Human count for pages: "1.2k", or plain with -r. */

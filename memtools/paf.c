@@ -226,7 +226,10 @@ static void read_zoneinfo(struct paf_zone zones[PAF_MAX_NODES][PAF_MAX_ZONES])
 			if (!strcmp(key, "min")) cur->min = v;
 			else if (!strcmp(key, "low")) cur->low = v;
 			else if (!strcmp(key, "high")) cur->high = v;
-			else if (!strcmp(key, "present")) cur->present = v, cur->valid = v > 0;
+			else if (!strcmp(key, "present")) {
+				cur->present = v;
+				cur->valid = v > 0;
+			}
 			else if (!strcmp(key, "managed")) cur->managed = v;
 		}
 	}
@@ -235,15 +238,12 @@ static void read_zoneinfo(struct paf_zone zones[PAF_MAX_NODES][PAF_MAX_ZONES])
 static void on_trace_line(const struct trace_line *l, void *ctx)
 {
 	struct paf_report r = { .pid = l->pid, .local_nid = -1 };
-	unsigned long long v = 0;
 
 	if (strcmp(l->event, "mm_page_alloc") || !trace_line_wanted(l))
 		return;
 	snprintf(r.comm, sizeof(r.comm), "%s", l->comm);
-	if (trace_arg_u64(l->args, "order", &v))
-		r.order = v;
-	if (trace_arg_u64(l->args, "migratetype", &v))
-		r.migratetype = (int)v;
+	r.order = trace_arg(l->args, "order");
+	r.migratetype = (int)trace_arg(l->args, "migratetype");
 	if (!trace_arg_str(l->args, "gfp_flags", r.gfp, sizeof(r.gfp)))
 		snprintf(r.gfp, sizeof(r.gfp), "?");
 	read_zoneinfo(r.zones);

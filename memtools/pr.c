@@ -235,10 +235,10 @@ static int bpf_start(enum mt_mode mode)
 
 /* ---- tracefs fallback ---- */
 
+/* Open reclaims by thread id; a collision only loses one latency. */
 struct reclaim_begin {
 	int tid;
 	double ts;
-	unsigned long long gfp;
 	int order;
 };
 
@@ -249,37 +249,42 @@ static struct reclaim_begin *begin_slot(int tid)
 	return &begins[(unsigned int)tid % 256];
 }
 
+static void trace_to_shrink(const struct trace_line *l, struct pr_event *e)
+{
+	char flags[128] = "";
+
+	e->kind = PR_SHRINK;
+	e->nid = (int)trace_arg(l->args, "nid");
+	e->nr_scanned = trace_arg(l->args, "nr_scanned");
+	e->nr_reclaimed = trace_arg(l->args, "nr_reclaimed");
+	e->nr_dirty = trace_arg(l->args, "nr_dirty");
+	e->nr_writeback = trace_arg(l->args, "nr_writeback");
+	e->nr_congested = trace_arg(l->args, "nr_congested");
+	e->nr_immediate = trace_arg(l->args, "nr_immediate");
+	e->priority = (int)trace_arg(l->args, "priority");
+	trace_arg_str(l->args, "flags", flags, sizeof(flags));
+	e->file = strstr(flags, "FILE") != NULL;
+}
+
 static void on_trace_line(const struct trace_line *l, void *ctx)
 {
 	struct pr_event e = { .pid = l->pid, .ts_ns = l->ts * 1e9, .nid = -1 };
 	struct reclaim_begin *b = begin_slot(l->pid);
-	unsigned long long v = 0;
-	char flags[128] = "";
 
 	if (!trace_line_wanted(l))
 		return;
 	snprintf(e.comm, sizeof(e.comm), "%s", l->comm);
 	if (strcmp(l->event, "mm_vmscan_lru_shrink_inactive") == 0) {
-		e.kind = PR_SHRINK;
-		trace_arg_u64(l->args, "nid", &v), e.nid = v;
-		trace_arg_u64(l->args, "nr_scanned", &e.nr_scanned);
-		trace_arg_u64(l->args, "nr_reclaimed", &e.nr_reclaimed);
-		trace_arg_u64(l->args, "nr_dirty", &v), e.nr_dirty = v;
-		trace_arg_u64(l->args, "nr_writeback", &v), e.nr_writeback = v;
-		trace_arg_u64(l->args, "nr_congested", &v), e.nr_congested = v;
-		trace_arg_u64(l->args, "nr_immediate", &v), e.nr_immediate = v;
-		trace_arg_u64(l->args, "priority", &v), e.priority = (int)v;
-		trace_arg_str(l->args, "flags", flags, sizeof(flags));
-		e.file = strstr(flags, "FILE") != NULL;
+		trace_to_shrink(l, &e);
 		handle(&e);
 	} else if (strstr(l->event, "_reclaim_begin")) {
+		/* The text names the flags; only the order is kept. */
 		b->tid = l->pid;
 		b->ts = l->ts;
-		trace_arg_u64(l->args, "order", &v), b->order = (int)v;
-		b->gfp = 0;	/* the text names the flags; keep order only */
+		b->order = (int)trace_arg(l->args, "order");
 	} else if (strstr(l->event, "_reclaim_end") && b->tid == l->pid) {
 		e.kind = strstr(l->event, "memcg") ? PR_MEMCG : PR_DIRECT;
-		trace_arg_u64(l->args, "nr_reclaimed", &e.nr_reclaimed);
+		e.nr_reclaimed = trace_arg(l->args, "nr_reclaimed");
 		e.latency_ns = (l->ts - b->ts) * 1e9;
 		e.order = b->order;
 		b->tid = 0;

@@ -180,7 +180,7 @@ static int bpf_start(enum mt_mode mode)
 		return -errno;
 	skel->rodata->filter_tgid = mt_env.pid;
 	memcpy((char *)skel->rodata->filter_comm, mt_env.comm, sizeof(mt_env.comm));
-	skel->rodata->mt_nr_cpus = libbpf_num_possible_cpus();
+	skel->rodata->mt_nr_cpus = mt_bpf_nr_cpus();
 	bpf_program__set_autoload(skel->progs.switch_btf, mode == MT_MODE_TP_BTF);
 	bpf_program__set_autoload(skel->progs.switch_raw, mode == MT_MODE_RAW_TP);
 	err = procstat_bpf__load(skel);

@@ -117,7 +117,7 @@ static int bpf_start(void)
 	if (!skel)
 		return -errno;
 	skel->rodata->nr_nodes = count_nodes();
-	skel->rodata->mt_nr_cpus = libbpf_num_possible_cpus();
+	skel->rodata->mt_nr_cpus = mt_bpf_nr_cpus();
 	err = sysstat_bpf__load(skel);
 	if (err)
 		goto destroy;

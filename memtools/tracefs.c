@@ -195,6 +195,14 @@ bool trace_arg_u64(const char *args, const char *key, unsigned long long *val)
 	return true;
 }
 
+unsigned long long trace_arg(const char *args, const char *key)
+{
+	unsigned long long v = 0;
+
+	trace_arg_u64(args, key, &v);
+	return v;
+}
+
 bool trace_arg_str(const char *args, const char *key, char *val, size_t len)
 {
 	const char *v = find_key(args, key);

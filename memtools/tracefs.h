@@ -37,6 +37,8 @@ void tracefs_close(struct tracefs_inst *t);
 
 /* Applies the -p (thread group) and -c filters to a trace line. */
 bool trace_line_wanted(const struct trace_line *l);
+/* The number after "key=" in a trace line's arguments, 0 if absent. */
+unsigned long long trace_arg(const char *args, const char *key);
 bool trace_arg_u64(const char *args, const char *key, unsigned long long *val);
 bool trace_arg_str(const char *args, const char *key, char *val, size_t len);
 
