@@ -349,7 +349,14 @@ int main(int argc, char **argv)
 	for (round = 1; !mt_exiting; round++) {
 		err = report(mode);
 		if (err == -ESRCH) {
-			fprintf(stderr, "procstat: process %d is gone\n", mt_env.pid);
+			err = 0;
+			if (kill(mt_env.pid, 0) == 0 || errno != ESRCH) {
+				fprintf(stderr, "procstat: process %d exists but mode %s does not see it (another PID namespace?); try -m proc\n",
+					mt_env.pid, mt_mode_name(mode));
+				err = -ENOENT;
+			} else {
+				fprintf(stderr, "procstat: process %d is gone\n", mt_env.pid);
+			}
 			break;
 		}
 		if (err || (mt_env.count && round >= mt_env.count))
@@ -359,5 +366,5 @@ int main(int argc, char **argv)
 	}
 	bpf_link__destroy(iter_link);
 	procstat_bpf__destroy(skel);
-	return err && err != -ESRCH ? 1 : 0;
+	return err ? 1 : 0;
 }
