@@ -13,6 +13,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 filter_tgid;
 const volatile char filter_comm[16];
 const volatile __u32 nr_nodes = 1;
+/* -a: report successful allocations too (without zone figures). */
+const volatile bool report_all;
 
 __u64 failures;
 __u64 dropped;
@@ -41,33 +43,12 @@ static __always_inline void read_zone(struct zone *zone, struct paf_zone *out)
 	bpf_probe_read_kernel_str(out->name, sizeof(out->name), name);
 }
 
-static __always_inline void on_alloc(struct page *page, unsigned int order,
-				     gfp_t gfp, int migratetype)
-{
-	struct task_struct *task;
-	struct pglist_data *pgdat;
-	struct paf_event *e;
-	__u32 nid, z;
-	int nr_zones = bpf_core_enum_value(enum zone_type, __MAX_NR_ZONES);
-	char comm[16];
+#define PAF_HEADER_SIZE __builtin_offsetof(struct paf_event, zones)
 
-	if (page)
-		return;
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
-		return;
-	if (filter_comm[0] && !mt_comm_equal(comm, filter_comm))
-		return;
-	__sync_fetch_and_add(&failures, 1);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&dropped, 1);
-		return;
-	}
-	/* Ring buffer space is not zeroed, and is too big for memset. */
-	for (nid = 0; nid < PAF_MAX_NODES; nid++)
-		for (z = 0; z < PAF_MAX_ZONES; z++)
-			e->zones[nid][z].valid = 0;
+static __always_inline void fill_header(struct paf_event *e, unsigned int order,
+					gfp_t gfp, int migratetype, const char *comm,
+					bool failed)
+{
 	e->ts_ns = bpf_ktime_get_ns();
 	e->gfp = gfp;
 	e->order = order;
@@ -75,8 +56,21 @@ static __always_inline void on_alloc(struct page *page, unsigned int order,
 	e->pid = bpf_get_current_pid_tgid();
 	e->tgid = bpf_get_current_pid_tgid() >> 32;
 	e->local_nid = bpf_get_numa_node_id();
-	__builtin_memcpy(e->comm, comm, sizeof(comm));
-	task = (void *)bpf_get_current_task();
+	e->failed = failed;
+	__builtin_memcpy(e->comm, comm, 16);
+}
+
+static __always_inline void fill_zones(struct paf_event *e)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	int nr_zones = bpf_core_enum_value(enum zone_type, __MAX_NR_ZONES);
+	struct pglist_data *pgdat;
+	__u32 nid, z;
+
+	/* Ring buffer space is not zeroed, and is too big for memset. */
+	for (nid = 0; nid < PAF_MAX_NODES; nid++)
+		for (z = 0; z < PAF_MAX_ZONES; z++)
+			e->zones[nid][z].valid = 0;
 	for (nid = 0; nid < PAF_MAX_NODES && nid < nr_nodes; nid++) {
 		pgdat = mt_node_pgdat(task, nid);
 		if (!pgdat)
@@ -84,7 +78,40 @@ static __always_inline void on_alloc(struct page *page, unsigned int order,
 		for (z = 0; z < PAF_MAX_ZONES && z < nr_zones; z++)
 			read_zone(mt_node_zone(pgdat, z), &e->zones[nid][z]);
 	}
+}
+
+static __always_inline void on_alloc(struct page *page, unsigned int order,
+				     gfp_t gfp, int migratetype)
+{
+	struct paf_event *e;
+	char comm[16];
+
+	if (page && !report_all)
+		return;
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (filter_tgid && (bpf_get_current_pid_tgid() >> 32) != filter_tgid)
+		return;
+	if (filter_comm[0] && !mt_comm_equal(comm, filter_comm))
+		return;
+	if (page) {
+		/* A success (with -a) carries no zone figures. */
+		e = bpf_ringbuf_reserve(&events, PAF_HEADER_SIZE, 0);
+		if (!e)
+			goto dropped;
+		fill_header(e, order, gfp, migratetype, comm, false);
+		bpf_ringbuf_submit(e, 0);
+		return;
+	}
+	__sync_fetch_and_add(&failures, 1);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		goto dropped;
+	fill_header(e, order, gfp, migratetype, comm, true);
+	fill_zones(e);
 	bpf_ringbuf_submit(e, 0);
+	return;
+dropped:
+	__sync_fetch_and_add(&dropped, 1);
 }
 
 SEC("tp_btf/mm_page_alloc")

@@ -6,6 +6,7 @@
  * /proc/zoneinfo when it reports, a moment later.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #define PAF_MAX_ORDER 16
 
 struct paf_report {
+	bool failed;
 	unsigned int pid, order;
 	int migratetype, local_nid;
 	char comm[16];
@@ -29,6 +31,7 @@ struct paf_report {
 };
 
 static unsigned long long by_order[PAF_MAX_ORDER + 1], nr_seen;
+static bool report_all;
 static unsigned long header_rows;
 static struct paf_bpf *skel;
 static struct ring_buffer *ring;
@@ -76,13 +79,14 @@ static void print_report(const struct paf_report *r)
 
 	if (mt_env.json) {
 		mt_json_begin(stdout, "paf");
-		mt_json_str(stdout, "event", "failure");
+		mt_json_str(stdout, "event", r->failed ? "failure" : "alloc");
 		mt_json_u64(stdout, "pid", r->pid);
 		mt_json_str(stdout, "comm", r->comm);
 		mt_json_u64(stdout, "order", r->order);
 		mt_json_str(stdout, "gfp_flags", r->gfp);
 		printf(",\"migratetype\":%d,\"local_node\":%d", r->migratetype, r->local_nid);
-		print_zones_json(r);
+		if (r->failed)
+			print_zones_json(r);
 		mt_json_end(stdout);
 		return;
 	}
@@ -97,8 +101,9 @@ static void print_report(const struct paf_report *r)
 		mt_fmt_clock(clock, sizeof(clock));
 		printf("%-8s ", clock);
 	}
-	printf("%7u %-15s %5u %4d %s\n", r->pid, r->comm, r->order, r->migratetype, r->gfp);
-	for (nid = 0; nid < PAF_MAX_NODES; nid++) {
+	printf("%7u %-15s %5u %4d %s%s\n", r->pid, r->comm, r->order, r->migratetype,
+	       r->gfp, r->failed ? "" : "  (succeeded)");
+	for (nid = 0; r->failed && nid < PAF_MAX_NODES; nid++) {
 		for (z = 0; z < PAF_MAX_ZONES; z++) {
 			const struct paf_zone *zn = &r->zones[nid][z];
 
@@ -113,8 +118,10 @@ static void print_report(const struct paf_report *r)
 
 static void handle(const struct paf_report *r)
 {
-	nr_seen++;
-	by_order[r->order > PAF_MAX_ORDER ? PAF_MAX_ORDER : r->order]++;
+	if (r->failed) {
+		nr_seen++;
+		by_order[r->order > PAF_MAX_ORDER ? PAF_MAX_ORDER : r->order]++;
+	}
 	print_report(r);
 	fflush(stdout);
 }
@@ -153,17 +160,21 @@ static void print_summary(const char *what, unsigned long long failures,
 static int on_ring(void *ctx, void *data, size_t len)
 {
 	const struct paf_event *e = data;
-	struct paf_report r = {
-		.pid = e->pid, .order = e->order,
-		.migratetype = e->migratetype, .local_nid = e->local_nid,
-	};
+	struct paf_report r = {};
 
-	if (len < sizeof(*e))
+	if (len < offsetof(struct paf_event, zones) ||
+	    (e->failed && len < sizeof(*e)))
 		return 0;
+	r.failed = e->failed;
+	r.pid = e->pid;
+	r.order = e->order;
+	r.migratetype = e->migratetype;
+	r.local_nid = e->local_nid;
 	memcpy(r.comm, e->comm, sizeof(r.comm));
 	r.comm[15] = '\0';
 	gfp_format(e->gfp, r.gfp, sizeof(r.gfp));
-	memcpy(r.zones, e->zones, sizeof(r.zones));
+	if (r.failed)
+		memcpy(r.zones, e->zones, sizeof(r.zones));
 	handle(&r);
 	return 0;
 }
@@ -178,6 +189,7 @@ static int bpf_start(enum mt_mode mode)
 	skel->rodata->filter_tgid = mt_env.pid;
 	memcpy((char *)skel->rodata->filter_comm, mt_env.comm, sizeof(mt_env.comm));
 	skel->rodata->nr_nodes = count_nodes();
+	skel->rodata->report_all = report_all;
 	bpf_program__set_autoload(skel->progs.alloc_btf, mode == MT_MODE_TP_BTF);
 	bpf_program__set_autoload(skel->progs.alloc_raw, mode == MT_MODE_RAW_TP);
 	err = paf_bpf__load(skel);
@@ -241,12 +253,15 @@ static void on_trace_line(const struct trace_line *l, void *ctx)
 
 	if (strcmp(l->event, "mm_page_alloc") || !trace_line_wanted(l))
 		return;
+	/* A failure prints pfn=0x0; no allocation returns pfn 0. */
+	r.failed = trace_arg(l->args, "pfn") == 0;
 	snprintf(r.comm, sizeof(r.comm), "%s", l->comm);
 	r.order = trace_arg(l->args, "order");
 	r.migratetype = (int)trace_arg(l->args, "migratetype");
 	if (!trace_arg_str(l->args, "gfp_flags", r.gfp, sizeof(r.gfp)))
 		snprintf(r.gfp, sizeof(r.gfp), "?");
-	read_zoneinfo(r.zones);
+	if (r.failed)
+		read_zoneinfo(r.zones);
 	handle(&r);
 }
 
@@ -256,7 +271,8 @@ static int trace_start(const char *bpf_why)
 	int err = tracefs_open(&trace, "paf");
 
 	if (!err)
-		err = tracefs_enable(&trace, "kmem/mm_page_alloc", "pfn == 0xffffffffffffffff");
+		err = tracefs_enable(&trace, "kmem/mm_page_alloc",
+				     report_all ? NULL : "pfn == 0xffffffffffffffff");
 	if (err)
 		fprintf(stderr, "paf: %s%s%scannot use tracefs at %s: %s\n",
 			bpf_why ? "no BPF (" : "", bpf_why ? bpf_why : "",
@@ -293,6 +309,14 @@ static enum mt_mode choose_mode(void)
 	       MT_MODE_AUTO : MT_MODE_PROC;
 }
 
+static int parse_extra(int opt, const char *arg)
+{
+	if (opt != 'a')
+		return -1;
+	report_all = true;
+	return 0;
+}
+
 static const struct mt_tool paf_tool = {
 	.name = "paf",
 	.summary = "Page allocation failures: order, allocation flags, task, and every\n"
@@ -307,6 +331,10 @@ static const struct mt_tool paf_tool = {
 	.modes = MT_MODE_BIT(MT_MODE_TP_BTF) | MT_MODE_BIT(MT_MODE_RAW_TP) |
 		 MT_MODE_BIT(MT_MODE_PROC),
 	.takes_filters = true,
+	.extra_opts = "a",
+	.extra_help = "  -a              report successful allocations too (no zone figures;\n"
+		      "                  verbose: combine with -p or -c)\n",
+	.parse_extra = parse_extra,
 };
 
 static unsigned long long failures_now(void)

@@ -20,6 +20,7 @@ struct paf_event {
 	unsigned int order, pid, tgid;
 	int migratetype;
 	int local_nid;		/* node of the CPU that failed */
+	unsigned int failed;	/* 0 only with -a: a successful allocation */
 	char comm[16];
 	struct paf_zone zones[PAF_MAX_NODES][PAF_MAX_ZONES];
 };

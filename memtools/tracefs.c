@@ -220,15 +220,23 @@ bool trace_arg_str(const char *args, const char *key, char *val, size_t len)
 
 bool trace_line_wanted(const struct trace_line *l)
 {
+	/* Recent thread -> wanted answers; busy events repeat threads. */
+	static struct { int tid; bool wanted; } cache[64];
 	char path[64], buf[1024], *p;
+	unsigned int slot = (unsigned int)l->pid % 64;
+	bool wanted;
 
 	if (!mt_comm_matches(l->comm))
 		return false;
 	if (!mt_env.pid)
 		return true;
+	if (cache[slot].tid == l->pid)
+		return cache[slot].wanted;
 	/* Trace lines carry the thread id; the filter names a process. */
 	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
-	if (mt_read_text(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "Tgid:")))
-		return false;
-	return atoi(p + 5) == mt_env.pid;
+	wanted = mt_read_text(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "Tgid:")) &&
+		 atoi(p + 5) == mt_env.pid;
+	cache[slot].tid = l->pid;
+	cache[slot].wanted = wanted;
+	return wanted;
 }
