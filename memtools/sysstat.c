@@ -109,8 +109,11 @@ static int proc_collect(struct sys_report *r)
 	return 0;
 }
 
+static int bpf_collect(struct sys_report *r);
+
 static int bpf_start(void)
 {
+	struct sys_report probe = { .nr_nodes = count_nodes() };
 	int err;
 
 	skel = sysstat_bpf__open();
@@ -124,6 +127,14 @@ static int bpf_start(void)
 	iter_link = bpf_program__attach_iter(skel->progs.sample_nodes, NULL);
 	if (!iter_link) {
 		err = -errno;
+		goto destroy;
+	}
+	/* Nodes are reached through the memory cgroup controller; with it
+	 * disabled (cgroup_disable=memory) nothing comes back. */
+	err = bpf_collect(&probe);
+	if (err) {
+		bpf_link__destroy(iter_link);
+		iter_link = NULL;
 		goto destroy;
 	}
 	return 0;
