@@ -463,19 +463,25 @@ static int read_file(const char *path, const char *text, size_t len,
 	return ret;
 }
 
-static void task_start(struct task *task)
+/* Returns 0, or the engine's error with its reason appended to failures. */
+static int task_start(struct task *task, GString *failures)
 {
 	GString *why = g_string_new(NULL);
+	int ret = task->engine->ops->start_task(task, why);
 
-	if (task->engine->ops->start_task(task, why)) {
+	if (ret) {
 		log_err("task %s of project %s did not start: %s", task->name,
 			task->engine->project->params.name, why->str);
 		snprintf(task->stats.note, sizeof(task->stats.note),
 			 "start failed: %s", why->str);
+		if (failures)
+			g_string_append_printf(failures, "task %s did not start: %s\n",
+					       task->name, why->str);
 	} else {
 		task->started = true;
 	}
 	g_string_free(why, TRUE);
+	return ret;
 }
 
 static void apply_add(struct pending *p, GString *reply)
@@ -503,7 +509,7 @@ static void apply_add(struct pending *p, GString *reply)
 				       task->name, task->engine->name, proj->params.name);
 		/* A task added to a running project runs at once. */
 		if (proj->started)
-			task_start(task);
+			task_start(task, reply);
 	}
 }
 
@@ -682,6 +688,7 @@ static int project_lookup(const char *name, struct project **proj, GString *repl
 
 int project_start(const char *name, GString *reply)
 {
+	GString *failures;
 	struct project *proj;
 	int ret = project_lookup(name, &proj, reply);
 
@@ -693,12 +700,19 @@ int project_start(const char *name, GString *reply)
 	}
 	proj->started = true;
 	project_swapcache_on(proj);
+	failures = g_string_new(NULL);
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
-			task_start(t->data);
+			if (task_start(t->data, failures) && !ret)
+				ret = -EIO;
 	log_info("project %s started", name);
-	g_string_printf(reply, "project %s started\n", name);
-	return 0;
+	if (ret)
+		/* The project runs with the tasks that did start. */
+		g_string_printf(reply, "project %s started, but:\n%s", name, failures->str);
+	else
+		g_string_printf(reply, "project %s started\n", name);
+	g_string_free(failures, TRUE);
+	return ret;
 }
 
 static void project_halt(struct project *proj)

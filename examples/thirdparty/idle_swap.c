@@ -5,7 +5,7 @@
  * every page that was idle in at least `idle_scans` of them; then it sleeps
  * `sleep` seconds. Private command: `stat` prints what it has done.
  *
- * Engine keys: idle_scans=N (1..loop, default loop).
+ * Engine keys: idle_scans=N (1..loop, default loop; checked at start).
  * Task keys:   anon_only=yes|no (default yes).
  */
 #include <errno.h>
@@ -48,10 +48,11 @@ static int idle_fill_eng(GKeyFile *config, struct engine *eng)
 		g_strfreev(groups);
 		return -ENOMEM;
 	}
-	params->idle_scans = eng->loop;
+	/* 0: as many as the project's loop, known when a task starts. */
+	params->idle_scans = 0;
 	if (g_key_file_has_key(config, groups[0], "idle_scans", NULL)) {
 		val = g_key_file_get_integer(config, groups[0], "idle_scans", &gerr);
-		if (gerr || val < 1 || (unsigned int)val > eng->loop) {
+		if (gerr || val < 1 || val > 120) {
 			g_clear_error(&gerr);
 			g_strfreev(groups);
 			free(params);
@@ -200,8 +201,14 @@ static int idle_start(struct engine *eng, struct task *tk)
 	struct idle_run *run;
 	int err;
 
+	struct idle_eng *ep = eng->params;
+
 	if (!params || params->running)
 		return -EINVAL;
+	if (ep->idle_scans == 0)
+		ep->idle_scans = eng->loop;
+	if (ep->idle_scans > eng->loop)
+		return -ERANGE;	/* cannot be idle in more scans than a cycle has */
 	err = etmemd_scan_init();
 	if (err)
 		return err;

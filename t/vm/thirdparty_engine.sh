@@ -1,0 +1,168 @@
+#!/bin/bash
+# vm-timeout: 600
+# Third-party policies end to end: the example policy is built against the
+# installed headers and library with pkg-config, loaded through a config,
+# pages out cold memory, answers its private command; two engines of it run
+# side by side; bad libraries get specific errors and the daemon survives.
+set -u
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+sock=thirdparty
+libdir=/usr/local/lib/etmem
+
+vt_load_etmem
+vt_zram_swap 1G
+# Keep the kernel's own reclaim away: only the policy pages out here.
+echo 0 >/proc/sys/vm/swappiness
+
+# Install as a user would, then build the example the documented way.
+make -C "$TOP" -s --no-print-directory install PREFIX=/usr/local >"$WORK/install.log" 2>&1 ||
+	vt_die "make install: $(tail -n 5 "$WORK/install.log")"
+ldconfig
+make -s -C "$TOP/examples/thirdparty" OUT="$WORK" \
+	PKG_CONFIG_PATH=/usr/local/lib/pkgconfig >"$WORK/build.log" 2>&1 ||
+	vt_die "example build: $(cat "$WORK/build.log")"
+mkdir -p "$libdir"
+install -m 0700 "$WORK/idle_swap.so" "$libdir/idle_swap.so"
+vt_ok "example policy built with pkg-config and installed (${SECONDS}s)"
+
+daemon_start "$sock" -l 1 || vt_die "etmemd did not start"
+
+expect_add_error() { # FILE TEXT
+	local out
+	if out=$("$ETMEM" obj add -f "$1" -s "$sock" 2>&1); then
+		vt_fail "obj add of $(basename "$1") should fail"
+		"$ETMEM" obj del -f "$1" -s "$sock" >/dev/null 2>&1
+	else
+		case $out in
+		*"$2"*) vt_ok "rejected: $out" ;;
+		*) vt_fail "message for $(basename "$1"): '$out' lacks '$2'" ;;
+		esac
+	fi
+}
+
+tp_file() { # NAME LIBNAME OPS_NAME [task pid]
+	{
+		printf '[project]\nname=%s\nloop=2\ninterval=1\nsleep=1\n\n' "$1"
+		printf '[engine]\nname=thirdparty\nproject=%s\neng_name=pol\nlibname=%s\nops_name=%s\nidle_scans=2\n' \
+			"$1" "$2" "$3"
+		[ -n "${4:-}" ] && printf '\n[task]\nproject=%s\nengine=pol\nname=t\ntype=pid\nvalue=%s\n' "$1" "$4"
+	} | conf "$1.conf"
+}
+
+# --- loading rules ---
+cp "$libdir/idle_swap.so" "$WORK/mode.so" && chmod 0755 "$WORK/mode.so"
+expect_add_error "$(tp_file mode "$WORK/mode.so" idle_swap_ops)" "has mode 0755, it must be 0500 or 0700"
+cp "$libdir/idle_swap.so" "$WORK/owner.so" && chmod 0700 "$WORK/owner.so" && chown 65534 "$WORK/owner.so"
+expect_add_error "$(tp_file owner "$WORK/owner.so" idle_swap_ops)" "owned by uid 65534, it must be owned by root"
+expect_add_error "$(tp_file missing /usr/local/lib/etmem/nope.so idle_swap_ops)" "No such file or directory"
+expect_add_error "$(tp_file relative idle_swap.so idle_swap_ops)" "is not an absolute path"
+expect_add_error "$(tp_file nosym "$libdir/idle_swap.so" no_such_ops)" "has no symbol ops_name=no_such_ops"
+
+# Policies that are broken on purpose.
+cat >"$WORK/broken.c" <<'C'
+#include <errno.h>
+#include <etmem/etmemd_engine.h>
+static void stop(struct engine *e, struct task *t) { }
+static int fail_start(struct engine *e, struct task *t) { return -EIO; }
+struct engine_ops no_start_ops = { .stop_task = stop };
+struct engine_ops failing_ops = { .start_task = fail_start, .stop_task = stop };
+C
+gcc -shared -fPIC -o "$WORK/broken.so" "$WORK/broken.c" \
+	$(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --cflags etmemd_scan) ||
+	vt_die "cannot build the broken policy"
+install -m 0500 "$WORK/broken.so" "$libdir/broken.so"
+expect_add_error "$(tp_file nostart "$libdir/broken.so" no_start_ops)" "has no start_task (mandatory)"
+
+"$helpers/hotcold" --cold-mib 8 --hot-mib 0 >"$WORK/victim.out" 2>&1 &
+for _ in $(seq 100); do grep -q '^ready' "$WORK/victim.out" && break; sleep 0.1; done
+vpid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$WORK/victim.out")
+f=$(tp_file failing "$libdir/broken.so" failing_ops "$vpid")
+"$ETMEM" obj add -f "$f" -s "$sock" || vt_fail "obj add of a policy whose start_task fails"
+out=$("$ETMEM" project start -n failing -s "$sock" 2>&1)
+rc=$?
+vt_check "a failing start_task is reported ($out)" [ "$rc" != 0 -o -n "$(grep -i 'could not start' <<<"$out")" ]
+vt_check "the daemon survives a failing policy" kill -0 "$DAEMON_PID"
+"$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del of the failing policy"
+kill -TERM "$vpid"
+
+# --- two engines of the example policy side by side ---
+start_wl() { # OUT
+	"$helpers/hotcold" --cold-mib 48 --hot-mib 8 --interval-ms 1000 >"$1" 2>&1 &
+	for _ in $(seq 100); do grep -q '^ready' "$1" && break; sleep 0.1; done
+	sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1"
+}
+pa=$(start_wl "$WORK/a.out")
+pb=$(start_wl "$WORK/b.out")
+[ -n "$pa" ] && [ -n "$pb" ] || vt_die "workloads did not start"
+two=$(conf two.conf <<CONF
+[project]
+name=two
+loop=2
+interval=1
+sleep=1
+
+[engine]
+name=thirdparty
+project=two
+eng_name=idle_a
+libname=$libdir/idle_swap.so
+ops_name=idle_swap_ops
+idle_scans=2
+
+[engine]
+name=thirdparty
+project=two
+eng_name=idle_b
+libname=$libdir/idle_swap.so
+ops_name=idle_swap_ops
+idle_scans=1
+
+[task]
+project=two
+engine=idle_a
+name=ta
+type=pid
+value=$pa
+anon_only=yes
+
+[task]
+project=two
+engine=idle_b
+name=tb
+type=pid
+value=$pb
+CONF
+)
+"$ETMEM" obj add -f "$two" -s "$sock" || vt_die "obj add of two engines"
+"$ETMEM" project start -n two -s "$sock" || vt_die "project start"
+for i in $(seq 90); do
+	sa=$(vt_status_kb "$pa" VmSwap) sb=$(vt_status_kb "$pb" VmSwap)
+	[ "$sa" -ge $((48 * 1024 * 9 / 10)) ] && [ "$sb" -ge $((48 * 1024 * 9 / 10)) ] && break
+	sleep 1
+done
+echo "VmSwap: a ${sa} kB, b ${sb} kB after ${i} s (test time ${SECONDS}s)"
+vt_check "engine idle_a paged out >= 90% of its cold 48 MiB (${sa} kB)" [ "$sa" -ge 44236 ]
+vt_check "engine idle_b paged out >= 90% of its cold 48 MiB (${sb} kB)" [ "$sb" -ge 44236 ]
+out=$("$ETMEM" engine stat -n two -e idle_a -t ta -s "$sock" 2>&1)
+echo "$out"
+vt_check "the private command answers through etmem engine" grep -q '^task ta: cycles [1-9]' <<<"$out"
+out=$("$ETMEM" engine bogus -n two -e idle_b -t tb -s "$sock" 2>&1)
+vt_check "the policy's own error reaches the client: $out" grep -q "unknown command 'bogus'" <<<"$out"
+"$ETMEM" project stop -n two -s "$sock" || vt_fail "project stop"
+# The workloads were started in a subshell: wait for them by polling.
+wait_exit() { for _ in $(seq 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; }
+for w in a b; do
+	p=$([ $w = a ] && echo "$pa" || echo "$pb")
+	kill -TERM "$p"; wait_exit "$p"
+	hot=$(sed -n 's/^final .*hot_resident=\([0-9]*\).*/\1/p' "$WORK/$w.out")
+	vt_check "workload $w: hot set resident at the end ($hot of 2048 pages)" [ "${hot:-0}" -ge 1946 ]
+	vt_check "workload $w: data intact" grep -q '^verify ok' "$WORK/$w.out"
+done
+"$ETMEM" obj del -f "$two" -s "$sock" || vt_fail "obj del"
+vt_check "the library is unloaded with its engines" \
+	[ -z "$(grep idle_swap.so "/proc/$DAEMON_PID/maps")" ]
+vt_check "etmemd still running" kill -0 "$DAEMON_PID"
+daemon_stop
+vt_unload_etmem
+vt_done
