@@ -164,6 +164,7 @@ static const struct nla_policy etmem_swap_policy[ETMEM_A_MAX + 1] = {
 	[ETMEM_A_PID]		= { .type = NLA_U32 },
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
 	[ETMEM_A_SWAP_FLAGS]	= { .type = NLA_U32 },
+	[ETMEM_A_SWAP_RESUME_ADDR] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy etmem_swapcache_set_policy[ETMEM_A_MAX + 1] = {

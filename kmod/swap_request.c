@@ -52,7 +52,7 @@ struct swap_check {
 	struct mm_struct *mm;
 	int forced;		/* >= 0: every present page counts as this */
 	u64 counts[SWAP_NR_COUNTS];
-	u64 nr_checked;		/* pages looked at, present or not */
+	u64 nr_checked;		/* mapped pages looked at, present or not */
 	struct etmem_urange *approved;
 	unsigned int nr_approved;
 	unsigned long resume;	/* where checking stopped, if it did */
@@ -180,8 +180,7 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 	int ret;
 
 	if (!vma || vma->vm_start >= end) {
-		c->nr_checked += (end - *addr) >> PAGE_SHIFT;
-		*addr = end;
+		*addr = end;	/* a hole: nothing mapped, nothing counted */
 		return 0;
 	}
 	start = max(*addr, vma->vm_start);
@@ -198,12 +197,10 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 		}
 	}
 	ret = etmem_walk_pmds(c->mm, start, stop, swap_pmd, c);
-	if (ret == SWAP_FULL) {
-		c->nr_checked += (c->resume - *addr) >> PAGE_SHIFT;
-		*addr = c->resume;
-		return ret;
-	}
-	c->nr_checked += (stop - *addr) >> PAGE_SHIFT;
+	if (ret == SWAP_FULL)
+		stop = c->resume;
+	/* Pages of the mapping that were looked at; absent = not counted. */
+	c->nr_checked += (stop - start) >> PAGE_SHIFT;
 	*addr = stop;
 	return ret;
 }
@@ -265,6 +262,23 @@ too_big:
 	return -EMSGSIZE;
 }
 
+/* A request resumed at @from: drop what lies before it. */
+static void swap_skip_to(struct etmem_urange *ranges, unsigned int *nr,
+			 u64 from)
+{
+	unsigned int i, n = 0;
+
+	from = PAGE_ALIGN(from);
+	for (i = 0; i < *nr; i++) {
+		if (ranges[i].end <= from)
+			continue;
+		ranges[n] = ranges[i];
+		ranges[n].start = max_t(u64, ranges[n].start, from);
+		n++;
+	}
+	*nr = n;
+}
+
 int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 {
 	struct swap_check c = { .forced = -1 };
@@ -294,6 +308,8 @@ int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto free_ranges;
 	}
+	if (info->attrs[ETMEM_A_SWAP_RESUME_ADDR])
+		swap_skip_to(ranges, &nr, nla_get_u64(info->attrs[ETMEM_A_SWAP_RESUME_ADDR]));
 	ret = swap_check_ranges(&c, ranges, nr,
 				flags & ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY);
 	if (ret >= 0)

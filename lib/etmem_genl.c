@@ -485,7 +485,7 @@ static int64_t pageout_approved(struct etmem_client *client, int pidfd,
  */
 static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
 		      const struct etmem_range *ranges, size_t nr,
-		      uint32_t swap_flags, struct swap_reply *reply,
+		      uint64_t from, uint32_t swap_flags, struct swap_reply *reply,
 		      struct etmem_swap_result *total)
 {
 	struct nl_msg *msg;
@@ -497,6 +497,7 @@ static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
 		return -ENOMEM;
 	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
 	    put_ranges(msg, ranges, nr) ||
+	    (from && nla_put_u64(msg, ETMEM_A_SWAP_RESUME_ADDR, from)) ||
 	    nla_put_u32(msg, ETMEM_A_SWAP_FLAGS, swap_flags)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
@@ -549,6 +550,19 @@ int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		close(pidfd);
 		return -ENOMEM;
 	}
+	/* No ranges: the whole address space, resumed by address. */
+	while (nr_ranges == 0) {
+		ret = swap_round(client, pidfd, pid, NULL, 0, cut, swap_flags,
+				 reply, &total);
+		if (ret || !reply->resume_addr)
+			break;
+		if (reply->resume_addr <= cut) {
+			set_errmsg(client, "swap reply made no progress");
+			ret = -EPROTO;
+			break;
+		}
+		cut = reply->resume_addr;
+	}
 	while (idx < nr_ranges) {
 		nr = nr_ranges - idx;
 		if (nr > ETMEM_MAX_RANGES)
@@ -556,7 +570,7 @@ int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		memcpy(batch, ranges + idx, nr * sizeof(*batch));
 		if (cut > batch[0].start)
 			batch[0].start = cut;
-		ret = swap_round(client, pidfd, pid, batch, nr, swap_flags,
+		ret = swap_round(client, pidfd, pid, batch, nr, 0, swap_flags,
 				 reply, &total);
 		if (ret)
 			break;
@@ -808,6 +822,11 @@ struct event_ctx {
 	bool got;
 };
 
+static int accept_any_seq(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 static int on_event(struct nl_msg *msg, void *arg)
 {
 	struct event_ctx *ctx = arg;
@@ -854,6 +873,8 @@ int etmem_events_next(struct etmem_client *client,
 	if (!cb)
 		return -ENOMEM;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &ctx);
+	/* Events are not answers to requests: no sequence numbers. */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 	pfd.fd = nl_socket_get_fd(client->sk);
 	pfd.events = POLLIN;
 	while (!ctx.got) {

@@ -89,7 +89,8 @@ int etmem_scan(struct etmem_client *client, pid_t pid,
 /*
  * Page out cold ranges of a process: the kernel re-checks every page and
  * approves the eligible ones, then process_madvise(MADV_PAGEOUT) reclaims
- * exactly those. @result may be NULL.
+ * exactly those. nr_ranges == 0 means the whole address space. Ranges are
+ * page aligned and sorted. @result may be NULL.
  */
 int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		   const struct etmem_range *ranges, size_t nr_ranges,

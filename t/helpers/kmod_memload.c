@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmod_memload: a process with a known amount of anonymous memory.
+ *
+ *   kmod_memload hold MIB        fill MIB of memory, print "ready", pause
+ *   kmod_memload swapcache MIB   fill, page it out (MADV_PAGEOUT), read it
+ *                                back into the swapcache (MADV_WILLNEED)
+ *                                without mapping it, print "ready", pause
+ *
+ * Ends on SIGTERM. The swapcache mode needs swap.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+int main(int argc, char **argv)
+{
+	size_t len;
+	char *p;
+
+	if (argc != 3 || (strcmp(argv[1], "hold") && strcmp(argv[1], "swapcache"))) {
+		fprintf(stderr, "usage: kmod_memload hold|swapcache MIB\n");
+		return 2;
+	}
+	len = strtoul(argv[2], NULL, 10) << 20;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, 0x3c, len);
+	if (!strcmp(argv[1], "swapcache") &&
+	    (madvise(p, len, MADV_PAGEOUT) || madvise(p, len, MADV_WILLNEED))) {
+		perror("madvise");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	pause();
+	return 0;
+}
