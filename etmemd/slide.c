@@ -305,6 +305,8 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 	g_ptr_array_add(run->procs, proc);
 }
 
+static void end_cycle(struct slide_run *run);
+
 /* Fills run->procs; returns how many processes exist (threshold or not). */
 static unsigned int find_procs(struct slide_run *run)
 {
@@ -355,7 +357,12 @@ static enum slide_state begin_cycle(struct slide_run *run)
 		run->task->stats.nr_procs = run->procs->len;
 	if (!run->procs->len) {
 		note_no_procs(run, nr_found);
-		return SLIDE_WAITING;
+		if (!nr_found)
+			return SLIDE_WAITING;
+		/* All below swap_threshold: a cycle that decided to do nothing. */
+		memset(&run->swapped, 0, sizeof(run->swapped));
+		end_cycle(run);
+		return SLIDE_SLEEPING;
 	}
 	run_note(run, "%s", "");
 	memset(&run->swapped, 0, sizeof(run->swapped));
