@@ -1,0 +1,124 @@
+#!/bin/bash
+# vm-timeout: 600
+# The slide engine's knobs each change what is paged out, side by side in
+# one etmemd: sysmem_threshold (1% never, 100% always), swap_threshold
+# (a process below it is left alone, one above it is not), swap_flag=yes
+# (only memory the process marked), and type=name (a process and its
+# children found by name). Every workload verifies its checksums.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+
+vt_load_etmem
+vt_zram_swap 1G
+SOCK=knobs
+
+# start_workload NAME ARGS...: hotcold in the background, sets pid_NAME.
+start_workload() {
+	local name=$1 bin=$helpers/hotcold
+	shift
+	if [ "$name" = family ]; then
+		cp "$helpers/hotcold" "$WORK/hcfamily"
+		bin=$WORK/hcfamily
+	fi
+	# setsid: hotcold signals its own process group to stop its children.
+	setsid "$bin" --interval-ms 1000 "$@" >"$WORK/$name.out" 2>&1 &
+	printf -v "pid_$name" %s $!
+	OTHER_PIDS+=($!)
+}
+start_workload sysmem_never --cold-mib 64 --hot-mib 8
+start_workload sysmem_always --cold-mib 64 --hot-mib 8
+start_workload small --cold-mib 32 --hot-mib 8
+start_workload large --cold-mib 160 --hot-mib 8
+start_workload marked --cold-mib 64 --hot-mib 8 --swapflag cold
+start_workload unmarked --cold-mib 64 --hot-mib 8
+start_workload family --cold-mib 32 --hot-mib 4 --children 2
+for w in sysmem_never sysmem_always small large marked unmarked family; do
+	for _ in $(seq 600); do grep -q '^ready' "$WORK/$w.out" && break; sleep 0.1; done
+	grep -q '^ready' "$WORK/$w.out" || vt_die "workload $w did not start"
+done
+sleep 1	# the family's children
+
+daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
+
+# project NAME EXTRA-PROJECT-LINE: a [project] and its slide [engine].
+project() {
+	printf '[project]\nname=%s\nloop=2\ninterval=1\nsleep=1\n%s\n' "$1" "$2"
+	printf '[engine]\nname=slide\nproject=%s\n' "$1"
+}
+# task PROJECT NAME TYPE VALUE [EXTRA-LINE]
+task() {
+	printf '[task]\nproject=%s\nengine=slide\nname=%s\ntype=%s\nvalue=%s\nT=1\n%s\n' "$@"
+}
+{
+	project sysmem_never 'sysmem_threshold=1'
+	task sysmem_never t pid "$pid_sysmem_never"
+	project sysmem_always 'sysmem_threshold=100
+swapcache_high_wmark=10
+swapcache_low_vmark=5'
+	task sysmem_always t pid "$pid_sysmem_always"
+	project thresh ''
+	task thresh small pid "$pid_small" 'swap_threshold=100m'
+	task thresh large pid "$pid_large" 'swap_threshold=100M'
+	project flags ''
+	task flags marked pid "$pid_marked" 'swap_flag=yes'
+	task flags unmarked pid "$pid_unmarked" 'swap_flag=yes'
+	project family ''
+	task family all name hcfamily 'max_threads=3'
+} | conf knobs.conf >/dev/null
+vt_check "obj add of 5 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
+for p in sysmem_never sysmem_always thresh flags family; do
+	vt_check "project start $p" "$ETMEM" project start -n "$p" -s "$SOCK"
+done
+
+task_field() { # task_field PROJECT TASK FIELD
+	show_json "$SOCK" "$1" | python3 -c "
+import json,sys
+t=[t for t in json.load(sys.stdin)['projects'][0]['tasks'] if t['name']=='$2'][0]
+print(t['$3'])"
+}
+# Let every task run 4 cycles (one python per poll: it is slow under TCG).
+min_cycles() {
+	show_json "$SOCK" | python3 -c '
+import json,sys
+print(min(t["cycles"] for p in json.load(sys.stdin)["projects"] for t in p["tasks"]))'
+}
+for _ in $(seq 120); do
+	[ "$(min_cycles)" -ge 4 ] && break
+	sleep 2
+done
+"$ETMEM" project show -s "$SOCK"
+
+swap_mib() { echo $(( $(vt_status_kb "$1" VmSwap) / 1024 )); }
+out_mib() { # out_mib PID COLD_MIB: check >= 90% of the cold part is swapped
+	test "$(swap_mib "$1")" -ge $(($2 * 9 / 10))
+}
+none_out() { test "$(swap_mib "$1")" -le 1; }
+
+vt_check "sysmem_threshold=1: nothing paged out (VmSwap $(swap_mib $pid_sysmem_never) MiB)" none_out "$pid_sysmem_never"
+vt_check "sysmem_threshold=1: show says why" grep -q "not below sysmem_threshold 1%" <<<"$(task_field sysmem_never t note)"
+vt_check "sysmem_threshold=100: cold paged out (VmSwap $(swap_mib $pid_sysmem_always) MiB)" out_mib "$pid_sysmem_always" 64
+sc=$(show_json "$SOCK" sysmem_always | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["swapcache"])')
+vt_check "swapcache watermarks set, reclaim on: $sc" grep -q "swapcache reclaim on, watermarks 5%..10% of RAM" <<<"$sc"
+vt_check "swap_threshold=100m, RSS 40 MiB: left alone (VmSwap $(swap_mib $pid_small) MiB)" none_out "$pid_small"
+vt_check "swap_threshold=100m, RSS 168 MiB: paged out (VmSwap $(swap_mib $pid_large) MiB)" out_mib "$pid_large" 160
+vt_check "swap_flag=yes, cold marked: paged out (VmSwap $(swap_mib $pid_marked) MiB)" out_mib "$pid_marked" 64
+vt_check "swap_flag=yes, nothing marked: nothing paged out (VmSwap $(swap_mib $pid_unmarked) MiB)" none_out "$pid_unmarked"
+vt_check "type=name finds hcfamily and its 2 children" test "$(task_field family all processes)" = 3
+for p in $(pgrep -x hcfamily); do
+	vt_check "type=name: process $p paged out (VmSwap $(swap_mib $p) MiB)" out_mib "$p" 32
+done
+
+for p in sysmem_never sysmem_always thresh flags family; do
+	"$ETMEM" project stop -n "$p" -s "$SOCK" >/dev/null
+done
+for w in sysmem_never sysmem_always small large marked unmarked family; do
+	pid_var=pid_$w
+	kill -TERM "${!pid_var}"
+	wait "${!pid_var}"
+	want=1; [ "$w" = family ] && want=3
+	vt_check "$w: every checksum verifies" test "$(grep -c 'verify ok' "$WORK/$w.out")" = "$want"
+done
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+vt_check "etmemd exits 0 on SIGTERM" test $? = 0
+vt_unload_etmem
+vt_done
