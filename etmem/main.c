@@ -8,9 +8,7 @@
 
 #include "commands.h"
 #include "etmem_proto.h"
-
-/* etmem/monitor.c (memory tools) may or may not be part of the build. */
-int etmem_cmd_monitor(int argc, char **argv) __attribute__((weak));
+#include "monitor.h"
 
 static void usage(FILE *out)
 {
@@ -20,7 +18,7 @@ static void usage(FILE *out)
 		"  etmem project start|stop -n NAME -s SOCKET start or stop a project\n"
 		"  etmem project show [-n NAME] -s SOCKET [-j] show projects and what their tasks did\n"
 		"  etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s SOCKET  engine private command\n"
-		"  etmem monitor ...                          memory monitoring tools\n"
+		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
 		"  etmem help | obj help | project help | engine help\n"
 		"SOCKET is the name given to etmemd -s. Run as root.\n");
 }
@@ -42,13 +40,8 @@ int main(int argc, char **argv)
 		return etmem_cmd_project(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "engine"))
 		return etmem_cmd_engine(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "monitor")) {
-		if (!etmem_cmd_monitor) {
-			fprintf(stderr, "etmem: monitor is not part of this build\n");
-			return 1;
-		}
+	if (!strcmp(argv[1], "monitor"))
 		return etmem_cmd_monitor(argc - 1, argv + 1);
-	}
 	fprintf(stderr, "etmem: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
