@@ -95,20 +95,15 @@ start_wl() { # OUT
 pa=$(start_wl "$WORK/a.out")
 pb=$(start_wl "$WORK/b.out")
 [ -n "$pa" ] && [ -n "$pb" ] || vt_die "workloads did not start"
-two=$(conf two.conf <<CONF
-[project]
-name=two
-loop=2
-interval=1
-sleep=1
-
-[engine]
-name=thirdparty
-project=two
-eng_name=idle_a
-libname=$libdir/idle_swap.so
-ops_name=idle_swap_ops
-idle_scans=2
+# The shipped example file gives engine idle_a and task ta; a second
+# engine of the same policy with other settings joins it.
+two=$( {
+	printf '[project]\nname=two\nloop=2\ninterval=1\nsleep=1\n\n'
+	sed -e 's/^project=test/project=two/; s/^eng_name=my_engine/eng_name=idle_a/' \
+	    -e 's/^engine=my_engine/engine=idle_a/; s/^name=background_third/name=ta/' \
+	    -e "s/^value=12345/value=$pa/; s/^idle_scans=1/idle_scans=2/" \
+	    "$TOP/etc/etmem/thirdparty_conf.yaml"
+	cat <<CONF
 
 [engine]
 name=thirdparty
@@ -120,20 +115,12 @@ idle_scans=1
 
 [task]
 project=two
-engine=idle_a
-name=ta
-type=pid
-value=$pa
-anon_only=yes
-
-[task]
-project=two
 engine=idle_b
 name=tb
 type=pid
 value=$pb
 CONF
-)
+} | conf two.conf)
 "$ETMEM" obj add -f "$two" -s "$sock" || vt_die "obj add of two engines"
 "$ETMEM" project start -n two -s "$sock" || vt_die "project start"
 for i in $(seq 90); do
