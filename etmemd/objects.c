@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "kernel.h"
 #include "log.h"
 #include "objects.h"
 
@@ -463,27 +462,6 @@ static int read_file(const char *path, const char *text, size_t len,
 	return ret;
 }
 
-/* Returns 0, or the engine's error with its reason appended to failures. */
-static int task_start(struct task *task, GString *failures)
-{
-	GString *why = g_string_new(NULL);
-	int ret = task->engine->ops->start_task(task, why);
-
-	if (ret) {
-		log_err("task %s of project %s did not start: %s", task->name,
-			task->engine->project->params.name, why->str);
-		snprintf(task->stats.note, sizeof(task->stats.note),
-			 "start failed: %s", why->str);
-		if (failures)
-			g_string_append_printf(failures, "task %s did not start: %s\n",
-					       task->name, why->str);
-	} else {
-		task->started = true;
-	}
-	g_string_free(why, TRUE);
-	return ret;
-}
-
 static void apply_add(struct pending *p, GString *reply)
 {
 	for (guint i = 0; i < p->projects->len; i++) {
@@ -581,8 +559,6 @@ static int check_existing(struct pending *p, GString *err)
 	return 0;
 }
 
-static void project_swapcache_off(struct project *proj);
-
 /* Tasks, then engines, then projects; a running object is stopped first. */
 static void apply_del(struct pending *p, GString *reply)
 {
@@ -644,146 +620,6 @@ int objects_del(const char *path, const char *text, size_t len, GString *reply)
 	cfg_file_free(file);
 	g_string_free(err, TRUE);
 	return ret;
-}
-
-/* ---- start, stop, engine commands ---- */
-
-static void project_swapcache_on(struct project *proj)
-{
-	const struct project_params *pp = &proj->params;
-	int ret;
-
-	if (!pp->swapcache_high_pct)
-		return;
-	ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
-				   true, proj->swapcache_note, sizeof(proj->swapcache_note));
-	if (ret)
-		log_warn("project %s: swapcache watermarks not set: %s",
-			 pp->name, proj->swapcache_note);
-}
-
-static void project_swapcache_off(struct project *proj)
-{
-	const struct project_params *pp = &proj->params;
-
-	if (!pp->swapcache_high_pct)
-		return;
-	kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
-			     false, proj->swapcache_note, sizeof(proj->swapcache_note));
-}
-
-static int project_lookup(const char *name, struct project **proj, GString *reply)
-{
-	if (!name || !*name) {
-		g_string_assign(reply, "no project name given (-n NAME)");
-		return -EINVAL;
-	}
-	*proj = project_find(name);
-	if (!*proj) {
-		g_string_printf(reply, "project '%s' does not exist", name);
-		return -ENOENT;
-	}
-	return 0;
-}
-
-int project_start(const char *name, GString *reply)
-{
-	GString *failures;
-	struct project *proj;
-	int ret = project_lookup(name, &proj, reply);
-
-	if (ret)
-		return ret;
-	if (proj->started) {
-		g_string_printf(reply, "project '%s' is already started", name);
-		return -EALREADY;
-	}
-	proj->started = true;
-	project_swapcache_on(proj);
-	failures = g_string_new(NULL);
-	for (GList *e = proj->engines; e; e = e->next)
-		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
-			if (task_start(t->data, failures) && !ret)
-				ret = -EIO;
-	log_info("project %s started", name);
-	if (ret)
-		/* The project runs with the tasks that did start. */
-		g_string_printf(reply, "project %s started, but:\n%s", name, failures->str);
-	else
-		g_string_printf(reply, "project %s started\n", name);
-	g_string_free(failures, TRUE);
-	return ret;
-}
-
-static void project_halt(struct project *proj)
-{
-	for (GList *e = proj->engines; e; e = e->next) {
-		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next) {
-			struct task *task = t->data;
-
-			if (task->started)
-				task->engine->ops->stop_task(task);
-			task->started = false;
-		}
-	}
-	project_swapcache_off(proj);
-	proj->started = false;
-}
-
-int project_stop(const char *name, GString *reply)
-{
-	struct project *proj;
-	int ret = project_lookup(name, &proj, reply);
-
-	if (ret)
-		return ret;
-	if (!proj->started) {
-		g_string_printf(reply, "project '%s' is not started", name);
-		return -EALREADY;
-	}
-	project_halt(proj);
-	log_info("project %s stopped", name);
-	g_string_printf(reply, "project %s stopped\n", name);
-	return 0;
-}
-
-int engine_command(const char *proj_name, const char *eng_name,
-		   const char *task_name, const char *cmd, GString *reply)
-{
-	struct project *proj;
-	struct engine *eng;
-	struct task *task = NULL;
-	int ret = project_lookup(proj_name, &proj, reply);
-
-	if (ret)
-		return ret;
-	eng = eng_name ? engine_find(proj, eng_name) : NULL;
-	if (!eng) {
-		g_string_printf(reply, "engine '%s' does not exist in project '%s'",
-				eng_name ? eng_name : "", proj_name);
-		return -ENOENT;
-	}
-	if (task_name && *task_name) {
-		task = task_find(eng, task_name);
-		if (!task) {
-			g_string_printf(reply, "task '%s' does not exist in engine '%s' of project '%s'",
-					task_name, eng_name, proj_name);
-			return -ENOENT;
-		}
-	}
-	if (!eng->ops->engine_cmd) {
-		g_string_printf(reply, "engine %s has no private command '%s'",
-				eng->name, cmd);
-		return -EOPNOTSUPP;
-	}
-	return eng->ops->engine_cmd(eng, task, cmd, reply);
-}
-
-void objects_stop_all(void)
-{
-	for (GList *l = projects; l; l = l->next)
-		if (((struct project *)l->data)->started)
-			project_halt(l->data);
 }
 
 void objects_free_all(void)

@@ -94,6 +94,10 @@ int project_show(const char *name, bool json, GString *reply);
 int engine_command(const char *proj, const char *eng, const char *task,
 		   const char *cmd, GString *reply);
 
+/* Shared by objects.c and project.c. */
+int task_start(struct task *task, GString *failures);
+void project_swapcache_off(struct project *proj);
+
 /* Shutdown: stop every project; work in flight drains in the workers. */
 void objects_stop_all(void);
 void objects_free_all(void);
