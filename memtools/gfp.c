@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Decoding allocation flags into the names the kernel's own trace output
- * uses. Composite masks are tried first, in the kernel's order, so that
- * GFP_KERNEL shows as GFP_KERNEL rather than as its three bits.
+ * uses (show_gfp_flags): entries are tried in the kernel's order, each
+ * printed when all its bits are set and then removed, composites first,
+ * so that GFP_KERNEL shows as GFP_KERNEL rather than as its three bits.
  *
- * Bits 0-22 mean the same on 6.1 and later kernels, except bit 9, which
- * was __GFP_ATOMIC until 6.4. GFP_NOWAIT gained __GFP_NOWARN in 6.17.
- * Higher bits depend on the kernel's configuration and print as hex.
+ * Bits 0-22 mean the same from 6.1 on, except bit 9 (__GFP_ATOMIC until
+ * 6.4). Kernels up to 6.16 list single bits in a historical order with
+ * __GFP_RECLAIM near the end (checked against 6.1 and 6.12); 6.17 and
+ * later list them in bit order and GFP_NOWAIT includes __GFP_NOWARN
+ * (checked against 6.18). From 6.9 to 6.16 bit 23 and up depend on the
+ * kernel's configuration, so they print as hex.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,15 +47,32 @@ struct gfp_name {
 	const char *name;
 };
 
-static const char *const bit_names[] = {
-	"__GFP_DMA", "__GFP_HIGHMEM", "__GFP_DMA32", "__GFP_MOVABLE",
-	"__GFP_RECLAIMABLE", "__GFP_HIGH", "__GFP_IO", "__GFP_FS",
-	"__GFP_ZERO", "__GFP_ATOMIC", "__GFP_DIRECT_RECLAIM",
-	"__GFP_KSWAPD_RECLAIM", "__GFP_WRITE", "__GFP_NOWARN",
-	"__GFP_RETRY_MAYFAIL", "__GFP_NOFAIL", "__GFP_NORETRY",
-	"__GFP_MEMALLOC", "__GFP_COMP", "__GFP_NOMEMALLOC",
-	"__GFP_HARDWALL", "__GFP_THISNODE", "__GFP_ACCOUNT",
+#define N(bit, name) { B(bit), name }
+static const struct gfp_name bits_before_617[] = {
+	{ G_DMA, "GFP_DMA" }, N(1, "__GFP_HIGHMEM"), { G_DMA32, "GFP_DMA32" },
+	N(5, "__GFP_HIGH"), N(9, "__GFP_ATOMIC"), N(6, "__GFP_IO"),
+	N(7, "__GFP_FS"), N(13, "__GFP_NOWARN"), N(14, "__GFP_RETRY_MAYFAIL"),
+	N(15, "__GFP_NOFAIL"), N(16, "__GFP_NORETRY"), N(18, "__GFP_COMP"),
+	N(8, "__GFP_ZERO"), N(19, "__GFP_NOMEMALLOC"), N(17, "__GFP_MEMALLOC"),
+	N(20, "__GFP_HARDWALL"), N(21, "__GFP_THISNODE"),
+	N(4, "__GFP_RECLAIMABLE"), N(3, "__GFP_MOVABLE"), N(22, "__GFP_ACCOUNT"),
+	N(12, "__GFP_WRITE"), { G_RECLAIM, "__GFP_RECLAIM" },
+	N(10, "__GFP_DIRECT_RECLAIM"), N(11, "__GFP_KSWAPD_RECLAIM"),
+	N(23, "__GFP_ZEROTAGS"),
 };
+
+static const struct gfp_name bits_since_617[] = {
+	{ G_DMA, "GFP_DMA" }, { G_DMA32, "GFP_DMA32" }, { G_RECLAIM, "__GFP_RECLAIM" },
+	N(0, "__GFP_DMA"), N(1, "__GFP_HIGHMEM"), N(2, "__GFP_DMA32"),
+	N(3, "__GFP_MOVABLE"), N(4, "__GFP_RECLAIMABLE"), N(5, "__GFP_HIGH"),
+	N(6, "__GFP_IO"), N(7, "__GFP_FS"), N(8, "__GFP_ZERO"),
+	N(10, "__GFP_DIRECT_RECLAIM"), N(11, "__GFP_KSWAPD_RECLAIM"),
+	N(12, "__GFP_WRITE"), N(13, "__GFP_NOWARN"), N(14, "__GFP_RETRY_MAYFAIL"),
+	N(15, "__GFP_NOFAIL"), N(16, "__GFP_NORETRY"), N(17, "__GFP_MEMALLOC"),
+	N(18, "__GFP_COMP"), N(19, "__GFP_NOMEMALLOC"), N(20, "__GFP_HARDWALL"),
+	N(21, "__GFP_THISNODE"), N(22, "__GFP_ACCOUNT"), N(23, "__GFP_ZEROTAGS"),
+};
+#undef N
 
 static int kernel_version(void)
 {
@@ -75,11 +96,26 @@ static size_t append(char *buf, size_t len, size_t pos, const char *s)
 	return n > 0 ? pos + n : pos;
 }
 
+/* __print_flags: print each entry whose bits are all set, then drop them. */
+static size_t apply(const struct gfp_name *names, size_t n, unsigned long long *gfp,
+		    char *buf, size_t len, size_t pos)
+{
+	size_t i;
+
+	for (i = 0; i < n && *gfp; i++) {
+		if ((*gfp & names[i].mask) != names[i].mask)
+			continue;
+		pos = append(buf, len, pos, names[i].name);
+		*gfp &= ~names[i].mask;
+	}
+	return pos;
+}
+
 void gfp_format(unsigned long long gfp, char *buf, size_t len)
 {
-	bool old_atomic = kernel_version() < 604;
-	unsigned long long atomic = G_HIGH | G_KSWAPD | (old_atomic ? G_ATOMIC_OLD : 0);
-	unsigned long long nowait = G_KSWAPD | (kernel_version() >= 617 ? G_NOWARN : 0);
+	int v = kernel_version();
+	unsigned long long atomic = G_HIGH | G_KSWAPD | (v < 604 ? G_ATOMIC_OLD : 0);
+	unsigned long long nowait = G_KSWAPD | (v >= 617 ? G_NOWARN : 0);
 	const struct gfp_name composites[] = {
 		{ G_THP_LIGHT | G_DIRECT, "GFP_TRANSHUGE" },
 		{ G_THP_LIGHT, "GFP_TRANSHUGE_LIGHT" },
@@ -92,32 +128,31 @@ void gfp_format(unsigned long long gfp, char *buf, size_t len)
 		{ atomic, "GFP_ATOMIC" },
 		{ G_RECLAIM, "GFP_NOIO" },
 		{ nowait, "GFP_NOWAIT" },
-		{ G_DMA, "GFP_DMA" },
-		{ G_DMA32, "GFP_DMA32" },
-		{ G_RECLAIM, "__GFP_RECLAIM" },
 	};
+	/* Which bits have a name on this kernel (see the top comment). */
+	unsigned long long named = B(23) - 1;
+	const struct gfp_name *bits = v >= 617 ? bits_since_617 : bits_before_617;
+	size_t nr_bits = v >= 617 ? sizeof(bits_since_617) / sizeof(bits_since_617[0]) :
+			 sizeof(bits_before_617) / sizeof(bits_before_617[0]);
+	unsigned long long rest;
 	char hex[32];
-	size_t pos = 0, i;
+	size_t pos;
 
-	buf[0] = '\0';
 	if (!gfp) {
 		snprintf(buf, len, "none");
 		return;
 	}
-	for (i = 0; i < sizeof(composites) / sizeof(composites[0]); i++) {
-		if ((gfp & composites[i].mask) == composites[i].mask) {
-			pos = append(buf, len, pos, composites[i].name);
-			gfp &= ~composites[i].mask;
-		}
-	}
-	for (i = 0; i < sizeof(bit_names) / sizeof(bit_names[0]); i++) {
-		if (!(gfp & B(i)) || (i == 9 && !old_atomic))
-			continue;
-		pos = append(buf, len, pos, bit_names[i]);
-		gfp &= ~B(i);
-	}
-	if (gfp) {
-		snprintf(hex, sizeof(hex), "%#llx", gfp);
+	buf[0] = '\0';
+	if (v < 609 || v >= 617)
+		named |= B(23);
+	if (v >= 604)
+		named &= ~G_ATOMIC_OLD;
+	rest = gfp & ~named;
+	gfp &= named;
+	pos = apply(composites, sizeof(composites) / sizeof(composites[0]), &gfp, buf, len, 0);
+	pos = apply(bits, nr_bits, &gfp, buf, len, pos);
+	if (gfp | rest) {
+		snprintf(hex, sizeof(hex), "%#llx", gfp | rest);
 		append(buf, len, pos, hex);
 	}
 }
