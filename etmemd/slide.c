@@ -95,6 +95,7 @@ struct slide_run {
 	unsigned int pass;		/* 1..loop */
 	unsigned int pending;		/* jobs of the current phase in flight */
 	atomic_bool cancel;		/* read by scan jobs */
+	bool noted;			/* a note was set during this cycle */
 	struct etmem_swap_result swapped;	/* this cycle */
 };
 
@@ -237,6 +238,7 @@ static void run_note(struct slide_run *run, const char *fmt, ...)
 
 	if (!run->task)
 		return;
+	run->noted = true;
 	va_start(ap, fmt);
 	vsnprintf(run->task->stats.note, sizeof(run->task->stats.note), fmt, ap);
 	va_end(ap);
@@ -351,7 +353,11 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 /* Starts a cycle; returns the state to go to. */
 static enum slide_state begin_cycle(struct slide_run *run)
 {
-	unsigned int nr_found = find_procs(run);
+	unsigned int nr_found;
+
+	/* The last cycle's note stays visible until this one ends. */
+	run->noted = false;
+	nr_found = find_procs(run);
 
 	if (run->task)
 		run->task->stats.nr_procs = run->procs->len;
@@ -364,7 +370,6 @@ static enum slide_state begin_cycle(struct slide_run *run)
 		end_cycle(run);
 		return SLIDE_SLEEPING;
 	}
-	run_note(run, "%s", "");
 	memset(&run->swapped, 0, sizeof(run->swapped));
 	run->pass = 1;
 	for (guint i = 0; i < run->procs->len; i++)
@@ -412,6 +417,8 @@ static void end_cycle(struct slide_run *run)
 	if (!run->task)
 		return;
 	stats = &run->task->stats;
+	if (!run->noted)
+		stats->note[0] = '\0';
 	stats->nr_cycles++;
 	stats->bytes_paged_out_last = run->swapped.bytes_advised;
 	stats->bytes_paged_out += run->swapped.bytes_advised;
