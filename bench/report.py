@@ -182,8 +182,9 @@ def render(rows):
         parts += ["### Scan cost by number of processes (16 MiB each)",
                   scale_table(rows["scale_procs"], "processes")]
     if rows.get("pagemap"):
-        parts += [f"Scan through the family / read of /proc/PID/pagemap, same range: "
-                  f"**{rows['pagemap'][0][0]}**"]
+        r = rows["pagemap"][0] + ["?"] * 4
+        parts += [f"Scan of {r[3]} MiB through the family / read of /proc/PID/pagemap for the "
+                  f"same range: **{r[0]}** ({r[1]} ms vs {r[2]} ms, medians)"]
     return "\n\n".join(parts) + "\n"
 
 

@@ -11,9 +11,9 @@ only=${BENCH_ONLY:-quality redis cost scale pagemap}
 
 case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
-	scale_sizes="16 32" scale_procs="1 4" ;;
+	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3 ;;
 full)	cold=384 hot=64 secs=60 reps=3 redis_keys=250000 redis_hot=5000
-	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" ;;
+	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=9 ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos memreclaim}
@@ -275,11 +275,15 @@ scale() {
 	done
 }
 
+# Scan through the family vs reading /proc/PID/pagemap, same range
+# (t/helpers/kmod_bench; bench/scan_vs_pagemap.sh runs it on its own).
 pagemap() {
-	local ratio
-	[ -x "$top/bench/scan_vs_pagemap.sh" ] || { emit pagemap n/a; return; }
-	ratio=$("$top/bench/scan_vs_pagemap.sh" 2>&1 | sed -n 's/.*ratio[^0-9]*\([0-9.]*\).*/\1/p' | tail -n1)
-	emit pagemap "${ratio:-n/a}"
+	local line
+	line=$("$build/t/helpers/kmod_bench" "$pagemap_mib" "$reps_pagemap" 2>&1 | grep 'ratio' | tail -n1)
+	log "pagemap: $line"
+	emit pagemap "$(echo "$line" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p')" \
+		"$(echo "$line" | sed -n 's/.*scan \([0-9.]*\) ms.*/\1/p')" \
+		"$(echo "$line" | sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p')" "$pagemap_mib"
 }
 
 main() {

@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
+	pid_t *children;
 	unsigned int i;
 	int c, status, rc;
 
@@ -288,18 +289,21 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	children = calloc(opt.children ? opt.children : 1, sizeof(*children));
+	if (!children)
+		return 2;
 	for (i = 0; i < opt.children; i++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
+		children[i] = fork();
+		if (children[i] < 0)
 			return 2;
-		if (pid == 0)
+		if (children[i] == 0)
 			return run("child ");
 	}
 	rc = run("");
 	/* Pass the stop on, then fail if any child's data changed. */
-	if (opt.children)
-		kill(0, SIGTERM);
+	for (i = 0; i < opt.children; i++)
+		kill(children[i], SIGTERM);
+	free(children);
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			rc = rc ? rc : 1;
