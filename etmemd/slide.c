@@ -367,6 +367,8 @@ static enum slide_state begin_cycle(struct slide_run *run)
 			return SLIDE_WAITING;
 		/* All below swap_threshold: a cycle that decided to do nothing. */
 		memset(&run->swapped, 0, sizeof(run->swapped));
+		if (run->task)
+			run->task->stats.pages_scanned = run->task->stats.pages_cold = 0;
 		end_cycle(run);
 		return SLIDE_SLEEPING;
 	}
