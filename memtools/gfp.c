@@ -8,8 +8,7 @@
  * Bits 0-22 mean the same from 6.1 on, except bit 9 (__GFP_ATOMIC until
  * 6.4). Kernels up to 6.16 list single bits in a historical order with
  * __GFP_RECLAIM near the end (checked against 6.1 and 6.12); 6.17 and
- * later list them in bit order and GFP_NOWAIT includes __GFP_NOWARN
- * (checked against 6.18). From 6.9 to 6.16 bit 23 and up depend on the
+ * later list them in bit order (checked against 6.18). From 6.9 to 6.16 bit 23 and up depend on the
  * kernel's configuration, so they print as hex.
  */
 #include <stdbool.h>
@@ -88,6 +87,43 @@ static int kernel_version(void)
 	return version;
 }
 
+/*
+ * Whether GFP_NOWAIT includes __GFP_NOWARN: mainline added it in 6.17,
+ * and stable kernels took it (Debian's 6.12 has it, its 6.1 not). The
+ * kernel's own flag table in the mm_page_alloc trace format tells; when
+ * tracefs cannot be read, guess from the version.
+ */
+static bool nowait_has_nowarn(int version)
+{
+	static const char *const formats[] = {
+		"/sys/kernel/tracing/events/kmem/mm_page_alloc/format",
+		"/sys/kernel/debug/tracing/events/kmem/mm_page_alloc/format",
+	};
+	static int known = -1;
+	static char text[16384];
+	char *name, *entry;
+	size_t i, n;
+	FILE *f;
+
+	for (i = 0; known < 0 && i < sizeof(formats) / sizeof(formats[0]); i++) {
+		f = fopen(formats[i], "r");
+		if (!f)
+			continue;
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+		text[n] = '\0';
+		name = strstr(text, "\"GFP_NOWAIT\"");
+		if (!name)
+			continue;
+		*name = '\0';
+		entry = strrchr(text, '{');
+		if (entry)
+			known = strstr(entry, "(13)") || strstr(entry, "0x2000") ||
+				strstr(entry, "NOWARN");
+	}
+	return known < 0 ? version >= 612 : known;
+}
+
 static size_t append(char *buf, size_t len, size_t pos, const char *s)
 {
 	int n = snprintf(buf + pos, pos < len ? len - pos : 0, "%s%s",
@@ -115,7 +151,7 @@ void gfp_format(unsigned long long gfp, char *buf, size_t len)
 {
 	int v = kernel_version();
 	unsigned long long atomic = G_HIGH | G_KSWAPD | (v < 604 ? G_ATOMIC_OLD : 0);
-	unsigned long long nowait = G_KSWAPD | (v >= 617 ? G_NOWARN : 0);
+	unsigned long long nowait = G_KSWAPD | (nowait_has_nowarn(v) ? G_NOWARN : 0);
 	const struct gfp_name composites[] = {
 		{ G_THP_LIGHT | G_DIRECT, "GFP_TRANSHUGE" },
 		{ G_THP_LIGHT, "GFP_TRANSHUGE_LIGHT" },

@@ -68,3 +68,19 @@ mt_expect_mode() {
 	grep -q "^$tool: mode $mode\$" "$err" ||
 		{ cat "$err"; mt_fail "$tool -m $mode did not run in mode $mode"; }
 }
+
+# mt_wait_attached TOOL ERRFILE...: waits until every instance, started
+# with -v, has said which mode it runs (that is, its hooks are attached).
+# BPF verification takes seconds under TCG, so a fixed sleep is not enough.
+mt_wait_attached() {
+	local tool=$1 f
+	shift
+	for f; do
+		for _ in $(seq 1 600); do
+			grep -q "^$tool: mode " "$f" 2>/dev/null && continue 2
+			sleep 0.1
+		done
+		cat "$f"
+		mt_fail "$tool did not attach within 60 s ($f)"
+	done
+}

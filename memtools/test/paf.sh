@@ -23,9 +23,9 @@ for mode in $modes; do
 	timeout 600 "$MT_BIN/paf" -v -m "$mode" -j >"$MT_TMP/paf.$mode.json" 2>"$MT_TMP/paf.$mode.err" &
 	MT_PIDS+=($!)
 done
-timeout 600 "$MT_BIN/paf" -p $$ >"$MT_TMP/paf.table" 2>&1 &
+timeout 600 "$MT_BIN/paf" -v -p $$ >"$MT_TMP/paf.table" 2>"$MT_TMP/paf.table.err" &
 MT_PIDS+=($!)
-sleep 2
+mt_wait_attached paf "$MT_TMP"/paf.*.err
 echo "asking node $node ($((node_kb >> 10)) MiB) for $want huge pages"
 echo "$want" >"$pool"
 got=$(cat "$pool")

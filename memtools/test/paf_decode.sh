@@ -11,11 +11,12 @@ mt_need paf mt-workload
 
 watchers=()
 for mode in $MT_BPF_MODES proc; do
-	timeout 120 "$MT_BIN/paf" -a -j -c mt-workload -m "$mode" >"$MT_TMP/dec.$mode.json" 2>&1 &
+	timeout 300 "$MT_BIN/paf" -v -a -j -c mt-workload -m "$mode" \
+		>"$MT_TMP/dec.$mode.json" 2>"$MT_TMP/dec.$mode.err" &
 	watchers+=($!)
 	MT_PIDS+=($!)
 done
-sleep 2
+mt_wait_attached paf "$MT_TMP"/dec.*.err
 mt_workload 8 4 1
 kill "$MT_WORKLOAD"
 wait "$MT_WORKLOAD" 2>/dev/null

@@ -60,9 +60,9 @@ for mode in $modes; do
 	timeout 300 "$MT_BIN/pr" -v -m "$mode" -j >"$MT_TMP/pr.$mode.json" 2>"$MT_TMP/pr.$mode.err" &
 	MT_PIDS+=($!)
 done
-timeout 300 "$MT_BIN/pr" -c cat >"$MT_TMP/pr.table" 2>&1 &
+timeout 300 "$MT_BIN/pr" -v -c cat >"$MT_TMP/pr.table" 2>"$MT_TMP/pr.table.err" &
 MT_PIDS+=($!)
-sleep 2	# let every instance attach before the reclaim starts
+mt_wait_attached pr "$MT_TMP"/pr.*.err
 before=$(pgsteal)
 sh -c "echo \$\$ >$CG/cgroup.procs && exec cat $COLD" >/dev/null || mt_fail "the reader failed"
 sleep 1
