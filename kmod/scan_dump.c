@@ -4,7 +4,7 @@
  * clear the accessed bits, so that the next scan sees only new accesses.
  *
  * Locking and pacing: the mmap lock is taken for reading for at most
- * SCAN_BATCH_PMDS page-table entries (about 64 MiB of 4 KiB pages) at a
+ * SCAN_BATCH_PMDS page-table entries (at most 256 MiB of 4 KiB pages) at a
  * time, then dropped; between batches the walk reschedules and checks
  * that the target still lives. PTE tables are never mapped here: their
  * entries are visited with apply_to_existing_page_range() (which takes the
@@ -24,7 +24,7 @@
 #include "etmem_internal.h"
 
 #define SCAN_CHUNK_PAGES	8192	/* states per message: 2 KiB */
-#define SCAN_BATCH_PMDS		32	/* PMD entries per mmap-lock hold */
+#define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
 #define SCAN_KNOWN_FLAGS	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
 				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
 				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
@@ -244,12 +244,26 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	return scan_ptes(w, addr, end);
 }
 
+/*
+ * MAP_ANONYMOUS | MAP_HUGETLB memory is backed by a file on the kernel's
+ * internal hugetlbfs mount, made with alloc_file_pseudo() and never linked
+ * anywhere: for users it is anonymous memory (cslide's anon_only relies on
+ * that), so only files reachable by name count as file-backed.
+ */
+static bool vma_is_anon_memory(const struct vm_area_struct *vma)
+{
+	if (!vma->vm_file)
+		return true;
+	return is_vm_hugetlb_page((struct vm_area_struct *)vma) &&
+	       d_unlinked(vma->vm_file->f_path.dentry);
+}
+
 static bool scan_wants_vma(const struct scan_state *st,
 			   struct vm_area_struct *vma)
 {
 	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
 		return false;
-	if ((st->flags & ETMEM_SCAN_FLAGS_ANON_ONLY) && vma->vm_file)
+	if ((st->flags & ETMEM_SCAN_FLAGS_ANON_ONLY) && !vma_is_anon_memory(vma))
 		return false;
 	if ((st->flags & ETMEM_SCAN_FLAGS_HUGETLB_ONLY) && !is_vm_hugetlb_page(vma))
 		return false;
