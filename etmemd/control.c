@@ -24,13 +24,22 @@ struct conn {
 	size_t got;		/* bytes of header + payload received */
 	GString *out;		/* reply header + payload */
 	size_t sent;
+	gint64 accepted_us;	/* monotonic */
 };
+
+/* A client that has not sent its whole request by then is dropped. */
+#define CONN_TIMEOUT_US		(30 * G_USEC_PER_SEC)
+#define CONN_SWEEP_MS		5000
+
+static GList *conns;		/* struct conn *, open connections */
+static struct loop_timer *sweep_timer;
 
 static int listen_fd = -1;
 static struct loop_watch *listen_watch;
 
 static void conn_free(struct conn *conn)
 {
+	conns = g_list_remove(conns, conn);
 	loop_unwatch(conn->watch);
 	close(conn->fd);
 	if (conn->msg.fd >= 0)
@@ -296,10 +305,31 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 			g_free(conn);
 			continue;
 		}
+		conn->accepted_us = g_get_monotonic_time();
+		conns = g_list_prepend(conns, conn);
 		/* Refuse others before reading (and allocating for) anything. */
 		if (conn->uid != 0)
 			refuse_non_root(conn);
 	}
+}
+
+/* Idle or stuck clients must not pin descriptors and memory forever. */
+static void sweep_conns(void *arg)
+{
+	gint64 now = g_get_monotonic_time();
+	GList *l = conns;
+
+	while (l) {
+		struct conn *conn = l->data;
+
+		l = l->next;
+		if (now - conn->accepted_us > CONN_TIMEOUT_US) {
+			log_info("dropping a client that did not finish its request in %d s",
+				 (int)(CONN_TIMEOUT_US / G_USEC_PER_SEC));
+			conn_free(conn);
+		}
+	}
+	loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 }
 
 int control_open(const char *name)
@@ -320,11 +350,20 @@ int control_open(const char *name)
 		return err;
 	}
 	listen_watch = loop_watch_fd(listen_fd, EPOLLIN, accept_clients, NULL);
-	return listen_watch ? 0 : -errno;
+	if (!listen_watch)
+		return -errno;
+	sweep_timer = loop_timer_new(sweep_conns, NULL);
+	if (!sweep_timer)
+		return -errno;
+	return loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 }
 
 void control_close(void)
 {
+	while (conns)
+		conn_free(conns->data);
+	loop_timer_free(sweep_timer);
+	sweep_timer = NULL;
 	if (listen_watch)
 		loop_unwatch(listen_watch);
 	if (listen_fd >= 0)
