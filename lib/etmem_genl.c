@@ -11,17 +11,13 @@
  * newer kernel module) are ignored.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
@@ -29,22 +25,16 @@
 #include <netlink/netlink.h>
 
 #include "etmem_genl.h"
+#include "etmem_genl_priv.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
 
-struct etmem_client {
-	struct nl_sock *sk;
-	int family;
-	bool events;		/* joined the swapcache group */
-	char errmsg[256];
-};
-
 /* State of one transaction, shared by the libnl callbacks. */
 struct etmem_txn {
 	struct etmem_client *client;
-	int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh, void *arg);
+	etmem_parse_fn parse;
 	void *arg;
 	int error;		/* first -errno seen */
 	int stopped;		/* non-zero: parse asked to stop */
@@ -52,17 +42,14 @@ struct etmem_txn {
 };
 
 /* Why the last etmem_client_open() of this thread failed. */
-static __thread char open_errmsg[256];
+__thread char etmem_open_errmsg[256];
 
 const char *etmem_client_errmsg(const struct etmem_client *client)
 {
-	return client ? client->errmsg : open_errmsg;
+	return client ? client->errmsg : etmem_open_errmsg;
 }
 
-static void set_errmsg(struct etmem_client *client, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_errmsg(struct etmem_client *client, const char *fmt, ...)
+void etmem_set_errmsg(struct etmem_client *client, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,7 +66,7 @@ static int client_connect(struct etmem_client *client)
 	if (!client->sk)
 		return -ENOMEM;
 	if (genl_connect(client->sk) < 0) {
-		set_errmsg(client, "cannot open a generic netlink socket");
+		etmem_set_errmsg(client, "cannot open a generic netlink socket");
 		return -EIO;
 	}
 	/* Replies can be large (swap replies, scan chunks): size by peeking. */
@@ -90,7 +77,7 @@ static int client_connect(struct etmem_client *client)
 		   &one, sizeof(one));
 	family = genl_ctrl_resolve(client->sk, ETMEM_FAMILY_NAME);
 	if (family < 0) {
-		set_errmsg(client, "generic netlink family \"%s\" not found "
+		etmem_set_errmsg(client, "generic netlink family \"%s\" not found "
 			   "(is etmem_scan.ko loaded?)", ETMEM_FAMILY_NAME);
 		return -ENOENT;
 	}
@@ -116,7 +103,7 @@ int etmem_client_open(struct etmem_client **out)
 		return -ENOMEM;
 	ret = client_connect(client);
 	if (ret) {
-		memcpy(open_errmsg, client->errmsg, sizeof(open_errmsg));
+		memcpy(etmem_open_errmsg, client->errmsg, sizeof(etmem_open_errmsg));
 		client_disconnect(client);
 		free(client);
 		errno = -ret;
@@ -235,7 +222,7 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static struct nl_msg *request_new(struct etmem_client *client, uint8_t cmd,
+struct nl_msg *etmem_req_new(struct etmem_client *client, uint8_t cmd,
 				  int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -255,10 +242,8 @@ static struct nl_msg *request_new(struct etmem_client *client, uint8_t cmd,
  * @parse sees each reply message; a non-zero return stops the transaction
  * and is returned as is.
  */
-static int request_run(struct etmem_client *client, struct nl_msg *msg,
-		       int (*parse)(struct nlattr **tb, struct nlmsghdr *nlh,
-				    void *arg),
-		       void *arg)
+int etmem_req_run(struct etmem_client *client, struct nl_msg *msg,
+		  etmem_parse_fn parse, void *arg)
 {
 	struct etmem_txn txn = { .client = client, .parse = parse, .arg = arg };
 	struct nl_cb *cb;
@@ -268,7 +253,7 @@ static int request_run(struct etmem_client *client, struct nl_msg *msg,
 	ret = nl_send_auto(client->sk, msg);
 	nlmsg_free(msg);
 	if (ret < 0) {
-		set_errmsg(client, "netlink send failed: %s", nl_geterror(ret));
+		etmem_set_errmsg(client, "netlink send failed: %s", nl_geterror(ret));
 		return -EIO;
 	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
@@ -282,7 +267,7 @@ static int request_run(struct etmem_client *client, struct nl_msg *msg,
 		ret = nl_recvmsgs(client->sk, cb);
 		if (ret < 0 && !txn.done && !txn.stopped) {
 			if (!txn.error) {
-				set_errmsg(client, "netlink receive failed: %s",
+				etmem_set_errmsg(client, "netlink receive failed: %s",
 					   nl_geterror(ret));
 				txn.error = -EIO;
 			}
@@ -298,7 +283,7 @@ static int request_run(struct etmem_client *client, struct nl_msg *msg,
 	return txn.error;
 }
 
-static int put_ranges(struct nl_msg *msg, const struct etmem_range *ranges,
+int etmem_put_ranges(struct nl_msg *msg, const struct etmem_range *ranges,
 		      size_t nr_ranges)
 {
 	size_t i;
@@ -364,26 +349,26 @@ int etmem_scan(struct etmem_client *client, pid_t pid,
 	int ret;
 
 	if (nr_ranges > ETMEM_MAX_RANGES) {
-		set_errmsg(client, "at most %d ranges per scan", ETMEM_MAX_RANGES);
+		etmem_set_errmsg(client, "at most %d ranges per scan", ETMEM_MAX_RANGES);
 		return -E2BIG;
 	}
-	msg = request_new(client, ETMEM_CMD_SCAN, NLM_F_DUMP);
+	msg = etmem_req_new(client, ETMEM_CMD_SCAN, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
-	    put_ranges(msg, ranges, nr_ranges) ||
+	    etmem_put_ranges(msg, ranges, nr_ranges) ||
 	    nla_put_u32(msg, ETMEM_A_SCAN_FLAGS, scan_flags)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	ret = request_run(client, msg, parse_scan_chunk, &ctx);
+	ret = etmem_req_run(client, msg, parse_scan_chunk, &ctx);
 	if (ctx.bad)
-		set_errmsg(client, "malformed scan chunk from the kernel");
+		etmem_set_errmsg(client, "malformed scan chunk from the kernel");
 	return ret;
 }
 
 /* Call @fn on each ETMEM_A_RANGE nest of a reply (they repeat). */
-static int for_each_reply_range(struct nlmsghdr *nlh,
+int etmem_for_each_range(struct nlmsghdr *nlh,
 				int (*fn)(const struct etmem_range *r, void *arg),
 				void *arg)
 {
@@ -405,195 +390,9 @@ static int for_each_reply_range(struct nlmsghdr *nlh,
 	return 0;
 }
 
-/* ---- swap requests ------------------------------------------------- */
-
-struct swap_reply {
-	struct etmem_swap_result counts;
-	struct iovec iov[ETMEM_MAX_RANGES];	/* approved ranges */
-	size_t nr_iov;
-	uint64_t resume_addr;			/* 0: request checked fully */
-};
-
-static uint64_t get_u64_or_0(struct nlattr *attr)
+uint64_t etmem_attr_u64(struct nlattr *attr)
 {
 	return attr ? nla_get_u64(attr) : 0;
-}
-
-static int add_approved(const struct etmem_range *r, void *arg)
-{
-	struct swap_reply *reply = arg;
-
-	if (reply->nr_iov == ETMEM_MAX_RANGES || r->end <= r->start)
-		return -EBADMSG;
-	reply->iov[reply->nr_iov].iov_base = (void *)(uintptr_t)r->start;
-	reply->iov[reply->nr_iov].iov_len = r->end - r->start;
-	reply->nr_iov++;
-	return 0;
-}
-
-static int parse_swap_reply(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
-{
-	struct swap_reply *reply = arg;
-	struct etmem_swap_result *c = &reply->counts;
-
-	c->nr_eligible += get_u64_or_0(tb[ETMEM_A_SWAP_NR_ELIGIBLE]);
-	c->nr_young += get_u64_or_0(tb[ETMEM_A_SWAP_NR_YOUNG]);
-	c->nr_locked += get_u64_or_0(tb[ETMEM_A_SWAP_NR_LOCKED]);
-	c->nr_shared += get_u64_or_0(tb[ETMEM_A_SWAP_NR_SHARED]);
-	c->nr_hugetlb += get_u64_or_0(tb[ETMEM_A_SWAP_NR_HUGETLB]);
-	c->nr_unmarked += get_u64_or_0(tb[ETMEM_A_SWAP_NR_UNMARKED]);
-	c->nr_absent += get_u64_or_0(tb[ETMEM_A_SWAP_NR_ABSENT]);
-	c->nr_unevictable += get_u64_or_0(tb[ETMEM_A_SWAP_NR_UNEVICTABLE]);
-	reply->resume_addr = get_u64_or_0(tb[ETMEM_A_SWAP_RESUME_ADDR]);
-	return for_each_reply_range(nlh, add_approved, reply);
-}
-
-/* Page out exactly the approved ranges; returns bytes advised or -errno. */
-static int64_t pageout_approved(struct etmem_client *client, int pidfd,
-				struct iovec *iov, size_t nr_iov)
-{
-	int64_t total = 0;
-
-	while (nr_iov > 0) {
-		ssize_t n = process_madvise(pidfd, iov, nr_iov, MADV_PAGEOUT, 0);
-
-		if (n < 0) {
-			set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
-				   strerror(errno));
-			return total ? total : -errno;
-		}
-		if (n == 0)
-			break;
-		total += n;
-		/* A partial result: skip what was done and go on. */
-		while (nr_iov > 0 && (size_t)n >= iov->iov_len) {
-			n -= iov->iov_len;
-			iov++;
-			nr_iov--;
-		}
-		if (nr_iov > 0) {
-			iov->iov_base = (char *)iov->iov_base + n;
-			iov->iov_len -= n;
-		}
-	}
-	return total;
-}
-
-/*
- * One round: ask the kernel to check ranges[0..nr) starting at @from
- * and page out what it approves. Sets *resume when the reply filled up.
- */
-static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
-		      const struct etmem_range *ranges, size_t nr,
-		      uint64_t from, uint32_t swap_flags, struct swap_reply *reply,
-		      struct etmem_swap_result *total)
-{
-	struct nl_msg *msg;
-	int64_t advised;
-	int ret;
-
-	msg = request_new(client, ETMEM_CMD_SWAP, 0);
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
-	    put_ranges(msg, ranges, nr) ||
-	    (from && nla_put_u64(msg, ETMEM_A_SWAP_RESUME_ADDR, from)) ||
-	    nla_put_u32(msg, ETMEM_A_SWAP_FLAGS, swap_flags)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	memset(&reply->counts, 0, sizeof(reply->counts));
-	reply->nr_iov = 0;
-	reply->resume_addr = 0;
-	ret = request_run(client, msg, parse_swap_reply, reply);
-	if (ret)
-		return ret;
-	total->nr_eligible += reply->counts.nr_eligible;
-	total->nr_young += reply->counts.nr_young;
-	total->nr_locked += reply->counts.nr_locked;
-	total->nr_shared += reply->counts.nr_shared;
-	total->nr_hugetlb += reply->counts.nr_hugetlb;
-	total->nr_unmarked += reply->counts.nr_unmarked;
-	total->nr_absent += reply->counts.nr_absent;
-	total->nr_unevictable += reply->counts.nr_unevictable;
-	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
-	if (advised < 0)
-		return (int)advised;
-	total->bytes_advised += (uint64_t)advised;
-	return 0;
-}
-
-int etmem_swap_out(struct etmem_client *client, pid_t pid,
-		   const struct etmem_range *ranges, size_t nr_ranges,
-		   uint32_t swap_flags, struct etmem_swap_result *result)
-{
-	struct etmem_swap_result total = { 0 };
-	struct etmem_range batch[ETMEM_MAX_RANGES];
-	struct swap_reply *reply;
-	size_t idx = 0, nr;
-	uint64_t cut = 0;	/* where checking resumes inside ranges[idx] */
-	int pidfd, ret = 0;
-
-	client->errmsg[0] = '\0';
-	if (pid <= 0) {
-		set_errmsg(client, "swap needs a process id > 0");
-		return -EINVAL;
-	}
-	pidfd = pidfd_open(pid, 0);
-	if (pidfd < 0) {
-		ret = -errno;
-		set_errmsg(client, "pidfd_open(%d): %s", (int)pid, strerror(errno));
-		return ret;
-	}
-	reply = malloc(sizeof(*reply));
-	if (!reply) {
-		close(pidfd);
-		return -ENOMEM;
-	}
-	/* No ranges: the whole address space, resumed by address. */
-	while (nr_ranges == 0) {
-		ret = swap_round(client, pidfd, pid, NULL, 0, cut, swap_flags,
-				 reply, &total);
-		if (ret || !reply->resume_addr)
-			break;
-		if (reply->resume_addr <= cut) {
-			set_errmsg(client, "swap reply made no progress");
-			ret = -EPROTO;
-			break;
-		}
-		cut = reply->resume_addr;
-	}
-	while (idx < nr_ranges) {
-		nr = nr_ranges - idx;
-		if (nr > ETMEM_MAX_RANGES)
-			nr = ETMEM_MAX_RANGES;
-		memcpy(batch, ranges + idx, nr * sizeof(*batch));
-		if (cut > batch[0].start)
-			batch[0].start = cut;
-		ret = swap_round(client, pidfd, pid, batch, nr, 0, swap_flags,
-				 reply, &total);
-		if (ret)
-			break;
-		if (!reply->resume_addr) {
-			idx += nr;
-			cut = 0;
-			continue;
-		}
-		/* The reply filled up: go on from where the kernel stopped. */
-		if (reply->resume_addr <= batch[0].start) {
-			set_errmsg(client, "swap reply made no progress");
-			ret = -EPROTO;
-			break;
-		}
-		while (idx < nr_ranges && ranges[idx].end <= reply->resume_addr)
-			idx++;
-		cut = reply->resume_addr;
-	}
-	free(reply);
-	close(pidfd);
-	if (result)
-		*result = total;
-	return ret;
 }
 
 /* ---- swap flags ---------------------------------------------------- */
@@ -605,19 +404,19 @@ int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
 	struct nl_msg *msg;
 
 	if (nr_ranges > ETMEM_MAX_RANGES) {
-		set_errmsg(client, "at most %d ranges per request", ETMEM_MAX_RANGES);
+		etmem_set_errmsg(client, "at most %d ranges per request", ETMEM_MAX_RANGES);
 		return -E2BIG;
 	}
-	msg = request_new(client, ETMEM_CMD_SWAPFLAG_SET, 0);
+	msg = etmem_req_new(client, ETMEM_CMD_SWAPFLAG_SET, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)(pid ? pid : getpid())) ||
-	    put_ranges(msg, ranges, nr_ranges) ||
+	    etmem_put_ranges(msg, ranges, nr_ranges) ||
 	    nla_put_u8(msg, ETMEM_A_SWAPFLAG_MARK, mark)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return request_run(client, msg, NULL, NULL);
+	return etmem_req_run(client, msg, NULL, NULL);
 }
 
 struct swapflag_list {
@@ -638,7 +437,7 @@ static int add_marked(const struct etmem_range *r, void *arg)
 static int parse_swapflag_get(struct nlattr **tb, struct nlmsghdr *nlh,
 			      void *arg)
 {
-	return for_each_reply_range(nlh, add_marked, arg);
+	return etmem_for_each_range(nlh, add_marked, arg);
 }
 
 int etmem_swapflag_get(struct etmem_client *client, pid_t pid,
@@ -649,14 +448,14 @@ int etmem_swapflag_get(struct etmem_client *client, pid_t pid,
 	struct nl_msg *msg;
 	int ret;
 
-	msg = request_new(client, ETMEM_CMD_SWAPFLAG_GET, 0);
+	msg = etmem_req_new(client, ETMEM_CMD_SWAPFLAG_GET, 0);
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)(pid ? pid : getpid()))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	ret = request_run(client, msg, parse_swapflag_get, &list);
+	ret = etmem_req_run(client, msg, parse_swapflag_get, &list);
 	*nr_ranges = list.nr;
 	return ret;
 }
@@ -693,7 +492,7 @@ int etmem_madvise_swapflag(void *addr, size_t len, bool mark)
 int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
 			uint32_t high_pct, bool reclaim)
 {
-	struct nl_msg *msg = request_new(client, ETMEM_CMD_SWAPCACHE_SET, 0);
+	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_SWAPCACHE_SET, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -703,7 +502,7 @@ int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return request_run(client, msg, NULL, NULL);
+	return etmem_req_run(client, msg, NULL, NULL);
 }
 
 static int parse_swapcache_state(struct nlattr **tb, struct nlmsghdr *nlh,
@@ -717,25 +516,25 @@ static int parse_swapcache_state(struct nlattr **tb, struct nlmsghdr *nlh,
 		state->high_pct = nla_get_u32(tb[ETMEM_A_SWAPCACHE_HIGH]);
 	if (tb[ETMEM_A_SWAPCACHE_RECLAIM])
 		state->reclaim = nla_get_u8(tb[ETMEM_A_SWAPCACHE_RECLAIM]);
-	state->swapcache_bytes = get_u64_or_0(tb[ETMEM_A_SWAPCACHE_BYTES]);
-	state->totalram_bytes = get_u64_or_0(tb[ETMEM_A_TOTALRAM_BYTES]);
+	state->swapcache_bytes = etmem_attr_u64(tb[ETMEM_A_SWAPCACHE_BYTES]);
+	state->totalram_bytes = etmem_attr_u64(tb[ETMEM_A_TOTALRAM_BYTES]);
 	return 0;
 }
 
 int etmem_swapcache_get(struct etmem_client *client,
 			struct etmem_swapcache_state *state)
 {
-	struct nl_msg *msg = request_new(client, ETMEM_CMD_SWAPCACHE_GET, 0);
+	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_SWAPCACHE_GET, 0);
 
 	memset(state, 0, sizeof(*state));
 	if (!msg)
 		return -ENOMEM;
-	return request_run(client, msg, parse_swapcache_state, state);
+	return etmem_req_run(client, msg, parse_swapcache_state, state);
 }
 
 int etmem_kernel_swap_set(struct etmem_client *client, bool enable)
 {
-	struct nl_msg *msg = request_new(client, ETMEM_CMD_KERNEL_SWAP_SET, 0);
+	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_SET, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -743,7 +542,7 @@ int etmem_kernel_swap_set(struct etmem_client *client, bool enable)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return request_run(client, msg, NULL, NULL);
+	return etmem_req_run(client, msg, NULL, NULL);
 }
 
 static int parse_u8_flag(struct nlattr **tb, struct nlmsghdr *nlh, void *arg,
@@ -763,12 +562,12 @@ static int parse_kernel_swap(struct nlattr **tb, struct nlmsghdr *nlh, void *arg
 
 int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled)
 {
-	struct nl_msg *msg = request_new(client, ETMEM_CMD_KERNEL_SWAP_GET, 0);
+	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_GET, 0);
 
 	*enabled = false;
 	if (!msg)
 		return -ENOMEM;
-	return request_run(client, msg, parse_kernel_swap, enabled);
+	return etmem_req_run(client, msg, parse_kernel_swap, enabled);
 }
 
 static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -784,125 +583,10 @@ static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 int etmem_status(struct etmem_client *client, struct etmem_status *status)
 {
-	struct nl_msg *msg = request_new(client, ETMEM_CMD_STATUS, 0);
+	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_STATUS, 0);
 
 	memset(status, 0, sizeof(*status));
 	if (!msg)
 		return -ENOMEM;
-	return request_run(client, msg, parse_status, status);
-}
-
-/* ---- events -------------------------------------------------------- */
-
-int etmem_events_open(struct etmem_client **out)
-{
-	struct etmem_client *client;
-	int ret, group;
-
-	ret = etmem_client_open(&client);
-	if (ret)
-		return ret;
-	group = genl_ctrl_resolve_grp(client->sk, ETMEM_FAMILY_NAME,
-				      ETMEM_MCGRP_SWAPCACHE);
-	if (group < 0 || nl_socket_add_membership(client->sk, group) < 0) {
-		snprintf(open_errmsg, sizeof(open_errmsg),
-			 "cannot join multicast group \"%s\"", ETMEM_MCGRP_SWAPCACHE);
-		etmem_client_close(client);
-		return -ENOENT;
-	}
-	/* Events are not answers to requests: no sequence numbers. */
-	nl_socket_disable_seq_check(client->sk);
-	client->events = true;
-	*out = client;
-	return 0;
-}
-
-struct event_ctx {
-	struct etmem_swapcache_ntf *event;
-	bool got;
-};
-
-static int accept_any_seq(struct nl_msg *msg, void *arg)
-{
-	return NL_OK;
-}
-
-static int on_event(struct nl_msg *msg, void *arg)
-{
-	struct event_ctx *ctx = arg;
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
-	struct genlmsghdr *ghdr = nlmsg_data(nlh);
-	struct nlattr *tb[ETMEM_A_MAX + 1];
-	struct etmem_swapcache_ntf *ev = ctx->event;
-
-	if (ghdr->cmd != ETMEM_CMD_SWAPCACHE_NTF ||
-	    genlmsg_parse(nlh, 0, tb, ETMEM_A_MAX, NULL) < 0 ||
-	    !tb[ETMEM_A_SWAPCACHE_EVENT])
-		return NL_SKIP;
-	ev->type = nla_get_u32(tb[ETMEM_A_SWAPCACHE_EVENT]);
-	ev->low_pct = tb[ETMEM_A_SWAPCACHE_LOW] ?
-		      nla_get_u32(tb[ETMEM_A_SWAPCACHE_LOW]) : 0;
-	ev->high_pct = tb[ETMEM_A_SWAPCACHE_HIGH] ?
-		       nla_get_u32(tb[ETMEM_A_SWAPCACHE_HIGH]) : 0;
-	ev->swapcache_bytes = get_u64_or_0(tb[ETMEM_A_SWAPCACHE_BYTES]);
-	ev->totalram_bytes = get_u64_or_0(tb[ETMEM_A_TOTALRAM_BYTES]);
-	ctx->got = true;
-	return NL_STOP;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int etmem_events_next(struct etmem_client *client,
-		      struct etmem_swapcache_ntf *event, int timeout_ms)
-{
-	struct event_ctx ctx = { .event = event };
-	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd pfd;
-	struct nl_cb *cb;
-	int ret = 0;
-
-	if (!client->events)
-		return -EINVAL;
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
-		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event, &ctx);
-	/* Events are not answers to requests: no sequence numbers. */
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
-	pfd.fd = nl_socket_get_fd(client->sk);
-	pfd.events = POLLIN;
-	while (!ctx.got) {
-		int wait = -1;
-
-		if (timeout_ms >= 0) {
-			wait = (int)(deadline - now_ms());
-			if (wait < 0)
-				wait = 0;
-		}
-		ret = poll(&pfd, 1, wait);
-		if (ret < 0 && errno == EINTR) {
-			ret = -EINTR;
-			break;
-		}
-		if (ret == 0) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		ret = nl_recvmsgs(client->sk, cb);
-		if (ret < 0 && !ctx.got) {
-			set_errmsg(client, "netlink receive failed: %s",
-				   nl_geterror(ret));
-			ret = -EIO;
-			break;
-		}
-		ret = 0;
-	}
-	nl_cb_put(cb);
-	return ctx.got ? 0 : ret;
+	return etmem_req_run(client, msg, parse_status, status);
 }
