@@ -246,16 +246,17 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 
 /*
  * MAP_ANONYMOUS | MAP_HUGETLB memory is backed by a file on the kernel's
- * internal hugetlbfs mount, made with alloc_file_pseudo() and never linked
- * anywhere: for users it is anonymous memory (cslide's anon_only relies on
- * that), so only files reachable by name count as file-backed.
+ * internal hugetlbfs mount, made with alloc_file_pseudo(): its dentry is
+ * never hashed (and is its own parent, so d_unlinked() says no). For users
+ * it is anonymous memory (cslide's anon_only relies on that), so only
+ * files reachable by name count as file-backed.
  */
 static bool vma_is_anon_memory(const struct vm_area_struct *vma)
 {
 	if (!vma->vm_file)
 		return true;
 	return is_vm_hugetlb_page((struct vm_area_struct *)vma) &&
-	       d_unlinked(vma->vm_file->f_path.dentry);
+	       d_unhashed(vma->vm_file->f_path.dentry);
 }
 
 static bool scan_wants_vma(const struct scan_state *st,

@@ -12,7 +12,7 @@ only=${BENCH_ONLY:-quality redis cost scale pagemap}
 case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3 ;;
-full)	cold=384 hot=64 secs=60 reps=3 redis_keys=250000 redis_hot=5000
+full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=9 ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac

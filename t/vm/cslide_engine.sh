@@ -38,9 +38,10 @@ cslide_file() { # NAME NODE_PAIR QUOTA RESERVE TASK-LINES...
 	} | conf "$name.conf"
 }
 
-task_lines() { # PROJECT TASKNAME PID [VM_FLAGS]
+task_lines() { # PROJECT TASKNAME PID [VM_FLAGS [EXTRA-LINE]]
 	printf '\n[task]\nproject=%s\nengine=cslide\nname=%s\ntype=pid\nvalue=%s\nvm_flags=%s\n' \
 		"$1" "$2" "$3" "${4:-ht}"
+	[ -z "${5:-}" ] || printf '%s\n' "$5"
 }
 
 # --- bad configurations (before any huge page exists) ---
@@ -121,7 +122,8 @@ start_workload 1 8 8 "$wl2"
 pid2=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl2")
 hot2=$(field "$wl2" hot) cold2=$(field "$wl2" cold)
 vt_check "4 hot huge pages start on node 1" [ "$(pages_on "$pid2" "$hot2" 1)" = 4 ]
-f2=$(cslide_file reserve 0,1 1024 4 "$(task_lines reserve vm2 "$pid2")")
+# anon_only=yes: MAP_HUGETLB memory counts as anonymous.
+f2=$(cslide_file reserve 0,1 1024 4 "$(task_lines reserve vm2 "$pid2" ht anon_only=yes)")
 "$ETMEM" obj add -f "$f2" -s "$sock" || vt_die "obj add reserve"
 "$ETMEM" project start -n reserve -s "$sock" || vt_die "project start reserve"
 ok=""
