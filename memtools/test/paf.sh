@@ -25,7 +25,9 @@ for mode in $modes; do
 done
 timeout 600 "$MT_BIN/paf" -v -p $$ >"$MT_TMP/paf.table" 2>"$MT_TMP/paf.table.err" &
 MT_PIDS+=($!)
-mt_wait_attached paf "$MT_TMP"/paf.*.err
+errs=("$MT_TMP/paf.table.err")
+for mode in $modes; do errs+=("$MT_TMP/paf.$mode.err"); done
+mt_wait_attached paf "${errs[@]}"
 echo "asking node $node ($((node_kb >> 10)) MiB) for $want huge pages"
 echo "$want" >"$pool"
 got=$(cat "$pool")

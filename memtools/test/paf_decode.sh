@@ -16,7 +16,9 @@ for mode in $MT_BPF_MODES proc; do
 	watchers+=($!)
 	MT_PIDS+=($!)
 done
-mt_wait_attached paf "$MT_TMP"/dec.*.err
+errs=()
+for mode in $MT_BPF_MODES proc; do errs+=("$MT_TMP/dec.$mode.err"); done
+mt_wait_attached paf "${errs[@]}"
 mt_workload 8 4 1
 kill "$MT_WORKLOAD"
 wait "$MT_WORKLOAD" 2>/dev/null

@@ -62,7 +62,9 @@ for mode in $modes; do
 done
 timeout 300 "$MT_BIN/pr" -v -c cat >"$MT_TMP/pr.table" 2>"$MT_TMP/pr.table.err" &
 MT_PIDS+=($!)
-mt_wait_attached pr "$MT_TMP"/pr.*.err
+errs=("$MT_TMP/pr.table.err")
+for mode in $modes; do errs+=("$MT_TMP/pr.$mode.err"); done
+mt_wait_attached pr "${errs[@]}"
 before=$(pgsteal)
 sh -c "echo \$\$ >$CG/cgroup.procs && exec cat $COLD" >/dev/null || mt_fail "the reader failed"
 sleep 1
