@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "common.h"
@@ -396,8 +397,29 @@ static void run(void)
 		tracefs_poll(&trace, 0, on_trace_line, NULL);
 }
 
+/* Runs the kernel skipped because the program was already running on
+ * that CPU: passes pr could not see. */
+static unsigned long long bpf_missed_runs(void)
+{
+	unsigned long long missed = 0;
+	struct bpf_program *prog;
+
+	if (!skel)
+		return 0;
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			missed += info.recursion_misses;
+	}
+	return missed;
+}
+
 int main(int argc, char **argv)
 {
+	unsigned long long missed;
 	struct pr_totals total;
 	enum mt_mode mode;
 	int err;
@@ -416,6 +438,10 @@ int main(int argc, char **argv)
 	run();
 	totals_now(&total);
 	print_totals("summary", &total);
+	missed = bpf_missed_runs();
+	if (missed)
+		fprintf(stderr, "pr: the kernel skipped %llu hook runs (re-entered on a CPU); totals miss those passes\n",
+			missed);
 	ring_buffer__free(ring);
 	pr_bpf__destroy(skel);
 	tracefs_close(&trace);

@@ -57,10 +57,10 @@ cold_file
 
 modes="$MT_BPF_MODES proc"
 for mode in $modes; do
-	timeout 300 "$MT_BIN/pr" -v -m "$mode" -j >"$MT_TMP/pr.$mode.json" 2>"$MT_TMP/pr.$mode.err" &
+	timeout 900 "$MT_BIN/pr" -v -m "$mode" -j >"$MT_TMP/pr.$mode.json" 2>"$MT_TMP/pr.$mode.err" &
 	MT_PIDS+=($!)
 done
-timeout 300 "$MT_BIN/pr" -v -c cat >"$MT_TMP/pr.table" 2>"$MT_TMP/pr.table.err" &
+timeout 900 "$MT_BIN/pr" -v -c cat >"$MT_TMP/pr.table" 2>"$MT_TMP/pr.table.err" &
 MT_PIDS+=($!)
 errs=("$MT_TMP/pr.table.err")
 for mode in $modes; do errs+=("$MT_TMP/pr.$mode.err"); done
@@ -69,7 +69,10 @@ before=$(pgsteal)
 sh -c "echo \$\$ >$CG/cgroup.procs && exec cat $COLD" >/dev/null || mt_fail "the reader failed"
 sleep 1
 after=$(pgsteal)
-for pid in "${MT_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null; done
+# Every instance must still be running here, or its totals miss the end.
+for pid in "${MT_PIDS[@]}"; do
+	kill -INT "$pid" || mt_fail "a pr instance ($pid) ended before the reclaim did"
+done
 for pid in "${MT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
 MT_PIDS=()
 delta=$((after - before))
