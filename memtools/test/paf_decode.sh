@@ -4,8 +4,9 @@
 # reports successful allocations too, so a short-lived workload gives
 # hundreds of them. The BPF mode names the raw bits itself; the tracefs
 # mode shows the names the kernel printed. Every name BPF gives must be
-# one the kernel gave, and every name the kernel gave often (5% of the
-# allocations or more) must be among BPF's.
+# one the kernel gave (unless BPF simply caught more allocations), and
+# every name the kernel gave often (5% of the allocations or more) must
+# be among BPF's.
 . "$(dirname "$0")/lib.sh"
 mt_need paf mt-workload
 
@@ -44,9 +45,12 @@ bad = total < 100
 for mode in bpf_modes:
     ours = names(mode)
     print(f"  {mode}: {sum(ours.values())} allocations, {len(ours)} distinct names")
-    for name in ours:
-        if name not in kernel:
-            print(f"  BAD: {mode} printed {name!r}, which the kernel never did"); bad = True
+    # Either side may catch an allocation the other missed at the edges
+    # of the window; a name only BPF printed must be explained by that.
+    unmatched = abs(sum(ours.values()) - total)
+    for name, n in ours.items():
+        if name not in kernel and n > unmatched:
+            print(f"  BAD: {mode} printed {name!r} {n} times, which the kernel never did"); bad = True
     for name, n in kernel.items():
         if n >= 0.05 * total and name not in ours:
             print(f"  BAD: {mode} never printed {name!r} ({n} times in the kernel's text)"); bad = True
