@@ -222,10 +222,18 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * Room for a request carrying ETMEM_MAX_RANGES range nests (a nest header
+ * and two u64 attributes, 28 bytes each) with headers to spare: libnl's
+ * default of one page holds only about 140 ranges, and a fragmented cold
+ * set (a redis heap) easily needs more.
+ */
+#define ETMEM_REQ_SIZE	(ETMEM_MAX_RANGES * 32 + 1024)
+
 struct nl_msg *etmem_req_new(struct etmem_client *client, uint8_t cmd,
 				  int flags)
 {
-	struct nl_msg *msg = nlmsg_alloc();
+	struct nl_msg *msg = nlmsg_alloc_size(ETMEM_REQ_SIZE);
 
 	if (!msg)
 		return NULL;
