@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turn the BENCH rows of a benchmark VM log into tables and plots.
 
-    bench/report.py LOG OUTDIR [--readme README.md] [--check]
+    bench/report.py LOG[,LOG...] OUTDIR [--readme README.md] [--check]
 
 Writes OUTDIR/tables.md (every table), OUTDIR/*.csv (the raw rows of each
 experiment) and, when gnuplot is present, OUTDIR/reclaim.png and
@@ -19,15 +19,24 @@ RECLAIMERS = ["none", "etmem", "damos", "memreclaim"]
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
-def read_rows(path):
-    rows = collections.defaultdict(list)
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip().replace("\r", "")
-            if line.startswith("BENCH|"):
-                parts = line.split("|")
-                rows[parts[1]].append(parts[2:])
-    return rows
+def read_rows(paths):
+    """Rows by experiment. With several logs, an experiment comes whole from
+    the last log that has it, so every table still holds one boot's runs."""
+    rows = {}
+    for path in paths:
+        found = collections.defaultdict(list)
+        with open(path, errors="replace") as f:
+            for line in f:
+                line = line.strip().replace("\r", "")
+                if line.startswith("BENCH|"):
+                    parts = line.split("|")
+                    found[parts[1]].append(parts[2:])
+        if "redis" in found or "quality" in found:
+            found.setdefault("meta", [])
+        for name, rs in found.items():
+            if rs:
+                rows[name] = rs
+    return collections.defaultdict(list, rows)
 
 
 def num(text):
@@ -38,19 +47,20 @@ def num(text):
 
 
 def spread(values):
-    """'mean (min..max)' of the numeric values, or 'n/a'."""
+    """'median (min..max)' of the numeric values, or 'n/a'."""
     vals = [v for v in (num(x) for x in values) if v is not None]
     if not vals:
         return "n/a"
-    mean = statistics.mean(vals)
+    mean = statistics.median(vals)
     if len(vals) == 1:
         return f"{mean:.1f}"
     return f"{mean:.1f} ({min(vals):.1f}..{max(vals):.1f})"
 
 
 def mean_of(values):
+    """The median: one run disturbed by the shared host must not move it."""
     vals = [v for v in (num(x) for x in values) if v is not None]
-    return statistics.mean(vals) if vals else None
+    return statistics.median(vals) if vals else None
 
 
 def table(header, body):
@@ -168,7 +178,7 @@ def render(rows):
     info = dict(zip(meta[0::2], meta[1::2]))
     parts = [f"Kernel {info.get('kernel', '?')}, workload {info.get('cold_mib', '?')} MiB cold + "
              f"{info.get('hot_mib', '?')} MiB hot, {info.get('seconds', '?')} s per run, "
-             f"{info.get('reps', '?')} runs each (mean, then min..max). Measured under QEMU "
+             f"{info.get('reps', '?')} runs each (median, then min..max). Measured under QEMU "
              "emulation: only the ratios between columns mean anything."]
     if rows.get("quality"):
         parts += ["### Reclaim quality", quality_table(rows["quality"])]
@@ -195,7 +205,7 @@ def main(argv):
         return 2
     log, outdir = args[0], args[1]
     os.makedirs(outdir, exist_ok=True)
-    rows = read_rows(log)
+    rows = read_rows(log.split(","))
     write_csvs(rows, outdir)
     text = render(rows)
     with open(os.path.join(outdir, "tables.md"), "w") as f:

@@ -82,6 +82,7 @@ CONF
 		"$build/etmem/etmem" project start -n bench -s "$sock"
 }
 etmem_stop() {
+	log "etmem: $("$build/etmem/etmem" project show -n bench -s "$sock" -j)"
 	"$build/etmem/etmem" project stop -n bench -s "$sock"
 	"$build/etmem/etmem" obj del -f /tmp/bench_etmem.conf -s "$sock"
 }

@@ -5,6 +5,7 @@
  *
  *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
+ *           [--hot-stride N]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -16,6 +17,8 @@
  *   ready pid=P cold=START-END hot=START-END page=BYTES
  * With --swapflag it marks that part swappable through the etmem family
  * (etmem_madvise_swapflag) before printing ready.
+ * With --hot-stride N the hot thread also reads every N-th page of the cold
+ * set, which leaves the cold set in many small pieces (as in a real heap).
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -47,7 +50,7 @@ struct region {
 
 static struct {
 	size_t cold_mib, hot_mib;
-	unsigned int seconds, interval_ms, children;
+	unsigned int seconds, interval_ms, children, hot_stride;
 	bool hugetlb;
 	int node;
 	const char *swapflag;
@@ -162,6 +165,8 @@ static void *hot_loop(void *arg)
 	while (!atomic_load_explicit(&hot_stop, memory_order_relaxed)) {
 		for (i = 0; i < hot.bytes; i += 4096)
 			sink += hot.mem[i];
+		for (i = 0; opt.hot_stride && i < cold.bytes; i += 4096 * opt.hot_stride)
+			sink += cold.mem[i];
 		atomic_fetch_add(&hot_passes, 1);
 	}
 	(void)sink;
@@ -202,7 +207,7 @@ static int run(const char *who)
 		perror("hotcold: etmem_madvise_swapflag");
 		return 2;
 	}
-	if (hot.bytes && pthread_create(&thread, NULL, hot_loop, NULL))
+	if ((hot.bytes || opt.hot_stride) && pthread_create(&thread, NULL, hot_loop, NULL))
 		return 2;
 	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu\n", who,
 	       getpid(), (unsigned long)cold.mem, (unsigned long)cold.mem + cold.bytes,
@@ -223,7 +228,7 @@ static int run(const char *who)
 		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
 	}
 	atomic_store(&hot_stop, true);
-	if (hot.bytes)
+	if (hot.bytes || opt.hot_stride)
 		pthread_join(thread, NULL);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%sfinal cold_resident=%zu hot_resident=%zu hot_passes=%" PRIu64
@@ -243,7 +248,7 @@ static void usage(FILE *to)
 {
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
-		"[--swapflag cold|hot|all]\n");
+		"[--swapflag cold|hot|all] [--hot-stride N]\n");
 }
 
 int main(int argc, char **argv)
@@ -257,6 +262,7 @@ int main(int argc, char **argv)
 		{ "node", required_argument, NULL, 'n' },
 		{ "children", required_argument, NULL, 'k' },
 		{ "swapflag", required_argument, NULL, 'f' },
+		{ "hot-stride", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -275,6 +281,7 @@ int main(int argc, char **argv)
 		case 'n': opt.node = atoi(optarg); break;
 		case 'k': opt.children = strtoul(optarg, NULL, 0); break;
 		case 'f': opt.swapflag = optarg; break;
+		case 't': opt.hot_stride = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
