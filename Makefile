@@ -130,12 +130,14 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@t/vm-run t/demo/demo.sh
 
-# Installs user space; the modules go where Kbuild puts external modules.
+# Installs user space: etmemd in sbin (where etc/etmem/etmemd.service looks
+# with the default PREFIX), etmem in bin, example configs in /etc/etmem.
 install: user $(INSTALL_EXTRA)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/etmem
-	$(if $(wildcard $(BUILD)/etmemd/etmemd),install -m 0755 $(BUILD)/etmemd/etmemd $(DESTDIR)$(PREFIX)/bin/)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/etmem
+	$(if $(wildcard $(BUILD)/etmemd/etmemd),install -m 0755 $(BUILD)/etmemd/etmemd $(DESTDIR)$(PREFIX)/sbin/)
 	$(if $(wildcard $(BUILD)/etmem/etmem),install -m 0755 $(BUILD)/etmem/etmem $(DESTDIR)$(PREFIX)/bin/)
 	$(if $(wildcard etc/etmem/*.yaml),install -m 0600 $(wildcard etc/etmem/*.yaml) $(DESTDIR)/etc/etmem/)
+	install -D -m 0644 etc/etmem/etmemd.service $(DESTDIR)/lib/systemd/system/etmemd.service
 
 clean:
 	rm -rf $(BUILD)
