@@ -6,11 +6,15 @@
 
 const char *const engine_names[] = { "slide", "cslide", "thirdparty", NULL };
 
+/* In the order of engine_names, one entry each. */
 static const struct engine_ops *const engine_table[] = {
 	&slide_engine_ops,
 	&cslide_engine_ops,
 	&thirdparty_engine_ops,
 };
+
+_Static_assert(G_N_ELEMENTS(engine_table) + 1 == G_N_ELEMENTS(engine_names),
+	       "every engine name has its operations");
 
 const struct engine_ops *engine_ops_find(const char *name)
 {

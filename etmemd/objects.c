@@ -170,13 +170,8 @@ static int read_engine(struct cfg_section *sec, char *project,
 	    cfg_get_choice(sec, "name", true, engine_names, &idx, err))
 		goto free_engine;
 	strcpy(eng->name, engine_names[idx]);
+	/* Every name of engine_names has its ops (engine.c checks that). */
 	eng->ops = engine_ops_find(eng->name);
-	if (!eng->ops) {
-		cfg_error_prefix(sec, "name", err);
-		g_string_append_printf(err, "engine '%s' is not implemented in this build (available: slide)",
-				       eng->name);
-		goto free_engine;
-	}
 	if (eng->ops->parse_engine && eng->ops->parse_engine(sec, eng, err))
 		goto free_engine;
 	if (cfg_check_consumed(sec, err))
