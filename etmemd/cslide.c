@@ -287,21 +287,10 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct cs_job *job = (struct cs_job *)base;
 	struct cs_proc *proc = job->proc;
 
-	if (!client) {
-		job->status = client_err;
-		snprintf(job->errmsg, sizeof(job->errmsg),
-			 "cannot open the etmem netlink family; is etmem_scan loaded?");
-		return;
-	}
-	if (atomic_load(&job->run->cancel) || !proc_alive(&proc->id)) {
-		job->status = -ESRCH;
-		return;
-	}
-	page_counts_begin_pass(proc->counts, job->pass);
-	job->status = etmem_scan(client, proc->id.pid, NULL, 0, proc->scan_flags,
-				 page_counts_add_chunk, proc->counts);
-	if (job->status)
-		snprintf(job->errmsg, sizeof(job->errmsg), "%s", etmem_client_errmsg(client));
+	job->status = page_counts_scan_pass(proc->counts, client, client_err,
+					    atomic_load(&job->run->cancel), &proc->id,
+					    proc->scan_flags, job->pass, job->errmsg,
+					    sizeof(job->errmsg));
 }
 
 static void collect_page(uint64_t addr, unsigned int page_shift, unsigned int count, void *arg)

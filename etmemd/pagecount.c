@@ -2,7 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "pagecount.h"
+#include "procs.h"
 
 #define COUNT_ABSENT	0x80	/* absent in some pass: never cold */
 #define COUNT_MAX	0x7f
@@ -191,4 +195,25 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 				fn(seg->addr + ((uint64_t)i << seg->page_shift),
 				   seg->page_shift, seg->counts[i], arg);
 	}
+}
+
+int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
+			  int client_err, bool cancel, const struct proc_id *id,
+			  uint32_t scan_flags, unsigned int pass,
+			  char *errmsg, size_t errmsg_len)
+{
+	int ret;
+
+	if (!client) {
+		snprintf(errmsg, errmsg_len,
+			 "cannot open the etmem netlink family; is etmem_scan loaded?");
+		return client_err;
+	}
+	if (cancel || !proc_alive(id))
+		return -ESRCH;
+	page_counts_begin_pass(pc, pass);
+	ret = etmem_scan(client, id->pid, NULL, 0, scan_flags, page_counts_add_chunk, pc);
+	if (ret)
+		snprintf(errmsg, errmsg_len, "%s", etmem_client_errmsg(client));
+	return ret;
 }

@@ -11,6 +11,7 @@
 #define ETMEMD_PAGECOUNT_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "etmem_genl.h"
@@ -38,5 +39,17 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 typedef void (*page_counts_fn)(uint64_t addr, unsigned int page_shift,
 			       unsigned int count, void *arg);
 void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *arg);
+
+struct proc_id;
+
+/*
+ * One scan pass of a process into @pc, on a worker: the body every engine's
+ * scan job shares. Returns 0, -ESRCH when @cancel is set or the process is
+ * gone, or the error with its reason in @errmsg.
+ */
+int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
+			  int client_err, bool cancel, const struct proc_id *id,
+			  uint32_t scan_flags, unsigned int pass,
+			  char *errmsg, size_t errmsg_len);
 
 #endif /* ETMEMD_PAGECOUNT_H */

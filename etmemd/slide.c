@@ -156,23 +156,11 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct slide_proc *proc = job->proc;
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0;
 
-	if (!client) {
-		job->status = client_err;
-		snprintf(job->errmsg, sizeof(job->errmsg),
-			 "cannot open the etmem netlink family; is etmem_scan loaded?");
+	job->status = page_counts_scan_pass(proc->counts, client, client_err,
+					    atomic_load(&job->run->cancel), &proc->id, flags,
+					    job->pass, job->errmsg, sizeof(job->errmsg));
+	if (job->status)
 		return;
-	}
-	if (atomic_load(&job->run->cancel) || !proc_alive(&proc->id)) {
-		job->status = -ESRCH;
-		return;
-	}
-	page_counts_begin_pass(proc->counts, job->pass);
-	job->status = etmem_scan(client, proc->id.pid, NULL, 0, flags,
-				 page_counts_add_chunk, proc->counts);
-	if (job->status) {
-		snprintf(job->errmsg, sizeof(job->errmsg), "%s", etmem_client_errmsg(client));
-		return;
-	}
 	if (!job->last_pass)
 		return;
 	/* Cold ranges are computed here, off the loop thread. */
