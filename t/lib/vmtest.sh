@@ -39,5 +39,18 @@ vt_zram_swap() {
 	swapon /dev/zram0 || vt_die "swapon"
 }
 
+# Wait until FILE has a line matching REGEX; give up (failing the test)
+# after SECONDS (default 120). Under TCG on a busy host, filling even 64 MiB
+# can take several seconds, so waits are long and end in a clear failure
+# instead of letting the test go on against a half-started workload.
+vt_wait_line() { # vt_wait_line FILE REGEX [SECONDS]
+	local i
+	for ((i = 0; i < ${3:-120} * 10; i++)); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	vt_die "no line /$2/ in $1 after ${3:-120} s: $(head -c 300 "$1" 2>/dev/null)"
+}
+
 # Value in kB of a field of /proc/PID/status (VmSwap, VmRSS, ...).
 vt_status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }

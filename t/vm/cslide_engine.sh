@@ -67,8 +67,7 @@ pages_on() { # PID ADDR NODE
 start_workload() { # NODE COLD_MIB HOT_MIB OUT
 	"$helpers/hotcold" --hugetlb --node "$1" --cold-mib "$2" --hot-mib "$3" \
 		--interval-ms 5000 >"$4" 2>&1 &
-	for _ in $(seq 100); do grep -q '^ready' "$4" && break; sleep 0.1; done
-	grep -q '^ready' "$4" || vt_die "workload did not start: $(cat "$4")"
+	vt_wait_line "$4" '^ready'
 }
 field() { sed -n "s/^ready.* $2=\\(0x[0-9a-f]*\\).*/\\1/p" "$1"; }
 

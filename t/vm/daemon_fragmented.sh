@@ -11,7 +11,7 @@ vt_zram_swap 1G
 echo 0 >/proc/sys/vm/swappiness
 "$helpers/hotcold" --cold-mib 64 --hot-mib 0 --hot-stride 2 --interval-ms 1000 >"$WORK/wl.out" 2>&1 &
 wl=$!
-for _ in $(seq 100); do grep -q '^ready' "$WORK/wl.out" && break; sleep 0.1; done
+vt_wait_line "$WORK/wl.out" '^ready'
 daemon_start frag -l 0 || vt_die "etmemd did not start"
 f=$(slide_conf frag pid "$wl" | conf frag.conf)
 "$ETMEM" obj add -f "$f" -s frag || vt_die "obj add"

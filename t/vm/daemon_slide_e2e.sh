@@ -16,8 +16,7 @@ SOCK=e2e
 "$helpers/hotcold" --cold-mib 448 --hot-mib 64 --interval-ms 500 >"$WORK/hc.out" 2>&1 &
 hc=$!
 OTHER_PIDS+=("$hc")
-for _ in $(seq 600); do grep -q '^ready' "$WORK/hc.out" && break; sleep 0.1; done
-grep '^ready' "$WORK/hc.out" || vt_die "workload did not start"
+vt_wait_line "$WORK/hc.out" '^ready'
 
 daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
 f=$(slide_conf e2e pid "$hc" | conf e2e.conf)

@@ -33,8 +33,7 @@ start_workload marked --cold-mib 64 --hot-mib 8 --swapflag cold
 start_workload unmarked --cold-mib 64 --hot-mib 8
 start_workload family --cold-mib 32 --hot-mib 4 --children 2
 for w in sysmem_never sysmem_always small large marked unmarked family; do
-	for _ in $(seq 600); do grep -q '^ready' "$WORK/$w.out" && break; sleep 0.1; done
-	grep -q '^ready' "$WORK/$w.out" || vt_die "workload $w did not start"
+	vt_wait_line "$WORK/$w.out" '^ready'
 done
 sleep 1	# the family's children
 

@@ -19,7 +19,7 @@ echo always >/sys/kernel/mm/transparent_hugepage/enabled
 fifo=/tmp/marker.out
 $nobody "$helpers/kmod_swap_check" marker >"$fifo" &
 marker=$!
-for _ in $(seq 50); do grep -q marked "$fifo" && break; sleep 0.1; done
+vt_wait_line "$fifo" marked
 cat "$fifo"
 vt_check "unprivileged process marks its own memory" grep -q "^marked 0x" "$fifo"
 range=$(sed -n 's/^marked 0x\(.*\)-0x\(.*\)/\1-\2/p' "$fifo")

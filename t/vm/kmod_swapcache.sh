@@ -100,7 +100,7 @@ mkdir /sys/fs/cgroup/kt
 echo $$ >/sys/fs/cgroup/kt/cgroup.procs
 "$helpers/kmod_memload" hold 64 >/tmp/hold &
 hold=$!
-for _ in $(seq 50); do grep -q ready /tmp/hold && break; sleep 0.1; done
+vt_wait_line /tmp/hold ready
 echo $$ >/sys/fs/cgroup/cgroup.procs
 echo 32M >/sys/fs/cgroup/kt/memory.reclaim 2>/dev/null
 off_kb=$(vt_status_kb $hold VmSwap)
@@ -116,7 +116,7 @@ echo 1 >$sysfs
 echo $$ >/sys/fs/cgroup/kt/cgroup.procs
 "$helpers/kmod_memload" hold 64 >/tmp/hold2 &
 hold=$!
-for _ in $(seq 50); do grep -q ready /tmp/hold2 && break; sleep 0.1; done
+vt_wait_line /tmp/hold2 ready
 echo $$ >/sys/fs/cgroup/cgroup.procs
 echo 32M >/sys/fs/cgroup/kt/memory.reclaim 2>/dev/null
 on_kb=$(vt_status_kb $hold VmSwap)

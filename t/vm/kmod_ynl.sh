@@ -15,7 +15,7 @@ vt_check "do status: swap module loaded" grep -q "'swap-module-loaded': 1" <<<"$
 
 "$helpers/kmod_memload" hold 8 >/tmp/hold &
 hold=$!
-for _ in $(seq 50); do grep -q ready /tmp/hold && break; sleep 0.1; done
+vt_wait_line /tmp/hold ready
 start=$(awk '/^[0-9a-f]+-[0-9a-f]+ rw-p 00000000 00:00 0 *$/ {print $1}' /proc/$hold/maps | head -1)
 s=$((16#${start%-*})); e=$((16#${start#*-}))
 out=$(cli --dump scan --json "{\"pid\": $hold, \"range\": [{\"start\": $s, \"end\": $e}]}"); echo "$out" | head -5

@@ -75,7 +75,7 @@ install -m 0500 "$WORK/broken.so" "$libdir/broken.so"
 expect_add_error "$(tp_file nostart "$libdir/broken.so" no_start_ops)" "has no start_task (mandatory)"
 
 "$helpers/hotcold" --cold-mib 8 --hot-mib 0 >"$WORK/victim.out" 2>&1 &
-for _ in $(seq 100); do grep -q '^ready' "$WORK/victim.out" && break; sleep 0.1; done
+vt_wait_line "$WORK/victim.out" '^ready'
 vpid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$WORK/victim.out")
 f=$(tp_file failing "$libdir/broken.so" failing_ops "$vpid")
 "$ETMEM" obj add -f "$f" -s "$sock" || vt_fail "obj add of a policy whose start_task fails"
@@ -89,7 +89,7 @@ kill -TERM "$vpid"
 # --- two engines of the example policy side by side ---
 start_wl() { # OUT
 	"$helpers/hotcold" --cold-mib 48 --hot-mib 8 --interval-ms 1000 >"$1" 2>&1 &
-	for _ in $(seq 100); do grep -q '^ready' "$1" && break; sleep 0.1; done
+	vt_wait_line "$1" '^ready' >&2
 	sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1"
 }
 pa=$(start_wl "$WORK/a.out")
