@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/pidfd.h>
 
 #include "engine.h"
 #include "etmem_genl.h"
@@ -176,6 +177,7 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct slide_proc *proc = job->proc;
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY : 0;
 	const struct etmem_range *ranges = (const struct etmem_range *)proc->cold->data;
+	int pidfd;
 
 	if (!client) {
 		job->status = client_err;
@@ -183,15 +185,23 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 			 "cannot open the etmem netlink family; is etmem_scan loaded?");
 		return;
 	}
-	/* The pid must still be the process we scanned. */
-	if (!proc_alive(&proc->id)) {
+	/*
+	 * The pid must still be the process we scanned. Checked after the
+	 * pidfd is open, so the page-out reaches that process or none, even
+	 * if the pid is given to another process meanwhile.
+	 */
+	pidfd = pidfd_open(proc->id.pid, 0);
+	if (pidfd < 0 || !proc_alive(&proc->id)) {
+		if (pidfd >= 0)
+			close(pidfd);
 		job->status = -ESRCH;
 		return;
 	}
 	for (guint done = 0; done < proc->cold->len; done += SWAP_RANGES_PER_CALL) {
 		struct etmem_swap_result r = { 0 };
 		size_t n = MIN(proc->cold->len - done, SWAP_RANGES_PER_CALL);
-		int ret = etmem_swap_out(client, proc->id.pid, ranges + done, n, flags, &r);
+		int ret = etmem_swap_out_pidfd(client, pidfd, proc->id.pid,
+					       ranges + done, n, flags, &r);
 
 		if (ret) {
 			job->status = ret;
@@ -204,6 +214,7 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 		job->result.nr_absent += r.nr_absent;
 		job->result.bytes_advised += r.bytes_advised;
 	}
+	close(pidfd);
 }
 
 /* ---- runs (loop thread) ---- */

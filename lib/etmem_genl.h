@@ -96,6 +96,17 @@ int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		   const struct etmem_range *ranges, size_t nr_ranges,
 		   uint32_t swap_flags, struct etmem_swap_result *result);
 
+/*
+ * The same for a process the caller holds as a pidfd (pidfd_open) of
+ * @pid. Callers that identified the process earlier (by pid and start
+ * time) open the pidfd, check the identity again, and pass it here: the
+ * page-out then reaches that process or, if it has exited in between, none
+ * (-ESRCH), never a process that was given the same pid since.
+ */
+int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
+			 const struct etmem_range *ranges, size_t nr_ranges,
+			 uint32_t swap_flags, struct etmem_swap_result *result);
+
 /* Mark (or unmark) ranges of a process as swappable; pid 0 is the caller. */
 int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
 		       const struct etmem_range *ranges, size_t nr_ranges,

@@ -132,33 +132,29 @@ static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
 	return 0;
 }
 
-int etmem_swap_out(struct etmem_client *client, pid_t pid,
-		   const struct etmem_range *ranges, size_t nr_ranges,
-		   uint32_t swap_flags, struct etmem_swap_result *result)
+int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
+			 const struct etmem_range *ranges, size_t nr_ranges,
+			 uint32_t swap_flags, struct etmem_swap_result *result)
 {
 	struct etmem_swap_result total = { 0 };
 	struct etmem_range batch[ETMEM_MAX_RANGES];
 	struct swap_reply *reply;
 	size_t idx = 0, nr;
 	uint64_t cut = 0;	/* where checking resumes inside ranges[idx] */
-	int pidfd, ret = 0;
+	int ret = 0;
 
 	client->errmsg[0] = '\0';
 	if (pid <= 0) {
 		etmem_set_errmsg(client, "swap needs a process id > 0");
 		return -EINVAL;
 	}
-	pidfd = pidfd_open(pid, 0);
 	if (pidfd < 0) {
-		ret = -errno;
-		etmem_set_errmsg(client, "pidfd_open(%d): %s", (int)pid, strerror(errno));
-		return ret;
+		etmem_set_errmsg(client, "swap needs a pidfd of process %d", (int)pid);
+		return -EBADF;
 	}
 	reply = malloc(sizeof(*reply));
-	if (!reply) {
-		close(pidfd);
+	if (!reply)
 		return -ENOMEM;
-	}
 	/* No ranges: the whole address space, resumed by address. */
 	while (nr_ranges == 0) {
 		ret = swap_round(client, pidfd, pid, NULL, 0, cut, swap_flags,
@@ -199,8 +195,30 @@ int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		cut = reply->resume_addr;
 	}
 	free(reply);
-	close(pidfd);
 	if (result)
 		*result = total;
+	return ret;
+}
+
+int etmem_swap_out(struct etmem_client *client, pid_t pid,
+		   const struct etmem_range *ranges, size_t nr_ranges,
+		   uint32_t swap_flags, struct etmem_swap_result *result)
+{
+	int pidfd, ret;
+
+	client->errmsg[0] = '\0';
+	if (pid <= 0) {
+		etmem_set_errmsg(client, "swap needs a process id > 0");
+		return -EINVAL;
+	}
+	pidfd = pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		ret = -errno;
+		etmem_set_errmsg(client, "pidfd_open(%d): %s", (int)pid, strerror(errno));
+		return ret;
+	}
+	ret = etmem_swap_out_pidfd(client, pidfd, pid, ranges, nr_ranges,
+				   swap_flags, result);
+	close(pidfd);
 	return ret;
 }

@@ -42,7 +42,8 @@ daemon_start() {
 	"$ETMEMD" -s "$sock" "$@" >"$WORK/etmemd-$sock.log" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS+=("$DAEMON_PID")
-	for i in $(seq 100); do
+	# Up to 30 s: under TCG on a busy host the first start is slow.
+	for i in $(seq 600); do
 		"$ETMEM" project show -s "$sock" >/dev/null 2>&1 && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || break
 		sleep 0.05
