@@ -252,6 +252,37 @@ const char *mt_bpf_unavailable(void)
 	return NULL;
 }
 
+enum mt_mode mt_choose_mode(const struct mt_sources *src)
+{
+	const char *why = NULL;
+	size_t i;
+	int err = 0;
+
+	if (mt_env.mode != MT_MODE_PROC) {
+		why = mt_bpf_unavailable();
+		for (i = 0; !why && i < src->nr_bpf_modes; i++) {
+			if (mt_env.mode != MT_MODE_AUTO && mt_env.mode != src->bpf_modes[i])
+				continue;
+			err = src->bpf_start(src->bpf_modes[i]);
+			if (!err)
+				return src->bpf_modes[i];
+		}
+		if (mt_env.mode != MT_MODE_AUTO) {
+			fprintf(stderr, "%s: cannot use mode %s: %s (try -m proc)\n",
+				src->tool, mt_mode_name(mt_env.mode),
+				why ? why : strerror(-err));
+			return MT_MODE_AUTO;
+		}
+		if (mt_env.verbose)
+			fprintf(stderr, "%s: BPF unavailable (%s); reading %s\n",
+				src->tool, why ? why : strerror(-err), src->fallback);
+	}
+	if (src->fallback_start &&
+	    src->fallback_start(mt_env.mode == MT_MODE_AUTO ? why : NULL))
+		return MT_MODE_AUTO;
+	return MT_MODE_PROC;
+}
+
 unsigned int mt_bpf_nr_cpus(void)
 {
 	int n = libbpf_num_possible_cpus();

@@ -64,6 +64,27 @@ void mt_quiet_libbpf(void);
 /* Why BPF cannot run here (not root, no BTF), or NULL when it may. */
 const char *mt_bpf_unavailable(void);
 
+/* How a tool can get its data, best first, for mt_choose_mode(). */
+struct mt_sources {
+	const char *tool;
+	const enum mt_mode *bpf_modes;	/* in order of preference */
+	size_t nr_bpf_modes;
+	/* Loads and attaches the BPF side in @mode: 0 or -errno. */
+	int (*bpf_start)(enum mt_mode mode);
+	const char *fallback;		/* what MT_MODE_PROC reads, for -v */
+	/*
+	 * Sets MT_MODE_PROC up, or NULL when it needs nothing. @bpf_why is
+	 * why BPF was passed over when the user did not choose -m proc.
+	 * Returns 0, or -errno after printing why.
+	 */
+	int (*fallback_start)(const char *bpf_why);
+};
+/*
+ * Starts the first source that works, within what -m allows: the mode
+ * that runs, or MT_MODE_AUTO after printing why nothing can.
+ */
+enum mt_mode mt_choose_mode(const struct mt_sources *src);
+
 /* CPUs whose per-CPU counter deltas BPF adds up; 0 (use the shared
  * count only) on machines with more CPUs than the programs loop over. */
 unsigned int mt_bpf_nr_cpus(void);

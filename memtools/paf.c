@@ -280,34 +280,15 @@ static int trace_start(const char *bpf_why)
 	return err;
 }
 
-static enum mt_mode choose_mode(void)
-{
-	static const enum mt_mode order[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
-	const char *why = NULL;
-	size_t i;
-	int err = 0;
-
-	if (mt_env.mode != MT_MODE_PROC) {
-		why = mt_bpf_unavailable();
-		for (i = 0; !why && i < sizeof(order) / sizeof(order[0]); i++) {
-			if (mt_env.mode != MT_MODE_AUTO && mt_env.mode != order[i])
-				continue;
-			err = bpf_start(order[i]);
-			if (!err)
-				return order[i];
-		}
-		if (mt_env.mode != MT_MODE_AUTO) {
-			fprintf(stderr, "paf: cannot use mode %s: %s (try -m proc)\n",
-				mt_mode_name(mt_env.mode), why ? why : strerror(-err));
-			return MT_MODE_AUTO;
-		}
-		if (mt_env.verbose)
-			fprintf(stderr, "paf: BPF unavailable (%s); reading tracefs\n",
-				why ? why : strerror(-err));
-	}
-	return trace_start(mt_env.mode == MT_MODE_AUTO ? why : NULL) ?
-	       MT_MODE_AUTO : MT_MODE_PROC;
-}
+static const enum mt_mode bpf_modes[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
+static const struct mt_sources sources = {
+	.tool = "paf",
+	.bpf_modes = bpf_modes,
+	.nr_bpf_modes = sizeof(bpf_modes) / sizeof(bpf_modes[0]),
+	.bpf_start = bpf_start,
+	.fallback = "tracefs",
+	.fallback_start = trace_start,
+};
 
 static int parse_extra(int opt, const char *arg)
 {
@@ -386,7 +367,7 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	mt_quiet_libbpf();
 	mt_install_signals();
-	mode = choose_mode();
+	mode = mt_choose_mode(&sources);
 	if (mode == MT_MODE_AUTO)
 		return 1;
 	mt_env.mode = mode;

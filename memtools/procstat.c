@@ -263,33 +263,15 @@ static int bpf_collect(struct ps_rows *rows)
 	return 0;
 }
 
-static enum mt_mode choose_mode(void)
-{
-	static const enum mt_mode order[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
-	const char *why = NULL;
-	size_t i;
-	int err = 0;
-
-	if (mt_env.mode == MT_MODE_PROC)
-		return MT_MODE_PROC;
-	why = mt_bpf_unavailable();
-	for (i = 0; !why && i < sizeof(order) / sizeof(order[0]); i++) {
-		if (mt_env.mode != MT_MODE_AUTO && mt_env.mode != order[i])
-			continue;
-		err = bpf_start(order[i]);
-		if (!err)
-			return order[i];
-	}
-	if (mt_env.mode != MT_MODE_AUTO) {
-		fprintf(stderr, "procstat: cannot use mode %s: %s (try -m proc)\n",
-			mt_mode_name(mt_env.mode), why ? why : strerror(-err));
-		return MT_MODE_AUTO;
-	}
-	if (mt_env.verbose)
-		fprintf(stderr, "procstat: BPF unavailable (%s); reading /proc\n",
-			why ? why : strerror(-err));
-	return MT_MODE_PROC;
-}
+static const enum mt_mode bpf_modes[] = { MT_MODE_TP_BTF, MT_MODE_RAW_TP };
+static const struct mt_sources sources = {
+	.tool = "procstat",
+	.bpf_modes = bpf_modes,
+	.nr_bpf_modes = sizeof(bpf_modes) / sizeof(bpf_modes[0]),
+	.bpf_start = bpf_start,
+	.fallback = "/proc",
+	.fallback_start = NULL,
+};
 
 static const struct mt_tool procstat_tool = {
 	.name = "procstat",
@@ -341,7 +323,7 @@ int main(int argc, char **argv)
 	}
 	mt_quiet_libbpf();
 	mt_install_signals();
-	mode = choose_mode();
+	mode = mt_choose_mode(&sources);
 	if (mode == MT_MODE_AUTO)
 		return 1;
 	if (mt_env.verbose)

@@ -111,11 +111,12 @@ static int proc_collect(struct sys_report *r)
 
 static int bpf_collect(struct sys_report *r);
 
-static int bpf_start(void)
+static int bpf_start(enum mt_mode mode)
 {
 	struct sys_report probe = { .nr_nodes = count_nodes() };
 	int err;
 
+	(void)mode;	/* the task iterator is sysstat's only BPF mode */
 	skel = sysstat_bpf__open();
 	if (!skel)
 		return -errno;
@@ -239,29 +240,15 @@ static int report(enum mt_mode mode)
 	return 0;
 }
 
-static enum mt_mode choose_mode(void)
-{
-	const char *why;
-	int err = 0;
-
-	if (mt_env.mode == MT_MODE_PROC)
-		return MT_MODE_PROC;
-	why = mt_bpf_unavailable();
-	if (!why) {
-		err = bpf_start();
-		if (!err)
-			return MT_MODE_ITER;
-	}
-	if (mt_env.mode != MT_MODE_AUTO) {
-		fprintf(stderr, "sysstat: cannot use mode %s: %s (try -m proc)\n",
-			mt_mode_name(mt_env.mode), why ? why : strerror(-err));
-		return MT_MODE_AUTO;
-	}
-	if (mt_env.verbose)
-		fprintf(stderr, "sysstat: BPF unavailable (%s); reading /sys and /proc\n",
-			why ? why : strerror(-err));
-	return MT_MODE_PROC;
-}
+static const enum mt_mode bpf_modes[] = { MT_MODE_ITER };
+static const struct mt_sources sources = {
+	.tool = "sysstat",
+	.bpf_modes = bpf_modes,
+	.nr_bpf_modes = sizeof(bpf_modes) / sizeof(bpf_modes[0]),
+	.bpf_start = bpf_start,
+	.fallback = "/sys and /proc",
+	.fallback_start = NULL,
+};
 
 static int parse_extra(int opt, const char *arg)
 {
@@ -296,7 +283,7 @@ int main(int argc, char **argv)
 		return err > 0 ? 0 : 2;
 	mt_quiet_libbpf();
 	mt_install_signals();
-	mode = choose_mode();
+	mode = mt_choose_mode(&sources);
 	if (mode == MT_MODE_AUTO)
 		return 1;
 	if (mt_env.verbose)
