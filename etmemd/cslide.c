@@ -5,8 +5,8 @@
  *
  * Placement is decided per node pair across all tasks of the engine (the
  * hot reserve is a property of the DRAM node, not of one process), so the
- * engine runs one state machine, struct cslide_run, shared by its started
- * tasks. Each cycle it scans every process's hugetlb mappings `loop` times
+ * engine runs one scan cycle (cycle.h), in struct cslide_run, shared by its
+ * started tasks. Each cycle it scans every process's hugetlb mappings `loop` times
  * `interval` seconds apart at huge-page granularity, then one migration
  * job ranks the pages and moves them (cslide_policy.c decides, numa_tier.c
  * moves), then it sleeps `sleep` seconds.
@@ -16,12 +16,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cslide_policy.h"
+#include "cycle.h"
 #include "engine.h"
 #include "etmem_genl.h"
 #include "log.h"
@@ -53,37 +54,6 @@ struct cslide_engine {
 	struct cslide_run *run;
 };
 
-enum cslide_state {
-	CSLIDE_FINDING,		/* transient: looking for processes */
-	CSLIDE_WAITING,		/* no process; retry after sleep */
-	CSLIDE_SCANNING,	/* scan jobs in flight */
-	CSLIDE_PAUSED,		/* between two scans */
-	CSLIDE_MIGRATING,	/* the migration job in flight */
-	CSLIDE_SLEEPING,	/* between cycles */
-	CSLIDE_STOPPING,	/* no task left, jobs draining */
-	__CSLIDE_STATE_CNT
-};
-
-static const char *const cslide_state_names[] = {
-	[CSLIDE_FINDING] = "finding processes",
-	[CSLIDE_WAITING] = "waiting for processes",
-	[CSLIDE_SCANNING] = "scanning",
-	[CSLIDE_PAUSED] = "between scans",
-	[CSLIDE_MIGRATING] = "migrating",
-	[CSLIDE_SLEEPING] = "sleeping",
-	[CSLIDE_STOPPING] = "stopping",
-};
-
-_Static_assert(G_N_ELEMENTS(cslide_state_names) == __CSLIDE_STATE_CNT,
-	       "one name per cslide state");
-
-enum cslide_event {
-	CSLIDE_EV_START,
-	CSLIDE_EV_TIMER,
-	CSLIDE_EV_JOBS_DONE,
-	CSLIDE_EV_STOP,
-};
-
 /* One process of the current cycle. */
 struct cs_proc {
 	struct task *task;		/* NULL once its task stopped */
@@ -100,19 +70,16 @@ struct cs_moves {
 };
 
 struct cslide_run {
+	struct cycle cycle;
 	struct engine *eng;		/* NULL once stopping */
 	char name[2 * CFG_NAME_MAX + 8];
 	struct cslide_eng_params params;	/* snapshot at start */
 	struct project_params proj;
 	GList *tasks;			/* started struct task * */
-	enum cslide_state state;
-	struct loop_timer *timer;
-	struct worker_pool *pool;
 	GPtrArray *procs;		/* struct cs_proc *, this cycle */
 	GPtrArray *last;		/* struct cs_proc *, the last finished cycle */
 	struct cslide_history *history;	/* touched only by the migration job */
-	unsigned int pass, cycle, pending;
-	atomic_bool cancel;
+	unsigned int cycle_nr;		/* cycles begun, for the policy's history */
 	struct cs_moves moves;		/* the last finished cycle */
 };
 
@@ -125,8 +92,6 @@ struct cs_job {
 	char errmsg[160];
 	struct cs_moves moves;
 };
-
-static void cslide_step(struct cslide_run *run, enum cslide_event ev);
 
 /* ---- configuration ---- */
 
@@ -288,7 +253,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct cs_proc *proc = job->proc;
 
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
-					    atomic_load(&job->run->cancel), &proc->id,
+					    atomic_load(&job->run->cycle.cancel), &proc->id,
 					    proc->scan_flags, job->pass, job->errmsg,
 					    sizeof(job->errmsg));
 }
@@ -369,7 +334,7 @@ static void execute_moves(struct cslide_run *run, const struct cslide_move *move
 			}
 			if (page)
 				page->node = status[k];
-			cslide_history_record(run->history, proc->id.pid, addr, dir, run->cycle);
+			cslide_history_record(run->history, proc->id.pid, addr, dir, run->cycle_nr);
 			if (dir == CSLIDE_DEMOTE)
 				done->demoted++;
 			else
@@ -412,7 +377,7 @@ static void migrate_pair(struct cslide_run *run, const struct cslide_pair *pair,
 	numa_tier_hugepages(pair->hot_node, &hot_pool);
 	numa_tier_hugepages(pair->cold_node, &cold_pool);
 	if (cslide_plan(&params, pair, (struct cslide_page *)pages->data, pages->len,
-			hot_pool.free, cold_pool.free, run->history, run->cycle,
+			hot_pool.free, cold_pool.free, run->history, run->cycle_nr,
 			&moves, &nr_moves) == 0) {
 		/* Demotions first: they free the DRAM pages promotions use. */
 		execute_moves(run, moves, nr_moves, CSLIDE_DEMOTE, done);
@@ -436,9 +401,9 @@ static void migrate_job_run(struct worker_job *base, struct etmem_client *client
 		page_counts_foreach(proc->counts, collect_page, proc);
 		locate_pages(proc);
 	}
-	if (atomic_load(&run->cancel))
+	if (atomic_load(&run->cycle.cancel))
 		return;
-	cslide_history_expire(run->history, run->cycle);
+	cslide_history_expire(run->history, run->cycle_nr);
 	for (guint i = 0; i < run->params.pairs->len; i++)
 		migrate_pair(run, &g_array_index(run->params.pairs, struct cslide_pair, i),
 			     &job->moves);
@@ -455,10 +420,14 @@ static void cs_proc_free(gpointer data)
 	g_free(proc);
 }
 
+static struct cslide_run *run_of(struct cycle *cycle)
+{
+	return (struct cslide_run *)((char *)cycle - offsetof(struct cslide_run, cycle));
+}
+
 static void run_free(struct cslide_run *run)
 {
-	loop_timer_free(run->timer);
-	worker_pool_release(run->pool);
+	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
 	g_ptr_array_free(run->last, TRUE);
 	cslide_history_free(run->history);
@@ -482,8 +451,7 @@ static void job_done(struct worker_job *base)
 	if (!job->proc)
 		run->moves = job->moves;
 	g_free(job);
-	if (--run->pending == 0)
-		cslide_step(run, CSLIDE_EV_JOBS_DONE);
+	cycle_job_done(&run->cycle);
 }
 
 static void submit(struct cslide_run *run, struct cs_proc *proc, unsigned int pass)
@@ -495,8 +463,7 @@ static void submit(struct cslide_run *run, struct cs_proc *proc, unsigned int pa
 	job->run = run;
 	job->proc = proc;
 	job->pass = pass;
-	run->pending++;
-	worker_pool_submit(run->pool, &job->base);
+	cycle_submit(&run->cycle, &job->base);
 }
 
 static void add_proc(struct cslide_run *run, struct task *task, const struct proc_id *id)
@@ -520,21 +487,20 @@ static void find_procs(struct cslide_run *run)
 	g_ptr_array_set_size(run->procs, 0);
 	for (GList *l = run->tasks; l; l = l->next) {
 		struct task *task = l->data;
-		struct proc_stat st;
 		unsigned int before = run->procs->len;
 
 		g_array_set_size(found, 0);
-		if (task->type == TASK_TYPE_NAME) {
+		if (task->type == TASK_TYPE_NAME)
 			procs_find_by_name(task->value, found);
-		} else if (!proc_read_stat(task->pid, &st)) {
-			struct proc_id id = { task->pid, st.start_time };
-
-			g_array_append_val(found, id);
-		}
+		else
+			pinned_proc_find(&task->pinned, task->pid, found);
 		for (guint i = 0; i < found->len; i++)
 			add_proc(run, task, &g_array_index(found, struct proc_id, i));
 		task->stats.nr_procs = run->procs->len - before;
-		if (!task->stats.nr_procs)
+		if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid)
+			snprintf(task->stats.note, sizeof(task->stats.note),
+				 "process %s exited (or its pid was reused); waiting", task->value);
+		else if (!task->stats.nr_procs)
 			snprintf(task->stats.note, sizeof(task->stats.note),
 				 "waiting for %s %s", task->type == TASK_TYPE_PID ?
 				 "process" : "a process named", task->value);
@@ -545,8 +511,9 @@ static void find_procs(struct cslide_run *run)
 }
 
 /* Per-task figures of the cycle that just ended, and keep its pages. */
-static void end_cycle(struct cslide_run *run)
+static void end_cycle(struct cycle *cycle)
 {
+	struct cslide_run *run = run_of(cycle);
 	GPtrArray *done = run->procs;
 
 	for (GList *l = run->tasks; l; l = l->next) {
@@ -571,105 +538,62 @@ static void end_cycle(struct cslide_run *run)
 		}
 	}
 	log_debug("%s: cycle %u: %" PRIu64 " pages demoted, %" PRIu64 " promoted, %"
-		  PRIu64 " failed", run->name, run->cycle, run->moves.demoted,
+		  PRIu64 " failed", run->name, run->cycle_nr, run->moves.demoted,
 		  run->moves.promoted, run->moves.failed);
 	g_ptr_array_free(run->last, TRUE);
 	run->last = done;
 	run->procs = g_ptr_array_new_with_free_func(cs_proc_free);
 }
 
-static void timer_fired(void *arg)
+static enum cycle_state begin_cycle(struct cycle *cycle)
 {
-	cslide_step(arg, CSLIDE_EV_TIMER);
-}
+	struct cslide_run *run = run_of(cycle);
 
-static void set_state(struct cslide_run *run, enum cslide_state next)
-{
-	if (next != run->state)
-		log_debug("%s: %s -> %s", run->name, cslide_state_names[run->state],
-			  cslide_state_names[next]);
-	run->state = next;
-	if (next == CSLIDE_WAITING || next == CSLIDE_SLEEPING)
-		loop_timer_arm(run->timer, run->proj.sleep_s * 1000);
-	else if (next == CSLIDE_PAUSED)
-		loop_timer_arm(run->timer, run->proj.interval_s * 1000);
-}
-
-static enum cslide_state begin_cycle(struct cslide_run *run)
-{
 	find_procs(run);
 	if (!run->procs->len)
-		return CSLIDE_WAITING;
-	run->cycle++;
-	run->pass = 1;
+		return CYCLE_WAITING;
+	run->cycle_nr++;
 	for (guint i = 0; i < run->procs->len; i++)
-		submit(run, run->procs->pdata[i], run->pass);
-	return CSLIDE_SCANNING;
+		submit(run, run->procs->pdata[i], cycle->pass);
+	return CYCLE_SCANNING;
 }
 
-static enum cslide_state next_pass(struct cslide_run *run)
+static void next_pass(struct cycle *cycle)
 {
-	run->pass++;
+	struct cslide_run *run = run_of(cycle);
+
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct cs_proc *proc = run->procs->pdata[i];
 
 		if (!proc->gone)
-			submit(run, proc, run->pass);
+			submit(run, proc, cycle->pass);
 	}
-	return run->pending ? CSLIDE_SCANNING : CSLIDE_SLEEPING;
 }
 
-/* The whole state machine: every transition of a run happens here. */
-static void cslide_step(struct cslide_run *run, enum cslide_event ev)
+/* One migration job per cycle: placement is decided across processes. */
+static enum cycle_state migrate(struct cycle *cycle)
 {
-	enum cslide_state next = run->state;
-
-	if (ev == CSLIDE_EV_STOP) {
-		loop_timer_cancel(run->timer);
-		atomic_store(&run->cancel, true);
-		run->eng = NULL;
-		set_state(run, CSLIDE_STOPPING);
-		if (!run->pending)
-			run_free(run);
-		return;
-	}
-	switch (run->state) {
-	case CSLIDE_FINDING:	/* CSLIDE_EV_START */
-	case CSLIDE_WAITING:	/* CSLIDE_EV_TIMER */
-	case CSLIDE_SLEEPING:
-		set_state(run, CSLIDE_FINDING);
-		next = begin_cycle(run);
-		break;
-	case CSLIDE_SCANNING:	/* CSLIDE_EV_JOBS_DONE */
-		if (run->pass < run->proj.loop) {
-			next = CSLIDE_PAUSED;
-			break;
-		}
-		submit(run, NULL, 0);
-		next = CSLIDE_MIGRATING;
-		break;
-	case CSLIDE_PAUSED:	/* CSLIDE_EV_TIMER */
-		next = next_pass(run);
-		break;
-	case CSLIDE_MIGRATING:	/* CSLIDE_EV_JOBS_DONE */
-		end_cycle(run);
-		next = CSLIDE_SLEEPING;
-		break;
-	case CSLIDE_STOPPING:	/* CSLIDE_EV_JOBS_DONE */
-		if (!run->pending)
-			run_free(run);
-		return;
-	default:
-		break;
-	}
-	set_state(run, next);
+	submit(run_of(cycle), NULL, 0);
+	return CYCLE_ACTING;
 }
+
+static void cslide_cycle_free(struct cycle *cycle)
+{
+	run_free(run_of(cycle));
+}
+
+static const struct cycle_ops cslide_cycle_ops = {
+	.begin = begin_cycle,
+	.next_pass = next_pass,
+	.act = migrate,
+	.end = end_cycle,
+	.free = cslide_cycle_free,
+};
 
 static struct cslide_run *run_new(struct engine *eng, GString *err)
 {
 	struct cslide_engine *ce = eng->priv;
 	struct cslide_run *run = g_new0(struct cslide_run, 1);
-	char pool_name[sizeof(run->name) + 16];
 
 	run->eng = eng;
 	snprintf(run->name, sizeof(run->name), "%s/%s", eng->project->params.name, eng->name);
@@ -679,16 +603,16 @@ static struct cslide_run *run_new(struct engine *eng, GString *err)
 	run->procs = g_ptr_array_new_with_free_func(cs_proc_free);
 	run->last = g_ptr_array_new_with_free_func(cs_proc_free);
 	run->history = cslide_history_new();
-	run->timer = loop_timer_new(timer_fired, run);
-	snprintf(pool_name, sizeof(pool_name), "cslide %s", run->name);
-	run->pool = worker_pool_new(CSLIDE_THREADS, pool_name);
-	if (!run->timer || !run->pool || !run->history) {
-		g_string_append_printf(err, "cannot create the timer or worker threads: %s",
-				       strerror(errno));
+	if (!run->history) {
+		g_string_append(err, "out of memory for the migration history");
 		run_free(run);
 		return NULL;
 	}
-	run->state = CSLIDE_FINDING;
+	if (cycle_init(&run->cycle, &cslide_cycle_ops, run->name, "migrating", &run->proj,
+		       CSLIDE_THREADS, "cslide", err)) {
+		run_free(run);
+		return NULL;
+	}
 	return run;
 }
 
@@ -705,11 +629,12 @@ static int cslide_start_task(struct task *task, GString *err)
 			return -ENOMEM;
 	}
 	memset(&task->stats, 0, sizeof(task->stats));
+	memset(&task->pinned, 0, sizeof(task->pinned));
 	ce->run->tasks = g_list_append(ce->run->tasks, task);
 	task->priv = ce->run;
 	/* A new task joins at the next cycle of a running engine. */
 	if (first)
-		cslide_step(ce->run, CSLIDE_EV_START);
+		cycle_start(&ce->run->cycle);
 	return 0;
 }
 
@@ -736,7 +661,8 @@ static void cslide_stop_task(struct task *task)
 	forget_task(run->last, task);
 	if (!run->tasks) {
 		ce->run = NULL;
-		cslide_step(run, CSLIDE_EV_STOP);
+		run->eng = NULL;
+		cycle_stop(&run->cycle);
 	}
 }
 
@@ -744,7 +670,7 @@ static const char *cslide_task_state(const struct task *task)
 {
 	const struct cslide_run *run = task->priv;
 
-	return run ? cslide_state_names[run->state] : "stopped";
+	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
 static void cslide_show_task(const struct task *task, bool json, GString *out)

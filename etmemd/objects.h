@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "procs.h"
 
 struct engine_ops;
 
@@ -70,6 +71,7 @@ struct task {
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];	/* process name, or the pid as text */
 	pid_t pid;			/* type=pid */
+	struct pinned_proc pinned;	/* type=pid, cslide: reset at task start */
 	struct engine *engine;
 	bool started;
 	struct task_stats stats;

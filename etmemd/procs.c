@@ -57,6 +57,23 @@ bool proc_alive(const struct proc_id *id)
 	return !proc_read_stat(id->pid, &st) && st.start_time == id->start_time;
 }
 
+bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out)
+{
+	struct proc_stat st;
+
+	if (!pin->valid) {
+		if (proc_read_stat(pid, &st))
+			return false;
+		pin->id.pid = pid;
+		pin->id.start_time = st.start_time;
+		pin->valid = true;
+	} else if (!proc_alive(&pin->id)) {
+		return false;
+	}
+	g_array_append_val(out, pin->id);
+	return true;
+}
+
 struct proc_entry {
 	pid_t pid;
 	struct proc_stat st;

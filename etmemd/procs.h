@@ -26,6 +26,20 @@ int proc_read_stat(pid_t pid, struct proc_stat *st);
 /* True when pid still names the process first seen as id. */
 bool proc_alive(const struct proc_id *id);
 
+/* The process a type=pid task follows: the first one seen under its pid. */
+struct pinned_proc {
+	struct proc_id id;
+	bool valid;		/* seen at least once */
+};
+
+/*
+ * A type=pid task's process: pins the process now under @pid at first
+ * sight, then follows only that one, so a pid given to a new process is
+ * never taken for it. Appends it to @out (GArray of struct proc_id) and
+ * returns true while it lives.
+ */
+bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out);
+
 /*
  * Every process whose comm equals name plus all their descendants,
  * appended to out (GArray of struct proc_id). Returns the count.

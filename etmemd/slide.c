@@ -4,23 +4,24 @@
  * `interval` seconds apart, page out the pages accessed in fewer than T
  * scans, then sleep `sleep` seconds.
  *
- * Each started task has one struct slide_run, driven by slide_step(): the
- * only place where its state changes. Scans and page-outs are jobs on the
- * run's worker pool (max_threads threads); their results come back to the
- * loop thread. Stopping detaches the run from its task: jobs in flight
- * finish (a page-out is never cut short; a scan is abandoned) and the run
- * frees itself when the last one is done.
+ * Each started task has one struct slide_run around the shared scan
+ * cycle (cycle.h), whose acting phase is the page-out. Scans and page-outs
+ * are jobs on the run's worker pool (max_threads threads); their results
+ * come back to the loop thread. Stopping detaches the run from its task:
+ * jobs in flight finish (a page-out is never cut short; a scan is
+ * abandoned) and the run frees itself when the last one is done.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/pidfd.h>
 
+#include "cycle.h"
 #include "engine.h"
 #include "etmem_genl.h"
 #include "log.h"
@@ -38,37 +39,6 @@ struct slide_params {
 	bool swap_flag;
 };
 
-enum slide_state {
-	SLIDE_FINDING,		/* transient: looking for processes */
-	SLIDE_WAITING,		/* no process to work on; retry after sleep */
-	SLIDE_SCANNING,		/* scan jobs in flight */
-	SLIDE_PAUSED,		/* between two scans of a cycle */
-	SLIDE_SWAPPING,		/* page-out jobs in flight */
-	SLIDE_SLEEPING,		/* between cycles */
-	SLIDE_STOPPING,		/* detached from its task, jobs draining */
-	__SLIDE_STATE_CNT
-};
-
-static const char *const slide_state_names[] = {
-	[SLIDE_FINDING] = "finding processes",
-	[SLIDE_WAITING] = "waiting for processes",
-	[SLIDE_SCANNING] = "scanning",
-	[SLIDE_PAUSED] = "between scans",
-	[SLIDE_SWAPPING] = "paging out",
-	[SLIDE_SLEEPING] = "sleeping",
-	[SLIDE_STOPPING] = "stopping",
-};
-
-_Static_assert(G_N_ELEMENTS(slide_state_names) == __SLIDE_STATE_CNT,
-	       "one name per slide state");
-
-enum slide_event {
-	SLIDE_EV_START,
-	SLIDE_EV_TIMER,
-	SLIDE_EV_JOBS_DONE,	/* the last job of a phase came back */
-	SLIDE_EV_STOP,
-};
-
 /* One process of the current cycle. */
 struct slide_proc {
 	struct proc_id id;
@@ -80,22 +50,16 @@ struct slide_proc {
 };
 
 struct slide_run {
+	struct cycle cycle;
 	struct task *task;		/* NULL once detached */
 	char name[2 * CFG_NAME_MAX + 8];	/* "project/task", for logs */
 	struct slide_params params;	/* snapshots, taken at start */
 	struct project_params proj;
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];
-	struct proc_id pinned;		/* type=pid: the process first seen */
-	bool pinned_valid;
+	struct pinned_proc pinned;	/* type=pid */
 
-	enum slide_state state;
-	struct loop_timer *timer;
-	struct worker_pool *pool;
 	GPtrArray *procs;		/* struct slide_proc *, this cycle */
-	unsigned int pass;		/* 1..loop */
-	unsigned int pending;		/* jobs of the current phase in flight */
-	atomic_bool cancel;		/* read by scan jobs */
 	bool noted;			/* a note was set during this cycle */
 	struct etmem_swap_result swapped;	/* this cycle */
 };
@@ -110,8 +74,6 @@ struct slide_job {
 	char errmsg[160];
 	struct etmem_swap_result result;
 };
-
-static void slide_step(struct slide_run *run, enum slide_event ev);
 
 /* ---- configuration ---- */
 
@@ -158,7 +120,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0;
 
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
-					    atomic_load(&job->run->cancel), &proc->id, flags,
+					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
 					    job->pass, job->errmsg, sizeof(job->errmsg));
 	if (job->status)
 		return;
@@ -243,12 +205,21 @@ static void run_note(struct slide_run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct slide_run *run_of(struct cycle *cycle)
+{
+	return (struct slide_run *)((char *)cycle - offsetof(struct slide_run, cycle));
+}
+
 static void run_free(struct slide_run *run)
 {
-	loop_timer_free(run->timer);
-	worker_pool_release(run->pool);
+	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
 	g_free(run);
+}
+
+static void slide_cycle_free(struct cycle *cycle)
+{
+	run_free(run_of(cycle));
 }
 
 static void job_done(struct worker_job *base)
@@ -274,8 +245,7 @@ static void job_done(struct worker_job *base)
 		run->swapped.bytes_advised += job->result.bytes_advised;
 	}
 	g_free(job);
-	if (--run->pending == 0)
-		slide_step(run, SLIDE_EV_JOBS_DONE);
+	cycle_job_done(&run->cycle);
 }
 
 static void submit(struct slide_run *run, struct slide_proc *proc, unsigned int pass)
@@ -288,8 +258,7 @@ static void submit(struct slide_run *run, struct slide_proc *proc, unsigned int 
 	job->proc = proc;
 	job->pass = pass;
 	job->last_pass = pass == run->proj.loop;
-	run->pending++;
-	worker_pool_submit(run->pool, &job->base);
+	cycle_submit(&run->cycle, &job->base);
 }
 
 static void add_proc(struct slide_run *run, const struct proc_id *id)
@@ -306,28 +275,19 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 	g_ptr_array_add(run->procs, proc);
 }
 
-static void end_cycle(struct slide_run *run);
+static void end_cycle(struct cycle *cycle);
 
 /* Fills run->procs; returns how many processes exist (threshold or not). */
 static unsigned int find_procs(struct slide_run *run)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
-	struct proc_stat st;
 	unsigned int nr_found;
 
 	g_ptr_array_set_size(run->procs, 0);
 	if (run->type == TASK_TYPE_NAME) {
 		procs_find_by_name(run->value, found);
-	} else if (!run->pinned_valid) {
-		/* type=pid follows the process first seen under that pid. */
-		if (!proc_read_stat(atoi(run->value), &st)) {
-			run->pinned.pid = atoi(run->value);
-			run->pinned.start_time = st.start_time;
-			run->pinned_valid = true;
-			g_array_append_val(found, run->pinned);
-		}
-	} else if (proc_alive(&run->pinned)) {
-		g_array_append_val(found, run->pinned);
+	} else {
+		pinned_proc_find(&run->pinned, atoi(run->value), found);
 	}
 	for (guint i = 0; i < found->len; i++)
 		add_proc(run, &g_array_index(found, struct proc_id, i));
@@ -343,15 +303,16 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 			 nr_found, run->params.swap_threshold_bytes);
 	else if (run->type == TASK_TYPE_NAME)
 		run_note(run, "waiting for a process named '%s'", run->value);
-	else if (run->pinned_valid)
+	else if (run->pinned.valid)
 		run_note(run, "process %s exited (or its pid was reused); waiting", run->value);
 	else
 		run_note(run, "waiting for process %s to exist", run->value);
 }
 
 /* Starts a cycle; returns the state to go to. */
-static enum slide_state begin_cycle(struct slide_run *run)
+static enum cycle_state begin_cycle(struct cycle *cycle)
 {
+	struct slide_run *run = run_of(cycle);
 	unsigned int nr_found;
 
 	/* The last cycle's note stays visible until this one ends. */
@@ -363,24 +324,36 @@ static enum slide_state begin_cycle(struct slide_run *run)
 	if (!run->procs->len) {
 		note_no_procs(run, nr_found);
 		if (!nr_found)
-			return SLIDE_WAITING;
+			return CYCLE_WAITING;
 		/* All below swap_threshold: a cycle that decided to do nothing. */
 		memset(&run->swapped, 0, sizeof(run->swapped));
 		if (run->task)
 			run->task->stats.pages_scanned = run->task->stats.pages_cold = 0;
-		end_cycle(run);
-		return SLIDE_SLEEPING;
+		end_cycle(cycle);
+		return CYCLE_SLEEPING;
 	}
 	memset(&run->swapped, 0, sizeof(run->swapped));
-	run->pass = 1;
 	for (guint i = 0; i < run->procs->len; i++)
-		submit(run, run->procs->pdata[i], run->pass);
-	return SLIDE_SCANNING;
+		submit(run, run->procs->pdata[i], cycle->pass);
+	return CYCLE_SCANNING;
+}
+
+static void next_pass(struct cycle *cycle)
+{
+	struct slide_run *run = run_of(cycle);
+
+	for (guint i = 0; i < run->procs->len; i++) {
+		struct slide_proc *proc = run->procs->pdata[i];
+
+		if (!proc->gone)
+			submit(run, proc, cycle->pass);
+	}
 }
 
 /* After the last scan: page out, unless memory is plentiful. */
-static enum slide_state begin_swap(struct slide_run *run)
+static enum cycle_state begin_swap(struct cycle *cycle)
 {
+	struct slide_run *run = run_of(cycle);
 	uint64_t scanned = 0, cold = 0;
 	int avail;
 
@@ -400,7 +373,7 @@ static enum slide_state begin_swap(struct slide_run *run)
 	if (run->proj.sysmem_threshold >= 0 && avail >= run->proj.sysmem_threshold) {
 		run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
 			 avail, run->proj.sysmem_threshold);
-		return SLIDE_SLEEPING;
+		return CYCLE_SLEEPING;
 	}
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct slide_proc *proc = run->procs->pdata[i];
@@ -408,11 +381,12 @@ static enum slide_state begin_swap(struct slide_run *run)
 		if (!proc->gone && proc->cold->len)
 			submit(run, proc, 0);
 	}
-	return run->pending ? SLIDE_SWAPPING : SLIDE_SLEEPING;
+	return cycle->pending ? CYCLE_ACTING : CYCLE_SLEEPING;
 }
 
-static void end_cycle(struct slide_run *run)
+static void end_cycle(struct cycle *cycle)
 {
+	struct slide_run *run = run_of(cycle);
 	struct task_stats *stats;
 
 	if (!run->task)
@@ -432,83 +406,19 @@ static void end_cycle(struct slide_run *run)
 		  run->swapped.nr_young, run->swapped.nr_unmarked);
 }
 
-static void timer_fired(void *arg)
-{
-	slide_step(arg, SLIDE_EV_TIMER);
-}
-
-static void set_state(struct slide_run *run, enum slide_state next)
-{
-	if (next != run->state)
-		log_debug("%s: %s -> %s", run->name, slide_state_names[run->state],
-			  slide_state_names[next]);
-	run->state = next;
-	if (next == SLIDE_WAITING || next == SLIDE_SLEEPING)
-		loop_timer_arm(run->timer, run->proj.sleep_s * 1000);
-	else if (next == SLIDE_PAUSED)
-		loop_timer_arm(run->timer, run->proj.interval_s * 1000);
-}
-
-/* The whole state machine: every transition of a run happens here. */
-static void slide_step(struct slide_run *run, enum slide_event ev)
-{
-	enum slide_state next = run->state;
-
-	if (ev == SLIDE_EV_STOP) {
-		loop_timer_cancel(run->timer);
-		atomic_store(&run->cancel, true);
-		run->task = NULL;
-		set_state(run, SLIDE_STOPPING);
-		if (!run->pending)
-			run_free(run);
-		return;
-	}
-	switch (run->state) {
-	case SLIDE_FINDING:	/* SLIDE_EV_START */
-	case SLIDE_WAITING:	/* SLIDE_EV_TIMER */
-	case SLIDE_SLEEPING:
-		set_state(run, SLIDE_FINDING);
-		next = begin_cycle(run);
-		break;
-	case SLIDE_SCANNING:	/* SLIDE_EV_JOBS_DONE */
-		if (run->pass < run->proj.loop) {
-			next = SLIDE_PAUSED;
-			break;
-		}
-		next = begin_swap(run);
-		if (next == SLIDE_SLEEPING)
-			end_cycle(run);
-		break;
-	case SLIDE_PAUSED:	/* SLIDE_EV_TIMER */
-		run->pass++;
-		for (guint i = 0; i < run->procs->len; i++) {
-			struct slide_proc *proc = run->procs->pdata[i];
-
-			if (!proc->gone)
-				submit(run, proc, run->pass);
-		}
-		next = run->pending ? SLIDE_SCANNING : SLIDE_SLEEPING;
-		break;
-	case SLIDE_SWAPPING:	/* SLIDE_EV_JOBS_DONE */
-		end_cycle(run);
-		next = SLIDE_SLEEPING;
-		break;
-	case SLIDE_STOPPING:	/* SLIDE_EV_JOBS_DONE */
-		if (!run->pending)
-			run_free(run);
-		return;
-	default:
-		break;
-	}
-	set_state(run, next);
-}
+static const struct cycle_ops slide_cycle_ops = {
+	.begin = begin_cycle,
+	.next_pass = next_pass,
+	.act = begin_swap,
+	.end = end_cycle,
+	.free = slide_cycle_free,
+};
 
 /* ---- engine operations ---- */
 
 static int slide_start_task(struct task *task, GString *err)
 {
 	struct slide_run *run = g_new0(struct slide_run, 1);
-	char pool_name[sizeof(run->name) + 16];
 
 	run->task = task;
 	snprintf(run->name, sizeof(run->name), "%s/%s",
@@ -518,19 +428,14 @@ static int slide_start_task(struct task *task, GString *err)
 	run->type = task->type;
 	strcpy(run->value, task->value);
 	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
-	run->timer = loop_timer_new(timer_fired, run);
-	snprintf(pool_name, sizeof(pool_name), "slide %s", run->name);
-	run->pool = worker_pool_new(run->params.max_threads, pool_name);
-	if (!run->timer || !run->pool) {
-		g_string_append_printf(err, "cannot create the timer or worker threads: %s",
-				       strerror(errno));
+	if (cycle_init(&run->cycle, &slide_cycle_ops, run->name, "paging out", &run->proj,
+		       run->params.max_threads, "slide", err)) {
 		run_free(run);
 		return -ENOMEM;
 	}
 	memset(&task->stats, 0, sizeof(task->stats));
 	task->priv = run;
-	run->state = SLIDE_FINDING;
-	slide_step(run, SLIDE_EV_START);
+	cycle_start(&run->cycle);
 	return 0;
 }
 
@@ -539,15 +444,17 @@ static void slide_stop_task(struct task *task)
 	struct slide_run *run = task->priv;
 
 	task->priv = NULL;
-	if (run)
-		slide_step(run, SLIDE_EV_STOP);
+	if (run) {
+		run->task = NULL;
+		cycle_stop(&run->cycle);
+	}
 }
 
 static const char *slide_task_state(const struct task *task)
 {
 	const struct slide_run *run = task->priv;
 
-	return run ? slide_state_names[run->state] : "stopped";
+	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
 static void slide_show_task(const struct task *task, bool json, GString *out)
