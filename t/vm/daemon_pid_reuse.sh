@@ -3,8 +3,9 @@
 # A type=pid task follows the process it first saw, not the number: once
 # that process exits and a new process is given the same pid (forced here
 # through /proc/sys/kernel/ns_last_pid), etmemd leaves the newcomer alone,
-# says why in `project show`, and keeps running. Both workloads verify
-# their checksums.
+# says why in `project show`, and keeps running. Slide (nothing paged out)
+# and cslide (no huge page moved to the slow node) alike. Every workload
+# verifies its checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -32,22 +33,29 @@ vt_check "the first process is paged out ($(swap_kb "$first") kB swapped)" \
 kill -TERM "$first"; wait "$first"
 vt_check "first workload: data intact" grep -q '^verify ok' "$WORK/first.out"
 
-# Give the same pid to a new process: ns_last_pid is the pid handed out
-# last, so the next fork gets it plus one unless something else forks in
-# between (etmemd's workers are threads and take ids too): retry.
-second=
-for _ in $(seq 50); do
-	echo $((first - 1)) >/proc/sys/kernel/ns_last_pid
-	"$helpers/hotcold" --cold-mib 32 --hot-mib 0 --interval-ms 1000 >"$WORK/second.out" 2>&1 &
-	if [ $! = "$first" ]; then
-		second=$!
-		break
-	fi
-	kill $! 2>/dev/null; wait $! 2>/dev/null
-done
-[ -n "$second" ] || vt_die "could not get pid $first for a new process"
-OTHER_PIDS+=("$second")
-vt_ok "a new process runs under the old pid $second"
+# start_as PID OUT ARGS...: starts hotcold with ARGS as process PID.
+# ns_last_pid is the pid handed out last, so the next fork gets it plus
+# one unless something else forks in between (etmemd's workers are threads
+# and take ids too): retry. Sets started_pid.
+start_as() {
+	local want=$1 out=$2 i
+	shift 2
+	started_pid=
+	for i in $(seq 50); do
+		echo $((want - 1)) >/proc/sys/kernel/ns_last_pid
+		"$helpers/hotcold" "$@" >"$out" 2>&1 &
+		if [ $! = "$want" ]; then
+			started_pid=$!
+			OTHER_PIDS+=("$started_pid")
+			vt_ok "a new process runs under the old pid $want"
+			return 0
+		fi
+		kill $! 2>/dev/null; wait $! 2>/dev/null
+	done
+	vt_die "could not get pid $want for a new process"
+}
+start_as "$first" "$WORK/second.out" --cold-mib 32 --hot-mib 0 --interval-ms 1000
+second=$started_pid
 vt_wait_line "$WORK/second.out" '^ready'
 
 note() {
@@ -70,6 +78,62 @@ kill -TERM "$second"; wait "$second"
 vt_check "second workload: data intact" grep -q '^verify ok' "$WORK/second.out"
 vt_check "etmemd still running" kill -0 "$DAEMON_PID"
 "$ETMEM" obj del -f "$f" -s "$SOCK"
+
+# --- cslide: node 0 is DRAM, node 1 the slow tier ---
+for n in 0 1; do
+	echo 16 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
+done
+# numa_maps: huge pages of the VMA starting at ADDR on NODE.
+pages_on() { # PID ADDR NODE
+	awk -v a="${2#0x}" -v n="N$3=" '$1 == a {
+		for (i = 2; i <= NF; i++) if (index($i, n) == 1) { sub(n, "", $i); print $i; exit }
+		print 0; exit }' "/proc/$1/numa_maps"
+}
+cold_addr() { sed -n 's/^ready.* cold=\(0x[0-9a-f]*\).*/\1/p' "$1"; }
+hugetlb_args=(--hugetlb --node 0 --cold-mib 8 --hot-mib 0 --interval-ms 1000)
+"$helpers/hotcold" "${hugetlb_args[@]}" >"$WORK/third.out" 2>&1 &
+third=$!
+OTHER_PIDS+=("$third")
+vt_wait_line "$WORK/third.out" '^ready'
+{
+	printf '[project]\nname=tier\nloop=1\ninterval=1\nsleep=1\n\n'
+	printf '[engine]\nname=cslide\nproject=tier\nnode_pair=0,1\nhot_threshold=1\n'
+	printf 'node_mig_quota=1024\nnode_hot_reserve=1024\n\n'
+	printf '[task]\nproject=tier\nengine=cslide\nname=vm\ntype=pid\nvalue=%s\nvm_flags=ht\n' "$third"
+} | conf tier.conf >/dev/null
+"$ETMEM" obj add -f "$WORK/tier.conf" -s "$SOCK" || vt_die "obj add cslide"
+"$ETMEM" project start -n tier -s "$SOCK" || vt_die "project start cslide"
+addr=$(cold_addr "$WORK/third.out")
+for _ in $(seq 60); do
+	[ "$(pages_on "$third" "$addr" 1)" = 4 ] && break
+	sleep 1
+done
+vt_check "cslide: the first process's 4 cold huge pages reached node 1" \
+	[ "$(pages_on "$third" "$addr" 1)" = 4 ]
+kill -TERM "$third"; wait "$third"
+vt_check "cslide first workload: data intact" grep -q '^verify ok' "$WORK/third.out"
+start_as "$third" "$WORK/fourth.out" "${hugetlb_args[@]}"
+fourth=$started_pid
+vt_wait_line "$WORK/fourth.out" '^ready'
+addr=$(cold_addr "$WORK/fourth.out")
+tier_note() {
+	show_json "$SOCK" tier | python3 -c '
+import json,sys
+print(json.load(sys.stdin)["projects"][0]["tasks"][0]["note"])'
+}
+for _ in $(seq 60); do
+	tier_note | grep -q "exited (or its pid was reused)" && break
+	sleep 1
+done
+sleep 6	# two more cycles of loop*interval+sleep = 2 s, and margin
+"$ETMEM" project show -n tier -s "$SOCK"
+n=$(tier_note)
+vt_check "cslide: show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
+vt_check "cslide: the newcomer's 4 cold huge pages stayed on node 0" \
+	[ "$(pages_on "$fourth" "$addr" 0)" = 4 ]
+kill -TERM "$fourth"; wait "$fourth"
+vt_check "cslide second workload: data intact" grep -q '^verify ok' "$WORK/fourth.out"
+"$ETMEM" obj del -f "$WORK/tier.conf" -s "$SOCK"
 daemon_stop
 vt_unload_etmem
 vt_done
