@@ -70,30 +70,41 @@ def table(header, body):
     return "\n".join(out)
 
 
-def quality_table(rows):
+def vs_none(rs, none_rs, col):
+    """Per run, 100 * value / the no-reclaimer run of the same repetition.
+
+    Repetitions interleave the reclaimers, so each ratio compares two runs
+    taken minutes apart on the same boot: the spread shows the noise."""
+    base = {r[1]: num(r[col]) for r in none_rs}
+    return [100 * num(r[col]) / base[r[1]] for r in rs
+            if num(r[col]) is not None and base.get(r[1])]
+
+
+def quality_table(rows, cold_mib):
     by = collections.defaultdict(list)
     for r in rows:
         by[r[0]].append(r)
-    base = mean_of(r[5] for r in by.get("none", []))
     body = []
     for name in RECLAIMERS:
         rs = by.get(name, [])
         if not rs:
             continue
-        thr = mean_of(r[5] for r in rs)
-        rel = f"{100 * thr / base:.0f}%" if base and thr is not None else "n/a"
+        cold = num(cold_mib)
+        mib = [num(r[2]) * cold / 100 for r in rs if num(r[2]) is not None and cold]
         integrity = "ok" if all(r[6] == "ok" for r in rs) else ",".join(sorted({r[6] for r in rs}))
-        body.append([name, spread(r[2] for r in rs), spread(r[3] for r in rs),
-                     spread(r[4] for r in rs), rel, integrity, len(rs)])
-    return table(["reclaimer", "cold reclaimed %", "hot paged out % (max)",
-                  "major faults", "throughput vs none", "data", "runs"], body)
+        body.append([name, spread(r[2] for r in rs), spread(mib), spread(r[3] for r in rs),
+                     spread(r[4] for r in rs), spread(vs_none(rs, by.get("none", []), 5)),
+                     integrity, len(rs)])
+    return table(["reclaimer", "cold reclaimed %", "cold reclaimed MiB",
+                  "hot paged out % (max)", "major faults", "throughput % of none",
+                  "data", "runs"], body)
 
 
 def redis_table(rows):
     by = collections.defaultdict(list)
     for r in rows:
         by[r[0]].append(r)
-    base = mean_of(r[4] for r in by.get("none", []))
+    none_rs = [r for r in by.get("none", []) if r[-1] == "ok"]
     body = []
     for name in RECLAIMERS:
         rs = [r for r in by.get(name, []) if r[-1] == "ok"]
@@ -102,12 +113,11 @@ def redis_table(rows):
                 body.append([name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
             continue
         saved = [100 * (num(r[2]) - num(r[3])) / num(r[2]) for r in rs if num(r[2])]
-        rps = mean_of(r[4] for r in rs)
-        rel = f"{100 * rps / base:.0f}%" if base and rps is not None else "n/a"
         body.append([name, spread(r[2] for r in rs), spread(r[3] for r in rs),
-                     spread(saved), rel, spread(r[5] for r in rs), spread(r[6] for r in rs)])
+                     spread(saved), spread(vs_none(rs, none_rs, 4)),
+                     spread(r[5] for r in rs), spread(r[6] for r in rs)])
     return table(["reclaimer", "RSS before MiB", "RSS after MiB", "saved %",
-                  "GET rate vs none", "p50 ms", "p99 ms"], body)
+                  "GET rate % of none", "p50 ms", "p99 ms"], body)
 
 
 def cost_table(rows):
@@ -181,7 +191,7 @@ def render(rows):
              f"{info.get('reps', '?')} runs each (median, then min..max). Measured under QEMU "
              "emulation: only the ratios between columns mean anything."]
     if rows.get("quality"):
-        parts += ["### Reclaim quality", quality_table(rows["quality"])]
+        parts += ["### Reclaim quality", quality_table(rows["quality"], info.get("cold_mib"))]
     if rows.get("redis"):
         parts += ["### redis-server, hot keys only", redis_table(rows["redis"])]
     if rows.get("cost"):
