@@ -16,12 +16,20 @@ for p in $pkgs; do
 done
 
 # The 6.12 kernel comes from bookworm-security under a name that carries its
-# build number: find the newest one the archive offers right now.
-if ! ls /boot/vmlinuz-6.12.* >/dev/null 2>&1; then
-	need_612=1
-else
+# build number: find the newest one the archive offers right now. A 6.12
+# image already there without its headers gets the headers of that image.
+need_612=1
+for img in /boot/vmlinuz-6.12.*; do
+	[ -e "$img" ] || continue
+	k=${img#/boot/vmlinuz-}
+	if [ -d "/lib/modules/$k/build" ]; then
+		need_612=0
+		break
+	fi
+	dpkg-query -W -f='${Status}' "linux-headers-$k" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing linux-headers-$k"
 	need_612=0
-fi
+done
 
 ynl_dir=/usr/local/share/etmem/kernel-src
 [ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] && exit 0
