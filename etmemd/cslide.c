@@ -45,7 +45,7 @@ struct cslide_eng_params {
 
 struct cslide_task_params {
 	bool anon_only;
-	bool ign_host;	/* accepted; see docs/daemon.md: no effect outside VMs */
+	bool ign_host;	/* accepted; see docs/cslide.md: no effect outside VMs */
 };
 
 /* What the engine holds: its parameters and, while started, its run. */
@@ -703,7 +703,10 @@ struct node_usage {
 	bool seen;
 };
 
-/* Adds the pages of the last cycle's processes (of @task, or all) per node. */
+/*
+ * Adds the pages of the last cycle's processes (of @task, or all) per node;
+ * a process that has exited since is not counted.
+ */
 static unsigned int tally(const struct cslide_run *run, const struct task *task,
 			  struct node_usage *usage)
 {
@@ -712,7 +715,8 @@ static unsigned int tally(const struct cslide_run *run, const struct task *task,
 	for (guint i = 0; i < run->last->len; i++) {
 		const struct cs_proc *proc = run->last->pdata[i];
 
-		if (!proc->task || proc->gone || (task && proc->task != task))
+		if (!proc->task || proc->gone || (task && proc->task != task) ||
+		    !proc_alive(&proc->id))
 			continue;
 		nr_procs++;
 		for (guint k = 0; k < proc->pages->len; k++) {

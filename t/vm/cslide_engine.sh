@@ -53,6 +53,12 @@ expect_add_error "$(cslide_file notpair '0-1' 8 1024)" "is not a pair of node nu
 expect_add_error "$(cslide_file noquota 0,1 '' 1024)" "node_mig_quota"
 expect_add_error "$(cslide_file badflags 0,1 8 1024 "$(task_lines badflags t 1 'ht mr')")" \
 	"flag 'mr' is not supported"
+expect_add_error "$(cslide_file quota_neg 0,1 -1 1024)" "node_mig_quota='-1' is not an integer in 0..2147483647"
+expect_add_error "$(cslide_file reserve_big 0,1 8 2147483648)" "node_hot_reserve='2147483648' is not an integer in 0..2147483647"
+sed 's/^hot_threshold=1$/hot_threshold=lots/' "$(cslide_file thr 0,1 8 1024)" | conf thr_bad.conf >/dev/null
+expect_add_error "$WORK/thr_bad.conf" "hot_threshold='lots' is not an integer in 0..2147483647"
+expect_add_error "$(cslide_file ignhost 0,1 8 1024 "$(task_lines ignhost t 1 ht 'ign_host=perhaps')")" \
+	"ign_host='perhaps' is not allowed (allowed: no, yes)"
 sed -i 's/^vm_flags=.*/vm_flags=ht/' "$WORK/badflags.conf"
 printf 'anon_only=maybe\n' >>"$WORK/badflags.conf"
 expect_add_error "$WORK/badflags.conf" "anon_only"

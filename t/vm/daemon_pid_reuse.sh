@@ -131,6 +131,9 @@ n=$(tier_note)
 vt_check "cslide: show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
 vt_check "cslide: the newcomer's 4 cold huge pages stayed on node 0" \
 	[ "$(pages_on "$fourth" "$addr" 0)" = 4 ]
+out=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm -s "$SOCK" 2>&1)
+vt_check "cslide: showtaskpages refuses once the task's process is gone: '$out'" \
+	grep -q "no process of task vm is running" <<<"$out"
 kill -TERM "$fourth"; wait "$fourth"
 vt_check "cslide second workload: data intact" grep -q '^verify ok' "$WORK/fourth.out"
 "$ETMEM" obj del -f "$WORK/tier.conf" -s "$SOCK"
