@@ -62,17 +62,37 @@ expect_add_error "$(tp_file nosym "$libdir/idle_swap.so" no_such_ops)" "has no s
 # Policies that are broken on purpose.
 cat >"$WORK/broken.c" <<'C'
 #include <errno.h>
+#include <unistd.h>
 #include <etmem/etmemd_engine.h>
 static void stop(struct engine *e, struct task *t) { }
 static int fail_start(struct engine *e, struct task *t) { return -EIO; }
+static int ok_start(struct engine *e, struct task *t) { return 0; }
+/* Bytes a framed protocol must carry as they are: 0xff, 0xfe, NUL. */
+static int raw_bytes(struct engine *e, struct task *t, char *cmd, int fd)
+{
+	static const unsigned char b[] = { 0xff, 0xfe, 0x00, 'o', 'k', 0xff, '\n' };
+	return write(fd, b, sizeof(b)) == sizeof(b) ? 0 : -EIO;
+}
 struct engine_ops no_start_ops = { .stop_task = stop };
+struct engine_ops no_stop_ops = { .start_task = ok_start };
 struct engine_ops failing_ops = { .start_task = fail_start, .stop_task = stop };
+struct engine_ops bytes_ops = { .start_task = ok_start, .stop_task = stop,
+				.eng_mgt_func = raw_bytes };
 C
 gcc -shared -fPIC -o "$WORK/broken.so" "$WORK/broken.c" \
 	$(PKG_CONFIG_PATH=/usr/local/lib/pkgconfig pkg-config --cflags etmemd_scan) ||
 	vt_die "cannot build the broken policy"
 install -m 0500 "$WORK/broken.so" "$libdir/broken.so"
 expect_add_error "$(tp_file nostart "$libdir/broken.so" no_start_ops)" "has no start_task (mandatory)"
+expect_add_error "$(tp_file nostop "$libdir/broken.so" no_stop_ops)" "has no stop_task (mandatory)"
+
+# What a policy writes for a private command reaches the client byte for
+# byte, 0xff and 0xfe included: the protocol is length-framed.
+f=$(tp_file bytes "$libdir/broken.so" bytes_ops)
+"$ETMEM" obj add -f "$f" -s "$sock" || vt_fail "obj add of the bytes policy"
+got=$("$ETMEM" engine raw -n bytes -e pol -s "$sock" | od -An -tx1 | tr -s ' \n' ' ')
+vt_check "bytes ff fe 00 reach the client unchanged (got:$got)" [ "$got" = " ff fe 00 6f 6b ff 0a " ]
+"$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del of the bytes policy"
 
 "$helpers/hotcold" --cold-mib 8 --hot-mib 0 >"$WORK/victim.out" 2>&1 &
 vt_wait_line "$WORK/victim.out" '^ready'
@@ -81,7 +101,9 @@ f=$(tp_file failing "$libdir/broken.so" failing_ops "$vpid")
 "$ETMEM" obj add -f "$f" -s "$sock" || vt_fail "obj add of a policy whose start_task fails"
 out=$("$ETMEM" project start -n failing -s "$sock" 2>&1)
 rc=$?
-vt_check "a failing start_task is reported ($out)" [ "$rc" != 0 -o -n "$(grep -i 'could not start' <<<"$out")" ]
+vt_check "project start fails when start_task fails (exit $rc)" [ "$rc" != 0 ]
+vt_check "the policy's error is named: $out" \
+	grep -q "engine pol could not start task t: Input/output error" <<<"$out"
 vt_check "the daemon survives a failing policy" kill -0 "$DAEMON_PID"
 "$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del of the failing policy"
 kill -TERM "$vpid"
