@@ -1,5 +1,6 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
 # The README demo (make demo): in a VM, a workload with 448 MiB of cold
 # data and 64 MiB of hot data; etmemd with the shipped slide configuration
 # (pointed at the workload) pages the cold part out to zram swap; the

@@ -1,5 +1,6 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
 # Every benchmark scenario once at a tiny size, so the scripts cannot rot:
 # each experiment must produce its rows and every workload must verify.
 set -u
