@@ -64,6 +64,17 @@ cat /tmp/ev1
 vt_check "reclaim off: high then low with correct values" check_events /tmp/ev1 2 4
 "$g" swapcache-get
 
+# Without cgroup v2 the kernel offers no way to reclaim: enabling says so
+# and changes nothing.
+if umount /sys/fs/cgroup; then
+	expect_err EOPNOTSUPP "needs cgroup v2 at /sys/fs/cgroup" "$g" swapcache-set 1 3 1
+	mount -t cgroup2 none /sys/fs/cgroup || vt_die "cannot mount cgroup2 again"
+	out=$("$g" swapcache-get); echo "$out"
+	vt_check "the refused request left the marks as they were" grep -q "low 2 high 4 reclaim 0" <<<"$out"
+else
+	vt_fail "cannot unmount /sys/fs/cgroup to try reclaim without cgroup v2"
+fi
+
 # Reclaim on: etmem_swap brings the swapcache below low by itself.
 out=$("$g" swapcache-set 1 3 1); echo "$out"
 vt_check "reclaim can be switched on (cgroup v2 present)" grep -q "^ok" <<<"$out"
