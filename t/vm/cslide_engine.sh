@@ -86,17 +86,25 @@ vt_check "8 cold huge pages start on node 0" [ "$(pages_on "$pid1" "$cold1" 0)" 
 f1=$(cslide_file tier 0,1 8 1024 "$(task_lines tier vm1 "$pid1")")
 "$ETMEM" obj add -f "$f1" -s "$sock" || vt_die "obj add"
 "$ETMEM" project start -n tier -s "$sock" || vt_die "project start"
-max_demoted=0 moved_at=""
+# numa_maps is sampled every second and a cycle lasts loop*interval+sleep
+# = 3 s with one migration, so no two samples straddle two migrations: the
+# largest step between samples is what one cycle moved.
+max_demoted=0 moved_at="" max_step=0 prev=0
 for i in $(seq 60); do
 	sleep 1
 	d=$(show_json "$sock" tier | grep -o '"last_cycle_demoted_pages":[0-9]*' | head -n1 | cut -d: -f2)
 	[ -n "$d" ] && [ "$d" -gt "$max_demoted" ] && max_demoted=$d
-	if [ "$(pages_on "$pid1" "$cold1" 1)" = 8 ]; then moved_at=$i; break; fi
+	now=$(pages_on "$pid1" "$cold1" 1)
+	[ $((now - prev)) -gt "$max_step" ] && max_step=$((now - prev))
+	prev=$now
+	if [ "$now" = 8 ]; then moved_at=$i; break; fi
 done
 vt_check "all 8 cold pages reached node 1 (after ${moved_at:-never} s)" [ -n "$moved_at" ]
 vt_check "hot pages stayed on node 0" [ "$(pages_on "$pid1" "$hot1" 0)" = 4 ]
 vt_check "at most node_mig_quota (4 pages) demoted in one cycle (max seen $max_demoted)" \
 	[ "$max_demoted" -le 4 -a "$max_demoted" -gt 0 ]
+vt_check "numa_maps agrees: at most 4 pages reached node 1 between two samples (max $max_step)" \
+	[ "$max_step" -le 4 -a "$max_step" -gt 0 ]
 sleep 4	# one more cycle, so the engine's view matches numa_maps
 tp=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm1 -s "$sock")
 echo "$tp"
@@ -112,6 +120,10 @@ for n in 0 1; do
 	vt_check "showhostpages node $n: total $total used $used KiB as in sysfs" \
 		grep -Eq "^$n +$total +$used " <<<"$hp"
 done
+# The only process under the engine is the workload: its hot set (4 pages)
+# on node 0, its cold set (8 pages) on node 1, as numa_maps said above.
+vt_check "showhostpages: hot 8192 KiB on node 0, cold 16384 KiB on node 1" \
+	bash -c "grep -Eq '^0 +[0-9]+ +[0-9]+ +8192 +0\$' <<<\"\$1\" && grep -Eq '^1 +[0-9]+ +[0-9]+ +0 +16384\$' <<<\"\$1\"" _ "$hp"
 out=$("$ETMEM" engine showtaskpages -n tier -e cslide -s "$sock" 2>&1)
 rc=$?
 vt_check "showtaskpages without -t is refused: $out" [ "$rc" != 0 -a -n "$(grep -- '-t TASK' <<<"$out")" ]
