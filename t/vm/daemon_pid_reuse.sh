@@ -58,19 +58,24 @@ start_as "$first" "$WORK/second.out" --cold-mib 32 --hot-mib 0 --interval-ms 100
 second=$started_pid
 vt_wait_line "$WORK/second.out" '^ready'
 
+# note PROJECT: what show says about the project's only task.
 note() {
-	show_json "$SOCK" reuse | python3 -c '
+	show_json "$SOCK" "$1" | python3 -c '
 import json,sys
 print(json.load(sys.stdin)["projects"][0]["tasks"][0]["note"])'
 }
-for _ in $(seq 60); do
-	note | grep -q "exited (or its pid was reused)" && break
-	sleep 1
-done
+# wait_gone PROJECT: until show says the task's process is gone.
+wait_gone() {
+	for _ in $(seq 60); do
+		note "$1" | grep -q "exited (or its pid was reused)" && return
+		sleep 1
+	done
+}
+wait_gone reuse
 # A cycle here is loop*interval+sleep = 3 s: let three more pass.
 sleep 10
 "$ETMEM" project show -n reuse -s "$SOCK"
-n=$(note)
+n=$(note reuse)
 vt_check "show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
 vt_check "the newcomer under pid $second was not paged out ($(swap_kb "$second") kB swapped)" \
 	[ "$(swap_kb "$second")" -le 1024 ]
@@ -116,18 +121,10 @@ start_as "$third" "$WORK/fourth.out" "${hugetlb_args[@]}"
 fourth=$started_pid
 vt_wait_line "$WORK/fourth.out" '^ready'
 addr=$(cold_addr "$WORK/fourth.out")
-tier_note() {
-	show_json "$SOCK" tier | python3 -c '
-import json,sys
-print(json.load(sys.stdin)["projects"][0]["tasks"][0]["note"])'
-}
-for _ in $(seq 60); do
-	tier_note | grep -q "exited (or its pid was reused)" && break
-	sleep 1
-done
+wait_gone tier
 sleep 6	# two more cycles of loop*interval+sleep = 2 s, and margin
 "$ETMEM" project show -n tier -s "$SOCK"
-n=$(tier_note)
+n=$(note tier)
 vt_check "cslide: show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
 vt_check "cslide: the newcomer's 4 cold huge pages stayed on node 0" \
 	[ "$(pages_on "$fourth" "$addr" 0)" = 4 ]
