@@ -202,9 +202,10 @@ def render(rows):
         parts += ["### Scan cost by number of processes (16 MiB each)",
                   scale_table(rows["scale_procs"], "processes")]
     if rows.get("pagemap"):
-        r = rows["pagemap"][0] + ["?"] * 4
+        r = rows["pagemap"][0] + ["?"] * 5
+        runs = f", each run's own ratio {r[4]}" if r[4] not in ("", "?") else ""
         parts += [f"Scan of {r[3]} MiB through the family / read of /proc/PID/pagemap for the "
-                  f"same range: **{r[0]}** ({r[1]} ms vs {r[2]} ms, medians)"]
+                  f"same range: **{r[0]}** ({r[1]} ms vs {r[2]} ms, medians{runs})"]
     return "\n\n".join(parts) + "\n"
 
 

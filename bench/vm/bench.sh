@@ -297,7 +297,8 @@ pagemap() {
 	log "pagemap: $line"
 	emit pagemap "$(echo "$line" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p')" \
 		"$(echo "$line" | sed -n 's/.*scan \([0-9.]*\) ms.*/\1/p')" \
-		"$(echo "$line" | sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p')" "$pagemap_mib"
+		"$(echo "$line" | sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p')" "$pagemap_mib" \
+		"$(echo "$line" | sed -n 's/.*(runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p')"
 }
 
 main() {

@@ -92,10 +92,22 @@ int main(int argc, char **argv)
 			}
 			t_map[i] = now_ms() - t0;
 		}
-		double s = median(t_scan, reps), m = median(t_map, reps);
+		/*
+		 * Each run's own ratio (before median() sorts the times): their
+		 * spread is the noise of the machine.
+		 */
+		double lo = t_scan[0] / t_map[0], hi = lo, s, m;
 
-		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f\n",
-		       state ? "accessed" : "idle", len >> 20, reps, s, m, s / m);
+		for (i = 1; i < reps; i++) {
+			double r = t_scan[i] / t_map[i];
+
+			lo = r < lo ? r : lo;
+			hi = r > hi ? r : hi;
+		}
+		s = median(t_scan, reps);
+		m = median(t_map, reps);
+		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f)\n",
+		       state ? "accessed" : "idle", len >> 20, reps, s, m, s / m, lo, hi);
 	}
 	etmem_client_close(client);
 	return 0;
