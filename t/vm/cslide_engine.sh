@@ -105,8 +105,14 @@ vt_check "at most node_mig_quota (4 pages) demoted in one cycle (max seen $max_d
 	[ "$max_demoted" -le 4 -a "$max_demoted" -gt 0 ]
 vt_check "numa_maps agrees: at most 4 pages reached node 1 between two samples (max $max_step)" \
 	[ "$max_step" -le 4 -a "$max_step" -gt 0 ]
-sleep 4	# one more cycle, so the engine's view matches numa_maps
-tp=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm1 -s "$sock")
+# The engine sees where pages sit at the start of each migration, so its
+# view catches up with numa_maps one cycle after the last move: wait for
+# that cycle rather than for a fixed time (a slow host stretches cycles).
+for _ in $(seq 60); do
+	tp=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm1 -s "$sock")
+	grep -Eq '^1 +16384 ' <<<"$tp" && break
+	sleep 1
+done
 echo "$tp"
 vt_check "showtaskpages: node 0 holds 8192 KiB, all hot" \
 	grep -Eq '^0 +8192 +8192 +0$' <<<"$tp"
