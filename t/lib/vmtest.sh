@@ -54,3 +54,20 @@ vt_wait_line() { # vt_wait_line FILE REGEX [SECONDS]
 
 # Value in kB of a field of /proc/PID/status (VmSwap, VmRSS, ...).
 vt_status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# Reserve COUNT 2 MiB huge pages on each of the guest's two nodes.
+vt_node_hugepages() { # vt_node_hugepages COUNT
+	local n
+	for n in 0 1; do
+		echo "$1" >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages ||
+			vt_die "cannot reserve huge pages on node $n"
+	done
+}
+
+# Huge pages of PID's mapping that starts at ADDR which sit on NODE,
+# read from /proc/PID/numa_maps (0 when none).
+vt_pages_on() { # vt_pages_on PID ADDR NODE
+	awk -v a="${2#0x}" -v n="N$3=" '$1 == a {
+		for (i = 2; i <= NF; i++) if (index($i, n) == 1) { sub(n, "", $i); print $i; exit }
+		print 0; exit }' "/proc/$1/numa_maps"
+}

@@ -46,7 +46,7 @@ task_lines() { # PROJECT TASKNAME PID [VM_FLAGS [EXTRA-LINE]]
 
 # --- bad configurations (before any huge page exists) ---
 expect_add_error "$(cslide_file nohuge 0,1 8 1024)" "node 0 has no 2 MiB huge pages"
-for n in 0 1; do echo 24 >"$(printf "$hugepages" $n)/nr_hugepages"; done
+vt_node_hugepages 24
 expect_add_error "$(cslide_file badnode 0,7 8 1024)" "node 7 does not exist"
 expect_add_error "$(cslide_file twice '0,1;1,0' 8 1024)" "node 1 appears more than once"
 expect_add_error "$(cslide_file notpair '0-1' 8 1024)" "is not a pair of node numbers"
@@ -63,12 +63,6 @@ sed -i 's/^vm_flags=.*/vm_flags=ht/' "$WORK/badflags.conf"
 printf 'anon_only=maybe\n' >>"$WORK/badflags.conf"
 expect_add_error "$WORK/badflags.conf" "anon_only"
 
-# numa_maps: huge pages of the VMA starting at ADDR on NODE.
-pages_on() { # PID ADDR NODE
-	awk -v a="${2#0x}" -v n="N$3=" '$1 == a {
-		for (i = 2; i <= NF; i++) if (index($i, n) == 1) { sub(n, "", $i); print $i; exit }
-		print 0; exit }' "/proc/$1/numa_maps"
-}
 
 start_workload() { # NODE COLD_MIB HOT_MIB OUT
 	"$helpers/hotcold" --hugetlb --node "$1" --cold-mib "$2" --hot-mib "$3" \
@@ -82,7 +76,7 @@ wl1=$WORK/wl1.out
 start_workload 0 16 8 "$wl1"
 pid1=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl1")
 cold1=$(field "$wl1" cold) hot1=$(field "$wl1" hot)
-vt_check "8 cold huge pages start on node 0" [ "$(pages_on "$pid1" "$cold1" 0)" = 8 ]
+vt_check "8 cold huge pages start on node 0" [ "$(vt_pages_on "$pid1" "$cold1" 0)" = 8 ]
 f1=$(cslide_file tier 0,1 8 1024 "$(task_lines tier vm1 "$pid1")")
 "$ETMEM" obj add -f "$f1" -s "$sock" || vt_die "obj add"
 "$ETMEM" project start -n tier -s "$sock" || vt_die "project start"
@@ -94,13 +88,13 @@ for i in $(seq 60); do
 	sleep 1
 	d=$(show_json "$sock" tier | grep -o '"last_cycle_demoted_pages":[0-9]*' | head -n1 | cut -d: -f2)
 	[ -n "$d" ] && [ "$d" -gt "$max_demoted" ] && max_demoted=$d
-	now=$(pages_on "$pid1" "$cold1" 1)
+	now=$(vt_pages_on "$pid1" "$cold1" 1)
 	[ $((now - prev)) -gt "$max_step" ] && max_step=$((now - prev))
 	prev=$now
 	if [ "$now" = 8 ]; then moved_at=$i; break; fi
 done
 vt_check "all 8 cold pages reached node 1 (after ${moved_at:-never} s)" [ -n "$moved_at" ]
-vt_check "hot pages stayed on node 0" [ "$(pages_on "$pid1" "$hot1" 0)" = 4 ]
+vt_check "hot pages stayed on node 0" [ "$(vt_pages_on "$pid1" "$hot1" 0)" = 4 ]
 vt_check "at most node_mig_quota (4 pages) demoted in one cycle (max seen $max_demoted)" \
 	[ "$max_demoted" -le 4 -a "$max_demoted" -gt 0 ]
 vt_check "numa_maps agrees: at most 4 pages reached node 1 between two samples (max $max_step)" \
@@ -144,7 +138,7 @@ wl2=$WORK/wl2.out
 start_workload 1 8 8 "$wl2"
 pid2=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl2")
 hot2=$(field "$wl2" hot) cold2=$(field "$wl2" cold)
-vt_check "4 hot huge pages start on node 1" [ "$(pages_on "$pid2" "$hot2" 1)" = 4 ]
+vt_check "4 hot huge pages start on node 1" [ "$(vt_pages_on "$pid2" "$hot2" 1)" = 4 ]
 # anon_only=yes: MAP_HUGETLB memory counts as anonymous.
 f2=$(cslide_file reserve 0,1 1024 4 "$(task_lines reserve vm2 "$pid2" ht anon_only=yes)")
 "$ETMEM" obj add -f "$f2" -s "$sock" || vt_die "obj add reserve"
@@ -152,13 +146,13 @@ f2=$(cslide_file reserve 0,1 1024 4 "$(task_lines reserve vm2 "$pid2" ht anon_on
 ok=""
 for i in $(seq 60); do
 	sleep 1
-	if [ "$(pages_on "$pid2" "$hot2" 0)" = 2 ]; then ok=$i; break; fi
+	if [ "$(vt_pages_on "$pid2" "$hot2" 0)" = 2 ]; then ok=$i; break; fi
 done
 vt_check "the reserve (4 MiB) of hot pages was promoted to node 0 (after ${ok:-never} s)" [ -n "$ok" ]
 sleep 8	# two more cycles: nothing beyond the reserve, no ping-pong
-vt_check "no more than the reserve on node 0 ($(pages_on "$pid2" "$hot2" 0) hot pages)" \
-	[ "$(pages_on "$pid2" "$hot2" 0)" = 2 ]
-vt_check "cold pages stayed on node 1" [ "$(pages_on "$pid2" "$cold2" 1)" = 4 ]
+vt_check "no more than the reserve on node 0 ($(vt_pages_on "$pid2" "$hot2" 0) hot pages)" \
+	[ "$(vt_pages_on "$pid2" "$hot2" 0)" = 2 ]
+vt_check "cold pages stayed on node 1" [ "$(vt_pages_on "$pid2" "$cold2" 1)" = 4 ]
 "$ETMEM" project stop -n reserve -s "$sock"
 out=$("$ETMEM" engine showhostpages -n reserve -e cslide -s "$sock" 2>&1)
 vt_check "engine commands refuse a stopped engine: $out" grep -q "no process is running" <<<"$out"

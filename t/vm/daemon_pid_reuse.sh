@@ -85,15 +85,7 @@ vt_check "etmemd still running" kill -0 "$DAEMON_PID"
 "$ETMEM" obj del -f "$f" -s "$SOCK"
 
 # --- cslide: node 0 is DRAM, node 1 the slow tier ---
-for n in 0 1; do
-	echo 16 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
-done
-# numa_maps: huge pages of the VMA starting at ADDR on NODE.
-pages_on() { # PID ADDR NODE
-	awk -v a="${2#0x}" -v n="N$3=" '$1 == a {
-		for (i = 2; i <= NF; i++) if (index($i, n) == 1) { sub(n, "", $i); print $i; exit }
-		print 0; exit }' "/proc/$1/numa_maps"
-}
+vt_node_hugepages 16
 cold_addr() { sed -n 's/^ready.* cold=\(0x[0-9a-f]*\).*/\1/p' "$1"; }
 hugetlb_args=(--hugetlb --node 0 --cold-mib 8 --hot-mib 0 --interval-ms 1000)
 "$helpers/hotcold" "${hugetlb_args[@]}" >"$WORK/third.out" 2>&1 &
@@ -110,11 +102,11 @@ vt_wait_line "$WORK/third.out" '^ready'
 "$ETMEM" project start -n tier -s "$SOCK" || vt_die "project start cslide"
 addr=$(cold_addr "$WORK/third.out")
 for _ in $(seq 60); do
-	[ "$(pages_on "$third" "$addr" 1)" = 4 ] && break
+	[ "$(vt_pages_on "$third" "$addr" 1)" = 4 ] && break
 	sleep 1
 done
 vt_check "cslide: the first process's 4 cold huge pages reached node 1" \
-	[ "$(pages_on "$third" "$addr" 1)" = 4 ]
+	[ "$(vt_pages_on "$third" "$addr" 1)" = 4 ]
 kill -TERM "$third"; wait "$third"
 vt_check "cslide first workload: data intact" grep -q '^verify ok' "$WORK/third.out"
 start_as "$third" "$WORK/fourth.out" "${hugetlb_args[@]}"
@@ -127,7 +119,7 @@ sleep 6	# two more cycles of loop*interval+sleep = 2 s, and margin
 n=$(note tier)
 vt_check "cslide: show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
 vt_check "cslide: the newcomer's 4 cold huge pages stayed on node 0" \
-	[ "$(pages_on "$fourth" "$addr" 0)" = 4 ]
+	[ "$(vt_pages_on "$fourth" "$addr" 0)" = 4 ]
 out=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm -s "$SOCK" 2>&1)
 vt_check "cslide: showtaskpages refuses once the task's process is gone: '$out'" \
 	grep -q "no process of task vm is running" <<<"$out"

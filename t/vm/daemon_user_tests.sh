@@ -21,9 +21,7 @@ for t in daemon_cli_errors daemon_running_project daemon_systemd_mode daemon_hel
 done
 
 # --- the shipped examples ---
-for n in 0 1; do
-	echo 4 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
-done
+vt_node_hugepages 4
 SOCK=examples
 daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
 install -m 0600 "$top/etc/etmem/slide_conf.yaml" "$WORK/slide_conf.yaml"

@@ -12,9 +12,7 @@
 
 vt_load_etmem
 vt_zram_swap 256M
-for n in 0 1; do
-	echo 4 >/sys/devices/system/node/node$n/hugepages/hugepages-2048kB/nr_hugepages
-done
+vt_node_hugepages 4
 gcc -Wall -Wextra -Werror -I"$top/include" -o "$WORK/scanlib_check" \
 	"$top/t/scanlib/scanlib_check.c" -L"$top/build/lib" -letmemd_scan \
 	-Wl,-rpath,"$top/build/lib" 2>"$WORK/cc.log" || vt_die "build: $(cat "$WORK/cc.log")"
