@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <string.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,6 +39,9 @@ static struct loop_timer *sweep_timer;
 
 static int listen_fd = -1;
 static struct loop_watch *listen_watch;
+static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "" if abstract */
+static char lock_path[PATH_MAX];
+static int lock_fd = -1;
 
 static void conn_free(struct conn *conn)
 {
@@ -332,22 +338,123 @@ static void sweep_conns(void *arg)
 	loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 }
 
-int control_open(const char *name)
+/*
+ * ETMEM_RUN_DIR: a directory of root's that only root may enter. An
+ * existing one must already be root's and writable by root only; its mode
+ * becomes 0700.
+ */
+static int run_dir_prepare(GString *why)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdir(ETMEM_RUN_DIR, 0700) && errno != EEXIST) {
+		g_string_printf(why, "cannot create %s: %s", ETMEM_RUN_DIR, strerror(errno));
+		return -errno;
+	}
+	fd = open(ETMEM_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		int err = -errno;
+
+		g_string_printf(why, "%s: %s (it must be a directory)", ETMEM_RUN_DIR, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 022)) {
+		g_string_printf(why, "%s is owned by uid %u with mode %04o; it must be root's and writable by root only",
+				ETMEM_RUN_DIR, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700)) {
+		g_string_printf(why, "cannot make %s mode 0700: %s", ETMEM_RUN_DIR, strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * One daemon per name: ETMEM_RUN_DIR/FILE.lock is locked for the daemon's
+ * life and removed at exit. A lock taken on a file that another daemon
+ * removed meanwhile does not count: take it again on the new file.
+ */
+static int name_lock(const char *name, GString *why)
+{
+	char file[ETMEM_SOCKET_NAME_MAX * 3 + 8];
+	struct stat fst, pst;
+
+	if (etmem_name_to_file(name, file, sizeof(file)) < 0)
+		return -ENAMETOOLONG;
+	snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", ETMEM_RUN_DIR, file);
+	for (;;) {
+		lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (lock_fd < 0) {
+			g_string_printf(why, "cannot open %s: %s", lock_path, strerror(errno));
+			return -errno;
+		}
+		if (flock(lock_fd, LOCK_EX | LOCK_NB)) {
+			int err = errno;
+
+			close(lock_fd);
+			lock_fd = -1;
+			if (err == EWOULDBLOCK)
+				return -EADDRINUSE;
+			g_string_printf(why, "cannot lock %s: %s", lock_path, strerror(err));
+			return -err;
+		}
+		if (!fstat(lock_fd, &fst) && !stat(lock_path, &pst) &&
+		    fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino)
+			return 0;
+		close(lock_fd);
+		lock_fd = -1;
+	}
+}
+
+void control_unlock(void)
+{
+	if (lock_fd < 0)
+		return;
+	unlink(lock_path);
+	close(lock_fd);
+	lock_fd = -1;
+}
+
+int control_open(const char *name, GString *why)
 {
 	struct sockaddr_un sa;
 	int len = etmem_proto_sockaddr(name, &sa);
+	int ret;
+	mode_t old_umask;
 
 	if (len < 0)
 		return len;
+	ret = run_dir_prepare(why);
+	if (!ret)
+		ret = name_lock(name, why);
+	if (ret)
+		return ret;
 	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (listen_fd < 0)
 		return -errno;
-	if (bind(listen_fd, (struct sockaddr *)&sa, len) || listen(listen_fd, 128)) {
-		int err = -errno;
-
+	if (sa.sun_path[0]) {
+		/* We hold the name's lock: a socket file left there is stale. */
+		if (unlink(sa.sun_path) && errno != ENOENT) {
+			g_string_printf(why, "cannot remove the stale socket %s: %s", sa.sun_path,
+					strerror(errno));
+			return -errno;
+		}
+		snprintf(socket_path, sizeof(socket_path), "%s", sa.sun_path);
+	}
+	old_umask = umask(0177);
+	ret = bind(listen_fd, (struct sockaddr *)&sa, len) || listen(listen_fd, 128) ? -errno : 0;
+	umask(old_umask);
+	if (ret) {
 		close(listen_fd);
 		listen_fd = -1;
-		return err;
+		return ret;
 	}
 	listen_watch = loop_watch_fd(listen_fd, EPOLLIN, accept_clients, NULL);
 	if (!listen_watch)
@@ -370,4 +477,7 @@ void control_close(void)
 		close(listen_fd);
 	listen_watch = NULL;
 	listen_fd = -1;
+	if (socket_path[0])
+		unlink(socket_path);
+	socket_path[0] = '\0';
 }

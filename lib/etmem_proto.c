@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Helpers of the etmemd control protocol shared by daemon and client. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,18 +47,50 @@ const char *etmem_cmd_name(unsigned int cmd)
 	return cmd_names[cmd];
 }
 
+int etmem_name_to_file(const char *name, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		bool plain = isascii(*p) && (isalnum(*p) || *p == '_' || *p == '-' ||
+					     (*p == '.' && p != (const unsigned char *)name));
+
+		if (n + (plain ? 1 : 3) >= size)
+			return -ENAMETOOLONG;
+		if (plain)
+			out[n++] = (char)*p;
+		else
+			n += sprintf(out + n, "%%%02X", *p);
+	}
+	if (n >= size)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return (int)n;
+}
+
 int etmem_proto_sockaddr(const char *name, struct sockaddr_un *sa)
 {
+	const size_t dir_len = strlen(ETMEM_RUN_DIR "/");
 	size_t len = strlen(name);
+	int n;
 
-	if (len == 0)
-		return -EINVAL;
-	if (len > ETMEM_SOCKET_NAME_MAX)
-		return -ENAMETOOLONG;
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	memcpy(sa->sun_path + 1, name, len);
-	return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+	if (name[0] == '@') {
+		if (--len == 0)
+			return -EINVAL;
+		if (len > ETMEM_SOCKET_NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(sa->sun_path + 1, name + 1, len);
+		return (int)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+	}
+	if (len == 0)
+		return -EINVAL;
+	memcpy(sa->sun_path, ETMEM_RUN_DIR "/", dir_len);
+	n = etmem_name_to_file(name, sa->sun_path + dir_len, sizeof(sa->sun_path) - dir_len);
+	if (n < 0)
+		return n;
+	return (int)(offsetof(struct sockaddr_un, sun_path) + dir_len + n + 1);
 }
 
 const char *etmem_msg_arg(const struct etmem_msg *msg, const char *key)

@@ -2,12 +2,17 @@
 /*
  * The control protocol between etmemd and the etmem client.
  *
- * Transport: a SOCK_STREAM Unix socket in the abstract namespace whose
- * name is exactly the -s NAME given to both programs (sun_path[0] == '\0',
- * then NAME, at most ETMEM_SOCKET_NAME_MAX bytes, no trailing NUL). The
- * abstract namespace leaves no file behind and lets daemons with
- * different names coexist. The daemon only talks to peers whose
- * SO_PEERCRED uid is 0.
+ * Transport: a SOCK_STREAM Unix socket named by the -s NAME given to both
+ * programs (etmem_proto_sockaddr()):
+ *   NAME   the file ETMEM_RUN_DIR/FILE, FILE = etmem_name_to_file(NAME);
+ *          ETMEM_RUN_DIR is a directory only root may enter (0700), so no
+ *          other user can bind or reach the socket;
+ *   @NAME  the abstract socket NAME (sun_path[0] == '\0', then NAME, at
+ *          most ETMEM_SOCKET_NAME_MAX bytes); any local user may bind an
+ *          abstract name first.
+ * Either way each side checks the other's SO_PEERCRED: the daemon serves
+ * uid 0 (and read-only requests of its -g group), and the client talks
+ * only to a peer of uid 0, before it sends anything.
  *
  * One connection carries one request and one reply. Each is a fixed
  * header followed by hdr.len bytes of payload:
@@ -34,6 +39,7 @@
 #define ETMEM_PROTO_MAGIC	0x65746d64u	/* "etmd" */
 #define ETMEM_PROTO_VERSION	1
 #define ETMEM_SOCKET_NAME_MAX	107		/* sizeof(sun_path) - 1 */
+#define ETMEM_RUN_DIR		"/run/etmem"	/* sockets and their locks */
 #define ETMEM_PAYLOAD_MAX	(16u << 20)	/* bytes, either direction */
 
 enum etmem_cmd {
@@ -86,9 +92,26 @@ void etmem_proto_check_layout(void);
 
 const char *etmem_cmd_name(unsigned int cmd);
 
-/* Fill sa for NAME; returns the address length or -ENAMETOOLONG/-EINVAL. */
+/*
+ * Fill sa for -s NAME (see the top of this file); returns the address
+ * length, -EINVAL for an empty name or -ENAMETOOLONG. For a filesystem
+ * socket the path is sa->sun_path.
+ */
 struct sockaddr_un;
 int etmem_proto_sockaddr(const char *name, struct sockaddr_un *sa);
+
+/* What -s NAME may be, for error messages. */
+#define ETMEM_SOCKET_NAME_RULE \
+	"1 to 96 bytes, each byte other than A-Z a-z 0-9 _ - and a non-leading . counting 3, " \
+	"or @NAME for an abstract socket of 1 to 107 bytes"
+
+/*
+ * The file-name form of a socket name, one to one: bytes other than
+ * A-Z a-z 0-9 _ - and a non-leading '.' become %XX, so "a/b", "a_b" and
+ * "a%2Fb" stay three names. Writes it NUL-terminated to out; returns its
+ * length or -ENAMETOOLONG when it does not fit in size bytes.
+ */
+int etmem_name_to_file(const char *name, char *out, size_t size);
 
 /* Look up "key=" in a request payload; NULL when absent. */
 const char *etmem_msg_arg(const struct etmem_msg *msg, const char *key);

@@ -105,8 +105,11 @@ popd >/dev/null
 
 # Sockets, daemons, privileges.
 expect_fail unknown_socket "no etmemd is listening under that name" "$ETMEM" project show -s "no-such-etmemd-$$"
-expect_fail socket_name_108 "socket name is 108 characters; at most 107 allowed" "$ETMEM" project show -s "$long108"
-expect_fail non_root_client "permission denied: etmemd serves root only (client uid 65534)" \
+expect_fail socket_name_97 "etmem project show: socket name of 97 bytes is too long; allowed: 1 to 96 bytes" \
+	"$ETMEM" project show -s "${long108:0:97}"
+expect_fail socket_name_abstract_108 "socket name of 109 bytes is too long" "$ETMEM" project show -s "@$long108"
+expect_fail socket_name_escaped_too_long "socket name of 40 bytes is too long" "$ETMEM" project show -s "$(printf '/%.0s' $(seq 40))"
+expect_fail non_root_client "etmem project show: cannot reach etmemd on socket '$SOCK' (/run/etmem/$SOCK): Permission denied (only root may reach etmemd's socket)" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$ETMEM" project show -s "$SOCK"
 expect_fail start_missing_project "project 'nothere' does not exist" "$ETMEM" project start -n nothere -s "$SOCK"
 expect_fail stop_not_started "project 'base' is not started" "$ETMEM" project stop -n base -s "$SOCK"
@@ -115,12 +118,12 @@ f=$(printf "[task]\nproject=base\nengine=slide\nname=ghost\ntype=pid\nvalue=1\nT
 expect_fail del_missing_task "task 'ghost' does not exist in engine 'slide' of project 'base'" "$ETMEM" obj del -f "$f" -s "$SOCK"
 expect_fail slide_private_cmd "engine slide has no private command 'showtaskpages'" "$ETMEM" engine showtaskpages -n base -e slide -s "$SOCK"
 expect_fail engine_missing "engine 'cslide' does not exist in project 'base'" "$ETMEM" engine showhostpages -n base -e cslide -s "$SOCK"
-expect_fail obj_without_file "obj add needs -f|--file FILE" "$ETMEM" obj add -s "$SOCK"
-expect_fail project_without_name "project start needs -n|--name NAME" "$ETMEM" project start -s "$SOCK"
+expect_fail obj_without_file "etmem obj add: needs -f|--file FILE" "$ETMEM" obj add -s "$SOCK"
+expect_fail project_without_name "etmem project start: needs -n|--name NAME" "$ETMEM" project start -s "$SOCK"
 
 # etmemd's own arguments.
 expect_fail etmemd_no_socket "-s|--socket NAME is required" "$ETMEMD"
-expect_fail etmemd_long_socket "socket name is 108 characters; at most 107 allowed" "$ETMEMD" -s "$long108"
+expect_fail etmemd_long_socket "etmemd: socket name of 108 bytes is too long; allowed: 1 to 96 bytes" "$ETMEMD" -s "$long108"
 expect_fail etmemd_log_level "log level '4' is not one of 0, 1, 2, 3" "$ETMEMD" -l 4 -s x
 expect_fail etmemd_same_socket "Address already in use (another etmemd uses this name)" "$ETMEMD" -s "$SOCK"
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <cmocka.h>
+#include <glib.h>
 
 #include "etmem_proto.h"
 
@@ -25,27 +26,78 @@ static void test_layout_and_names(void **state)
 	assert_string_equal(etmem_cmd_name(0xffff), "unknown command");
 }
 
-/* Abstract socket names: 1..107 bytes, no NUL, none on the file system. */
+/*
+ * NAME: the file /run/etmem/FILE, FILE one to one with NAME (at most 96
+ * bytes once escaped); @NAME: the abstract socket NAME of 1..107 bytes.
+ */
 static void test_sockaddr(void **state)
 {
 	struct sockaddr_un sa;
-	char name[ETMEM_SOCKET_NAME_MAX + 2];
+	char name[ETMEM_SOCKET_NAME_MAX + 3];
 	int len;
 
 	(void)state;
 	assert_int_equal(etmem_proto_sockaddr("", &sa), -EINVAL);
+	assert_int_equal(etmem_proto_sockaddr("@", &sa), -EINVAL);
 	len = etmem_proto_sockaddr("etmemd_socket", &sa);
+	assert_string_equal(sa.sun_path, "/run/etmem/etmemd_socket");
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + strlen(sa.sun_path) + 1);
+	etmem_proto_sockaddr("a/b", &sa);
+	assert_string_equal(sa.sun_path, "/run/etmem/a%2Fb");
+	etmem_proto_sockaddr("..", &sa);
+	assert_string_equal(sa.sun_path, "/run/etmem/%2E.");
+
+	len = etmem_proto_sockaddr("@etmemd_socket", &sa);
 	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 1 + 13);
 	assert_int_equal(sa.sun_path[0], '\0');
 	assert_memory_equal(sa.sun_path + 1, "etmemd_socket", 13);
 
+	/* 96 plain bytes fit the file form, 97 do not. */
 	memset(name, 'x', sizeof(name));
-	name[ETMEM_SOCKET_NAME_MAX] = '\0';
-	len = etmem_proto_sockaddr(name, &sa);
-	assert_int_equal(len, sizeof(struct sockaddr_un));
-	name[ETMEM_SOCKET_NAME_MAX] = 'x';
-	name[ETMEM_SOCKET_NAME_MAX + 1] = '\0';
+	name[96] = '\0';
+	assert_true(etmem_proto_sockaddr(name, &sa) > 0);
+	name[96] = 'x';
+	name[97] = '\0';
 	assert_int_equal(etmem_proto_sockaddr(name, &sa), -ENAMETOOLONG);
+	/* 32 escaped bytes are 96 bytes of file name; 33 are too many. */
+	memset(name, ' ', 33);
+	name[32] = '\0';
+	assert_true(etmem_proto_sockaddr(name, &sa) > 0);
+	name[32] = ' ';
+	name[33] = '\0';
+	assert_int_equal(etmem_proto_sockaddr(name, &sa), -ENAMETOOLONG);
+
+	/* Abstract: '@' and 107 bytes fit, 108 do not. */
+	memset(name, 'x', sizeof(name));
+	name[0] = '@';
+	name[ETMEM_SOCKET_NAME_MAX + 1] = '\0';
+	assert_int_equal(etmem_proto_sockaddr(name, &sa), sizeof(struct sockaddr_un));
+	name[ETMEM_SOCKET_NAME_MAX + 1] = 'x';
+	name[ETMEM_SOCKET_NAME_MAX + 2] = '\0';
+	assert_int_equal(etmem_proto_sockaddr(name, &sa), -ENAMETOOLONG);
+}
+
+/* The file form is one to one: names that differ never share a file. */
+static void test_name_to_file(void **state)
+{
+	static const char *const names[] = {
+		"a/b", "a_b", "a%2Fb", "a-b", "a.b", ".a", "%2Ea", "@a", "%40a", "a b", "\xc3\xa9",
+	};
+	char files[G_N_ELEMENTS(names)][64];
+	char small[4];
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		assert_true(etmem_name_to_file(names[i], files[i], sizeof(files[i])) > 0);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(files[i], files[j]);
+	}
+	assert_string_equal(files[0], "a%2Fb");
+	assert_string_equal(files[2], "a%252Fb");
+	assert_string_equal(files[10], "%C3%A9");
+	assert_int_equal(etmem_name_to_file("abc", small, sizeof(small)), 3);
+	assert_int_equal(etmem_name_to_file("abcd", small, sizeof(small)), -ENAMETOOLONG);
+	assert_int_equal(etmem_name_to_file("a/", small, sizeof(small)), -ENAMETOOLONG);
 }
 
 /* What the client appends, the daemon finds; keys never match by prefix. */
@@ -143,6 +195,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_and_names),
 		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_name_to_file),
 		cmocka_unit_test(test_payload_round_trip),
 		cmocka_unit_test(test_payload_unterminated),
 		cmocka_unit_test(test_payload_limit),
