@@ -25,6 +25,8 @@ struct conn {
 	uid_t uid;
 	struct etmem_msg msg;
 	size_t got;		/* bytes of header + payload received */
+	unsigned int nr_fds;	/* descriptors received with the request */
+	bool fds_cut;		/* the kernel dropped descriptors (MSG_CTRUNC) */
 	GString *out;		/* reply header + payload */
 	size_t sent;
 	gint64 accepted_us;	/* monotonic */
@@ -39,6 +41,12 @@ static struct loop_timer *sweep_timer;
 
 static int listen_fd = -1;
 static struct loop_watch *listen_watch;
+
+/* Out of descriptors: a spare one to refuse a client with, and a pause. */
+#define ACCEPT_BACKOFF_MS	200
+static int reserve_fd = -1;
+static struct loop_timer *backoff_timer;
+static bool overloaded;
 static char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* "" if abstract */
 static char lock_path[PATH_MAX];
 static int lock_fd = -1;
@@ -131,6 +139,11 @@ static int dispatch(struct conn *conn, GString *reply)
 				(unsigned int)conn->uid);
 		return -EACCES;
 	}
+	if (conn->nr_fds > 1 || conn->fds_cut) {
+		g_string_printf(reply, "a request carries at most one descriptor (this one carried %s%u)",
+				conn->fds_cut ? "more than " : "", conn->nr_fds);
+		return -EINVAL;
+	}
 	switch (msg->hdr.cmd) {
 	case ETMEM_CMD_OBJ_ADD:
 	case ETMEM_CMD_OBJ_DEL:
@@ -197,25 +210,43 @@ static bool header_ok(struct conn *conn)
 	return !conn->out;
 }
 
+/*
+ * Every descriptor that arrives is kept (the first) or closed at once;
+ * the request is refused later when more than one came.
+ */
 static ssize_t conn_recv(struct conn *conn, void *buf, size_t len)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	/* Room for a few, so that extra ones are counted and closed. */
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} cbuf;
 	struct iovec iov = { buf, len };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
 	};
 	ssize_t n = recvmsg(conn->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 
-	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+	if (n < 0)
+		return n;
+	if (mh.msg_flags & MSG_CTRUNC)
+		conn->fds_cut = true;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t nfds;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfds; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-			if (conn->msg.fd >= 0)
-				close(fd);	/* only one descriptor per request */
-			else
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			conn->nr_fds++;
+			if (conn->msg.fd < 0)
 				conn->msg.fd = fd;
+			else
+				close(fd);
 		}
 	}
 	return n;
@@ -287,6 +318,50 @@ static void refuse_non_root(struct conn *conn)
 	g_string_free(why, TRUE);
 }
 
+/*
+ * Out of descriptors: accept one waiting client with the reserve
+ * descriptor, tell it why and close it, then stop polling the listener
+ * for a while; logged once until an accept succeeds again.
+ */
+static void accept_overloaded(int fd, int err)
+{
+	static const char text[] = "etmemd is out of file descriptors; try again later";
+	struct etmem_reply_hdr hdr = {
+		.magic = ETMEM_PROTO_MAGIC,
+		.version = ETMEM_PROTO_VERSION,
+		.status = -err,
+		.len = sizeof(text) - 1,
+	};
+	char buf[sizeof(hdr) + sizeof(text) - 1];
+	int cfd;
+
+	if (!overloaded)
+		log_warn("accept: %s: refusing clients, polling the socket every %d ms until descriptors are free",
+			 strerror(err), ACCEPT_BACKOFF_MS);
+	overloaded = true;
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+	}
+	cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (cfd >= 0) {
+		memcpy(buf, &hdr, sizeof(hdr));
+		memcpy(buf + sizeof(hdr), text, sizeof(text) - 1);
+		if (send(cfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			log_debug("cannot tell a refused client why: %s", strerror(errno));
+		close(cfd);
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	loop_watch_modify(listen_watch, 0);
+	loop_timer_arm(backoff_timer, ACCEPT_BACKOFF_MS);
+}
+
+static void accept_resume(void *arg)
+{
+	if (listen_watch)
+		loop_watch_modify(listen_watch, EPOLLIN);
+}
+
 static void accept_clients(int fd, uint32_t events, void *arg)
 {
 	for (;;) {
@@ -295,11 +370,21 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 		socklen_t len = sizeof(cred);
 		struct conn *conn;
 
+		if (cfd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			accept_overloaded(fd, errno);
+			return;
+		}
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
+		if (overloaded) {
+			log_info("descriptors are free again: accepting clients");
+			overloaded = false;
+		}
+		if (reserve_fd < 0)
+			reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		conn = g_new0(struct conn, 1);
 		conn->fd = cfd;
 		conn->msg.fd = -1;
@@ -460,7 +545,9 @@ int control_open(const char *name, GString *why)
 	if (!listen_watch)
 		return -errno;
 	sweep_timer = loop_timer_new(sweep_conns, NULL);
-	if (!sweep_timer)
+	backoff_timer = loop_timer_new(accept_resume, NULL);
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (!sweep_timer || !backoff_timer || reserve_fd < 0)
 		return -errno;
 	return loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 }
@@ -471,6 +558,11 @@ void control_close(void)
 		conn_free(conns->data);
 	loop_timer_free(sweep_timer);
 	sweep_timer = NULL;
+	loop_timer_free(backoff_timer);
+	backoff_timer = NULL;
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 	if (listen_watch)
 		loop_unwatch(listen_watch);
 	if (listen_fd >= 0)
