@@ -172,7 +172,7 @@ static int check_peer(int sock, const char *cmd, const char *name)
 
 int etmem_request_run(struct etmem_request *req)
 {
-	const char *cmd = req->cmd_text ? req->cmd_text : etmem_cmd_name(req->cmd);
+	const char *cmd = req->cmd_text ? req->cmd_text : etmem_req_name(req->cmd);
 	int sock = connect_daemon(req->socket);
 	char prefix[128];
 	int status = 0, ret;

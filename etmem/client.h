@@ -10,7 +10,7 @@
 struct etmem_request {
 	const char *socket;	/* -s NAME */
 	const char *cmd_text;	/* "obj add", ... for messages; NULL: the protocol's name */
-	uint16_t cmd;		/* enum etmem_cmd */
+	uint16_t cmd;		/* enum etmem_req */
 	uint32_t flags;		/* ETMEM_REQ_F_* */
 	char *payload;		/* etmem_payload_add() */
 	uint32_t len;

@@ -27,7 +27,7 @@ int etmem_cmd_engine(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ 0 }
 	};
-	struct etmem_request req = { .cmd = ETMEM_CMD_ENGINE, .fd = -1 };
+	struct etmem_request req = { .cmd = ETMEM_REQ_ENGINE, .fd = -1 };
 	const char *proj = NULL, *eng = NULL, *task = NULL;
 	struct etmem_opts st = { .cmd = "engine" };
 	int c, ret = 1;

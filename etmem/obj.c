@@ -70,9 +70,9 @@ int etmem_cmd_obj(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	if (!strcmp(argv[0], "add"))
-		req.cmd = ETMEM_CMD_OBJ_ADD;
+		req.cmd = ETMEM_REQ_OBJ_ADD;
 	else if (!strcmp(argv[0], "del"))
-		req.cmd = ETMEM_CMD_OBJ_DEL;
+		req.cmd = ETMEM_REQ_OBJ_DEL;
 	else {
 		char *safe = etmem_escape(argv[0]);
 
@@ -80,7 +80,7 @@ int etmem_cmd_obj(int argc, char **argv)
 		g_free(safe);
 		return 2;
 	}
-	st.cmd = etmem_cmd_name(req.cmd);
+	st.cmd = etmem_req_name(req.cmd);
 	optind = 1;
 	while ((c = etmem_getopt(&st, argc, argv, "f:s:", opts)) != -1) {
 		if (c == 'f')

@@ -37,11 +37,11 @@ int etmem_cmd_project(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	if (!strcmp(argv[0], "start"))
-		req.cmd = ETMEM_CMD_PROJECT_START;
+		req.cmd = ETMEM_REQ_PROJECT_START;
 	else if (!strcmp(argv[0], "stop"))
-		req.cmd = ETMEM_CMD_PROJECT_STOP;
+		req.cmd = ETMEM_REQ_PROJECT_STOP;
 	else if (!strcmp(argv[0], "show"))
-		req.cmd = ETMEM_CMD_PROJECT_SHOW;
+		req.cmd = ETMEM_REQ_PROJECT_SHOW;
 	else {
 		char *safe = etmem_escape(argv[0]);
 
@@ -50,14 +50,14 @@ int etmem_cmd_project(int argc, char **argv)
 		g_free(safe);
 		return 2;
 	}
-	st.cmd = etmem_cmd_name(req.cmd);
+	st.cmd = etmem_req_name(req.cmd);
 	optind = 1;
 	while ((c = etmem_getopt(&st, argc, argv, "n:s:j", opts)) != -1) {
 		if (c == 'n') {
 			name = optarg;
 		} else if (c == 's') {
 			req.socket = optarg;
-		} else if (c == 'j' && req.cmd == ETMEM_CMD_PROJECT_SHOW) {
+		} else if (c == 'j' && req.cmd == ETMEM_REQ_PROJECT_SHOW) {
 			req.flags |= ETMEM_REQ_F_JSON;
 		} else if (c == 'j') {
 			etmem_error(st.cmd, "-j|--json applies to project show only");
@@ -73,7 +73,7 @@ int etmem_cmd_project(int argc, char **argv)
 		g_free(safe);
 		return 2;
 	}
-	if (!name && req.cmd != ETMEM_CMD_PROJECT_SHOW) {
+	if (!name && req.cmd != ETMEM_REQ_PROJECT_SHOW) {
 		etmem_error(st.cmd, "needs -n|--name NAME");
 		return 2;
 	}

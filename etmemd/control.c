@@ -15,6 +15,7 @@
 #include "config.h"
 #include "control.h"
 #include "etmem_proto.h"
+#include "etmem_text.h"
 #include "log.h"
 #include "loop.h"
 #include "objects.h"
@@ -23,6 +24,7 @@ struct conn {
 	int fd;
 	struct loop_watch *watch;
 	uid_t uid;
+	bool in_group;		/* of the -g group: read-only requests allowed */
 	struct etmem_msg msg;
 	size_t got;		/* bytes of header + payload received */
 	unsigned int nr_fds;	/* descriptors received with the request */
@@ -41,6 +43,18 @@ static struct loop_timer *sweep_timer;
 
 static int listen_fd = -1;
 static struct loop_watch *listen_watch;
+
+/* -g GROUP: its members may send read-only requests. */
+static bool have_group;
+static gid_t group_gid;
+static char group_name[64];
+
+void control_allow_group(gid_t gid, const char *name)
+{
+	have_group = true;
+	group_gid = gid;
+	g_strlcpy(group_name, name, sizeof(group_name));
+}
 
 /* Out of descriptors: a spare one to refuse a client with, and a pause. */
 #define ACCEPT_BACKOFF_MS	200
@@ -114,18 +128,18 @@ static int read_config_fd(const struct etmem_msg *msg, const char *path,
 
 static int handle_obj(const struct etmem_msg *msg, GString *reply)
 {
-	const char *path = etmem_msg_arg(msg, ETMEM_ARG_FILE);
+	/* Any bytes may form a path: messages show it escaped. */
+	char *path = etmem_escape(etmem_msg_arg(msg, ETMEM_ARG_FILE));
 	GString *text = g_string_new(NULL);
 	int ret;
 
-	if (!path)
-		path = "(unnamed file)";
 	ret = read_config_fd(msg, path, text, reply);
-	if (!ret && msg->hdr.cmd == ETMEM_CMD_OBJ_ADD)
+	if (!ret && msg->hdr.cmd == ETMEM_REQ_OBJ_ADD)
 		ret = objects_add(path, text->str, text->len, reply);
 	else if (!ret)
 		ret = objects_del(path, text->str, text->len, reply);
 	g_string_free(text, TRUE);
+	g_free(path);
 	return ret;
 }
 
@@ -133,28 +147,34 @@ static int dispatch(struct conn *conn, GString *reply)
 {
 	const struct etmem_msg *msg = &conn->msg;
 	const char *proj = etmem_msg_arg(msg, ETMEM_ARG_PROJECT);
+	int ret;
 
-	if (conn->uid != 0) {
-		g_string_printf(reply, "permission denied: etmemd serves root only (client uid %u)",
-				(unsigned int)conn->uid);
-		return -EACCES;
-	}
 	if (conn->nr_fds > 1 || conn->fds_cut) {
 		g_string_printf(reply, "a request carries at most one descriptor (this one carried %s%u)",
 				conn->fds_cut ? "more than " : "", conn->nr_fds);
 		return -EINVAL;
 	}
+	ret = etmem_req_check(msg, reply);
+	if (ret)
+		return ret;
+	if (!etmem_req_allowed(msg, conn->uid, conn->in_group)) {
+		g_string_printf(reply, "permission denied: %s%s is for root only (client uid %u)",
+				etmem_req_name(msg->hdr.cmd),
+				msg->hdr.cmd == ETMEM_REQ_ENGINE ? " with a command not named show..." : "",
+				(unsigned int)conn->uid);
+		return -EACCES;
+	}
 	switch (msg->hdr.cmd) {
-	case ETMEM_CMD_OBJ_ADD:
-	case ETMEM_CMD_OBJ_DEL:
+	case ETMEM_REQ_OBJ_ADD:
+	case ETMEM_REQ_OBJ_DEL:
 		return handle_obj(msg, reply);
-	case ETMEM_CMD_PROJECT_START:
+	case ETMEM_REQ_PROJECT_START:
 		return project_start(proj, reply);
-	case ETMEM_CMD_PROJECT_STOP:
+	case ETMEM_REQ_PROJECT_STOP:
 		return project_stop(proj, reply);
-	case ETMEM_CMD_PROJECT_SHOW:
+	case ETMEM_REQ_PROJECT_SHOW:
 		return project_show(proj, msg->hdr.flags & ETMEM_REQ_F_JSON, reply);
-	case ETMEM_CMD_ENGINE:
+	case ETMEM_REQ_ENGINE:
 		return engine_command(proj, etmem_msg_arg(msg, ETMEM_ARG_ENGINE),
 				      etmem_msg_arg(msg, ETMEM_ARG_TASK),
 				      etmem_msg_arg(msg, ETMEM_ARG_ENGINE_CMD), reply);
@@ -183,28 +203,20 @@ static void conn_reply(struct conn *conn)
 	GString *reply = g_string_new(NULL);
 	int status = dispatch(conn, reply);
 
-	log_debug("request '%s' from uid %u: %s", etmem_cmd_name(conn->msg.hdr.cmd),
+	log_debug("request '%s' from uid %u: %s", etmem_req_name(conn->msg.hdr.cmd),
 		  (unsigned int)conn->uid, status ? reply->str : "ok");
 	if (status)
-		log_info("request '%s' refused: %s", etmem_cmd_name(conn->msg.hdr.cmd), reply->str);
+		log_info("request '%s' refused: %s", etmem_req_name(conn->msg.hdr.cmd), reply->str);
 	conn_queue_reply(conn, status, reply);
 	g_string_free(reply, TRUE);
 }
 
-/* A header we cannot serve gets an error reply right away. */
+/* A header we cannot serve gets an error reply before any allocation. */
 static bool header_ok(struct conn *conn)
 {
-	const struct etmem_req_hdr *hdr = &conn->msg.hdr;
 	GString *why = g_string_new(NULL);
 
-	if (hdr->magic != ETMEM_PROTO_MAGIC)
-		g_string_assign(why, "not an etmem request (bad magic)");
-	else if (hdr->version != ETMEM_PROTO_VERSION)
-		g_string_printf(why, "protocol version %u not supported; etmemd speaks version %u (use the etmem client of the same build)",
-				hdr->version, ETMEM_PROTO_VERSION);
-	else if (hdr->len > ETMEM_PAYLOAD_MAX)
-		g_string_printf(why, "request of %u bytes is too large", hdr->len);
-	if (why->len)
+	if (etmem_req_check_header(&conn->msg.hdr, why))
 		conn_queue_reply(conn, -EPROTO, why);
 	g_string_free(why, TRUE);
 	return !conn->out;
@@ -307,12 +319,34 @@ static void conn_event(int fd, uint32_t events, void *arg)
 		conn_read(conn);
 }
 
+/* The -g group: the peer's primary group or one of its supplementary groups. */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (!have_group)
+		return false;
+	if (gid == group_gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;	/* more groups than fit, or unknown: not a member */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == group_gid)
+			return true;
+	return false;
+}
+
 static void refuse_non_root(struct conn *conn)
 {
 	GString *why = g_string_new(NULL);
 
-	g_string_printf(why, "permission denied: etmemd serves root only (client uid %u)",
-			(unsigned int)conn->uid);
+	if (have_group)
+		g_string_printf(why, "permission denied: etmemd serves root and, for read-only requests, group %s only (client uid %u)",
+				group_name, (unsigned int)conn->uid);
+	else
+		g_string_printf(why, "permission denied: etmemd serves root only (client uid %u)",
+				(unsigned int)conn->uid);
 	log_info("refused a client with uid %u", (unsigned int)conn->uid);
 	conn_queue_reply(conn, -EACCES, why);
 	g_string_free(why, TRUE);
@@ -390,6 +424,7 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 		conn->msg.fd = -1;
 		/* Unknown credentials count as not root. */
 		conn->uid = getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ? (uid_t)-1 : cred.uid;
+		conn->in_group = conn->uid != (uid_t)-1 && peer_in_group(cfd, cred.gid);
 		conn->watch = loop_watch_fd(cfd, EPOLLIN, conn_event, conn);
 		if (!conn->watch) {
 			close(cfd);
@@ -399,7 +434,7 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 		conn->accepted_us = g_get_monotonic_time();
 		conns = g_list_prepend(conns, conn);
 		/* Refuse others before reading (and allocating for) anything. */
-		if (conn->uid != 0)
+		if (conn->uid != 0 && !conn->in_group)
 			refuse_non_root(conn);
 	}
 }
@@ -452,8 +487,10 @@ static int run_dir_prepare(GString *why)
 		close(fd);
 		return -EPERM;
 	}
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700)) {
-		g_string_printf(why, "cannot make %s mode 0700: %s", ETMEM_RUN_DIR, strerror(errno));
+	/* Group members must pass through to reach the socket (not list it). */
+	if (have_group && (st.st_mode & 0011) != 0011 && fchmod(fd, (st.st_mode & 07777) | 0011)) {
+		g_string_printf(why, "cannot make %s passable for group %s: %s", ETMEM_RUN_DIR,
+				group_name, strerror(errno));
 		close(fd);
 		return -errno;
 	}
@@ -536,6 +573,10 @@ int control_open(const char *name, GString *why)
 	old_umask = umask(0177);
 	ret = bind(listen_fd, (struct sockaddr *)&sa, len) || listen(listen_fd, 128) ? -errno : 0;
 	umask(old_umask);
+	/* The socket file is the gate: 0600 root's, or 0660 for the group. */
+	if (!ret && socket_path[0] && have_group &&
+	    (chown(socket_path, 0, group_gid) || chmod(socket_path, 0660)))
+		ret = -errno;
 	if (ret) {
 		close(listen_fd);
 		listen_fd = -1;

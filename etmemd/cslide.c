@@ -72,7 +72,7 @@ struct cs_moves {
 struct cslide_run {
 	struct cycle cycle;
 	struct engine *eng;		/* NULL once stopping */
-	char name[2 * CFG_NAME_MAX + 8];
+	char name[2 * CFG_NAME_SIZE + 8];
 	struct cslide_eng_params params;	/* snapshot at start */
 	struct project_params proj;
 	GList *tasks;			/* started struct task * */

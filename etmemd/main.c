@@ -20,6 +20,9 @@
 #include <sys/signalfd.h>
 #include <sys/un.h>
 #include <glib.h>
+#include <grp.h>
+
+#include "etmem_text.h"
 #include <unistd.h>
 
 #include "control.h"
@@ -36,6 +39,7 @@
 struct env {
 	enum log_level log_level;
 	const char *socket;
+	const char *group;	/* -g: may send read-only requests */
 	bool systemd_mode;
 	char pid_file[ETMEM_SOCKET_NAME_MAX * 3 + 32];
 };
@@ -47,11 +51,13 @@ static bool stopping;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-m|--mode-systemctl] [-h|--help]\n"
+		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-g|--group GROUP] [-m|--mode-systemctl] [-h|--help]\n"
 		"  -s NAME  name of the control socket: the file " ETMEM_RUN_DIR "/NAME (root only),\n"
 		"           or with @NAME the abstract socket NAME; " ETMEM_SOCKET_NAME_RULE ";\n"
 		"           clients use the same NAME with 'etmem ... -s NAME'\n"
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
+		"  -g GROUP members of GROUP may send read-only requests (project show,\n"
+		"           engine commands named show...); everything else stays root only\n"
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
 		"  -h       print this help\n"
@@ -64,15 +70,36 @@ static int parse_args(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "mode-systemctl", no_argument, NULL, 'm' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct sockaddr_un sa;
+	bool seen[128] = { false };
 	char *end;
 	long level;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:mh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":l:s:mg:h", opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			char *arg = etmem_escape(argv[optind - 1]);
+
+			fprintf(stderr, "etmemd: %s '%s'%s\n", c == '?' ? "unknown option" : "option",
+				arg, c == '?' ? " (see etmemd -h)" : " needs a value");
+			g_free(arg);
+			return -EINVAL;
+		}
+		if (seen[c]) {
+			const struct option *o;
+
+			for (o = opts; o->name && o->val != c; o++)
+				;
+			fprintf(stderr, "etmemd: option -%c|--%s given twice (each option may be given once)\n",
+				c, o->name);
+			return -EINVAL;
+		}
+		seen[c] = true;
 		switch (c) {
 		case 'l':
 			level = strtol(optarg, &end, 10);
@@ -87,6 +114,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			env.systemd_mode = true;
+			break;
+		case 'g':
+			env.group = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -240,6 +270,18 @@ int main(int argc, char **argv)
 	etmem_proto_check_layout();
 	if (parse_args(argc, argv))
 		return 2;
+	if (env.group) {
+		struct group *gr = getgrnam(env.group);
+		char *safe = etmem_escape(env.group);
+
+		if (!gr) {
+			fprintf(stderr, "etmemd: -g %s: no such group\n", safe);
+			g_free(safe);
+			return 2;
+		}
+		control_allow_group(gr->gr_gid, safe);
+		g_free(safe);
+	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "etmemd: must run as root (effective uid is %u): it controls other users' processes through the etmem kernel modules and serves root's requests\n",
 			(unsigned int)geteuid());

@@ -136,7 +136,7 @@ static int read_project(struct cfg_section *sec, struct project **out, GString *
 	int ret;
 
 	pp->sysmem_threshold = -1;
-	if (cfg_get_string(sec, "name", true, CFG_NAME_MAX, pp->name, err) ||
+	if (cfg_get_name(sec, "name", true, pp->name, err) ||
 	    cfg_get_uint(sec, "loop", true, 1, 120, &loop, err) ||
 	    cfg_get_uint(sec, "interval", true, 1, 1200, &interval, err) ||
 	    cfg_get_uint(sec, "sleep", true, 1, 1200, &sleep_s, err))
@@ -166,7 +166,7 @@ static int read_engine(struct cfg_section *sec, char *project,
 	struct engine *eng = g_new0(struct engine, 1);
 	unsigned int idx;
 
-	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
+	if (cfg_get_name(sec, "project", true, project, err) ||
 	    cfg_get_choice(sec, "name", true, engine_names, &idx, err))
 		goto free_engine;
 	strcpy(eng->name, engine_names[idx]);
@@ -196,9 +196,9 @@ static int read_task_common(struct cfg_section *sec, char *project, char *engine
 	char *end;
 	long pid;
 
-	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
-	    cfg_get_string(sec, "engine", true, CFG_NAME_MAX, engine, err) ||
-	    cfg_get_string(sec, "name", true, CFG_NAME_MAX, task->name, err) ||
+	if (cfg_get_name(sec, "project", true, project, err) ||
+	    cfg_get_name(sec, "engine", true, engine, err) ||
+	    cfg_get_name(sec, "name", true, task->name, err) ||
 	    cfg_get_choice(sec, "type", true, types, &type, err) ||
 	    cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err))
 		return -EINVAL;
@@ -231,14 +231,14 @@ struct pending_project {
 
 struct pending_engine {
 	struct engine *eng;
-	char project[CFG_NAME_MAX + 1];
+	char project[CFG_NAME_SIZE];
 	struct cfg_section *sec;
 };
 
 struct pending_task {
 	struct task *task;
-	char project[CFG_NAME_MAX + 1];
-	char engine[CFG_NAME_MAX + 1];
+	char project[CFG_NAME_SIZE];
+	char engine[CFG_NAME_SIZE];
 	struct cfg_section *sec;
 };
 

@@ -23,7 +23,7 @@
 struct engine_ops;
 
 struct project_params {
-	char name[CFG_NAME_MAX + 1];
+	char name[CFG_NAME_SIZE];
 	unsigned int loop;		/* scans per cycle */
 	unsigned int interval_s;	/* between scans */
 	unsigned int sleep_s;		/* between cycles */
@@ -41,7 +41,7 @@ struct project {
 };
 
 struct engine {
-	char name[CFG_NAME_MAX + 1];	/* slide, cslide or a third-party eng_name */
+	char name[CFG_NAME_SIZE];	/* slide, cslide or a third-party eng_name */
 	const struct engine_ops *ops;
 	struct project *project;
 	GList *tasks;			/* struct task * */
@@ -66,7 +66,7 @@ struct task_stats {
 };
 
 struct task {
-	char name[CFG_NAME_MAX + 1];
+	char name[CFG_NAME_SIZE];
 	unsigned int number;		/* per project, in order of adding */
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];	/* process name, or the pid as text */

@@ -6,12 +6,16 @@
 #include <string.h>
 
 #include "engine.h"
+#include "etmem_text.h"
 #include "objects.h"
 
-static void json_string(GString *out, const char *s)
+/* Always valid UTF-8: what is not printable UTF-8 arrives as \xHH text. */
+static void json_string(GString *out, const char *raw)
 {
+	char *safe = etmem_escape(raw);
+
 	g_string_append_c(out, '"');
-	for (; *s; s++) {
+	for (const char *s = safe; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			g_string_append_printf(out, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20)
@@ -20,6 +24,7 @@ static void json_string(GString *out, const char *s)
 			g_string_append_c(out, *s);
 	}
 	g_string_append_c(out, '"');
+	g_free(safe);
 }
 
 static void time_text(time_t t, char *buf, size_t size)

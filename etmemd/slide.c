@@ -52,7 +52,7 @@ struct slide_proc {
 struct slide_run {
 	struct cycle cycle;
 	struct task *task;		/* NULL once detached */
-	char name[2 * CFG_NAME_MAX + 8];	/* "project/task", for logs */
+	char name[2 * CFG_NAME_SIZE + 8];	/* "project/task", for logs */
 	struct slide_params params;	/* snapshots, taken at start */
 	struct project_params proj;
 	enum task_type type;

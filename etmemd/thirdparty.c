@@ -36,12 +36,12 @@ static void consume_all(struct cfg_section *sec)
 
 static int tp_parse_engine(struct cfg_section *sec, struct engine *eng, GString *err)
 {
-	char eng_name[CFG_NAME_MAX + 1], libname[TP_PATH_MAX + 1], ops_name[TP_PATH_MAX + 1];
+	char eng_name[CFG_NAME_SIZE], libname[TP_PATH_MAX + 1], ops_name[TP_PATH_MAX + 1];
 	struct tp_engine *tpe;
 	GString *why;
 	int ret;
 
-	if (cfg_get_string(sec, "eng_name", true, CFG_NAME_MAX, eng_name, err) ||
+	if (cfg_get_name(sec, "eng_name", true, eng_name, err) ||
 	    cfg_get_string(sec, "libname", true, TP_PATH_MAX, libname, err) ||
 	    cfg_get_string(sec, "ops_name", true, TP_PATH_MAX, ops_name, err))
 		return -EINVAL;

@@ -33,6 +33,7 @@
 #ifndef ETMEM_PROTO_H
 #define ETMEM_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,17 +43,24 @@
 #define ETMEM_RUN_DIR		"/run/etmem"	/* sockets and their locks */
 #define ETMEM_PAYLOAD_MAX	(16u << 20)	/* bytes, either direction */
 
-enum etmem_cmd {
-	ETMEM_CMD_OBJ_ADD = 1,
-	ETMEM_CMD_OBJ_DEL,
-	ETMEM_CMD_PROJECT_START,
-	ETMEM_CMD_PROJECT_STOP,
-	ETMEM_CMD_PROJECT_SHOW,
-	ETMEM_CMD_ENGINE,		/* engine private command */
+enum etmem_req {
+	ETMEM_REQ_OBJ_ADD = 1,
+	ETMEM_REQ_OBJ_DEL,
+	ETMEM_REQ_PROJECT_START,
+	ETMEM_REQ_PROJECT_STOP,
+	ETMEM_REQ_PROJECT_SHOW,
+	ETMEM_REQ_ENGINE,		/* engine private command */
 
 	/* add new commands above here, then bump ETMEM_PROTO_VERSION */
-	__ETMEM_CMD_CNT
+	__ETMEM_REQ_CNT
 };
+
+/*
+ * Names: requests ETMEM_REQ_*, their flags ETMEM_REQ_F_*, the reply
+ * header struct etmem_reply_hdr whose status is ETMEM_STT_OK or a
+ * negative errno. (The kernel family's commands are ETMEM_CMD_*.)
+ */
+#define ETMEM_STT_OK		0
 
 /* Request flags. */
 #define ETMEM_REQ_F_JSON	0x1u	/* show: reply in JSON */
@@ -67,7 +75,7 @@ enum etmem_cmd {
 struct etmem_req_hdr {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t cmd;		/* enum etmem_cmd */
+	uint16_t cmd;		/* enum etmem_req */
 	uint32_t flags;		/* ETMEM_REQ_F_* */
 	uint32_t len;		/* payload bytes that follow */
 };
@@ -87,10 +95,48 @@ struct etmem_msg {
 	int fd;			/* -1 when none was passed */
 };
 
+/* Who may send a request (etmemd -g GROUP names the group). */
+enum etmem_perm {
+	ETMEM_PERM_ROOT,	/* changes state: root only */
+	ETMEM_PERM_GROUP,	/* read-only: root and members of the group */
+	ETMEM_PERM_GROUP_SHOW,	/* engine commands: read-only ones ("show...") as GROUP */
+};
+
+/* One row per request: the table both sides check requests against. */
+struct etmem_req_info {
+	const char *name;		/* "obj add", for messages */
+	uint32_t flags;			/* ETMEM_REQ_F_* it accepts */
+	const char *const *args;	/* argument keys it accepts, NULL-terminated */
+	unsigned int required;		/* bit i: args[i] must be given */
+	bool takes_fd;			/* the configuration file's descriptor */
+	enum etmem_perm perm;
+};
+
+/* Characters of a project, engine, task or engine command name. */
+#define ETMEM_ARG_NAME_MAX	64
+
 /* Aborts when the command table is incomplete (sizes are checked at build). */
 void etmem_proto_check_layout(void);
 
-const char *etmem_cmd_name(unsigned int cmd);
+const char *etmem_req_name(unsigned int cmd);
+
+/* The row of a request, NULL for an unknown one. */
+const struct etmem_req_info *etmem_req_info(unsigned int cmd);
+
+/*
+ * The decoder: checks a header before its payload is read (magic,
+ * version, a known request, the flags it accepts, the length limit),
+ * then a whole request (payload entries "key=value", each key one the
+ * request accepts and given once, required keys present, names valid,
+ * a descriptor exactly when the request takes one). 0, or -EPROTO /
+ * -EINVAL with the reason in why (which never repeats a long value).
+ */
+struct _GString;
+int etmem_req_check_header(const struct etmem_req_hdr *hdr, struct _GString *why);
+int etmem_req_check(const struct etmem_msg *msg, struct _GString *why);
+
+/* Whether a client of uid, in the daemon's group or not, may send msg. */
+bool etmem_req_allowed(const struct etmem_msg *msg, unsigned int uid, bool in_group);
 
 /*
  * Fill sa for -s NAME (see the top of this file); returns the address

@@ -29,13 +29,13 @@ rows = [
     (1, 2, 0, 50, "at most one descriptor (this one carried 2)"),
     (1, 1, 1, 50, "at most one descriptor (this one carried 2)"),
     (1, 0, 1, 1, "added project fds"),   # one descriptor, sent with the payload: used
-    (5, 1, 0, 50, "project fds: stopped"),  # a descriptor nobody needs: closed
+    (5, 1, 0, 50, "project show: the request takes no file descriptor"),  # closed
     (5, 8, 0, 20, "at most one descriptor (this one carried 8)"),
     (5, 0, 0, 1, "this one carried"),   # placeholder, replaced below
 ]
 rows[-1] = (5, 250, 0, 20, "at most one descriptor (this one carried more than 8)")
-payload = b"file=" + conf.encode() + b"\0"
 for cmd, nh, np_, repeat, want in rows:
+    payload = b"file=" + conf.encode() + b"\0" if cmd == 1 else b""
     seen = {}
     for _ in range(repeat):
         fds = [os.open(conf, os.O_RDONLY) for _ in range(max(nh, np_))]
@@ -45,7 +45,8 @@ for cmd, nh, np_, repeat, want in rows:
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % nh, *fds[:nh]))] if nh else []
         s.sendmsg([hdr], anc)
         anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % np_, *fds[:np_]))] if np_ else []
-        s.sendmsg([payload], anc)
+        if payload:
+            s.sendmsg([payload], anc)
         data = b""
         while True:
             d = s.recv(65536)

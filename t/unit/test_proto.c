@@ -19,11 +19,11 @@ static void test_layout_and_names(void **state)
 {
 	(void)state;
 	etmem_proto_check_layout();
-	assert_string_equal(etmem_cmd_name(ETMEM_CMD_OBJ_ADD), "obj add");
-	assert_string_equal(etmem_cmd_name(ETMEM_CMD_ENGINE), "engine");
-	assert_string_equal(etmem_cmd_name(0), "unknown command");
-	assert_string_equal(etmem_cmd_name(__ETMEM_CMD_CNT), "unknown command");
-	assert_string_equal(etmem_cmd_name(0xffff), "unknown command");
+	assert_string_equal(etmem_req_name(ETMEM_REQ_OBJ_ADD), "obj add");
+	assert_string_equal(etmem_req_name(ETMEM_REQ_ENGINE), "engine");
+	assert_string_equal(etmem_req_name(0), "unknown command");
+	assert_string_equal(etmem_req_name(__ETMEM_REQ_CNT), "unknown command");
+	assert_string_equal(etmem_req_name(0xffff), "unknown command");
 }
 
 /*
