@@ -114,6 +114,18 @@ static int read_swapcache_wmarks(struct cfg_section *sec,
 	rh = get_wmark(sec, "high", 1, 100, &high, err);
 	if (rh == -EINVAL)
 		return rh;
+	if (!rh && high == 1 &&
+	    (cfg_has_key(sec, "swapcache_low_wmark") || cfg_has_key(sec, "swapcache_low_vmark"))) {
+		/* low must be below high: with high=1 no value fits. */
+		const char *lkey = cfg_has_key(sec, "swapcache_low_vmark") ?
+				   "swapcache_low_vmark" : "swapcache_low_wmark";
+
+		cfg_consume(sec, lkey);
+		cfg_error_prefix(sec, lkey, err);
+		g_string_append_printf(err, "%s must be below the high watermark, which is 1: no value fits (raise the high watermark to 2 or more)",
+				       lkey);
+		return -EINVAL;
+	}
 	rl = get_wmark(sec, "low", 1, rh ? 99 : high - 1, &low, err);
 	if (rl == -EINVAL)
 		return rl;

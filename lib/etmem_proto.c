@@ -78,8 +78,8 @@ int etmem_req_check_header(const struct etmem_req_hdr *hdr, GString *why)
 	} else if (!info) {
 		g_string_printf(why, "unknown request %u", hdr->cmd);
 	} else if (hdr->flags & ~info->flags) {
-		g_string_printf(why, "%s: unknown request flags 0x%x (it accepts 0x%x)", info->name,
-				hdr->flags & ~info->flags, info->flags);
+		g_string_printf(why, "unknown request flags 0x%x (%s accepts 0x%x)",
+				hdr->flags & ~info->flags, info->name, info->flags);
 	} else {
 		return 0;
 	}
@@ -103,8 +103,7 @@ int etmem_req_check(const struct etmem_msg *msg, GString *why)
 		return ret;
 	info = etmem_req_info(msg->hdr.cmd);
 	if (msg->hdr.len && end[-1] != '\0') {
-		g_string_printf(why, "%s: the request's last argument lacks its terminating NUL",
-				info->name);
+		g_string_printf(why, "the request's last argument lacks its terminating NUL");
 		return -EINVAL;
 	}
 	for (unsigned int nr = 1; p < end; nr++) {
@@ -113,7 +112,7 @@ int etmem_req_check(const struct etmem_msg *msg, GString *why)
 		unsigned int i;
 
 		if (!eq) {
-			g_string_printf(why, "%s: argument %u is not key=value", info->name, nr);
+			g_string_printf(why, "argument %u is not key=value", nr);
 			return -EINVAL;
 		}
 		for (i = 0; info->args[i]; i++)
@@ -124,14 +123,14 @@ int etmem_req_check(const struct etmem_msg *msg, GString *why)
 			char *key = g_strndup(p, MIN(eq - p, 32));
 			char *safe = etmem_escape(key);
 
-			g_string_printf(why, "%s: unknown argument '%s%s'", info->name, safe,
+			g_string_printf(why, "unknown argument '%s%s'", safe,
 					eq - p > 32 ? "..." : "");
 			g_free(safe);
 			g_free(key);
 			return -EINVAL;
 		}
 		if (seen & (1u << i)) {
-			g_string_printf(why, "%s: argument '%s' given twice", info->name, info->args[i]);
+			g_string_printf(why, "argument '%s' given twice", info->args[i]);
 			return -EINVAL;
 		}
 		seen |= 1u << i;
@@ -139,13 +138,13 @@ int etmem_req_check(const struct etmem_msg *msg, GString *why)
 			GString *rule = g_string_new(NULL);
 
 			if (etmem_name_check(eq + 1, ETMEM_ARG_NAME_MAX, rule)) {
-				g_string_printf(why, "%s: %s name %s", info->name, info->args[i], rule->str);
+				g_string_printf(why, "%s name %s", info->args[i], rule->str);
 				g_string_free(rule, TRUE);
 				return -EINVAL;
 			}
 			g_string_free(rule, TRUE);
 		} else if (!eq[1]) {
-			g_string_printf(why, "%s: argument '%s' is empty", info->name, info->args[i]);
+			g_string_printf(why, "argument '%s' is empty", info->args[i]);
 			return -EINVAL;
 		}
 		p += n + 1;
@@ -153,16 +152,15 @@ int etmem_req_check(const struct etmem_msg *msg, GString *why)
 	if ((seen & info->required) != info->required) {
 		unsigned int missing = info->required & ~seen;
 
-		g_string_printf(why, "%s: argument '%s' is missing", info->name,
-				info->args[__builtin_ctz(missing)]);
+		g_string_printf(why, "argument '%s' is missing", info->args[__builtin_ctz(missing)]);
 		return -EINVAL;
 	}
 	if (info->takes_fd && msg->fd < 0) {
-		g_string_printf(why, "%s: no file descriptor came with the request", info->name);
+		g_string_printf(why, "no file descriptor came with the request");
 		return -EINVAL;
 	}
 	if (!info->takes_fd && msg->fd >= 0) {
-		g_string_printf(why, "%s: the request takes no file descriptor", info->name);
+		g_string_printf(why, "the request takes no file descriptor");
 		return -EINVAL;
 	}
 	return 0;

@@ -29,7 +29,7 @@ rows = [
     (1, 2, 0, 50, "at most one descriptor (this one carried 2)"),
     (1, 1, 1, 50, "at most one descriptor (this one carried 2)"),
     (1, 0, 1, 1, "added project fds"),   # one descriptor, sent with the payload: used
-    (5, 1, 0, 50, "project show: the request takes no file descriptor"),  # closed
+    (5, 1, 0, 50, "the request takes no file descriptor"),  # closed
     (5, 8, 0, 20, "at most one descriptor (this one carried 8)"),
     (5, 0, 0, 1, "this one carried"),   # placeholder, replaced below
 ]

@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "etmem_proto.h"
+#include "etmem_text.h"
 
 static void test_layout_and_names(void **state)
 {
@@ -190,12 +191,161 @@ static void test_read_write_all(void **state)
 	close(sv[0]);
 }
 
+/* Escaping: printable UTF-8 stays, everything else becomes \xHH. */
+static void test_escape(void **state)
+{
+	static const struct { const char *in; bool lines; const char *out; } rows[] = {
+		{ "plain", false, "plain" },
+		{ "a\x1b[2Jb", false, "a\\x1B[2Jb" },
+		{ "caf\xc3\xa9", false, "caf\xc3\xa9" },
+		{ "\xff\xfe", false, "\\xFF\\xFE" },
+		{ "\xc3", false, "\\xC3" },
+		{ "a\xe2\x80\xae" "b", false, "a\\xE2\\x80\\xAEb" },
+		{ "l1\nl2\tx", true, "l1\nl2\tx" },
+		{ "l1\nl2", false, "l1\\x0Al2" },
+		{ "back\\slash", false, "back\\slash" },
+	};
+	GString *out = g_string_new(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_string_truncate(out, 0);
+		etmem_escape_append(out, rows[i].in, strlen(rows[i].in), rows[i].lines);
+		assert_string_equal(out->str, rows[i].out);
+		assert_true(g_utf8_validate(out->str, -1, NULL));
+	}
+	/* A NUL inside the length is escaped too. */
+	g_string_truncate(out, 0);
+	etmem_escape_append(out, "a\0b", 3, false);
+	assert_string_equal(out->str, "a\\x00b");
+	g_string_free(out, TRUE);
+}
+
+/* The name rule, counted in characters. */
+static void test_name_check(void **state)
+{
+	static const struct { const char *name; const char *why; } rows[] = {
+		{ "test", NULL },
+		{ "a b", NULL },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", NULL },
+		{ "", "must be 1 to 4 characters long (it has 0)" },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", NULL },
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "must be 1 to 4 characters long (it has 5)" },
+		{ "a\x1b", "has a control character U+001B at character 2" },
+		{ "a\x7f", "has a control character U+007F at character 2" },
+		{ "\xc2\x85", "has a control character U+0085 at character 1" },
+		{ "a\xe2\x80\x8b", "has a non-printable character U+200B at character 2" },
+		{ "ab\xff", "is not valid UTF-8 (byte 3 is 0xFF)" },
+		{ "\xed\xa0\x80", "is not valid UTF-8 (byte 1 is 0xED)" },
+	};
+	GString *why = g_string_new(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_string_truncate(why, 0);
+		if (!rows[i].why) {
+			assert_int_equal(etmem_name_check(rows[i].name, 4, why), 0);
+			continue;
+		}
+		assert_int_equal(etmem_name_check(rows[i].name, 4, why), -EINVAL);
+		if (!strstr(why->str, rows[i].why))
+			fail_msg("row %zu: '%s' lacks '%s'", i, why->str, rows[i].why);
+	}
+	g_string_free(why, TRUE);
+}
+
+/* The decoder: one row per request shape and the reason it gets. */
+static void test_req_check(void **state)
+{
+	static const struct {
+		uint16_t cmd;
+		uint32_t flags;
+		const char *payload;
+		uint32_t len;
+		int fd;
+		const char *why;	/* NULL: accepted */
+	} rows[] = {
+		{ ETMEM_REQ_PROJECT_SHOW, 0, "", 0, -1, NULL },
+		{ ETMEM_REQ_PROJECT_SHOW, ETMEM_REQ_F_JSON, "project=a", 10, -1, NULL },
+		{ ETMEM_REQ_PROJECT_SHOW, 2, "", 0, -1, "unknown request flags 0x2" },
+		{ ETMEM_REQ_PROJECT_START, ETMEM_REQ_F_JSON, "project=a", 10, -1, "unknown request flags 0x1" },
+		{ ETMEM_REQ_PROJECT_START, 0, "", 0, -1, "argument 'project' is missing" },
+		{ ETMEM_REQ_PROJECT_START, 0, "project=a\0project=b", 20, -1, "given twice" },
+		{ ETMEM_REQ_PROJECT_START, 0, "project=a", 9, -1, "lacks its terminating NUL" },
+		{ ETMEM_REQ_PROJECT_START, 0, "projecta", 9, -1, "argument 1 is not key=value" },
+		{ ETMEM_REQ_PROJECT_START, 0, "file=/x", 8, -1, "unknown argument 'file'" },
+		{ ETMEM_REQ_PROJECT_START, 0, "project=", 9, -1, "project name must be 1 to 64" },
+		{ ETMEM_REQ_PROJECT_START, 0, "project=\x1b", 10, -1, "control character U+001B" },
+		{ ETMEM_REQ_PROJECT_START, 0, "project=a", 10, 0, "takes no file descriptor" },
+		{ ETMEM_REQ_OBJ_ADD, 0, "file=/x", 8, 0, NULL },
+		{ ETMEM_REQ_OBJ_ADD, 0, "file=/x", 8, -1, "no file descriptor came" },
+		{ ETMEM_REQ_OBJ_ADD, 0, "file=", 6, 0, "argument 'file' is empty" },
+		{ ETMEM_REQ_ENGINE, 0, "cmd=show\0project=p\0engine=e", 28, -1, NULL },
+		{ ETMEM_REQ_ENGINE, 0, "project=p\0engine=e", 19, -1, "argument 'cmd' is missing" },
+		{ 0, 0, "", 0, -1, "unknown request 0" },
+		{ __ETMEM_REQ_CNT, 0, "", 0, -1, "unknown request" },
+	};
+	GString *why = g_string_new(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct etmem_msg msg = {
+			.hdr = { ETMEM_PROTO_MAGIC, ETMEM_PROTO_VERSION, rows[i].cmd, rows[i].flags,
+				 rows[i].len },
+			.payload = (char *)rows[i].payload,
+			.fd = rows[i].fd,
+		};
+		int ret;
+
+		g_string_truncate(why, 0);
+		ret = etmem_req_check(&msg, why);
+		if (!rows[i].why && ret)
+			fail_msg("row %zu refused: %s", i, why->str);
+		if (rows[i].why && (!ret || !strstr(why->str, rows[i].why)))
+			fail_msg("row %zu: %d '%s' lacks '%s'", i, ret, why->str, rows[i].why);
+	}
+	g_string_free(why, TRUE);
+}
+
+/* Who may send what: root everything, the group read-only requests. */
+static void test_req_allowed(void **state)
+{
+	struct etmem_msg show = { .hdr = { .cmd = ETMEM_REQ_PROJECT_SHOW }, .fd = -1 };
+	struct etmem_msg start = { .hdr = { .cmd = ETMEM_REQ_PROJECT_START }, .fd = -1 };
+	struct etmem_msg eng_show = {
+		.hdr = { .cmd = ETMEM_REQ_ENGINE, .len = 18 }, .payload = "cmd=showtaskpages", .fd = -1
+	};
+	struct etmem_msg eng_other = {
+		.hdr = { .cmd = ETMEM_REQ_ENGINE, .len = 9 }, .payload = "cmd=move", .fd = -1
+	};
+
+	(void)state;
+	assert_true(etmem_req_allowed(&start, 0, false));
+	assert_true(etmem_req_allowed(&show, 1000, true));
+	assert_false(etmem_req_allowed(&show, 1000, false));
+	assert_false(etmem_req_allowed(&start, 1000, true));
+	assert_true(etmem_req_allowed(&eng_show, 1000, true));
+	assert_false(etmem_req_allowed(&eng_other, 1000, true));
+	for (unsigned int cmd = 1; cmd < __ETMEM_REQ_CNT; cmd++) {
+		const struct etmem_req_info *info = etmem_req_info(cmd);
+
+		assert_non_null(info);
+		/* Whatever takes a file changes state: root only. */
+		if (info->takes_fd)
+			assert_int_equal(info->perm, ETMEM_PERM_ROOT);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_and_names),
 		cmocka_unit_test(test_sockaddr),
 		cmocka_unit_test(test_name_to_file),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_name_check),
+		cmocka_unit_test(test_req_check),
+		cmocka_unit_test(test_req_allowed),
 		cmocka_unit_test(test_payload_round_trip),
 		cmocka_unit_test(test_payload_unterminated),
 		cmocka_unit_test(test_payload_limit),
