@@ -154,6 +154,20 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"GET / HTTP/1.0\r\n\r\n")
 d = s.recv(4096); sys.stderr.write(d[16:].decode()); sys.exit(1)' "/run/etmem/$SOCK"
 
+# A path the daemon did not check (it names what the client opened):
+# escaped in the reply and in the daemon's log.
+bad=$(printf '[projekt]\n' | conf bad.conf)
+row raw_path_escaped "/tmp/a\x1B[2Jb.conf:1: unknown group [projekt]" python3 -c '
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+p = b"file=/tmp/a\x1b[2Jb.conf\0"
+fd = os.open(sys.argv[2], os.O_RDONLY)
+s.sendmsg([struct.pack("=IHHII", 0x65746d64, 1, 1, 0, len(p)) + p], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
+d = s.recv(4096); sys.stderr.write(d[16:].decode()); sys.exit(1)' "/run/etmem/$SOCK" "$bad"
+if LC_ALL=C grep -q $'\x1b' "$WORK/etmemd-$SOCK.log"; then fail "an escape byte reached the daemon's log"
+elif grep -qF 'a\x1B[2Jb.conf' "$WORK/etmemd-$SOCK.log"; then pass "the daemon's log shows the path escaped"
+else fail "the refused request is not in the log"; fi
+
 # --- command-line mistakes: errors name the full command, exit non-zero ---
 row cli_name_twice "etmem project show: option -n|--name given twice" "$ETMEM" project show -n a -n b -s "$SOCK"
 row cli_file_twice "etmem obj add: option -f|--file given twice" "$ETMEM" obj add -f "$base" -f "$base" -s "$SOCK"
