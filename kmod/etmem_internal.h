@@ -20,6 +20,12 @@
 #error "etmem tests and clears x86-64 accessed bits directly"
 #endif
 
+/* Flag bits each command knows; others are refused by its policy. */
+#define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
+				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
+				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
+#define ETMEM_SWAP_FLAGS_MASK	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY
+
 /* ---- family and messages (scan_main.c) ---------------------------- */
 
 extern struct genl_family etmem_genl_family;
@@ -61,6 +67,17 @@ struct etmem_target {
 int etmem_target_get(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		     struct etmem_target *target);
 void etmem_target_put(struct etmem_target *target);
+int etmem_target_check(struct pid *pid, struct mm_struct *mm, pid_t nr,
+		       struct netlink_ext_ack *extack);
+
+/*
+ * Whether the requester may work on other processes' memory: CAP_SYS_ADMIN
+ * of the socket's opener and the sender (netlink_capable()), as the kernel
+ * asks for reading another process's page-level state. On refusal the
+ * extack names @what and the capability.
+ */
+bool etmem_admin_capable(const struct sk_buff *skb,
+			 struct netlink_ext_ack *extack, const char *what);
 
 /*
  * Collect the ETMEM_A_RANGE nests of a request (they repeat, so the raw
@@ -99,8 +116,31 @@ static inline bool etmem_page_shared(struct page *page)
 #endif
 }
 
-/* Make CPUs running @mm drop stale TLB entries (see scan_target.c). */
+/* ---- accessed bits and the locked PMD walk (access.c) ------------- */
+
+bool etmem_ptep_test_clear_young(pte_t *pte, pte_t val);
+bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val);
+
+/*
+ * What etmem_pmd_walk_locked() does with the entry it locked. @huge gets
+ * a leaf PMD (THP, hugetlb) under the PMD lock; @ptes gets the PTEs of
+ * [addr, end), all in one table, under the PMD lock and the PTE lock,
+ * @pte pointing at the entry of @addr. A non-zero return is passed on.
+ */
+struct etmem_walk_ops {
+	int (*huge)(pmd_t *pmd, pmd_t val, unsigned long addr,
+		    unsigned long end, void *arg);
+	int (*ptes)(pte_t *pte, unsigned long addr, unsigned long end,
+		    void *arg);
+};
+
+int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			  unsigned long end, const struct etmem_walk_ops *ops,
+			  void *arg);
+
+/* Make CPUs that run or ran @mm drop stale TLB entries (see access.c). */
 void etmem_flush_tlbs(struct mm_struct *mm);
+u64 etmem_flush_rounds(void);
 
 /* ---- swap-flag marks (swapflag.c) --------------------------------- */
 

@@ -102,6 +102,8 @@ int etmem_cmd_kernel_swap_set(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
+	if (!etmem_admin_capable(skb, info->extack, "the kernel swap switch"))
+		return -EPERM;
 	if (!info->attrs[ETMEM_A_KERNEL_SWAP_ENABLE]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "missing ETMEM_A_KERNEL_SWAP_ENABLE (1 on, 0 off)");

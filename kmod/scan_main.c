@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/threads.h>
 
 #include "etmem_internal.h"
 
@@ -56,6 +57,31 @@ void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 #endif
 }
 EXPORT_SYMBOL_GPL(etmem_errmsg);
+
+/**
+ * etmem_admin_capable - whether a request may act on other processes' memory
+ * @skb: the request
+ * @extack: for the reason of a refusal
+ * @what: what was asked, for the message
+ *
+ * GENL_ADMIN_PERM only asks for CAP_NET_ADMIN, which network daemons and
+ * containers commonly hold. Reading another process's page-level access
+ * pattern, clearing its accessed bits and paging its memory out is power
+ * over that process's memory, for which the kernel asks CAP_SYS_ADMIN
+ * elsewhere (/proc/kpageflags, page_idle). netlink_capable() checks the
+ * sender and the opener of the socket in the initial user namespace.
+ *
+ * Return: true if allowed.
+ */
+bool etmem_admin_capable(const struct sk_buff *skb,
+			 struct netlink_ext_ack *extack, const char *what)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	etmem_errmsg(extack, "%s needs CAP_SYS_ADMIN", what);
+	return false;
+}
+EXPORT_SYMBOL_GPL(etmem_admin_capable);
 
 /* ---- etmem_swap's handlers ----------------------------------------- */
 
@@ -129,7 +155,9 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(reply, info, &etmem_genl_family, 0,
 				ETMEM_CMD_STATUS);
 	if (!hdr || nla_put_u8(reply, ETMEM_A_SWAP_MODULE_LOADED, loaded) ||
-	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs())) {
+	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs()) ||
+	    nla_put_u64_64bit(reply, ETMEM_A_TLB_FLUSH_ROUNDS, etmem_flush_rounds(),
+			      ETMEM_A_PAD)) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}
@@ -139,37 +167,45 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- policies ------------------------------------------------------ */
 
+/* Pids as the kernel numbers them: 1..PID_MAX_LIMIT. */
+/* Not const: 6.1's struct nla_policy takes a plain pointer. */
+static struct netlink_range_validation etmem_pid_range __ro_after_init = {
+	.min = 1, .max = PID_MAX_LIMIT,
+};
+
+#define ETMEM_PID_POLICY	NLA_POLICY_FULL_RANGE(NLA_U32, &etmem_pid_range)
+
 static const struct nla_policy etmem_range_policy[ETMEM_A_RANGE_MAX + 1] = {
 	[ETMEM_A_RANGE_START]	= { .type = NLA_U64 },
 	[ETMEM_A_RANGE_END]	= { .type = NLA_U64 },
 };
 
 static const struct nla_policy etmem_scan_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
-	[ETMEM_A_SCAN_FLAGS]	= { .type = NLA_U32 },
+	[ETMEM_A_SCAN_FLAGS]	= NLA_POLICY_MASK(NLA_U32, ETMEM_SCAN_FLAGS_MASK),
 };
 
 static const struct nla_policy etmem_swapflag_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
 	[ETMEM_A_SWAPFLAG_MARK]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy etmem_pid_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 };
 
 static const struct nla_policy etmem_swap_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
-	[ETMEM_A_SWAP_FLAGS]	= { .type = NLA_U32 },
+	[ETMEM_A_SWAP_FLAGS]	= NLA_POLICY_MASK(NLA_U32, ETMEM_SWAP_FLAGS_MASK),
 	[ETMEM_A_SWAP_RESUME_ADDR] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy etmem_swapcache_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_SWAPCACHE_LOW]		= { .type = NLA_U32 },
-	[ETMEM_A_SWAPCACHE_HIGH]	= { .type = NLA_U32 },
+	[ETMEM_A_SWAPCACHE_LOW]		= NLA_POLICY_RANGE(NLA_U32, 1, 100),
+	[ETMEM_A_SWAPCACHE_HIGH]	= NLA_POLICY_RANGE(NLA_U32, 1, 100),
 	[ETMEM_A_SWAPCACHE_RECLAIM]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 

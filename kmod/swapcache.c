@@ -164,6 +164,8 @@ int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 	u32 low, high;
 	int ret;
 
+	if (!etmem_admin_capable(skb, info->extack, "setting swapcache watermarks"))
+		return -EPERM;
 	if (!attrs[ETMEM_A_SWAPCACHE_LOW] || !attrs[ETMEM_A_SWAPCACHE_HIGH]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "both watermarks are needed (ETMEM_A_SWAPCACHE_LOW and _HIGH)");

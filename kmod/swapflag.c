@@ -19,6 +19,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/sched.h>
+#include <net/netlink.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -221,17 +223,35 @@ u32 etmem_marks_nr_procs(void)
 	return n;
 }
 
-/* Own memory needs no privilege; another process's needs CAP_SYS_ADMIN. */
-static int swapflag_target(struct genl_info *info, struct etmem_target *target)
+/*
+ * Own memory needs no privilege; another process's needs CAP_SYS_ADMIN.
+ * An unprivileged request for any pid but the caller's own is refused
+ * before the pid is looked up, so the answer is the same whether or not
+ * that pid exists (no way to probe for processes one cannot see).
+ */
+static int swapflag_target(struct sk_buff *skb, struct genl_info *info,
+			   struct etmem_target *target)
 {
-	int ret = etmem_target_get(info->attrs, info->extack, target);
+	int ret;
 
+	memset(target, 0, sizeof(*target));
+	if (!info->attrs[ETMEM_A_PID]) {
+		NL_SET_ERR_MSG(info->extack, "missing pid (ETMEM_A_PID)");
+		return -EINVAL;
+	}
+	if (!netlink_capable(skb, CAP_SYS_ADMIN) &&
+	    nla_get_u32(info->attrs[ETMEM_A_PID]) != task_tgid_vnr(current)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ETMEM_A_PID],
+				    "not your process: swap flags of another process need CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	ret = etmem_target_get(info->attrs, info->extack, target);
 	if (ret)
 		return ret;
-	if (target->mm != current->mm && !capable(CAP_SYS_ADMIN)) {
-		etmem_errmsg(info->extack,
-			     "swap flags of another process (pid %d) need CAP_SYS_ADMIN",
-			     target->nr);
+	if (target->mm != current->mm && !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		/* Own pid, other memory: a vfork child or an exec race. */
+		NL_SET_ERR_MSG(info->extack,
+			       "not your process: swap flags of another process need CAP_SYS_ADMIN");
 		etmem_target_put(target);
 		return -EPERM;
 	}
@@ -252,7 +272,7 @@ int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	mark = nla_get_u8(info->attrs[ETMEM_A_SWAPFLAG_MARK]);
-	ret = swapflag_target(info, &target);
+	ret = swapflag_target(skb, info, &target);
 	if (ret)
 		return ret;
 	ret = etmem_ranges_parse(info->nlhdr, target.mm, info->extack, &ranges, &nr);
@@ -298,7 +318,7 @@ int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	ret = swapflag_target(info, &target);
+	ret = swapflag_target(skb, info, &target);
 	if (ret)
 		return ret;
 	/* A nest of two u64 is 28 bytes; at most ETMEM_MAX_RANGES of them. */

@@ -78,6 +78,7 @@ const char *etmem_client_errmsg(const struct etmem_client *client);
 struct etmem_status {
 	bool swap_loaded;		/* etmem_swap.ko attached its commands */
 	uint32_t swapflag_nr_procs;	/* processes with swap-flag marks */
+	uint64_t tlb_flush_rounds;	/* TLB flush rounds of scans since load */
 };
 int etmem_status(struct etmem_client *client, struct etmem_status *status);
 

@@ -52,6 +52,8 @@ static const char *errno_name(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EMSGSIZE: return "EMSGSIZE";
 	case ERANGE: return "ERANGE";
+	case EOWNERDEAD: return "EOWNERDEAD";
+	case ESTALE: return "ESTALE";
 	default: return "E?";
 	}
 }
@@ -292,8 +294,9 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	if (!strcmp(cmd, "status")) {
 		ret = etmem_status(c, &status);
 		if (!ret)
-			printf("swap_loaded %d swapflag_procs %u\n", status.swap_loaded,
-			       status.swapflag_nr_procs);
+			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64 "\n",
+			       status.swap_loaded, status.swapflag_nr_procs,
+			       status.tlb_flush_rounds);
 	} else if (!strcmp(cmd, "scan") && argc > 1) {
 		parse_opts(argc - 1, argv + 1);
 		return cmd_scan(c, pid);

@@ -86,6 +86,7 @@ enum {
 	ETMEM_A_SWAP_MODULE_LOADED,	/* u8, whether etmem_swap has attached */
 	ETMEM_A_SWAP_RESUME_ADDR,	/* u64, swap reply full: check again from here */
 	ETMEM_A_SWAPFLAG_NR_PROCS,	/* u32, processes that have swap-flag marks */
+	ETMEM_A_TLB_FLUSH_ROUNDS,	/* u64, TLB flush rounds of scans since load */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
