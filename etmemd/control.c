@@ -37,6 +37,8 @@ struct conn {
 /* A client that has not sent its whole request by then is dropped. */
 #define CONN_TIMEOUT_US		(30 * G_USEC_PER_SEC)
 #define CONN_SWEEP_MS		5000
+/* Read-only requests of group members carry a few names only. */
+#define CONN_GROUP_PAYLOAD_MAX	4096u
 
 static GList *conns;		/* struct conn *, open connections */
 static struct loop_timer *sweep_timer;
@@ -214,10 +216,22 @@ static void conn_reply(struct conn *conn)
 /* A header we cannot serve gets an error reply before any allocation. */
 static bool header_ok(struct conn *conn)
 {
+	const struct etmem_req_hdr *hdr = &conn->msg.hdr;
+	const struct etmem_req_info *info = etmem_req_info(hdr->cmd);
 	GString *why = g_string_new(NULL);
 
-	if (etmem_req_check_header(&conn->msg.hdr, why))
+	if (etmem_req_check_header(hdr, why)) {
 		conn_queue_reply(conn, -EPROTO, why);
+	} else if (conn->uid != 0 && info->perm == ETMEM_PERM_ROOT) {
+		/* A group member: what only root may send is refused unread. */
+		g_string_printf(why, "permission denied: %s is for root only (client uid %u)",
+				info->name, (unsigned int)conn->uid);
+		conn_queue_reply(conn, -EACCES, why);
+	} else if (conn->uid != 0 && hdr->len > CONN_GROUP_PAYLOAD_MAX) {
+		g_string_printf(why, "request of %u bytes is too large for a read-only request (at most %u)",
+				hdr->len, CONN_GROUP_PAYLOAD_MAX);
+		conn_queue_reply(conn, -EPROTO, why);
+	}
 	g_string_free(why, TRUE);
 	return !conn->out;
 }

@@ -228,6 +228,12 @@ p = b"file=/dev/null\0"
 fd = os.open("/dev/null", os.O_RDONLY)
 s.sendmsg([struct.pack("=IHHII", 0x65746d64, 1, 2, 0, len(p)) + p], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))])
 d = s.recv(4096); sys.stderr.write(d[16:].decode()); sys.exit(1)' "/run/etmem/$GSOCK"
+row "group member: a large read-only request is refused unread" "request of 100000 bytes is too large for a read-only request (at most 4096)" \
+	"${MEMBER[@]}" /usr/bin/python3 -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(struct.pack("=IHHII", 0x65746d64, 1, 5, 0, 100000))
+d = s.recv(4096); sys.stderr.write(d[16:].decode()); sys.exit(1)' "/run/etmem/$GSOCK"
 row "outside the group: cannot reach the socket" "Permission denied (only root may reach etmemd's socket)" \
 	"${OUTSIDER[@]}" "$ETMEM" project show -s "$GSOCK"
 daemon_stop
