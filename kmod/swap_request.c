@@ -67,10 +67,11 @@ static int swap_approve(struct swap_check *c, unsigned long addr,
 
 	if (last && last->end == addr) {
 		last->end = end;
-	} else if (c->nr_approved == ETMEM_MAX_RANGES) {
-		c->resume = addr;
-		return -ENOSPC;
 	} else {
+		if (c->nr_approved == ETMEM_MAX_RANGES) {
+			c->resume = addr;
+			return -ENOSPC;
+		}
 		c->approved[c->nr_approved++] = (struct etmem_urange){ addr, end };
 	}
 	c->counts[SWAP_ELIGIBLE] += (end - addr) >> PAGE_SHIFT;
@@ -199,9 +200,9 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 	stop = min3(end, vma->vm_end, start + SWAP_STEP);
 	c->forced = swap_vma_refusal(vma);
 	if (c->forced < 0 && swapflag_only) {
-		if (!etmem_marks_next(c->mm, start, stop, &ms, &me))
+		if (!etmem_marks_next(c->mm, start, stop, &ms, &me)) {
 			c->forced = SWAP_UNMARKED;
-		else if (ms > start) {
+		} else if (ms > start) {
 			stop = ms;
 			c->forced = SWAP_UNMARKED;
 		} else {
@@ -291,6 +292,15 @@ static void swap_skip_to(struct etmem_urange *ranges, unsigned int *nr,
 	*nr = n;
 }
 
+/**
+ * etmem_cmd_swap - ETMEM_CMD_SWAP: check ranges page by page before a page-out
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0 once the reply (approved ranges and counts) is sent, or
+ * -errno with an extack message: -EPERM, -ESRCH, -EOWNERDEAD, -EINVAL,
+ * -E2BIG, -ENOMEM, -EINTR.
+ */
 int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 {
 	struct swap_check c = { .forced = -1 };

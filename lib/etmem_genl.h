@@ -133,8 +133,6 @@ int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
 int etmem_swapcache_get(struct etmem_client *client,
 			struct etmem_swapcache_state *state);
 
-int etmem_kernel_swap_set(struct etmem_client *client, bool enable);
-int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
 
 /* Event listening: a client that joined the swapcache multicast group. */
 int etmem_events_open(struct etmem_client **out);

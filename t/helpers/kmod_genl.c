@@ -9,7 +9,6 @@
  *   kmod_genl swapflag-get PID
  *   kmod_genl swapcache-set LOW HIGH 0|1
  *   kmod_genl swapcache-get
- *   kmod_genl kswap-set 0|1 | kswap-get
  *   kmod_genl raw CASE     (malformed requests: unknown-attr, wrong-type, flat-nest)
  *   kmod_genl events N TIMEOUT_MS
  *
@@ -288,7 +287,6 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	pid_t pid = argc > 1 ? atoi(argv[1]) : 0;
 	struct etmem_swapcache_state st;
 	struct etmem_status status;
-	bool on;
 	int ret;
 
 	if (!strcmp(cmd, "status")) {
@@ -316,12 +314,6 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64 "\n",
 			       st.low_pct, st.high_pct, st.reclaim, st.swapcache_bytes,
 			       st.totalram_bytes);
-	} else if (!strcmp(cmd, "kswap-set") && argc > 1) {
-		ret = etmem_kernel_swap_set(c, atoi(argv[1]));
-	} else if (!strcmp(cmd, "kswap-get")) {
-		ret = etmem_kernel_swap_get(c, &on);
-		if (!ret)
-			printf("kernel_swap %d\n", on);
 	} else {
 		fprintf(stderr, "unknown command %s (see the source)\n", cmd);
 		return 2;

@@ -26,8 +26,6 @@ out=$($nobody "$g" scan 1); echo "$out"
 vt_check "unprivileged scan: EPERM" grep -q "error: EPERM" <<<"$out"
 out=$($nobody "$g" swapcache-get); echo "$out"
 vt_check "unprivileged swapcache-get: EPERM" grep -q "error: EPERM" <<<"$out"
-out=$($nobody "$g" kswap-set 0); echo "$out"
-vt_check "unprivileged kswap-set: EPERM" grep -q "error: EPERM" <<<"$out"
 out=$($nobody "$g" swapflag-get 1); echo "$out"
 vt_check "unprivileged swapflag-get of pid 1: EPERM + message" \
 	grep -q "error: EPERM.*not your process.*need CAP_SYS_ADMIN" <<<"$out"
@@ -44,7 +42,7 @@ vt_check "unprivileged swapflag-set of a missing pid: same answer" \
 sleep 1000 & victim=$!
 netadm="setpriv --bounding-set -all,+net_admin"
 sysadm="setpriv --bounding-set -all,+net_admin,+sys_admin"
-for c in "scan $victim" "swap $victim -r 1000-2000" "swapcache-set 5 10 0" "kswap-set 1"; do
+for c in "scan $victim" "swap $victim -r 1000-2000" "swapcache-set 5 10 0"; do
 	# shellcheck disable=SC2086
 	out=$($netadm "$g" $c); echo "# CAP_NET_ADMIN only: $c -> $out"
 	vt_check "CAP_NET_ADMIN only: $c -> EPERM naming CAP_SYS_ADMIN" \
