@@ -24,19 +24,33 @@
 #define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
 				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
 				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
-#define ETMEM_SWAP_FLAGS_MASK	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY
+#define ETMEM_SWAP_FLAGS_MASK	(ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY | ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY)
 
 /* ---- family and messages (scan_main.c) ---------------------------- */
 
 extern struct genl_family etmem_genl_family;
 
-/* Handlers etmem_swap plugs into the family, indexed by command. */
-struct etmem_swap_ops {
-	int (*doit[ETMEM_CMD_MAX + 1])(struct sk_buff *skb, struct genl_info *info);
+/**
+ * struct etmem_swap_operations - what etmem_swap.ko adds to the family
+ * @owner: the module implementing them (THIS_MODULE), pinned per call
+ * @swap_check: ETMEM_CMD_SWAP
+ * @swapcache_set: ETMEM_CMD_SWAPCACHE_SET
+ * @swapcache_get: ETMEM_CMD_SWAPCACHE_GET
+ *
+ * etmem_scan owns the family and forwards these commands to the
+ * registered operations, taking a reference on @owner for each call: a
+ * request never waits for an unload, and an unload never waits for a
+ * request (it fails with EBUSY while one runs, like any busy module).
+ */
+struct etmem_swap_operations {
+	struct module *owner;
+	int (*swap_check)(struct sk_buff *skb, struct genl_info *info);
+	int (*swapcache_set)(struct sk_buff *skb, struct genl_info *info);
+	int (*swapcache_get)(struct sk_buff *skb, struct genl_info *info);
 };
 
-int etmem_swap_attach(const struct etmem_swap_ops *ops);
-void etmem_swap_detach(void);
+int etmem_register_swap_ops(const struct etmem_swap_operations *ops);
+void etmem_unregister_swap_ops(const struct etmem_swap_operations *ops);
 
 /* Multicast @skb (consumed) on the swapcache group, if anybody listens. */
 int etmem_event_send(struct sk_buff *skb);
@@ -153,6 +167,7 @@ bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
 		      unsigned long *mend);
 int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info);
 int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info);
+int etmem_marks_init(void);
 void etmem_marks_exit(void);
 u32 etmem_marks_nr_procs(void);
 

@@ -319,6 +319,14 @@ static bool scan_batch(struct netlink_callback *cb, struct scan_state *st,
 	return !*err;
 }
 
+/**
+ * etmem_scan_dumpit - one round of ETMEM_CMD_SCAN's dump
+ * @skb: the message buffer to fill with chunks
+ * @cb: the dump, with the walk state that etmem_scan_start() set up
+ *
+ * Return: skb->len while there is more, 0 when the walk is done, or
+ * -errno: -EOWNERDEAD (the target exited), -ESTALE (it exec'd), -EINTR.
+ */
 int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct scan_state *st = scan_state(cb);
@@ -454,6 +462,15 @@ static int scan_defer(struct netlink_callback *cb, int error,
 	return 0;
 }
 
+/**
+ * etmem_scan_start - .start of ETMEM_CMD_SCAN: check the request, pin the target
+ * @cb: the dump
+ *
+ * Return: 0, or -errno with an extack message: -EPERM (no CAP_SYS_ADMIN),
+ * -ESRCH, -EOWNERDEAD, -EINVAL (ranges), -EBUSY (a scan of that process
+ * runs already), -ENOMEM. Before 6.2 the error is carried to the first
+ * dump round instead (see scan_defer()).
+ */
 int etmem_scan_start(struct netlink_callback *cb)
 {
 	struct netlink_ext_ack local = {};
@@ -465,6 +482,12 @@ int etmem_scan_start(struct netlink_callback *cb)
 	return ret ? scan_defer(cb, ret, &local) : 0;
 }
 
+/**
+ * etmem_scan_done - .done of ETMEM_CMD_SCAN: release the walk state
+ * @cb: the dump
+ *
+ * Return: 0.
+ */
 int etmem_scan_done(struct netlink_callback *cb)
 {
 	struct scan_state *st = scan_state(cb);

@@ -16,7 +16,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/rwsem.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/threads.h>
 
@@ -25,13 +26,53 @@
 /* ---- extack messages with arguments ------------------------------- */
 
 #ifndef NL_SET_ERR_MSG_FMT
-#define ETMEM_ERRMSG_SLOTS	64
-#define ETMEM_ERRMSG_LEN	96
-static char errmsg_ring[ETMEM_ERRMSG_SLOTS][ETMEM_ERRMSG_LEN];
-static unsigned int errmsg_next;
+/*
+ * 6.1 has no buffer in struct netlink_ext_ack: the text must outlive the
+ * handler until netlink_ack() copies it, which happens right after the
+ * handler returns, in the same task (for a dump, in the same
+ * netlink_dump() call). So each requesting task gets a buffer of its own:
+ * a task's next message reuses its buffer (its previous request was
+ * answered by then), and a new task takes the buffer used longest ago.
+ * Two requests share a buffer only if ETMEM_ERRMSG_TASKS other tasks set
+ * messages between one handler's return and its ack, a few microseconds.
+ */
+#define ETMEM_ERRMSG_TASKS	256
+#define ETMEM_ERRMSG_LEN	128
+
+struct errmsg_slot {
+	const struct task_struct *task;	/* compared, never dereferenced */
+	u64 used;			/* errmsg_clock when last written */
+	char text[ETMEM_ERRMSG_LEN];
+};
+
+static struct errmsg_slot errmsg_slots[ETMEM_ERRMSG_TASKS];
+static u64 errmsg_clock;
 static DEFINE_SPINLOCK(errmsg_lock);
+
+/* The slot of the current task, or the one used longest ago. */
+static struct errmsg_slot *errmsg_slot(void)
+{
+	struct errmsg_slot *s, *oldest = &errmsg_slots[0];
+
+	for (s = errmsg_slots; s < errmsg_slots + ETMEM_ERRMSG_TASKS; s++) {
+		if (s->task == current)
+			return s;
+		if (s->used < oldest->used)
+			oldest = s;
+	}
+	oldest->task = current;
+	return oldest;
+}
 #endif
 
+/**
+ * etmem_errmsg - set a formatted extended-ack message
+ * @extack: the request's extack, may be NULL
+ * @fmt: printf format
+ *
+ * 6.1 lacks NL_SET_ERR_MSG_FMT (and the buffer it prints into): there the
+ * text goes to a buffer of the requesting task's own (see errmsg_slot()).
+ */
 void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 {
 	va_list ap;
@@ -43,17 +84,18 @@ void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 	va_end(ap);
 	extack->_msg = extack->_msg_buf;
 #else
-	char *slot;
+	struct errmsg_slot *slot;
 
 	if (!extack)
 		return;
 	spin_lock(&errmsg_lock);
-	slot = errmsg_ring[errmsg_next++ % ETMEM_ERRMSG_SLOTS];
+	slot = errmsg_slot();
+	slot->used = ++errmsg_clock;
 	va_start(ap, fmt);
-	vscnprintf(slot, ETMEM_ERRMSG_LEN, fmt, ap);
+	vscnprintf(slot->text, sizeof(slot->text), fmt, ap);
 	va_end(ap);
 	spin_unlock(&errmsg_lock);
-	extack->_msg = slot;
+	extack->_msg = slot->text;
 #endif
 }
 EXPORT_SYMBOL_GPL(etmem_errmsg);
@@ -83,59 +125,90 @@ bool etmem_admin_capable(const struct sk_buff *skb,
 }
 EXPORT_SYMBOL_GPL(etmem_admin_capable);
 
-/* ---- etmem_swap's handlers ----------------------------------------- */
+/* ---- etmem_swap's operations --------------------------------------- */
 
 /*
- * Readers are running handlers; detach takes it for writing, so it returns
- * only once no etmem_swap code runs any more.
+ * The registered operations; written under swap_ops_lock, read under RCU.
+ * A forwarded call pins the owner with try_module_get() under RCU, so the
+ * operations stay valid for the call after the read section ends: the
+ * owner's exit (which unregisters) cannot start while it is pinned.
  */
-static DECLARE_RWSEM(swap_ops_rwsem);
-static const struct etmem_swap_ops *swap_ops;
+static const struct etmem_swap_operations __rcu *swap_ops;
+static DEFINE_MUTEX(swap_ops_lock);
 
 /**
- * etmem_swap_attach - plug etmem_swap's command handlers into the family
- * @ops: handlers indexed by command; must stay valid until detach
+ * etmem_register_swap_ops - add etmem_swap's commands to the family
+ * @ops: the operations; must stay valid until unregistered
  *
- * Return: 0, or -EBUSY when handlers are attached already.
+ * Return: 0, or -EBUSY when operations are registered already.
  */
-int etmem_swap_attach(const struct etmem_swap_ops *ops)
+int etmem_register_swap_ops(const struct etmem_swap_operations *ops)
 {
 	int ret = 0;
 
-	down_write(&swap_ops_rwsem);
-	if (swap_ops)
+	mutex_lock(&swap_ops_lock);
+	if (rcu_access_pointer(swap_ops))
 		ret = -EBUSY;
 	else
-		swap_ops = ops;
-	up_write(&swap_ops_rwsem);
+		rcu_assign_pointer(swap_ops, ops);
+	mutex_unlock(&swap_ops_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(etmem_swap_attach);
+EXPORT_SYMBOL_GPL(etmem_register_swap_ops);
 
 /**
- * etmem_swap_detach - unplug etmem_swap's handlers, waiting for running ones
+ * etmem_unregister_swap_ops - remove etmem_swap's commands
+ * @ops: what etmem_register_swap_ops() registered
+ *
+ * Called from the owner's exit, when no call can hold a reference on it
+ * any more; new calls fail with EOPNOTSUPP from here on.
  */
-void etmem_swap_detach(void)
+void etmem_unregister_swap_ops(const struct etmem_swap_operations *ops)
 {
-	down_write(&swap_ops_rwsem);
-	swap_ops = NULL;
-	up_write(&swap_ops_rwsem);
+	mutex_lock(&swap_ops_lock);
+	if (rcu_access_pointer(swap_ops) == ops)
+		RCU_INIT_POINTER(swap_ops, NULL);
+	mutex_unlock(&swap_ops_lock);
+	synchronize_rcu();
 }
-EXPORT_SYMBOL_GPL(etmem_swap_detach);
+EXPORT_SYMBOL_GPL(etmem_unregister_swap_ops);
+
+/* The registered operations with their owner pinned, or NULL. */
+static const struct etmem_swap_operations *swap_ops_get(void)
+{
+	const struct etmem_swap_operations *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(swap_ops);
+	if (ops && !try_module_get(ops->owner))
+		ops = NULL;
+	rcu_read_unlock();
+	return ops;
+}
 
 static int etmem_swap_forward(struct sk_buff *skb, struct genl_info *info)
 {
-	u8 cmd = info->genlhdr->cmd;
+	const struct etmem_swap_operations *ops = swap_ops_get();
 	int ret;
 
-	down_read(&swap_ops_rwsem);
-	if (!swap_ops || !swap_ops->doit[cmd]) {
-		up_read(&swap_ops_rwsem);
+	if (!ops) {
 		NL_SET_ERR_MSG(info->extack, "etmem_swap module is not loaded");
 		return -EOPNOTSUPP;
 	}
-	ret = swap_ops->doit[cmd](skb, info);
-	up_read(&swap_ops_rwsem);
+	switch (info->genlhdr->cmd) {
+	case ETMEM_CMD_SWAP:
+		ret = ops->swap_check(skb, info);
+		break;
+	case ETMEM_CMD_SWAPCACHE_SET:
+		ret = ops->swapcache_set(skb, info);
+		break;
+	case ETMEM_CMD_SWAPCACHE_GET:
+		ret = ops->swapcache_get(skb, info);
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+	}
+	module_put(ops->owner);
 	return ret;
 }
 
@@ -145,9 +218,9 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	bool loaded;
 
-	down_read(&swap_ops_rwsem);
-	loaded = swap_ops != NULL;
-	up_read(&swap_ops_rwsem);
+	rcu_read_lock();
+	loaded = !!rcu_access_pointer(swap_ops);
+	rcu_read_unlock();
 
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
@@ -209,10 +282,6 @@ static const struct nla_policy etmem_swapcache_set_policy[ETMEM_A_MAX + 1] = {
 	[ETMEM_A_SWAPCACHE_RECLAIM]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
-static const struct nla_policy etmem_kernel_swap_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_KERNEL_SWAP_ENABLE]	= NLA_POLICY_MAX(NLA_U8, 1),
-};
-
 /* Commands without attributes: a policy that accepts none. */
 static const struct nla_policy etmem_empty_policy[ETMEM_A_MAX + 1] = {};
 
@@ -240,10 +309,6 @@ static const struct genl_ops etmem_genl_ops[] = {
 		   etmem_swapcache_set_policy, GENL_ADMIN_PERM),
 	ETMEM_DOIT(ETMEM_CMD_SWAPCACHE_GET, etmem_swap_forward,
 		   etmem_empty_policy, GENL_ADMIN_PERM),
-	ETMEM_DOIT(ETMEM_CMD_KERNEL_SWAP_SET, etmem_swap_forward,
-		   etmem_kernel_swap_set_policy, GENL_ADMIN_PERM),
-	ETMEM_DOIT(ETMEM_CMD_KERNEL_SWAP_GET, etmem_swap_forward,
-		   etmem_empty_policy, GENL_ADMIN_PERM),
 	ETMEM_DOIT(ETMEM_CMD_STATUS, etmem_cmd_status, etmem_empty_policy,
 		   GENL_ADMIN_PERM),
 };
@@ -258,7 +323,13 @@ struct genl_family etmem_genl_family = {
 	.name		= ETMEM_FAMILY_NAME,
 	.version	= ETMEM_FAMILY_VERSION,
 	.maxattr	= ETMEM_A_MAX,
-	.netnsok	= false,
+	/*
+	 * Every network namespace: a service in its own (a container) may
+	 * mark its own memory. What needs privilege is checked against the
+	 * initial user namespace (netlink_capable()); swapcache events go to
+	 * listeners in the initial network namespace only.
+	 */
+	.netnsok	= true,
 	/* Scans of different processes run side by side; state is ours. */
 	.parallel_ops	= true,
 	.ops		= etmem_genl_ops,
@@ -271,6 +342,8 @@ EXPORT_SYMBOL_GPL(etmem_genl_family);
 
 /**
  * etmem_event_has_listeners - whether anybody joined the swapcache group
+ *
+ * Return: true if somebody in the initial network namespace listens.
  */
 bool etmem_event_has_listeners(void)
 {
@@ -294,10 +367,15 @@ EXPORT_SYMBOL_GPL(etmem_event_send);
 
 static int __init etmem_scan_init(void)
 {
-	int ret = genl_register_family(&etmem_genl_family);
+	int ret = etmem_marks_init();
 
 	if (ret)
+		return ret;
+	ret = genl_register_family(&etmem_genl_family);
+	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
+		etmem_marks_exit();
+	}
 	return ret;
 }
 

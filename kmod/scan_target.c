@@ -189,6 +189,8 @@ static int range_check(const struct nlattr *nest, struct mm_struct *mm,
  * @nr: number of ranges; with none in the request, one covering it all
  *
  * Ranges must be page aligned, sorted and must not overlap.
+ *
+ * Return: 0, or -EINVAL / -E2BIG with an extack message, -ENOMEM.
  */
 int etmem_ranges_parse(const struct nlmsghdr *nlh, struct mm_struct *mm,
 		       struct netlink_ext_ack *extack,
@@ -238,6 +240,14 @@ out:
 }
 EXPORT_SYMBOL_GPL(etmem_ranges_parse);
 
+/**
+ * etmem_put_range - add one ETMEM_A_RANGE nest to a message
+ * @skb: the message
+ * @start: start address
+ * @end: end address
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
 int etmem_put_range(struct sk_buff *skb, unsigned long start, unsigned long end)
 {
 	struct nlattr *nest = nla_nest_start(skb, ETMEM_A_RANGE);
@@ -302,6 +312,8 @@ static int walk_pud_level(p4d_t *p4d, unsigned long addr, unsigned long end,
  * @end: end, page aligned
  * @fn: called per populated PMD entry with the sub-range it covers
  * @arg: passed to @fn
+ *
+ * Return: 0 when the whole range was walked, else what @fn returned.
  */
 int etmem_walk_pmds(struct mm_struct *mm, unsigned long addr, unsigned long end,
 		    etmem_pmd_fn fn, void *arg)

@@ -150,7 +150,6 @@ static const char *const attr_names[ETMEM_A_MAX + 1] = {
 	[ETMEM_A_SWAPCACHE_LOW]		= "swapcache-low",
 	[ETMEM_A_SWAPCACHE_HIGH]	= "swapcache-high",
 	[ETMEM_A_SWAPCACHE_RECLAIM]	= "swapcache-reclaim",
-	[ETMEM_A_KERNEL_SWAP_ENABLE]	= "kernel-swap-enable",
 	[ETMEM_A_SWAP_RESUME_ADDR]	= "swap-resume-addr",
 };
 
@@ -610,6 +609,8 @@ static int parse_swapcache_state(struct nlattr **tb, struct nlmsghdr *nlh,
 		state->reclaim = nla_get_u8(tb[ETMEM_A_SWAPCACHE_RECLAIM]);
 	state->swapcache_bytes = etmem_attr_u64(tb[ETMEM_A_SWAPCACHE_BYTES]);
 	state->totalram_bytes = etmem_attr_u64(tb[ETMEM_A_TOTALRAM_BYTES]);
+	if (tb[ETMEM_A_SWAPCACHE_OWNER_PID])
+		state->owner_pid = nla_get_u32(tb[ETMEM_A_SWAPCACHE_OWNER_PID]);
 	return 0;
 }
 
@@ -622,44 +623,6 @@ int etmem_swapcache_get(struct etmem_client *client,
 	if (!msg)
 		return -ENOMEM;
 	return etmem_req_run(client, msg, parse_swapcache_state, state);
-}
-
-int etmem_kernel_swap_set(struct etmem_client *client, bool enable)
-{
-	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_SET, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u8(msg, ETMEM_A_KERNEL_SWAP_ENABLE, enable)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return etmem_req_run(client, msg, NULL, NULL);
-}
-
-static int parse_u8_flag(struct nlattr **tb, struct nlmsghdr *nlh, void *arg,
-			 int type)
-{
-	bool *value = arg;
-
-	if (tb[type])
-		*value = nla_get_u8(tb[type]);
-	return 0;
-}
-
-static int parse_kernel_swap(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
-{
-	return parse_u8_flag(tb, nlh, arg, ETMEM_A_KERNEL_SWAP_ENABLE);
-}
-
-int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled)
-{
-	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_GET, 0);
-
-	*enabled = false;
-	if (!msg)
-		return -ENOMEM;
-	return etmem_req_run(client, msg, parse_kernel_swap, enabled);
 }
 
 static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
