@@ -513,7 +513,7 @@ static int run_dir_prepare(GString *why)
 }
 
 /*
- * One daemon per name: ETMEM_RUN_DIR/FILE.lock is locked for the daemon's
+ * One daemon per name: ETMEM_RUN_DIR/.FILE.lock is locked for the daemon's
  * life and removed at exit. A lock taken on a file that another daemon
  * removed meanwhile does not count: take it again on the new file.
  */
@@ -524,7 +524,8 @@ static int name_lock(const char *name, GString *why)
 
 	if (etmem_name_to_file(name, file, sizeof(file)) < 0)
 		return -ENAMETOOLONG;
-	snprintf(lock_path, sizeof(lock_path), "%s/%s.lock", ETMEM_RUN_DIR, file);
+	/* A leading dot: no socket file (escaped names never start with one). */
+	snprintf(lock_path, sizeof(lock_path), "%s/.%s.lock", ETMEM_RUN_DIR, file);
 	for (;;) {
 		lock_fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (lock_fd < 0) {
@@ -576,6 +577,14 @@ int control_open(const char *name, GString *why)
 	if (listen_fd < 0)
 		return -errno;
 	if (sa.sun_path[0]) {
+		struct stat st;
+
+		/* Another file under the name (kswap's state...) is not ours to remove. */
+		if (!lstat(sa.sun_path, &st) && !S_ISSOCK(st.st_mode)) {
+			g_string_printf(why, "%s exists and is not a socket; choose another name",
+					sa.sun_path);
+			return -EEXIST;
+		}
 		/* We hold the name's lock: a socket file left there is stale. */
 		if (unlink(sa.sun_path) && errno != ENOENT) {
 			g_string_printf(why, "cannot remove the stale socket %s: %s", sa.sun_path,

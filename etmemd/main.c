@@ -306,6 +306,8 @@ int main(int argc, char **argv)
 					ret == -EADDRINUSE ? " (another etmemd uses this name)" : "");
 		log_err("cannot listen on socket '%s': %s", env.socket, why->str);
 		report_ready(ready_fd, ret, "cannot listen on the socket", why->str);
+		control_close();
+		control_unlock();
 		return 1;
 	}
 	g_string_free(why, TRUE);
@@ -314,6 +316,8 @@ int main(int argc, char **argv)
 		if (ret) {
 			log_err("pid file %s: %s", env.pid_file, strerror(-ret));
 			report_ready(ready_fd, ret, env.pid_file, NULL);
+			control_close();
+			control_unlock();
 			return 1;
 		}
 	}

@@ -131,12 +131,26 @@ grep -q "another etmemd uses this name" <<<"$out" && pass "second daemon on $SOC
 	fail "first daemon lost its socket"
 daemon_stop
 [ -e "/run/etmem/$SOCK" ] && fail "socket file left behind" || pass "socket file removed at exit"
-[ -e "/run/etmem/$SOCK.lock" ] && fail "lock file left behind" || pass "lock file removed at exit"
+[ -e "/run/etmem/.$SOCK.lock" ] && fail "lock file left behind" || pass "lock file removed at exit"
 
 # A stale socket file (a daemon that was killed) does not stop a new one.
 python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "/run/etmem/$SOCK"
 daemon_start "$SOCK" && pass "a stale socket file is replaced" || fail "stale socket file blocks the start"
 daemon_stop
+
+# A file under the name that is not a socket is left alone.
+echo keep >"/run/etmem/$SOCK-file"
+out=$("$ETMEMD" -s "$SOCK-file" 2>&1)
+rc=$?
+if [ "$rc" != 0 ] && grep -q "/run/etmem/$SOCK-file exists and is not a socket" <<<"$out" &&
+	[ "$(cat "/run/etmem/$SOCK-file")" = keep ]; then
+	pass "a regular file under the name is refused and kept: $out"
+else
+	fail "regular file under the name: rc $rc, '$out'"
+fi
+[ -e "/run/etmem/.$SOCK-file.lock" ] && fail "a failed start left its lock file" ||
+	pass "a failed start removes its lock file"
+rm -f "/run/etmem/$SOCK-file"
 
 # An abstract name: root's etmemd serves root, refuses others with a reason.
 daemon_start "@$SOCK" || exit 1
