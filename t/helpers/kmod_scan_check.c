@@ -355,7 +355,8 @@ static void test_flags(struct etmem_range *all, size_t nall)
 	      "no ranges: the whole address space, 4 KiB region included");
 
 	ret = scan(&r, 1, 0x100, &res);
-	check(ret == -EINVAL && strstr(etmem_client_errmsg(client), "unknown scan flags"),
+	check(ret == -EINVAL &&
+	      strstr(etmem_client_errmsg(client), "reserved bit set: attribute scan-flags"),
 	      "unknown flag 0x100: EINVAL \"%s\"", etmem_client_errmsg(client));
 	free(res.units);
 }
