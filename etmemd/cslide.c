@@ -824,6 +824,7 @@ static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *
 
 const struct engine_ops cslide_engine_ops = {
 	.name = "cslide",
+	.scan_types = SCAN_TYPES_PAGE,
 	.parse_engine = cslide_parse_engine,
 	.parse_task = cslide_parse_task,
 	.free_engine = cslide_free_engine,

@@ -481,6 +481,7 @@ static int slide_engine_cmd(struct engine *eng, struct task *task, const char *c
 
 const struct engine_ops slide_engine_ops = {
 	.name = "slide",
+	.scan_types = SCAN_TYPES_PAGE,
 	.parse_task = slide_parse_task,
 	.start_task = slide_start_task,
 	.stop_task = slide_stop_task,
