@@ -456,9 +456,11 @@ static void publish(struct damon_run *run)
 	st->nr_procs = run->targets->len;
 	st->nr_cycles++;
 	st->last_cycle_end = time(NULL);
-	/* What DAMOS applied pageout to; the kernel skips what it cannot reclaim. */
-	if (!strcmp(damon_actions[run->scheme.action], "pageout"))
-		st->bytes_paged_out = run->base.sz_applied + run->last.sz_applied;
+	/*
+	 * bytes_paged_out stays 0: DAMOS reports the size of the regions it
+	 * applied the action to (a region counts again each time), not the
+	 * pages the kernel reclaimed. show prints sz_applied under its name.
+	 */
 }
 
 static void check(void *arg)

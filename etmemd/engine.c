@@ -4,7 +4,7 @@
 
 #include "engine.h"
 
-const char *const engine_names[] = { "slide", "cslide", "thirdparty", "damon", NULL };
+const char *const engine_names[] = { "slide", "cslide", "thirdparty", "damon", "psi", NULL };
 
 /* In the order of engine_names, one entry each. */
 static const struct engine_ops *const engine_table[] = {
@@ -12,6 +12,7 @@ static const struct engine_ops *const engine_table[] = {
 	&cslide_engine_ops,
 	&thirdparty_engine_ops,
 	&damon_engine_ops,
+	&psi_engine_ops,
 };
 
 _Static_assert(G_N_ELEMENTS(engine_table) + 1 == G_N_ELEMENTS(engine_names),

@@ -21,6 +21,8 @@ struct engine_ops {
 	const char *name;
 	/* The [project] scan_type values it works with: 1u << enum scan_type. */
 	unsigned int scan_types;
+	/* Tasks name cgroups (cg_dir), not processes (type, value). */
+	bool cgroup_tasks;
 
 	/*
 	 * Configuration. parse_* consume the engine's own keys of the
@@ -68,6 +70,7 @@ extern const struct engine_ops slide_engine_ops;
 extern const struct engine_ops cslide_engine_ops;
 extern const struct engine_ops thirdparty_engine_ops;
 extern const struct engine_ops damon_engine_ops;
+extern const struct engine_ops psi_engine_ops;
 
 #define SCAN_TYPES_PAGE	((1u << SCAN_TYPE_UNSET) | (1u << SCAN_TYPE_PAGE))
 

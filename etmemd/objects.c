@@ -23,7 +23,13 @@ GList *projects_all(void)
 
 const char *task_type_name(enum task_type type)
 {
-	return type == TASK_TYPE_PID ? "pid" : "name";
+	static const char *const names[] = {
+		[TASK_TYPE_PID] = "pid",
+		[TASK_TYPE_NAME] = "name",
+		[TASK_TYPE_CGROUP] = "cgroup",
+	};
+
+	return type <= TASK_TYPE_CGROUP ? names[type] : "?";
 }
 
 struct project *project_find(const char *name)
@@ -291,7 +297,10 @@ free_engine:
 	return -EINVAL;
 }
 
-/* The keys every task has; the engine reads the rest later. */
+/*
+ * The keys every task has; the engine reads the rest later. type and value
+ * are checked once the engine is known (a psi task has neither).
+ */
 static int read_task_common(struct cfg_section *sec, char *project, char *engine,
 			    struct task *task, GString *err)
 {
@@ -300,12 +309,19 @@ static int read_task_common(struct cfg_section *sec, char *project, char *engine
 	char value[256];
 	char *end;
 	long pid;
+	int ret;
 
 	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
 	    cfg_get_string(sec, "engine", true, CFG_NAME_MAX, engine, err) ||
-	    cfg_get_string(sec, "name", true, CFG_NAME_MAX, task->name, err) ||
-	    cfg_get_choice(sec, "type", true, types, &type, err) ||
-	    cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err))
+	    cfg_get_string(sec, "name", true, CFG_NAME_MAX, task->name, err))
+		return -EINVAL;
+	task->type = TASK_TYPE_CGROUP;
+	if (!cfg_has_key(sec, "type") && !cfg_has_key(sec, "value"))
+		return 0;
+	if (cfg_get_choice(sec, "type", true, types, &type, err))
+		return -EINVAL;
+	ret = cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err);
+	if (ret)
 		return -EINVAL;
 	task->type = type;
 	if (type == TASK_TYPE_PID) {
@@ -324,6 +340,24 @@ static int read_task_common(struct cfg_section *sec, char *project, char *engine
 		return -EINVAL;
 	}
 	strcpy(task->value, value);
+	return 0;
+}
+
+/* type and value against the engine: processes, or cgroups (psi). */
+static int check_task_kind(struct cfg_section *sec, struct task *task,
+			   const struct engine_ops *ops, GString *err)
+{
+	if (ops->cgroup_tasks && task->type != TASK_TYPE_CGROUP) {
+		cfg_error_prefix(sec, "type", err);
+		g_string_append_printf(err, "keys 'type' and 'value' do not apply to engine %s (its tasks name cgroups with cg_dir)",
+				       ops->name);
+		return -EINVAL;
+	}
+	if (!ops->cgroup_tasks && task->type == TASK_TYPE_CGROUP) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append(err, "missing required key 'type'");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -551,7 +585,8 @@ static int check_new_tasks(struct pending *p, GString *err)
 			return -EEXIST;
 		}
 		pt->task->engine = eng;
-		if (eng->ops->parse_task(pt->sec, &proj->params, pt->task, err) ||
+		if (check_task_kind(pt->sec, pt->task, eng->ops, err) ||
+		    eng->ops->parse_task(pt->sec, &proj->params, pt->task, err) ||
 		    cfg_check_consumed(pt->sec, err))
 			return -EINVAL;
 	}

@@ -74,6 +74,7 @@ struct engine {
 enum task_type {
 	TASK_TYPE_PID,
 	TASK_TYPE_NAME,
+	TASK_TYPE_CGROUP,	/* psi: cgroups by cg_dir, no process */
 };
 
 /* What "project show" prints for every task, kept by the engine. */

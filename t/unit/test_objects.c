@@ -21,6 +21,9 @@
 #define ENGINE "[engine]\nname=slide\nproject=p\n"
 #define TASK_KEYS "project=p\nengine=slide\nname=t\n"
 #define TASK "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=1\n"
+#define PSI_PROJECT "[project]\nname=p\nscan_type=psi\ninterval=2\n"
+#define PSI_ENGINE "[engine]\nname=psi\nproject=p\n"
+#define PSI_TASK "[task]\nproject=p\nengine=psi\nname=t\n"
 /* Upstream's damon example, key for key. */
 #define DAMON_PROJECT "[project]\nname=p\nscan_type=region\nsample_interval=5000\naggr_interval=100000\n" \
 	"update_interval=1000000\nmin_nr_regions=10\nmax_nr_regions=1000\n"
@@ -67,7 +70,7 @@ static const struct config_case cases[] = {
 	{ "not key=value", PROJECT "justtext\n", "t.conf:6: [project] 'justtext' is not a key=value line" },
 	{ "duplicate key", "[project]\nname=p\nname=q\n", "t.conf:3: [project] key 'name' given twice (first on line 2)" },
 	{ "empty file", "# nothing\n", "no [project], [engine] or [task] group" },
-	{ "unknown engine", PROJECT "[engine]\nname=fast\nproject=p\n", "name='fast' is not allowed (allowed: slide, cslide, thirdparty, damon)" },
+	{ "unknown engine", PROJECT "[engine]\nname=fast\nproject=p\n", "name='fast' is not allowed (allowed: slide, cslide, thirdparty, damon, psi)" },
 	{ "engine without project", PROJECT "[engine]\nname=slide\n", "missing required key 'project'" },
 	{ "engine of missing project", "[engine]\nname=slide\nproject=nope\n", "project 'nope' does not exist" },
 	{ "unknown engine key", PROJECT "[engine]\nname=slide\nproject=p\nT=1\n", "t.conf:9: [engine] unknown key 'T'" },
@@ -136,6 +139,23 @@ static const struct config_case cases[] = {
 	{ "damon quota_reset_ms 0", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nquota_reset_ms=0\n",
 	  "quota_reset_ms='0' is not an integer in 1..3600000" },
 	{ "damon task key", DAMON_PROJECT DAMON_ENGINE DAMON_TASK "T=1\n", "[task] unknown key 'T'" },
+	/* The psi engine's keys. */
+	{ "psi, upstream's keys", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=etmem/*\npressure=0.1\nlimit_min_bytes=128m\n", NULL },
+	{ "psi without interval", "[project]\nname=p\nscan_type=psi\n" PSI_ENGINE PSI_TASK "cg_dir=/sys/fs/cgroup/a\npressure=1\nlimit_min_bytes=0\n", NULL },
+	{ "psi interval 0", "[project]\nname=p\nscan_type=psi\ninterval=0\n", "interval='0' is not an integer in 1..1200" },
+	{ "psi project with sleep", PSI_PROJECT "sleep=1\n", "key 'sleep' belongs to scan_type=page (this project has scan_type=psi)" },
+	{ "psi without cg_dir", PSI_PROJECT PSI_ENGINE PSI_TASK "pressure=0.1\nlimit_min_bytes=1m\n", "[task] missing required key 'cg_dir'" },
+	{ "psi cg_dir with ..", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a/../../etc\npressure=0.1\nlimit_min_bytes=1m\n",
+	  "t.conf:12: [task] cg_dir='a/../../etc' must not contain '..'" },
+	{ "psi pressure 0", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=0\nlimit_min_bytes=1m\n",
+	  "t.conf:13: [task] pressure='0' is not a fraction in (0, 1]" },
+	{ "psi pressure 1.5", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=1.5\nlimit_min_bytes=1m\n", "pressure='1.5' is not a fraction" },
+	{ "psi pressure text", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=low\nlimit_min_bytes=1m\n", "pressure='low' is not a fraction" },
+	{ "psi limit not a size", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=0.1\nlimit_min_bytes=lots\n", "limit_min_bytes='lots' is not a size" },
+	{ "psi task with type", PSI_PROJECT PSI_ENGINE PSI_TASK "type=pid\nvalue=1\ncg_dir=a\npressure=0.1\nlimit_min_bytes=1m\n",
+	  "t.conf:12: [task] keys 'type' and 'value' do not apply to engine psi (its tasks name cgroups with cg_dir)" },
+	{ "slide task without type", PROJECT ENGINE "[task]\n" TASK_KEYS "T=1\n", "t.conf:9: [task] missing required key 'type'" },
+	{ "slide task without value", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nT=1\n", "t.conf:9: [task] missing required key 'value'" },
 	{ "eng_name of a built-in engine", PROJECT "[engine]\nname=thirdparty\nproject=p\neng_name=damon\nlibname=/x.so\nops_name=o\n",
 	  "eng_name 'damon' is the name of a built-in engine" },
 	{ "doc's cslide typo: name twice", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nname=23456\nT=1\n", "key 'name' given twice" },
