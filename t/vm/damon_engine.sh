@@ -51,6 +51,46 @@ value=hotcold
 EOF
 }
 
+# A process that holds a KVM VM descriptor (as QEMU does while it runs a
+# guest): slide refuses it naming the damon engine. Needs KVM inside this
+# VM (nested SVM under TCG); without it the detection is covered by
+# t/unit/test_kvm only, and this says so.
+kvm_check() {
+	local out h
+	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	"$helpers/kvm_vm_holder" 32 >"$WORK/kvm.out" 2>&1 &
+	h=$!
+	OTHER_PIDS+=("$h")
+	for _ in $(seq 50); do
+		grep -q '^ready' "$WORK/kvm.out" && break
+		kill -0 "$h" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^ready' "$WORK/kvm.out"; then
+		echo "note: no KVM VM can be created in this guest ($(cat "$WORK/kvm.out")); KVM-guest refusal checked by t/unit/test_kvm only"
+		return
+	fi
+	vt_load_etmem
+	daemon_start kvm -l 1 || vt_die "etmemd did not start"
+	f=$(slide_conf kvm pid "$h" | conf kvm.conf)
+	"$ETMEM" obj add -f "$f" -s kvm
+	"$ETMEM" project start -n kvm -s kvm
+	for _ in $(seq 40); do
+		show_json kvm kvm | grep -q 'runs a KVM guest' && break
+		sleep 0.25
+	done
+	out=$("$ETMEM" project show -n kvm -s kvm)
+	echo "$out"
+	vt_check "slide refuses a process holding a KVM VM, naming damon" \
+		grep -q "note: 1 process(es) refused, e.g. $h: runs a KVM guest (anon_inode:kvm-vm): a page-table scan cannot see guest accesses and all its RAM would look idle; the damon engine sees them" <<<"$out"
+	vt_check "it is not scanned (processes, pages_scanned: $(show_json kvm kvm | python3 -c "import json,sys; t=json.load(sys.stdin)['projects'][0]['tasks'][0]; print(t['processes'], t['pages_scanned'])"))" \
+		test "$(show_json kvm kvm | python3 -c "import json,sys; t=json.load(sys.stdin)['projects'][0]['tasks'][0]; print(t['processes'], t['pages_scanned'])")" = "0 0"
+	daemon_stop
+	kill -TERM "$h"; wait "$h"
+	vt_unload_etmem
+}
+kvm_check
+
 daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
 f=$(damon_conf damon.conf)
 vt_check "upstream's damon configuration loads" "$ETMEM" obj add -f "$f" -s "$SOCK"
