@@ -193,14 +193,30 @@ vt_check "an exited process is no target (nr_targets $(targets))" test "$(target
 
 vt_check "project stop" "$ETMEM" project stop -n dp -s "$SOCK"
 vt_check "project stop removes etmemd's kdamond" test "$(cat "$KD/nr_kdamonds")" = 0
-vt_check "project start again" "$ETMEM" project start -n dp -s "$SOCK"
-vt_check "kdamond back" test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
-kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
-vt_check "etmemd exits 0 on SIGTERM" test $? = 0
-vt_check "SIGTERM removes etmemd's kdamond" test "$(cat "$KD/nr_kdamonds")" = 0
-
 kill -TERM "$hc"; wait "$hc"
 tail -n 2 "$WORK/hc.out"
 vt_check "workload verifies every checksum" grep -q '^verify ok' "$WORK/hc.out"
+
+# Two tasks, two kdamonds: the second grows the set (etmemd stops, grows
+# and restarts its own); deleting a task frees its kdamond for reuse.
+"$helpers/hotcold" --cold-mib 16 --hot-mib 4 --interval-ms 1000 >"$WORK/hc3.out" 2>&1 &
+hc3=$!
+OTHER_PIDS+=("$hc3")
+vt_wait_line "$WORK/hc3.out" '^ready'
+vt_check "project start again" "$ETMEM" project start -n dp -s "$SOCK"
+vt_check "kdamond back" test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
+f2=$(printf '[task]\nproject=dp\nengine=damon\nname=second\ntype=pid\nvalue=%s\n' "$hc3" | conf second.conf)
+vt_check "a second task in the started project" "$ETMEM" obj add -f "$f2" -s "$SOCK"
+vt_check "two kdamonds, both on ($(cat "$KD"/*/state | tr '\n' ' '))" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on on"
+vt_check "the second kdamond monitors pid $hc3" test "$(cat "$KD/1/contexts/0/targets/0/pid_target")" = "$hc3"
+vt_check "delete the second task" "$ETMEM" obj del -f "$f2" -s "$SOCK"
+vt_check "its kdamond is off, the first runs on" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on off"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+vt_check "etmemd exits 0 on SIGTERM" test $? = 0
+vt_check "SIGTERM removes etmemd's kdamonds" test "$(cat "$KD/nr_kdamonds")" = 0
+kill -TERM "$hc3"; wait "$hc3"
+vt_check "the small workload verifies every checksum" grep -q '^verify ok' "$WORK/hc3.out"
 vt_check "no etmem module loaded" no_etmem_module
 vt_done
