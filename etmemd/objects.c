@@ -163,6 +163,7 @@ static const struct {
 	{ "swapcache_low_wmark", SCAN_TYPE_PAGE },
 	{ "swapcache_high_vmark", SCAN_TYPE_PAGE },
 	{ "swapcache_low_vmark", SCAN_TYPE_PAGE },
+	{ "kernel_swap", SCAN_TYPE_PAGE },
 	{ "sample_interval", SCAN_TYPE_REGION },
 	{ "aggr_interval", SCAN_TYPE_REGION },
 	{ "update_interval", SCAN_TYPE_REGION },
@@ -186,9 +187,13 @@ static int check_scan_type_keys(struct cfg_section *sec, enum scan_type type, GS
 	return cfg_check_consumed(sec, err);
 }
 
-/* loop, interval, sleep and the memory thresholds of scan_type=page. */
+/* kernel_swap=on leaves the switch alone; off switches it off while started. */
+static const char *const kernel_swap_choices[] = { "on", "off", NULL };
+
+/* loop, interval, sleep, the memory thresholds and kernel_swap of scan_type=page. */
 static int read_page_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
 {
+	unsigned int kswap = 0;
 	unsigned long loop, interval, sleep_s, sysmem = 0;
 	int ret;
 
@@ -203,6 +208,10 @@ static int read_page_keys(struct cfg_section *sec, struct project_params *pp, GS
 		pp->sysmem_threshold = sysmem;
 	if (read_swapcache_wmarks(sec, pp, err))
 		return -EINVAL;
+	ret = cfg_get_choice(sec, "kernel_swap", false, kernel_swap_choices, &kswap, err);
+	if (ret == -EINVAL)
+		return ret;
+	pp->kernel_swap_off = !ret && kswap == 1;
 	pp->loop = loop;
 	pp->interval_s = interval;
 	pp->sleep_s = sleep_s;

@@ -101,6 +101,8 @@ static const struct config_case cases[] = {
 	{ "region project without the optional keys", "[project]\nname=p\nscan_type=region\n", NULL },
 	{ "region project with loop", "[project]\nname=p\nscan_type=region\nloop=1\n",
 	  "t.conf:4: [project] key 'loop' belongs to scan_type=page (this project has scan_type=region)" },
+	{ "region project with kernel_swap", "[project]\nname=p\nscan_type=region\nkernel_swap=off\n",
+	  "t.conf:4: [project] key 'kernel_swap' belongs to scan_type=page (this project has scan_type=region)" },
 	{ "page project with a DAMON key", PROJECT "aggr_interval=100000\n",
 	  "t.conf:6: [project] key 'aggr_interval' belongs to scan_type=region (this project has scan_type=page)" },
 	{ "aggr_interval below sample_interval", "[project]\nname=p\nscan_type=region\nsample_interval=5000\naggr_interval=4999\n",
