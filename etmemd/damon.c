@@ -76,6 +76,7 @@ struct damon_run {
 	struct damos_stats last;		/* of the current kdamond run */
 	struct loop_timer *timer;
 	const char *state;
+	char last_err[256];		/* of the last failed start */
 };
 
 /* kdamond slots etmemd created: index -> run, NULL when free. */
@@ -495,14 +496,19 @@ static void check(void *arg)
 				kdamond_off(run);
 			}
 		} else if (kdamond_on(run, err)) {
-			log_warn("%s: kdamond %d did not start: %s", run->name, run->slot, err->str);
+			/* Retried every interval: logged once per reason. */
+			if (strcmp(run->last_err, err->str))
+				log_warn("%s: kdamond %d did not start: %s", run->name, run->slot,
+					 err->str);
+			snprintf(run->last_err, sizeof(run->last_err), "%s", err->str);
 			run_note(run, "kdamond %d did not start: %s", run->slot, err->str);
 		}
-		if (run->on != was_on || run->on)
+		if (run->on || was_on)
 			log_info("%s: kdamond %d %s, %u target process(es)", run->name, run->slot,
 				 run->on ? "monitors" : "stopped", run->targets->len);
 	}
 	if (run->on) {
+		run->last_err[0] = '\0';
 		run->state = "monitoring";
 		run->task->stats.note[0] = '\0';
 	} else if (!found->len) {
