@@ -234,7 +234,7 @@ vt_check "project start again" "$ETMEM" project start -n dp -s "$SOCK"
 vt_check "kdamond back" test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
 f2=$(printf '[task]\nproject=dp\nengine=damon\nname=second\ntype=pid\nvalue=%s\n' "$hc3" | conf second.conf)
 vt_check "a second task in the started project" "$ETMEM" obj add -f "$f2" -s "$SOCK"
-vt_check "two kdamonds, both on ($(cat "$KD"/*/state | tr '\n' ' '))" \
+vt_check "two kdamonds, both on" \
 	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on on"
 vt_check "the second kdamond monitors pid $hc3" test "$(cat "$KD/1/contexts/0/targets/0/pid_target")" = "$hc3"
 vt_check "delete the second task" "$ETMEM" obj del -f "$f2" -s "$SOCK"
