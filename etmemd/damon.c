@@ -44,6 +44,22 @@ static const char *const damon_actions[] = {
 	"nohugepage", "stat", NULL
 };
 
+/* A started task's state; every change goes through set_state(). */
+enum damon_state {
+	DAMON_WAITING,		/* no process: no kdamond running */
+	DAMON_MONITORING,	/* the kdamond runs on the task's processes */
+	DAMON_FAILED,		/* processes, but the kdamond did not start */
+	__DAMON_STATE_CNT
+};
+
+static const char *const damon_state_names[] = {
+	[DAMON_WAITING] = "waiting",
+	[DAMON_MONITORING] = "monitoring",
+	[DAMON_FAILED] = "failed",
+};
+
+_Static_assert(G_N_ELEMENTS(damon_state_names) == __DAMON_STATE_CNT, "one name per state");
+
 /* [engine] name=damon: one scheme. */
 struct damon_scheme {
 	uint64_t min_size, max_size;		/* bytes */
@@ -75,7 +91,7 @@ struct damon_run {
 	struct damos_stats base;		/* of earlier kdamond runs */
 	struct damos_stats last;		/* of the current kdamond run */
 	struct loop_timer *timer;
-	const char *state;
+	enum damon_state state;
 	char last_err[256];		/* of the last failed start */
 };
 
@@ -450,6 +466,15 @@ static void run_note(struct damon_run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void set_state(struct damon_run *run, enum damon_state state)
+{
+	if (run->state == state)
+		return;
+	log_debug("%s: %s -> %s", run->name, damon_state_names[run->state],
+		  damon_state_names[state]);
+	run->state = state;
+}
+
 static void publish(struct damon_run *run)
 {
 	struct task_stats *st = &run->task->stats;
@@ -509,10 +534,10 @@ static void check(void *arg)
 	}
 	if (run->on) {
 		run->last_err[0] = '\0';
-		run->state = "monitoring";
+		set_state(run, DAMON_MONITORING);
 		run->task->stats.note[0] = '\0';
 	} else if (!found->len) {
-		run->state = "waiting";
+		set_state(run, DAMON_WAITING);
 		if (run->type == TASK_TYPE_NAME)
 			run_note(run, "waiting for a process named '%s'", run->value);
 		else if (run->pinned.valid)
@@ -520,7 +545,7 @@ static void check(void *arg)
 		else
 			run_note(run, "waiting for process %s to exist", run->value);
 	} else {
-		run->state = "failed";
+		set_state(run, DAMON_FAILED);
 	}
 	publish(run);
 	g_string_free(err, TRUE);
@@ -553,7 +578,7 @@ static int damon_start_task(struct task *task, GString *err)
 	strcpy(run->value, task->value);
 	run->slot = -1;
 	run->targets = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
-	run->state = "waiting";
+	run->state = DAMON_WAITING;
 	ret = slot_get(run, err);
 	if (ret) {
 		run_free(run);
@@ -589,7 +614,7 @@ static const char *damon_task_state(const struct task *task)
 {
 	const struct damon_run *run = task->priv;
 
-	return run ? run->state : "stopped";
+	return run ? damon_state_names[run->state] : "stopped";
 }
 
 static void damon_show_task(const struct task *task, bool json, GString *out)
