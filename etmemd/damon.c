@@ -18,7 +18,8 @@
  *
  * Each task checks its processes every `interval` seconds: new ones are
  * committed to the running kdamond as targets, and the scheme's
- * statistics are read for project show.
+ * statistics are refreshed for project show on a worker thread (the
+ * kernel answers that request only at the kdamond's next aggregation).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "log.h"
 #include "loop.h"
 #include "procs.h"
+#include "workers.h"
 
 #define DAMON_ADMIN	"/sys/kernel/mm/damon/admin"
 #define DAMON_KDAMONDS	DAMON_ADMIN "/kdamonds"
@@ -92,11 +94,30 @@ struct damon_run {
 	struct damos_stats last;		/* of the current kdamond run */
 	struct loop_timer *timer;
 	enum damon_state state;
+	unsigned int gen;			/* bumped when the kdamond stops or starts */
+	bool stats_pending;			/* a statistics job is in flight */
+	bool detached;				/* stopped; the job in flight frees it */
 	char last_err[256];		/* of the last failed start */
 };
 
 /* kdamond slots etmemd created: index -> run, NULL when free. */
 static GPtrArray *slots;
+
+/*
+ * Refreshing DAMOS statistics (update_schemes_stats) waits until the
+ * kdamond's next aggregation boundary, up to aggr_interval: done on a
+ * worker so the event loop never waits for it.
+ */
+static struct worker_pool *stats_pool;
+
+struct stats_job {
+	struct worker_job base;
+	struct damon_run *run;
+	int slot;
+	unsigned int gen;
+	struct damos_stats st;
+	int ret;
+};
 
 /* ---- sysfs ---- */
 
@@ -294,30 +315,37 @@ static int write_config(struct damon_run *run, GString *err)
 	return ret;
 }
 
-/* Reads the scheme's statistics of the running kdamond into run->last. */
-static int read_stats(struct damon_run *run)
+/* Reads the scheme's statistics of the running kdamond SLOT into st. */
+static int read_stats_slot(int slot, struct damos_stats *st)
 {
 	static const char *const names[] = {
 		"nr_tried", "sz_tried", "nr_applied", "sz_applied", "qt_exceeds"
 	};
 	uint64_t *out[] = {
-		&run->last.nr_tried, &run->last.sz_tried, &run->last.nr_applied,
-		&run->last.sz_applied, &run->last.qt_exceeds
+		&st->nr_tried, &st->sz_tried, &st->nr_applied, &st->sz_applied, &st->qt_exceeds
 	};
 	char path[256], buf[32];
-	int ret = kd_write(run->slot, "state", NULL, "update_schemes_stats");
+	int ret = kd_write(slot, "state", NULL, "update_schemes_stats");
 
 	if (ret)
 		return ret;
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		snprintf(path, sizeof(path), DAMON_KDAMONDS "/%d/contexts/0/schemes/0/stats/%s",
-			 run->slot, names[i]);
+			 slot, names[i]);
 		ret = sysfs_read(path, buf, sizeof(buf));
 		if (ret)
 			return ret;
 		*out[i] = strtoull(buf, NULL, 10);
 	}
 	return 0;
+}
+
+static void read_stats(struct damon_run *run)
+{
+	struct damos_stats st;
+
+	if (!read_stats_slot(run->slot, &st))
+		run->last = st;
 }
 
 static void stats_fold(struct damon_run *run)
@@ -347,6 +375,7 @@ static void kdamond_off(struct damon_run *run)
 	if (kdamond_is_on(run->slot))
 		kd_write(run->slot, "state", NULL, "off");
 	run->on = false;
+	run->gen++;
 }
 
 static int kdamond_on(struct damon_run *run, GString *err)
@@ -357,6 +386,7 @@ static int kdamond_on(struct damon_run *run, GString *err)
 		ret = kd_write(run->slot, "state", err, "on");
 	if (!ret)
 		run->on = true;
+	run->gen++;
 	return ret;
 }
 
@@ -436,6 +466,10 @@ static void slot_put(struct damon_run *run)
 	/* The last of etmemd's kdamonds: remove them all. */
 	nr_kdamonds_write(0, NULL);
 	g_ptr_array_set_size(slots, 0);
+	if (stats_pool) {
+		worker_pool_release(stats_pool);
+		stats_pool = NULL;
+	}
 }
 
 /* ---- the per-task check ---- */
@@ -489,6 +523,48 @@ static void publish(struct damon_run *run)
 	 */
 }
 
+static void run_free(struct damon_run *run);
+
+static void stats_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
+{
+	struct stats_job *job = (struct stats_job *)base;
+
+	job->ret = read_stats_slot(job->slot, &job->st);
+}
+
+static void stats_job_done(struct worker_job *base)
+{
+	struct stats_job *job = (struct stats_job *)base;
+	struct damon_run *run = job->run;
+
+	run->stats_pending = false;
+	if (run->detached)
+		run_free(run);
+	else if (!job->ret && job->gen == run->gen && run->on)
+		run->last = job->st;
+	g_free(job);
+}
+
+static void stats_refresh(struct damon_run *run)
+{
+	struct stats_job *job;
+
+	if (run->stats_pending)
+		return;
+	if (!stats_pool)
+		stats_pool = worker_pool_new(1, "damon statistics");
+	if (!stats_pool)
+		return;		/* logged; show keeps the last figures */
+	job = g_new0(struct stats_job, 1);
+	job->base.run = stats_job_run;
+	job->base.done = stats_job_done;
+	job->run = run;
+	job->slot = run->slot;
+	job->gen = run->gen;
+	run->stats_pending = true;
+	worker_pool_submit(stats_pool, &job->base);
+}
+
 static void check(void *arg)
 {
 	struct damon_run *run = arg;
@@ -507,7 +583,7 @@ static void check(void *arg)
 		run->on = false;
 	}
 	if (run->on)
-		read_stats(run);
+		stats_refresh(run);
 	if (!same_targets(found, run->targets) || (!run->on && found->len)) {
 		g_array_set_size(run->targets, 0);
 		g_array_append_vals(run->targets, found->data, found->len);
@@ -607,7 +683,11 @@ static void damon_stop_task(struct task *task)
 	slot_put(run);
 	log_info("%s: stopped", run->name);
 	task->priv = NULL;
-	run_free(run);
+	run->task = NULL;
+	if (run->stats_pending)
+		run->detached = true;	/* the statistics job frees it */
+	else
+		run_free(run);
 }
 
 static const char *damon_task_state(const struct task *task)
