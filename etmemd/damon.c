@@ -570,7 +570,8 @@ static void check(void *arg)
 	struct damon_run *run = arg;
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	GString *err = g_string_new(NULL);
-	bool was_on = run->on;
+	bool was_on = run->on, changed;
+	int ret;
 
 	if (run->type == TASK_TYPE_NAME)
 		procs_find_by_name(run->value, found);
@@ -582,16 +583,24 @@ static void check(void *arg)
 		stats_fold(run);
 		run->on = false;
 	}
-	if (run->on)
-		stats_refresh(run);
-	if (!same_targets(found, run->targets) || (!run->on && found->len)) {
+	changed = !same_targets(found, run->targets);
+	if (changed && run->on && found->len && run->stats_pending) {
+		/* The kernel takes one request per kdamond at a time: commit next time. */
+		log_debug("%s: targets changed; committed after the statistics", run->name);
+	} else if (changed || (!run->on && found->len)) {
 		g_array_set_size(run->targets, 0);
 		g_array_append_vals(run->targets, found->data, found->len);
 		if (!found->len) {
 			kdamond_off(run);
 		} else if (run->on) {
 			/* Online update of the targets. */
-			if (write_targets(run, err) || kd_write(run->slot, "state", err, "commit")) {
+			ret = write_targets(run, err);
+			if (!ret)
+				ret = kd_write(run->slot, "state", err, "commit");
+			if (ret == -EBUSY) {
+				/* Another request in the kernel: retried next time. */
+				g_array_set_size(run->targets, 0);
+			} else if (ret) {
 				log_warn("%s: targets not updated: %s", run->name, err->str);
 				run_note(run, "targets not updated: %s", err->str);
 				kdamond_off(run);
@@ -608,6 +617,8 @@ static void check(void *arg)
 			log_info("%s: kdamond %d %s, %u target process(es)", run->name, run->slot,
 				 run->on ? "monitors" : "stopped", run->targets->len);
 	}
+	if (run->on)
+		stats_refresh(run);
 	if (run->on) {
 		run->last_err[0] = '\0';
 		set_state(run, DAMON_MONITORING);
