@@ -128,6 +128,8 @@ static void show_project_json(const struct project *proj, GString *out)
 				       "\"max_nr_regions\":%lu", pp->damon.sample_us, pp->damon.aggr_us,
 				       pp->damon.update_us, pp->damon.min_nr_regions,
 				       pp->damon.max_nr_regions);
+	g_string_append(out, ",\"swapcache_reclaim\":");
+	json_string(out, proj->swapcache_reclaim_note);
 	g_string_append_printf(out, ",\"kernel_swap\":\"%s\"",
 			       pp->kernel_swap_off ? "off" : "on");
 	show_kswap_json(out);
@@ -197,6 +199,9 @@ static void show_project_text(const struct project *proj, GString *out)
 	g_string_append_c(out, '\n');
 	if (*proj->swapcache_note)
 		g_string_append_printf(out, "  swapcache: %s\n", proj->swapcache_note);
+	if (*proj->swapcache_reclaim_note)
+		g_string_append_printf(out, "  swapcache reclaim: %s\n",
+				       proj->swapcache_reclaim_note);
 	show_kswap_text(proj, out);
 	g_string_append_printf(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
 			       "number", "type", "value", "name", "engine", "started", "procs",
