@@ -294,6 +294,22 @@ bool cfg_has_key(struct cfg_section *sec, const char *key)
 	return g_hash_table_contains(sec->key_lines, key);
 }
 
+bool cfg_is_consumed(struct cfg_section *sec, const char *key)
+{
+	return g_hash_table_contains(sec->consumed, key);
+}
+
+/* Keys of upstream etmem features this daemon does not build. */
+static const struct {
+	const char *key;
+	const char *feature;
+} foreign_keys[] = {
+	{ "sample_period", "PMU sampling (hardware performance counters)" },
+	{ "vma_updata_rate", "PMU sampling (hardware performance counters)" },
+	{ "cpu_set_size", "PMU sampling (hardware performance counters)" },
+	{ "cooling_interval", "PMU sampling (hardware performance counters)" },
+};
+
 int cfg_check_consumed(struct cfg_section *sec, GString *err)
 {
 	GHashTableIter iter;
@@ -314,6 +330,13 @@ int cfg_check_consumed(struct cfg_section *sec, GString *err)
 	if (!worst)
 		return 0;
 	cfg_error_prefix(sec, worst, err);
+	for (size_t i = 0; i < G_N_ELEMENTS(foreign_keys); i++) {
+		if (!strcmp(worst, foreign_keys[i].key)) {
+			g_string_append_printf(err, "key '%s' belongs to upstream etmem's %s, which this etmem does not have",
+					       worst, foreign_keys[i].feature);
+			return -EINVAL;
+		}
+	}
 	g_string_append_printf(err, "unknown key '%s'", worst);
 	/* Keys are case-sensitive; a known key in another case is a typo. */
 	g_hash_table_iter_init(&iter, sec->consumed);

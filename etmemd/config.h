@@ -79,7 +79,11 @@ int cfg_get_choice(struct cfg_section *sec, const char *key, bool required,
 /* Marks a key as used without reading it (for aliases and private keys). */
 void cfg_consume(struct cfg_section *sec, const char *key);
 bool cfg_has_key(struct cfg_section *sec, const char *key);
-/* -EINVAL and a message naming the first key that nobody consumed. */
+bool cfg_is_consumed(struct cfg_section *sec, const char *key);
+/*
+ * -EINVAL and a message naming the first key that nobody consumed (keys of
+ * upstream features not built here are named as such).
+ */
 int cfg_check_consumed(struct cfg_section *sec, GString *err);
 
 /* Appends "FILE:LINE: [group] " for key (or the header when key NULL). */
