@@ -9,6 +9,9 @@
 
 BUILD   ?= build
 TOP     := $(CURDIR)
+# The one version number: packages, --version of every program,
+# MODULE_VERSION and the pkg-config file all take it from VERSION.
+VERSION := $(shell cat $(TOP)/VERSION)
 KVERS   := $(if $(KVER),$(KVER),$(shell . t/lib/kernels.sh; etmem_kernels))
 
 CC      ?= gcc
@@ -18,13 +21,13 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 numa
+PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 numa libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
-PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma
+PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma -lsystemd
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -ldl
 
@@ -79,9 +82,11 @@ $(BUILD)/etmemd/etmemd: $(BUILD)/etmemd/main.o $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-$(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEM)
+# etmem links the daemon's parser for "obj check" (and exports its
+# symbols, as etmemd does, for a third-party engine that check loads).
+$(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 # Test programs and unit tests link the daemon's modules (all but main.c)
 # and the shared library; a unit test stubs I/O with -Wl,--wrap= flags
@@ -111,7 +116,7 @@ modules: $(addprefix modules-,$(KVERS))
 $(addprefix modules-,$(KVERS)): modules-%:
 	$(call msg,KMOD,$*)
 	@mkdir -p $(BUILD)/kmod/$*/uapi/linux
-	@cp -p kmod/Kbuild kmod/*.c kmod/*.h $(BUILD)/kmod/$*/ 2>/dev/null; \
+	@cp -p kmod/Kbuild kmod/*.c kmod/*.h VERSION $(BUILD)/kmod/$*/ 2>/dev/null; \
 	 cp -p include/uapi/linux/etmem.h $(BUILD)/kmod/$*/uapi/linux/
 	$(Q)$(MAKE) -s -C /lib/modules/$*/build M=$(TOP)/$(BUILD)/kmod/$* \
 		$(if $(filter 1,$(WERROR)),KCFLAGS=-Werror) modules \

@@ -20,6 +20,7 @@ static void usage(FILE *out)
 		"  etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s SOCKET  engine private command\n"
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
 		"  etmem help | obj help | project help | engine help\n"
+		"  etmem -V|--version                         print the version\n"
 		"SOCKET is the name given to etmemd -s. Run as root.\n");
 }
 
@@ -32,6 +33,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("etmem %s\n", ETMEM_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "obj"))

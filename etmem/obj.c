@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* etmem obj add|del -f FILE -s NAME */
+/* etmem obj add|del -f FILE -s NAME; etmem obj check -f FILE */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,15 +10,21 @@
 
 #include "client.h"
 #include "commands.h"
+#include "config.h"
 #include "etmem_proto.h"
+#include "log.h"
+#include "objects.h"
 
 void etmem_obj_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: etmem obj add|del -f|--file FILE -s|--socket NAME\n"
+		"       etmem obj check -f|--file FILE\n"
 		"       etmem obj help\n"
-		"  add  add the projects, engines and tasks of FILE (in that order)\n"
-		"  del  delete them (tasks, engines, then projects; running ones are stopped)\n"
+		"  add    add the projects, engines and tasks of FILE (in that order)\n"
+		"  del    delete them (tasks, engines, then projects; running ones are stopped)\n"
+		"  check  check FILE as 'obj add' would on a daemon without projects,\n"
+		"         without a daemon; same messages, nothing changes\n"
 		"  FILE must be a regular file owned by root, mode 0600 or 0400, at most 10 MiB;\n"
 		"       a relative path is taken from the current directory\n");
 }
@@ -49,6 +55,28 @@ static int open_config(const char *path, char **abs_path)
 	return fd;
 }
 
+/*
+ * obj check: the daemon's own checks (file owner, mode and size, then the
+ * parser and every engine's keys) run here, against an empty daemon.
+ */
+static int obj_check(int fd, const char *path)
+{
+	GString *text = g_string_new(NULL), *reply = g_string_new(NULL);
+	int ret;
+
+	log_init("etmem", LOG_LEVEL_WARN, true);
+	ret = cfg_read_fd(fd, path, text, reply);
+	if (!ret)
+		ret = objects_check(path, text->str, text->len, reply);
+	if (ret)
+		fprintf(stderr, "etmem: %s\n", reply->str);
+	else
+		fputs(reply->str, stdout);
+	g_string_free(text, TRUE);
+	g_string_free(reply, TRUE);
+	return ret ? 1 : 0;
+}
+
 int etmem_cmd_obj(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -69,8 +97,8 @@ int etmem_cmd_obj(int argc, char **argv)
 		req.cmd = ETMEM_CMD_OBJ_ADD;
 	else if (!strcmp(argv[0], "del"))
 		req.cmd = ETMEM_CMD_OBJ_DEL;
-	else {
-		fprintf(stderr, "etmem: unknown obj command '%s' (add, del or help)\n", argv[0]);
+	else if (strcmp(argv[0], "check")) {
+		fprintf(stderr, "etmem: unknown obj command '%s' (add, del, check or help)\n", argv[0]);
 		return 2;
 	}
 	optind = 1;
@@ -89,6 +117,17 @@ int etmem_cmd_obj(int argc, char **argv)
 	if (!file) {
 		fprintf(stderr, "etmem: obj %s needs -f|--file FILE\n", argv[0]);
 		return 2;
+	}
+	if (!strcmp(argv[0], "check")) {
+		if (req.socket) {
+			fprintf(stderr, "etmem: obj check runs without a daemon; drop -s\n");
+			return 2;
+		}
+		req.fd = open_config(file, &abs_path);
+		if (req.fd < 0)
+			return 1;
+		ret = obj_check(req.fd, abs_path);
+		goto out;
 	}
 	if (etmem_check_socket_name(req.socket))
 		return 2;

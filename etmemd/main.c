@@ -18,7 +18,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
+
+#include "confdir.h"
 
 #include "control.h"
 #include "etmem_proto.h"
@@ -35,22 +38,29 @@ struct env {
 	enum log_level log_level;
 	const char *socket;
 	bool systemd_mode;
+	const char *conf_dir;
+	bool conf_dir_given;
 	char pid_file[256];
 };
 
-static struct env env = { .log_level = LOG_LEVEL_INFO };
+static struct env env = { .log_level = LOG_LEVEL_INFO, .conf_dir = CONFDIR_DEFAULT };
 static struct loop_timer *drain_timer;
 static bool stopping;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-m|--mode-systemctl] [-h|--help]\n"
+		"Usage: etmemd -s|--socket NAME [-c|--config-dir DIR] [-l|--log-level 0..3]\n"
+		"              [-m|--mode-systemctl] [-V|--version] [-h|--help]\n"
 		"  -s NAME  name of the control socket (abstract Unix socket, 1..%d characters);\n"
 		"           clients use the same NAME with 'etmem ... -s NAME'\n"
+		"  -c DIR   add every DIR/*.conf at start and again on SIGHUP (default\n"
+		"           " CONFDIR_DEFAULT "; -c '' loads none)\n"
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
+		"           (without -m, readiness goes to systemd through sd_notify)\n"
+		"  -V       print the version and exit\n"
 		"  -h       print this help\n", ETMEM_SOCKET_NAME_MAX, "NAME");
 }
 
@@ -60,6 +70,8 @@ static int parse_args(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "mode-systemctl", no_argument, NULL, 'm' },
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -67,7 +79,7 @@ static int parse_args(int argc, char **argv)
 	long level;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:mh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:s:c:mVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			level = strtol(optarg, &end, 10);
@@ -83,6 +95,13 @@ static int parse_args(int argc, char **argv)
 		case 'm':
 			env.systemd_mode = true;
 			break;
+		case 'c':
+			env.conf_dir = *optarg ? optarg : NULL;
+			env.conf_dir_given = true;
+			break;
+		case 'V':
+			printf("etmemd %s\n", ETMEM_VERSION);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -93,6 +112,11 @@ static int parse_args(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "etmemd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (env.conf_dir && env.conf_dir_given && !g_file_test(env.conf_dir, G_FILE_TEST_IS_DIR)) {
+		fprintf(stderr, "etmemd: configuration directory '%s' is not a directory\n",
+			env.conf_dir);
 		return -EINVAL;
 	}
 	if (!env.socket || !*env.socket) {
@@ -115,14 +139,34 @@ static void drain_check(void *arg)
 		loop_timer_arm(drain_timer, DRAIN_POLL_MS);
 }
 
-/* SIGTERM/SIGINT: stop accepting, stop projects, let page-outs finish. */
+/* SIGHUP: bring the objects in line with the configuration directory. */
+static void reload(void)
+{
+	struct confdir_stats st;
+
+	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", env.conf_dir ? env.conf_dir : "");
+	log_info("SIGHUP: reloading the configuration directory");
+	confdir_load(&st);
+	sd_notifyf(0, "READY=1\nSTATUS=reloaded: %u added, %u changed, %u removed, %u failed",
+		   st.added, st.changed, st.removed, st.failed);
+}
+
+/*
+ * SIGTERM/SIGINT: stop accepting, stop projects, let page-outs finish.
+ * SIGHUP: reload.
+ */
 static void on_signal(int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si) || stopping)
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		reload();
+		return;
+	}
 	stopping = true;
+	sd_notify(0, "STOPPING=1");
 	log_info("signal %u: stopping all projects", si.ssi_signo);
 	control_close();
 	objects_stop_all();
@@ -137,6 +181,7 @@ static int setup_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -225,6 +270,7 @@ static void report_ready(int ready_fd, int err, const char *what)
 
 int main(int argc, char **argv)
 {
+	struct confdir_stats st;
 	int ready_fd = -1;
 	int ret;
 
@@ -233,7 +279,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (env.systemd_mode && fork_for_systemd(&ready_fd))
 		return 1;
-	log_init("etmemd", env.log_level, true);
+	/* Under systemd, stderr and syslog both end in the journal: log once. */
+	log_init("etmemd", env.log_level, !getenv("NOTIFY_SOCKET"));
 	ret = loop_init();
 	if (!ret)
 		ret = setup_signals();
@@ -257,11 +304,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	log_info("listening on abstract socket '%s' (protocol version %d)", env.socket,
-		 ETMEM_PROTO_VERSION);
+	log_info("etmemd %s listening on abstract socket '%s' (protocol version %d)",
+		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);
+	if (env.conf_dir) {
+		confdir_init(env.conf_dir);
+		confdir_load(&st);
+	}
 	report_ready(ready_fd, 0, NULL);
+	sd_notifyf(0, "READY=1\nSTATUS=listening on '%s'", env.socket);
 	ret = loop_run();
 	objects_free_all();
+	confdir_free();
 	kernel_close();
 	control_close();
 	loop_timer_free(drain_timer);

@@ -21,7 +21,7 @@ includedir=$${prefix}/include
 
 Name: etmemd_scan
 Description: etmem scanning library for third-party memory policies
-Version: 1.0
+Version: $(VERSION)
 Requires: glib-2.0
 Requires.private: libnl-genl-3.0
 Cflags: -I$${includedir}
@@ -36,4 +36,6 @@ install-lib: $(SCAN_SO)
 	install -m 0644 include/etmem/*.h $(DESTDIR)$(PREFIX)/include/etmem/
 	printf '%s\n' "$$SCAN_PC" >$(DESTDIR)$(PREFIX)/lib/pkgconfig/etmemd_scan.pc
 INSTALL_EXTRA += install-lib
-.PHONY: install-lib
+.PHONY: install-lib print-scan-pc
+print-scan-pc:
+	@printf '%s\n' "$$SCAN_PC"
