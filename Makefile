@@ -27,7 +27,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
 PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma -lsystemd
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -ldl
 
@@ -80,13 +80,13 @@ $(LIBETMEMD): $(ETMEMD_OBJS)
 
 $(BUILD)/etmemd/etmemd: $(BUILD)/etmemd/main.o $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 # etmem links the daemon's parser for "obj check" (and exports its
 # symbols, as etmemd does, for a third-party engine that check loads).
 $(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 # Test programs and unit tests link the daemon's modules (all but main.c)
 # and the shared library; a unit test stubs I/O with -Wl,--wrap= flags
@@ -206,6 +206,15 @@ uninstall:
 	done
 	rmdir $(DESTDIR)$(INCLUDEDIR)/etmem $(DESTDIR)$(SYSCONFDIR)/etmem/etmemd.d \
 		$(DESTDIR)$(SYSCONFDIR)/etmem 2>/dev/null || true
+
+# The module sources as DKMS builds them (etmem-dkms ships this tree with
+# debian/etmem-dkms.dkms as its dkms.conf).
+DKMS_SRC := $(PREFIX)/src/etmem-$(VERSION)
+dkms-src:
+	install -d $(DESTDIR)$(DKMS_SRC)/uapi/linux
+	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h VERSION $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 include/uapi/linux/etmem.h $(DESTDIR)$(DKMS_SRC)/uapi/linux/
+.PHONY: dkms-src
 
 modules_install: modules
 	@for k in $(KVERS); do \

@@ -6,7 +6,7 @@ SCAN_OBJS   := $(BUILD)/lib/scan/etmemd_scan.o
 
 $(SCAN_SO): $(SCAN_OBJS) $(LIBETMEM) lib/scan/libetmemd_scan.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(SCAN_SONAME) \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SCAN_SONAME) \
 		-Wl,--version-script=lib/scan/libetmemd_scan.map \
 		-o $@ $(SCAN_OBJS) $(LIBETMEM) $(LDLIBS)
 	$(Q)ln -sf $(SCAN_SONAME) $(BUILD)/lib/libetmemd_scan.so
