@@ -276,3 +276,4 @@ module_exit(etmem_scan_exit);
 MODULE_LICENSE("GPL");
 MODULE_VERSION(ETMEM_VERSION);
 MODULE_DESCRIPTION("etmem: page-access scanning and swap flags over generic netlink");
+MODULE_ALIAS_GENL_FAMILY(ETMEM_FAMILY_NAME);
