@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 	}
 	log_info("etmemd %s listening on abstract socket '%s' (protocol version %d)",
 		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);
+	project_kswap_recover();
 	if (env.conf_dir) {
 		confdir_init(env.conf_dir);
 		confdir_load(&st);

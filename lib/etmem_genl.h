@@ -52,12 +52,14 @@ struct etmem_swap_result {
 	uint64_t nr_unmarked;
 	uint64_t nr_absent;	/* not resident: nothing to do */
 	uint64_t nr_unevictable;
+	uint64_t nr_not_swapcache;	/* skipped: not in the swapcache (SWAPCACHE_ONLY) */
 	uint64_t bytes_advised;	/* what process_madvise(MADV_PAGEOUT) accepted */
 };
 
 struct etmem_swapcache_state {
 	uint32_t low_pct, high_pct;
 	bool reclaim;
+	pid_t owner_pid;		/* who set the watermarks; 0: nobody alive */
 	uint64_t swapcache_bytes;
 	uint64_t totalram_bytes;
 };
@@ -78,6 +80,7 @@ const char *etmem_client_errmsg(const struct etmem_client *client);
 struct etmem_status {
 	bool swap_loaded;		/* etmem_swap.ko attached its commands */
 	uint32_t swapflag_nr_procs;	/* processes with swap-flag marks */
+	uint64_t tlb_flush_rounds;	/* TLB flush rounds of scans since load */
 };
 int etmem_status(struct etmem_client *client, struct etmem_status *status);
 
@@ -132,13 +135,15 @@ int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
 int etmem_swapcache_get(struct etmem_client *client,
 			struct etmem_swapcache_state *state);
 
-int etmem_kernel_swap_set(struct etmem_client *client, bool enable);
-int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
 
 /* Event listening: a client that joined the swapcache multicast group. */
 int etmem_events_open(struct etmem_client **out);
 /* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
 int etmem_events_next(struct etmem_client *client,
 		      struct etmem_swapcache_ntf *event, int timeout_ms);
+/* Wake the module's swapcache poller (events_open does it once). */
+void etmem_events_wake_poller(void);
+/* The client's socket, for poll()/epoll in an event loop. */
+int etmem_client_fd(const struct etmem_client *client);
 
 #endif /* ETMEM_GENL_H */

@@ -9,7 +9,6 @@
  *   kmod_genl swapflag-get PID
  *   kmod_genl swapcache-set LOW HIGH 0|1
  *   kmod_genl swapcache-get
- *   kmod_genl kswap-set 0|1 | kswap-get
  *   kmod_genl raw CASE     (malformed requests: unknown-attr, wrong-type, flat-nest)
  *   kmod_genl events N TIMEOUT_MS
  *
@@ -52,6 +51,8 @@ static const char *errno_name(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EMSGSIZE: return "EMSGSIZE";
 	case ERANGE: return "ERANGE";
+	case EOWNERDEAD: return "EOWNERDEAD";
+	case ESTALE: return "ESTALE";
 	default: return "E?";
 	}
 }
@@ -138,9 +139,11 @@ static int cmd_swap(struct etmem_client *c, pid_t pid)
 		return fail(c, ret);
 	printf("eligible %" PRIu64 " young %" PRIu64 " locked %" PRIu64
 	       " shared %" PRIu64 " hugetlb %" PRIu64 " unmarked %" PRIu64
-	       " absent %" PRIu64 " unevictable %" PRIu64 " advised %" PRIu64 "\n",
+	       " absent %" PRIu64 " unevictable %" PRIu64 " not_swapcache %" PRIu64
+	       " advised %" PRIu64 "\n",
 	       r.nr_eligible, r.nr_young, r.nr_locked, r.nr_shared, r.nr_hugetlb,
-	       r.nr_unmarked, r.nr_absent, r.nr_unevictable, r.bytes_advised);
+	       r.nr_unmarked, r.nr_absent, r.nr_unevictable, r.nr_not_swapcache,
+	       r.bytes_advised);
 	return 0;
 }
 
@@ -286,14 +289,14 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	pid_t pid = argc > 1 ? atoi(argv[1]) : 0;
 	struct etmem_swapcache_state st;
 	struct etmem_status status;
-	bool on;
 	int ret;
 
 	if (!strcmp(cmd, "status")) {
 		ret = etmem_status(c, &status);
 		if (!ret)
-			printf("swap_loaded %d swapflag_procs %u\n", status.swap_loaded,
-			       status.swapflag_nr_procs);
+			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64 "\n",
+			       status.swap_loaded, status.swapflag_nr_procs,
+			       status.tlb_flush_rounds);
 	} else if (!strcmp(cmd, "scan") && argc > 1) {
 		parse_opts(argc - 1, argv + 1);
 		return cmd_scan(c, pid);
@@ -310,15 +313,9 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	} else if (!strcmp(cmd, "swapcache-get")) {
 		ret = etmem_swapcache_get(c, &st);
 		if (!ret)
-			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64 "\n",
-			       st.low_pct, st.high_pct, st.reclaim, st.swapcache_bytes,
-			       st.totalram_bytes);
-	} else if (!strcmp(cmd, "kswap-set") && argc > 1) {
-		ret = etmem_kernel_swap_set(c, atoi(argv[1]));
-	} else if (!strcmp(cmd, "kswap-get")) {
-		ret = etmem_kernel_swap_get(c, &on);
-		if (!ret)
-			printf("kernel_swap %d\n", on);
+			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64
+			       " owner %d\n", st.low_pct, st.high_pct, st.reclaim,
+			       st.swapcache_bytes, st.totalram_bytes, (int)st.owner_pid);
 	} else {
 		fprintf(stderr, "unknown command %s (see the source)\n", cmd);
 		return 2;
