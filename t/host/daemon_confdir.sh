@@ -52,6 +52,11 @@ mode_out=$("$ETMEM" obj check -f "$DIR/10-auto.conf" 2>&1) && fail "obj check ac
 grep -q "has mode 0644; configuration files must have mode 0600 or 0400" <<<"$mode_out" &&
 	pass "obj check mode: $mode_out" || fail "obj check mode 0644 said '$mode_out'"
 chmod 600 "$DIR/10-auto.conf"
+PROJECT_EXTRA=(autostart=maybe)
+f=$(slide_conf maybe name etmtest-none | conf maybe.conf)
+PROJECT_EXTRA=()
+out=$("$ETMEM" obj check -f "$f" 2>&1) && fail "obj check accepted autostart=maybe"
+grep -q "\[project\] autostart='maybe'" <<<"$out" && pass "autostart=maybe: $out" || fail "autostart=maybe said '$out'"
 
 daemon_start "$SOCK" -c "$DIR" || exit 1
 add_out=$("$ETMEM" obj add -f "$DIR/30-bad.conf" -s "$SOCK" 2>&1)
