@@ -26,8 +26,9 @@ preboot() {
 		[ -n "$f" ] || vt_die "no build/deb/${p}_${want}_*.deb (t/host/debian_package.sh makes them)"
 		debs+=("$f")
 	done
-	echo "installing ${debs[*]##*/}"
+	echo "installing ${debs[*]##*/} (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 	dpkg -i "${debs[@]}" >"$state.dpkg" 2>&1 || { tail -n 30 "$state.dpkg"; vt_die "dpkg -i failed"; }
+	echo "installed (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 	dkms status >"$state.dkms" 2>&1
 	cat "$state.dkms"
 	cat /proc/sys/vm/swappiness >"$state.swappiness"
@@ -81,7 +82,7 @@ reclaim() { # the kernel's swapcache reclaim switch: 0 or 1
 run() {
 	ETMEM=/usr/bin/etmem
 	systemctl is-system-running --wait >/dev/null
-	echo "system: $(systemctl is-system-running)"
+	echo "system: $(systemctl is-system-running) (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 	vt_check "etmemd.service is active after boot" systemctl is-active --quiet etmemd
 	systemctl status --no-pager etmemd | head -n 12
 	vt_check "etmemd.service is Type=notify" test "$(systemctl show -P Type etmemd)" = notify
