@@ -68,9 +68,22 @@ static int64_t pageout_approved(struct etmem_client *client, int pidfd,
 		ssize_t n = process_madvise(pidfd, iov, nr_iov, MADV_PAGEOUT, 0);
 
 		if (n < 0) {
-			etmem_set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
-				   strerror(errno));
-			return total ? total : -errno;
+			int err = errno;
+
+			/*
+			 * The kernel's check just found the memory through a
+			 * live thread; process_madvise() resolves it through
+			 * the thread-group leader only, which has none once
+			 * main() called pthread_exit().
+			 */
+			if (err == ESRCH)
+				etmem_set_errmsg(client,
+						 "process_madvise(MADV_PAGEOUT): %s (a process whose main thread exited cannot be paged out: process_madvise() reaches memory through the main thread)",
+						 strerror(err));
+			else
+				etmem_set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
+						 strerror(err));
+			return total ? total : -err;
 		}
 		if (n == 0)
 			break;

@@ -175,5 +175,29 @@ on_kb=$(vt_status_kb $hold VmSwap)
 vt_check "switch on: cgroup reclaim swaps anon (VmSwap $on_kb kB)" [ "$on_kb" -gt 8192 ]
 kill $hold; wait $hold 2>/dev/null
 
+# etmemd owns the switch for a project with kernel_swap=off: off while it
+# runs, shown in project show, back on at stop; a daemon killed with the
+# switch off leaves the saved value, and the next etmemd restores it.
+PROJECT_EXTRA=(kernel_swap=off)
+f=$(slide_conf ks name nothing-runs-this)
+PROJECT_EXTRA=()
+daemon_start ksd || vt_die "etmemd did not start"
+"$ETMEM" obj add -f "$f" -s ksd || vt_fail "obj add ks"
+"$ETMEM" project start -n ks -s ksd || vt_fail "project start ks"
+out=$("$ETMEM" project show -n ks -s ksd); echo "$out"
+vt_check "kernel_swap=off: swappiness 0 while the project runs" [ "$(cat /proc/sys/vm/swappiness)" = 0 ]
+vt_check "project show names the switch's state and owner" \
+	grep -q "kernel swap: off (an etmemd project with kernel_swap=off), vm.swappiness 0 ($sw0 restored when on)" <<<"$out"
+"$ETMEM" project stop -n ks -s ksd || vt_fail "project stop ks"
+vt_check "project stop: swappiness back to $sw0" [ "$(cat /proc/sys/vm/swappiness)" = "$sw0" ]
+"$ETMEM" project start -n ks -s ksd || vt_fail "project start ks again"
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+vt_check "etmemd killed: the switch stays off, the value is saved" \
+	bash -c "[ \$(cat /proc/sys/vm/swappiness) = 0 ] && grep -qx swappiness=$sw0 $ETMEM_KSWAP_STATE"
+daemon_start ksd2 || vt_die "second etmemd did not start"
+vt_check "the next etmemd restores vm.swappiness $sw0 at start" [ "$(cat /proc/sys/vm/swappiness)" = "$sw0" ]
+vt_check "and says so in its log" grep -q "left off by an earlier etmemd" "$WORK/etmemd-ksd2.log"
+daemon_stop
+
 vt_check "modules unload" vt_unload_etmem
 vt_done
