@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 1500
+# vm-timeout: 2400
 # vm-mode: systemd
 # The packages, installed as an operator does, under systemd as PID 1.
 # preboot (before systemd starts): dpkg -i the .debs of build/deb (made by
