@@ -10,6 +10,9 @@
 
 BUILD   ?= build
 TOP     := $(CURDIR)
+# The one version number: packages, --version of every program,
+# MODULE_VERSION and the pkg-config file all take it from VERSION.
+VERSION := $(shell cat $(TOP)/VERSION)
 KVERS   := $(if $(KVER),$(KVER),$(shell . t/lib/kernels.sh; etmem_kernels))
 
 CC      ?= gcc
@@ -19,13 +22,13 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 numa
+PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 numa libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
-PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma
+PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma -lsystemd
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -ldl
 
@@ -56,7 +59,7 @@ BINS         := $(if $(wildcard etmemd/main.c),$(BUILD)/etmemd/etmemd) \
 
 PREFIX  ?= /usr/local
 
-.PHONY: all user modules deps check demo clean install fuzz fuzz-build $(addprefix modules-,$(KVERS))
+.PHONY: all user modules deps check demo clean fuzz fuzz-build $(addprefix modules-,$(KVERS))
 all: user modules
 
 user: $(LIBETMEM) $(BINS) $(HELPER_BINS) $(UNIT_BINS) extra-user
@@ -78,11 +81,13 @@ $(LIBETMEMD): $(ETMEMD_OBJS)
 
 $(BUILD)/etmemd/etmemd: $(BUILD)/etmemd/main.o $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
-$(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEM)
+# etmem links the daemon's parser for "obj check" (and exports its
+# symbols, as etmemd does, for a third-party engine that check loads).
+$(BUILD)/etmem/etmem: $(ETMEM_OBJS) $(LIBETMEMD) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 # Test programs and unit tests link the daemon's modules (all but main.c)
 # and the shared library; a unit test stubs I/O with -Wl,--wrap= flags
@@ -156,7 +161,7 @@ modules: $(addprefix modules-,$(KVERS))
 $(addprefix modules-,$(KVERS)): modules-%:
 	$(call msg,KMOD,$*)
 	@mkdir -p $(BUILD)/kmod/$*/uapi/linux
-	@cp -p kmod/Kbuild kmod/*.c kmod/*.h $(BUILD)/kmod/$*/ 2>/dev/null; \
+	@cp -p kmod/Kbuild kmod/*.c kmod/*.h VERSION $(BUILD)/kmod/$*/ 2>/dev/null; \
 	 cp -p include/uapi/linux/etmem.h $(BUILD)/kmod/$*/uapi/linux/
 	$(Q)$(MAKE) -s -C /lib/modules/$*/build M=$(TOP)/$(BUILD)/kmod/$* \
 		$(if $(filter 1,$(WERROR)),KCFLAGS=-Werror) modules \
@@ -175,14 +180,95 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@t/vm-run t/demo/demo.sh
 
-# Installs user space: etmemd in sbin (where etc/etmem/etmemd.service looks
-# with the default PREFIX), etmem in bin, example configs in /etc/etmem.
-install: user $(INSTALL_EXTRA)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/etc/etmem
-	$(if $(wildcard $(BUILD)/etmemd/etmemd),install -m 0755 $(BUILD)/etmemd/etmemd $(DESTDIR)$(PREFIX)/sbin/)
-	$(if $(wildcard $(BUILD)/etmem/etmem),install -m 0755 $(BUILD)/etmem/etmem $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(wildcard etc/etmem/*.yaml),install -m 0600 $(wildcard etc/etmem/*.yaml) $(DESTDIR)/etc/etmem/)
-	install -D -m 0644 etc/etmem/etmemd.service $(DESTDIR)/lib/systemd/system/etmemd.service
+# ---- installing ----
+# make install [DESTDIR=...] [PREFIX=/usr/local] builds only the programs
+# (no test dependencies), installs them, the scanning library, headers,
+# pkg-config file, man pages, bash completion and the unit, and the
+# example configurations only where none exist. make uninstall removes
+# all of it, and a configuration only while it is still the shipped one.
+# make modules_install puts the modules of KVERS under
+# /lib/modules/KVER/updates/etmem and runs depmod.
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+LIBSUBDIR  ?= lib
+LIBDIR     ?= $(PREFIX)/$(LIBSUBDIR)
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(if $(filter /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc))
+MODDIR     ?= /lib/modules
+
+MT_INSTALL  := $(addprefix $(BUILD)/memtools/,$(MT_TOOLS))
+CONF_FILES  := $(wildcard etc/etmem/*.yaml)
+MAN_PAGES   := $(wildcard man/*.[0-9])
+COMPLETIONS := $(wildcard etc/bash-completion/*)
+HEADERS     := $(wildcard include/etmem/*.h)
+
+progs: $(LIBETMEM) $(BINS) $(SCAN_SO) $(MT_INSTALL)
+.PHONY: progs install uninstall modules_install
+
+$(BUILD)/etmemd.service: etc/etmem/etmemd.service Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/etmem|$(SYSCONFDIR)/etmem|g' $< >$@
+
+install: progs $(BUILD)/etmemd.service
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/etmem $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/etmemd/etmemd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/etmem/etmem $(DESTDIR)$(BINDIR)/
+	$(foreach t,$(MT_INSTALL),install -m 0755 $(t) $(DESTDIR)$(SBINDIR)/etmem-$(notdir $(t));)
+	install -m 0644 $(SCAN_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SCAN_SONAME) $(DESTDIR)$(LIBDIR)/libetmemd_scan.so
+	install -m 0644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/etmem/
+	printf '%s\n' "$$SCAN_PC" >$(DESTDIR)$(LIBDIR)/pkgconfig/etmemd_scan.pc
+	install -m 0644 $(BUILD)/etmemd.service $(DESTDIR)$(UNITDIR)/etmemd.service
+	$(foreach m,$(MAN_PAGES),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/;)
+	$(foreach c,$(COMPLETIONS),install -m 0644 $(c) $(DESTDIR)$(COMPDIR)/;)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/etmem
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/etmem/etmemd.d
+	@for f in $(CONF_FILES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/etmem/$$(basename $$f); \
+		if [ -e "$$t" ]; then echo "  keeping $$t"; \
+		else install -m 0600 $$f "$$t"; fi; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/etmemd $(DESTDIR)$(BINDIR)/etmem \
+		$(addprefix $(DESTDIR)$(SBINDIR)/etmem-,$(notdir $(MT_INSTALL))) \
+		$(DESTDIR)$(LIBDIR)/$(SCAN_SONAME) $(DESTDIR)$(LIBDIR)/libetmemd_scan.so \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/etmemd_scan.pc \
+		$(addprefix $(DESTDIR)$(INCLUDEDIR)/etmem/,$(notdir $(HEADERS))) \
+		$(DESTDIR)$(UNITDIR)/etmemd.service \
+		$(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+		$(addprefix $(DESTDIR)$(COMPDIR)/,$(notdir $(COMPLETIONS)))
+	@for f in $(CONF_FILES); do \
+		t=$(DESTDIR)$(SYSCONFDIR)/etmem/$$(basename $$f); \
+		if cmp -s $$f "$$t"; then rm -f "$$t"; \
+		elif [ -e "$$t" ]; then echo "  keeping changed $$t"; fi; \
+	done
+	rmdir $(DESTDIR)$(INCLUDEDIR)/etmem $(DESTDIR)$(SYSCONFDIR)/etmem/etmemd.d \
+		$(DESTDIR)$(SYSCONFDIR)/etmem 2>/dev/null || true
+
+# The module sources as DKMS builds them (etmem-dkms ships this tree with
+# debian/etmem-dkms.dkms as its dkms.conf).
+DKMS_SRC := $(PREFIX)/src/etmem-$(VERSION)
+dkms-src:
+	install -d $(DESTDIR)$(DKMS_SRC)/uapi/linux
+	install -m 0644 kmod/Kbuild kmod/*.c kmod/*.h VERSION $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 include/uapi/linux/etmem.h $(DESTDIR)$(DKMS_SRC)/uapi/linux/
+.PHONY: dkms-src
+
+modules_install: modules
+	@for k in $(KVERS); do \
+		d=$(DESTDIR)$(MODDIR)/$$k/updates/etmem; \
+		install -d $$d && install -m 0644 $(BUILD)/kmod/$$k/*.ko $$d/ || exit 1; \
+		if [ -z "$(DESTDIR)" ]; then depmod -a $$k || exit 1; \
+		else depmod -b $(DESTDIR) $$k 2>/dev/null || true; fi; \
+		echo "  installed $$d"; \
+	done
 
 clean:
 	rm -rf $(BUILD)

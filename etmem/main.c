@@ -21,6 +21,7 @@ static void usage(FILE *out)
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
 		"  etmem kswap show [-j] | on | off           the kernel swap switch (vm.swappiness)\n"
 		"  etmem help | obj help | project help | engine help | kswap help\n"
+		"  etmem -V|--version                         print the version\n"
 		"SOCKET is the name given to etmemd -s: the socket " ETMEM_RUN_DIR "/SOCKET, or with\n"
 		"@NAME the abstract socket NAME. etmem talks only to a socket served by root.\n"
 		"Each option may be given once; errors name the command and exit non-zero\n"
@@ -36,6 +37,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("etmem %s\n", ETMEM_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "obj"))

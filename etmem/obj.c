@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* etmem obj add|del -f FILE -s NAME */
+/* etmem obj add|del -f FILE -s NAME; etmem obj check -f FILE */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,16 +10,22 @@
 
 #include "client.h"
 #include "commands.h"
+#include "config.h"
 #include "etmem_proto.h"
 #include "etmem_text.h"
+#include "log.h"
+#include "objects.h"
 
 void etmem_obj_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: etmem obj add|del -f|--file FILE -s|--socket NAME\n"
+		"       etmem obj check -f|--file FILE\n"
 		"       etmem obj help\n"
-		"  add  add the projects, engines and tasks of FILE (in that order)\n"
-		"  del  delete them (tasks, engines, then projects; running ones are stopped)\n"
+		"  add    add the projects, engines and tasks of FILE (in that order)\n"
+		"  del    delete them (tasks, engines, then projects; running ones are stopped)\n"
+		"  check  check FILE as 'obj add' would on a daemon without projects,\n"
+		"         without a daemon; same messages, nothing changes\n"
 		"  FILE must be a regular file owned by root, mode 0600 or 0400, at most 10 MiB;\n"
 		"       a relative path is taken from the current directory\n");
 }
@@ -52,6 +58,32 @@ static int open_config(const char *cmd, const char *path, char **abs_path)
 	return fd;
 }
 
+/*
+ * obj check: the daemon's own checks (file owner, mode and size, then the
+ * parser and every engine's keys) run here, against an empty daemon.
+ */
+static int obj_check(const char *cmd, int fd, const char *path)
+{
+	GString *text = g_string_new(NULL), *reply = g_string_new(NULL);
+	int ret;
+
+	log_init("etmem", LOG_LEVEL_WARN, true);
+	ret = cfg_read_fd(fd, path, text, reply);
+	if (!ret)
+		ret = objects_check(path, text->str, text->len, reply);
+	if (ret) {
+		char *safe = etmem_escape(reply->str);
+
+		etmem_error(cmd, "%s", safe);
+		g_free(safe);
+	} else {
+		fputs(reply->str, stdout);
+	}
+	g_string_free(text, TRUE);
+	g_string_free(reply, TRUE);
+	return ret ? 1 : 0;
+}
+
 int etmem_cmd_obj(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -73,14 +105,14 @@ int etmem_cmd_obj(int argc, char **argv)
 		req.cmd = ETMEM_REQ_OBJ_ADD;
 	else if (!strcmp(argv[0], "del"))
 		req.cmd = ETMEM_REQ_OBJ_DEL;
-	else {
+	else if (strcmp(argv[0], "check")) {
 		char *safe = etmem_escape(argv[0]);
 
-		fprintf(stderr, "etmem obj: unknown command '%s' (add, del or help)\n", safe);
+		fprintf(stderr, "etmem obj: unknown command '%s' (add, del, check or help)\n", safe);
 		g_free(safe);
 		return 2;
 	}
-	st.cmd = etmem_req_name(req.cmd);
+	st.cmd = strcmp(argv[0], "check") ? etmem_req_name(req.cmd) : "etmem obj check";
 	optind = 1;
 	while ((c = etmem_getopt(&st, argc, argv, "f:s:", opts)) != -1) {
 		if (c == 'f')
@@ -100,6 +132,17 @@ int etmem_cmd_obj(int argc, char **argv)
 	if (!file) {
 		etmem_error(st.cmd, "needs -f|--file FILE");
 		return 2;
+	}
+	if (!strcmp(argv[0], "check")) {
+		if (req.socket) {
+			etmem_error(st.cmd, "runs without a daemon; drop -s");
+			return 2;
+		}
+		req.fd = open_config(st.cmd, file, &abs_path);
+		if (req.fd < 0)
+			return 1;
+		ret = obj_check(st.cmd, req.fd, abs_path);
+		goto out;
 	}
 	if (etmem_check_socket_name(st.cmd, req.socket))
 		return 2;

@@ -47,6 +47,13 @@ struct cfg_file {
 
 const char *cfg_group_name(enum cfg_group group);
 
+/*
+ * Reads an open configuration file into text after checking that it is a
+ * regular file owned by root with mode 0600 or 0400 and at most
+ * CFG_FILE_SIZE_MAX bytes; -errno and the reason in reply otherwise.
+ */
+int cfg_read_fd(int fd, const char *path, GString *text, GString *reply);
+
 /* Split and parse; on error returns -EINVAL with the reason in err. */
 int cfg_file_parse(const char *path, const char *text, size_t len,
 		   struct cfg_file **out, GString *err);

@@ -84,48 +84,11 @@ static void conn_free(struct conn *conn)
 static int read_config_fd(const struct etmem_msg *msg, const char *path,
 			  GString *text, GString *reply)
 {
-	struct stat st;
-	mode_t mode;
-	char buf[65536];
-	ssize_t n;
-	off_t off = 0;
-
 	if (msg->fd < 0) {
 		g_string_printf(reply, "%s: no file descriptor came with the request", path);
 		return -EINVAL;
 	}
-	if (fstat(msg->fd, &st))
-		return -errno;
-	mode = st.st_mode & 07777;
-	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-		g_string_printf(reply, "%s: is %s, not a regular file", path,
-				S_ISDIR(st.st_mode) ? "a directory" : "a special file");
-		return -EINVAL;
-	}
-	if (st.st_uid != 0) {
-		g_string_printf(reply, "%s: owned by uid %u; configuration files must be owned by root",
-				path, (unsigned int)st.st_uid);
-		return -EPERM;
-	}
-	if (mode != 0600 && mode != 0400) {
-		g_string_printf(reply, "%s: has mode %04o; configuration files must have mode 0600 or 0400",
-				path, (unsigned int)mode);
-		return -EPERM;
-	}
-	if (st.st_size > (off_t)CFG_FILE_SIZE_MAX) {
-		g_string_printf(reply, "%s: is %lld bytes; configuration files may be at most %u bytes (10 MiB)",
-				path, (long long)st.st_size, CFG_FILE_SIZE_MAX);
-		return -EFBIG;
-	}
-	while ((n = pread(msg->fd, buf, sizeof(buf), off)) > 0) {
-		off += n;
-		if (off > (off_t)CFG_FILE_SIZE_MAX) {
-			g_string_printf(reply, "%s: grew past 10 MiB while being read", path);
-			return -EFBIG;
-		}
-		g_string_append_len(text, buf, n);
-	}
-	return n < 0 ? -errno : 0;
+	return cfg_read_fd(msg->fd, path, text, reply);
 }
 
 static int handle_obj(const struct etmem_msg *msg, GString *reply)

@@ -30,7 +30,7 @@ int kernel_swapcache_set(unsigned int low_pct, unsigned int high_pct,
 	int ret = kernel_client(&client);
 
 	if (ret) {
-		snprintf(note, note_size, "cannot reach the etmem kernel family (%s); is etmem_scan loaded?",
+		snprintf(note, note_size, "cannot reach the etmem kernel family (%s); is etmem_scan installed? (package etmem-dkms, or make modules_install)",
 			 strerror(-ret));
 		return ret;
 	}

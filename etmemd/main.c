@@ -21,9 +21,12 @@
 #include <sys/un.h>
 #include <glib.h>
 #include <grp.h>
+#include <systemd/sd-daemon.h>
 
 #include "etmem_text.h"
 #include <unistd.h>
+
+#include "confdir.h"
 
 #include "control.h"
 #include "etmem_proto.h"
@@ -41,27 +44,35 @@ struct env {
 	const char *socket;
 	const char *group;	/* -g: may send read-only requests */
 	bool systemd_mode;
+	const char *conf_dir;
+	bool conf_dir_given;
 	char pid_file[ETMEM_SOCKET_NAME_MAX * 3 + 32];
 };
 
-static struct env env = { .log_level = LOG_LEVEL_INFO };
+static struct env env = { .log_level = LOG_LEVEL_INFO, .conf_dir = CONFDIR_DEFAULT };
 static struct loop_timer *drain_timer;
 static bool stopping;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-g|--group GROUP] [-m|--mode-systemctl] [-h|--help]\n"
+		"Usage: etmemd -s|--socket NAME [-c|--config-dir DIR] [-l|--log-level 0..3]\n"
+		"              [-g|--group GROUP] [-m|--mode-systemctl] [-V|--version] [-h|--help]\n"
 		"  -s NAME  name of the control socket: the file " ETMEM_RUN_DIR "/NAME (root only),\n"
 		"           or with @NAME the abstract socket NAME; " ETMEM_SOCKET_NAME_RULE ";\n"
 		"           clients use the same NAME with 'etmem ... -s NAME'\n"
+		"  -c DIR   add every DIR/*.conf at start and again on SIGHUP (default\n"
+		"           " CONFDIR_DEFAULT "; -c '' loads none)\n"
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
 		"  -g GROUP members of GROUP may send read-only requests (project show,\n"
 		"           engine commands named show...); everything else stays root only\n"
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
+		"           (without -m, readiness goes to systemd through sd_notify)\n"
+		"  -V       print the version and exit\n"
 		"  -h       print this help\n"
-		"etmemd must run as root. SIGTERM and SIGINT stop it; SIGHUP is ignored.\n", "NAME");
+		"etmemd must run as root. SIGTERM and SIGINT stop it; SIGHUP re-reads the\n"
+		"configuration directory.\n", "NAME");
 }
 
 static int parse_args(int argc, char **argv)
@@ -71,6 +82,8 @@ static int parse_args(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "mode-systemctl", no_argument, NULL, 'm' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -81,7 +94,7 @@ static int parse_args(int argc, char **argv)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":l:s:mg:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:s:c:mg:Vh", opts, NULL)) != -1) {
 		if (c == '?' || c == ':') {
 			char *arg = etmem_escape(argv[optind - 1]);
 
@@ -118,6 +131,13 @@ static int parse_args(int argc, char **argv)
 		case 'g':
 			env.group = optarg;
 			break;
+		case 'c':
+			env.conf_dir = *optarg ? optarg : NULL;
+			env.conf_dir_given = true;
+			break;
+		case 'V':
+			printf("etmemd %s\n", ETMEM_VERSION);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -128,6 +148,11 @@ static int parse_args(int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "etmemd: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (env.conf_dir && env.conf_dir_given && !g_file_test(env.conf_dir, G_FILE_TEST_IS_DIR)) {
+		fprintf(stderr, "etmemd: configuration directory '%s' is not a directory\n",
+			env.conf_dir);
 		return -EINVAL;
 	}
 	if (!env.socket || !*env.socket) {
@@ -150,7 +175,22 @@ static void drain_check(void *arg)
 		loop_timer_arm(drain_timer, DRAIN_POLL_MS);
 }
 
-/* SIGTERM/SIGINT: stop accepting, stop projects, let page-outs finish. */
+/* SIGHUP: bring the objects in line with the configuration directory. */
+static void reload(void)
+{
+	struct confdir_stats st;
+
+	sd_notifyf(0, "RELOADING=1\nSTATUS=reloading %s", env.conf_dir ? env.conf_dir : "");
+	log_info("SIGHUP: reloading the configuration directory");
+	confdir_load(&st);
+	sd_notifyf(0, "READY=1\nSTATUS=reloaded: %u added, %u changed, %u removed, %u failed",
+		   st.added, st.changed, st.removed, st.failed);
+}
+
+/*
+ * SIGTERM/SIGINT: stop accepting, stop projects, let page-outs finish.
+ * SIGHUP: reload.
+ */
 static void on_signal(int fd, uint32_t events, void *arg)
 {
 	struct signalfd_siginfo si;
@@ -158,10 +198,11 @@ static void on_signal(int fd, uint32_t events, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si) || stopping)
 		return;
 	if (si.ssi_signo == SIGHUP) {
-		log_info("SIGHUP ignored (etmemd has nothing to reload)");
+		reload();
 		return;
 	}
 	stopping = true;
+	sd_notify(0, "STOPPING=1");
 	log_info("signal %u: stopping all projects", si.ssi_signo);
 	control_close();
 	objects_stop_all();
@@ -263,6 +304,7 @@ static void report_ready(int ready_fd, int err, const char *what, const char *wh
 
 int main(int argc, char **argv)
 {
+	struct confdir_stats st;
 	int ready_fd = -1;
 	GString *why;
 	int ret;
@@ -289,7 +331,8 @@ int main(int argc, char **argv)
 	}
 	if (env.systemd_mode && fork_for_systemd(&ready_fd))
 		return 1;
-	log_init("etmemd", env.log_level, true);
+	/* Under systemd, stderr and syslog both end in the journal: log once. */
+	log_init("etmemd", env.log_level, !getenv("NOTIFY_SOCKET"));
 	ret = loop_init();
 	if (!ret)
 		ret = setup_signals();
@@ -321,11 +364,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	log_info("listening on socket '%s' (protocol version %d)", env.socket, ETMEM_PROTO_VERSION);
+	log_info("etmemd %s listening on socket '%s' (protocol version %d)",
+		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);
 	project_kswap_recover();
+	if (env.conf_dir) {
+		confdir_init(env.conf_dir);
+		confdir_load(&st);
+	}
 	report_ready(ready_fd, 0, NULL, NULL);
+	sd_notifyf(0, "READY=1\nSTATUS=listening on '%s'", env.socket);
 	ret = loop_run();
 	objects_free_all();
+	confdir_free();
 	kernel_close();
 	control_close();
 	loop_timer_free(drain_timer);

@@ -91,6 +91,18 @@ static void project_free(struct project *proj)
 	g_free(proj);
 }
 
+/* project_start() with its reply appended to reply. */
+static void project_start_append(const char *name, GString *reply)
+{
+	GString *out = g_string_new(NULL);
+
+	project_start(name, out);
+	g_string_append(reply, out->str);
+	if (out->len && out->str[out->len - 1] != '\n')
+		g_string_append_c(reply, '\n');
+	g_string_free(out, TRUE);
+}
+
 /* ---- reading sections ---- */
 
 /* Both spellings the documentation uses: *_wmark and *_vmark. */
@@ -265,7 +277,8 @@ static int read_project(struct cfg_section *sec, struct project **out, GString *
 	int ret;
 
 	pp->sysmem_threshold = -1;
-	if (cfg_get_name(sec, "name", true, pp->name, err))
+	if (cfg_get_name(sec, "name", true, pp->name, err) ||
+	    cfg_get_bool(sec, "autostart", false, &pp->autostart, err) == -EINVAL)
 		goto free_project;
 	ret = cfg_get_choice(sec, "scan_type", false, choices, &type, err);
 	if (ret == -EINVAL)
@@ -654,6 +667,13 @@ static void apply_add(struct pending *p, GString *reply)
 		if (proj->started)
 			task_start(task, reply);
 	}
+	/* autostart=yes: the project starts once its engines and tasks are in. */
+	for (guint i = 0; i < p->projects->len; i++) {
+		struct project *proj = ((struct pending_project *)p->projects->pdata[i])->proj;
+
+		if (proj->params.autostart && !proj->started)
+			project_start_append(proj->params.name, reply);
+	}
 }
 
 int objects_add(const char *path, const char *text, size_t len, GString *reply)
@@ -783,6 +803,120 @@ int objects_del(const char *path, const char *text, size_t len, GString *reply)
 	if (file)
 		pending_free(&p, true);
 	cfg_file_free(file);
+	g_string_free(err, TRUE);
+	return ret;
+}
+
+/* ---- obj check, and the configuration directory ---- */
+
+static int check_add(struct pending *p, GString *err)
+{
+	int ret = check_new_projects(p, err);
+
+	if (!ret)
+		ret = check_new_engines(p, err);
+	if (!ret)
+		ret = check_new_tasks(p, err);
+	return ret;
+}
+
+int objects_check(const char *path, const char *text, size_t len, GString *reply)
+{
+	struct cfg_file *file = NULL;
+	struct pending p;
+	GString *err = g_string_new(NULL);
+	int ret;
+
+	ret = read_file(path, text, len, &file, &p, err);
+	if (!ret)
+		ret = check_add(&p, err);
+	if (ret)
+		g_string_assign(reply, err->str);
+	else
+		g_string_printf(reply, "%s: ok (%u projects, %u engines, %u tasks)\n", path,
+				p.projects->len, p.engines->len, p.tasks->len);
+	if (file)
+		pending_free(&p, true);
+	cfg_file_free(file);
+	g_string_free(err, TRUE);
+	return ret;
+}
+
+int objects_remove(const char *path, const char *text, size_t len, GString *reply)
+{
+	struct cfg_file *file = NULL;
+	struct pending p;
+	GString *err = g_string_new(NULL);
+	int ret;
+
+	ret = read_file(path, text, len, &file, &p, err);
+	if (ret)
+		g_string_assign(reply, err->str);
+	else
+		apply_del(&p, reply);
+	if (file)
+		pending_free(&p, true);
+	cfg_file_free(file);
+	g_string_free(err, TRUE);
+	return ret;
+}
+
+int objects_replace(const char *path, const char *old_text, size_t old_len,
+		    const char *new_text, size_t new_len, GString *reply)
+{
+	struct cfg_file *old_file = NULL, *new_file = NULL;
+	struct pending po, pn;
+	GPtrArray *was_started = g_ptr_array_new_with_free_func(g_free);
+	GString *err = g_string_new(NULL);
+	bool old_applied = false;
+	int ret;
+
+	/* A file that does not even parse leaves everything as it is. */
+	ret = read_file(path, new_text, new_len, &new_file, &pn, err);
+	if (ret)
+		goto out;
+	ret = read_file(path, old_text, old_len, &old_file, &po, err);
+	if (ret)
+		goto out;
+	for (guint i = 0; i < po.projects->len; i++) {
+		struct pending_project *pp = po.projects->pdata[i];
+		struct project *proj = project_find(pp->proj->params.name);
+
+		if (proj && proj->started)
+			g_ptr_array_add(was_started, g_strdup(proj->params.name));
+	}
+	apply_del(&po, reply);
+	ret = check_add(&pn, err);
+	if (!ret) {
+		apply_add(&pn, reply);
+		goto out;
+	}
+	/* Put the old version back, running as it was. */
+	pending_free(&po, true);
+	cfg_file_free(old_file);
+	old_file = NULL;
+	if (read_file(path, old_text, old_len, &old_file, &po, reply) || check_add(&po, reply)) {
+		log_err("%s: the previous version cannot be restored: %s", path, reply->str);
+		goto out;
+	}
+	apply_add(&po, reply);
+	old_applied = true;
+	for (guint i = 0; i < was_started->len; i++) {
+		struct project *proj = project_find(was_started->pdata[i]);
+
+		if (proj && !proj->started)
+			project_start_append(proj->params.name, reply);
+	}
+out:
+	if (ret)
+		g_string_assign(reply, err->str);
+	if (new_file)
+		pending_free(&pn, ret != 0);
+	if (old_file)
+		pending_free(&po, !old_applied);
+	cfg_file_free(new_file);
+	cfg_file_free(old_file);
+	g_ptr_array_free(was_started, TRUE);
 	g_string_free(err, TRUE);
 	return ret;
 }

@@ -54,6 +54,7 @@ struct project_params {
 	unsigned int swapcache_low_pct;	/* 0 when unset (then high too) */
 	unsigned int swapcache_high_pct;
 	bool kernel_swap_off;		/* kernel_swap=off: switch it off while started */
+	bool autostart;			/* start as soon as added */
 };
 
 struct project {
@@ -117,6 +118,19 @@ GList *projects_all(void);
 /* Request handlers (control.c dispatches to them). */
 int objects_add(const char *path, const char *text, size_t len, GString *reply);
 int objects_del(const char *path, const char *text, size_t len, GString *reply);
+
+/*
+ * For the configuration directory (confdir.c) and "etmem obj check".
+ * objects_check: parse and check FILE against the current state without
+ * changing anything. objects_remove: delete what of FILE still exists
+ * (no error for what is gone). objects_replace: swap the objects of
+ * OLD for those of NEW; when NEW fails, OLD's objects come back and the
+ * projects that ran run again.
+ */
+int objects_check(const char *path, const char *text, size_t len, GString *reply);
+int objects_remove(const char *path, const char *text, size_t len, GString *reply);
+int objects_replace(const char *path, const char *old_text, size_t old_len,
+		    const char *new_text, size_t new_len, GString *reply);
 int project_start(const char *name, GString *reply);
 int project_stop(const char *name, GString *reply);
 int project_show(const char *name, bool json, GString *reply);

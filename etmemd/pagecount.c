@@ -206,7 +206,7 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 
 	if (!client) {
 		snprintf(errmsg, errmsg_len,
-			 "cannot open the etmem netlink family; is etmem_scan loaded?");
+			 "cannot open the etmem netlink family; is etmem_scan installed? (package etmem-dkms, or make modules_install)");
 		return client_err;
 	}
 	if (cancel || !proc_alive(id))

@@ -34,8 +34,9 @@ static void *worker_main(void *arg)
 	int client_err = etmem_client_open(&client);
 
 	if (client_err) {
-		log_err("%s: cannot open the etmem netlink family: %s",
-			pool->name, strerror(-client_err));
+		log_err("%s: cannot open the etmem netlink family: %s%s", pool->name,
+			strerror(-client_err), client_err == -ENOENT ?
+			" (is etmem_scan installed? package etmem-dkms, or make modules_install)" : "");
 		client = NULL;
 	}
 	for (;;) {

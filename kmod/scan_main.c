@@ -388,4 +388,6 @@ static void __exit etmem_scan_exit(void)
 module_init(etmem_scan_init);
 module_exit(etmem_scan_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(ETMEM_VERSION);
 MODULE_DESCRIPTION("etmem: page-access scanning and swap flags over generic netlink");
+MODULE_ALIAS_GENL_FAMILY(ETMEM_FAMILY_NAME);

@@ -41,4 +41,5 @@ static void __exit etmem_swap_exit(void)
 module_init(etmem_swap_init);
 module_exit(etmem_swap_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(ETMEM_VERSION);
 MODULE_DESCRIPTION("etmem: swap requests and swapcache watermarks");

@@ -6,22 +6,23 @@ SCAN_OBJS   := $(BUILD)/lib/scan/etmemd_scan.o
 
 $(SCAN_SO): $(SCAN_OBJS) $(LIBETMEM) lib/scan/libetmemd_scan.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(SCAN_SONAME) \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SCAN_SONAME) \
 		-Wl,--version-script=lib/scan/libetmemd_scan.map \
 		-o $@ $(SCAN_OBJS) $(LIBETMEM) $(LDLIBS)
 	$(Q)ln -sf $(SCAN_SONAME) $(BUILD)/lib/libetmemd_scan.so
 
 EXTRA_USER += $(SCAN_SO)
 
-# pkg-config file for the installed library; PREFIX is fixed at install.
+# pkg-config file for the installed library; PREFIX and LIBSUBDIR (lib,
+# or lib/<multiarch triplet> for Debian) are fixed at install.
 define SCAN_PC
 prefix=$(PREFIX)
-libdir=$${prefix}/lib
+libdir=$${prefix}/$(LIBSUBDIR)
 includedir=$${prefix}/include
 
 Name: etmemd_scan
 Description: etmem scanning library for third-party memory policies
-Version: 1.0
+Version: $(VERSION)
 Requires: glib-2.0
 Requires.private: libnl-genl-3.0
 Cflags: -I$${includedir}
@@ -29,11 +30,6 @@ Libs: -L$${libdir} -letmemd_scan
 endef
 export SCAN_PC
 
-install-lib: $(SCAN_SO)
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/etmem
-	install -m 0755 $(SCAN_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(SCAN_SONAME) $(DESTDIR)$(PREFIX)/lib/libetmemd_scan.so
-	install -m 0644 include/etmem/*.h $(DESTDIR)$(PREFIX)/include/etmem/
-	printf '%s\n' "$$SCAN_PC" >$(DESTDIR)$(PREFIX)/lib/pkgconfig/etmemd_scan.pc
-INSTALL_EXTRA += install-lib
-.PHONY: install-lib
+.PHONY: print-scan-pc
+print-scan-pc:
+	@printf '%s\n' "$$SCAN_PC"

@@ -80,7 +80,8 @@ static int client_connect(struct etmem_client *client)
 	family = genl_ctrl_resolve(client->sk, ETMEM_FAMILY_NAME);
 	if (family < 0) {
 		etmem_set_errmsg(client, "generic netlink family \"%s\" not found "
-			   "(is etmem_scan.ko loaded?)", ETMEM_FAMILY_NAME);
+			   "(the etmem_scan module did not load: install the etmem-dkms package, "
+			   "or run make modules_install)", ETMEM_FAMILY_NAME);
 		return -ENOENT;
 	}
 	client->family = family;

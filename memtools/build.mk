@@ -39,7 +39,7 @@ $(MT_DIR)/%.o: ALL_CFLAGS += -I$(MT_DIR)
 
 $(addprefix $(MT_DIR)/,$(MT_TOOLS)): $(MT_DIR)/%: $(MT_DIR)/%.o $(MT_SHARED)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz
 
 $(MT_DIR)/mt-workload: $(MT_DIR)/workload.o
 	$(call msg,LD,$@)

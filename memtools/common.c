@@ -64,6 +64,7 @@ static void usage(const struct mt_tool *t, FILE *out)
 		"                  the first BPF mode that loads, else proc)\n"
 		"  -F              force the fallback without BPF (same as -m proc)\n"
 		"  -v              say which mode is in use; twice shows libbpf messages\n"
+		"  -V              print the version and exit\n"
 		"  -h              this help\n");
 	if (t->extra_help)
 		fputs(t->extra_help, out);
@@ -141,7 +142,7 @@ int mt_parse_args(const struct mt_tool *t, int argc, char **argv)
 	long v;
 	int opt;
 
-	snprintf(optstring, sizeof(optstring), "+%srjTH:m:Fvh%s",
+	snprintf(optstring, sizeof(optstring), "+%srjTH:m:FvVh%s",
 		 t->takes_filters ? "p:c:" : "", t->extra_opts ? t->extra_opts : "");
 	opterr = 0;
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
@@ -177,6 +178,9 @@ int mt_parse_args(const struct mt_tool *t, int argc, char **argv)
 			break;
 		case 'F': mt_env.mode = MT_MODE_PROC; break;
 		case 'v': mt_env.verbose++; break;
+		case 'V':
+			printf("%s %s\n", t->name, ETMEM_VERSION);
+			return 1;
 		case 'h':
 			usage(t, stdout);
 			return 1;

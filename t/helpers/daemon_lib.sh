@@ -35,11 +35,12 @@ pass() {
 }
 
 # daemon_start SOCKET [extra etmemd args]: starts etmemd in the background,
-# waits until it answers; sets DAEMON_PID.
+# waits until it answers; sets DAEMON_PID. No configuration directory
+# unless the arguments give one (-c DIR): the host's /etc stays out.
 daemon_start() {
 	local sock=$1 i
 	shift
-	"$ETMEMD" -s "$sock" "$@" >"$WORK/etmemd-$sock.log" 2>&1 &
+	"$ETMEMD" -s "$sock" -c '' "$@" >"$WORK/etmemd-$sock.log" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS+=("$DAEMON_PID")
 	# Up to 30 s: under TCG on a busy host the first start is slow.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # etmemd -m: the parent exits 0 only once the socket accepts requests, the
-# pid file holds the child's pid, SIGTERM removes it, and systemd accepts
-# the shipped unit. Several daemons with different names coexist.
+# pid file holds the child's pid, SIGTERM removes it. Several daemons with
+# different names coexist. systemd accepts the shipped unit (Type=notify,
+# reload, modprobe, man pages found) and its sandbox scores at most 4.5.
 set -u
 . "$(dirname "$0")/../helpers/daemon_lib.sh"
 
@@ -43,15 +44,27 @@ kill -0 "$pid" 2>/dev/null && fail "etmemd $pid still running after SIGTERM"
 [ -e "$PIDFILE" ] && fail "pid file $PIDFILE left behind"
 "$ETMEM" project show -s "$SOCK" >/dev/null 2>&1 && fail "socket still answers after SIGTERM"
 
-# The shipped unit, pointed at this build's binary.
+# The shipped unit, pointed at this build's binary: systemd accepts it,
+# it is Type=notify with a reload, and its sandbox scores 4.5 or lower.
 mkdir -p "$WORK/unit"
 sed "s|^ExecStart=[^ ]*|ExecStart=$ETMEMD|" "$TOP/etc/etmem/etmemd.service" >"$WORK/unit/etmemd.service"
-if systemd-analyze verify "$WORK/unit/etmemd.service" >"$WORK/verify" 2>&1; then
-	pass "systemd-analyze verify accepts etc/etmem/etmemd.service"
+mkdir -p "$WORK/man/man5" "$WORK/man/man8"
+for m in "$TOP"/man/*.[58]; do cp "$m" "$WORK/man/man${m##*.}/"; done
+if MANPATH=$WORK/man systemd-analyze verify "$WORK/unit/etmemd.service" >"$WORK/verify" 2>&1; then
+	pass "systemd-analyze verify accepts etc/etmem/etmemd.service (and finds its man pages)"
 else
 	fail "systemd-analyze verify: $(cat "$WORK/verify")"
 fi
-grep -q '^Type=forking' "$TOP/etc/etmem/etmemd.service" && grep -q -- ' -m$' "$TOP/etc/etmem/etmemd.service" ||
-	fail "unit is not Type=forking with -m"
+grep -q '^Type=notify$' "$TOP/etc/etmem/etmemd.service" &&
+	grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$TOP/etc/etmem/etmemd.service" &&
+	grep -q '^ExecStartPre=+/sbin/modprobe etmem_swap$' "$TOP/etc/etmem/etmemd.service" ||
+	fail "unit is not Type=notify with ExecReload and the modprobe"
+score=$(systemd-analyze security --offline=true "$WORK/unit/etmemd.service" 2>&1 |
+	sed -n 's/.*Overall exposure level for etmemd.service: \([0-9.]*\).*/\1/p')
+if [ -n "$score" ] && awk -v s="$score" 'BEGIN { exit !(s <= 4.5) }'; then
+	pass "systemd-analyze security: exposure $score (at most 4.5)"
+else
+	fail "systemd-analyze security: exposure '$score', want at most 4.5"
+fi
 echo "$nr_fail failures"
 [ "$nr_fail" = 0 ]

@@ -2,7 +2,8 @@
 # vm-timeout: 600
 # The daemon's user-space test scripts (t/host/daemon_*.sh: the table of
 # bad inputs, 50 parallel show requests while projects run, -m mode and
-# the systemd unit, help texts and SIGINT) once more on this Debian
+# the systemd unit, help texts and SIGINT, the configuration directory and
+# its reload) once more on this Debian
 # kernel with the modules loaded, so running projects really scan; then
 # the shipped example configurations load and run as a user would add
 # them: slide_conf.yaml as it is, cslide_conf.yaml on this guest's nodes.
@@ -11,7 +12,7 @@
 
 vt_load_etmem
 vt_zram_swap 256M
-for t in daemon_cli_errors daemon_running_project daemon_systemd_mode daemon_help_signals; do
+for t in daemon_cli_errors daemon_running_project daemon_systemd_mode daemon_help_signals daemon_confdir; do
 	if bash "$top/t/host/$t.sh" >"$WORK/$t.log" 2>&1; then
 		vt_ok "$t ($(grep -c '^ok' "$WORK/$t.log") checks)"
 	else
