@@ -30,6 +30,7 @@
 #include "numa_tier.h"
 #include "pagecount.h"
 #include "procs.h"
+#include "report.h"
 #include "workers.h"
 
 #define HUGE_SHIFT	21
@@ -62,6 +63,7 @@ struct cs_proc {
 	struct page_counts *counts;
 	GArray *pages;			/* struct cslide_page, after migration */
 	bool gone;
+	bool failed;			/* its scan failed (not: it exited) */
 };
 
 /* Moves of one cycle, for show. */
@@ -442,11 +444,21 @@ static void job_done(struct worker_job *base)
 	struct cslide_run *run = job->run;
 
 	if (job->proc && job->status) {
-		if (job->status != -ESRCH)
-			log_warn("%s: scan of pid %d failed: %s%s%s", run->name,
-				 job->proc->id.pid, strerror(-job->status),
-				 *job->errmsg ? ": " : "", job->errmsg);
-		job->proc->gone = true;
+		struct cs_proc *proc = job->proc;
+
+		if (job->status != -ESRCH && proc->task) {
+			struct log_ctx ctx = { .project = proc->task->engine->project->params.name,
+					       .engine = "cslide", .task = proc->task->name,
+					       .pid = proc->id.pid };
+			char *error = g_strdup_printf("scan of pid %d failed: %s%s%s",
+						      proc->id.pid, strerror(-job->status),
+						      *job->errmsg ? ": " : "", job->errmsg);
+
+			task_fail(proc->task, &ctx, error);
+			g_free(error);
+			proc->failed = true;
+		}
+		proc->gone = true;
 	}
 	if (!job->proc)
 		run->moves = job->moves;
@@ -497,10 +509,12 @@ static void find_procs(struct cslide_run *run)
 		for (guint i = 0; i < found->len; i++)
 			add_proc(run, task, &g_array_index(found, struct proc_id, i));
 		task->stats.nr_procs = run->procs->len - before;
-		if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid)
-			snprintf(task->stats.note, sizeof(task->stats.note),
-				 "process %s exited (or its pid was reused); waiting", task->value);
-		else if (!task->stats.nr_procs)
+		if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid) {
+			char why[160];
+
+			proc_gone_reason(&task->pinned.id, why, sizeof(why));
+			snprintf(task->stats.note, sizeof(task->stats.note), "%s; waiting", why);
+		} else if (!task->stats.nr_procs)
 			snprintf(task->stats.note, sizeof(task->stats.note),
 				 "waiting for %s %s", task->type == TASK_TYPE_PID ?
 				 "process" : "a process named", task->value);
@@ -518,24 +532,30 @@ static void end_cycle(struct cycle *cycle)
 
 	for (GList *l = run->tasks; l; l = l->next) {
 		struct task *task = l->data;
+		struct task_counts counts = { 0 };
+		struct log_ctx ctx = { .project = task->engine->project->params.name,
+				       .engine = "cslide", .task = task->name,
+				       .cycle = task->stats.nr_cycles + 1 };
+		bool had_errors = false;
 
-		task->stats.nr_cycles++;
-		task->stats.pages_scanned = 0;
-		task->stats.pages_cold = 0;
-		task->stats.last_cycle_end = time(NULL);
-	}
-	for (guint i = 0; i < done->len; i++) {
-		struct cs_proc *proc = done->pdata[i];
+		for (guint i = 0; i < done->len; i++) {
+			struct cs_proc *proc = done->pdata[i];
 
-		if (!proc->task || proc->gone)
-			continue;
-		for (guint k = 0; k < proc->pages->len; k++) {
-			struct cslide_page *page = &g_array_index(proc->pages, struct cslide_page, k);
+			if (proc->task != task)
+				continue;
+			had_errors |= proc->failed;
+			if (proc->gone)
+				continue;
+			for (guint k = 0; k < proc->pages->len; k++) {
+				struct cslide_page *page = &g_array_index(proc->pages,
+									  struct cslide_page, k);
 
-			proc->task->stats.pages_scanned += 512;
-			if (page->count < run->params.hot_threshold)
-				proc->task->stats.pages_cold += 512;
+				counts.pages_scanned += 512;
+				if (page->count < run->params.hot_threshold)
+					counts.pages_cold += 512;
+			}
 		}
+		task_cycle_end(task, &ctx, &counts, cycle_elapsed_ms(cycle), had_errors);
 	}
 	log_debug("%s: cycle %u: %" PRIu64 " pages demoted, %" PRIu64 " promoted, %"
 		  PRIu64 " failed", run->name, run->cycle_nr, run->moves.demoted,
@@ -628,7 +648,7 @@ static int cslide_start_task(struct task *task, GString *err)
 		if (!ce->run)
 			return -ENOMEM;
 	}
-	memset(&task->stats, 0, sizeof(task->stats));
+	task_report_reset(task);
 	memset(&task->pinned, 0, sizeof(task->pinned));
 	ce->run->tasks = g_list_append(ce->run->tasks, task);
 	task->priv = ce->run;

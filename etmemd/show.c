@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "objects.h"
+#include "report.h"
 
 static void json_string(GString *out, const char *s)
 {
@@ -34,6 +35,17 @@ static void time_text(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static void show_counts_json(const char *key, const struct task_counts *c, GString *out)
+{
+	g_string_append_printf(out, "%s:{\"pages_scanned\":%" PRIu64 ",\"pages_cold\":%" PRIu64
+			       ",\"bytes_paged_out\":%" PRIu64 ",\"bytes_kept\":{", key,
+			       c->pages_scanned, c->pages_cold, c->bytes_paged_out);
+	for (int i = 0; i < __TASK_KEPT_CNT; i++)
+		g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+				       task_kept_name(i), c->bytes_kept[i]);
+	g_string_append(out, "}}");
+}
+
 static void show_task_json(const struct task *task, GString *out)
 {
 	const struct task_stats *st = &task->stats;
@@ -52,10 +64,17 @@ static void show_task_json(const struct task *task, GString *out)
 			       ",\"pages_cold\":%" PRIu64 ",\"bytes_paged_out\":%" PRIu64
 			       ",\"bytes_paged_out_last_cycle\":%" PRIu64 ",\"last_cycle\":\"%s\",\"note\":",
 			       task->started ? "true" : "false",
-			       task->engine->ops->task_state(task), st->nr_procs, st->nr_cycles,
+			       task_state_text(task), st->nr_procs, st->nr_cycles,
 			       st->pages_scanned, st->pages_cold, st->bytes_paged_out,
 			       st->bytes_paged_out_last, when);
 	json_string(out, st->note);
+	g_string_append(out, ",\"error\":");
+	json_string(out, st->failing ? st->error : "");
+	show_counts_json(",\"last_cycle_counts\"", &st->last, out);
+	show_counts_json(",\"total\"", &st->total, out);
+	g_string_append_printf(out, ",\"errors\":%" PRIu64 ",\"cycle_ms_median\":%" PRIu64
+			       ",\"cycle_ms_max\":%" PRIu64, st->nr_errors,
+			       task_duration_median(st), st->duration_ms_max);
 	if (task->engine->ops->show_task)
 		task->engine->ops->show_task(task, true, out);
 	g_string_append(out, "}");
@@ -91,6 +110,25 @@ static void show_project_json(const struct project *proj, GString *out)
 	g_string_append(out, "]}");
 }
 
+static void show_kept_text(const struct task_counts *c, GString *out)
+{
+	bool any = false;
+
+	for (int i = 0; i < __TASK_KEPT_CNT; i++) {
+		char *sz;
+
+		if (!c->bytes_kept[i])
+			continue;
+		sz = g_format_size_full(c->bytes_kept[i], G_FORMAT_SIZE_IEC_UNITS);
+		g_string_append_printf(out, "%s%s %s", any ? ", " : "         kept in RAM last cycle: ",
+				       sz, task_kept_name(i));
+		g_free(sz);
+		any = true;
+	}
+	if (any)
+		g_string_append_c(out, '\n');
+}
+
 static void show_task_text(const struct task *task, GString *out)
 {
 	const struct task_stats *st = &task->stats;
@@ -103,8 +141,11 @@ static void show_task_text(const struct task *task, GString *out)
 			       task->engine->name, task->started ? "yes" : "no", st->nr_procs,
 			       st->pages_scanned, st->pages_cold, st->bytes_paged_out, when);
 	g_string_append_printf(out, "         state: %s, cycles: %" PRIu64 ", paged out last cycle: %"
-			       PRIu64 " bytes\n", task->engine->ops->task_state(task),
+			       PRIu64 " bytes\n", task_state_text(task),
 			       st->nr_cycles, st->bytes_paged_out_last);
+	if (st->failing)
+		g_string_append_printf(out, "         error: %s\n", st->error);
+	show_kept_text(&st->last, out);
 	if (task->engine->ops->show_task) {
 		g_string_append(out, "         ");
 		task->engine->ops->show_task(task, false, out);

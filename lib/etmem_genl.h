@@ -53,6 +53,16 @@ struct etmem_swap_result {
 	uint64_t nr_absent;	/* not resident: nothing to do */
 	uint64_t nr_unevictable;
 	uint64_t bytes_advised;	/* what process_madvise(MADV_PAGEOUT) accepted */
+	/*
+	 * The outcome, read from /proc/PID/pagemap for the approved ranges
+	 * right after process_madvise(): pages no longer present (swapped
+	 * out, or clean file pages dropped), and pages still present, split
+	 * into private anonymous ones (they need a free swap slot) and file
+	 * or shared ones.
+	 */
+	uint64_t bytes_out;
+	uint64_t nr_kept_anon;
+	uint64_t nr_kept_file;
 };
 
 struct etmem_swapcache_state {
