@@ -693,27 +693,24 @@ static const char *cslide_task_state(const struct task *task)
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
-static void cslide_show_task(const struct task *task, bool json, GString *out)
+static void cslide_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct cslide_engine *ce = task->engine->priv;
 	const struct cslide_eng_params *p = &ce->params;
 	struct cs_moves m = ce->run ? ce->run->moves : (struct cs_moves){ 0 };
 
-	if (json) {
-		g_string_append_printf(out, ",\"hot_threshold\":%lu,\"node_mig_quota_mib\":%lu,"
-				       "\"node_hot_reserve_mib\":%lu,\"last_cycle_demoted_pages\":%"
-				       PRIu64 ",\"last_cycle_promoted_pages\":%" PRIu64
-				       ",\"last_cycle_failed_moves\":%" PRIu64, p->hot_threshold,
-				       p->mig_quota_mib, p->hot_reserve_mib, m.demoted,
-				       m.promoted, m.failed);
-		return;
-	}
-	g_string_append_printf(out, "hot_threshold=%lu node_mig_quota=%luMiB node_hot_reserve=%luMiB"
-			       " | engine's last cycle: demoted %" PRIu64 " pages (%" PRIu64
-			       " MiB), promoted %" PRIu64 " pages (%" PRIu64 " MiB), %" PRIu64
-			       " moves failed", p->hot_threshold, p->mig_quota_mib,
-			       p->hot_reserve_mib, m.demoted, m.demoted * 2, m.promoted,
-			       m.promoted * 2, m.failed);
+	etmem_out_uint(out, "hot_threshold", "hot_threshold=%" PRIu64, p->hot_threshold);
+	etmem_out_uint(out, "node_mig_quota_mib", " node_mig_quota=%" PRIu64 "MiB",
+		       p->mig_quota_mib);
+	etmem_out_uint(out, "node_hot_reserve_mib", " node_hot_reserve=%" PRIu64 "MiB",
+		       p->hot_reserve_mib);
+	etmem_out_uint(out, "last_cycle_demoted_pages", " | engine's last cycle: demoted %"
+		       PRIu64 " huge pages", m.demoted);
+	etmem_out_size(out, NULL, " (%s)", m.demoted << 21);
+	etmem_out_uint(out, "last_cycle_promoted_pages", ", promoted %" PRIu64 " huge pages",
+		       m.promoted);
+	etmem_out_size(out, NULL, " (%s)", m.promoted << 21);
+	etmem_out_uint(out, "last_cycle_failed_moves", ", %" PRIu64 " moves failed", m.failed);
 }
 
 #define MAX_NODES	1024

@@ -1,27 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* "project show": text for people, JSON (-j) for programs. */
+/*
+ * "project show": text for people, JSON (-j) for programs, from the same
+ * calls (etmem_out.h). Besides the last cycle's figures, each task shows
+ * its history since it started: sums, errors, cycle durations.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "engine.h"
+#include "etmem_out.h"
 #include "objects.h"
 #include "report.h"
-
-static void json_string(GString *out, const char *s)
-{
-	g_string_append_c(out, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			g_string_append_printf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			g_string_append_printf(out, "\\u%04x", *s);
-		else
-			g_string_append_c(out, *s);
-	}
-	g_string_append_c(out, '"');
-}
 
 static void time_text(time_t t, char *buf, size_t size)
 {
@@ -35,153 +26,121 @@ static void time_text(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void show_counts_json(const char *key, const struct task_counts *c, GString *out)
-{
-	g_string_append_printf(out, "%s:{\"pages_scanned\":%" PRIu64 ",\"pages_cold\":%" PRIu64
-			       ",\"bytes_paged_out\":%" PRIu64 ",\"bytes_kept\":{", key,
-			       c->pages_scanned, c->pages_cold, c->bytes_paged_out);
-	for (int i = 0; i < __TASK_KEPT_CNT; i++)
-		g_string_append_printf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
-				       task_kept_name(i), c->bytes_kept[i]);
-	g_string_append(out, "}}");
-}
-
-static void show_task_json(const struct task *task, GString *out)
-{
-	const struct task_stats *st = &task->stats;
-	char when[32];
-
-	time_text(st->last_cycle_end, when, sizeof(when));
-	g_string_append_printf(out, "{\"number\":%u,\"type\":\"%s\",\"value\":", task->number,
-			       task_type_name(task->type));
-	json_string(out, task->value);
-	g_string_append(out, ",\"name\":");
-	json_string(out, task->name);
-	g_string_append(out, ",\"engine\":");
-	json_string(out, task->engine->name);
-	g_string_append_printf(out, ",\"started\":%s,\"state\":\"%s\",\"processes\":%u,"
-			       "\"cycles\":%" PRIu64 ",\"pages_scanned\":%" PRIu64
-			       ",\"pages_cold\":%" PRIu64 ",\"bytes_paged_out\":%" PRIu64
-			       ",\"bytes_paged_out_last_cycle\":%" PRIu64 ",\"last_cycle\":\"%s\",\"note\":",
-			       task->started ? "true" : "false",
-			       task_state_text(task), st->nr_procs, st->nr_cycles,
-			       st->pages_scanned, st->pages_cold, st->bytes_paged_out,
-			       st->bytes_paged_out_last, when);
-	json_string(out, st->note);
-	g_string_append(out, ",\"error\":");
-	json_string(out, st->failing ? st->error : "");
-	show_counts_json(",\"last_cycle_counts\"", &st->last, out);
-	show_counts_json(",\"total\"", &st->total, out);
-	g_string_append_printf(out, ",\"errors\":%" PRIu64 ",\"cycle_ms_median\":%" PRIu64
-			       ",\"cycle_ms_max\":%" PRIu64, st->nr_errors,
-			       task_duration_median(st), st->duration_ms_max);
-	if (task->engine->ops->show_task)
-		task->engine->ops->show_task(task, true, out);
-	g_string_append(out, "}");
-}
-
-static void show_project_json(const struct project *proj, GString *out)
-{
-	const struct project_params *pp = &proj->params;
-	bool first = true;
-
-	g_string_append(out, "{\"name\":");
-	json_string(out, pp->name);
-	g_string_append_printf(out, ",\"started\":%s,\"loop\":%u,\"interval\":%u,\"sleep\":%u,"
-			       "\"sysmem_threshold\":%d,\"swapcache_low_wmark\":%u,"
-			       "\"swapcache_high_wmark\":%u,\"swapcache\":",
-			       proj->started ? "true" : "false", pp->loop, pp->interval_s,
-			       pp->sleep_s, pp->sysmem_threshold, pp->swapcache_low_pct,
-			       pp->swapcache_high_pct);
-	json_string(out, proj->swapcache_note);
-	g_string_append(out, ",\"engines\":[");
-	for (GList *e = proj->engines; e; e = e->next) {
-		g_string_append(out, e == proj->engines ? "" : ",");
-		json_string(out, ((struct engine *)e->data)->name);
-	}
-	g_string_append(out, "],\"tasks\":[");
-	for (GList *e = proj->engines; e; e = e->next) {
-		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next) {
-			g_string_append(out, first ? "" : ",");
-			show_task_json(t->data, out);
-			first = false;
-		}
-	}
-	g_string_append(out, "]}");
-}
-
-static void show_kept_text(const struct task_counts *c, GString *out)
+/* The kept reasons as one JSON object, or "1.0 MiB no_swap, ..." in text. */
+static void show_kept(struct etmem_out *out, const char *key, const char *label,
+		      const struct task_counts *c)
 {
 	bool any = false;
 
+	etmem_out_open_object(out, key);
 	for (int i = 0; i < __TASK_KEPT_CNT; i++) {
-		char *sz;
-
-		if (!c->bytes_kept[i])
+		if (!etmem_out_is_json(out) && !c->bytes_kept[i])
 			continue;
-		sz = g_format_size_full(c->bytes_kept[i], G_FORMAT_SIZE_IEC_UNITS);
-		g_string_append_printf(out, "%s%s %s", any ? ", " : "         kept in RAM last cycle: ",
-				       sz, task_kept_name(i));
-		g_free(sz);
+		etmem_out_text(out, "%s", any ? ", " : label);
+		etmem_out_size(out, task_kept_name(i), "%s ", c->bytes_kept[i]);
+		etmem_out_text(out, "%s", task_kept_name(i));
 		any = true;
 	}
+	etmem_out_close_object(out);
 	if (any)
-		g_string_append_c(out, '\n');
+		etmem_out_text(out, "\n");
 }
 
-static void show_task_text(const struct task *task, GString *out)
+static void show_counts(struct etmem_out *out, const struct task_counts *c)
+{
+	etmem_out_uint(out, "pages_scanned", NULL, c->pages_scanned);
+	etmem_out_uint(out, "pages_cold", NULL, c->pages_cold);
+	etmem_out_size(out, "bytes_paged_out", NULL, c->bytes_paged_out);
+	show_kept(out, "bytes_kept", NULL, c);
+}
+
+static void show_task(struct etmem_out *out, const struct task *task)
 {
 	const struct task_stats *st = &task->stats;
 	char when[32];
 
 	time_text(st->last_cycle_end, when, sizeof(when));
-	g_string_append_printf(out, "  %-6u %-5s %-15s %-20s %-10s %-7s %-6u %-10" PRIu64
-			       " %-10" PRIu64 " %-12" PRIu64 " %s\n",
-			       task->number, task_type_name(task->type), task->value, task->name,
-			       task->engine->name, task->started ? "yes" : "no", st->nr_procs,
-			       st->pages_scanned, st->pages_cold, st->bytes_paged_out, when);
-	g_string_append_printf(out, "         state: %s, cycles: %" PRIu64 ", paged out last cycle: %"
-			       PRIu64 " bytes\n", task_state_text(task),
-			       st->nr_cycles, st->bytes_paged_out_last);
-	if (st->failing)
-		g_string_append_printf(out, "         error: %s\n", st->error);
-	show_kept_text(&st->last, out);
+	etmem_out_open_object(out, NULL);
+	etmem_out_uint(out, "number", "  %-6" PRIu64, task->number);
+	etmem_out_str(out, "type", " %-5s", task_type_name(task->type));
+	etmem_out_str(out, "value", " %-15s", task->value);
+	etmem_out_str(out, "name", " %-20s", task->name);
+	etmem_out_str(out, "engine", " %-10s", task->engine->name);
+	etmem_out_bool(out, "started", " %-7s", task->started);
+	etmem_out_uint(out, "processes", " %-6" PRIu64, st->nr_procs);
+	etmem_out_uint(out, "pages_scanned", " %-10" PRIu64, st->pages_scanned);
+	etmem_out_uint(out, "pages_cold", " %-10" PRIu64, st->pages_cold);
+	etmem_out_size(out, "bytes_paged_out", " %-12s", st->bytes_paged_out);
+	etmem_out_str(out, "last_cycle", " %s\n", when);
+	etmem_out_str(out, "state", "         state: %s", task_state_text(task));
+	etmem_out_uint(out, "cycles", ", cycles: %" PRIu64, st->nr_cycles);
+	etmem_out_size(out, "bytes_paged_out_last_cycle", ", paged out last cycle: %s\n",
+		       st->bytes_paged_out_last);
+	if (st->failing || etmem_out_is_json(out))
+		etmem_out_str(out, "error", "         error: %s\n", st->failing ? st->error : "");
+	show_kept(out, "bytes_kept_last_cycle", "         kept in RAM last cycle: ", &st->last);
+	etmem_out_open_object(out, "total");
+	show_counts(out, &st->total);
+	etmem_out_close_object(out);
+	etmem_out_uint(out, "errors", NULL, st->nr_errors);
+	etmem_out_uint(out, "cycle_ms_median", NULL, task_duration_median(st));
+	etmem_out_uint(out, "cycle_ms_max", NULL, st->duration_ms_max);
 	if (task->engine->ops->show_task) {
-		g_string_append(out, "         ");
-		task->engine->ops->show_task(task, false, out);
-		g_string_append_c(out, '\n');
+		etmem_out_text(out, "         ");
+		task->engine->ops->show_task(task, out);
+		etmem_out_text(out, "\n");
 	}
-	if (*st->note)
-		g_string_append_printf(out, "         note: %s\n", st->note);
+	if (*st->note || etmem_out_is_json(out))
+		etmem_out_str(out, "note", "         note: %s\n", st->note);
+	etmem_out_close_object(out);
 }
 
-static void show_project_text(const struct project *proj, GString *out)
+static void show_project(struct etmem_out *out, const struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
+	bool json = etmem_out_is_json(out);
 
-	g_string_append_printf(out, "project %s: %s, loop=%u interval=%u sleep=%u",
-			       pp->name, proj->started ? "started" : "stopped", pp->loop,
-			       pp->interval_s, pp->sleep_s);
-	if (pp->sysmem_threshold >= 0)
-		g_string_append_printf(out, " sysmem_threshold=%d", pp->sysmem_threshold);
-	if (pp->swapcache_high_pct)
-		g_string_append_printf(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
-				       pp->swapcache_high_pct);
-	g_string_append_c(out, '\n');
-	if (*proj->swapcache_note)
-		g_string_append_printf(out, "  swapcache: %s\n", proj->swapcache_note);
-	g_string_append_printf(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
-			       "number", "type", "value", "name", "engine", "started", "procs",
-			       "scanned", "cold", "paged_out_B", "last_cycle");
+	etmem_out_open_object(out, NULL);
+	etmem_out_str(out, "name", "project %s:", pp->name);
+	etmem_out_str(out, "state", " %s,", proj->started ? "started" : "stopped");
+	etmem_out_bool(out, "started", NULL, proj->started);
+	etmem_out_uint(out, "loop", " loop=%" PRIu64, pp->loop);
+	etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
+	etmem_out_uint(out, "sleep", " sleep=%" PRIu64, pp->sleep_s);
+	if (pp->sysmem_threshold >= 0 || json)
+		etmem_out_int(out, "sysmem_threshold", " sysmem_threshold=%" PRId64,
+			      pp->sysmem_threshold);
+	if (json) {
+		etmem_out_uint(out, "swapcache_low_wmark", NULL, pp->swapcache_low_pct);
+		etmem_out_uint(out, "swapcache_high_wmark", NULL, pp->swapcache_high_pct);
+	} else if (pp->swapcache_high_pct) {
+		etmem_out_text(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
+			       pp->swapcache_high_pct);
+	}
+	etmem_out_text(out, "\n");
+	if (*proj->swapcache_note || json)
+		etmem_out_str(out, "swapcache", "  swapcache: %s\n", proj->swapcache_note);
+	etmem_out_open_array(out, "engines");
+	for (GList *e = proj->engines; e; e = e->next)
+		etmem_out_str(out, NULL, NULL, ((struct engine *)e->data)->name);
+	etmem_out_close_array(out);
+	etmem_out_text(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
+		       "number", "type", "value", "name", "engine", "started", "procs",
+		       "scanned", "cold", "paged_out", "last_cycle");
+	etmem_out_open_array(out, "tasks");
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
-			show_task_text(t->data, out);
+			show_task(out, t->data);
+	etmem_out_close_array(out);
+	etmem_out_close_object(out);
 }
 
 int project_show(const char *name, bool json, GString *reply)
 {
 	GList *list = projects_all(), *one = NULL;
+	struct etmem_out *out;
 	struct project *proj;
+	char *text;
 
 	if (name && *name) {
 		proj = project_find(name);
@@ -192,20 +151,16 @@ int project_show(const char *name, bool json, GString *reply)
 		one = g_list_append(NULL, proj);
 		list = one;
 	}
-	if (json)
-		g_string_append(reply, "{\"projects\":[");
-	for (GList *l = list; l; l = l->next) {
-		if (json) {
-			g_string_append(reply, l == list ? "" : ",");
-			show_project_json(l->data, reply);
-		} else {
-			show_project_text(l->data, reply);
-		}
-	}
-	if (json)
-		g_string_append(reply, "]}\n");
-	else if (!list)
-		g_string_append(reply, "no projects\n");
+	out = etmem_out_new(json);
+	etmem_out_open_array(out, "projects");
+	for (GList *l = list; l; l = l->next)
+		show_project(out, l->data);
+	etmem_out_close_array(out);
+	if (!list)
+		etmem_out_text(out, "no projects\n");
+	text = etmem_out_finish(out);
+	g_string_append(reply, text);
+	g_free(text);
 	g_list_free(one);
 	return 0;
 }

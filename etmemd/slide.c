@@ -507,18 +507,14 @@ static const char *slide_task_state(const struct task *task)
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
-static void slide_show_task(const struct task *task, bool json, GString *out)
+static void slide_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct slide_params *sp = task->params;
 
-	if (json)
-		g_string_append_printf(out, ",\"T\":%u,\"max_threads\":%u,\"swap_threshold\":%" PRIu64
-				       ",\"swap_flag\":%s", sp->threshold, sp->max_threads,
-				       sp->swap_threshold_bytes, sp->swap_flag ? "true" : "false");
-	else
-		g_string_append_printf(out, "T=%u max_threads=%u swap_threshold=%" PRIu64 " swap_flag=%s",
-				       sp->threshold, sp->max_threads, sp->swap_threshold_bytes,
-				       sp->swap_flag ? "yes" : "no");
+	etmem_out_uint(out, "T", "T=%" PRIu64, sp->threshold);
+	etmem_out_uint(out, "max_threads", " max_threads=%" PRIu64, sp->max_threads);
+	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
+	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
 }
 
 static int slide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
