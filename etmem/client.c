@@ -153,6 +153,9 @@ int etmem_request_run(struct etmem_request *req)
 		if (!len)
 			fprintf(stderr, "etmem: %s failed: %s\n", etmem_cmd_name(req->cmd),
 				strerror(-status));
+	} else if (req->reply) {
+		*req->reply = text;
+		text = NULL;
 	} else {
 		print_text(stdout, text, len, "");
 	}

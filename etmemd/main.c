@@ -25,6 +25,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics_file.h"
 #include "objects.h"
 #include "workers.h"
 
@@ -36,9 +37,11 @@ struct env {
 	const char *socket;
 	bool systemd_mode;
 	char pid_file[256];
+	const char *metrics_file;
+	unsigned int metrics_interval_s;
 };
 
-static struct env env = { .log_level = LOG_LEVEL_INFO };
+static struct env env = { .log_level = LOG_LEVEL_INFO, .metrics_interval_s = 15 };
 static struct loop_timer *drain_timer;
 static bool stopping;
 
@@ -51,6 +54,8 @@ static void usage(FILE *out)
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
+		"  --metrics-file PATH  write the Prometheus metrics of 'etmem metrics' to PATH\n"
+		"           (atomically) every --metrics-interval seconds (1..3600, default 15)\n"
 		"  -h       print this help\n", ETMEM_SOCKET_NAME_MAX, "NAME");
 }
 
@@ -61,10 +66,12 @@ static int parse_args(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "mode-systemctl", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "metrics-interval", required_argument, NULL, 'I' },
 		{ 0 }
 	};
 	char *end;
-	long level;
+	long level, secs;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "l:s:mh", opts, NULL)) != -1) {
@@ -82,6 +89,22 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			env.systemd_mode = true;
+			break;
+		case 'M':
+			if (!*optarg) {
+				fprintf(stderr, "etmemd: --metrics-file needs a path\n");
+				return -EINVAL;
+			}
+			env.metrics_file = optarg;
+			break;
+		case 'I':
+			secs = strtol(optarg, &end, 10);
+			if (!*optarg || *end || secs < 1 || secs > 3600) {
+				fprintf(stderr, "etmemd: metrics interval '%s' is not a number of seconds in 1..3600\n",
+					optarg);
+				return -EINVAL;
+			}
+			env.metrics_interval_s = secs;
 			break;
 		case 'h':
 			usage(stdout);
@@ -257,10 +280,20 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (env.metrics_file) {
+		ret = metrics_file_start(env.metrics_file, env.metrics_interval_s);
+		if (ret) {
+			log_err("cannot write the metrics file %s: %s", env.metrics_file,
+				strerror(-ret));
+			report_ready(ready_fd, ret, env.metrics_file);
+			return 1;
+		}
+	}
 	log_info("listening on abstract socket '%s' (protocol version %d)", env.socket,
 		 ETMEM_PROTO_VERSION);
 	report_ready(ready_fd, 0, NULL);
 	ret = loop_run();
+	metrics_file_stop();
 	objects_free_all();
 	kernel_close();
 	control_close();
