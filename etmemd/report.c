@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "etmem_out.h"
 #include "log.h"
 #include "report.h"
 
@@ -104,7 +105,7 @@ static void kept_text(const struct task_counts *c, char *buf, size_t size)
 
 		if (!c->bytes_kept[i])
 			continue;
-		sz = g_format_size_full(c->bytes_kept[i], G_FORMAT_SIZE_IEC_UNITS);
+		sz = etmem_out_format_size(c->bytes_kept[i]);
 		len += snprintf(buf + len, size - len, "%s%s %s", len ? ", " : "", sz,
 				kept_names[i]);
 		g_free(sz);
@@ -134,7 +135,7 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 		st->error[0] = '\0';
 	}
 	kept_text(cycle, kept, sizeof(kept));
-	out = g_format_size_full(cycle->bytes_paged_out, G_FORMAT_SIZE_IEC_UNITS);
+	out = etmem_out_format_size(cycle->bytes_paged_out);
 	log_ctx_msg(LOG_LEVEL_INFO, ctx, "%s/%s: cycle %" PRIu64 ": %u process(es), %" PRIu64
 		    " pages scanned, %" PRIu64 " cold, %s paged out, kept: %s; %" PRIu64 " ms",
 		    task->engine->project->params.name, task->name, st->nr_cycles, st->nr_procs,

@@ -24,6 +24,7 @@
 #include "cycle.h"
 #include "engine.h"
 #include "etmem_genl.h"
+#include "etmem_out.h"
 #include "log.h"
 #include "loop.h"
 #include "pagecount.h"
@@ -421,14 +422,14 @@ static void note_swap(struct slide_run *run)
 	char *stayed, *free_sz, *total_sz;
 
 	if (kept[TASK_KEPT_NO_SWAP]) {
-		stayed = g_format_size_full(kept[TASK_KEPT_NO_SWAP], G_FORMAT_SIZE_IEC_UNITS);
+		stayed = etmem_out_format_size(kept[TASK_KEPT_NO_SWAP]);
 		run_note(run, "no swap configured: %s of cold anonymous memory stayed in RAM",
 			 stayed);
 		g_free(stayed);
 	} else if (kept[TASK_KEPT_SWAP_FULL]) {
-		stayed = g_format_size_full(kept[TASK_KEPT_SWAP_FULL], G_FORMAT_SIZE_IEC_UNITS);
-		free_sz = g_format_size_full(run->swap_free, G_FORMAT_SIZE_IEC_UNITS);
-		total_sz = g_format_size_full(run->swap_total, G_FORMAT_SIZE_IEC_UNITS);
+		stayed = etmem_out_format_size(kept[TASK_KEPT_SWAP_FULL]);
+		free_sz = etmem_out_format_size(run->swap_free);
+		total_sz = etmem_out_format_size(run->swap_total);
 		run_note(run, "swap full (%s free of %s): %s of cold anonymous memory stayed in RAM",
 			 free_sz, total_sz, stayed);
 		g_free(stayed);

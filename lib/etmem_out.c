@@ -3,6 +3,7 @@
 #include <json-glib/json-glib.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "etmem_out.h"
 
@@ -188,7 +189,7 @@ void etmem_out_size(struct etmem_out *out, const char *key, const char *fmt, uin
 	if (out->builder) {
 		etmem_out_uint(out, key, NULL, bytes);
 	} else if (fmt) {
-		char *size = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+		char *size = etmem_out_format_size(bytes);
 
 		text_printf(out, fmt, size);
 		g_free(size);
@@ -207,6 +208,19 @@ void etmem_out_text(struct etmem_out *out, const char *fmt, ...)
 }
 
 #pragma GCC diagnostic pop
+
+char *etmem_out_format_size(uint64_t bytes)
+{
+	char *size = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+	char *nbsp;
+
+	/* U+00A0 is two bytes in UTF-8; a space and a shift fit in them. */
+	while ((nbsp = strstr(size, "\xc2\xa0"))) {
+		*nbsp = ' ';
+		memmove(nbsp + 1, nbsp + 2, strlen(nbsp + 2) + 1);
+	}
+	return size;
+}
 
 char *etmem_out_escape(const char *s)
 {

@@ -44,6 +44,13 @@ void etmem_out_text(struct etmem_out *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * Bytes for people: "32.0 MiB" (IEC units, g_format_size_full), with a
+ * plain space where GLib puts a no-break space, so logs and notes stay
+ * easy to search. g_free() the result.
+ */
+char *etmem_out_format_size(uint64_t bytes);
+
+/*
  * A string as text output shows it: bytes that are not printable UTF-8
  * (control characters, invalid sequences) become \xNN, a backslash \\.
  * Every name printed in text goes through here. Returns a new string.
