@@ -147,7 +147,14 @@ int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
 
 /* Event listening: a client that joined the swapcache multicast group. */
 int etmem_events_open(struct etmem_client **out);
-/* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
+/*
+ * Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came.
+ * Returns 0 with *event filled, or ETMEM_EVENTS_FAMILY_GONE when the
+ * etmem family went away (module unloaded), ETMEM_EVENTS_FAMILY_BACK when
+ * it came back and the client joined its swapcache group again.
+ */
+#define ETMEM_EVENTS_FAMILY_GONE	1
+#define ETMEM_EVENTS_FAMILY_BACK	2
 int etmem_events_next(struct etmem_client *client,
 		      struct etmem_swapcache_ntf *event, int timeout_ms);
 

@@ -8,7 +8,9 @@
 # - a full swap (32 MiB zram, 160 MiB cold): bytes paged out never exceed
 #   what left the process's RAM, the note says the swap is full;
 # - modules unloaded while a task runs: the task shows "failing" with the
-#   reason, over any note; loaded again, it recovers.
+#   reason, over any note; loaded again, it recovers;
+# - an `etmem monitor` started before that unload says the family went
+#   away and came back, and receives a watermark event raised after it.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -118,6 +120,9 @@ vt_check "full swap workload: data intact" grep -q '^verify ok' "$WORK/full.out"
 # ---- modules unloaded under a running task: failing, then recovered ----
 "$ETMEM" project start -n noswap -s "$SOCK" || vt_die "project start noswap again"
 wait_for noswap cycles '^[1-9]' 30
+"$ETMEM" monitor -n 1 -t 240 >"$WORK/events" 2>"$WORK/monitor.err" &
+mon=$!
+sleep 0.5
 vt_unload_etmem
 wait_for noswap state '^failing$' 30
 "$ETMEM" project show -n noswap -s "$SOCK"
@@ -129,6 +134,22 @@ vt_check "modules unloaded: errors counted ($(task noswap errors))" test "$(task
 grep -q "failed" "$WORK/etmemd-$SOCK.log" && vt_ok "the failure is logged" ||
 	vt_fail "the failure is logged"
 vt_load_etmem
+# Swap for the swapcache event: the 32 MiB device, reset to 1 GiB.
+swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset && echo 1G >/sys/block/zram0/disksize &&
+	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || vt_die "zram 1G"
+"$helpers/kmod_genl" swapcache-set 2 4 0
+"$helpers/kmod_memload" swapcache 250 >"$WORK/load" &
+load=$!
+wait "$mon"
+rc=$?
+kill "$load"; wait "$load" 2>/dev/null
+cat "$WORK/events" "$WORK/monitor.err"
+vt_check "monitor across a reload: exit 0 after one watermark event (rc $rc)" test "$rc" = 0
+vt_check "monitor across a reload: removed, added, then the high event" python3 -c '
+import json, sys
+ev = [json.loads(l)["event"] for l in open(sys.argv[1])]
+sys.exit(0 if ev == ["family_removed", "family_added", "high"] else 1)' "$WORK/events"
+vt_check "monitor says the family went away" grep -q "went away (modules unloaded); waiting" "$WORK/monitor.err"
 wait_for noswap state '^(scanning|between scans|sleeping|paging out)$' 30
 vt_check "modules back: the task recovers ($(task noswap state))" \
 	test "$(task noswap state)" != failing
