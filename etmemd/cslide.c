@@ -766,10 +766,42 @@ static void mark_pair_nodes(const struct cslide_run *run, struct node_usage *usa
 	}
 }
 
+/*
+ * The node table of showtaskpages and showhostpages: KiB columns in text,
+ * bytes in JSON ("nodes":[{"node":0,"used_bytes":...}, ...]).
+ */
+static void node_row(struct etmem_out *out, int node, const uint64_t *kib, const char **names,
+		     int nr)
+{
+	etmem_out_open_object(out, NULL);
+	etmem_out_int(out, "node", "%-6" PRId64, node);
+	for (int i = 0; i < nr; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_bytes", names[i]);
+		if (etmem_out_is_json(out))
+			etmem_out_uint(out, key, NULL, kib[i] << 10);
+		else
+			etmem_out_uint(out, NULL, " %12" PRIu64, kib[i]);
+	}
+	etmem_out_text(out, "\n");
+	etmem_out_close_object(out);
+}
+
+static void reply_out(struct etmem_out *out, GString *reply)
+{
+	char *text = etmem_out_finish(out);
+
+	g_string_append(reply, text);
+	g_free(text);
+}
+
 static int show_task_pages(const struct cslide_run *run, const struct task *task,
-			   GString *reply)
+			   bool json, GString *reply)
 {
 	struct node_usage *usage = g_new0(struct node_usage, MAX_NODES);
+	static const char *names[] = { "used", "hot", "cold" };
+	struct etmem_out *out;
 
 	if (!tally(run, task, usage)) {
 		g_string_printf(reply, "no process of task %s is running under engine cslide "
@@ -778,19 +810,27 @@ static int show_task_pages(const struct cslide_run *run, const struct task *task
 		return -ESRCH;
 	}
 	mark_pair_nodes(run, usage);
-	g_string_append_printf(reply, "task %s huge pages by node (KiB, last cycle)\n", task->name);
-	g_string_append_printf(reply, "%-6s %12s %12s %12s\n", "node", "used", "hot", "cold");
-	for (int n = 0; n < MAX_NODES; n++)
+	out = etmem_out_new(json);
+	etmem_out_str(out, "task", "task %s huge pages by node (KiB, last cycle)\n", task->name);
+	etmem_out_text(out, "%-6s %12s %12s %12s\n", "node", "used", "hot", "cold");
+	etmem_out_open_array(out, "nodes");
+	for (int n = 0; n < MAX_NODES; n++) {
+		uint64_t kib[] = { usage[n].used_kib, usage[n].hot_kib, usage[n].cold_kib };
+
 		if (usage[n].seen)
-			g_string_append_printf(reply, "%-6d %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-					       n, usage[n].used_kib, usage[n].hot_kib, usage[n].cold_kib);
+			node_row(out, n, kib, names, 3);
+	}
+	etmem_out_close_array(out);
+	reply_out(out, reply);
 	g_free(usage);
 	return 0;
 }
 
-static int show_host_pages(const struct cslide_run *run, GString *reply)
+static int show_host_pages(const struct cslide_run *run, bool json, GString *reply)
 {
 	struct node_usage *usage = g_new0(struct node_usage, MAX_NODES);
+	static const char *names[] = { "total", "used", "hot", "cold" };
+	struct etmem_out *out;
 
 	if (!tally(run, NULL, usage)) {
 		g_string_printf(reply, "no process is running under engine cslide "
@@ -798,26 +838,31 @@ static int show_host_pages(const struct cslide_run *run, GString *reply)
 		g_free(usage);
 		return -ESRCH;
 	}
-	g_string_append(reply, "host 2 MiB huge pages by node (KiB; hot and cold: pages of "
-			"this engine's processes, last cycle)\n");
-	g_string_append_printf(reply, "%-6s %12s %12s %12s %12s\n", "node", "total", "used",
-			       "hot", "cold");
+	out = etmem_out_new(json);
+	etmem_out_text(out, "host 2 MiB huge pages by node (KiB; hot and cold: pages of "
+		       "this engine's processes, last cycle)\n");
+	etmem_out_text(out, "%-6s %12s %12s %12s %12s\n", "node", "total", "used", "hot", "cold");
+	etmem_out_open_array(out, "nodes");
 	for (int n = 0; n < MAX_NODES; n++) {
 		struct node_hugepages pool;
+		uint64_t kib[4];
 
 		if (numa_tier_hugepages(n, &pool))
 			continue;
-		g_string_append_printf(reply, "%-6d %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-				       " %12" PRIu64 "\n", n, pool.total * HUGE_PAGE_KB,
-				       (pool.total - pool.free) * HUGE_PAGE_KB,
-				       usage[n].hot_kib, usage[n].cold_kib);
+		kib[0] = pool.total * HUGE_PAGE_KB;
+		kib[1] = (pool.total - pool.free) * HUGE_PAGE_KB;
+		kib[2] = usage[n].hot_kib;
+		kib[3] = usage[n].cold_kib;
+		node_row(out, n, kib, names, 4);
 	}
+	etmem_out_close_array(out);
+	reply_out(out, reply);
 	g_free(usage);
 	return 0;
 }
 
 static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			     GString *reply)
+			     bool json, GString *reply)
 {
 	const struct cslide_engine *ce = eng->priv;
 	bool task_cmd = !strcmp(cmd, "showtaskpages");
@@ -836,7 +881,8 @@ static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *
 				"(start the project first)", eng->project->params.name);
 		return -ESRCH;
 	}
-	return task_cmd ? show_task_pages(ce->run, task, reply) : show_host_pages(ce->run, reply);
+	return task_cmd ? show_task_pages(ce->run, task, json, reply) :
+			  show_host_pages(ce->run, json, reply);
 }
 
 const struct engine_ops cslide_engine_ops = {

@@ -51,7 +51,7 @@ struct engine_ops {
 
 	/* "etmem engine CMD": task may be NULL; 0 or -errno with a reason. */
 	int (*engine_cmd)(struct engine *eng, struct task *task, const char *cmd,
-			  GString *reply);
+			  bool json, GString *reply);
 };
 
 /* The engine names a configuration may use, NULL-terminated. */

@@ -129,7 +129,7 @@ int project_start(const char *name, GString *reply);
 int project_stop(const char *name, GString *reply);
 int project_show(const char *name, bool json, GString *reply);
 int engine_command(const char *proj, const char *eng, const char *task,
-		   const char *cmd, GString *reply);
+		   const char *cmd, bool json, GString *reply);
 
 /* Shared by objects.c and project.c. */
 int task_start(struct task *task, GString *failures);

@@ -519,7 +519,7 @@ static void slide_show_task(const struct task *task, struct etmem_out *out)
 }
 
 static int slide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			    GString *reply)
+			    bool json, GString *reply)
 {
 	g_string_printf(reply, "engine slide has no private command '%s' (private commands belong to cslide and third-party engines)",
 			cmd);

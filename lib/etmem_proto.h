@@ -49,7 +49,7 @@ enum etmem_cmd {
 };
 
 /* Request flags. */
-#define ETMEM_REQ_F_JSON	0x1u	/* show: reply in JSON */
+#define ETMEM_REQ_F_JSON	0x1u	/* show, engine commands: reply in JSON */
 
 /* Argument keys in the request payload. */
 #define ETMEM_ARG_PROJECT	"project"	/* -n */
