@@ -174,6 +174,16 @@ void etmem_out_int(struct etmem_out *out, const char *key, const char *fmt, int6
 	}
 }
 
+void etmem_out_double(struct etmem_out *out, const char *key, const char *fmt, double val)
+{
+	if (out->builder) {
+		if (member(out, key))
+			json_builder_add_double_value(out->builder, val);
+	} else if (fmt) {
+		text_printf(out, fmt, val);
+	}
+}
+
 void etmem_out_bool(struct etmem_out *out, const char *key, const char *fmt, bool val)
 {
 	if (out->builder) {

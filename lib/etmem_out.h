@@ -36,6 +36,7 @@ void etmem_out_close_array(struct etmem_out *out);
 void etmem_out_str(struct etmem_out *out, const char *key, const char *fmt, const char *val);
 void etmem_out_uint(struct etmem_out *out, const char *key, const char *fmt, uint64_t val);
 void etmem_out_int(struct etmem_out *out, const char *key, const char *fmt, int64_t val);
+void etmem_out_double(struct etmem_out *out, const char *key, const char *fmt, double val);
 void etmem_out_bool(struct etmem_out *out, const char *key, const char *fmt, bool val);
 /* Bytes: a number in JSON, "12.0 MiB" through the %s of @fmt in text. */
 void etmem_out_size(struct etmem_out *out, const char *key, const char *fmt, uint64_t bytes);
