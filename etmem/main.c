@@ -20,7 +20,8 @@ static void usage(FILE *out)
 		"  etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s SOCKET  engine private command\n"
 		"  etmem metrics [-n NAME] -s SOCKET          task counters in the Prometheus text format\n"
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
-		"  etmem help | obj help | project help | engine help\n"
+		"  etmem kswap show [-j] | on | off           the kernel swap switch (vm.swappiness)\n"
+		"  etmem help | obj help | project help | engine help | kswap help\n"
 		"SOCKET is the name given to etmemd -s. Run as root.\n");
 }
 
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 		return etmem_cmd_engine(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "metrics"))
 		return etmem_cmd_metrics(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "kswap"))
+		return etmem_cmd_kswap(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "monitor"))
 		return etmem_cmd_monitor(argc - 1, argv + 1);
 	fprintf(stderr, "etmem: unknown command '%s'\n", argv[1]);

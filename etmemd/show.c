@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "etmem_kswap.h"
 #include "etmem_out.h"
 #include "objects.h"
 #include "report.h"
@@ -95,6 +96,44 @@ static void show_task(struct etmem_out *out, const struct task *task)
 	etmem_out_close_object(out);
 }
 
+/* The kernel swap switch as it is now (one switch for the whole system). */
+static void show_kswap(struct etmem_out *out, const struct project *proj)
+{
+	bool json = etmem_out_is_json(out);
+	struct etmem_kswap_state st;
+	char err[256];
+
+	etmem_out_str(out, "kernel_swap", NULL, proj->params.kernel_swap_off ? "off" : "on");
+	if (!json && !proj->params.kernel_swap_off)
+		return;
+	if (!json && *proj->kswap_note) {
+		etmem_out_text(out, "  kernel swap: could not be switched off: %s\n",
+			       proj->kswap_note);
+		return;
+	}
+	etmem_out_open_object(out, "kernel_swap_state");
+	if (etmem_kswap_get(&st, err, sizeof(err))) {
+		etmem_out_str(out, "error", "  kernel swap: %s\n", err);
+		etmem_out_close_object(out);
+		return;
+	}
+	etmem_out_bool(out, "off", NULL, st.off);
+	etmem_out_str(out, "owner", NULL, st.owner == ETMEM_KSWAP_OWNER_DAEMON ? "etmemd" :
+		      st.owner == ETMEM_KSWAP_OWNER_CLI ? "etmem" : "none");
+	etmem_out_int(out, "swappiness", NULL, st.swappiness);
+	etmem_out_int(out, "saved_swappiness", NULL, st.saved);
+	etmem_out_bool(out, "mglru", NULL, st.mglru);
+	etmem_out_close_object(out);
+	if (json)
+		return;
+	if (!st.off)
+		etmem_out_text(out, "  kernel swap: on (kernel_swap=off applies while started)\n");
+	else
+		etmem_out_text(out, "  kernel swap: %s, vm.swappiness %d (%d restored when on)%s\n",
+			       etmem_kswap_owner_name(st.owner), st.swappiness, st.saved,
+			       st.mglru ? "; MGLRU: the kernel never reclaims anonymous memory now" : "");
+}
+
 static void show_project(struct etmem_out *out, const struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
@@ -117,9 +156,12 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 		etmem_out_text(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
 			       pp->swapcache_high_pct);
 	}
+	if (pp->kernel_swap_off)
+		etmem_out_text(out, " kernel_swap=off");
 	etmem_out_text(out, "\n");
 	if (*proj->swapcache_note || json)
 		etmem_out_str(out, "swapcache", "  swapcache: %s\n", proj->swapcache_note);
+	show_kswap(out, proj);
 	etmem_out_open_array(out, "engines");
 	for (GList *e = proj->engines; e; e = e->next)
 		etmem_out_str(out, NULL, NULL, ((struct engine *)e->data)->name);

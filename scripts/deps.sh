@@ -33,7 +33,8 @@ for img in /boot/vmlinuz-6.12.*; do
 done
 
 ynl_dir=/usr/local/share/etmem/kernel-src
-[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] && exit 0
+[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] &&
+	[ -e "$ynl_dir/.done-scripts" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
@@ -43,7 +44,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt_q="-q -y -o Dpkg::Use-Pty=0 --no-install-recommends"
 [ "$need_612" = 1 ] && missing_612=" linux-image-6.12 (newest)" || missing_612=""
-echo "deps: installing:$missing$missing_612" >&2
+[ -z "$missing$missing_612" ] || echo "deps: installing:$missing$missing_612" >&2
 [ -z "$missing" ] && [ "$need_612" = 0 ] || apt-get update -q >/dev/null
 if [ "$need_612" = 1 ]; then
 	ver=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
@@ -69,4 +70,15 @@ if [ ! -e "$ynl_dir/.done" ]; then
 	tar -xJf "$tarball" -C "$ynl_dir" --strip-components=1 --wildcards \
 		'*/Documentation/netlink/*' '*/tools/net/ynl/*'
 	touch "$ynl_dir/.done"
+fi
+
+# The kernel's own style and documentation checkers (checkpatch.pl,
+# kernel-doc) for the modules' test, from the same source package.
+if [ ! -e "$ynl_dir/.done-scripts" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null | head -n 1)
+	[ -n "$tarball" ] || { echo "deps: linux-source-6.12 has no tarball" >&2; exit 1; }
+	tar -xJf "$tarball" -C "$ynl_dir" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc'
+	touch "$ynl_dir/.done-scripts"
 fi
