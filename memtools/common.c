@@ -374,6 +374,27 @@ void mt_json_u64(FILE *out, const char *key, unsigned long long val)
 	etmem_out_uint(mt_line, key, NULL, val);
 }
 
+void mt_json_int(FILE *out, const char *key, long long val)
+{
+	etmem_out_int(mt_line, key, NULL, val);
+}
+
+void mt_json_open(FILE *out, const char *key, bool array)
+{
+	if (array)
+		etmem_out_open_array(mt_line, key);
+	else
+		etmem_out_open_object(mt_line, key);
+}
+
+void mt_json_close(FILE *out, bool array)
+{
+	if (array)
+		etmem_out_close_array(mt_line);
+	else
+		etmem_out_close_object(mt_line);
+}
+
 void mt_json_end(FILE *out)
 {
 	char *line = etmem_out_finish(mt_line);
