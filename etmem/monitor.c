@@ -113,14 +113,6 @@ int etmem_cmd_monitor(int argc, char **argv)
 		ret = etmem_events_next(client, &ev, timeout_ms);
 		if (ret == -EINTR)
 			continue;
-		if (ret) {
-			fprintf(stderr, "etmem monitor: %s%s%s\n",
-				ret == -ETIMEDOUT ? "no event in time" : strerror(-ret),
-				*etmem_client_errmsg(client) ? ": " : "",
-				etmem_client_errmsg(client));
-			etmem_client_close(client);
-			return 1;
-		}
 		if (ret == ETMEM_EVENTS_FAMILY_GONE) {
 			print_event("family_removed", NULL);
 			fprintf(stderr, "etmem monitor: the etmem family went away (modules unloaded)%s\n",
@@ -138,6 +130,14 @@ int etmem_cmd_monitor(int argc, char **argv)
 				print_event("family_added", NULL);
 			gone = false;
 			continue;
+		}
+		if (ret) {
+			fprintf(stderr, "etmem monitor: %s%s%s\n",
+				ret == -ETIMEDOUT ? "no event in time" : strerror(-ret),
+				*etmem_client_errmsg(client) ? ": " : "",
+				etmem_client_errmsg(client));
+			etmem_client_close(client);
+			return 1;
 		}
 		print_event(event_name(&ev), &ev);
 		seen++;
