@@ -446,7 +446,13 @@ static void job_done(struct worker_job *base)
 	if (job->proc && job->status) {
 		struct cs_proc *proc = job->proc;
 
-		if (job->status != -ESRCH && proc->task) {
+		if ((job->status == -EOWNERDEAD || job->status == -ESTALE) && proc->task) {
+			snprintf(proc->task->stats.note, sizeof(proc->task->stats.note),
+				 job->status == -ESTALE ?
+				 "process %d exec'd during the scan: its new memory is scanned from the next cycle" :
+				 "process %d exited (a zombie until its parent reaps it)",
+				 proc->id.pid);
+		} else if (job->status != -ESRCH && proc->task) {
 			struct log_ctx ctx = { .project = proc->task->engine->project->params.name,
 					       .engine = "cslide", .task = proc->task->name,
 					       .pid = proc->id.pid };

@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "objects.h"
+#include "swapcache.h"
 
 /* Returns 0, or the engine's error with its reason appended to failures. */
 int task_start(struct task *task, GString *failures)
@@ -34,26 +35,51 @@ int task_start(struct task *task, GString *failures)
 	return ret;
 }
 
-static void project_swapcache_on(struct project *proj)
+/*
+ * Set the project's swapcache watermarks and reclaim for them. One
+ * project owns the watermarks (the kernel keeps one pair): a second one
+ * that asks for them gets an error, not a silent override.
+ */
+static int project_swapcache_on(struct project *proj, GString *failures)
 {
 	const struct project_params *pp = &proj->params;
+	struct project *owner = swapcache_owner();
+	char err[256];
 	int ret;
 
+	proj->swapcache_reclaim_note[0] = '\0';
 	if (!pp->swapcache_high_pct)
-		return;
+		return 0;
+	if (owner && owner != proj) {
+		snprintf(proj->swapcache_note, sizeof(proj->swapcache_note),
+			 "not set: the swapcache watermarks belong to project %s",
+			 owner->params.name);
+		g_string_append_printf(failures, "  swapcache: %s\n", proj->swapcache_note);
+		log_warn("project %s: swapcache watermarks %s", pp->name, proj->swapcache_note);
+		return -EBUSY;
+	}
 	ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
 				   true, proj->swapcache_note, sizeof(proj->swapcache_note));
-	if (ret)
-		log_warn("project %s: swapcache watermarks not set: %s",
-			 pp->name, proj->swapcache_note);
+	if (!ret)
+		ret = swapcache_reclaim_start(proj, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "%s", proj->swapcache_note);
+	if (ret) {
+		snprintf(proj->swapcache_reclaim_note, sizeof(proj->swapcache_reclaim_note),
+			 "failing: %s", err);
+		g_string_append_printf(failures, "  swapcache: %s\n", err);
+		log_warn("project %s: swapcache watermarks: %s", pp->name, err);
+	}
+	return ret;
 }
 
 void project_swapcache_off(struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
 
-	if (!pp->swapcache_high_pct)
+	if (!pp->swapcache_high_pct || swapcache_owner() != proj)
 		return;
+	swapcache_reclaim_stop(proj);
 	kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
 			     false, proj->swapcache_note, sizeof(proj->swapcache_note));
 }
@@ -160,9 +186,10 @@ int project_start(const char *name, GString *reply)
 		return -EALREADY;
 	}
 	proj->started = true;
-	project_swapcache_on(proj);
-	project_kswap_off(proj);
 	failures = g_string_new(NULL);
+	if (project_swapcache_on(proj, failures))
+		ret = -EIO;
+	project_kswap_off(proj);
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
 			if (task_start(t->data, failures) && !ret)

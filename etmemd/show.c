@@ -161,6 +161,9 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 	etmem_out_text(out, "\n");
 	if (*proj->swapcache_note || json)
 		etmem_out_str(out, "swapcache", "  swapcache: %s\n", proj->swapcache_note);
+	if (*proj->swapcache_reclaim_note || json)
+		etmem_out_str(out, "swapcache_reclaim", "  swapcache reclaim: %s\n",
+			      proj->swapcache_reclaim_note);
 	show_kswap(out, proj);
 	etmem_out_open_array(out, "engines");
 	for (GList *e = proj->engines; e; e = e->next)

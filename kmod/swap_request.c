@@ -8,14 +8,17 @@
  *  1. here, every page of the requested ranges is re-checked under its
  *     page-table lock: present, not accessed since the last scan, in a
  *     mapping that may be paged out (not mlocked, hugetlb, PFN/IO), not a
- *     special or zero page, not unevictable, mapped by this process only,
- *     and marked when ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY is set. The reply
+ *     special or zero page, on an LRU list and evictable, mapped by this
+ *     process only, marked when ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY is set and
+ *     in the swapcache when ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY is. The reply
  *     carries the approved ranges (coalesced) and a counter per reason of
  *     refusal;
  *  2. the caller (lib/etmem_genl.c) pages out exactly the approved ranges
  *     with process_madvise(MADV_PAGEOUT).
  * The accessed bit is tested, not cleared: a page touched since the scan
- * is refused and the next scan still sees that touch.
+ * is refused and the next scan still sees that touch. Each PMD entry is
+ * looked at under its lock (etmem_pmd_walk_locked()); a THP reached by
+ * two requested ranges counts once.
  *
  * A reply holds at most ETMEM_MAX_RANGES approved ranges (one
  * process_madvise() call); when they run out, checking stops and the
@@ -35,7 +38,7 @@
 
 enum swap_count {
 	SWAP_ELIGIBLE, SWAP_YOUNG, SWAP_LOCKED, SWAP_SHARED, SWAP_HUGETLB,
-	SWAP_UNMARKED, SWAP_UNEVICTABLE, SWAP_NR_COUNTS
+	SWAP_UNMARKED, SWAP_UNEVICTABLE, SWAP_NOT_SWAPCACHE, SWAP_NR_COUNTS
 };
 
 static const int swap_count_attr[SWAP_NR_COUNTS] = {
@@ -46,11 +49,13 @@ static const int swap_count_attr[SWAP_NR_COUNTS] = {
 	[SWAP_HUGETLB]		= ETMEM_A_SWAP_NR_HUGETLB,
 	[SWAP_UNMARKED]		= ETMEM_A_SWAP_NR_UNMARKED,
 	[SWAP_UNEVICTABLE]	= ETMEM_A_SWAP_NR_UNEVICTABLE,
+	[SWAP_NOT_SWAPCACHE]	= ETMEM_A_SWAP_NR_NOT_SWAPCACHE,
 };
 
 struct swap_check {
 	struct mm_struct *mm;
 	int forced;		/* >= 0: every present page counts as this */
+	bool swapcache_only;	/* ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY */
 	u64 counts[SWAP_NR_COUNTS];
 	u64 nr_checked;		/* mapped pages looked at, present or not */
 	struct etmem_urange *approved;
@@ -79,12 +84,15 @@ static int swap_approve(struct swap_check *c, unsigned long addr,
 }
 
 /* Why @page (present, not special) may not go, or -1 if it may. */
-static int swap_refusal(struct page *page, bool young)
+static int swap_refusal(const struct swap_check *c, struct page *page, bool young)
 {
 	struct folio *folio = page_folio(page);
 
 	if (young)
 		return SWAP_YOUNG;
+	/* Stable: the caller holds the page-table lock mapping the folio. */
+	if (c->swapcache_only && !folio_test_swapcache(folio))
+		return SWAP_NOT_SWAPCACHE;
 	/*
 	 * Off the LRU lists: the huge zero page, driver pages, pages being
 	 * isolated, migrated or reclaimed right now. MADV_PAGEOUT could not
@@ -116,7 +124,7 @@ static int swap_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 		else if (pte_special(val) || pte_devmap(val))
 			why = SWAP_UNEVICTABLE;	/* includes the zero page */
 		else
-			why = swap_refusal(pte_page(val), pte_young(val));
+			why = swap_refusal(c, pte_page(val), pte_young(val));
 		if (why >= 0) {
 			c->counts[why]++;
 			continue;
@@ -143,7 +151,7 @@ static int swap_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	if (c->last_huge == haddr + 1)
 		return 0;
 	why = c->forced >= 0 ? c->forced :
-	      swap_refusal(pmd_page(val), pmd_young(val));
+	      swap_refusal(c, pmd_page(val), pmd_young(val));
 	if (why >= 0) {
 		c->counts[why] += (end - addr) >> PAGE_SHIFT;
 	} else {
@@ -322,6 +330,7 @@ int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto put_target;
 	c.mm = target.mm;
+	c.swapcache_only = flags & ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY;
 	c.approved = kvmalloc_array(ETMEM_MAX_RANGES, sizeof(*c.approved), GFP_KERNEL);
 	if (!c.approved) {
 		ret = -ENOMEM;
