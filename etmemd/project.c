@@ -58,12 +58,17 @@ static int project_swapcache_on(struct project *proj, GString *failures)
 		log_warn("project %s: swapcache watermarks %s", pp->name, proj->swapcache_note);
 		return -EBUSY;
 	}
-	ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
-				   true, proj->swapcache_note, sizeof(proj->swapcache_note));
-	if (!ret)
-		ret = swapcache_reclaim_start(proj, err, sizeof(err));
-	else
-		snprintf(err, sizeof(err), "%s", proj->swapcache_note);
+	/* The listener first: reclaim is declared on only once somebody does it. */
+	ret = swapcache_reclaim_start(proj, err, sizeof(err));
+	if (!ret) {
+		ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
+					   true, proj->swapcache_note,
+					   sizeof(proj->swapcache_note));
+		if (ret) {
+			snprintf(err, sizeof(err), "%s", proj->swapcache_note);
+			swapcache_reclaim_stop(proj);
+		}
+	}
 	if (ret) {
 		snprintf(proj->swapcache_reclaim_note, sizeof(proj->swapcache_reclaim_note),
 			 "failing: %s", err);
@@ -116,23 +121,18 @@ static void project_kswap_off(struct project *proj)
 
 static void project_kswap_on(struct project *proj)
 {
-	struct etmem_kswap_state st;
 	char err[256];
+	int restored;
 
 	if (!proj->params.kernel_swap_off || kswap_wanted_by_others(proj))
 		return;
-	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		log_warn("project %s: %s", proj->params.name, err);
-		return;
-	}
-	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
-		return;
-	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+	if (etmem_kswap_set_if_owner(true, ETMEM_KSWAP_OWNER_DAEMON, &restored, err,
+				     sizeof(err)))
 		log_warn("project %s: kernel swap switch not turned back on: %s",
 			 proj->params.name, err);
-	else
+	else if (restored >= 0)
 		log_info("project %s: kernel swap switched back on (vm.swappiness %d)",
-			 proj->params.name, st.saved);
+			 proj->params.name, restored);
 }
 
 /**
@@ -143,20 +143,15 @@ static void project_kswap_on(struct project *proj)
  */
 void project_kswap_recover(void)
 {
-	struct etmem_kswap_state st;
 	char err[256];
+	int restored;
 
-	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		log_warn("kernel swap switch: %s", err);
-		return;
-	}
-	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
-		return;
-	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+	if (etmem_kswap_set_if_owner(true, ETMEM_KSWAP_OWNER_DAEMON, &restored, err,
+				     sizeof(err)))
 		log_warn("kernel swap switch left off by an earlier etmemd: %s", err);
-	else
+	else if (restored >= 0)
 		log_warn("kernel swap switch was left off by an earlier etmemd that did not exit cleanly: vm.swappiness restored to %d",
-			 st.saved);
+			 restored);
 }
 
 static int project_lookup(const char *name, struct project **proj, GString *reply)

@@ -39,6 +39,7 @@ struct reclaimer {
 	struct etmem_client *events;
 	struct loop_watch *watch;
 	struct loop_timer *retry;
+	struct loop_timer *first;	/* one check right after start */
 	struct worker_pool *pool;
 	bool inflight;
 	unsigned int rounds;
@@ -49,7 +50,9 @@ struct reclaim_job {
 	struct worker_job base;
 	struct reclaimer *r;
 	GArray *procs;			/* struct proc_id */
+	bool only_if_high;		/* not after an event: check the size first */
 	/* results */
+	bool skipped;			/* below the high mark: nothing done */
 	uint64_t approved_pages;
 	uint64_t advised_bytes;
 	unsigned int nr_failed;
@@ -103,6 +106,15 @@ static void reclaim_run(struct worker_job *base, struct etmem_client *client,
 			 "cannot open the etmem netlink family: %s", strerror(-client_err));
 		return;
 	}
+	if (job->only_if_high) {
+		job->state_err = etmem_swapcache_get(client, &job->after);
+		if (job->state_err ||
+		    job->after.swapcache_bytes <=
+		    job->after.totalram_bytes / 100 * job->after.high_pct) {
+			job->skipped = true;
+			return;
+		}
+	}
 	for (guint i = 0; i < job->procs->len; i++) {
 		const struct proc_id *id = &g_array_index(job->procs, struct proc_id, i);
 		struct etmem_swap_result res = { 0 };
@@ -122,6 +134,7 @@ static void reclaim_run(struct worker_job *base, struct etmem_client *client,
 }
 
 static void reclaim_round(void *arg);
+static void reclaim_first(void *arg);
 
 static void reclaim_done(struct worker_job *base)
 {
@@ -131,6 +144,8 @@ static void reclaim_done(struct worker_job *base)
 	uint64_t low_b = job->after.totalram_bytes / 100 * job->after.low_pct;
 
 	r->inflight = false;
+	if (job->skipped)
+		goto free;
 	r->rounds++;
 	r->freed_bytes += job->advised_bytes;
 	if (proj) {
@@ -158,18 +173,19 @@ static void reclaim_done(struct worker_job *base)
 		    job->after.swapcache_bytes >= low_b)
 			loop_timer_arm(r->retry, RETRY_MS);
 	}
+free:
 	g_array_free(job->procs, TRUE);
 	g_free(job);
 	if (!r->owner && !r->inflight) {
 		loop_timer_free(r->retry);
+		loop_timer_free(r->first);
 		worker_pool_release(r->pool);
 		g_free(r);
 	}
 }
 
-static void reclaim_round(void *arg)
+static void reclaim_submit(struct reclaimer *r, bool only_if_high)
 {
-	struct reclaimer *r = arg;
 	struct reclaim_job *job;
 
 	if (!r->owner || r->inflight)
@@ -179,8 +195,21 @@ static void reclaim_round(void *arg)
 	job->base.done = reclaim_done;
 	job->r = r;
 	job->procs = managed_procs();
+	job->only_if_high = only_if_high;
 	r->inflight = true;
 	worker_pool_submit(r->pool, &job->base);
+}
+
+/* The first round after start: only if the swapcache is high already. */
+static void reclaim_first(void *arg)
+{
+	reclaim_submit(arg, true);
+}
+
+/* A round after a high event, or the next round while it helps. */
+static void reclaim_round(void *arg)
+{
+	reclaim_submit(arg, false);
 }
 
 static void on_events(int fd, uint32_t events, void *arg)
@@ -212,7 +241,7 @@ int swapcache_reclaim_start(struct project *proj, char *err, size_t errlen)
 	struct reclaimer *r;
 	int ret;
 
-	if (the_reclaimer && the_reclaimer->owner) {
+	if (the_reclaimer) {
 		snprintf(err, errlen, "the swapcache watermarks belong to project %s",
 			 the_reclaimer->owner->params.name);
 		return -EBUSY;
@@ -227,12 +256,30 @@ int swapcache_reclaim_start(struct project *proj, char *err, size_t errlen)
 	}
 	r->watch = loop_watch_fd(etmem_client_fd(r->events), EPOLLIN, on_events, r);
 	r->retry = loop_timer_new(reclaim_round, r);
+	r->first = loop_timer_new(reclaim_first, r);
 	r->pool = worker_pool_new(1, "swapcache");
+	if (!r->watch || !r->retry || !r->first || !r->pool) {
+		snprintf(err, errlen, "cannot set up the swapcache listener (out of memory or descriptors)");
+		if (r->watch)
+			loop_unwatch(r->watch);
+		if (r->retry)
+			loop_timer_free(r->retry);
+		if (r->first)
+			loop_timer_free(r->first);
+		if (r->pool)
+			worker_pool_release(r->pool);
+		etmem_client_close(r->events);
+		g_free(r);
+		return -ENOMEM;
+	}
 	r->owner = proj;
 	proj->swapcache_reclaim_note[0] = '\0';
-	if (the_reclaimer)	/* stopped, with a round still in flight */
-		the_reclaimer->owner = NULL;
 	the_reclaimer = r;
+	/*
+	 * The module reports crossings only: a swapcache that is high
+	 * already gets one round now (it stops at once if below low).
+	 */
+	loop_timer_arm(r->first, RETRY_MS);
 	return 0;
 }
 
@@ -249,9 +296,11 @@ void swapcache_reclaim_stop(struct project *proj)
 	etmem_client_close(r->events);
 	r->events = NULL;
 	loop_timer_cancel(r->retry);
+	loop_timer_cancel(r->first);
 	the_reclaimer = NULL;
 	if (!r->inflight) {
 		loop_timer_free(r->retry);
+		loop_timer_free(r->first);
 		worker_pool_release(r->pool);
 		g_free(r);
 	}

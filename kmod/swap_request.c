@@ -54,6 +54,9 @@ static const int swap_count_attr[SWAP_NR_COUNTS] = {
 
 struct swap_check {
 	struct mm_struct *mm;
+	struct pid *pid;	/* the target, checked between steps */
+	pid_t nr;
+	struct netlink_ext_ack *extack;
 	int forced;		/* >= 0: every present page counts as this */
 	bool swapcache_only;	/* ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY */
 	u64 counts[SWAP_NR_COUNTS];
@@ -90,7 +93,11 @@ static int swap_refusal(const struct swap_check *c, struct page *page, bool youn
 
 	if (young)
 		return SWAP_YOUNG;
-	/* Stable: the caller holds the page-table lock mapping the folio. */
+	/*
+	 * A snapshot: swapcache membership changes under the folio lock,
+	 * which is not held here. A folio that leaves the swapcache after
+	 * this check is still paged out like any cold page.
+	 */
 	if (c->swapcache_only && !folio_test_swapcache(folio))
 		return SWAP_NOT_SWAPCACHE;
 	/*
@@ -198,6 +205,7 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 {
 	struct vm_area_struct *vma = find_vma(c->mm, *addr);
 	unsigned long start, stop, ms, me;
+	bool locked;
 	int ret;
 
 	if (!vma || vma->vm_start >= end) {
@@ -217,7 +225,9 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 			stop = me;
 		}
 	}
+	locked = etmem_hugetlb_share_lock(vma);
 	ret = etmem_walk_pmds(c->mm, start, stop, swap_pmd, c);
+	etmem_hugetlb_share_unlock(vma, locked);
 	if (ret == SWAP_FULL)
 		stop = c->resume;
 	/* Pages of the mapping that were looked at; absent = not counted. */
@@ -236,6 +246,10 @@ static int swap_check_ranges(struct swap_check *c, const struct etmem_urange *r,
 		unsigned long addr = r[i].start;
 
 		while (addr < r[i].end && !ret) {
+			/* An exec'd target's approvals would reach its new image. */
+			ret = etmem_target_check(c->pid, c->mm, c->nr, c->extack);
+			if (ret)
+				return ret;
 			if (mmap_read_lock_killable(c->mm))
 				return -EINTR;
 			ret = swap_check_step(c, &addr, r[i].end, swapflag_only);
@@ -330,6 +344,9 @@ int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto put_target;
 	c.mm = target.mm;
+	c.pid = target.pid;
+	c.nr = target.nr;
+	c.extack = info->extack;
 	c.swapcache_only = flags & ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY;
 	c.approved = kvmalloc_array(ETMEM_MAX_RANGES, sizeof(*c.approved), GFP_KERNEL);
 	if (!c.approved) {

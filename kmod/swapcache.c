@@ -59,18 +59,29 @@ static u64 totalram_bytes(void)
 	return (u64)totalram_pages() << PAGE_SHIFT;
 }
 
-/* The owner's pid as the caller sees it, 0 once it exited; watch_lock held. */
+/* Whether the owner still lives (a zombie counts until reaped); watch_lock held. */
+static bool owner_alive(void)
+{
+	return owner && pid_has_task(owner, PIDTYPE_TGID);
+}
+
+/*
+ * Forget an owner that exited, and what it asked for: nobody reclaims
+ * for it any more. watch_lock held.
+ */
+static void owner_reap(void)
+{
+	if (!owner || owner_alive())
+		return;
+	put_pid(owner);
+	owner = NULL;
+	reclaim_on = false;
+}
+
+/* The owner's pid as the caller sees it (0: none, or not visible). */
 static pid_t owner_nr(void)
 {
-	pid_t nr = 0;
-
-	if (!owner)
-		return 0;
-	rcu_read_lock();
-	if (pid_task(owner, PIDTYPE_TGID))
-		nr = pid_vnr(owner);
-	rcu_read_unlock();
-	return nr;
+	return owner_alive() ? pid_vnr(owner) : 0;
 }
 
 static int put_state(struct sk_buff *skb, u64 bytes)
@@ -115,6 +126,7 @@ static void watch_swapcache(struct work_struct *work)
 		mutex_unlock(&watch_lock);
 		return;
 	}
+	owner_reap();
 	bytes = swapcache_bytes();
 	total = totalram_bytes();
 	low_b = div_u64(total * low_pct, 100);
@@ -126,10 +138,16 @@ static void watch_swapcache(struct work_struct *work)
 		above_high = false;
 		send_event(ETMEM_SWAPCACHE_EVENT_LOW, bytes);
 	}
-	/* Nobody to tell and nothing to do: sleep until a get or set. */
+	/*
+	 * Nobody to tell and nothing to do: sleep until a get or set. The
+	 * crossing state starts afresh then, so that a listener that comes
+	 * later hears HIGH if the swapcache is high.
+	 */
 	if (reclaim_on || etmem_event_has_listeners())
 		queue_delayed_work(system_unbound_wq, &watch_work,
 				   msecs_to_jiffies(SWAPCACHE_POLL_MS));
+	else
+		above_high = false;
 	mutex_unlock(&watch_lock);
 }
 
@@ -178,18 +196,26 @@ int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	mutex_lock(&watch_lock);
-	nr = owner_nr();
-	if (nr && owner != task_tgid(current)) {
-		etmem_errmsg(info->extack,
-			     "the swapcache watermarks belong to process %d until it exits", nr);
+	owner_reap();
+	if (owner && owner != task_tgid(current)) {
+		nr = owner_nr();
+		if (nr)
+			etmem_errmsg(info->extack,
+				     "the swapcache watermarks belong to process %d until it exits",
+				     nr);
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "the swapcache watermarks belong to a process outside this pid namespace");
 		ret = -EBUSY;
 	} else {
 		put_pid(owner);
 		owner = get_pid(task_tgid(current));
-		if (attrs[ETMEM_A_SWAPCACHE_RECLAIM])
-			reclaim_on = nla_get_u8(attrs[ETMEM_A_SWAPCACHE_RECLAIM]);
+		reclaim_on = attrs[ETMEM_A_SWAPCACHE_RECLAIM] &&
+			     nla_get_u8(attrs[ETMEM_A_SWAPCACHE_RECLAIM]);
 		low_pct = low;
 		high_pct = high;
+		/* A new setting: the next poll reports a high swapcache anew. */
+		above_high = false;
 		mod_delayed_work(system_unbound_wq, &watch_work, 0);
 	}
 	mutex_unlock(&watch_lock);
