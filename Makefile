@@ -22,11 +22,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 numa libsystemd
+PKGS    := libnl-3.0 libnl-genl-3.0 glib-2.0 json-glib-1.0 numa libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(PKG_LIBS),)
-PKG_LIBS   := -lnl-genl-3 -lnl-3 -lglib-2.0 -lnuma -lsystemd
+PKG_LIBS   := -lnl-genl-3 -lnl-3 -ljson-glib-1.0 -lgobject-2.0 -lglib-2.0 -lnuma -lsystemd
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd $(PKG_CFLAGS) -MMD -MP

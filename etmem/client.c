@@ -216,6 +216,9 @@ int etmem_request_run(struct etmem_request *req)
 		print_text(stderr, text, len, prefix);
 		if (!len)
 			etmem_error(cmd, "failed: %s", strerror(-status));
+	} else if (req->reply) {
+		*req->reply = text;
+		text = NULL;
 	} else {
 		print_text(stdout, text, len, "");
 	}

@@ -15,6 +15,8 @@ struct etmem_request {
 	char *payload;		/* etmem_payload_add() */
 	uint32_t len;
 	int fd;			/* passed to the daemon when >= 0 */
+	char **reply;		/* when set: a successful reply goes here (free()),
+				 * not to stdout */
 };
 
 /*

@@ -13,9 +13,10 @@
 void etmem_engine_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etmem engine CMD -n|--proj_name PROJECT -e|--engine ENGINE [-t|--task_name TASK] -s|--socket NAME\n"
+		"Usage: etmem engine CMD -n|--proj_name PROJECT -e|--engine ENGINE [-t|--task_name TASK] -s|--socket NAME [-j|--json]\n"
 		"       etmem engine help\n"
-		"  sends the engine's private command CMD (e.g. cslide's showtaskpages, showhostpages)\n");
+		"  sends the engine's private command CMD (e.g. cslide's showtaskpages, showhostpages);\n"
+		"  -j: the reply in JSON\n");
 }
 
 int etmem_cmd_engine(int argc, char **argv)
@@ -25,6 +26,7 @@ int etmem_cmd_engine(int argc, char **argv)
 		{ "engine", required_argument, NULL, 'e' },
 		{ "task_name", required_argument, NULL, 't' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ 0 }
 	};
 	struct etmem_request req = { .cmd = ETMEM_REQ_ENGINE, .fd = -1 };
@@ -37,7 +39,7 @@ int etmem_cmd_engine(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	optind = 1;
-	while ((c = etmem_getopt(&st, argc, argv, "n:e:t:s:", opts)) != -1) {
+	while ((c = etmem_getopt(&st, argc, argv, "n:e:t:s:j", opts)) != -1) {
 		if (c == 'n')
 			proj = optarg;
 		else if (c == 'e')
@@ -46,6 +48,8 @@ int etmem_cmd_engine(int argc, char **argv)
 			task = optarg;
 		else if (c == 's')
 			req.socket = optarg;
+		else if (c == 'j')
+			req.flags |= ETMEM_REQ_F_JSON;
 		else
 			return 2;
 	}

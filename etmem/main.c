@@ -18,6 +18,7 @@ static void usage(FILE *out)
 		"  etmem project start|stop -n NAME -s SOCKET start or stop a project\n"
 		"  etmem project show [-n NAME] -s SOCKET [-j] show projects and what their tasks did\n"
 		"  etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s SOCKET  engine private command\n"
+		"  etmem metrics [-n NAME] -s SOCKET          task counters in the Prometheus text format\n"
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
 		"  etmem kswap show [-j] | on | off           the kernel swap switch (vm.swappiness)\n"
 		"  etmem help | obj help | project help | engine help | kswap help\n"
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 		return etmem_cmd_project(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "engine"))
 		return etmem_cmd_engine(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "metrics"))
+		return etmem_cmd_metrics(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "kswap"))
 		return etmem_cmd_kswap(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "monitor"))

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * etmem monitor [-n COUNT] [-t SECONDS]
+ * etmem monitor [-n COUNT] [-t SECONDS] [-x]
  *
  * Joins the "swapcache" multicast group of the etmem family and prints one
  * JSON object a line for each swapcache watermark event, straight from the
  * kernel (no daemon needed). Stops after COUNT events, after SECONDS
  * without an event (exit 1), or on SIGINT/SIGTERM (exit 0).
+ *
+ * When the modules are unloaded it says so ({"event":"family_removed"})
+ * and waits for them; once loaded again ({"event":"family_added"}) it
+ * receives their events. With -x it exits 1 instead of waiting.
  */
 #include <errno.h>
 #include <glib.h>
@@ -20,6 +24,7 @@
 #include <time.h>
 
 #include "etmem_genl.h"
+#include "etmem_out.h"
 #include "etmem_text.h"
 #include "monitor.h"
 
@@ -33,24 +38,41 @@ static void on_signal(int sig)
 static void monitor_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: etmem monitor [-n COUNT] [-t SECONDS]\n"
+		"usage: etmem monitor [-n COUNT] [-t SECONDS] [-x]\n"
 		"  print swapcache watermark events of the etmem kernel modules\n"
 		"  as JSON lines; -n: stop after COUNT events, -t: give up after\n"
-		"  SECONDS without an event (exit 1)\n");
+		"  SECONDS without an event (exit 1); the modules' unloading and\n"
+		"  loading are events too (family_removed, family_added); -x: exit 1\n"
+		"  when the modules are unloaded instead of waiting for them\n");
 }
 
-static void print_event(const struct etmem_swapcache_ntf *ev)
+/* One JSON line: the time, the event, and for watermarks their figures. */
+static void print_event(const char *name, const struct etmem_swapcache_ntf *ev)
 {
+	struct etmem_out *out = etmem_out_new(true);
 	struct timespec now;
+	char *line;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	printf("{\"time\":%lld.%03ld,\"event\":\"%s\",\"swapcache_bytes\":%" PRIu64
-	       ",\"totalram_bytes\":%" PRIu64 ",\"low_pct\":%u,\"high_pct\":%u}\n",
-	       (long long)now.tv_sec, now.tv_nsec / 1000000,
-	       ev->type == ETMEM_SWAPCACHE_EVENT_HIGH ? "high" :
-	       ev->type == ETMEM_SWAPCACHE_EVENT_LOW ? "low" : "unknown",
-	       ev->swapcache_bytes, ev->totalram_bytes, ev->low_pct, ev->high_pct);
+	etmem_out_uint(out, "time_ms", NULL,
+		       (uint64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	etmem_out_str(out, "event", NULL, name);
+	if (ev) {
+		etmem_out_uint(out, "swapcache_bytes", NULL, ev->swapcache_bytes);
+		etmem_out_uint(out, "totalram_bytes", NULL, ev->totalram_bytes);
+		etmem_out_uint(out, "low_pct", NULL, ev->low_pct);
+		etmem_out_uint(out, "high_pct", NULL, ev->high_pct);
+	}
+	line = etmem_out_finish(out);
+	fputs(line, stdout);
 	fflush(stdout);
+	g_free(line);
+}
+
+static const char *event_name(const struct etmem_swapcache_ntf *ev)
+{
+	return ev->type == ETMEM_SWAPCACHE_EVENT_HIGH ? "high" :
+	       ev->type == ETMEM_SWAPCACHE_EVENT_LOW ? "low" : "unknown";
 }
 
 static void bad_value(const char *opt, const char *value, const char *allowed)
@@ -69,10 +91,11 @@ int etmem_cmd_monitor(int argc, char **argv)
 	long count = -1, nr_seen = 0;
 	bool seen[128] = { false };
 	int timeout_ms = -1, opt, ret;
+	bool exit_on_reload = false, gone = false;
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":n:t:h")) != -1) {
+	while ((opt = getopt(argc, argv, ":n:t:xh")) != -1) {
 		char *end = NULL;
 		double secs;
 
@@ -100,6 +123,9 @@ int etmem_cmd_monitor(int argc, char **argv)
 				return 2;
 			}
 			timeout_ms = secs * 1000 < 1 ? 1 : (int)(secs * 1000);
+			break;
+		case 'x':
+			exit_on_reload = true;
 			break;
 		case 'h':
 			monitor_usage(stdout);
@@ -133,6 +159,24 @@ int etmem_cmd_monitor(int argc, char **argv)
 		ret = etmem_events_next(client, &ev, timeout_ms);
 		if (ret == -EINTR)
 			continue;
+		if (ret == ETMEM_EVENTS_FAMILY_GONE) {
+			print_event("family_removed", NULL);
+			fprintf(stderr, "etmem monitor: the etmem family went away (modules unloaded)%s\n",
+				exit_on_reload ? "" : "; waiting for it to come back");
+			if (exit_on_reload) {
+				etmem_client_close(client);
+				return 1;
+			}
+			gone = true;
+			continue;
+		}
+		if (ret == ETMEM_EVENTS_FAMILY_BACK) {
+			/* Announced once per family and once per group: say it once. */
+			if (gone)
+				print_event("family_added", NULL);
+			gone = false;
+			continue;
+		}
 		if (ret) {
 			fprintf(stderr, "etmem monitor: %s%s%s\n",
 				ret == -ETIMEDOUT ? "no event in time" : strerror(-ret),
@@ -141,7 +185,7 @@ int etmem_cmd_monitor(int argc, char **argv)
 			etmem_client_close(client);
 			return 1;
 		}
-		print_event(&ev);
+		print_event(event_name(&ev), &ev);
 		nr_seen++;
 	}
 	etmem_client_close(client);

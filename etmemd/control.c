@@ -142,7 +142,8 @@ static int dispatch(struct conn *conn, GString *reply)
 	case ETMEM_REQ_ENGINE:
 		return engine_command(proj, etmem_msg_arg(msg, ETMEM_ARG_ENGINE),
 				      etmem_msg_arg(msg, ETMEM_ARG_TASK),
-				      etmem_msg_arg(msg, ETMEM_ARG_ENGINE_CMD), reply);
+				      etmem_msg_arg(msg, ETMEM_ARG_ENGINE_CMD),
+				      msg->hdr.flags & ETMEM_REQ_F_JSON, reply);
 	default:
 		g_string_printf(reply, "unknown request %u", msg->hdr.cmd);
 		return -EOPNOTSUPP;

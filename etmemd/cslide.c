@@ -31,6 +31,7 @@
 #include "numa_tier.h"
 #include "pagecount.h"
 #include "procs.h"
+#include "report.h"
 #include "workers.h"
 
 #define HUGE_SHIFT	21
@@ -63,6 +64,7 @@ struct cs_proc {
 	struct page_counts *counts;
 	GArray *pages;			/* struct cslide_page, after migration */
 	bool gone;
+	bool failed;			/* its scan failed (not: it exited) */
 };
 
 /* Moves of one cycle, for show. */
@@ -443,17 +445,27 @@ static void job_done(struct worker_job *base)
 	struct cslide_run *run = job->run;
 
 	if (job->proc && job->status) {
-		if ((job->status == -EOWNERDEAD || job->status == -ESTALE) && job->proc->task)
-			snprintf(job->proc->task->stats.note, sizeof(job->proc->task->stats.note),
+		struct cs_proc *proc = job->proc;
+
+		if ((job->status == -EOWNERDEAD || job->status == -ESTALE) && proc->task) {
+			snprintf(proc->task->stats.note, sizeof(proc->task->stats.note),
 				 job->status == -ESTALE ?
 				 "process %d exec'd during the scan: its new memory is scanned from the next cycle" :
 				 "process %d exited (a zombie until its parent reaps it)",
-				 job->proc->id.pid);
-		else if (job->status != -ESRCH)
-			log_warn("%s: scan of pid %d failed: %s%s%s", run->name,
-				 job->proc->id.pid, strerror(-job->status),
-				 *job->errmsg ? ": " : "", job->errmsg);
-		job->proc->gone = true;
+				 proc->id.pid);
+		} else if (job->status != -ESRCH && proc->task) {
+			struct log_ctx ctx = { .project = proc->task->engine->project->params.name,
+					       .engine = "cslide", .task = proc->task->name,
+					       .pid = proc->id.pid };
+			char *error = g_strdup_printf("scan of pid %d failed: %s%s%s",
+						      proc->id.pid, strerror(-job->status),
+						      *job->errmsg ? ": " : "", job->errmsg);
+
+			task_fail(proc->task, &ctx, error);
+			g_free(error);
+			proc->failed = true;
+		}
+		proc->gone = true;
 	}
 	if (!job->proc)
 		run->moves = job->moves;
@@ -511,10 +523,12 @@ static void find_procs(struct cslide_run *run)
 			log_warn("%s: process %d refused: " ETMEM_KVM_REFUSAL, run->name, kvm_pid);
 			snprintf(task->stats.note, sizeof(task->stats.note),
 				 "%u process(es) refused, e.g. %d: " ETMEM_KVM_REFUSAL, nr_kvm, kvm_pid);
-		} else if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid)
-			snprintf(task->stats.note, sizeof(task->stats.note),
-				 "process %s exited (or its pid was reused); waiting", task->value);
-		else if (!task->stats.nr_procs)
+		} else if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid) {
+			char why[160];
+
+			proc_gone_reason(&task->pinned.id, why, sizeof(why));
+			snprintf(task->stats.note, sizeof(task->stats.note), "%s; waiting", why);
+		} else if (!task->stats.nr_procs)
 			snprintf(task->stats.note, sizeof(task->stats.note),
 				 "waiting for %s %s", task->type == TASK_TYPE_PID ?
 				 "process" : "a process named", task->value);
@@ -532,24 +546,30 @@ static void end_cycle(struct cycle *cycle)
 
 	for (GList *l = run->tasks; l; l = l->next) {
 		struct task *task = l->data;
+		struct task_counts counts = { 0 };
+		struct log_ctx ctx = { .project = task->engine->project->params.name,
+				       .engine = "cslide", .task = task->name,
+				       .cycle = task->stats.nr_cycles + 1 };
+		bool had_errors = false;
 
-		task->stats.nr_cycles++;
-		task->stats.pages_scanned = 0;
-		task->stats.pages_cold = 0;
-		task->stats.last_cycle_end = time(NULL);
-	}
-	for (guint i = 0; i < done->len; i++) {
-		struct cs_proc *proc = done->pdata[i];
+		for (guint i = 0; i < done->len; i++) {
+			struct cs_proc *proc = done->pdata[i];
 
-		if (!proc->task || proc->gone)
-			continue;
-		for (guint k = 0; k < proc->pages->len; k++) {
-			struct cslide_page *page = &g_array_index(proc->pages, struct cslide_page, k);
+			if (proc->task != task)
+				continue;
+			had_errors |= proc->failed;
+			if (proc->gone)
+				continue;
+			for (guint k = 0; k < proc->pages->len; k++) {
+				struct cslide_page *page = &g_array_index(proc->pages,
+									  struct cslide_page, k);
 
-			proc->task->stats.pages_scanned += 512;
-			if (page->count < run->params.hot_threshold)
-				proc->task->stats.pages_cold += 512;
+				counts.pages_scanned += 512;
+				if (page->count < run->params.hot_threshold)
+					counts.pages_cold += 512;
+			}
 		}
+		task_cycle_end(task, &ctx, &counts, cycle_elapsed_ms(cycle), had_errors);
 	}
 	log_debug("%s: cycle %u: %" PRIu64 " pages demoted, %" PRIu64 " promoted, %"
 		  PRIu64 " failed", run->name, run->cycle_nr, run->moves.demoted,
@@ -642,7 +662,7 @@ static int cslide_start_task(struct task *task, GString *err)
 		if (!ce->run)
 			return -ENOMEM;
 	}
-	memset(&task->stats, 0, sizeof(task->stats));
+	task_report_reset(task);
 	memset(&task->pinned, 0, sizeof(task->pinned));
 	ce->run->tasks = g_list_append(ce->run->tasks, task);
 	task->priv = ce->run;
@@ -687,27 +707,24 @@ static const char *cslide_task_state(const struct task *task)
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
-static void cslide_show_task(const struct task *task, bool json, GString *out)
+static void cslide_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct cslide_engine *ce = task->engine->priv;
 	const struct cslide_eng_params *p = &ce->params;
 	struct cs_moves m = ce->run ? ce->run->moves : (struct cs_moves){ 0 };
 
-	if (json) {
-		g_string_append_printf(out, ",\"hot_threshold\":%lu,\"node_mig_quota_mib\":%lu,"
-				       "\"node_hot_reserve_mib\":%lu,\"last_cycle_demoted_pages\":%"
-				       PRIu64 ",\"last_cycle_promoted_pages\":%" PRIu64
-				       ",\"last_cycle_failed_moves\":%" PRIu64, p->hot_threshold,
-				       p->mig_quota_mib, p->hot_reserve_mib, m.demoted,
-				       m.promoted, m.failed);
-		return;
-	}
-	g_string_append_printf(out, "hot_threshold=%lu node_mig_quota=%luMiB node_hot_reserve=%luMiB"
-			       " | engine's last cycle: demoted %" PRIu64 " pages (%" PRIu64
-			       " MiB), promoted %" PRIu64 " pages (%" PRIu64 " MiB), %" PRIu64
-			       " moves failed", p->hot_threshold, p->mig_quota_mib,
-			       p->hot_reserve_mib, m.demoted, m.demoted * 2, m.promoted,
-			       m.promoted * 2, m.failed);
+	etmem_out_uint(out, "hot_threshold", "hot_threshold=%" PRIu64, p->hot_threshold);
+	etmem_out_uint(out, "node_mig_quota_mib", " node_mig_quota=%" PRIu64 "MiB",
+		       p->mig_quota_mib);
+	etmem_out_uint(out, "node_hot_reserve_mib", " node_hot_reserve=%" PRIu64 "MiB",
+		       p->hot_reserve_mib);
+	etmem_out_uint(out, "last_cycle_demoted_pages", " | engine's last cycle: demoted %"
+		       PRIu64 " huge pages", m.demoted);
+	etmem_out_size(out, NULL, " (%s)", m.demoted << 21);
+	etmem_out_uint(out, "last_cycle_promoted_pages", ", promoted %" PRIu64 " huge pages",
+		       m.promoted);
+	etmem_out_size(out, NULL, " (%s)", m.promoted << 21);
+	etmem_out_uint(out, "last_cycle_failed_moves", ", %" PRIu64 " moves failed", m.failed);
 }
 
 #define MAX_NODES	1024
@@ -763,10 +780,42 @@ static void mark_pair_nodes(const struct cslide_run *run, struct node_usage *usa
 	}
 }
 
+/*
+ * The node table of showtaskpages and showhostpages: KiB columns in text,
+ * bytes in JSON ("nodes":[{"node":0,"used_bytes":...}, ...]).
+ */
+static void node_row(struct etmem_out *out, int node, const uint64_t *kib, const char **names,
+		     int nr)
+{
+	etmem_out_open_object(out, NULL);
+	etmem_out_int(out, "node", "%-6" PRId64, node);
+	for (int i = 0; i < nr; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_bytes", names[i]);
+		if (etmem_out_is_json(out))
+			etmem_out_uint(out, key, NULL, kib[i] << 10);
+		else
+			etmem_out_uint(out, NULL, " %12" PRIu64, kib[i]);
+	}
+	etmem_out_text(out, "\n");
+	etmem_out_close_object(out);
+}
+
+static void reply_out(struct etmem_out *out, GString *reply)
+{
+	char *text = etmem_out_finish(out);
+
+	g_string_append(reply, text);
+	g_free(text);
+}
+
 static int show_task_pages(const struct cslide_run *run, const struct task *task,
-			   GString *reply)
+			   bool json, GString *reply)
 {
 	struct node_usage *usage = g_new0(struct node_usage, MAX_NODES);
+	static const char *names[] = { "used", "hot", "cold" };
+	struct etmem_out *out;
 
 	if (!tally(run, task, usage)) {
 		g_string_printf(reply, "no process of task %s is running under engine cslide "
@@ -775,19 +824,27 @@ static int show_task_pages(const struct cslide_run *run, const struct task *task
 		return -ESRCH;
 	}
 	mark_pair_nodes(run, usage);
-	g_string_append_printf(reply, "task %s huge pages by node (KiB, last cycle)\n", task->name);
-	g_string_append_printf(reply, "%-6s %12s %12s %12s\n", "node", "used", "hot", "cold");
-	for (int n = 0; n < MAX_NODES; n++)
+	out = etmem_out_new(json);
+	etmem_out_str(out, "task", "task %s huge pages by node (KiB, last cycle)\n", task->name);
+	etmem_out_text(out, "%-6s %12s %12s %12s\n", "node", "used", "hot", "cold");
+	etmem_out_open_array(out, "nodes");
+	for (int n = 0; n < MAX_NODES; n++) {
+		uint64_t kib[] = { usage[n].used_kib, usage[n].hot_kib, usage[n].cold_kib };
+
 		if (usage[n].seen)
-			g_string_append_printf(reply, "%-6d %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-					       n, usage[n].used_kib, usage[n].hot_kib, usage[n].cold_kib);
+			node_row(out, n, kib, names, 3);
+	}
+	etmem_out_close_array(out);
+	reply_out(out, reply);
 	g_free(usage);
 	return 0;
 }
 
-static int show_host_pages(const struct cslide_run *run, GString *reply)
+static int show_host_pages(const struct cslide_run *run, bool json, GString *reply)
 {
 	struct node_usage *usage = g_new0(struct node_usage, MAX_NODES);
+	static const char *names[] = { "total", "used", "hot", "cold" };
+	struct etmem_out *out;
 
 	if (!tally(run, NULL, usage)) {
 		g_string_printf(reply, "no process is running under engine cslide "
@@ -795,26 +852,31 @@ static int show_host_pages(const struct cslide_run *run, GString *reply)
 		g_free(usage);
 		return -ESRCH;
 	}
-	g_string_append(reply, "host 2 MiB huge pages by node (KiB; hot and cold: pages of "
-			"this engine's processes, last cycle)\n");
-	g_string_append_printf(reply, "%-6s %12s %12s %12s %12s\n", "node", "total", "used",
-			       "hot", "cold");
+	out = etmem_out_new(json);
+	etmem_out_text(out, "host 2 MiB huge pages by node (KiB; hot and cold: pages of "
+		       "this engine's processes, last cycle)\n");
+	etmem_out_text(out, "%-6s %12s %12s %12s %12s\n", "node", "total", "used", "hot", "cold");
+	etmem_out_open_array(out, "nodes");
 	for (int n = 0; n < MAX_NODES; n++) {
 		struct node_hugepages pool;
+		uint64_t kib[4];
 
 		if (numa_tier_hugepages(n, &pool))
 			continue;
-		g_string_append_printf(reply, "%-6d %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-				       " %12" PRIu64 "\n", n, pool.total * HUGE_PAGE_KB,
-				       (pool.total - pool.free) * HUGE_PAGE_KB,
-				       usage[n].hot_kib, usage[n].cold_kib);
+		kib[0] = pool.total * HUGE_PAGE_KB;
+		kib[1] = (pool.total - pool.free) * HUGE_PAGE_KB;
+		kib[2] = usage[n].hot_kib;
+		kib[3] = usage[n].cold_kib;
+		node_row(out, n, kib, names, 4);
 	}
+	etmem_out_close_array(out);
+	reply_out(out, reply);
 	g_free(usage);
 	return 0;
 }
 
 static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			     GString *reply)
+			     bool json, GString *reply)
 {
 	const struct cslide_engine *ce = eng->priv;
 	bool task_cmd = !strcmp(cmd, "showtaskpages");
@@ -833,7 +895,8 @@ static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *
 				"(start the project first)", eng->project->params.name);
 		return -ESRCH;
 	}
-	return task_cmd ? show_task_pages(ce->run, task, reply) : show_host_pages(ce->run, reply);
+	return task_cmd ? show_task_pages(ce->run, task, json, reply) :
+			  show_host_pages(ce->run, json, reply);
 }
 
 const struct engine_ops cslide_engine_ops = {

@@ -2,6 +2,7 @@
 /* The scan cycle shared by the slide and cslide engines; see cycle.h. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "cycle.h"
 #include "log.h"
@@ -26,6 +27,19 @@ enum cycle_event {
 	CYCLE_EV_JOBS_DONE,	/* the last job of a phase came back */
 	CYCLE_EV_STOP,
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t cycle_elapsed_ms(const struct cycle *cycle)
+{
+	return now_ms() - cycle->started_ms;
+}
 
 static const char *state_name(const struct cycle *cycle, enum cycle_state state)
 {
@@ -68,6 +82,7 @@ static void cycle_step(struct cycle *cycle, enum cycle_event ev)
 	case CYCLE_SLEEPING:
 		set_state(cycle, CYCLE_FINDING);
 		cycle->pass = 1;
+		cycle->started_ms = now_ms();
 		next = cycle->ops->begin(cycle);
 		break;
 	case CYCLE_SCANNING:	/* CYCLE_EV_JOBS_DONE */

@@ -64,6 +64,7 @@ struct cycle {
 	unsigned int pass;		/* 1..loop, the scan pass in progress */
 	unsigned int pending;		/* jobs of the current phase in flight */
 	atomic_bool cancel;		/* set on stop; scan jobs read it */
+	uint64_t started_ms;		/* CLOCK_MONOTONIC when this cycle began */
 	struct loop_timer *timer;
 	struct worker_pool *pool;
 };
@@ -87,5 +88,8 @@ void cycle_submit(struct cycle *cycle, struct worker_job *job);
 void cycle_job_done(struct cycle *cycle);
 
 const char *cycle_state_name(const struct cycle *cycle);
+
+/* Milliseconds since the current cycle began. */
+uint64_t cycle_elapsed_ms(const struct cycle *cycle);
 
 #endif /* ETMEMD_CYCLE_H */

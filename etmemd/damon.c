@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "etmem_out.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -708,7 +709,7 @@ static const char *damon_task_state(const struct task *task)
 	return run ? damon_state_names[run->state] : "stopped";
 }
 
-static void damon_show_task(const struct task *task, bool json, GString *out)
+static void damon_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct damon_scheme *s = task->engine->priv;
 	const struct damon_run *run = task->priv;
@@ -723,26 +724,20 @@ static void damon_show_task(const struct task *task, bool json, GString *out)
 		st.sz_applied += run->last.sz_applied;
 		st.qt_exceeds += run->last.qt_exceeds;
 	}
-	if (json) {
-		g_string_append_printf(out, ",\"kdamond\":%d,\"action\":\"%s\",\"quota_ms\":%lu,"
-				       "\"quota_bytes\":%" PRIu64 ",\"quota_reset_ms\":%lu,"
-				       "\"nr_tried\":%" PRIu64 ",\"sz_tried\":%" PRIu64
-				       ",\"nr_applied\":%" PRIu64 ",\"sz_applied\":%" PRIu64
-				       ",\"qt_exceeds\":%" PRIu64, slot, damon_actions[s->action],
-				       s->quota_ms, s->quota_bytes, s->quota_reset_ms, st.nr_tried,
-				       st.sz_tried, st.nr_applied, st.sz_applied, st.qt_exceeds);
-		return;
-	}
-	g_string_append_printf(out, "kdamond=%d action=%s quota: %lu ms, %" PRIu64
-			       " bytes per %lu ms; DAMOS tried %" PRIu64 " regions (%" PRIu64
-			       " bytes), applied %" PRIu64 " (%" PRIu64 " bytes), quota exceeded %"
-			       PRIu64 " times", slot, damon_actions[s->action], s->quota_ms,
-			       s->quota_bytes, s->quota_reset_ms, st.nr_tried, st.sz_tried,
-			       st.nr_applied, st.sz_applied, st.qt_exceeds);
+	etmem_out_int(out, "kdamond", "kdamond=%" PRId64, slot);
+	etmem_out_str(out, "action", " action=%s", damon_actions[s->action]);
+	etmem_out_uint(out, "quota_ms", " quota: %" PRIu64 " ms", s->quota_ms);
+	etmem_out_uint(out, "quota_bytes", ", %" PRIu64 " bytes", s->quota_bytes);
+	etmem_out_uint(out, "quota_reset_ms", " per %" PRIu64 " ms", s->quota_reset_ms);
+	etmem_out_uint(out, "nr_tried", "; DAMOS tried %" PRIu64 " regions", st.nr_tried);
+	etmem_out_uint(out, "sz_tried", " (%" PRIu64 " bytes)", st.sz_tried);
+	etmem_out_uint(out, "nr_applied", ", applied %" PRIu64, st.nr_applied);
+	etmem_out_uint(out, "sz_applied", " (%" PRIu64 " bytes)", st.sz_applied);
+	etmem_out_uint(out, "qt_exceeds", ", quota exceeded %" PRIu64 " times", st.qt_exceeds);
 }
 
 static int damon_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			    GString *reply)
+			    bool json, GString *reply)
 {
 	g_string_printf(reply, "engine damon has no private command '%s'", cmd);
 	return -EOPNOTSUPP;

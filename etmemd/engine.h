@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "etmem_out.h"
 #include "objects.h"
 
 struct engine_ops {
@@ -49,12 +50,12 @@ struct engine_ops {
 	void (*stop_task)(struct task *task);
 	void (*free_task)(struct task *task);
 	const char *(*task_state)(const struct task *task);	/* for show */
-	/* Engine-specific lines for show (optional); json adds members. */
-	void (*show_task)(const struct task *task, bool json, GString *out);
+	/* Engine-specific fields for show (optional), on one text line. */
+	void (*show_task)(const struct task *task, struct etmem_out *out);
 
 	/* "etmem engine CMD": task may be NULL; 0 or -errno with a reason. */
 	int (*engine_cmd)(struct engine *eng, struct task *task, const char *cmd,
-			  GString *reply);
+			  bool json, GString *reply);
 };
 
 /* The engine names a configuration may use, NULL-terminated. */

@@ -33,6 +33,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics_file.h"
 #include "objects.h"
 #include "workers.h"
 
@@ -47,9 +48,13 @@ struct env {
 	const char *conf_dir;
 	bool conf_dir_given;
 	char pid_file[ETMEM_SOCKET_NAME_MAX * 3 + 32];
+	const char *metrics_file;
+	unsigned int metrics_interval_s;
 };
 
-static struct env env = { .log_level = LOG_LEVEL_INFO, .conf_dir = CONFDIR_DEFAULT };
+static struct env env = {
+	.log_level = LOG_LEVEL_INFO, .conf_dir = CONFDIR_DEFAULT, .metrics_interval_s = 15,
+};
 static struct loop_timer *drain_timer;
 static bool stopping;
 
@@ -69,6 +74,8 @@ static void usage(FILE *out)
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
 		"           (without -m, readiness goes to systemd through sd_notify)\n"
+		"  --metrics-file PATH  write the Prometheus metrics of 'etmem metrics' to PATH\n"
+		"           (atomically) every --metrics-interval seconds (1..3600, default 15)\n"
 		"  -V       print the version and exit\n"
 		"  -h       print this help\n"
 		"etmemd must run as root. SIGTERM and SIGINT stop it; SIGHUP re-reads the\n"
@@ -85,12 +92,14 @@ static int parse_args(int argc, char **argv)
 		{ "config-dir", required_argument, NULL, 'c' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "metrics-file", required_argument, NULL, 'M' },
+		{ "metrics-interval", required_argument, NULL, 'I' },
 		{ 0 }
 	};
 	struct sockaddr_un sa;
 	bool seen[128] = { false };
 	char *end;
-	long level;
+	long level, secs;
 	int c;
 
 	opterr = 0;
@@ -138,6 +147,25 @@ static int parse_args(int argc, char **argv)
 		case 'V':
 			printf("etmemd %s\n", ETMEM_VERSION);
 			exit(0);
+		case 'M':
+			if (!*optarg) {
+				fprintf(stderr, "etmemd: --metrics-file needs a path\n");
+				return -EINVAL;
+			}
+			env.metrics_file = optarg;
+			break;
+		case 'I':
+			secs = strtol(optarg, &end, 10);
+			if (!*optarg || *end || secs < 1 || secs > 3600) {
+				char *safe = etmem_escape(optarg);
+
+				fprintf(stderr, "etmemd: metrics interval '%s' is not a number of seconds in 1..3600\n",
+					safe);
+				g_free(safe);
+				return -EINVAL;
+			}
+			env.metrics_interval_s = secs;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -364,6 +392,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (env.metrics_file) {
+		ret = metrics_file_start(env.metrics_file, env.metrics_interval_s);
+		if (ret) {
+			log_err("cannot write the metrics file %s: %s", env.metrics_file,
+				strerror(-ret));
+			report_ready(ready_fd, ret, env.metrics_file, NULL);
+			return 1;
+		}
+	}
 	log_info("etmemd %s listening on socket '%s' (protocol version %d)",
 		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);
 	project_kswap_recover();
@@ -374,6 +411,7 @@ int main(int argc, char **argv)
 	report_ready(ready_fd, 0, NULL, NULL);
 	sd_notifyf(0, "READY=1\nSTATUS=listening on '%s'", env.socket);
 	ret = loop_run();
+	metrics_file_stop();
 	objects_free_all();
 	confdir_free();
 	kernel_close();

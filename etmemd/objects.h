@@ -81,6 +81,34 @@ enum task_type {
 	TASK_TYPE_CGROUP,	/* psi: cgroups by cg_dir, no process */
 };
 
+/*
+ * Why memory chosen for a page-out stayed in RAM. The first six are the
+ * kernel's verdict before the page-out; the last three are found after it
+ * (see report.h).
+ */
+enum task_kept {
+	TASK_KEPT_YOUNG,	/* accessed again since the scan */
+	TASK_KEPT_LOCKED,	/* mlock()ed */
+	TASK_KEPT_SHARED,	/* mapped by other processes too */
+	TASK_KEPT_HUGETLB,
+	TASK_KEPT_UNMARKED,	/* swap_flag=yes and not marked swappable */
+	TASK_KEPT_UNEVICTABLE,
+	TASK_KEPT_NO_SWAP,	/* anonymous, and no swap configured */
+	TASK_KEPT_SWAP_FULL,	/* anonymous, and no free swap slot */
+	TASK_KEPT_REFUSED,	/* reclaim kept it (dirty, pinned, raced, ...) */
+	__TASK_KEPT_CNT
+};
+
+/* Figures of one cycle, or summed since the task started. */
+struct task_counts {
+	uint64_t pages_scanned;
+	uint64_t pages_cold;
+	uint64_t bytes_paged_out;	/* no longer resident after the page-out */
+	uint64_t bytes_kept[__TASK_KEPT_CNT];
+};
+
+#define TASK_DURATIONS	64	/* cycle durations kept for the median */
+
 /* What "project show" prints for every task, kept by the engine. */
 struct task_stats {
 	unsigned int nr_procs;		/* processes found in the last cycle */
@@ -91,6 +119,13 @@ struct task_stats {
 	uint64_t bytes_paged_out_last;	/* last cycle */
 	time_t last_cycle_end;		/* 0: no cycle finished yet */
 	char note[256];			/* why nothing happens, if so */
+	/* Outcomes and history (report.h). */
+	struct task_counts last, total;	/* kept bytes by reason */
+	bool failing;			/* the last scan or page-out failed */
+	char error[256];		/* its error, while failing */
+	uint64_t nr_errors;		/* failed scans and page-outs since start */
+	uint32_t duration_ms[TASK_DURATIONS];	/* ring of the last cycles */
+	uint64_t duration_ms_max;
 };
 
 struct task {
@@ -135,7 +170,7 @@ int project_start(const char *name, GString *reply);
 int project_stop(const char *name, GString *reply);
 int project_show(const char *name, bool json, GString *reply);
 int engine_command(const char *proj, const char *eng, const char *task,
-		   const char *cmd, GString *reply);
+		   const char *cmd, bool json, GString *reply);
 
 /* Shared by objects.c and project.c. */
 int task_start(struct task *task, GString *failures);

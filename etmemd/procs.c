@@ -38,6 +38,7 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	st->comm[n] = '\0';
 	/* Fields after comm: 3 state, 4 ppid, ... 22 starttime. */
 	field = close_paren + 2;
+	st->state = *field;
 	for (i = 3; i < 22 && field; i++) {
 		if (i == 4)
 			st->ppid = strtol(field, NULL, 10);
@@ -55,7 +56,24 @@ bool proc_alive(const struct proc_id *id)
 {
 	struct proc_stat st;
 
-	return !proc_read_stat(id->pid, &st) && st.start_time == id->start_time;
+	return !proc_read_stat(id->pid, &st) && st.start_time == id->start_time &&
+	       st.state != 'Z' && st.state != 'X';
+}
+
+void proc_gone_reason(const struct proc_id *id, char *buf, size_t size)
+{
+	struct proc_stat st;
+
+	if (proc_read_stat(id->pid, &st))
+		snprintf(buf, size, "process %d exited", (int)id->pid);
+	else if (st.start_time != id->start_time)
+		snprintf(buf, size, "process %d exited and pid %d now belongs to another process (pid reused)",
+			 (int)id->pid, (int)id->pid);
+	else if (st.state == 'Z' || st.state == 'X')
+		snprintf(buf, size, "process %d exited (a zombie its parent has not reaped)",
+			 (int)id->pid);
+	else
+		snprintf(buf, size, "process %d is running", (int)id->pid);
 }
 
 bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out)
@@ -68,7 +86,8 @@ bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out)
 		pin->id.pid = pid;
 		pin->id.start_time = st.start_time;
 		pin->valid = true;
-	} else if (!proc_alive(&pin->id)) {
+	}
+	if (!proc_alive(&pin->id)) {
 		return false;
 	}
 	g_array_append_val(out, pin->id);
@@ -94,7 +113,7 @@ static GArray *procs_snapshot(void)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		e.pid = atoi(de->d_name);
-		if (!proc_read_stat(e.pid, &e.st))
+		if (!proc_read_stat(e.pid, &e.st) && e.st.state != 'Z' && e.st.state != 'X')
 			g_array_append_val(all, e);
 	}
 	closedir(dir);
@@ -191,4 +210,23 @@ int meminfo_available_pct(void)
 	if (!total)
 		return -EINVAL;
 	return (int)(avail * 100 / total);
+}
+
+int meminfo_swap(uint64_t *total, uint64_t *free)
+{
+	char line[256];
+	uint64_t v;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	*total = *free = 0;
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SwapTotal: %" SCNu64 " kB", &v) == 1)
+			*total = v << 10;
+		else if (sscanf(line, "SwapFree: %" SCNu64 " kB", &v) == 1)
+			*free = v << 10;
+	}
+	fclose(f);
+	return 0;
 }

@@ -17,14 +17,25 @@ struct proc_id {
 struct proc_stat {
 	pid_t ppid;
 	uint64_t start_time;
+	char state;		/* field 3: R, S, D, Z (zombie), X (dead), ... */
 	char comm[16];
 };
 
 /* 0, -ENOENT when the process is gone, or -errno. */
 int proc_read_stat(pid_t pid, struct proc_stat *st);
 
-/* True when pid still names the process first seen as id. */
+/*
+ * True when pid still names the process first seen as id and that
+ * process has not exited (a zombie has no memory left to work on).
+ */
 bool proc_alive(const struct proc_id *id);
+
+/*
+ * Why the process first seen as @id is not alive, for a note:
+ * "process 42 exited", "process 42 exited (a zombie its parent has not
+ * reaped)", "process 42 exited and pid 42 now belongs to another process".
+ */
+void proc_gone_reason(const struct proc_id *id, char *buf, size_t size);
 
 /* The process a type=pid task follows: the first one seen under its pid. */
 struct pinned_proc {
@@ -41,7 +52,8 @@ struct pinned_proc {
 bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out);
 
 /*
- * Every process whose comm equals name plus all their descendants,
+ * Every process whose comm equals name plus all their descendants that
+ * have not exited (zombies left out),
  * appended to out (GArray of struct proc_id). Returns the count.
  */
 unsigned int procs_find_by_name(const char *name, GArray *out);
@@ -58,5 +70,8 @@ uint64_t proc_rss_bytes(pid_t pid);
 
 /* MemAvailable as a percentage of MemTotal; -errno on failure. */
 int meminfo_available_pct(void);
+
+/* SwapTotal and SwapFree in bytes; -errno on failure. */
+int meminfo_swap(uint64_t *total, uint64_t *free);
 
 #endif /* ETMEMD_PROCS_H */

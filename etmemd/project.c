@@ -233,7 +233,7 @@ int project_stop(const char *name, GString *reply)
 }
 
 int engine_command(const char *proj_name, const char *eng_name,
-		   const char *task_name, const char *cmd, GString *reply)
+		   const char *task_name, const char *cmd, bool json, GString *reply)
 {
 	struct project *proj;
 	struct engine *eng;
@@ -261,7 +261,7 @@ int engine_command(const char *proj_name, const char *eng_name,
 				eng->name, cmd);
 		return -EOPNOTSUPP;
 	}
-	return eng->ops->engine_cmd(eng, task, cmd, reply);
+	return eng->ops->engine_cmd(eng, task, cmd, json, reply);
 }
 
 void objects_stop_all(void)

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "etmem_out.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -415,61 +416,36 @@ static const char *psi_task_state(const struct task *task)
 	return run->cgroups->len ? "reclaiming" : "waiting";
 }
 
-static void json_path(GString *out, const char *s)
-{
-	g_string_append_c(out, '"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			g_string_append_c(out, '\\');
-		if ((unsigned char)*s < 0x20)
-			g_string_append_printf(out, "\\u%04x", *s);
-		else
-			g_string_append_c(out, *s);
-	}
-	g_string_append_c(out, '"');
-}
-
-static void psi_show_task(const struct task *task, bool json, GString *out)
+static void psi_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct psi_params *pp = task->params;
 	const struct psi_run *run = task->priv;
 	guint n = run ? run->cgroups->len : 0;
 
-	if (json) {
-		g_string_append(out, ",\"cg_dir\":");
-		json_path(out, pp->cg_dir);
-		g_string_append_printf(out, ",\"pressure\":%.4f,\"limit_min_bytes\":%" PRIu64
-				       ",\"bytes_reclaimed\":%" PRIu64 ",\"cgroups\":[",
-				       pp->pressure, pp->limit_min_bytes, task->stats.bytes_paged_out);
-		for (guint i = 0; i < n; i++) {
-			const struct psi_cgroup *cg = run->cgroups->pdata[i];
-
-			g_string_append(out, i ? ",{\"path\":" : "{\"path\":");
-			json_path(out, cg->path);
-			g_string_append_printf(out, ",\"usage\":%" PRIu64 ",\"pressure\":%.4f,\"step\":%"
-					       PRIu64 ",\"reclaimed\":%" PRIu64 ",\"note\":",
-					       cg->usage, cg->pressure, cg->step, cg->reclaimed);
-			json_path(out, cg->note);
-			g_string_append_c(out, '}');
-		}
-		g_string_append_c(out, ']');
-		return;
-	}
-	g_string_append_printf(out, "cg_dir=%s pressure=%.4f limit_min_bytes=%" PRIu64
-			       " reclaimed=%" PRIu64 " bytes", pp->cg_dir, pp->pressure,
-			       pp->limit_min_bytes, task->stats.bytes_paged_out);
+	etmem_out_str(out, "cg_dir", "cg_dir=%s", pp->cg_dir);
+	etmem_out_double(out, "pressure", " pressure=%.4f", pp->pressure);
+	etmem_out_uint(out, "limit_min_bytes", " limit_min_bytes=%" PRIu64, pp->limit_min_bytes);
+	etmem_out_uint(out, "bytes_reclaimed", " reclaimed=%" PRIu64 " bytes",
+		       task->stats.bytes_paged_out);
+	etmem_out_open_array(out, "cgroups");
 	for (guint i = 0; i < n; i++) {
 		const struct psi_cgroup *cg = run->cgroups->pdata[i];
 
-		g_string_append_printf(out, "\n         cgroup %s: usage %" PRIu64 " bytes, pressure %.4f, step %"
-				       PRIu64 " bytes, reclaimed %" PRIu64 " bytes%s%s", cg->path,
-				       cg->usage, cg->pressure, cg->step, cg->reclaimed,
-				       *cg->note ? "; " : "", cg->note);
+		etmem_out_open_object(out, NULL);
+		etmem_out_str(out, "path", "\n         cgroup %s:", cg->path);
+		etmem_out_uint(out, "usage", " usage %" PRIu64 " bytes", cg->usage);
+		etmem_out_double(out, "pressure", ", pressure %.4f", cg->pressure);
+		etmem_out_uint(out, "step", ", step %" PRIu64 " bytes", cg->step);
+		etmem_out_uint(out, "reclaimed", ", reclaimed %" PRIu64 " bytes", cg->reclaimed);
+		if (*cg->note || etmem_out_is_json(out))
+			etmem_out_str(out, "note", "; %s", cg->note);
+		etmem_out_close_object(out);
 	}
+	etmem_out_close_array(out);
 }
 
 static int psi_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			  GString *reply)
+			  bool json, GString *reply)
 {
 	g_string_printf(reply, "engine psi has no private command '%s'", cmd);
 	return -EOPNOTSUPP;

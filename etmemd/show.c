@@ -1,32 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
-/* "project show": text for people, JSON (-j) for programs. */
+/*
+ * "project show": text for people, JSON (-j) for programs, from the same
+ * calls (etmem_out.h). Besides the last cycle's figures, each task shows
+ * its history since it started: sums, errors, cycle durations.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <inttypes.h>
 #include <string.h>
 
-#include "etmem_kswap.h"
 #include "engine.h"
-#include "etmem_text.h"
+#include "etmem_kswap.h"
+#include "etmem_out.h"
 #include "objects.h"
-
-/* Always valid UTF-8: what is not printable UTF-8 arrives as \xHH text. */
-static void json_string(GString *out, const char *raw)
-{
-	char *safe = etmem_escape(raw);
-
-	g_string_append_c(out, '"');
-	for (const char *s = safe; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			g_string_append_printf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			g_string_append_printf(out, "\\u%04x", *s);
-		else
-			g_string_append_c(out, *s);
-	}
-	g_string_append_c(out, '"');
-	g_free(safe);
-}
+#include "report.h"
 
 static void time_text(time_t t, char *buf, size_t size)
 {
@@ -40,186 +27,180 @@ static void time_text(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void show_task_json(const struct task *task, GString *out)
+/* The kept reasons as one JSON object, or "1.0 MiB no_swap, ..." in text. */
+static void show_kept(struct etmem_out *out, const char *key, const char *label,
+		      const struct task_counts *c)
+{
+	bool any = false;
+
+	etmem_out_open_object(out, key);
+	for (int i = 0; i < __TASK_KEPT_CNT; i++) {
+		if (!etmem_out_is_json(out) && !c->bytes_kept[i])
+			continue;
+		etmem_out_text(out, "%s", any ? ", " : label);
+		etmem_out_size(out, task_kept_name(i), "%s ", c->bytes_kept[i]);
+		etmem_out_text(out, "%s", task_kept_name(i));
+		any = true;
+	}
+	etmem_out_close_object(out);
+	if (any)
+		etmem_out_text(out, "\n");
+}
+
+static void show_counts(struct etmem_out *out, const struct task_counts *c)
+{
+	etmem_out_uint(out, "pages_scanned", NULL, c->pages_scanned);
+	etmem_out_uint(out, "pages_cold", NULL, c->pages_cold);
+	etmem_out_size(out, "bytes_paged_out", NULL, c->bytes_paged_out);
+	show_kept(out, "bytes_kept", NULL, c);
+}
+
+static void show_task(struct etmem_out *out, const struct task *task)
 {
 	const struct task_stats *st = &task->stats;
 	char when[32];
 
 	time_text(st->last_cycle_end, when, sizeof(when));
-	g_string_append_printf(out, "{\"number\":%u,\"type\":\"%s\",\"value\":", task->number,
-			       task_type_name(task->type));
-	json_string(out, task->value);
-	g_string_append(out, ",\"name\":");
-	json_string(out, task->name);
-	g_string_append(out, ",\"engine\":");
-	json_string(out, task->engine->name);
-	g_string_append_printf(out, ",\"started\":%s,\"state\":\"%s\",\"processes\":%u,"
-			       "\"cycles\":%" PRIu64 ",\"pages_scanned\":%" PRIu64
-			       ",\"pages_cold\":%" PRIu64 ",\"bytes_paged_out\":%" PRIu64
-			       ",\"bytes_paged_out_last_cycle\":%" PRIu64 ",\"last_cycle\":\"%s\",\"note\":",
-			       task->started ? "true" : "false",
-			       task->engine->ops->task_state(task), st->nr_procs, st->nr_cycles,
-			       st->pages_scanned, st->pages_cold, st->bytes_paged_out,
-			       st->bytes_paged_out_last, when);
-	json_string(out, st->note);
-	if (task->engine->ops->show_task)
-		task->engine->ops->show_task(task, true, out);
-	g_string_append(out, "}");
+	etmem_out_open_object(out, NULL);
+	etmem_out_uint(out, "number", "  %-6" PRIu64, task->number);
+	etmem_out_str(out, "type", " %-5s", task_type_name(task->type));
+	etmem_out_str(out, "value", " %-15s", task->value);
+	etmem_out_str(out, "name", " %-20s", task->name);
+	etmem_out_str(out, "engine", " %-10s", task->engine->name);
+	etmem_out_bool(out, "started", " %-7s", task->started);
+	etmem_out_uint(out, "processes", " %-6" PRIu64, st->nr_procs);
+	etmem_out_uint(out, "pages_scanned", " %-10" PRIu64, st->pages_scanned);
+	etmem_out_uint(out, "pages_cold", " %-10" PRIu64, st->pages_cold);
+	etmem_out_size(out, "bytes_paged_out", " %-12s", st->bytes_paged_out);
+	etmem_out_str(out, "last_cycle", " %s\n", when);
+	etmem_out_str(out, "state", "         state: %s", task_state_text(task));
+	etmem_out_uint(out, "cycles", ", cycles: %" PRIu64, st->nr_cycles);
+	etmem_out_size(out, "bytes_paged_out_last_cycle", ", paged out last cycle: %s\n",
+		       st->bytes_paged_out_last);
+	if (st->failing || etmem_out_is_json(out))
+		etmem_out_str(out, "error", "         error: %s\n", st->failing ? st->error : "");
+	show_kept(out, "bytes_kept_last_cycle", "         kept in RAM last cycle: ", &st->last);
+	etmem_out_open_object(out, "total");
+	show_counts(out, &st->total);
+	etmem_out_close_object(out);
+	etmem_out_uint(out, "errors", NULL, st->nr_errors);
+	etmem_out_uint(out, "cycle_ms_median", NULL, task_duration_median(st));
+	etmem_out_uint(out, "cycle_ms_max", NULL, st->duration_ms_max);
+	if (task->engine->ops->show_task) {
+		etmem_out_text(out, "         ");
+		task->engine->ops->show_task(task, out);
+		etmem_out_text(out, "\n");
+	}
+	if (*st->note || etmem_out_is_json(out))
+		etmem_out_str(out, "note", "         note: %s\n", st->note);
+	etmem_out_close_object(out);
 }
 
 /* The kernel swap switch as it is now (one switch for the whole system). */
-static void show_kswap_json(GString *out)
+static void show_kswap(struct etmem_out *out, const struct project *proj)
 {
+	bool json = etmem_out_is_json(out);
 	struct etmem_kswap_state st;
 	char err[256];
 
+	etmem_out_str(out, "kernel_swap", NULL, proj->params.kernel_swap_off ? "off" : "on");
+	if (!json && !proj->params.kernel_swap_off)
+		return;
+	if (!json && *proj->kswap_note) {
+		etmem_out_text(out, "  kernel swap: could not be switched off: %s\n",
+			       proj->kswap_note);
+		return;
+	}
+	etmem_out_open_object(out, "kernel_swap_state");
 	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		g_string_append(out, ",\"kernel_swap_state\":{\"error\":");
-		json_string(out, err);
-		g_string_append(out, "}");
+		etmem_out_str(out, "error", "  kernel swap: %s\n", err);
+		etmem_out_close_object(out);
 		return;
 	}
-	g_string_append_printf(out, ",\"kernel_swap_state\":{\"off\":%s,\"owner\":\"%s\","
-			       "\"swappiness\":%d,\"saved_swappiness\":%d,\"mglru\":%s}",
-			       st.off ? "true" : "false",
-			       st.owner == ETMEM_KSWAP_OWNER_DAEMON ? "etmemd" :
-			       st.owner == ETMEM_KSWAP_OWNER_CLI ? "etmem" : "none",
-			       st.swappiness, st.saved, st.mglru ? "true" : "false");
-}
-
-static void show_kswap_text(const struct project *proj, GString *out)
-{
-	struct etmem_kswap_state st;
-	char err[256];
-
-	if (!proj->params.kernel_swap_off)
+	etmem_out_bool(out, "off", NULL, st.off);
+	etmem_out_str(out, "owner", NULL, st.owner == ETMEM_KSWAP_OWNER_DAEMON ? "etmemd" :
+		      st.owner == ETMEM_KSWAP_OWNER_CLI ? "etmem" : "none");
+	etmem_out_int(out, "swappiness", NULL, st.swappiness);
+	etmem_out_int(out, "saved_swappiness", NULL, st.saved);
+	etmem_out_bool(out, "mglru", NULL, st.mglru);
+	etmem_out_close_object(out);
+	if (json)
 		return;
-	if (*proj->kswap_note) {
-		g_string_append_printf(out, "  kernel swap: could not be switched off: %s\n",
-				       proj->kswap_note);
-		return;
-	}
-	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		g_string_append_printf(out, "  kernel swap: %s\n", err);
-		return;
-	}
-	if (!st.off) {
-		g_string_append_printf(out, "  kernel swap: on (kernel_swap=off applies while started)\n");
-		return;
-	}
-	g_string_append_printf(out, "  kernel swap: %s, vm.swappiness %d (%d restored when on)%s\n",
+	if (!st.off)
+		etmem_out_text(out, "  kernel swap: on (kernel_swap=off applies while started)\n");
+	else
+		etmem_out_text(out, "  kernel swap: %s, vm.swappiness %d (%d restored when on)%s\n",
 			       etmem_kswap_owner_name(st.owner), st.swappiness, st.saved,
 			       st.mglru ? "; MGLRU: the kernel never reclaims anonymous memory now" : "");
 }
 
-static void show_project_json(const struct project *proj, GString *out)
+static void show_project(struct etmem_out *out, const struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
-	bool first = true;
+	bool json = etmem_out_is_json(out);
 
-	g_string_append(out, "{\"name\":");
-	json_string(out, pp->name);
-	g_string_append_printf(out, ",\"started\":%s,\"loop\":%u,\"interval\":%u,\"sleep\":%u,"
-			       "\"sysmem_threshold\":%d,\"swapcache_low_wmark\":%u,"
-			       "\"swapcache_high_wmark\":%u,\"swapcache\":",
-			       proj->started ? "true" : "false", pp->loop, pp->interval_s,
-			       pp->sleep_s, pp->sysmem_threshold, pp->swapcache_low_pct,
+	etmem_out_open_object(out, NULL);
+	etmem_out_str(out, "name", "project %s:", pp->name);
+	etmem_out_str(out, "state", " %s,", proj->started ? "started" : "stopped");
+	etmem_out_bool(out, "started", NULL, proj->started);
+	etmem_out_str(out, "scan_type", " scan_type=%s", scan_type_name(pp->scan_type));
+	if (pp->scan_type == SCAN_TYPE_REGION) {
+		etmem_out_uint(out, "sample_interval", " sample_interval=%" PRIu64,
+			       pp->damon.sample_us);
+		etmem_out_uint(out, "aggr_interval", " aggr_interval=%" PRIu64, pp->damon.aggr_us);
+		etmem_out_uint(out, "update_interval", " update_interval=%" PRIu64,
+			       pp->damon.update_us);
+		etmem_out_uint(out, "min_nr_regions", " nr_regions=%" PRIu64,
+			       pp->damon.min_nr_regions);
+		etmem_out_uint(out, "max_nr_regions", "..%" PRIu64, pp->damon.max_nr_regions);
+		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
+	} else if (pp->scan_type == SCAN_TYPE_PSI) {
+		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
+	} else {
+		etmem_out_uint(out, "loop", " loop=%" PRIu64, pp->loop);
+		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
+		etmem_out_uint(out, "sleep", " sleep=%" PRIu64, pp->sleep_s);
+	}
+	if (pp->sysmem_threshold >= 0 || json)
+		etmem_out_int(out, "sysmem_threshold", " sysmem_threshold=%" PRId64,
+			      pp->sysmem_threshold);
+	if (json) {
+		etmem_out_uint(out, "swapcache_low_wmark", NULL, pp->swapcache_low_pct);
+		etmem_out_uint(out, "swapcache_high_wmark", NULL, pp->swapcache_high_pct);
+	} else if (pp->swapcache_high_pct) {
+		etmem_out_text(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
 			       pp->swapcache_high_pct);
-	json_string(out, proj->swapcache_note);
-	g_string_append_printf(out, ",\"scan_type\":\"%s\"", scan_type_name(pp->scan_type));
-	if (pp->scan_type == SCAN_TYPE_REGION)
-		g_string_append_printf(out, ",\"sample_interval\":%lu,\"aggr_interval\":%lu,"
-				       "\"update_interval\":%lu,\"min_nr_regions\":%lu,"
-				       "\"max_nr_regions\":%lu", pp->damon.sample_us, pp->damon.aggr_us,
-				       pp->damon.update_us, pp->damon.min_nr_regions,
-				       pp->damon.max_nr_regions);
-	g_string_append(out, ",\"swapcache_reclaim\":");
-	json_string(out, proj->swapcache_reclaim_note);
-	g_string_append_printf(out, ",\"kernel_swap\":\"%s\"",
-			       pp->kernel_swap_off ? "off" : "on");
-	show_kswap_json(out);
-	g_string_append(out, ",\"engines\":[");
-	for (GList *e = proj->engines; e; e = e->next) {
-		g_string_append(out, e == proj->engines ? "" : ",");
-		json_string(out, ((struct engine *)e->data)->name);
 	}
-	g_string_append(out, "],\"tasks\":[");
-	for (GList *e = proj->engines; e; e = e->next) {
-		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next) {
-			g_string_append(out, first ? "" : ",");
-			show_task_json(t->data, out);
-			first = false;
-		}
-	}
-	g_string_append(out, "]}");
-}
-
-static void show_task_text(const struct task *task, GString *out)
-{
-	const struct task_stats *st = &task->stats;
-	char when[32];
-
-	time_text(st->last_cycle_end, when, sizeof(when));
-	g_string_append_printf(out, "  %-6u %-5s %-15s %-20s %-10s %-7s %-6u %-10" PRIu64
-			       " %-10" PRIu64 " %-12" PRIu64 " %s\n",
-			       task->number, task_type_name(task->type), task->value, task->name,
-			       task->engine->name, task->started ? "yes" : "no", st->nr_procs,
-			       st->pages_scanned, st->pages_cold, st->bytes_paged_out, when);
-	g_string_append_printf(out, "         state: %s, cycles: %" PRIu64 ", paged out last cycle: %"
-			       PRIu64 " bytes\n", task->engine->ops->task_state(task),
-			       st->nr_cycles, st->bytes_paged_out_last);
-	if (task->engine->ops->show_task) {
-		g_string_append(out, "         ");
-		task->engine->ops->show_task(task, false, out);
-		g_string_append_c(out, '\n');
-	}
-	if (*st->note)
-		g_string_append_printf(out, "         note: %s\n", st->note);
-}
-
-static void show_project_text(const struct project *proj, GString *out)
-{
-	const struct project_params *pp = &proj->params;
-
-	g_string_append_printf(out, "project %s: %s, scan_type=%s", pp->name,
-			       proj->started ? "started" : "stopped", scan_type_name(pp->scan_type));
-	if (pp->scan_type == SCAN_TYPE_REGION)
-		g_string_append_printf(out, " sample_interval=%lu aggr_interval=%lu update_interval=%lu"
-				       " nr_regions=%lu..%lu interval=%u", pp->damon.sample_us,
-				       pp->damon.aggr_us, pp->damon.update_us,
-				       pp->damon.min_nr_regions, pp->damon.max_nr_regions,
-				       pp->interval_s);
-	else if (pp->scan_type == SCAN_TYPE_PSI)
-		g_string_append_printf(out, " interval=%u", pp->interval_s);
-	else
-		g_string_append_printf(out, " loop=%u interval=%u sleep=%u", pp->loop,
-				       pp->interval_s, pp->sleep_s);
-	if (pp->sysmem_threshold >= 0)
-		g_string_append_printf(out, " sysmem_threshold=%d", pp->sysmem_threshold);
-	if (pp->swapcache_high_pct)
-		g_string_append_printf(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
-				       pp->swapcache_high_pct);
 	if (pp->kernel_swap_off)
-		g_string_append(out, " kernel_swap=off");
-	g_string_append_c(out, '\n');
-	if (*proj->swapcache_note)
-		g_string_append_printf(out, "  swapcache: %s\n", proj->swapcache_note);
-	if (*proj->swapcache_reclaim_note)
-		g_string_append_printf(out, "  swapcache reclaim: %s\n",
-				       proj->swapcache_reclaim_note);
-	show_kswap_text(proj, out);
-	g_string_append_printf(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
-			       "number", "type", "value", "name", "engine", "started", "procs",
-			       "scanned", "cold", "paged_out_B", "last_cycle");
+		etmem_out_text(out, " kernel_swap=off");
+	etmem_out_text(out, "\n");
+	if (*proj->swapcache_note || json)
+		etmem_out_str(out, "swapcache", "  swapcache: %s\n", proj->swapcache_note);
+	if (*proj->swapcache_reclaim_note || json)
+		etmem_out_str(out, "swapcache_reclaim", "  swapcache reclaim: %s\n",
+			      proj->swapcache_reclaim_note);
+	show_kswap(out, proj);
+	etmem_out_open_array(out, "engines");
+	for (GList *e = proj->engines; e; e = e->next)
+		etmem_out_str(out, NULL, NULL, ((struct engine *)e->data)->name);
+	etmem_out_close_array(out);
+	etmem_out_text(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
+		       "number", "type", "value", "name", "engine", "started", "procs",
+		       "scanned", "cold", "paged_out", "last_cycle");
+	etmem_out_open_array(out, "tasks");
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
-			show_task_text(t->data, out);
+			show_task(out, t->data);
+	etmem_out_close_array(out);
+	etmem_out_close_object(out);
 }
 
 int project_show(const char *name, bool json, GString *reply)
 {
 	GList *list = projects_all(), *one = NULL;
+	struct etmem_out *out;
 	struct project *proj;
+	char *text;
 
 	if (name && *name) {
 		proj = project_find(name);
@@ -230,20 +211,16 @@ int project_show(const char *name, bool json, GString *reply)
 		one = g_list_append(NULL, proj);
 		list = one;
 	}
-	if (json)
-		g_string_append(reply, "{\"projects\":[");
-	for (GList *l = list; l; l = l->next) {
-		if (json) {
-			g_string_append(reply, l == list ? "" : ",");
-			show_project_json(l->data, reply);
-		} else {
-			show_project_text(l->data, reply);
-		}
-	}
-	if (json)
-		g_string_append(reply, "]}\n");
-	else if (!list)
-		g_string_append(reply, "no projects\n");
+	out = etmem_out_new(json);
+	etmem_out_open_array(out, "projects");
+	for (GList *l = list; l; l = l->next)
+		show_project(out, l->data);
+	etmem_out_close_array(out);
+	if (!list)
+		etmem_out_text(out, "no projects\n");
+	text = etmem_out_finish(out);
+	g_string_append(reply, text);
+	g_free(text);
 	g_list_free(one);
 	return 0;
 }

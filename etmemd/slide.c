@@ -25,10 +25,12 @@
 #include "engine.h"
 #include "etmem_genl.h"
 #include "etmem_kvm.h"
+#include "etmem_out.h"
 #include "log.h"
 #include "loop.h"
 #include "pagecount.h"
 #include "procs.h"
+#include "report.h"
 #include "workers.h"
 
 #define SWAP_RANGES_PER_CALL	1024	/* UIO_MAXIOV for process_madvise */
@@ -64,7 +66,11 @@ struct slide_run {
 
 	GPtrArray *procs;		/* struct slide_proc *, this cycle */
 	bool noted;			/* a note was set during this cycle */
-	struct etmem_swap_result swapped;	/* this cycle */
+	bool had_errors;		/* a scan or page-out failed this cycle */
+	struct task_counts counts;	/* this cycle */
+	uint64_t swap_total, swap_free;	/* after the last page-out */
+	struct log_ctx ctx;		/* names point to the two below */
+	char proj_name[CFG_NAME_SIZE], task_name[CFG_NAME_SIZE];
 };
 
 struct slide_job {
@@ -76,6 +82,8 @@ struct slide_job {
 	int status;
 	char errmsg[160];
 	struct etmem_swap_result result;
+	struct task_counts counts;	/* page-out: what left RAM, what stayed */
+	uint64_t swap_total, swap_free;
 };
 
 /* ---- configuration ---- */
@@ -125,8 +133,10 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
 					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
 					    job->pass, job->errmsg, sizeof(job->errmsg));
-	if (job->status)
+	if (job->status) {
+		base->reconnect = job->status != -ESRCH;
 		return;
+	}
 	if (!job->last_pass)
 		return;
 	/* Cold ranges are computed here, off the loop thread. */
@@ -168,18 +178,30 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 		int ret = etmem_swap_out_pidfd(client, pidfd, proc->id.pid,
 					       ranges + done, n, flags, &r);
 
+		/* What a failed call did before failing counts too. */
+		job->result.nr_eligible += r.nr_eligible;
+		job->result.nr_young += r.nr_young;
+		job->result.nr_locked += r.nr_locked;
+		job->result.nr_shared += r.nr_shared;
+		job->result.nr_hugetlb += r.nr_hugetlb;
+		job->result.nr_unmarked += r.nr_unmarked;
+		job->result.nr_absent += r.nr_absent;
+		job->result.nr_unevictable += r.nr_unevictable;
+		job->result.bytes_advised += r.bytes_advised;
+		job->result.bytes_out += r.bytes_out;
+		job->result.nr_kept_anon += r.nr_kept_anon;
+		job->result.nr_kept_file += r.nr_kept_file;
 		if (ret) {
 			job->status = ret;
+			base->reconnect = ret != -ESRCH;
 			snprintf(job->errmsg, sizeof(job->errmsg), "%s", etmem_client_errmsg(client));
 			break;
 		}
-		job->result.nr_eligible += r.nr_eligible;
-		job->result.nr_young += r.nr_young;
-		job->result.nr_unmarked += r.nr_unmarked;
-		job->result.nr_absent += r.nr_absent;
-		job->result.bytes_advised += r.bytes_advised;
 	}
 	close(pidfd);
+	/* The swap state right after the page-out explains what stayed. */
+	meminfo_swap(&job->swap_total, &job->swap_free);
+	task_counts_add_swap(&job->counts, &job->result, job->swap_total, job->swap_free);
 }
 
 /* ---- runs (loop thread) ---- */
@@ -242,19 +264,28 @@ static void job_done(struct worker_job *base)
 			 job->proc->id.pid, job->pass ? "scan" : "page-out");
 		job->proc->gone = true;
 	} else if (job->status) {
-		log_warn("%s: %s of pid %d failed: %s%s%s", run->name,
-			 job->pass ? "scan" : "page-out", job->proc->id.pid,
-			 strerror(-job->status), *job->errmsg ? ": " : "", job->errmsg);
-		run_note(run, "%s of pid %d failed: %s%s%s", job->pass ? "scan" : "page-out",
-			 job->proc->id.pid, strerror(-job->status),
-			 *job->errmsg ? ": " : "", job->errmsg);
+		char *error = g_strdup_printf("%s of pid %d failed: %s%s%s",
+					      job->pass ? "scan" : "page-out", job->proc->id.pid,
+					      strerror(-job->status), *job->errmsg ? ": " : "",
+					      job->errmsg);
+		struct log_ctx ctx = run->ctx;
+
+		ctx.pid = job->proc->id.pid;
+		run->had_errors = true;
+		if (run->task)
+			task_fail(run->task, &ctx, error);
+		g_free(error);
 		job->proc->gone = true;
 	}
 	if (!job->pass) {
-		run->swapped.nr_eligible += job->result.nr_eligible;
-		run->swapped.nr_young += job->result.nr_young;
-		run->swapped.nr_unmarked += job->result.nr_unmarked;
-		run->swapped.bytes_advised += job->result.bytes_advised;
+		task_counts_add(&run->counts, &job->counts);
+		run->swap_total = job->swap_total;
+		run->swap_free = job->swap_free;
+		log_debug("%s: page-out of pid %d: %" PRIu64 " pages approved, %" PRIu64
+			  " bytes advised, %" PRIu64 " bytes left RAM, %" PRIu64 " anon and %"
+			  PRIu64 " file pages stayed", run->name, job->proc->id.pid,
+			  job->result.nr_eligible, job->result.bytes_advised, job->result.bytes_out,
+			  job->result.nr_kept_anon, job->result.nr_kept_file);
 	}
 	g_free(job);
 	cycle_job_done(&run->cycle);
@@ -325,9 +356,12 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 			 nr_found, run->params.swap_threshold_bytes);
 	else if (run->type == TASK_TYPE_NAME)
 		run_note(run, "waiting for a process named '%s'", run->value);
-	else if (run->pinned.valid)
-		run_note(run, "process %s exited (or its pid was reused); waiting", run->value);
-	else
+	else if (run->pinned.valid) {
+		char why[160];
+
+		proc_gone_reason(&run->pinned.id, why, sizeof(why));
+		run_note(run, "%s; waiting", why);
+	} else
 		run_note(run, "waiting for process %s to exist", run->value);
 }
 
@@ -339,6 +373,9 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 
 	/* The last cycle's note stays visible until this one ends. */
 	run->noted = false;
+	run->had_errors = false;
+	memset(&run->counts, 0, sizeof(run->counts));
+	run->swap_total = run->swap_free = 0;
 	nr_found = find_procs(run);
 
 	if (run->task)
@@ -348,13 +385,9 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 		if (!nr_found)
 			return CYCLE_WAITING;
 		/* All below swap_threshold: a cycle that decided to do nothing. */
-		memset(&run->swapped, 0, sizeof(run->swapped));
-		if (run->task)
-			run->task->stats.pages_scanned = run->task->stats.pages_cold = 0;
 		end_cycle(cycle);
 		return CYCLE_SLEEPING;
 	}
-	memset(&run->swapped, 0, sizeof(run->swapped));
 	if (run->nr_kvm)
 		note_kvm(run);
 	for (guint i = 0; i < run->procs->len; i++)
@@ -389,10 +422,8 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 		scanned += proc->nr_pages;
 		cold += proc->nr_cold;
 	}
-	if (run->task) {
-		run->task->stats.pages_scanned = scanned;
-		run->task->stats.pages_cold = cold;
-	}
+	run->counts.pages_scanned = scanned;
+	run->counts.pages_cold = cold;
 	avail = meminfo_available_pct();
 	if (run->proj.sysmem_threshold >= 0 && avail >= run->proj.sysmem_threshold) {
 		run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
@@ -408,26 +439,41 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 	return cycle->pending ? CYCLE_ACTING : CYCLE_SLEEPING;
 }
 
+/* Why cold anonymous memory stayed in RAM, when swap is the reason. */
+static void note_swap(struct slide_run *run)
+{
+	const uint64_t *kept = run->counts.bytes_kept;
+	char *stayed, *free_sz, *total_sz;
+
+	if (kept[TASK_KEPT_NO_SWAP]) {
+		stayed = etmem_out_format_size(kept[TASK_KEPT_NO_SWAP]);
+		run_note(run, "no swap configured: %s of cold anonymous memory stayed in RAM",
+			 stayed);
+		g_free(stayed);
+	} else if (kept[TASK_KEPT_SWAP_FULL]) {
+		stayed = etmem_out_format_size(kept[TASK_KEPT_SWAP_FULL]);
+		free_sz = etmem_out_format_size(run->swap_free);
+		total_sz = etmem_out_format_size(run->swap_total);
+		run_note(run, "swap full (%s free of %s): %s of cold anonymous memory stayed in RAM",
+			 free_sz, total_sz, stayed);
+		g_free(stayed);
+		g_free(free_sz);
+		g_free(total_sz);
+	}
+}
+
 static void end_cycle(struct cycle *cycle)
 {
 	struct slide_run *run = run_of(cycle);
-	struct task_stats *stats;
+	struct log_ctx ctx = run->ctx;
 
 	if (!run->task)
 		return;
-	stats = &run->task->stats;
+	note_swap(run);
 	if (!run->noted)
-		stats->note[0] = '\0';
-	stats->nr_cycles++;
-	stats->bytes_paged_out_last = run->swapped.bytes_advised;
-	stats->bytes_paged_out += run->swapped.bytes_advised;
-	stats->last_cycle_end = time(NULL);
-	log_debug("%s: cycle %" PRIu64 ": %u procs, %" PRIu64 " pages, %" PRIu64
-		  " cold, %" PRIu64 " bytes paged out (%" PRIu64 " approved, %" PRIu64
-		  " young, %" PRIu64 " unmarked)", run->name, stats->nr_cycles,
-		  stats->nr_procs, stats->pages_scanned, stats->pages_cold,
-		  run->swapped.bytes_advised, run->swapped.nr_eligible,
-		  run->swapped.nr_young, run->swapped.nr_unmarked);
+		run->task->stats.note[0] = '\0';
+	ctx.cycle = run->task->stats.nr_cycles + 1;
+	task_cycle_end(run->task, &ctx, &run->counts, cycle_elapsed_ms(cycle), run->had_errors);
 }
 
 static const struct cycle_ops slide_cycle_ops = {
@@ -457,7 +503,12 @@ static int slide_start_task(struct task *task, GString *err)
 		run_free(run);
 		return -ENOMEM;
 	}
-	memset(&task->stats, 0, sizeof(task->stats));
+	snprintf(run->proj_name, sizeof(run->proj_name), "%s", task->engine->project->params.name);
+	snprintf(run->task_name, sizeof(run->task_name), "%s", task->name);
+	run->ctx.project = run->proj_name;
+	run->ctx.engine = "slide";
+	run->ctx.task = run->task_name;
+	task_report_reset(task);
 	task->priv = run;
 	cycle_start(&run->cycle);
 	return 0;
@@ -481,22 +532,18 @@ static const char *slide_task_state(const struct task *task)
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
-static void slide_show_task(const struct task *task, bool json, GString *out)
+static void slide_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct slide_params *sp = task->params;
 
-	if (json)
-		g_string_append_printf(out, ",\"T\":%u,\"max_threads\":%u,\"swap_threshold\":%" PRIu64
-				       ",\"swap_flag\":%s", sp->threshold, sp->max_threads,
-				       sp->swap_threshold_bytes, sp->swap_flag ? "true" : "false");
-	else
-		g_string_append_printf(out, "T=%u max_threads=%u swap_threshold=%" PRIu64 " swap_flag=%s",
-				       sp->threshold, sp->max_threads, sp->swap_threshold_bytes,
-				       sp->swap_flag ? "yes" : "no");
+	etmem_out_uint(out, "T", "T=%" PRIu64, sp->threshold);
+	etmem_out_uint(out, "max_threads", " max_threads=%" PRIu64, sp->max_threads);
+	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
+	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
 }
 
 static int slide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
-			    GString *reply)
+			    bool json, GString *reply)
 {
 	g_string_printf(reply, "engine slide has no private command '%s' (private commands belong to cslide and third-party engines)",
 			cmd);

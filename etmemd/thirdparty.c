@@ -155,10 +155,22 @@ static const char *tp_task_state(const struct task *task)
 	return tp_task_running(task->params) ? "running (third-party policy)" : "stopped";
 }
 
+/* A policy answers in text; with -j that text is one JSON member. */
 static int tp_engine_cmd_op(struct engine *eng, struct task *task, const char *cmd,
-			    GString *reply)
+			    bool json, GString *reply)
 {
-	return tp_engine_cmd(eng->priv, task ? task->params : NULL, cmd, reply);
+	int ret = tp_engine_cmd(eng->priv, task ? task->params : NULL, cmd, reply);
+	struct etmem_out *out;
+	char *text;
+
+	if (ret || !json)
+		return ret;
+	out = etmem_out_new(true);
+	etmem_out_str(out, "reply", NULL, reply->str);
+	text = etmem_out_finish(out);
+	g_string_assign(reply, text);
+	g_free(text);
+	return 0;
 }
 
 const struct engine_ops thirdparty_engine_ops = {

@@ -49,7 +49,13 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&pool->lock);
 		if (!job)
 			break;	/* exiting and nothing left */
+		if (!client)
+			client_err = etmem_client_open(&client);
 		job->run(job, client, client_err);
+		if (job->reconnect && client) {
+			etmem_client_close(client);
+			client = NULL;
+		}
 		loop_post(job_complete, job);
 	}
 	if (client)

@@ -22,6 +22,13 @@ struct worker_job {
 	void (*run)(struct worker_job *job, struct etmem_client *client, int client_err);
 	void (*done)(struct worker_job *job);	/* loop thread; frees the job */
 	struct worker_pool *pool;		/* set by worker_pool_submit() */
+	/*
+	 * Set by run() when a netlink request failed in a way that may mean
+	 * the family went away (module unloaded): the worker opens a new
+	 * client before its next job. A worker without a client tries again
+	 * before every job, so a task recovers once the modules are back.
+	 */
+	bool reconnect;
 };
 
 struct worker_pool *worker_pool_new(unsigned int nr_threads, const char *name);

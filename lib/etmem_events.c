@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Swapcache events: a client that joined the "swapcache" multicast group. */
+/*
+ * Swapcache events: a client that joined the "swapcache" multicast group.
+ *
+ * It also joins the generic netlink controller's "notify" group, so it
+ * hears the etmem family go away (module unloaded) and come back: then it
+ * joins the family's new "swapcache" group, named in the announcement, and
+ * events flow again without a new socket.
+ */
 #include <poll.h>
 #include <time.h>
 
@@ -29,6 +36,13 @@ int etmem_events_open(struct etmem_client **out)
 	if (group < 0 || nl_socket_add_membership(client->sk, group) < 0) {
 		snprintf(etmem_open_errmsg, sizeof(etmem_open_errmsg),
 			 "cannot join multicast group \"%s\"", ETMEM_MCGRP_SWAPCACHE);
+		etmem_client_close(client);
+		return -ENOENT;
+	}
+	group = genl_ctrl_resolve_grp(client->sk, "nlctrl", "notify");
+	if (group < 0 || nl_socket_add_membership(client->sk, group) < 0) {
+		snprintf(etmem_open_errmsg, sizeof(etmem_open_errmsg),
+			 "cannot join the netlink controller's \"notify\" group");
 		etmem_client_close(client);
 		return -ENOENT;
 	}
@@ -63,9 +77,62 @@ int etmem_client_fd(const struct etmem_client *client)
 }
 
 struct event_ctx {
+	struct etmem_client *client;
 	struct etmem_swapcache_ntf *event;
 	bool got;
+	int change;		/* ETMEM_EVENTS_FAMILY_*, or 0 */
 };
+
+/* The swapcache group's id in a controller message's group list, or -1. */
+static int swapcache_group(struct nlattr *groups)
+{
+	struct nlattr *grp;
+	int rem;
+
+	if (!groups)
+		return -1;
+	nla_for_each_nested(grp, groups, rem) {
+		struct nlattr *tb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+
+		if (nla_parse_nested(tb, CTRL_ATTR_MCAST_GRP_MAX, grp, NULL) < 0 ||
+		    !tb[CTRL_ATTR_MCAST_GRP_NAME] || !tb[CTRL_ATTR_MCAST_GRP_ID])
+			continue;
+		if (!strcmp(nla_get_string(tb[CTRL_ATTR_MCAST_GRP_NAME]), ETMEM_MCGRP_SWAPCACHE))
+			return (int)nla_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+	return -1;
+}
+
+/* A controller notification: is it about the etmem family? */
+static int on_ctrl(struct event_ctx *ctx, struct nlmsghdr *nlh)
+{
+	struct genlmsghdr *ghdr = nlmsg_data(nlh);
+	struct nlattr *tb[CTRL_ATTR_MAX + 1];
+	int group;
+
+	if (genlmsg_parse(nlh, 0, tb, CTRL_ATTR_MAX, NULL) < 0 || !tb[CTRL_ATTR_FAMILY_NAME] ||
+	    strcmp(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]), ETMEM_FAMILY_NAME))
+		return NL_SKIP;
+	switch (ghdr->cmd) {
+	case CTRL_CMD_DELFAMILY:
+		ctx->change = ETMEM_EVENTS_FAMILY_GONE;
+		return NL_STOP;
+	case CTRL_CMD_NEWFAMILY:
+	case CTRL_CMD_NEWMCAST_GRP:
+		group = swapcache_group(tb[CTRL_ATTR_MCAST_GROUPS]);
+		if (group < 0)
+			return NL_SKIP;
+		/* Joining a group twice is harmless. */
+		if (nl_socket_add_membership(ctx->client->sk, group) < 0)
+			return NL_SKIP;
+		if (tb[CTRL_ATTR_FAMILY_ID])
+			ctx->client->family = nla_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+		ctx->change = ETMEM_EVENTS_FAMILY_BACK;
+		return NL_STOP;
+	default:
+		return NL_SKIP;
+	}
+}
 
 static int accept_any_seq(struct nl_msg *msg, void *arg)
 {
@@ -80,6 +147,8 @@ static int on_event(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[ETMEM_A_MAX + 1];
 	struct etmem_swapcache_ntf *ev = ctx->event;
 
+	if (nlh->nlmsg_type == GENL_ID_CTRL)
+		return on_ctrl(ctx, nlh);
 	if (ghdr->cmd != ETMEM_CMD_SWAPCACHE_NTF ||
 	    genlmsg_parse(nlh, 0, tb, ETMEM_A_MAX, NULL) < 0 ||
 	    !tb[ETMEM_A_SWAPCACHE_EVENT])
@@ -106,7 +175,7 @@ static int64_t now_ms(void)
 int etmem_events_next(struct etmem_client *client,
 		      struct etmem_swapcache_ntf *event, int timeout_ms)
 {
-	struct event_ctx ctx = { .event = event };
+	struct event_ctx ctx = { .client = client, .event = event };
 	int64_t deadline = now_ms() + timeout_ms;
 	struct pollfd pfd;
 	struct nl_cb *cb;
@@ -122,7 +191,7 @@ int etmem_events_next(struct etmem_client *client,
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 	pfd.fd = nl_socket_get_fd(client->sk);
 	pfd.events = POLLIN;
-	while (!ctx.got) {
+	while (!ctx.got && !ctx.change) {
 		int wait = -1;
 
 		if (timeout_ms >= 0) {
@@ -140,7 +209,7 @@ int etmem_events_next(struct etmem_client *client,
 			break;
 		}
 		ret = nl_recvmsgs(client->sk, cb);
-		if (ret < 0 && !ctx.got) {
+		if (ret < 0 && !ctx.got && !ctx.change) {
 			etmem_set_errmsg(client, "netlink receive failed: %s",
 				   nl_geterror(ret));
 			ret = -EIO;
@@ -149,5 +218,10 @@ int etmem_events_next(struct etmem_client *client,
 		ret = 0;
 	}
 	nl_cb_put(cb);
+	/* The new module polls the swapcache only once a listener asks. */
+	if (ctx.change == ETMEM_EVENTS_FAMILY_BACK)
+		etmem_events_wake_poller();
+	if (ctx.change)
+		return ctx.change;
 	return ctx.got ? 0 : ret;
 }

@@ -54,6 +54,16 @@ struct etmem_swap_result {
 	uint64_t nr_unevictable;
 	uint64_t nr_not_swapcache;	/* skipped: not in the swapcache (SWAPCACHE_ONLY) */
 	uint64_t bytes_advised;	/* what process_madvise(MADV_PAGEOUT) accepted */
+	/*
+	 * The outcome, read from /proc/PID/pagemap for the approved ranges
+	 * right after process_madvise(): pages no longer present (swapped
+	 * out, or clean file pages dropped), and pages still present, split
+	 * into private anonymous ones (they need a free swap slot) and file
+	 * or shared ones.
+	 */
+	uint64_t bytes_out;
+	uint64_t nr_kept_anon;
+	uint64_t nr_kept_file;
 };
 
 struct etmem_swapcache_state {
@@ -138,7 +148,14 @@ int etmem_swapcache_get(struct etmem_client *client,
 
 /* Event listening: a client that joined the swapcache multicast group. */
 int etmem_events_open(struct etmem_client **out);
-/* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
+/*
+ * Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came.
+ * Returns 0 with *event filled, or ETMEM_EVENTS_FAMILY_GONE when the
+ * etmem family went away (module unloaded), ETMEM_EVENTS_FAMILY_BACK when
+ * it came back and the client joined its swapcache group again.
+ */
+#define ETMEM_EVENTS_FAMILY_GONE	1
+#define ETMEM_EVENTS_FAMILY_BACK	2
 int etmem_events_next(struct etmem_client *client,
 		      struct etmem_swapcache_ntf *event, int timeout_ms);
 /* Wake the module's swapcache poller (events_open does it once). */

@@ -63,7 +63,7 @@ enum etmem_req {
 #define ETMEM_STT_OK		0
 
 /* Request flags. */
-#define ETMEM_REQ_F_JSON	0x1u	/* show: reply in JSON */
+#define ETMEM_REQ_F_JSON	0x1u	/* show, engine commands: reply in JSON */
 
 /* Argument keys in the request payload. */
 #define ETMEM_ARG_PROJECT	"project"	/* -n */

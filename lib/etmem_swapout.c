@@ -5,11 +5,20 @@
  * A reply holds at most ETMEM_MAX_RANGES ranges (one process_madvise call);
  * a full reply names where checking stopped and the next round goes on
  * from there.
+ *
+ * What the kernel approved and process_madvise() accepted is not yet what
+ * left RAM: without a free swap slot an anonymous page stays, and reclaim
+ * may refuse a page that was accessed again or is pinned. So after each
+ * round the approved ranges are looked up in /proc/PID/pagemap (8 bytes a
+ * page, read in one pread() per 512 pages): a page no longer present left
+ * RAM; one still present is counted as kept, anonymous or file-backed.
  */
 #include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/uio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +33,7 @@
 struct swap_reply {
 	struct etmem_swap_result counts;
 	struct iovec iov[ETMEM_MAX_RANGES];	/* approved ranges */
+	struct iovec approved[ETMEM_MAX_RANGES];	/* the same, kept intact */
 	size_t nr_iov;
 	uint64_t resume_addr;			/* 0: request checked fully */
 };
@@ -102,11 +112,54 @@ static int64_t pageout_approved(struct etmem_client *client, int pidfd,
 	return total;
 }
 
+#define PM_PRESENT	(1ULL << 63)
+#define PM_FILE_OR_SHARED	(1ULL << 61)
+#define PM_BATCH	512
+
+/*
+ * Where the approved pages are now. A pagemap that reads short means the
+ * process lost its memory (exited): -ESRCH, nothing counted.
+ */
+static int count_outcome(struct etmem_client *client, int pagemap_fd,
+			 const struct iovec *iov, size_t nr_iov,
+			 struct etmem_swap_result *total)
+{
+	uint64_t entries[PM_BATCH];
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	for (size_t i = 0; i < nr_iov; i++) {
+		uint64_t first = (uintptr_t)iov[i].iov_base / page;
+		uint64_t end = ((uintptr_t)iov[i].iov_base + iov[i].iov_len + page - 1) / page;
+
+		while (first < end) {
+			size_t n = end - first < PM_BATCH ? end - first : PM_BATCH;
+			ssize_t got = pread(pagemap_fd, entries, n * sizeof(entries[0]),
+					    (off_t)(first * sizeof(entries[0])));
+
+			if (got < 0 || (size_t)got != n * sizeof(entries[0])) {
+				etmem_set_errmsg(client, "reading /proc/PID/pagemap: %s",
+						 got < 0 ? strerror(errno) : "short read");
+				return got < 0 && errno != ESRCH ? -errno : -ESRCH;
+			}
+			for (size_t k = 0; k < n; k++) {
+				if (!(entries[k] & PM_PRESENT))
+					total->bytes_out += page;
+				else if (entries[k] & PM_FILE_OR_SHARED)
+					total->nr_kept_file++;
+				else
+					total->nr_kept_anon++;
+			}
+			first += n;
+		}
+	}
+	return 0;
+}
+
 /*
  * One round: ask the kernel to check ranges[0..nr) starting at @from
  * and page out what it approves. Sets *resume when the reply filled up.
  */
-static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
+static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pid_t pid,
 		      const struct etmem_range *ranges, size_t nr,
 		      uint64_t from, uint32_t swap_flags, struct swap_reply *reply,
 		      struct etmem_swap_result *total)
@@ -140,11 +193,12 @@ static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
 	total->nr_absent += reply->counts.nr_absent;
 	total->nr_unevictable += reply->counts.nr_unevictable;
 	total->nr_not_swapcache += reply->counts.nr_not_swapcache;
+	memcpy(reply->approved, reply->iov, reply->nr_iov * sizeof(reply->iov[0]));
 	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
 	if (advised < 0)
 		return (int)advised;
 	total->bytes_advised += (uint64_t)advised;
-	return 0;
+	return count_outcome(client, pagemap_fd, reply->approved, reply->nr_iov, total);
 }
 
 int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
@@ -156,7 +210,8 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	struct swap_reply *reply;
 	size_t idx = 0, nr;
 	uint64_t cut = 0;	/* where checking resumes inside ranges[idx] */
-	int ret = 0;
+	char path[64];
+	int pagemap_fd, ret = 0;
 
 	client->errmsg[0] = '\0';
 	if (pid <= 0) {
@@ -167,12 +222,31 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 		etmem_set_errmsg(client, "swap needs a pidfd of process %d", (int)pid);
 		return -EBADF;
 	}
+	/*
+	 * The pagemap opened under the pid is this process's only if the
+	 * process is still alive afterwards (a live process keeps its pid).
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pagemap_fd < 0) {
+		ret = errno == ENOENT ? -ESRCH : -errno;
+		etmem_set_errmsg(client, "open %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (pidfd_send_signal(pidfd, 0, NULL, 0)) {
+		ret = -errno;
+		etmem_set_errmsg(client, "process %d: %s", (int)pid, strerror(errno));
+		close(pagemap_fd);
+		return ret;
+	}
 	reply = malloc(sizeof(*reply));
-	if (!reply)
+	if (!reply) {
+		close(pagemap_fd);
 		return -ENOMEM;
+	}
 	/* No ranges: the whole address space, resumed by address. */
 	while (nr_ranges == 0) {
-		ret = swap_round(client, pidfd, pid, NULL, 0, cut, swap_flags,
+		ret = swap_round(client, pidfd, pagemap_fd, pid, NULL, 0, cut, swap_flags,
 				 reply, &total);
 		if (ret || !reply->resume_addr)
 			break;
@@ -190,7 +264,7 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 		memcpy(batch, ranges + idx, nr * sizeof(*batch));
 		if (cut > batch[0].start)
 			batch[0].start = cut;
-		ret = swap_round(client, pidfd, pid, batch, nr, 0, swap_flags,
+		ret = swap_round(client, pidfd, pagemap_fd, pid, batch, nr, 0, swap_flags,
 				 reply, &total);
 		if (ret)
 			break;
@@ -210,6 +284,7 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 		cut = reply->resume_addr;
 	}
 	free(reply);
+	close(pagemap_fd);
 	if (result)
 		*result = total;
 	return ret;

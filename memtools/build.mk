@@ -37,9 +37,9 @@ $(MT_DIR)/%.skel.h: $(MT_DIR)/%.bpf.o
 $(foreach t,$(MT_BPF_TOOLS),$(eval $(MT_DIR)/$(t).o: $(MT_DIR)/$(t).skel.h))
 $(MT_DIR)/%.o: ALL_CFLAGS += -I$(MT_DIR)
 
-$(addprefix $(MT_DIR)/,$(MT_TOOLS)): $(MT_DIR)/%: $(MT_DIR)/%.o $(MT_SHARED)
+$(addprefix $(MT_DIR)/,$(MT_TOOLS)): $(MT_DIR)/%: $(MT_DIR)/%.o $(MT_SHARED) $(LIBETMEM)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(PKG_LIBS)
 
 $(MT_DIR)/mt-workload: $(MT_DIR)/workload.o
 	$(call msg,LD,$@)

@@ -12,6 +12,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "etmem_out.h"
 #include "common.h"
 
 #define MT_BPF_MAX_CPUS 128	/* MT_MAX_CPUS in memtools.bpf.h */
@@ -353,40 +354,59 @@ unsigned long long mt_monotonic_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The JSON line being built (the tools print from one thread). */
+static struct etmem_out *mt_line;
+
 void mt_json_begin(FILE *out, const char *tool)
 {
 	char clock[16];
 
 	mt_fmt_clock(clock, sizeof(clock));
-	fprintf(out, "{\"tool\":\"%s\",\"time\":\"%s\",\"ts\":%.6f", tool,
-		clock, mt_epoch());
+	mt_line = etmem_out_new(true);
+	etmem_out_str(mt_line, "tool", NULL, tool);
+	etmem_out_str(mt_line, "time", NULL, clock);
+	etmem_out_double(mt_line, "ts", NULL, mt_epoch());
 }
 
 void mt_json_str(FILE *out, const char *key, const char *val)
 {
-	const unsigned char *p;
-
-	fprintf(out, ",\"%s\":\"", key);
-	for (p = (const unsigned char *)val; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	etmem_out_str(mt_line, key, NULL, val);
 }
 
 void mt_json_u64(FILE *out, const char *key, unsigned long long val)
 {
-	fprintf(out, ",\"%s\":%llu", key, val);
+	etmem_out_uint(mt_line, key, NULL, val);
+}
+
+void mt_json_int(FILE *out, const char *key, long long val)
+{
+	etmem_out_int(mt_line, key, NULL, val);
+}
+
+void mt_json_open(FILE *out, const char *key, bool array)
+{
+	if (array)
+		etmem_out_open_array(mt_line, key);
+	else
+		etmem_out_open_object(mt_line, key);
+}
+
+void mt_json_close(FILE *out, bool array)
+{
+	if (array)
+		etmem_out_close_array(mt_line);
+	else
+		etmem_out_close_object(mt_line);
 }
 
 void mt_json_end(FILE *out)
 {
-	fputs("}\n", out);
+	char *line = etmem_out_finish(mt_line);
+
+	mt_line = NULL;
+	fputs(line, out);
 	fflush(out);
+	g_free(line);
 }
 
 bool mt_header_due(unsigned long *rows)

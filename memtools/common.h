@@ -101,6 +101,10 @@ void mt_json_begin(FILE *out, const char *tool);
 void mt_json_str(FILE *out, const char *key, const char *val);
 void mt_json_u64(FILE *out, const char *key, unsigned long long val);
 void mt_json_end(FILE *out);
+/* Signed numbers, and nesting: @key NULL inside an array. */
+void mt_json_int(FILE *out, const char *key, long long val);
+void mt_json_open(FILE *out, const char *key, bool array);
+void mt_json_close(FILE *out, bool array);
 /* True when the header should be printed before this data row. */
 bool mt_header_due(unsigned long *rows);
 

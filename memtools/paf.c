@@ -52,24 +52,27 @@ static int count_nodes(void)
 static void print_zones_json(const struct paf_report *r)
 {
 	int nid, z;
-	bool first = true;
 
-	fputs(",\"zones\":[", stdout);
+	mt_json_open(stdout, "zones", true);
 	for (nid = 0; nid < PAF_MAX_NODES; nid++) {
 		for (z = 0; z < PAF_MAX_ZONES; z++) {
 			const struct paf_zone *zn = &r->zones[nid][z];
 
 			if (!zn->valid)
 				continue;
-			printf("%s{\"node\":%d,\"zone\":\"%s\",\"min_pages\":%llu,"
-			       "\"low_pages\":%llu,\"high_pages\":%llu,\"free_pages\":%llu,"
-			       "\"present_pages\":%llu,\"managed_pages\":%llu}",
-			       first ? "" : ",", nid, zn->name, zn->min, zn->low,
-			       zn->high, zn->free, zn->present, zn->managed);
-			first = false;
+			mt_json_open(stdout, NULL, false);
+			mt_json_int(stdout, "node", nid);
+			mt_json_str(stdout, "zone", zn->name);
+			mt_json_u64(stdout, "min_pages", zn->min);
+			mt_json_u64(stdout, "low_pages", zn->low);
+			mt_json_u64(stdout, "high_pages", zn->high);
+			mt_json_u64(stdout, "free_pages", zn->free);
+			mt_json_u64(stdout, "present_pages", zn->present);
+			mt_json_u64(stdout, "managed_pages", zn->managed);
+			mt_json_close(stdout, false);
 		}
 	}
-	fputc(']', stdout);
+	mt_json_close(stdout, true);
 }
 
 static void print_report(const struct paf_report *r)
@@ -84,7 +87,8 @@ static void print_report(const struct paf_report *r)
 		mt_json_str(stdout, "comm", r->comm);
 		mt_json_u64(stdout, "order", r->order);
 		mt_json_str(stdout, "gfp_flags", r->gfp);
-		printf(",\"migratetype\":%d,\"local_node\":%d", r->migratetype, r->local_nid);
+		mt_json_int(stdout, "migratetype", r->migratetype);
+		mt_json_int(stdout, "local_node", r->local_nid);
 		if (r->failed)
 			print_zones_json(r);
 		mt_json_end(stdout);
@@ -129,7 +133,6 @@ static void handle(const struct paf_report *r)
 static void print_summary(const char *what, unsigned long long failures,
 			  unsigned long long dropped)
 {
-	bool first = true;
 	int o;
 
 	if (mt_env.json) {
@@ -137,13 +140,15 @@ static void print_summary(const char *what, unsigned long long failures,
 		mt_json_str(stdout, "event", what);
 		mt_json_u64(stdout, "failures", failures);
 		mt_json_u64(stdout, "dropped", dropped);
-		fputs(",\"by_order\":{", stdout);
+		mt_json_open(stdout, "by_order", false);
 		for (o = 0; o <= PAF_MAX_ORDER; o++)
 			if (by_order[o]) {
-				printf("%s\"%d\":%llu", first ? "" : ",", o, by_order[o]);
-				first = false;
+				char key[8];
+
+				snprintf(key, sizeof(key), "%d", o);
+				mt_json_u64(stdout, key, by_order[o]);
 			}
-		fputc('}', stdout);
+		mt_json_close(stdout, false);
 		mt_json_end(stdout);
 		return;
 	}

@@ -74,7 +74,8 @@ static void print_json_event(const struct pr_event *e)
 	mt_json_str(stdout, "comm", e->comm);
 	mt_json_u64(stdout, "nr_reclaimed", e->nr_reclaimed);
 	if (e->kind == PR_SHRINK) {
-		fprintf(stdout, ",\"nid\":%d,\"priority\":%d", e->nid, e->priority);
+		mt_json_int(stdout, "nid", e->nid);
+		mt_json_int(stdout, "priority", e->priority);
 		mt_json_str(stdout, "lru", e->file ? "file" : "anon");
 		mt_json_u64(stdout, "nr_scanned", e->nr_scanned);
 		mt_json_u64(stdout, "nr_dirty", e->nr_dirty);
@@ -83,7 +84,7 @@ static void print_json_event(const struct pr_event *e)
 		mt_json_u64(stdout, "nr_congested", e->nr_congested);
 		mt_json_u64(stdout, "nr_writeback", e->nr_writeback);
 	} else {
-		fprintf(stdout, ",\"order\":%d", e->order);
+		mt_json_int(stdout, "order", e->order);
 		if (mt_env.mode != MT_MODE_PROC) {
 			gfp_format(e->gfp, flags, sizeof(flags));
 			mt_json_str(stdout, "gfp_flags", flags);

@@ -8,7 +8,8 @@ libcmocka-dev libglib2.0-dev qemu-system-x86 busybox-static libnl-utils
 python3-yaml python3-jsonschema kmod xz-utils util-linux
 linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm libclang-rt-dev
 numactl cpio e2fsprogs linux-source-6.12 redis-server redis-tools gnuplot-nox
-libsystemd-dev debhelper dh-dkms dkms lintian fakeroot bash-completion libelf-dev zlib1g-dev"
+libsystemd-dev debhelper dh-dkms dkms lintian fakeroot bash-completion libelf-dev zlib1g-dev
+libjson-glib-dev prometheus"
 
 missing=""
 for p in $pkgs; do

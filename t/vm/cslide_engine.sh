@@ -124,6 +124,22 @@ done
 # on node 0, its cold set (8 pages) on node 1, as numa_maps said above.
 vt_check "showhostpages: hot 8192 KiB on node 0, cold 16384 KiB on node 1" \
 	bash -c "grep -Eq '^0 +[0-9]+ +[0-9]+ +8192 +0\$' <<<\"\$1\" && grep -Eq '^1 +[0-9]+ +[0-9]+ +0 +16384\$' <<<\"\$1\"" _ "$hp"
+# -j: the same figures in bytes, strict JSON with format_version.
+tj=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm1 -s "$sock" -j)
+hj=$("$ETMEM" engine showhostpages -n tier -e cslide -s "$sock" -j)
+echo "$tj"; echo "$hj"
+vt_check "showtaskpages -j: node 1 holds 16 MiB, all cold; node 0 8 MiB, all hot" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1], strict=True)
+n = {x["node"]: x for x in d["nodes"]}
+ok = d["format_version"] == 1 and d["task"] == "vm1"
+ok &= n[1]["used_bytes"] == 16 << 20 and n[1]["cold_bytes"] == 16 << 20 and n[1]["hot_bytes"] == 0
+ok &= n[0]["used_bytes"] == 8 << 20 and n[0]["hot_bytes"] == 8 << 20
+sys.exit(0 if ok else 1)' "$tj"
+vt_check "showhostpages -j: hot 8 MiB on node 0, cold 16 MiB on node 1" python3 -c '
+import json, sys
+n = {x["node"]: x for x in json.loads(sys.argv[1], strict=True)["nodes"]}
+sys.exit(0 if n[0]["hot_bytes"] == 8 << 20 and n[1]["cold_bytes"] == 16 << 20 else 1)' "$hj"
 out=$("$ETMEM" engine showtaskpages -n tier -e cslide -s "$sock" 2>&1)
 rc=$?
 vt_check "showtaskpages without -t is refused: $out" [ "$rc" != 0 -a -n "$(grep -- '-t TASK' <<<"$out")" ]

@@ -67,7 +67,7 @@ print(json.load(sys.stdin)["projects"][0]["tasks"][0]["note"])'
 # wait_gone PROJECT: until show says the task's process is gone.
 wait_gone() {
 	for _ in $(seq 60); do
-		note "$1" | grep -q "exited (or its pid was reused)" && return
+		note "$1" | grep -q "now belongs to another process (pid reused)" && return
 		sleep 1
 	done
 }
@@ -76,7 +76,7 @@ wait_gone reuse
 sleep 10
 "$ETMEM" project show -n reuse -s "$SOCK"
 n=$(note reuse)
-vt_check "show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
+vt_check "show says the process is gone: '$n'" grep -q "now belongs to another process (pid reused)" <<<"$n"
 vt_check "the newcomer under pid $second was not paged out ($(swap_kb "$second") kB swapped)" \
 	[ "$(swap_kb "$second")" -le 1024 ]
 kill -TERM "$second"; wait "$second"
@@ -117,7 +117,7 @@ wait_gone tier
 sleep 6	# two more cycles of loop*interval+sleep = 2 s, and margin
 "$ETMEM" project show -n tier -s "$SOCK"
 n=$(note tier)
-vt_check "cslide: show says the process is gone: '$n'" grep -q "exited (or its pid was reused)" <<<"$n"
+vt_check "cslide: show says the process is gone: '$n'" grep -q "now belongs to another process (pid reused)" <<<"$n"
 vt_check "cslide: the newcomer's 4 cold huge pages stayed on node 0" \
 	[ "$(vt_pages_on "$fourth" "$addr" 0)" = 4 ]
 out=$("$ETMEM" engine showtaskpages -n tier -e cslide -t vm -s "$SOCK" 2>&1)

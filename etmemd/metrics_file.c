@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The metrics file; see metrics_file.h. */
+#include <errno.h>
+#include <glib.h>
+
+#include "etmem_metrics.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics_file.h"
+#include "objects.h"
+
+static struct loop_timer *metrics_timer;
+static char *metrics_path;
+static unsigned int metrics_interval_s;
+
+static int metrics_write(void)
+{
+	GString *json = g_string_new(NULL);
+	GError *error = NULL;
+	char *text;
+	int ret = 0;
+
+	project_show(NULL, true, json);
+	text = etmem_metrics_from_show_json(json->str, &error);
+	g_string_free(json, TRUE);
+	if (!text || !g_file_set_contents_full(metrics_path, text, -1,
+					       G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
+		log_warn_limited("metrics", NULL, "metrics file %s: %s", metrics_path,
+				 error->message);
+		ret = error->domain == G_FILE_ERROR ? -EIO : -EINVAL;
+		g_error_free(error);
+	}
+	g_free(text);
+	return ret;
+}
+
+static void metrics_fired(void *arg)
+{
+	metrics_write();
+	loop_timer_arm(metrics_timer, metrics_interval_s * 1000);
+}
+
+int metrics_file_start(const char *path, unsigned int interval_s)
+{
+	int ret;
+
+	metrics_path = g_strdup(path);
+	metrics_interval_s = interval_s;
+	metrics_timer = loop_timer_new(metrics_fired, NULL);
+	if (!metrics_timer)
+		return -errno;
+	ret = metrics_write();
+	if (!ret)
+		loop_timer_arm(metrics_timer, interval_s * 1000);
+	return ret;
+}
+
+void metrics_file_stop(void)
+{
+	loop_timer_free(metrics_timer);
+	metrics_timer = NULL;
+	g_free(metrics_path);
+	metrics_path = NULL;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* "project show -j" as Prometheus metrics; see etmem_metrics.h. */
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+
+#include "etmem_metrics.h"
+
+enum metric_src {
+	SRC_TASK,		/* a member of the task */
+	SRC_TOTAL,		/* a member of the task's "total" */
+	SRC_KEPT,		/* every member of total.bytes_kept, label reason */
+	SRC_FAILING,		/* 1 when the task's state is "failing" */
+	SRC_MS,			/* a member in ms, exported in seconds */
+};
+
+struct metric {
+	const char *name, *type, *help;
+	enum metric_src src;
+	const char *member;
+};
+
+static const struct metric task_metrics[] = {
+	{ "etmem_task_processes", "gauge", "Processes the task found in its last cycle.",
+	  SRC_TASK, "processes" },
+	{ "etmem_task_failing", "gauge",
+	  "1 while the task's last scan or page-out failed (see project show for the error).",
+	  SRC_FAILING, NULL },
+	{ "etmem_task_cycles_total", "counter", "Cycles finished since the task started.",
+	  SRC_TASK, "cycles" },
+	{ "etmem_task_errors_total", "counter",
+	  "Failed scans and page-outs since the task started.", SRC_TASK, "errors" },
+	{ "etmem_task_scanned_pages_total", "counter",
+	  "Pages scanned, summed over the cycles since the task started.",
+	  SRC_TOTAL, "pages_scanned" },
+	{ "etmem_task_cold_pages_total", "counter",
+	  "Pages found cold, summed over the cycles since the task started.",
+	  SRC_TOTAL, "pages_cold" },
+	{ "etmem_task_paged_out_bytes_total", "counter",
+	  "Bytes no longer resident after the task's page-outs since it started.",
+	  SRC_TOTAL, "bytes_paged_out" },
+	{ "etmem_task_kept_bytes_total", "counter",
+	  "Bytes chosen for a page-out that stayed in RAM, by reason, since the task started.",
+	  SRC_KEPT, NULL },
+	{ "etmem_task_cycle_duration_median_seconds", "gauge",
+	  "Median duration of the task's last 64 cycles.", SRC_MS, "cycle_ms_median" },
+	{ "etmem_task_cycle_duration_max_seconds", "gauge",
+	  "Longest cycle of the task since it started.", SRC_MS, "cycle_ms_max" },
+};
+
+/* A label value: backslash, double quote and newline escaped. */
+static void label(GString *out, const char *name, const char *value, bool first)
+{
+	g_string_append_printf(out, "%s%s=\"", first ? "" : ",", name);
+	for (; *value; value++) {
+		if (*value == '\\' || *value == '"')
+			g_string_append_c(out, '\\');
+		if (*value == '\n')
+			g_string_append(out, "\\n");
+		else
+			g_string_append_c(out, *value);
+	}
+	g_string_append_c(out, '"');
+}
+
+static const char *str_member(JsonObject *obj, const char *name)
+{
+	JsonNode *node = json_object_get_member(obj, name);
+
+	return node && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_string(node) ?: "" : "";
+}
+
+static gint64 int_member(JsonObject *obj, const char *name)
+{
+	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
+
+	return node && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_int(node) : 0;
+}
+
+static void task_labels(GString *out, JsonObject *proj, JsonObject *task)
+{
+	g_string_append_c(out, '{');
+	label(out, "project", str_member(proj, "name"), true);
+	label(out, "engine", str_member(task, "engine"), false);
+	label(out, "task", str_member(task, "name"), false);
+}
+
+static void task_samples(GString *out, const struct metric *m, JsonObject *proj,
+			 JsonObject *task)
+{
+	JsonObject *total = json_object_get_object_member(task, "total");
+	JsonObject *kept;
+	GList *reasons;
+
+	switch (m->src) {
+	case SRC_KEPT:
+		kept = total ? json_object_get_object_member(total, "bytes_kept") : NULL;
+		reasons = kept ? json_object_get_members(kept) : NULL;
+		for (GList *r = reasons; r; r = r->next) {
+			g_string_append(out, m->name);
+			task_labels(out, proj, task);
+			label(out, "reason", r->data, false);
+			g_string_append_printf(out, "} %" G_GINT64_FORMAT "\n",
+					       int_member(kept, r->data));
+		}
+		g_list_free(reasons);
+		return;
+	default:
+		break;
+	}
+	g_string_append(out, m->name);
+	task_labels(out, proj, task);
+	g_string_append(out, "} ");
+	if (m->src == SRC_TASK)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "\n", int_member(task, m->member));
+	else if (m->src == SRC_TOTAL)
+		g_string_append_printf(out, "%" G_GINT64_FORMAT "\n", int_member(total, m->member));
+	else if (m->src == SRC_FAILING)
+		g_string_append_printf(out, "%d\n", !g_strcmp0(str_member(task, "state"), "failing"));
+	else
+		g_string_append_printf(out, "%.3f\n", int_member(task, m->member) / 1000.0);
+}
+
+char *etmem_metrics_from_show_json(const char *json, GError **error)
+{
+	JsonParser *parser = json_parser_new();
+	GString *out = g_string_new(NULL);
+	JsonArray *projects;
+	JsonNode *root;
+
+	if (!json_parser_load_from_data(parser, json, -1, error))
+		goto fail;
+	root = json_parser_get_root(parser);
+	if (!JSON_NODE_HOLDS_OBJECT(root) ||
+	    !json_object_has_member(json_node_get_object(root), "projects")) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "not the JSON of project show: no \"projects\"");
+		goto fail;
+	}
+	projects = json_object_get_array_member(json_node_get_object(root), "projects");
+	g_string_append(out, "# HELP etmem_project_started 1 while the project is started.\n"
+			"# TYPE etmem_project_started gauge\n");
+	for (guint p = 0; p < json_array_get_length(projects); p++) {
+		JsonObject *proj = json_array_get_object_element(projects, p);
+
+		g_string_append(out, "etmem_project_started{");
+		label(out, "project", str_member(proj, "name"), true);
+		g_string_append_printf(out, "} %d\n",
+				       json_object_get_boolean_member(proj, "started"));
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(task_metrics); i++) {
+		const struct metric *m = &task_metrics[i];
+
+		g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help,
+				       m->name, m->type);
+		for (guint p = 0; p < json_array_get_length(projects); p++) {
+			JsonObject *proj = json_array_get_object_element(projects, p);
+			JsonArray *tasks = json_object_get_array_member(proj, "tasks");
+
+			for (guint t = 0; tasks && t < json_array_get_length(tasks); t++)
+				task_samples(out, m, proj, json_array_get_object_element(tasks, t));
+		}
+	}
+	g_object_unref(parser);
+	return g_string_free(out, FALSE);
+fail:
+	g_object_unref(parser);
+	g_string_free(out, TRUE);
+	return NULL;
+}

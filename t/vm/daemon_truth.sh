@@ -1,0 +1,166 @@
+#!/bin/bash
+# vm-timeout: 600
+# What `project show` says is so. In one boot, one etmemd:
+# - no swap: 64 MiB of cold anonymous memory cannot leave RAM; bytes paged
+#   out stay at what really left (file pages at most, no anonymous byte),
+#   the kept counters put the rest down to no swap, and the note says so;
+# - a type=pid target that is a zombie shows "exited (a zombie ...)";
+# - a full swap (32 MiB zram, 160 MiB cold): bytes paged out never exceed
+#   what left the process's RAM, the note says the swap is full;
+# - modules unloaded while a task runs: the task shows "failing" with the
+#   reason, over any note; loaded again, it recovers;
+# - an `etmem monitor` started before that unload says the family went
+#   away and came back, and receives a watermark event raised after it.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+
+vt_load_etmem
+SOCK=truth
+daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
+
+# task PROJECT KEY...: a field of the project's only task (dots go deeper).
+task() {
+	show_json "$SOCK" "$1" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["projects"][0]["tasks"][0]
+for k in sys.argv[1].split("."):
+    v = v[k]
+print(v)' "$2"
+}
+# wait_for PROJECT KEY REGEX [SECONDS]: until the field matches.
+wait_for() {
+	local i
+	for ((i = 0; i < ${4:-90}; i++)); do
+		task "$1" "$2" | grep -Eq "$3" && return 0
+		sleep 1
+	done
+	return 1
+}
+rss_anon_kb() { vt_status_kb "$1" RssAnon; }
+
+# ---- no swap ----
+vt_check "no swap configured" test "$(awk '/^SwapTotal:/ {print $2}' /proc/meminfo)" = 0
+"$helpers/hotcold" --cold-mib 64 --hot-mib 0 --interval-ms 1000 >"$WORK/noswap.out" 2>&1 &
+noswap=$!
+OTHER_PIDS+=("$noswap")
+vt_wait_line "$WORK/noswap.out" '^ready'
+anon_before=$(rss_anon_kb "$noswap")
+f=$(slide_conf noswap pid "$noswap" | conf noswap.conf)
+"$ETMEM" obj add -f "$f" -s "$SOCK" || vt_die "obj add noswap"
+"$ETMEM" project start -n noswap -s "$SOCK" || vt_die "project start noswap"
+wait_for noswap cycles '^[3-9]|^[0-9]{2,}'
+"$ETMEM" project show -n noswap -s "$SOCK"
+note=$(task noswap note)
+paged=$(task noswap total.bytes_paged_out)
+kept=$(task noswap total.bytes_kept.no_swap)
+anon_after=$(rss_anon_kb "$noswap")
+echo "RssAnon $anon_before -> $anon_after kB; paged out $paged B; kept for no swap $kept B"
+vt_check "no swap: the note says so: '$note'" grep -q "^no swap configured" <<<"$note"
+vt_check "no swap: no anonymous memory left RAM (RssAnon $anon_before -> $anon_after kB)" \
+	test "$anon_after" -ge "$anon_before"
+# Clean file pages (the program's own text) may leave RAM without swap.
+vt_check "no swap: bytes paged out ($paged) are file pages at most (< 4 MiB)" \
+	test "$paged" -lt $((4 << 20))
+vt_check "no swap: the cold 64 MiB are counted as kept for no swap ($kept B)" \
+	test "$kept" -ge $((64 << 20))
+vt_check "no swap: VmSwap 0" test "$(vt_status_kb "$noswap" VmSwap)" = 0
+"$ETMEM" project stop -n noswap -s "$SOCK"
+
+# ---- a zombie target ----
+sh -c 'sleep 0.2 & echo $! >'"$WORK"'/zombie.pid; exec sleep 600' &
+zparent=$!
+OTHER_PIDS+=("$zparent")
+sleep 1
+zombie=$(cat "$WORK/zombie.pid")
+vt_check "process $zombie is a zombie" grep -q '^State:.*Z' "/proc/$zombie/status"
+f=$(slide_conf zombie pid "$zombie" | conf zombie.conf)
+"$ETMEM" obj add -f "$f" -s "$SOCK" || vt_die "obj add zombie"
+"$ETMEM" project start -n zombie -s "$SOCK" || vt_die "project start zombie"
+wait_for zombie note 'exited' 20
+"$ETMEM" project show -n zombie -s "$SOCK"
+note=$(task zombie note)
+vt_check "zombie: the note says it exited: '$note'" grep -q "process $zombie exited (a zombie" <<<"$note"
+vt_check "zombie: no process counted" test "$(task zombie processes)" = 0
+kill "$zparent"
+"$ETMEM" project stop -n zombie -s "$SOCK"
+
+# ---- full swap: 32 MiB of zram for 160 MiB of cold memory ----
+vt_zram_swap 32M
+"$helpers/hotcold" --cold-mib 160 --hot-mib 0 --interval-ms 1000 >"$WORK/full.out" 2>&1 &
+full=$!
+OTHER_PIDS+=("$full")
+vt_wait_line "$WORK/full.out" '^ready'
+rss_before=$(vt_status_kb "$full" VmRSS)
+f=$(slide_conf full pid "$full" | conf full.conf)
+"$ETMEM" obj add -f "$f" -s "$SOCK" || vt_die "obj add full"
+"$ETMEM" project start -n full -s "$SOCK" || vt_die "project start full"
+wait_for full note '^swap full' 120
+wait_for full cycles '^[3-9]|^[0-9]{2,}'
+"$ETMEM" project stop -n full -s "$SOCK"
+sleep 2	# a page-out in flight completes
+"$ETMEM" project show -n full -s "$SOCK"
+rss_after=$(vt_status_kb "$full" VmRSS)
+paged=$(task full total.bytes_paged_out)
+left=$(((rss_before - rss_after) * 1024))
+note=$(task full note)
+echo "VmRSS $rss_before -> $rss_after kB (left RAM: $left B); VmSwap $(vt_status_kb "$full" VmSwap) kB; paged out $paged B"
+grep -E '^(Swap|Mem)' /proc/meminfo
+vt_check "full swap: the note says so: '$note'" grep -q "^swap full (.* free of 32.0 MiB)" <<<"$note"
+vt_check "full swap: something was paged out ($paged B)" test "$paged" -gt $((8 << 20))
+# 1 MiB of slack: the process's own stack and libraries move too.
+vt_check "full swap: paged out ($paged B) <= what left RAM ($left B) + 1 MiB" \
+	test "$paged" -le $((left + (1 << 20)))
+vt_check "full swap: at most 32 MiB + 4 MiB of file pages counted ($paged B)" \
+	test "$paged" -le $((36 << 20))
+vt_check "full swap: the kept counters name the full swap" \
+	test "$(task full total.bytes_kept.swap_full)" -gt $((64 << 20))
+kill -TERM "$full"; wait "$full"
+vt_check "full swap workload: data intact" grep -q '^verify ok' "$WORK/full.out"
+
+# ---- modules unloaded under a running task: failing, then recovered ----
+"$ETMEM" project start -n noswap -s "$SOCK" || vt_die "project start noswap again"
+wait_for noswap cycles '^[1-9]' 30
+"$ETMEM" monitor -n 1 -t 240 >"$WORK/events" 2>"$WORK/monitor.err" &
+mon=$!
+sleep 0.5
+vt_unload_etmem
+wait_for noswap state '^failing$' 30
+"$ETMEM" project show -n noswap -s "$SOCK"
+state=$(task noswap state); err=$(task noswap error)
+vt_check "modules unloaded: state failing ($state)" test "$state" = failing
+vt_check "modules unloaded: the error says why: '$err'" \
+	grep -Eq "etmem_scan|netlink family|No such file" <<<"$err"
+vt_check "modules unloaded: errors counted ($(task noswap errors))" test "$(task noswap errors)" -gt 0
+grep -q "failed" "$WORK/etmemd-$SOCK.log" && vt_ok "the failure is logged" ||
+	vt_fail "the failure is logged"
+vt_load_etmem
+# Swap for the swapcache event: the 32 MiB device, reset to 1 GiB.
+swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset && echo 1G >/sys/block/zram0/disksize &&
+	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || vt_die "zram 1G"
+"$helpers/kmod_genl" swapcache-set 2 4 0
+"$helpers/kmod_memload" swapcache 250 >"$WORK/load" &
+load=$!
+wait "$mon"
+rc=$?
+kill "$load"; wait "$load" 2>/dev/null
+cat "$WORK/events" "$WORK/monitor.err"
+vt_check "monitor across a reload: exit 0 after one watermark event (rc $rc)" test "$rc" = 0
+vt_check "monitor across a reload: removed, added, then the high event" python3 -c '
+import json, sys
+ev = [json.loads(l)["event"] for l in open(sys.argv[1])]
+sys.exit(0 if ev == ["family_removed", "family_added", "high"] else 1)' "$WORK/events"
+vt_check "monitor says the family went away" grep -q "went away (modules unloaded); waiting" "$WORK/monitor.err"
+wait_for noswap state '^(scanning|between scans|sleeping|paging out)$' 30
+vt_check "modules back: the task recovers ($(task noswap state))" \
+	test "$(task noswap state)" != failing
+nr_warn=$(grep -c "warning.*noswap/task1" "$WORK/etmemd-$SOCK.log")
+vt_check "failure warnings are rate-limited ($nr_warn logged)" test "$nr_warn" -le 2
+grep -q "info\]: noswap/task1: cycle 1: 1 process(es), [0-9]* pages scanned" "$WORK/etmemd-$SOCK.log" &&
+	vt_ok "one info line per cycle" || vt_fail "one info line per cycle"
+kill -TERM "$noswap"; wait "$noswap"
+vt_check "no-swap workload: data intact" grep -q '^verify ok' "$WORK/noswap.out"
+daemon_stop
+tail -n 20 "$WORK/etmemd-$SOCK.log"
+swapoff /dev/zram0
+vt_unload_etmem
+vt_done
