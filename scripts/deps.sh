@@ -7,7 +7,8 @@ pkgs="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libnuma-dev
 libcmocka-dev libglib2.0-dev qemu-system-x86 busybox-static libnl-utils
 python3-yaml python3-jsonschema kmod xz-utils util-linux
 linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm
-numactl cpio linux-source-6.12 redis-server redis-tools gnuplot-nox"
+numactl cpio linux-source-6.12 redis-server redis-tools gnuplot-nox
+bc bison flex libelf-dev libssl-dev"
 
 missing=""
 for p in $pkgs; do
@@ -32,7 +33,13 @@ for img in /boot/vmlinuz-6.12.*; do
 done
 
 ynl_dir=/usr/local/share/etmem/kernel-src
-[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] && exit 0
+. "$(dirname "$0")/../t/lib/kernels.sh"
+need_sid=1
+for f in "$ETMEM_KERNELS"/*/.done; do
+	[ -e "$f" ] && need_sid=0
+done
+[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] &&
+	[ "$need_sid" = 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
@@ -42,7 +49,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt_q="-q -y -o Dpkg::Use-Pty=0 --no-install-recommends"
 [ "$need_612" = 1 ] && missing_612=" linux-image-6.12 (newest)" || missing_612=""
-echo "deps: installing:$missing$missing_612" >&2
+[ -z "$missing$missing_612" ] || echo "deps: installing:$missing$missing_612" >&2
 [ -z "$missing" ] && [ "$need_612" = 0 ] || apt-get update -q >/dev/null
 if [ "$need_612" = 1 ]; then
 	ver=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' |
@@ -69,3 +76,6 @@ if [ ! -e "$ynl_dir/.done" ]; then
 		'*/Documentation/netlink/*' '*/tools/net/ynl/*'
 	touch "$ynl_dir/.done"
 fi
+
+# The third kernel, Debian unstable's newest, fetched without installing it.
+"$(dirname "$0")/sid-kernel.sh"
