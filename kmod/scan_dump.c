@@ -7,7 +7,7 @@
  * SCAN_BATCH_PMDS page-table entries (at most 256 MiB of 4 KiB pages) at a
  * time, then dropped; between batches the walk reschedules and checks
  * that the target still lives. PTE tables are never mapped here: their
- * entries are visited with apply_to_existing_page_range() (which takes the
+ * entries are visited with etmem_apply_ptes() (which takes the
  * PTE lock), huge PMDs (THP, hugetlb) are handled under pmd_lock().
  *
  * Resuming: the walk position and the chunk being filled live in a state
@@ -179,7 +179,7 @@ static int scan_ptes(struct scan_walk *w, unsigned long addr, unsigned long end)
 	}
 	chunk_open(st, addr, shift);
 	/* Errors leave pages absent: only a page table vanishing races here. */
-	apply_to_existing_page_range(st->mm, addr, end - addr, scan_pte, &ctx);
+	etmem_apply_ptes(st->mm, addr, end - addr, scan_pte, &ctx);
 	w->cleared |= ctx.cleared;
 	if (as_huge) {
 		chunk_set(st->states, st->chunk_nr,

@@ -101,8 +101,8 @@ static int swap_pte(pte_t *pte, unsigned long addr, void *data)
 		return 0;	/* counted as absent */
 	if (c->forced >= 0)
 		why = c->forced;
-	else if (pte_special(val) || pte_devmap(val))
-		why = SWAP_UNEVICTABLE;	/* includes the zero page */
+	else if (pte_special(val) || is_zone_device_page(pte_page(val)))
+		why = SWAP_UNEVICTABLE;	/* includes the zero page and DAX */
 	else
 		why = swap_refusal(pte_page(val), pte_young(val));
 	if (why >= 0) {
@@ -124,8 +124,8 @@ static int swap_huge_pmd(struct swap_check *c, pmd_t *pmd, unsigned long addr,
 	if (!pmd_present(val) || !pmd_leaf(val)) {
 		spin_unlock(ptl);
 		if (etmem_pmd_is_table(val))
-			ret = apply_to_existing_page_range(c->mm, addr, end - addr,
-							   swap_pte, c);
+			ret = etmem_apply_ptes(c->mm, addr, end - addr,
+					       swap_pte, c);
 		return ret;
 	}
 	why = c->forced >= 0 ? c->forced :
@@ -151,8 +151,7 @@ static int swap_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	else if (pmd_bad(val))
 		return 0;
 	else
-		ret = apply_to_existing_page_range(c->mm, addr, end - addr,
-						   swap_pte, c);
+		ret = etmem_apply_ptes(c->mm, addr, end - addr, swap_pte, c);
 	return ret == -ENOSPC ? SWAP_FULL : ret;
 }
 
