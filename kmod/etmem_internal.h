@@ -96,7 +96,7 @@ static inline bool etmem_page_shared(struct page *page)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
 	return folio_maybe_mapped_shared(page_folio(page));
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 	return folio_likely_mapped_shared(page_folio(page));
 #else
 	return page_mapcount(page) > 1;
