@@ -9,9 +9,11 @@
 int etmem_cmd_obj(int argc, char **argv);
 int etmem_cmd_project(int argc, char **argv);
 int etmem_cmd_engine(int argc, char **argv);
+int etmem_cmd_kswap(int argc, char **argv);
 
 void etmem_obj_usage(FILE *out);
 void etmem_project_usage(FILE *out);
 void etmem_engine_usage(FILE *out);
+void etmem_kswap_usage(FILE *out);
 
 #endif /* ETMEM_COMMANDS_H */

@@ -19,7 +19,8 @@ static void usage(FILE *out)
 		"  etmem project show [-n NAME] -s SOCKET [-j] show projects and what their tasks did\n"
 		"  etmem engine CMD -n PROJECT -e ENGINE [-t TASK] -s SOCKET  engine private command\n"
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
-		"  etmem help | obj help | project help | engine help\n"
+		"  etmem kswap show [-j] | on | off           the kernel swap switch (vm.swappiness)\n"
+		"  etmem help | obj help | project help | engine help | kswap help\n"
 		"SOCKET is the name given to etmemd -s. Run as root.\n");
 }
 
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
 		return etmem_cmd_project(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "engine"))
 		return etmem_cmd_engine(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "kswap"))
+		return etmem_cmd_kswap(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "monitor"))
 		return etmem_cmd_monitor(argc - 1, argv + 1);
 	fprintf(stderr, "etmem: unknown command '%s'\n", argv[1]);

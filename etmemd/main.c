@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	}
 	log_info("listening on abstract socket '%s' (protocol version %d)", env.socket,
 		 ETMEM_PROTO_VERSION);
+	project_kswap_recover();
 	report_ready(ready_fd, 0, NULL);
 	ret = loop_run();
 	objects_free_all();

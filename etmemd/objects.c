@@ -128,8 +128,12 @@ static int read_swapcache_wmarks(struct cfg_section *sec,
 	return 0;
 }
 
+/* kernel_swap=on leaves the switch alone; off switches it off while started. */
+static const char *const kernel_swap_choices[] = { "on", "off", NULL };
+
 static int read_project(struct cfg_section *sec, struct project **out, GString *err)
 {
+	unsigned int kswap = 0;
 	struct project *proj = g_new0(struct project, 1);
 	struct project_params *pp = &proj->params;
 	unsigned long loop, interval, sleep_s, sysmem = 0;
@@ -146,8 +150,12 @@ static int read_project(struct cfg_section *sec, struct project **out, GString *
 		goto free_project;
 	if (!ret)
 		pp->sysmem_threshold = sysmem;
-	if (read_swapcache_wmarks(sec, pp, err) || cfg_check_consumed(sec, err))
+	if (read_swapcache_wmarks(sec, pp, err))
 		goto free_project;
+	ret = cfg_get_choice(sec, "kernel_swap", false, kernel_swap_choices, &kswap, err);
+	if (ret == -EINVAL || cfg_check_consumed(sec, err))
+		goto free_project;
+	pp->kernel_swap_off = !ret && kswap == 1;
 	pp->loop = loop;
 	pp->interval_s = interval;
 	pp->sleep_s = sleep_s;

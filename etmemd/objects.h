@@ -30,6 +30,7 @@ struct project_params {
 	int sysmem_threshold;		/* percent, -1 when unset */
 	unsigned int swapcache_low_pct;	/* 0 when unset (then high too) */
 	unsigned int swapcache_high_pct;
+	bool kernel_swap_off;		/* kernel_swap=off: switch it off while started */
 };
 
 struct project {
@@ -38,6 +39,7 @@ struct project {
 	bool started;
 	unsigned int next_task_number;
 	char swapcache_note[256];	/* what the kernel said, for show */
+	char kswap_note[256];		/* why the kernel swap switch failed, if it did */
 };
 
 struct engine {
@@ -99,6 +101,8 @@ int engine_command(const char *proj, const char *eng, const char *task,
 /* Shared by objects.c and project.c. */
 int task_start(struct task *task, GString *failures);
 void project_swapcache_off(struct project *proj);
+/* At start: turn on a kernel swap switch an earlier etmemd left off. */
+void project_kswap_recover(void);
 
 /* Shutdown: stop every project; work in flight drains in the workers. */
 void objects_stop_all(void);

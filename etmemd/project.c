@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "etmem_kswap.h"
 #include "kernel.h"
 #include "log.h"
 #include "objects.h"
@@ -57,6 +58,81 @@ void project_swapcache_off(struct project *proj)
 			     false, proj->swapcache_note, sizeof(proj->swapcache_note));
 }
 
+/*
+ * kernel_swap=off: the switch goes off when the first such project starts
+ * and back on when the last one stops (or etmemd exits), unless somebody
+ * else (etmem kswap off) switched it off: then it is theirs to switch on.
+ */
+static bool kswap_wanted_by_others(const struct project *self)
+{
+	for (GList *l = projects_all(); l; l = l->next) {
+		const struct project *p = l->data;
+
+		if (p != self && p->started && p->params.kernel_swap_off)
+			return true;
+	}
+	return false;
+}
+
+static void project_kswap_off(struct project *proj)
+{
+	proj->kswap_note[0] = '\0';
+	if (!proj->params.kernel_swap_off)
+		return;
+	if (etmem_kswap_set(false, ETMEM_KSWAP_OWNER_DAEMON, proj->kswap_note,
+			    sizeof(proj->kswap_note)))
+		log_warn("project %s: kernel swap switch not turned off: %s",
+			 proj->params.name, proj->kswap_note);
+	else
+		log_info("project %s: kernel swap switched off (vm.swappiness 0)",
+			 proj->params.name);
+}
+
+static void project_kswap_on(struct project *proj)
+{
+	struct etmem_kswap_state st;
+	char err[256];
+
+	if (!proj->params.kernel_swap_off || kswap_wanted_by_others(proj))
+		return;
+	if (etmem_kswap_get(&st, err, sizeof(err))) {
+		log_warn("project %s: %s", proj->params.name, err);
+		return;
+	}
+	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
+		return;
+	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+		log_warn("project %s: kernel swap switch not turned back on: %s",
+			 proj->params.name, err);
+	else
+		log_info("project %s: kernel swap switched back on (vm.swappiness %d)",
+			 proj->params.name, st.saved);
+}
+
+/**
+ * project_kswap_recover() - undo a switch left off by an etmemd that died
+ *
+ * At start no project runs, so a switch that an earlier etmemd turned off
+ * (owner "daemon" in the state file) has nobody to turn it on again.
+ */
+void project_kswap_recover(void)
+{
+	struct etmem_kswap_state st;
+	char err[256];
+
+	if (etmem_kswap_get(&st, err, sizeof(err))) {
+		log_warn("kernel swap switch: %s", err);
+		return;
+	}
+	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
+		return;
+	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+		log_warn("kernel swap switch left off by an earlier etmemd: %s", err);
+	else
+		log_warn("kernel swap switch was left off by an earlier etmemd that did not exit cleanly: vm.swappiness restored to %d",
+			 st.saved);
+}
+
 static int project_lookup(const char *name, struct project **proj, GString *reply)
 {
 	if (!name || !*name) {
@@ -85,6 +161,7 @@ int project_start(const char *name, GString *reply)
 	}
 	proj->started = true;
 	project_swapcache_on(proj);
+	project_kswap_off(proj);
 	failures = g_string_new(NULL);
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
@@ -113,6 +190,7 @@ static void project_halt(struct project *proj)
 	}
 	project_swapcache_off(proj);
 	proj->started = false;
+	project_kswap_on(proj);
 }
 
 int project_stop(const char *name, GString *reply)

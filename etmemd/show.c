@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "etmem_kswap.h"
 #include "engine.h"
 #include "objects.h"
 
@@ -61,6 +62,51 @@ static void show_task_json(const struct task *task, GString *out)
 	g_string_append(out, "}");
 }
 
+/* The kernel swap switch as it is now (one switch for the whole system). */
+static void show_kswap_json(GString *out)
+{
+	struct etmem_kswap_state st;
+	char err[256];
+
+	if (etmem_kswap_get(&st, err, sizeof(err))) {
+		g_string_append(out, ",\"kernel_swap_state\":{\"error\":");
+		json_string(out, err);
+		g_string_append(out, "}");
+		return;
+	}
+	g_string_append_printf(out, ",\"kernel_swap_state\":{\"off\":%s,\"owner\":\"%s\","
+			       "\"swappiness\":%d,\"saved_swappiness\":%d,\"mglru\":%s}",
+			       st.off ? "true" : "false",
+			       st.owner == ETMEM_KSWAP_OWNER_DAEMON ? "etmemd" :
+			       st.owner == ETMEM_KSWAP_OWNER_CLI ? "etmem" : "none",
+			       st.swappiness, st.saved, st.mglru ? "true" : "false");
+}
+
+static void show_kswap_text(const struct project *proj, GString *out)
+{
+	struct etmem_kswap_state st;
+	char err[256];
+
+	if (!proj->params.kernel_swap_off)
+		return;
+	if (*proj->kswap_note) {
+		g_string_append_printf(out, "  kernel swap: could not be switched off: %s\n",
+				       proj->kswap_note);
+		return;
+	}
+	if (etmem_kswap_get(&st, err, sizeof(err))) {
+		g_string_append_printf(out, "  kernel swap: %s\n", err);
+		return;
+	}
+	if (!st.off) {
+		g_string_append_printf(out, "  kernel swap: on (kernel_swap=off applies while started)\n");
+		return;
+	}
+	g_string_append_printf(out, "  kernel swap: %s, vm.swappiness %d (%d restored when on)%s\n",
+			       etmem_kswap_owner_name(st.owner), st.swappiness, st.saved,
+			       st.mglru ? "; MGLRU: the kernel never reclaims anonymous memory now" : "");
+}
+
 static void show_project_json(const struct project *proj, GString *out)
 {
 	const struct project_params *pp = &proj->params;
@@ -75,6 +121,9 @@ static void show_project_json(const struct project *proj, GString *out)
 			       pp->sleep_s, pp->sysmem_threshold, pp->swapcache_low_pct,
 			       pp->swapcache_high_pct);
 	json_string(out, proj->swapcache_note);
+	g_string_append_printf(out, ",\"kernel_swap\":\"%s\"",
+			       pp->kernel_swap_off ? "off" : "on");
+	show_kswap_json(out);
 	g_string_append(out, ",\"engines\":[");
 	for (GList *e = proj->engines; e; e = e->next) {
 		g_string_append(out, e == proj->engines ? "" : ",");
@@ -126,9 +175,12 @@ static void show_project_text(const struct project *proj, GString *out)
 	if (pp->swapcache_high_pct)
 		g_string_append_printf(out, " swapcache_wmark=%u..%u", pp->swapcache_low_pct,
 				       pp->swapcache_high_pct);
+	if (pp->kernel_swap_off)
+		g_string_append(out, " kernel_swap=off");
 	g_string_append_c(out, '\n');
 	if (*proj->swapcache_note)
 		g_string_append_printf(out, "  swapcache: %s\n", proj->swapcache_note);
+	show_kswap_text(proj, out);
 	g_string_append_printf(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
 			       "number", "type", "value", "name", "engine", "started", "procs",
 			       "scanned", "cold", "paged_out_B", "last_cycle");

@@ -16,23 +16,41 @@
 #include <net/genetlink.h>
 #include <linux/etmem.h>
 
-#include "etmem_compat.h"
-
 #ifndef CONFIG_X86_64
 #error "etmem tests and clears x86-64 accessed bits directly"
 #endif
+
+/* Flag bits each command knows; others are refused by its policy. */
+#define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
+				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
+				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
+#define ETMEM_SWAP_FLAGS_MASK	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY
 
 /* ---- family and messages (scan_main.c) ---------------------------- */
 
 extern struct genl_family etmem_genl_family;
 
-/* Handlers etmem_swap plugs into the family, indexed by command. */
-struct etmem_swap_ops {
-	int (*doit[ETMEM_CMD_MAX + 1])(struct sk_buff *skb, struct genl_info *info);
+/**
+ * struct etmem_swap_operations - what etmem_swap.ko adds to the family
+ * @owner: the module implementing them (THIS_MODULE), pinned per call
+ * @swap_check: ETMEM_CMD_SWAP
+ * @swapcache_set: ETMEM_CMD_SWAPCACHE_SET
+ * @swapcache_get: ETMEM_CMD_SWAPCACHE_GET
+ *
+ * etmem_scan owns the family and forwards these commands to the
+ * registered operations, taking a reference on @owner for each call: a
+ * request never waits for an unload, and an unload never waits for a
+ * request (it fails with EBUSY while one runs, like any busy module).
+ */
+struct etmem_swap_operations {
+	struct module *owner;
+	int (*swap_check)(struct sk_buff *skb, struct genl_info *info);
+	int (*swapcache_set)(struct sk_buff *skb, struct genl_info *info);
+	int (*swapcache_get)(struct sk_buff *skb, struct genl_info *info);
 };
 
-int etmem_swap_attach(const struct etmem_swap_ops *ops);
-void etmem_swap_detach(void);
+int etmem_register_swap_ops(const struct etmem_swap_operations *ops);
+void etmem_unregister_swap_ops(const struct etmem_swap_operations *ops);
 
 /* Multicast @skb (consumed) on the swapcache group, if anybody listens. */
 int etmem_event_send(struct sk_buff *skb);
@@ -63,6 +81,17 @@ struct etmem_target {
 int etmem_target_get(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		     struct etmem_target *target);
 void etmem_target_put(struct etmem_target *target);
+int etmem_target_check(struct pid *pid, struct mm_struct *mm, pid_t nr,
+		       struct netlink_ext_ack *extack);
+
+/*
+ * Whether the requester may work on other processes' memory: CAP_SYS_ADMIN
+ * of the socket's opener and the sender (netlink_capable()), as the kernel
+ * asks for reading another process's page-level state. On refusal the
+ * extack names @what and the capability.
+ */
+bool etmem_admin_capable(const struct sk_buff *skb,
+			 struct netlink_ext_ack *extack, const char *what);
 
 /*
  * Collect the ETMEM_A_RANGE nests of a request (they repeat, so the raw
@@ -103,8 +132,31 @@ static inline bool etmem_page_shared(struct page *page)
 #endif
 }
 
-/* Make CPUs running @mm drop stale TLB entries (see scan_target.c). */
+/* ---- accessed bits and the locked PMD walk (access.c) ------------- */
+
+bool etmem_ptep_test_clear_young(pte_t *pte, pte_t val);
+bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val);
+
+/*
+ * What etmem_pmd_walk_locked() does with the entry it locked. @huge gets
+ * a leaf PMD (THP, hugetlb) under the PMD lock; @ptes gets the PTEs of
+ * [addr, end), all in one table, under the PMD lock and the PTE lock,
+ * @pte pointing at the entry of @addr. A non-zero return is passed on.
+ */
+struct etmem_walk_ops {
+	int (*huge)(pmd_t *pmd, pmd_t val, unsigned long addr,
+		    unsigned long end, void *arg);
+	int (*ptes)(pte_t *pte, unsigned long addr, unsigned long end,
+		    void *arg);
+};
+
+int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
+			  unsigned long end, const struct etmem_walk_ops *ops,
+			  void *arg);
+
+/* Make CPUs that run or ran @mm drop stale TLB entries (see access.c). */
 void etmem_flush_tlbs(struct mm_struct *mm);
+u64 etmem_flush_rounds(void);
 
 /* ---- swap-flag marks (swapflag.c) --------------------------------- */
 
@@ -117,6 +169,7 @@ bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
 		      unsigned long *mend);
 int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info);
 int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info);
+int etmem_marks_init(void);
 void etmem_marks_exit(void);
 u32 etmem_marks_nr_procs(void);
 

@@ -12,9 +12,4 @@ void etmem_swapcache_exit(void);
 int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info);
 int etmem_cmd_swapcache_get(struct sk_buff *skb, struct genl_info *info);
 
-int etmem_kernel_swap_init(void);
-void etmem_kernel_swap_exit(void);
-int etmem_cmd_kernel_swap_set(struct sk_buff *skb, struct genl_info *info);
-int etmem_cmd_kernel_swap_get(struct sk_buff *skb, struct genl_info *info);
-
 #endif /* ETMEM_SWAP_H */

@@ -6,9 +6,10 @@
  * Locking and pacing: the mmap lock is taken for reading for at most
  * SCAN_BATCH_PMDS page-table entries (at most 256 MiB of 4 KiB pages) at a
  * time, then dropped; between batches the walk reschedules and checks
- * that the target still lives. PTE tables are never mapped here: their
- * entries are visited with etmem_apply_ptes() (which takes the
- * PTE lock), huge PMDs (THP, hugetlb) are handled under pmd_lock().
+ * that the target still runs the same memory (exit and exec end the dump
+ * with their own errno). Each PMD entry is looked at under its lock with
+ * etmem_pmd_walk_locked() (access.c). The TLBs are flushed once per dump
+ * call that cleared a bit, after the walk (see etmem_flush_tlbs()).
  *
  * Resuming: the walk position and the chunk being filled live in a state
  * allocated by .start and freed by .done. A chunk whose message does not
@@ -25,9 +26,6 @@
 
 #define SCAN_CHUNK_PAGES	8192	/* states per message: 2 KiB */
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
-#define SCAN_KNOWN_FLAGS	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
-				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
-				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
 
 /* Why a walk step stopped early (positive, unlike errors). */
 enum { SCAN_EMIT = 1, SCAN_YIELD };
@@ -42,6 +40,8 @@ struct scan_state {
 	unsigned int nr_ranges, cur;	/* current range */
 	unsigned long addr;		/* where the walk goes on */
 	bool walk_done, chunk_full, finished;
+	bool cleared;			/* accessed bits cleared, TLBs not flushed */
+	unsigned long last_huge;	/* last huge page reported, + 1 (0: none) */
 	int error;			/* deferred rejection, see scan_defer */
 	char errmsg[96];
 	/* the chunk being filled */
@@ -129,62 +129,47 @@ static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 
 /* ---- page tables ---------------------------------------------------- */
 
-struct pte_ctx {
-	u8 *states;
-	unsigned int first;		/* index of the range's first page */
-	unsigned long base;		/* address of that page */
-	bool summarize;			/* AS_HUGE: fold into one unit */
-	bool any_present, any_young;
-	bool cleared;
-};
-
-/* Called under the PTE lock for each non-empty PTE. */
-static int scan_pte(pte_t *pte, unsigned long addr, void *data)
+/*
+ * The PTEs of [addr, end), one table, under the PMD and PTE locks (see
+ * access.c). With AS_HUGE a whole 2 MiB table folds into one unit.
+ */
+static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
+		     void *arg)
 {
-	struct pte_ctx *ctx = data;
-	pte_t val = ptep_get(pte);
-	bool young;
-
-	if (!pte_present(val))
-		return 0;	/* swapped out or migrating: absent */
-	/* Test first: clearing an already clear bit would dirty the line. */
-	young = pte_young(val) &&
-		test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&pte->pte);
-	ctx->cleared |= young;
-	if (ctx->summarize) {
-		ctx->any_present = true;
-		ctx->any_young |= young;
-		return 0;
-	}
-	chunk_set(ctx->states, ctx->first + ((addr - ctx->base) >> PAGE_SHIFT),
-		  young ? ETMEM_PAGE_STATE_ACCESSED : ETMEM_PAGE_STATE_IDLE);
-	return 0;
-}
-
-static int scan_ptes(struct scan_walk *w, unsigned long addr, unsigned long end)
-{
+	struct scan_walk *w = arg;
 	struct scan_state *st = w->st;
-	unsigned int n = (end - addr) >> PAGE_SHIFT;
+	unsigned int n = (end - addr) >> PAGE_SHIFT, i;
 	bool as_huge = (st->flags & ETMEM_SCAN_FLAGS_AS_HUGE) &&
 		       end - addr == PMD_SIZE;
-	unsigned int shift = as_huge ? PMD_SHIFT : PAGE_SHIFT;
-	struct pte_ctx ctx = {
-		.states = st->states, .first = st->chunk_nr, .base = addr,
-		.summarize = as_huge,
-	};
+	bool any_present = false, any_young = false;
 
-	if (!chunk_fits(st, addr, shift, as_huge ? 1 : n)) {
+	if (is_vm_hugetlb_page(w->vma))
+		return 0;
+	if (!chunk_fits(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT,
+			as_huge ? 1 : n)) {
 		st->addr = addr;
 		return SCAN_EMIT;
 	}
-	chunk_open(st, addr, shift);
-	/* Errors leave pages absent: only a page table vanishing races here. */
-	etmem_apply_ptes(st->mm, addr, end - addr, scan_pte, &ctx);
-	w->cleared |= ctx.cleared;
+	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
+	for (i = 0; i < n; i++, pte++) {
+		pte_t val = ptep_get(pte);
+		bool young;
+
+		if (!pte_present(val))
+			continue;	/* none, swapped out or migrating: absent */
+		young = etmem_ptep_test_clear_young(pte, val);
+		w->cleared |= young;
+		any_present = true;
+		any_young |= young;
+		if (!as_huge)
+			chunk_set(st->states, st->chunk_nr + i,
+				  young ? ETMEM_PAGE_STATE_ACCESSED :
+				  ETMEM_PAGE_STATE_IDLE);
+	}
 	if (as_huge) {
 		chunk_set(st->states, st->chunk_nr,
-			  ctx.any_young ? ETMEM_PAGE_STATE_ACCESSED :
-			  ctx.any_present ? ETMEM_PAGE_STATE_IDLE :
+			  any_young ? ETMEM_PAGE_STATE_ACCESSED :
+			  any_present ? ETMEM_PAGE_STATE_IDLE :
 			  ETMEM_PAGE_STATE_ABSENT);
 		n = 1;
 	}
@@ -192,56 +177,48 @@ static int scan_ptes(struct scan_walk *w, unsigned long addr, unsigned long end)
 	return 0;
 }
 
-/* A THP or hugetlb PMD: one 2 MiB unit, tested and cleared under its lock. */
-static int scan_huge_pmd(struct scan_walk *w, pmd_t *pmd, unsigned long addr,
-			 unsigned long end)
+/*
+ * A THP or hugetlb PMD: one 2 MiB unit, under the PMD lock. A huge page
+ * that two requested ranges both reach is reported once, for the first.
+ */
+static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
+		     unsigned long end, void *arg)
 {
+	struct scan_walk *w = arg;
 	struct scan_state *st = w->st;
 	unsigned long haddr = addr & PMD_MASK;
 	unsigned int state = ETMEM_PAGE_STATE_IDLE;
-	spinlock_t *ptl;
-	pmd_t val;
 
+	if (st->last_huge == haddr + 1)
+		return 0;
 	if (!chunk_fits(st, haddr, PMD_SHIFT, 1)) {
 		st->addr = addr;
 		return SCAN_EMIT;
 	}
-	ptl = pmd_lock(st->mm, pmd);
-	val = *pmd;
-	if (!pmd_present(val) || !pmd_leaf(val)) {
-		spin_unlock(ptl);
-		/* Split meanwhile: its PTEs are scanned like any others. */
-		if (etmem_pmd_is_table(val) && !is_vm_hugetlb_page(w->vma))
-			return scan_ptes(w, addr, end);
-		return 0;
-	}
-	if (pmd_young(val) &&
-	    test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd)) {
+	if (etmem_pmdp_test_clear_young(pmd, val)) {
 		state = ETMEM_PAGE_STATE_ACCESSED;
 		w->cleared = true;
 	}
-	spin_unlock(ptl);
 	chunk_open(st, haddr, PMD_SHIFT);
 	chunk_set(st->states, st->chunk_nr++, state);
+	st->last_huge = haddr + 1;
 	return 0;
 }
+
+static const struct etmem_walk_ops scan_walk_ops = {
+	.huge = scan_huge,
+	.ptes = scan_ptes,
+};
 
 static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg)
 {
 	struct scan_walk *w = arg;
-	pmd_t val = READ_ONCE(*pmd);
 
 	if (!w->budget--) {
 		w->st->addr = addr;
 		return SCAN_YIELD;
 	}
-	if (!pmd_present(val))
-		return 0;	/* a migrating or swapped THP: absent */
-	if (pmd_leaf(val))
-		return scan_huge_pmd(w, pmd, addr, end);
-	if (pmd_bad(val) || is_vm_hugetlb_page(w->vma))
-		return 0;
-	return scan_ptes(w, addr, end);
+	return etmem_pmd_walk_locked(w->st->mm, pmd, addr, end, &scan_walk_ops, w);
 }
 
 /*
@@ -315,18 +292,6 @@ static int scan_some(struct scan_state *st, struct scan_walk *w)
 
 /* ---- the dump ------------------------------------------------------- */
 
-static bool scan_target_alive(struct scan_state *st)
-{
-	struct task_struct *task;
-	bool alive;
-
-	rcu_read_lock();
-	task = pid_task(st->pid, PIDTYPE_PID);
-	alive = task && !(task->flags & PF_EXITING);
-	rcu_read_unlock();
-	return alive;
-}
-
 /* One batch under the mmap lock; false when the walk must stop with *err. */
 static bool scan_batch(struct netlink_callback *cb, struct scan_state *st,
 		       int *err)
@@ -339,8 +304,7 @@ static bool scan_batch(struct netlink_callback *cb, struct scan_state *st,
 		return false;
 	}
 	ret = scan_some(st, &w);
-	if (w.cleared)
-		etmem_flush_tlbs(st->mm);
+	st->cleared |= w.cleared;
 	mmap_read_unlock(st->mm);
 	if (ret == 0)
 		st->walk_done = true;
@@ -351,14 +315,18 @@ static bool scan_batch(struct netlink_callback *cb, struct scan_state *st,
 		*err = -EINTR;
 		return false;
 	}
-	if (!scan_target_alive(st)) {
-		etmem_errmsg(cb->extack, "process %d exited during the scan", st->nr);
-		*err = -ESRCH;
-		return false;
-	}
-	return true;
+	*err = etmem_target_check(st->pid, st->mm, st->nr, cb->extack);
+	return !*err;
 }
 
+/**
+ * etmem_scan_dumpit - one round of ETMEM_CMD_SCAN's dump
+ * @skb: the message buffer to fill with chunks
+ * @cb: the dump, with the walk state that etmem_scan_start() set up
+ *
+ * Return: skb->len while there is more, 0 when the walk is done, or
+ * -errno: -EOWNERDEAD (the target exited), -ESTALE (it exec'd), -EINTR.
+ */
 int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct scan_state *st = scan_state(cb);
@@ -372,9 +340,12 @@ int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		st->finished = true;
 		return st->error;
 	}
-	if (!scan_target_alive(st) || !mmget_not_zero(st->mm)) {
-		etmem_errmsg(cb->extack, "process %d exited during the scan", st->nr);
-		return -ESRCH;
+	err = etmem_target_check(st->pid, st->mm, st->nr, cb->extack);
+	if (err)
+		return err;
+	if (!mmget_not_zero(st->mm)) {
+		etmem_errmsg(cb->extack, "process %d exited", st->nr);
+		return -EOWNERDEAD;
 	}
 	for (;;) {
 		if (st->chunk_full || (st->walk_done && st->chunk_nr)) {
@@ -388,22 +359,18 @@ int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!scan_batch(cb, st, &err))
 			break;
 	}
-	mmput(st->mm);
+	/*
+	 * One TLB flush per dump call, after the walk and before the pages'
+	 * states leave: an access from then on sets the bit again.
+	 */
+	if (st->cleared) {
+		etmem_flush_tlbs(st->mm);
+		st->cleared = false;
+	}
+	mmput_async(st->mm);
 	if (err)
 		return err;
 	return skb->len;
-}
-
-static int scan_check_flags(struct nlattr **attrs, struct netlink_ext_ack *extack,
-			    u32 *flags)
-{
-	*flags = attrs[ETMEM_A_SCAN_FLAGS] ? nla_get_u32(attrs[ETMEM_A_SCAN_FLAGS]) : 0;
-	if (*flags & ~SCAN_KNOWN_FLAGS) {
-		etmem_errmsg(extack, "unknown scan flags 0x%x (known: 0x%x)",
-			     *flags & ~SCAN_KNOWN_FLAGS, SCAN_KNOWN_FLAGS);
-		return -EINVAL;
-	}
-	return 0;
 }
 
 /* Register @st as the one scan of its mm, or fail with EBUSY. */
@@ -435,9 +402,11 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	u32 flags;
 	int ret;
 
-	ret = scan_check_flags(attrs, extack, &flags);
-	if (ret)
-		return ret;
+	if (!etmem_admin_capable(cb->skb, extack,
+				 "scanning a process's page accesses"))
+		return -EPERM;
+	/* Unknown bits were refused by the policy (NLA_POLICY_MASK). */
+	flags = attrs[ETMEM_A_SCAN_FLAGS] ? nla_get_u32(attrs[ETMEM_A_SCAN_FLAGS]) : 0;
 	ret = etmem_target_get(attrs, extack, &target);
 	if (ret)
 		return ret;
@@ -493,6 +462,15 @@ static int scan_defer(struct netlink_callback *cb, int error,
 	return 0;
 }
 
+/**
+ * etmem_scan_start - .start of ETMEM_CMD_SCAN: check the request, pin the target
+ * @cb: the dump
+ *
+ * Return: 0, or -errno with an extack message: -EPERM (no CAP_SYS_ADMIN),
+ * -ESRCH, -EOWNERDEAD, -EINVAL (ranges), -EBUSY (a scan of that process
+ * runs already), -ENOMEM. Before 6.2 the error is carried to the first
+ * dump round instead (see scan_defer()).
+ */
 int etmem_scan_start(struct netlink_callback *cb)
 {
 	struct netlink_ext_ack local = {};
@@ -504,6 +482,12 @@ int etmem_scan_start(struct netlink_callback *cb)
 	return ret ? scan_defer(cb, ret, &local) : 0;
 }
 
+/**
+ * etmem_scan_done - .done of ETMEM_CMD_SCAN: release the walk state
+ * @cb: the dump
+ *
+ * Return: 0.
+ */
 int etmem_scan_done(struct netlink_callback *cb)
 {
 	struct scan_state *st = scan_state(cb);

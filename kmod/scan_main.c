@@ -16,8 +16,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
-#include <linux/rwsem.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
+#include <linux/threads.h>
 
 #include "etmem_internal.h"
 
@@ -31,6 +33,15 @@ static unsigned int errmsg_next;
 static DEFINE_SPINLOCK(errmsg_lock);
 #endif
 
+/**
+ * etmem_errmsg - set a formatted extended-ack message
+ * @extack: the request's extack, may be NULL
+ * @fmt: printf format
+ *
+ * 6.1 lacks NL_SET_ERR_MSG_FMT (and the buffer it prints into): there
+ * the text goes to a ring of static buffers, read right after the handler
+ * returns, long before its slot comes round again.
+ */
 void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 {
 	va_list ap;
@@ -57,59 +68,115 @@ void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 }
 EXPORT_SYMBOL_GPL(etmem_errmsg);
 
-/* ---- etmem_swap's handlers ----------------------------------------- */
+/**
+ * etmem_admin_capable - whether a request may act on other processes' memory
+ * @skb: the request
+ * @extack: for the reason of a refusal
+ * @what: what was asked, for the message
+ *
+ * GENL_ADMIN_PERM only asks for CAP_NET_ADMIN, which network daemons and
+ * containers commonly hold. Reading another process's page-level access
+ * pattern, clearing its accessed bits and paging its memory out is power
+ * over that process's memory, for which the kernel asks CAP_SYS_ADMIN
+ * elsewhere (/proc/kpageflags, page_idle). netlink_capable() checks the
+ * sender and the opener of the socket in the initial user namespace.
+ *
+ * Return: true if allowed.
+ */
+bool etmem_admin_capable(const struct sk_buff *skb,
+			 struct netlink_ext_ack *extack, const char *what)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	etmem_errmsg(extack, "%s needs CAP_SYS_ADMIN", what);
+	return false;
+}
+EXPORT_SYMBOL_GPL(etmem_admin_capable);
+
+/* ---- etmem_swap's operations --------------------------------------- */
 
 /*
- * Readers are running handlers; detach takes it for writing, so it returns
- * only once no etmem_swap code runs any more.
+ * The registered operations; written under swap_ops_lock, read under RCU.
+ * A forwarded call pins the owner with try_module_get() under RCU, so the
+ * operations stay valid for the call after the read section ends: the
+ * owner's exit (which unregisters) cannot start while it is pinned.
  */
-static DECLARE_RWSEM(swap_ops_rwsem);
-static const struct etmem_swap_ops *swap_ops;
+static const struct etmem_swap_operations __rcu *swap_ops;
+static DEFINE_MUTEX(swap_ops_lock);
 
 /**
- * etmem_swap_attach - plug etmem_swap's command handlers into the family
- * @ops: handlers indexed by command; must stay valid until detach
+ * etmem_register_swap_ops - add etmem_swap's commands to the family
+ * @ops: the operations; must stay valid until unregistered
  *
- * Return: 0, or -EBUSY when handlers are attached already.
+ * Return: 0, or -EBUSY when operations are registered already.
  */
-int etmem_swap_attach(const struct etmem_swap_ops *ops)
+int etmem_register_swap_ops(const struct etmem_swap_operations *ops)
 {
 	int ret = 0;
 
-	down_write(&swap_ops_rwsem);
-	if (swap_ops)
+	mutex_lock(&swap_ops_lock);
+	if (rcu_access_pointer(swap_ops))
 		ret = -EBUSY;
 	else
-		swap_ops = ops;
-	up_write(&swap_ops_rwsem);
+		rcu_assign_pointer(swap_ops, ops);
+	mutex_unlock(&swap_ops_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(etmem_swap_attach);
+EXPORT_SYMBOL_GPL(etmem_register_swap_ops);
 
 /**
- * etmem_swap_detach - unplug etmem_swap's handlers, waiting for running ones
+ * etmem_unregister_swap_ops - remove etmem_swap's commands
+ * @ops: what etmem_register_swap_ops() registered
+ *
+ * Called from the owner's exit, when no call can hold a reference on it
+ * any more; new calls fail with EOPNOTSUPP from here on.
  */
-void etmem_swap_detach(void)
+void etmem_unregister_swap_ops(const struct etmem_swap_operations *ops)
 {
-	down_write(&swap_ops_rwsem);
-	swap_ops = NULL;
-	up_write(&swap_ops_rwsem);
+	mutex_lock(&swap_ops_lock);
+	if (rcu_access_pointer(swap_ops) == ops)
+		RCU_INIT_POINTER(swap_ops, NULL);
+	mutex_unlock(&swap_ops_lock);
+	synchronize_rcu();
 }
-EXPORT_SYMBOL_GPL(etmem_swap_detach);
+EXPORT_SYMBOL_GPL(etmem_unregister_swap_ops);
+
+/* The registered operations with their owner pinned, or NULL. */
+static const struct etmem_swap_operations *swap_ops_get(void)
+{
+	const struct etmem_swap_operations *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(swap_ops);
+	if (ops && !try_module_get(ops->owner))
+		ops = NULL;
+	rcu_read_unlock();
+	return ops;
+}
 
 static int etmem_swap_forward(struct sk_buff *skb, struct genl_info *info)
 {
-	u8 cmd = info->genlhdr->cmd;
+	const struct etmem_swap_operations *ops = swap_ops_get();
 	int ret;
 
-	down_read(&swap_ops_rwsem);
-	if (!swap_ops || !swap_ops->doit[cmd]) {
-		up_read(&swap_ops_rwsem);
+	if (!ops) {
 		NL_SET_ERR_MSG(info->extack, "etmem_swap module is not loaded");
 		return -EOPNOTSUPP;
 	}
-	ret = swap_ops->doit[cmd](skb, info);
-	up_read(&swap_ops_rwsem);
+	switch (info->genlhdr->cmd) {
+	case ETMEM_CMD_SWAP:
+		ret = ops->swap_check(skb, info);
+		break;
+	case ETMEM_CMD_SWAPCACHE_SET:
+		ret = ops->swapcache_set(skb, info);
+		break;
+	case ETMEM_CMD_SWAPCACHE_GET:
+		ret = ops->swapcache_get(skb, info);
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+	}
+	module_put(ops->owner);
 	return ret;
 }
 
@@ -119,9 +186,9 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	bool loaded;
 
-	down_read(&swap_ops_rwsem);
-	loaded = swap_ops != NULL;
-	up_read(&swap_ops_rwsem);
+	rcu_read_lock();
+	loaded = !!rcu_access_pointer(swap_ops);
+	rcu_read_unlock();
 
 	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!reply)
@@ -129,7 +196,9 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(reply, info, &etmem_genl_family, 0,
 				ETMEM_CMD_STATUS);
 	if (!hdr || nla_put_u8(reply, ETMEM_A_SWAP_MODULE_LOADED, loaded) ||
-	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs())) {
+	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs()) ||
+	    nla_put_u64_64bit(reply, ETMEM_A_TLB_FLUSH_ROUNDS, etmem_flush_rounds(),
+			      ETMEM_A_PAD)) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}
@@ -139,42 +208,46 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 
 /* ---- policies ------------------------------------------------------ */
 
+/* Pids as the kernel numbers them: 1..PID_MAX_LIMIT. */
+/* Not const: 6.1's struct nla_policy takes a plain pointer. */
+static struct netlink_range_validation etmem_pid_range __ro_after_init = {
+	.min = 1, .max = PID_MAX_LIMIT,
+};
+
+#define ETMEM_PID_POLICY	NLA_POLICY_FULL_RANGE(NLA_U32, &etmem_pid_range)
+
 static const struct nla_policy etmem_range_policy[ETMEM_A_RANGE_MAX + 1] = {
 	[ETMEM_A_RANGE_START]	= { .type = NLA_U64 },
 	[ETMEM_A_RANGE_END]	= { .type = NLA_U64 },
 };
 
 static const struct nla_policy etmem_scan_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
-	[ETMEM_A_SCAN_FLAGS]	= { .type = NLA_U32 },
+	[ETMEM_A_SCAN_FLAGS]	= NLA_POLICY_MASK(NLA_U32, ETMEM_SCAN_FLAGS_MASK),
 };
 
 static const struct nla_policy etmem_swapflag_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
 	[ETMEM_A_SWAPFLAG_MARK]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy etmem_pid_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 };
 
 static const struct nla_policy etmem_swap_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_PID]		= { .type = NLA_U32 },
+	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
-	[ETMEM_A_SWAP_FLAGS]	= { .type = NLA_U32 },
+	[ETMEM_A_SWAP_FLAGS]	= NLA_POLICY_MASK(NLA_U32, ETMEM_SWAP_FLAGS_MASK),
 	[ETMEM_A_SWAP_RESUME_ADDR] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy etmem_swapcache_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_SWAPCACHE_LOW]		= { .type = NLA_U32 },
-	[ETMEM_A_SWAPCACHE_HIGH]	= { .type = NLA_U32 },
+	[ETMEM_A_SWAPCACHE_LOW]		= NLA_POLICY_RANGE(NLA_U32, 1, 100),
+	[ETMEM_A_SWAPCACHE_HIGH]	= NLA_POLICY_RANGE(NLA_U32, 1, 100),
 	[ETMEM_A_SWAPCACHE_RECLAIM]	= NLA_POLICY_MAX(NLA_U8, 1),
-};
-
-static const struct nla_policy etmem_kernel_swap_set_policy[ETMEM_A_MAX + 1] = {
-	[ETMEM_A_KERNEL_SWAP_ENABLE]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* Commands without attributes: a policy that accepts none. */
@@ -204,10 +277,6 @@ static const struct genl_ops etmem_genl_ops[] = {
 		   etmem_swapcache_set_policy, GENL_ADMIN_PERM),
 	ETMEM_DOIT(ETMEM_CMD_SWAPCACHE_GET, etmem_swap_forward,
 		   etmem_empty_policy, GENL_ADMIN_PERM),
-	ETMEM_DOIT(ETMEM_CMD_KERNEL_SWAP_SET, etmem_swap_forward,
-		   etmem_kernel_swap_set_policy, GENL_ADMIN_PERM),
-	ETMEM_DOIT(ETMEM_CMD_KERNEL_SWAP_GET, etmem_swap_forward,
-		   etmem_empty_policy, GENL_ADMIN_PERM),
 	ETMEM_DOIT(ETMEM_CMD_STATUS, etmem_cmd_status, etmem_empty_policy,
 		   GENL_ADMIN_PERM),
 };
@@ -222,7 +291,13 @@ struct genl_family etmem_genl_family = {
 	.name		= ETMEM_FAMILY_NAME,
 	.version	= ETMEM_FAMILY_VERSION,
 	.maxattr	= ETMEM_A_MAX,
-	.netnsok	= false,
+	/*
+	 * Every network namespace: a service in its own (a container) may
+	 * mark its own memory. What needs privilege is checked against the
+	 * initial user namespace (netlink_capable()); swapcache events go to
+	 * listeners in the initial network namespace only.
+	 */
+	.netnsok	= true,
 	/* Scans of different processes run side by side; state is ours. */
 	.parallel_ops	= true,
 	.ops		= etmem_genl_ops,
@@ -235,6 +310,8 @@ EXPORT_SYMBOL_GPL(etmem_genl_family);
 
 /**
  * etmem_event_has_listeners - whether anybody joined the swapcache group
+ *
+ * Return: true if somebody in the initial network namespace listens.
  */
 bool etmem_event_has_listeners(void)
 {
@@ -258,10 +335,15 @@ EXPORT_SYMBOL_GPL(etmem_event_send);
 
 static int __init etmem_scan_init(void)
 {
-	int ret = genl_register_family(&etmem_genl_family);
+	int ret = etmem_marks_init();
 
 	if (ret)
+		return ret;
+	ret = genl_register_family(&etmem_genl_family);
+	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
+		etmem_marks_exit();
+	}
 	return ret;
 }
 

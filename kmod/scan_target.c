@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Helpers shared by every command: finding the target process, reading
- * address ranges, walking page tables down to PMD entries, flushing TLBs.
+ * address ranges, walking page tables down to PMD entries.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -10,10 +10,28 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/smp.h>
-#include <asm/tlbflush.h>
 
 #include "etmem_internal.h"
+
+/*
+ * The mm of a thread group whose leader may have exited on its own
+ * (pthread_exit() in main() while other threads go on): the leader's mm
+ * is gone then, a live thread's is the process's memory.
+ */
+static struct mm_struct *thread_group_mm(struct task_struct *leader)
+{
+	struct task_struct *t;
+	struct mm_struct *mm = NULL;
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		mm = get_task_mm(t);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	return mm;
+}
 
 /**
  * etmem_target_get - resolve ETMEM_A_PID to a process with user memory
@@ -21,27 +39,21 @@
  * @extack: for the reason of a rejection
  * @target: filled on success; release with etmem_target_put()
  *
- * Return: 0 or -EINVAL (missing, zero, negative pid; kernel thread),
- * -ESRCH (no such process, or it is exiting).
+ * Return: 0 or -EINVAL (missing pid; kernel thread), -ESRCH (no such
+ * process), -EOWNERDEAD (the process has exited: a zombie, or every
+ * thread is past releasing its memory).
  */
 int etmem_target_get(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		     struct etmem_target *target)
 {
 	struct task_struct *task;
-	u32 raw;
 
 	memset(target, 0, sizeof(*target));
 	if (!attrs[ETMEM_A_PID]) {
 		NL_SET_ERR_MSG(extack, "missing pid (ETMEM_A_PID)");
 		return -EINVAL;
 	}
-	raw = nla_get_u32(attrs[ETMEM_A_PID]);
-	if (raw == 0 || raw > INT_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[ETMEM_A_PID],
-				    "pid must be a positive process id");
-		return -EINVAL;
-	}
-	target->nr = raw;
+	target->nr = nla_get_u32(attrs[ETMEM_A_PID]);
 	target->pid = find_get_pid(target->nr);
 	task = target->pid ? get_pid_task(target->pid, PIDTYPE_PID) : NULL;
 	if (!task) {
@@ -57,20 +69,74 @@ int etmem_target_get(struct nlattr **attrs, struct netlink_ext_ack *extack,
 		return -EINVAL;
 	}
 	target->mm = get_task_mm(task);
+	if (!target->mm)
+		target->mm = thread_group_mm(task);
 	put_task_struct(task);
 	if (!target->mm) {
-		etmem_errmsg(extack, "process %d is exiting", target->nr);
+		etmem_errmsg(extack, "process %d exited", target->nr);
 		put_pid(target->pid);
-		return -ESRCH;
+		return -EOWNERDEAD;
 	}
 	return 0;
 }
 EXPORT_SYMBOL_GPL(etmem_target_get);
 
+/**
+ * etmem_target_check - whether a target still runs the memory it had
+ * @pid: the target's pid
+ * @mm: the mm it was resolved to
+ * @nr: its number, for the message
+ * @extack: for the reason
+ *
+ * Return: 0 while some thread of the process still uses @mm,
+ * -EOWNERDEAD once the process exited, -ESTALE once it exec'd (its
+ * memory is another one now).
+ */
+int etmem_target_check(struct pid *pid, struct mm_struct *mm, pid_t nr,
+		       struct netlink_ext_ack *extack)
+{
+	struct task_struct *leader, *t;
+	bool exited = true, same = false;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_PID);
+	if (leader) {
+		for_each_thread(leader, t) {
+			struct mm_struct *tmm = READ_ONCE(t->mm);
+
+			if (!tmm || (t->flags & PF_EXITING))
+				continue;
+			exited = false;
+			if (tmm == mm) {
+				same = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	if (same)
+		return 0;
+	if (exited) {
+		etmem_errmsg(extack, "process %d exited", nr);
+		return -EOWNERDEAD;
+	}
+	etmem_errmsg(extack, "process %d exec'd (its memory was replaced)", nr);
+	return -ESTALE;
+}
+EXPORT_SYMBOL_GPL(etmem_target_check);
+
+/**
+ * etmem_target_put - release what etmem_target_get() took
+ * @target: the target
+ *
+ * The last reference to a process's memory may be this one (the process
+ * exited meanwhile): mmput_async() leaves its teardown to a worker, not
+ * to the requesting thread.
+ */
 void etmem_target_put(struct etmem_target *target)
 {
 	if (target->mm)
-		mmput(target->mm);
+		mmput_async(target->mm);
 	put_pid(target->pid);
 	target->mm = NULL;
 	target->pid = NULL;
@@ -123,6 +189,8 @@ static int range_check(const struct nlattr *nest, struct mm_struct *mm,
  * @nr: number of ranges; with none in the request, one covering it all
  *
  * Ranges must be page aligned, sorted and must not overlap.
+ *
+ * Return: 0, or -EINVAL / -E2BIG with an extack message, -ENOMEM.
  */
 int etmem_ranges_parse(const struct nlmsghdr *nlh, struct mm_struct *mm,
 		       struct netlink_ext_ack *extack,
@@ -172,6 +240,14 @@ out:
 }
 EXPORT_SYMBOL_GPL(etmem_ranges_parse);
 
+/**
+ * etmem_put_range - add one ETMEM_A_RANGE nest to a message
+ * @skb: the message
+ * @start: start address
+ * @end: end address
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
 int etmem_put_range(struct sk_buff *skb, unsigned long start, unsigned long end)
 {
 	struct nlattr *nest = nla_nest_start(skb, ETMEM_A_RANGE);
@@ -236,6 +312,8 @@ static int walk_pud_level(p4d_t *p4d, unsigned long addr, unsigned long end,
  * @end: end, page aligned
  * @fn: called per populated PMD entry with the sub-range it covers
  * @arg: passed to @fn
+ *
+ * Return: 0 when the whole range was walked, else what @fn returned.
  */
 int etmem_walk_pmds(struct mm_struct *mm, unsigned long addr, unsigned long end,
 		    etmem_pmd_fn fn, void *arg)
@@ -263,49 +341,3 @@ int etmem_walk_pmds(struct mm_struct *mm, unsigned long addr, unsigned long end,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(etmem_walk_pmds);
-
-/*
- * Accuracy against the TLB. Clearing an accessed bit does not reach the
- * CPUs' TLBs: a thread that keeps touching a page on another CPU goes on
- * hitting its cached translation, the CPU never walks the page table again
- * and never sets the bit again, and the page looks idle to every later
- * scan although it is the hottest one. The kernel accepts this for its
- * own reclaim, but a scanner whose whole output is "what was touched"
- * cannot. The precise tool, flush_tlb_mm_range(), is not exported; what
- * is exported is __flush_tlb_all() (flush this CPU's TLB) and
- * on_each_cpu_cond_mask(). So after each batch of cleared bits every CPU
- * in mm_cpumask(mm) (those that run or recently ran the process) flushes
- * its TLB. That costs one IPI round per batch of up to a few thousand
- * pages, and only when a bit was actually cleared.
- */
-static void flush_local_tlb(void *unused)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
-	/*
-	 * Since 6.19 __flush_tlb_all() is exported to the KVM modules only.
-	 * The same for this CPU's user entries with inline helpers: INVPCID
-	 * drops the non-global entries of every PCID; without it, reloading
-	 * CR3 drops those of the current PCID, which holds the user entries
-	 * unless page-table isolation gives user space a PCID of its own
-	 * (then they age out as the kernel's own reclaim accepts).
-	 */
-	if (cpu_feature_enabled(X86_FEATURE_INVPCID))
-		invpcid_flush_all_nonglobals();
-	else
-		write_cr3(__read_cr3());
-#else
-	__flush_tlb_all();
-#endif
-}
-
-static bool cpu_runs_mm(int cpu, void *mm)
-{
-	return cpumask_test_cpu(cpu, mm_cpumask((struct mm_struct *)mm));
-}
-
-void etmem_flush_tlbs(struct mm_struct *mm)
-{
-	on_each_cpu_cond_mask(cpu_runs_mm, flush_local_tlb, mm, true,
-			      cpu_online_mask);
-}
-EXPORT_SYMBOL_GPL(etmem_flush_tlbs);

@@ -56,6 +56,7 @@ struct swap_check {
 	struct etmem_urange *approved;
 	unsigned int nr_approved;
 	unsigned long resume;	/* where checking stopped, if it did */
+	unsigned long last_huge;	/* last huge page counted, + 1 (0: none) */
 };
 
 static int swap_approve(struct swap_check *c, unsigned long addr,
@@ -66,10 +67,11 @@ static int swap_approve(struct swap_check *c, unsigned long addr,
 
 	if (last && last->end == addr) {
 		last->end = end;
-	} else if (c->nr_approved == ETMEM_MAX_RANGES) {
-		c->resume = addr;
-		return -ENOSPC;
 	} else {
+		if (c->nr_approved == ETMEM_MAX_RANGES) {
+			c->resume = addr;
+			return -ENOSPC;
+		}
 		c->approved[c->nr_approved++] = (struct etmem_urange){ addr, end };
 	}
 	c->counts[SWAP_ELIGIBLE] += (end - addr) >> PAGE_SHIFT;
@@ -83,75 +85,87 @@ static int swap_refusal(struct page *page, bool young)
 
 	if (young)
 		return SWAP_YOUNG;
-	if (folio_test_unevictable(folio) || folio_test_mlocked(folio))
+	/*
+	 * Off the LRU lists: the huge zero page, driver pages, pages being
+	 * isolated, migrated or reclaimed right now. MADV_PAGEOUT could not
+	 * take them either (it isolates from the LRU).
+	 */
+	if (!folio_test_lru(folio) || folio_test_unevictable(folio) ||
+	    folio_test_mlocked(folio))
 		return SWAP_UNEVICTABLE;
 	if (etmem_page_shared(page))
 		return SWAP_SHARED;
 	return -1;
 }
 
-/* Called under the PTE lock for each non-empty PTE. */
-static int swap_pte(pte_t *pte, unsigned long addr, void *data)
+/* The PTEs of [addr, end), one table, under the PMD and PTE locks. */
+static int swap_ptes(pte_t *pte, unsigned long addr, unsigned long end,
+		     void *arg)
 {
-	struct swap_check *c = data;
-	pte_t val = ptep_get(pte);
+	struct swap_check *c = arg;
+	int ret;
+
+	for (; addr < end; addr += PAGE_SIZE, pte++) {
+		pte_t val = ptep_get(pte);
+		int why;
+
+		if (!pte_present(val))
+			continue;	/* counted as absent */
+		if (c->forced >= 0)
+			why = c->forced;
+		else if (pte_special(val) || is_zone_device_page(pte_page(val)))
+			why = SWAP_UNEVICTABLE;	/* zero page, DAX */
+		else
+			why = swap_refusal(pte_page(val), pte_young(val));
+		if (why >= 0) {
+			c->counts[why]++;
+			continue;
+		}
+		ret = swap_approve(c, addr, addr + PAGE_SIZE);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A huge PMD (THP, or hugetlb counted by the caller): all or nothing,
+ * under the PMD lock. A THP that two requested ranges both reach is
+ * counted once, with the first.
+ */
+static int swap_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
+		     unsigned long end, void *arg)
+{
+	struct swap_check *c = arg;
+	unsigned long haddr = addr & PMD_MASK;
 	int why;
 
-	if (!pte_present(val))
-		return 0;	/* counted as absent */
-	if (c->forced >= 0)
-		why = c->forced;
-	else if (pte_special(val) || is_zone_device_page(pte_page(val)))
-		why = SWAP_UNEVICTABLE;	/* includes the zero page and DAX */
-	else
-		why = swap_refusal(pte_page(val), pte_young(val));
-	if (why >= 0) {
-		c->counts[why]++;
+	if (c->last_huge == haddr + 1)
 		return 0;
-	}
-	return swap_approve(c, addr, addr + PAGE_SIZE);
-}
-
-/* A huge PMD (THP, or hugetlb counted by the caller): all or nothing. */
-static int swap_huge_pmd(struct swap_check *c, pmd_t *pmd, unsigned long addr,
-			 unsigned long end)
-{
-	u64 nr = (end - addr) >> PAGE_SHIFT;
-	spinlock_t *ptl = pmd_lock(c->mm, pmd);
-	pmd_t val = *pmd;
-	int why, ret = 0;
-
-	if (!pmd_present(val) || !pmd_leaf(val)) {
-		spin_unlock(ptl);
-		if (etmem_pmd_is_table(val))
-			ret = etmem_apply_ptes(c->mm, addr, end - addr,
-					       swap_pte, c);
-		return ret;
-	}
 	why = c->forced >= 0 ? c->forced :
 	      swap_refusal(pmd_page(val), pmd_young(val));
-	if (why >= 0)
-		c->counts[why] += nr;
-	else
-		ret = swap_approve(c, addr, end);
-	spin_unlock(ptl);
-	return ret;
+	if (why >= 0) {
+		c->counts[why] += (end - addr) >> PAGE_SHIFT;
+	} else {
+		int ret = swap_approve(c, addr, end);
+
+		if (ret)
+			return ret;
+	}
+	c->last_huge = haddr + 1;
+	return 0;
 }
+
+static const struct etmem_walk_ops swap_walk_ops = {
+	.huge = swap_huge,
+	.ptes = swap_ptes,
+};
 
 static int swap_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg)
 {
 	struct swap_check *c = arg;
-	pmd_t val = READ_ONCE(*pmd);
-	int ret;
+	int ret = etmem_pmd_walk_locked(c->mm, pmd, addr, end, &swap_walk_ops, c);
 
-	if (!pmd_present(val))
-		return 0;
-	if (pmd_leaf(val))
-		ret = swap_huge_pmd(c, pmd, addr, end);
-	else if (pmd_bad(val))
-		return 0;
-	else
-		ret = etmem_apply_ptes(c->mm, addr, end - addr, swap_pte, c);
 	return ret == -ENOSPC ? SWAP_FULL : ret;
 }
 
@@ -186,9 +200,9 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 	stop = min3(end, vma->vm_end, start + SWAP_STEP);
 	c->forced = swap_vma_refusal(vma);
 	if (c->forced < 0 && swapflag_only) {
-		if (!etmem_marks_next(c->mm, start, stop, &ms, &me))
+		if (!etmem_marks_next(c->mm, start, stop, &ms, &me)) {
 			c->forced = SWAP_UNMARKED;
-		else if (ms > start) {
+		} else if (ms > start) {
 			stop = ms;
 			c->forced = SWAP_UNMARKED;
 		} else {
@@ -278,6 +292,15 @@ static void swap_skip_to(struct etmem_urange *ranges, unsigned int *nr,
 	*nr = n;
 }
 
+/**
+ * etmem_cmd_swap - ETMEM_CMD_SWAP: check ranges page by page before a page-out
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0 once the reply (approved ranges and counts) is sent, or
+ * -errno with an extack message: -EPERM, -ESRCH, -EOWNERDEAD, -EINVAL,
+ * -E2BIG, -ENOMEM, -EINTR.
+ */
 int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 {
 	struct swap_check c = { .forced = -1 };
@@ -287,14 +310,11 @@ int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 	u32 flags = 0;
 	int ret;
 
+	if (!etmem_admin_capable(skb, info->extack, "paging out a process's memory"))
+		return -EPERM;
+	/* Unknown bits were refused by the policy (NLA_POLICY_MASK). */
 	if (info->attrs[ETMEM_A_SWAP_FLAGS])
 		flags = nla_get_u32(info->attrs[ETMEM_A_SWAP_FLAGS]);
-	if (flags & ~ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY) {
-		etmem_errmsg(info->extack, "unknown swap flags 0x%x (known: 0x%x)",
-			     flags & ~ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY,
-			     ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY);
-		return -EINVAL;
-	}
 	ret = etmem_target_get(info->attrs, info->extack, &target);
 	if (ret)
 		return ret;

@@ -158,12 +158,22 @@ static int reclaim_switch(struct genl_info *info, bool on)
 	return 0;
 }
 
+/**
+ * etmem_cmd_swapcache_set - ETMEM_CMD_SWAPCACHE_SET: watermarks and reclaim
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0, or -errno with an extack message (-EPERM, -EINVAL,
+ * -EOPNOTSUPP when reclaim cannot be had).
+ */
 int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
 	u32 low, high;
 	int ret;
 
+	if (!etmem_admin_capable(skb, info->extack, "setting swapcache watermarks"))
+		return -EPERM;
 	if (!attrs[ETMEM_A_SWAPCACHE_LOW] || !attrs[ETMEM_A_SWAPCACHE_HIGH]) {
 		NL_SET_ERR_MSG(info->extack,
 			       "both watermarks are needed (ETMEM_A_SWAPCACHE_LOW and _HIGH)");
@@ -186,6 +196,13 @@ int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/**
+ * etmem_cmd_swapcache_get - ETMEM_CMD_SWAPCACHE_GET: watermarks, reclaim, size
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0 once the reply is sent, -ENOMEM or -EMSGSIZE.
+ */
 int etmem_cmd_swapcache_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
@@ -199,7 +216,7 @@ int etmem_cmd_swapcache_get(struct sk_buff *skb, struct genl_info *info)
 				ETMEM_CMD_SWAPCACHE_GET);
 	mutex_lock(&watch_lock);
 	ret = !hdr || put_state(reply, swapcache_bytes()) ||
-	      nla_put_u8(reply, ETMEM_A_SWAPCACHE_RECLAIM, reclaim_file != NULL);
+	      nla_put_u8(reply, ETMEM_A_SWAPCACHE_RECLAIM, !!reclaim_file);
 	mutex_unlock(&watch_lock);
 	if (ret) {
 		nlmsg_free(reply);
@@ -209,11 +226,17 @@ int etmem_cmd_swapcache_get(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(reply, info);
 }
 
+/**
+ * etmem_swapcache_init - set up the watermark poller (not started)
+ */
 void etmem_swapcache_init(void)
 {
 	INIT_DELAYED_WORK(&watch_work, watch_swapcache);
 }
 
+/**
+ * etmem_swapcache_exit - stop the poller and close what reclaim opened
+ */
 void etmem_swapcache_exit(void)
 {
 	mutex_lock(&watch_lock);

@@ -11,31 +11,61 @@
  * that reuses the mm_struct's memory). Marks are kept per address, as a
  * sorted list of disjoint ranges; unmapping memory does not unmark it.
  *
- * Lifetime: each marks object is on all_marks, holding the one notifier
- * reference of this module; whoever takes it off the list (->release or
- * module exit) drops that reference. Lookups happen with an mmget()
- * reference on the mm, which keeps ->release from running meanwhile.
+ * Lookup: the marks are keyed by mm in a resizable hash table, so the
+ * privileged scan and swap paths, which ask once per VMA step, cost one
+ * RCU hash lookup however many processes hold marks; with none at all
+ * they cost one atomic read.
+ *
+ * Limits: a process holds at most ETMEM_MAX_RANGES separate ranges; a
+ * user without CAP_SYS_ADMIN may have marks in at most
+ * ETMEM_MARKS_PER_USER processes at once (counted per uid of the caller
+ * that created the marks, released when the process exits).
+ *
+ * Lifetime: each marks object is in the table, holding the one notifier
+ * reference of this module; whoever takes it out (->release or module
+ * exit) drops that reference. Lookups happen with an mmget() reference
+ * on the mm, which keeps ->release from running meanwhile, and under RCU;
+ * the object is freed by the notifier's free path after an SRCU grace
+ * period, never under a reader.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
+#include <net/netlink.h>
 
 #include "etmem_internal.h"
 
+#define ETMEM_MARKS_PER_USER	1024
+
 struct etmem_marks {
 	struct mmu_notifier mn;
-	struct list_head node;		/* on all_marks while listed */
+	struct mm_struct *key;		/* == mn.mm, the hash key */
+	struct rhash_head node;		/* in marks_table while listed */
 	bool listed;
+	kuid_t uid;			/* counted against this user */
 	struct mutex lock;		/* protects nr and ranges */
 	unsigned int nr;
 	struct etmem_urange *ranges;	/* sorted, disjoint, not adjacent */
 };
 
-static LIST_HEAD(all_marks);
-static DEFINE_SPINLOCK(all_marks_lock);
+static const struct rhashtable_params marks_params = {
+	.key_len	= sizeof(struct mm_struct *),
+	.key_offset	= offsetof(struct etmem_marks, key),
+	.head_offset	= offsetof(struct etmem_marks, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable marks_table;
+static DEFINE_SPINLOCK(marks_lock);	/* listing and unlisting */
+static atomic_t nr_listed = ATOMIC_INIT(0);
+static DEFINE_XARRAY(per_user);		/* uid -> xa_mk_value(processes) */
 
 static struct mmu_notifier *marks_alloc(struct mm_struct *mm)
 {
@@ -44,7 +74,7 @@ static struct mmu_notifier *marks_alloc(struct mm_struct *mm)
 	if (!m)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&m->lock);
-	INIT_LIST_HEAD(&m->node);
+	m->key = mm;
 	return &m->mn;
 }
 
@@ -56,18 +86,33 @@ static void marks_free(struct mmu_notifier *mn)
 	kfree(m);
 }
 
-/* Take @m off all_marks; true if the caller must drop the reference. */
+/* Add @delta to @uid's count; marks_lock held. */
+static int user_count_add(kuid_t uid, int delta)
+{
+	unsigned long n = xa_to_value(xa_load(&per_user, __kuid_val(uid)) ?: xa_mk_value(0));
+
+	n += delta;
+	if (!n) {
+		xa_erase(&per_user, __kuid_val(uid));
+		return 0;
+	}
+	return xa_err(xa_store(&per_user, __kuid_val(uid), xa_mk_value(n), GFP_ATOMIC));
+}
+
+/* Take @m out of the table; true if the caller must drop the reference. */
 static bool marks_unlist(struct etmem_marks *m)
 {
 	bool was_listed;
 
-	spin_lock(&all_marks_lock);
+	spin_lock(&marks_lock);
 	was_listed = m->listed;
 	if (was_listed) {
-		list_del_init(&m->node);
+		rhashtable_remove_fast(&marks_table, &m->node, marks_params);
 		m->listed = false;
+		atomic_dec(&nr_listed);
+		user_count_add(m->uid, -1);
 	}
-	spin_unlock(&all_marks_lock);
+	spin_unlock(&marks_lock);
 	return was_listed;
 }
 
@@ -91,23 +136,25 @@ static const struct mmu_notifier_ops marks_ops = {
 /* The marks of @mm, or NULL; the caller holds an mmget() reference. */
 static struct etmem_marks *marks_lookup(struct mm_struct *mm)
 {
-	struct etmem_marks *m, *found = NULL;
+	struct etmem_marks *m;
 
-	spin_lock(&all_marks_lock);
-	list_for_each_entry(m, &all_marks, node) {
-		if (m->mn.mm == mm) {
-			found = m;
-			break;
-		}
-	}
-	spin_unlock(&all_marks_lock);
-	return found;
+	if (!atomic_read(&nr_listed))
+		return NULL;
+	rcu_read_lock();
+	m = rhashtable_lookup(&marks_table, &mm, marks_params);
+	rcu_read_unlock();
+	return m;
 }
 
-static struct etmem_marks *marks_lookup_or_create(struct mm_struct *mm)
+static struct etmem_marks *marks_lookup_or_create(struct mm_struct *mm,
+						  bool privileged,
+						  struct netlink_ext_ack *extack)
 {
-	struct mmu_notifier *mn;
 	struct etmem_marks *m = marks_lookup(mm);
+	struct mmu_notifier *mn;
+	kuid_t uid = current_uid();
+	unsigned long n;
+	int ret = 0;
 
 	if (m)
 		return m;
@@ -115,16 +162,37 @@ static struct etmem_marks *marks_lookup_or_create(struct mm_struct *mm)
 	if (IS_ERR(mn))
 		return ERR_CAST(mn);
 	m = container_of(mn, struct etmem_marks, mn);
-	spin_lock(&all_marks_lock);
+	spin_lock(&marks_lock);
 	if (m->listed) {
 		/* A concurrent request listed it first: keep one reference. */
-		spin_unlock(&all_marks_lock);
+		spin_unlock(&marks_lock);
 		mmu_notifier_put(mn);
 		return m;
 	}
-	list_add(&m->node, &all_marks);
-	m->listed = true;
-	spin_unlock(&all_marks_lock);
+	n = xa_to_value(xa_load(&per_user, __kuid_val(uid)) ?: xa_mk_value(0));
+	if (!privileged && n >= ETMEM_MARKS_PER_USER) {
+		etmem_errmsg(extack,
+			     "uid %u marks %lu processes already (at most %d without CAP_SYS_ADMIN)",
+			     from_kuid(&init_user_ns, uid), n, ETMEM_MARKS_PER_USER);
+		ret = -EDQUOT;
+	}
+	if (!ret)
+		ret = user_count_add(uid, 1);
+	if (!ret) {
+		ret = rhashtable_insert_fast(&marks_table, &m->node, marks_params);
+		if (ret)
+			user_count_add(uid, -1);
+	}
+	if (!ret) {
+		m->uid = uid;
+		m->listed = true;
+		atomic_inc(&nr_listed);
+	}
+	spin_unlock(&marks_lock);
+	if (ret) {
+		mmu_notifier_put(mn);
+		return ERR_PTR(ret);
+	}
 	return m;
 }
 
@@ -208,36 +276,60 @@ bool etmem_marks_next(struct mm_struct *mm, unsigned long addr,
 }
 EXPORT_SYMBOL_GPL(etmem_marks_next);
 
-/* How many processes have marks (for ETMEM_CMD_STATUS). */
+/**
+ * etmem_marks_nr_procs - how many processes have swap-flag marks
+ *
+ * Return: the count (for ETMEM_CMD_STATUS).
+ */
 u32 etmem_marks_nr_procs(void)
 {
-	struct etmem_marks *m;
-	u32 n = 0;
-
-	spin_lock(&all_marks_lock);
-	list_for_each_entry(m, &all_marks, node)
-		n++;
-	spin_unlock(&all_marks_lock);
-	return n;
+	return atomic_read(&nr_listed);
 }
 
-/* Own memory needs no privilege; another process's needs CAP_SYS_ADMIN. */
-static int swapflag_target(struct genl_info *info, struct etmem_target *target)
+/*
+ * Own memory needs no privilege; another process's needs CAP_SYS_ADMIN.
+ * An unprivileged request for any pid but the caller's own is refused
+ * before the pid is looked up, so the answer is the same whether or not
+ * that pid exists (no way to probe for processes one cannot see).
+ */
+static int swapflag_target(struct sk_buff *skb, struct genl_info *info,
+			   struct etmem_target *target)
 {
-	int ret = etmem_target_get(info->attrs, info->extack, target);
+	int ret;
 
+	memset(target, 0, sizeof(*target));
+	if (!info->attrs[ETMEM_A_PID]) {
+		NL_SET_ERR_MSG(info->extack, "missing pid (ETMEM_A_PID)");
+		return -EINVAL;
+	}
+	if (!netlink_capable(skb, CAP_SYS_ADMIN) &&
+	    nla_get_u32(info->attrs[ETMEM_A_PID]) != task_tgid_vnr(current)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ETMEM_A_PID],
+				    "not your process: swap flags of another process need CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	ret = etmem_target_get(info->attrs, info->extack, target);
 	if (ret)
 		return ret;
-	if (target->mm != current->mm && !capable(CAP_SYS_ADMIN)) {
-		etmem_errmsg(info->extack,
-			     "swap flags of another process (pid %d) need CAP_SYS_ADMIN",
-			     target->nr);
+	if (target->mm != current->mm && !netlink_capable(skb, CAP_SYS_ADMIN)) {
+		/* Own pid, other memory: a vfork child or an exec race. */
+		NL_SET_ERR_MSG(info->extack,
+			       "not your process: swap flags of another process need CAP_SYS_ADMIN");
 		etmem_target_put(target);
 		return -EPERM;
 	}
 	return 0;
 }
 
+/**
+ * etmem_cmd_swapflag_set - ETMEM_CMD_SWAPFLAG_SET: mark or unmark ranges
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0, or -errno with an extack message: -EPERM (another process
+ * without CAP_SYS_ADMIN), -ESRCH, -EOWNERDEAD, -EINVAL, -ENOSPC (too many
+ * separate ranges), -EDQUOT (too many marked processes for the user).
+ */
 int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct etmem_target target;
@@ -252,13 +344,15 @@ int etmem_cmd_swapflag_set(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 	mark = nla_get_u8(info->attrs[ETMEM_A_SWAPFLAG_MARK]);
-	ret = swapflag_target(info, &target);
+	ret = swapflag_target(skb, info, &target);
 	if (ret)
 		return ret;
 	ret = etmem_ranges_parse(info->nlhdr, target.mm, info->extack, &ranges, &nr);
 	if (ret)
 		goto put_target;
-	m = mark ? marks_lookup_or_create(target.mm) : marks_lookup(target.mm);
+	m = mark ? marks_lookup_or_create(target.mm, netlink_capable(skb, CAP_SYS_ADMIN),
+					  info->extack) :
+		   marks_lookup(target.mm);
 	if (IS_ERR_OR_NULL(m)) {
 		ret = PTR_ERR_OR_ZERO(m);	/* unmarking nothing is fine */
 		goto free_ranges;
@@ -291,6 +385,13 @@ static int swapflag_put_marks(struct sk_buff *reply, struct etmem_marks *m)
 	return ret;
 }
 
+/**
+ * etmem_cmd_swapflag_get - ETMEM_CMD_SWAPFLAG_GET: the marked ranges
+ * @skb: the request
+ * @info: its attributes and extack
+ *
+ * Return: 0 once the reply is sent, or -errno as for swapflag-set.
+ */
 int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct etmem_target target;
@@ -298,7 +399,7 @@ int etmem_cmd_swapflag_get(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	ret = swapflag_target(info, &target);
+	ret = swapflag_target(skb, info, &target);
 	if (ret)
 		return ret;
 	/* A nest of two u64 is 28 bytes; at most ETMEM_MAX_RANGES of them. */
@@ -322,23 +423,39 @@ put_target:
 	return ret;
 }
 
-/* Module exit, after the family is gone: drop every mm's marks. */
+/**
+ * etmem_marks_init - set up the table of marks
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int etmem_marks_init(void)
+{
+	return rhashtable_init(&marks_table, &marks_params);
+}
+
+/**
+ * etmem_marks_exit - drop every process's marks (module exit or failed init)
+ */
 void etmem_marks_exit(void)
 {
+	struct rhashtable_iter iter;
 	struct etmem_marks *m;
 
 	for (;;) {
-		spin_lock(&all_marks_lock);
-		m = list_first_entry_or_null(&all_marks, struct etmem_marks, node);
-		if (m) {
-			list_del_init(&m->node);
-			m->listed = false;
-		}
-		spin_unlock(&all_marks_lock);
-		if (!m)
+		rhashtable_walk_enter(&marks_table, &iter);
+		rhashtable_walk_start(&iter);
+		do {
+			m = rhashtable_walk_next(&iter);
+		} while (IS_ERR(m) && PTR_ERR(m) == -EAGAIN);
+		rhashtable_walk_stop(&iter);
+		rhashtable_walk_exit(&iter);
+		if (IS_ERR_OR_NULL(m))
 			break;
-		mmu_notifier_put(&m->mn);
+		if (marks_unlist(m))
+			mmu_notifier_put(&m->mn);
 	}
 	/* Wait for the notifiers' frees, which run our marks_free(). */
 	mmu_notifier_synchronize();
+	rhashtable_destroy(&marks_table);
+	xa_destroy(&per_user);
 }

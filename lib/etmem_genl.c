@@ -11,6 +11,7 @@
  * newer kernel module) are ignored.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ struct etmem_txn {
 	int error;		/* first -errno seen */
 	int stopped;		/* non-zero: parse asked to stop */
 	bool done;
+	const struct nlmsghdr *req;	/* the request, for extack offsets */
 };
 
 /* Why the last etmem_client_open() of this thread failed. */
@@ -138,11 +140,64 @@ static int client_reconnect(struct etmem_client *client)
 	return ret;
 }
 
-/* Extended-ack TLVs follow the error (and the echoed request, if any). */
-static void read_extack(struct etmem_client *client, const struct nlmsghdr *nlh,
-			size_t offset)
+/* Names of the request attributes the kernel may point at in an extack. */
+static const char *const attr_names[ETMEM_A_MAX + 1] = {
+	[ETMEM_A_PID]			= "pid",
+	[ETMEM_A_RANGE]			= "range",
+	[ETMEM_A_SCAN_FLAGS]		= "scan-flags",
+	[ETMEM_A_SWAP_FLAGS]		= "swap-flags",
+	[ETMEM_A_SWAPFLAG_MARK]		= "swapflag-mark",
+	[ETMEM_A_SWAPCACHE_LOW]		= "swapcache-low",
+	[ETMEM_A_SWAPCACHE_HIGH]	= "swapcache-high",
+	[ETMEM_A_SWAPCACHE_RECLAIM]	= "swapcache-reclaim",
+	[ETMEM_A_SWAP_RESUME_ADDR]	= "swap-resume-addr",
+};
+
+/*
+ * What an extack's policy nest (NLMSGERR_ATTR_POLICY) allows, appended
+ * to @buf: "allowed 1..4194304" or "allowed bits 0xf".
+ */
+static void append_policy(char *buf, size_t size, struct nlattr *pol)
 {
-	struct nlattr *tlv;
+	struct nlattr *a;
+	uint64_t min = 0, max = 0, mask = 0;
+	bool has_min = false, has_max = false, has_mask = false;
+	size_t len = strlen(buf);
+	int rem;
+
+	nla_for_each_nested(a, pol, rem) {
+		switch (nla_type(a)) {
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
+			min = etmem_attr_u64(a);
+			has_min = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
+			max = etmem_attr_u64(a);
+			has_max = true;
+			break;
+		case NL_POLICY_TYPE_ATTR_MASK:
+			mask = etmem_attr_u64(a);
+			has_mask = true;
+			break;
+		}
+	}
+	if (has_mask)
+		snprintf(buf + len, size - len, ", allowed bits 0x%" PRIx64, mask);
+	else if (has_min && has_max)
+		snprintf(buf + len, size - len, ", allowed %" PRIu64 "..%" PRIu64,
+			 min, max);
+}
+
+/*
+ * Extended-ack TLVs follow the error (and the echoed request, if any):
+ * the message, and where the policy rejected an attribute, its offset in
+ * @req and the policy, which name the attribute and what it allows.
+ */
+static void read_extack(struct etmem_client *client, const struct nlmsghdr *nlh,
+			size_t offset, const struct nlmsghdr *req)
+{
+	struct nlattr *tlv, *pol = NULL;
+	const char *name = NULL;
 	int rem;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len <= offset)
@@ -155,7 +210,30 @@ static void read_extack(struct etmem_client *client, const struct nlmsghdr *nlh,
 				 nla_len(tlv), (const char *)nla_data(tlv));
 			/* The kernel's messages end without a newline; keep it so. */
 			client->errmsg[strcspn(client->errmsg, "\n")] = '\0';
+		} else if (nla_type(tlv) == NLMSGERR_ATTR_OFFS &&
+			   nla_len(tlv) >= (int)sizeof(uint32_t) && req) {
+			uint32_t offs = nla_get_u32(tlv);
+
+			if (offs >= NLMSG_HDRLEN + GENL_HDRLEN &&
+			    offs + NLA_HDRLEN <= req->nlmsg_len) {
+				const struct nlattr *bad =
+					(const struct nlattr *)((const char *)req + offs);
+				int type = nla_type(bad);
+
+				if (type > 0 && type <= ETMEM_A_MAX)
+					name = attr_names[type];
+			}
+		} else if (nla_type(tlv) == NLMSGERR_ATTR_POLICY) {
+			pol = tlv;
 		}
+	}
+	if (name) {
+		size_t len = strlen(client->errmsg);
+
+		snprintf(client->errmsg + len, sizeof(client->errmsg) - len,
+			 "%sattribute %s", len ? ": " : "", name);
+		if (pol)
+			append_policy(client->errmsg, sizeof(client->errmsg), pol);
 	}
 }
 
@@ -167,7 +245,7 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *err, void *arg)
 
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		offset += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
-	read_extack(txn->client, nlh, offset);
+	read_extack(txn->client, nlh, offset, txn->req);
 	if (!txn->error)
 		txn->error = err->error;
 	txn->done = true;
@@ -192,7 +270,7 @@ static int on_finish(struct nl_msg *msg, void *arg)
 	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
 		memcpy(&status, nlmsg_data(nlh), sizeof(int));
 	if (status < 0) {
-		read_extack(txn->client, nlh, NLMSG_HDRLEN + sizeof(int));
+		read_extack(txn->client, nlh, NLMSG_HDRLEN + sizeof(int), txn->req);
 		if (!txn->error)
 			txn->error = status;
 	}
@@ -259,14 +337,18 @@ int etmem_req_run(struct etmem_client *client, struct nl_msg *msg,
 
 	client->errmsg[0] = '\0';
 	ret = nl_send_auto(client->sk, msg);
-	nlmsg_free(msg);
+	/* Kept until the answer: an extack may point into the request. */
+	txn.req = nlmsg_hdr(msg);
 	if (ret < 0) {
+		nlmsg_free(msg);
 		etmem_set_errmsg(client, "netlink send failed: %s", nl_geterror(ret));
 		return -EIO;
 	}
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb)
+	if (!cb) {
+		nlmsg_free(msg);
 		return -ENOMEM;
+	}
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &txn);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &txn);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, &txn);
@@ -283,6 +365,7 @@ int etmem_req_run(struct etmem_client *client, struct nl_msg *msg,
 		}
 	}
 	nl_cb_put(cb);
+	nlmsg_free(msg);
 	if (txn.stopped) {
 		if (!txn.done)
 			client_reconnect(client);
@@ -540,44 +623,6 @@ int etmem_swapcache_get(struct etmem_client *client,
 	return etmem_req_run(client, msg, parse_swapcache_state, state);
 }
 
-int etmem_kernel_swap_set(struct etmem_client *client, bool enable)
-{
-	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_SET, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put_u8(msg, ETMEM_A_KERNEL_SWAP_ENABLE, enable)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return etmem_req_run(client, msg, NULL, NULL);
-}
-
-static int parse_u8_flag(struct nlattr **tb, struct nlmsghdr *nlh, void *arg,
-			 int type)
-{
-	bool *value = arg;
-
-	if (tb[type])
-		*value = nla_get_u8(tb[type]);
-	return 0;
-}
-
-static int parse_kernel_swap(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
-{
-	return parse_u8_flag(tb, nlh, arg, ETMEM_A_KERNEL_SWAP_ENABLE);
-}
-
-int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled)
-{
-	struct nl_msg *msg = etmem_req_new(client, ETMEM_CMD_KERNEL_SWAP_GET, 0);
-
-	*enabled = false;
-	if (!msg)
-		return -ENOMEM;
-	return etmem_req_run(client, msg, parse_kernel_swap, enabled);
-}
-
 static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct etmem_status *st = arg;
@@ -586,6 +631,8 @@ static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		st->swap_loaded = nla_get_u8(tb[ETMEM_A_SWAP_MODULE_LOADED]);
 	if (tb[ETMEM_A_SWAPFLAG_NR_PROCS])
 		st->swapflag_nr_procs = nla_get_u32(tb[ETMEM_A_SWAPFLAG_NR_PROCS]);
+	if (tb[ETMEM_A_TLB_FLUSH_ROUNDS])
+		st->tlb_flush_rounds = nla_get_u64(tb[ETMEM_A_TLB_FLUSH_ROUNDS]);
 	return 0;
 }
 

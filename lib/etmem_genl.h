@@ -78,6 +78,7 @@ const char *etmem_client_errmsg(const struct etmem_client *client);
 struct etmem_status {
 	bool swap_loaded;		/* etmem_swap.ko attached its commands */
 	uint32_t swapflag_nr_procs;	/* processes with swap-flag marks */
+	uint64_t tlb_flush_rounds;	/* TLB flush rounds of scans since load */
 };
 int etmem_status(struct etmem_client *client, struct etmem_status *status);
 
@@ -132,8 +133,6 @@ int etmem_swapcache_set(struct etmem_client *client, uint32_t low_pct,
 int etmem_swapcache_get(struct etmem_client *client,
 			struct etmem_swapcache_state *state);
 
-int etmem_kernel_swap_set(struct etmem_client *client, bool enable);
-int etmem_kernel_swap_get(struct etmem_client *client, bool *enabled);
 
 /* Event listening: a client that joined the swapcache multicast group. */
 int etmem_events_open(struct etmem_client **out);

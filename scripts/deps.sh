@@ -39,7 +39,7 @@ for f in "$ETMEM_KERNELS"/*/.done; do
 	[ -e "$f" ] && need_sid=0
 done
 [ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] &&
-	[ "$need_sid" = 0 ] && exit 0
+	[ -e "$ynl_dir/.done-scripts" ] && [ "$need_sid" = 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
@@ -75,6 +75,17 @@ if [ ! -e "$ynl_dir/.done" ]; then
 	tar -xJf "$tarball" -C "$ynl_dir" --strip-components=1 --wildcards \
 		'*/Documentation/netlink/*' '*/tools/net/ynl/*'
 	touch "$ynl_dir/.done"
+fi
+
+# The kernel's own style and documentation checkers (checkpatch.pl,
+# kernel-doc) for the modules' test, from the same source package.
+if [ ! -e "$ynl_dir/.done-scripts" ]; then
+	tarball=$(ls /usr/src/linux-source-6.12.tar.xz 2>/dev/null | head -n 1)
+	[ -n "$tarball" ] || { echo "deps: linux-source-6.12 has no tarball" >&2; exit 1; }
+	tar -xJf "$tarball" -C "$ynl_dir" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc'
+	touch "$ynl_dir/.done-scripts"
 fi
 
 # The third kernel, Debian unstable's newest, fetched without installing it.

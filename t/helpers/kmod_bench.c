@@ -69,6 +69,12 @@ int main(int argc, char **argv)
 	range.start = (uintptr_t)p;
 	range.end = range.start + len;
 	for (state = 0; state < 2; state++) {
+		struct etmem_status st0, st1;
+
+		if (etmem_status(client, &st0)) {
+			fprintf(stderr, "status failed: %s\n", etmem_client_errmsg(client));
+			return 1;
+		}
 		for (i = 0; i < reps; i++) {
 			uint64_t pages = 0;
 			double t0;
@@ -106,8 +112,15 @@ int main(int argc, char **argv)
 		}
 		s = median(t_scan, reps);
 		m = median(t_map, reps);
-		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f)\n",
-		       state ? "accessed" : "idle", len >> 20, reps, s, m, s / m, lo, hi);
+		if (etmem_status(client, &st1)) {
+			fprintf(stderr, "status failed: %s\n", etmem_client_errmsg(client));
+			return 1;
+		}
+		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f), "
+		       "TLB flush rounds %.1f per GiB scanned\n",
+		       state ? "accessed" : "idle", len >> 20, reps, s, m, s / m, lo, hi,
+		       (double)(st1.tlb_flush_rounds - st0.tlb_flush_rounds) * 1024 /
+		       ((double)reps * (len >> 20)));
 	}
 	etmem_client_close(client);
 	return 0;

@@ -9,7 +9,6 @@
  *   kmod_genl swapflag-get PID
  *   kmod_genl swapcache-set LOW HIGH 0|1
  *   kmod_genl swapcache-get
- *   kmod_genl kswap-set 0|1 | kswap-get
  *   kmod_genl raw CASE     (malformed requests: unknown-attr, wrong-type, flat-nest)
  *   kmod_genl events N TIMEOUT_MS
  *
@@ -52,6 +51,8 @@ static const char *errno_name(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EMSGSIZE: return "EMSGSIZE";
 	case ERANGE: return "ERANGE";
+	case EOWNERDEAD: return "EOWNERDEAD";
+	case ESTALE: return "ESTALE";
 	default: return "E?";
 	}
 }
@@ -286,14 +287,14 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	pid_t pid = argc > 1 ? atoi(argv[1]) : 0;
 	struct etmem_swapcache_state st;
 	struct etmem_status status;
-	bool on;
 	int ret;
 
 	if (!strcmp(cmd, "status")) {
 		ret = etmem_status(c, &status);
 		if (!ret)
-			printf("swap_loaded %d swapflag_procs %u\n", status.swap_loaded,
-			       status.swapflag_nr_procs);
+			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64 "\n",
+			       status.swap_loaded, status.swapflag_nr_procs,
+			       status.tlb_flush_rounds);
 	} else if (!strcmp(cmd, "scan") && argc > 1) {
 		parse_opts(argc - 1, argv + 1);
 		return cmd_scan(c, pid);
@@ -313,12 +314,6 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64 "\n",
 			       st.low_pct, st.high_pct, st.reclaim, st.swapcache_bytes,
 			       st.totalram_bytes);
-	} else if (!strcmp(cmd, "kswap-set") && argc > 1) {
-		ret = etmem_kernel_swap_set(c, atoi(argv[1]));
-	} else if (!strcmp(cmd, "kswap-get")) {
-		ret = etmem_kernel_swap_get(c, &on);
-		if (!ret)
-			printf("kernel_swap %d\n", on);
 	} else {
 		fprintf(stderr, "unknown command %s (see the source)\n", cmd);
 		return 2;

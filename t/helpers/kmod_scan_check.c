@@ -6,8 +6,11 @@
  * known access pattern, scans them through lib/ and checks that exactly
  * the touched pages come back accessed, that a second scan sees all idle,
  * that a thread spinning on another CPU keeps its page accessed, that each
- * scan flag filters, that a concurrent scan gets EBUSY, and that a target
- * exiting mid-dump ends the dump with ESRCH. Needs root, 2 CPUs and 8
+ * scan flag filters, that a concurrent scan gets EBUSY, that a target
+ * exiting mid-dump ends the dump with EOWNERDEAD and one exec'ing with
+ * ESTALE, that a zombie is refused with EOWNERDEAD, that a process whose
+ * main thread exited while another runs is scanned, and that a thread
+ * that sleeps between touches is seen as often as one that spins. Needs root, 2 CPUs and 8
  * reserved 2 MiB hugetlb pages. Prints "ok"/"not ok" lines; exit 1 on
  * any failure.
  */
@@ -271,6 +274,47 @@ static void test_spinner(void)
 	free(res.units);
 }
 
+static volatile int sleeping = 1;
+
+/* Touch, then sleep 5 ms: the CPU switches away from the mm and back. */
+static void *sleeper(void *arg)
+{
+	volatile char *p = arg;
+
+	pin_to_cpu(1);
+	while (sleeping) {
+		(void)*p;
+		usleep(5000);
+	}
+	return NULL;
+}
+
+static void test_sleeper(void)
+{
+	struct etmem_range r = range_of(r4k, R4K_SIZE);
+	struct scan_result res = { 0 };
+	char *hot = r4k + 9 * 4096;
+	pthread_t thread;
+	int round, seen = 0;
+
+	pin_to_cpu(0);
+	pthread_create(&thread, NULL, sleeper, hot);
+	usleep(100000);
+	scan(&r, 1, 0, &res);
+	for (round = 0; round < 10; round++) {
+		usleep(100000);
+		if (scan(&r, 1, 0, &res))
+			break;
+		seen += state_at(&res, hot) == ETMEM_PAGE_STATE_ACCESSED;
+	}
+	sleeping = 0;
+	pthread_join(thread, NULL);
+	check(seen == 10,
+	      "page read by a thread on CPU 1 that sleeps 5 ms between reads: accessed in %d of 10 scans",
+	      seen);
+	free(res.units);
+}
+
 static void test_flags(struct etmem_range *all, size_t nall)
 {
 	struct etmem_range r = range_of(r4k, R4K_SIZE);
@@ -393,8 +437,167 @@ static void test_concurrency(void)
 	check(ret == 0 && result == -EBUSY,
 	      "second scan of the same process during a scan: EBUSY with message (%d)", result);
 	ret = etmem_scan(client, victim, NULL, 0, 0, kill_target, &killed);
-	check(ret == -ESRCH && strstr(etmem_client_errmsg(client), "exited during the scan"),
-	      "target killed mid-dump: ESRCH \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
+	check(ret == -EOWNERDEAD && strstr(etmem_client_errmsg(client), "exited"),
+	      "target killed mid-dump: EOWNERDEAD \"%s\" (ret %d)",
+	      etmem_client_errmsg(client), ret);
+}
+
+/* ---- targets in odd states ------------------------------------------ */
+
+static int count_present(const struct etmem_chunk *chunk, void *arg)
+{
+	uint64_t *present = arg;
+	uint32_t i;
+
+	for (i = 0; i < chunk->nr_pages; i++)
+		*present += etmem_chunk_state(chunk, i) != ETMEM_PAGE_STATE_ABSENT;
+	return 0;
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], line[256];
+	char state = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return state;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "State: %c", &state) == 1)
+			break;
+	fclose(f);
+	return state;
+}
+
+static void *park(void *arg)
+{
+	pause();
+	return NULL;
+}
+
+/* A process whose main thread called pthread_exit() while another runs. */
+static void test_leader_exited(void)
+{
+	const size_t len = 4 * MB;
+	struct etmem_range r;
+	uint64_t present = 0;
+	int pipefd[2], ret, i;
+	uintptr_t addr;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		char *p = map_aligned(len, MADV_NOHUGEPAGE);
+		pthread_t t;
+
+		memset(p, 1, len);
+		addr = (uintptr_t)p;
+		pthread_create(&t, NULL, park, NULL);
+		if (write(pipefd[1], &addr, sizeof(addr)) != sizeof(addr))
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	if (read(pipefd[0], &addr, sizeof(addr)) != sizeof(addr))
+		return;
+	for (i = 0; i < 100 && proc_state(pid) != 'Z'; i++)
+		usleep(10000);
+	r.start = addr;
+	r.end = addr + len;
+	ret = etmem_scan(client, pid, &r, 1, 0, count_present, &present);
+	check(ret == 0 && present == len >> 12,
+	      "main thread exited, another runs (state %c): scanned, %" PRIu64 " of %zu pages present (ret %d \"%s\")",
+	      proc_state(pid), present, len >> 12, ret, ret ? etmem_client_errmsg(client) : "");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* A zombie: exited, not reaped. */
+static void test_zombie(void)
+{
+	struct etmem_range r = range_of(r4k, R4K_SIZE);
+	struct etmem_swap_result sr;
+	uint64_t present = 0;
+	pid_t pid = fork();
+	int ret, i;
+
+	if (pid == 0)
+		_exit(0);
+	for (i = 0; i < 100 && proc_state(pid) != 'Z'; i++)
+		usleep(10000);
+	ret = etmem_scan(client, pid, &r, 1, 0, count_present, &present);
+	check(ret == -EOWNERDEAD && strstr(etmem_client_errmsg(client), "exited"),
+	      "zombie target: scan EOWNERDEAD \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
+	ret = etmem_swap_out(client, pid, &r, 1, 0, &sr);
+	check(ret == -EOWNERDEAD && strstr(etmem_client_errmsg(client), "exited"),
+	      "zombie target: swap EOWNERDEAD \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
+	waitpid(pid, NULL, 0);
+}
+
+static int exec_pipe = -1;
+
+/* On the first chunk, have the target exec and wait until it did. */
+static int trigger_exec(const struct etmem_chunk *chunk, void *arg)
+{
+	int *done = arg, i;
+	char path[64], exe[256];
+
+	if (*done)
+		return 0;
+	*done = 1;
+	if (write(exec_pipe, "x", 1) != 1)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/exe", victim);
+	for (i = 0; i < 500; i++) {
+		ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			exe[n] = 0;
+			if (strstr(exe, "sleep"))
+				return 0;
+		}
+		usleep(10000);
+	}
+	return 0;
+}
+
+static void test_exec(void)
+{
+	int pipefd[2], ready[2], done = 0, ret;
+	char c;
+
+	if (pipe(pipefd) || pipe(ready))
+		return;
+	victim = fork();
+	if (victim == 0) {
+		char *area = mmap(NULL, 60000 * 4096UL, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int i;
+
+		for (i = 0; i < 60000; i += 2) {
+			area[i * 4096UL] = 1;
+			munmap(area + (i + 1) * 4096UL, 4096);
+		}
+		if (write(ready[1], "r", 1) != 1 || read(pipefd[0], &c, 1) != 1)
+			_exit(1);
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(1);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		return;
+	exec_pipe = pipefd[1];
+	ret = etmem_scan(client, victim, NULL, 0, 0, trigger_exec, &done);
+	check(ret == -ESTALE && strstr(etmem_client_errmsg(client), "exec'd"),
+	      "target exec'd mid-dump: ESTALE \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 int main(void)
@@ -420,8 +623,12 @@ int main(void)
 	sort_ranges(all, 4);
 	test_pattern(all, 4);
 	test_spinner();
+	test_sleeper();
 	test_flags(all, 4);
 	test_concurrency();
+	test_leader_exited();
+	test_zombie();
+	test_exec();
 	etmem_client_close(client);
 	printf("%s\n", failures ? "FAILED" : "PASSED");
 	return failures ? 1 : 0;

@@ -2,8 +2,10 @@
 # vm-timeout: 400
 # etmem_scan: scan correctness over 4 KiB pages, THP and hugetlb with a
 # known access pattern (including a thread spinning on the other CPU),
-# each scan flag, EBUSY on a concurrent scan, ESRCH when the target exits
-# mid-dump, and every bad input with its errno and extack message.
+# each scan flag, EBUSY on a concurrent scan, EOWNERDEAD/ESTALE when the
+# target exits or execs mid-dump, zombies, a process whose main thread
+# exited, a thread that sleeps between touches, and every bad input with
+# its errno and extack message (policy rejections name the attribute).
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 g=$helpers/kmod_genl
 
@@ -21,18 +23,18 @@ expect_err() { # expect_err ERRNO MESSAGE-REGEX COMMAND...
 }
 sleep 1000 & victim=$!
 expect_err EINVAL "missing pid" "$g" raw no-pid
-expect_err EINVAL "positive process id" "$g" scan 0
-expect_err EINVAL "positive process id" "$g" scan -5
+expect_err ERANGE "out of range: attribute pid, allowed 1\.\.4194304" "$g" scan 0
+expect_err ERANGE "out of range: attribute pid, allowed 1\.\.4194304" "$g" scan -5
 expect_err ESRCH "no process with pid 99999999" "$g" scan 99999999
 expect_err EINVAL "kernel thread" "$g" scan 2
 expect_err EINVAL "beyond the address space" "$g" scan $victim -r 0-fffffffffffff000
 expect_err EINVAL "empty or reversed" "$g" scan $victim -r 2000-1000
 expect_err EINVAL "not page aligned" "$g" scan $victim -r 1001-2000
 expect_err EINVAL "sorted and must not overlap" "$g" scan $victim -r 1000-3000 -r 2000-4000
-expect_err EINVAL "unknown scan flags 0x100" "$g" scan $victim -f 0x100
-expect_err EINVAL "unknown swap flags 0x2" "$g" swap $victim -f 2 -r 1000-2000
+expect_err EINVAL "reserved bit set: attribute scan-flags, allowed bits 0xf" "$g" scan $victim -f 0x100
+expect_err EINVAL "reserved bit set: attribute swap-flags, allowed bits 0x1" "$g" swap $victim -f 2 -r 1000-2000
 expect_err ESRCH "no process|No such process" "$g" swap 99999999 -r 1000-2000
-expect_err EINVAL "positive process id" "$g" swapflag-get -5
+expect_err ERANGE "out of range: attribute pid" "$g" swapflag-get -5
 kill $victim
 wait $victim 2>/dev/null
 

@@ -93,17 +93,25 @@ out=$("$g" swapcache-get); echo "$out"
 vt_check "swapcache-get reports the marks and reclaim on" grep -q "low 1 high 3 reclaim 1" <<<"$out"
 "$g" swapcache-set 1 3 0
 
-# Kernel swap switch.
+# Kernel swap switch: user space's (etmem kswap), the module has none.
+etmem=$top/build/etmem/etmem
+export ETMEM_KSWAP_STATE=/run/etmem-test/kernel-swap.saved
 sw0=$(cat /proc/sys/vm/swappiness)
-sysfs=/sys/kernel/mm/etmem/kernel_swap_enable
-vt_check "sysfs switch exists and reads true" grep -qx true $sysfs
-"$g" kswap-set 0 >/dev/null
-vt_check "netlink off: swappiness 0, sysfs false, get 0" \
-	bash -c "[ \$(cat /proc/sys/vm/swappiness) = 0 ] && grep -qx false $sysfs && $g kswap-get | grep -q 'kernel_swap 0'"
-echo true >$sysfs
-vt_check "sysfs true: swappiness back to $sw0" [ "$(cat /proc/sys/vm/swappiness)" = "$sw0" ]
-vt_check "sysfs rejects 'maybe'" bash -c "! echo maybe >$sysfs 2>/dev/null"
-echo 0 >$sysfs
+out=$("$etmem" kswap show); echo "$out"
+vt_check "kswap show: on, swappiness $sw0" grep -q "kernel swap: on" <<<"$out"
+"$etmem" kswap off || vt_fail "etmem kswap off"
+vt_check "off: swappiness 0, $sw0 saved under /run" \
+	bash -c "[ \$(cat /proc/sys/vm/swappiness) = 0 ] && grep -qx swappiness=$sw0 $ETMEM_KSWAP_STATE"
+out=$("$etmem" kswap show -j); echo "$out"
+vt_check "kswap show -j: off, by the CLI, restores $sw0" \
+	grep -q "\"kernel_swap\":\"off\",\"owner\":\"etmem\",\"swappiness\":0,\"saved_swappiness\":$sw0" <<<"$out"
+"$etmem" kswap off
+vt_check "off twice keeps the first saved value" grep -qx swappiness=$sw0 $ETMEM_KSWAP_STATE
+out=$("$etmem" kswap maybe 2>&1); rc=$?
+vt_check "kswap maybe: exit 2 naming the choices ($out)" bash -c "[ $rc = 2 ] && grep -q 'show, on or off' <<<\"\$1\"" _ "$out"
+vt_check "a bad command changed nothing" [ "$(cat /proc/sys/vm/swappiness)" = 0 ]
+vt_check "no kernel swap command in the family any more" \
+	bash -c "! genl-ctrl-list --details 2>/dev/null | grep -A30 ' etmem ' | grep -q 'unknown (0x7)'"
 
 # Off: the kernel's reclaim (cgroup memory.reclaim) leaves anon alone ...
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -123,7 +131,9 @@ etm_kb=$(vt_status_kb $hold VmSwap)
 vt_check "switch off: etmem swap still pages out (VmSwap $etm_kb kB)" [ "$etm_kb" -gt 50000 ]
 kill $hold; wait $hold 2>/dev/null
 # On: the same cgroup reclaim does swap anonymous memory.
-echo 1 >$sysfs
+"$etmem" kswap on || vt_fail "etmem kswap on"
+vt_check "on: swappiness back to $sw0, nothing saved" \
+	bash -c "[ \$(cat /proc/sys/vm/swappiness) = $sw0 ] && [ ! -e $ETMEM_KSWAP_STATE ]"
 echo $$ >/sys/fs/cgroup/kt/cgroup.procs
 "$helpers/kmod_memload" hold 64 >/tmp/hold2 &
 hold=$!
@@ -134,7 +144,5 @@ on_kb=$(vt_status_kb $hold VmSwap)
 vt_check "switch on: cgroup reclaim swaps anon (VmSwap $on_kb kB)" [ "$on_kb" -gt 8192 ]
 kill $hold; wait $hold 2>/dev/null
 
-echo 0 >$sysfs
-vt_check "unload restores vm.swappiness" bash -c "rmmod etmem_swap && [ \$(cat /proc/sys/vm/swappiness) = $sw0 ]"
 vt_check "modules unload" vt_unload_etmem
 vt_done

@@ -82,10 +82,11 @@ enum {
 	ETMEM_A_SWAPCACHE_BYTES,	/* u64, current swapcache size */
 	ETMEM_A_SWAPCACHE_EVENT,	/* u32, enum etmem_swapcache_event */
 	ETMEM_A_TOTALRAM_BYTES,		/* u64, RAM the percentages refer to */
-	ETMEM_A_KERNEL_SWAP_ENABLE,	/* u8, kernel's own anonymous reclaim on/off */
+	ETMEM_A_KERNEL_SWAP_ENABLE,	/* retired (switch is in user space now) */
 	ETMEM_A_SWAP_MODULE_LOADED,	/* u8, whether etmem_swap has attached */
 	ETMEM_A_SWAP_RESUME_ADDR,	/* u64, swap reply full: check again from here */
 	ETMEM_A_SWAPFLAG_NR_PROCS,	/* u32, processes that have swap-flag marks */
+	ETMEM_A_TLB_FLUSH_ROUNDS,	/* u64, TLB flush rounds of scans since load */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
@@ -99,8 +100,8 @@ enum {
 	ETMEM_CMD_SWAP,			/* do: check cold ranges before page-out */
 	ETMEM_CMD_SWAPCACHE_SET,	/* do: watermarks and reclaim switch */
 	ETMEM_CMD_SWAPCACHE_GET,	/* do: watermarks, reclaim switch, size */
-	ETMEM_CMD_KERNEL_SWAP_SET,	/* do: kernel swap switch */
-	ETMEM_CMD_KERNEL_SWAP_GET,	/* do: kernel swap switch */
+	ETMEM_CMD_KERNEL_SWAP_SET,	/* retired: not registered (EOPNOTSUPP) */
+	ETMEM_CMD_KERNEL_SWAP_GET,	/* retired: not registered (EOPNOTSUPP) */
 	ETMEM_CMD_STATUS,		/* do: which parts of the family are loaded */
 	ETMEM_CMD_SWAPCACHE_NTF,	/* event on ETMEM_MCGRP_SWAPCACHE */
 
