@@ -72,7 +72,7 @@ majmin=$(echo "$kver" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')
 # The image package is a meta package over linux-binary-KVER (the kernel),
 # linux-modules-KVER and linux-base-KVER (config, System.map); older ones
 # hold the kernel themselves. Take it and whatever of those it names.
-parts=$(pkg_field "$img" Depends | tr ',|' '\n\n' | sed 's/(.*//; s/ //g' |
+parts=$(pkg_field "$img" Depends | sed 's/[,|]/\n/g' | sed 's/(.*//; s/ //g' |
 	grep -E "^linux-(binary|modules|base)-$(echo "$kver" | sed 's/[.+]/\\&/g')\$" || true)
 ver=$(pkg_field "linux-headers-$kver" Version)
 src_ver=$(pkg_field "linux-source-$majmin" Version)
@@ -96,7 +96,9 @@ for deb in "$work"/debs/*.deb; do
 	esac
 done
 moddir=$(find "$tmp/unpack" -maxdepth 4 -type d -path "*/lib/modules/$kver" | head -n 1)
-[ -n "$moddir" ] && [ -d "$moddir/kernel" ] || fail "no modules for $kver in the packages"
+if [ -z "$moddir" ] || [ ! -d "$moddir/kernel" ]; then
+	fail "no modules for $kver in the packages"
+fi
 mv "$moddir" "$tmp/lib/modules/$kver"
 for f in vmlinuz config; do
 	p=$(find "$tmp/unpack" "$tmp/lib/modules/$kver" -maxdepth 4 -type f \
