@@ -442,7 +442,13 @@ static void job_done(struct worker_job *base)
 	struct cslide_run *run = job->run;
 
 	if (job->proc && job->status) {
-		if (job->status != -ESRCH)
+		if ((job->status == -EOWNERDEAD || job->status == -ESTALE) && job->proc->task)
+			snprintf(job->proc->task->stats.note, sizeof(job->proc->task->stats.note),
+				 job->status == -ESTALE ?
+				 "process %d exec'd during the scan: its new memory is scanned from the next cycle" :
+				 "process %d exited (a zombie until its parent reaps it)",
+				 job->proc->id.pid);
+		else if (job->status != -ESRCH)
 			log_warn("%s: scan of pid %d failed: %s%s%s", run->name,
 				 job->proc->id.pid, strerror(-job->status),
 				 *job->errmsg ? ": " : "", job->errmsg);

@@ -40,6 +40,7 @@ struct project {
 	unsigned int next_task_number;
 	char swapcache_note[256];	/* what the kernel said, for show */
 	char kswap_note[256];		/* why the kernel swap switch failed, if it did */
+	char swapcache_reclaim_note[384];	/* what the last reclaim round did */
 };
 
 struct engine {

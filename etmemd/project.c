@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "objects.h"
+#include "swapcache.h"
 
 /* Returns 0, or the engine's error with its reason appended to failures. */
 int task_start(struct task *task, GString *failures)
@@ -34,26 +35,56 @@ int task_start(struct task *task, GString *failures)
 	return ret;
 }
 
-static void project_swapcache_on(struct project *proj)
+/*
+ * Set the project's swapcache watermarks and reclaim for them. One
+ * project owns the watermarks (the kernel keeps one pair): a second one
+ * that asks for them gets an error, not a silent override.
+ */
+static int project_swapcache_on(struct project *proj, GString *failures)
 {
 	const struct project_params *pp = &proj->params;
+	struct project *owner = swapcache_owner();
+	char err[256];
 	int ret;
 
+	proj->swapcache_reclaim_note[0] = '\0';
 	if (!pp->swapcache_high_pct)
-		return;
-	ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
-				   true, proj->swapcache_note, sizeof(proj->swapcache_note));
-	if (ret)
-		log_warn("project %s: swapcache watermarks not set: %s",
-			 pp->name, proj->swapcache_note);
+		return 0;
+	if (owner && owner != proj) {
+		snprintf(proj->swapcache_note, sizeof(proj->swapcache_note),
+			 "not set: the swapcache watermarks belong to project %s",
+			 owner->params.name);
+		g_string_append_printf(failures, "  swapcache: %s\n", proj->swapcache_note);
+		log_warn("project %s: swapcache watermarks %s", pp->name, proj->swapcache_note);
+		return -EBUSY;
+	}
+	/* The listener first: reclaim is declared on only once somebody does it. */
+	ret = swapcache_reclaim_start(proj, err, sizeof(err));
+	if (!ret) {
+		ret = kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
+					   true, proj->swapcache_note,
+					   sizeof(proj->swapcache_note));
+		if (ret) {
+			snprintf(err, sizeof(err), "%s", proj->swapcache_note);
+			swapcache_reclaim_stop(proj);
+		}
+	}
+	if (ret) {
+		snprintf(proj->swapcache_reclaim_note, sizeof(proj->swapcache_reclaim_note),
+			 "failing: %s", err);
+		g_string_append_printf(failures, "  swapcache: %s\n", err);
+		log_warn("project %s: swapcache watermarks: %s", pp->name, err);
+	}
+	return ret;
 }
 
 void project_swapcache_off(struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
 
-	if (!pp->swapcache_high_pct)
+	if (!pp->swapcache_high_pct || swapcache_owner() != proj)
 		return;
+	swapcache_reclaim_stop(proj);
 	kernel_swapcache_set(pp->swapcache_low_pct, pp->swapcache_high_pct,
 			     false, proj->swapcache_note, sizeof(proj->swapcache_note));
 }
@@ -90,23 +121,18 @@ static void project_kswap_off(struct project *proj)
 
 static void project_kswap_on(struct project *proj)
 {
-	struct etmem_kswap_state st;
 	char err[256];
+	int restored;
 
 	if (!proj->params.kernel_swap_off || kswap_wanted_by_others(proj))
 		return;
-	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		log_warn("project %s: %s", proj->params.name, err);
-		return;
-	}
-	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
-		return;
-	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+	if (etmem_kswap_set_if_owner(true, ETMEM_KSWAP_OWNER_DAEMON, &restored, err,
+				     sizeof(err)))
 		log_warn("project %s: kernel swap switch not turned back on: %s",
 			 proj->params.name, err);
-	else
+	else if (restored >= 0)
 		log_info("project %s: kernel swap switched back on (vm.swappiness %d)",
-			 proj->params.name, st.saved);
+			 proj->params.name, restored);
 }
 
 /**
@@ -117,20 +143,15 @@ static void project_kswap_on(struct project *proj)
  */
 void project_kswap_recover(void)
 {
-	struct etmem_kswap_state st;
 	char err[256];
+	int restored;
 
-	if (etmem_kswap_get(&st, err, sizeof(err))) {
-		log_warn("kernel swap switch: %s", err);
-		return;
-	}
-	if (!st.off || st.owner != ETMEM_KSWAP_OWNER_DAEMON)
-		return;
-	if (etmem_kswap_set(true, ETMEM_KSWAP_OWNER_DAEMON, err, sizeof(err)))
+	if (etmem_kswap_set_if_owner(true, ETMEM_KSWAP_OWNER_DAEMON, &restored, err,
+				     sizeof(err)))
 		log_warn("kernel swap switch left off by an earlier etmemd: %s", err);
-	else
+	else if (restored >= 0)
 		log_warn("kernel swap switch was left off by an earlier etmemd that did not exit cleanly: vm.swappiness restored to %d",
-			 st.saved);
+			 restored);
 }
 
 static int project_lookup(const char *name, struct project **proj, GString *reply)
@@ -160,9 +181,10 @@ int project_start(const char *name, GString *reply)
 		return -EALREADY;
 	}
 	proj->started = true;
-	project_swapcache_on(proj);
-	project_kswap_off(proj);
 	failures = g_string_new(NULL);
+	if (project_swapcache_on(proj, failures))
+		ret = -EIO;
+	project_kswap_off(proj);
 	for (GList *e = proj->engines; e; e = e->next)
 		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
 			if (task_start(t->data, failures) && !ret)

@@ -121,6 +121,8 @@ static void show_project_json(const struct project *proj, GString *out)
 			       pp->sleep_s, pp->sysmem_threshold, pp->swapcache_low_pct,
 			       pp->swapcache_high_pct);
 	json_string(out, proj->swapcache_note);
+	g_string_append(out, ",\"swapcache_reclaim\":");
+	json_string(out, proj->swapcache_reclaim_note);
 	g_string_append_printf(out, ",\"kernel_swap\":\"%s\"",
 			       pp->kernel_swap_off ? "off" : "on");
 	show_kswap_json(out);
@@ -180,6 +182,9 @@ static void show_project_text(const struct project *proj, GString *out)
 	g_string_append_c(out, '\n');
 	if (*proj->swapcache_note)
 		g_string_append_printf(out, "  swapcache: %s\n", proj->swapcache_note);
+	if (*proj->swapcache_reclaim_note)
+		g_string_append_printf(out, "  swapcache reclaim: %s\n",
+				       proj->swapcache_reclaim_note);
 	show_kswap_text(proj, out);
 	g_string_append_printf(out, "  %-6s %-5s %-15s %-20s %-10s %-7s %-6s %-10s %-10s %-12s %s\n",
 			       "number", "type", "value", "name", "engine", "started", "procs",

@@ -229,6 +229,15 @@ static void job_done(struct worker_job *base)
 
 	if (job->status == -ESRCH) {
 		job->proc->gone = true;
+	} else if (job->status == -EOWNERDEAD) {
+		/* A zombie keeps its pid (and start time) until it is reaped. */
+		run_note(run, "process %d exited (a zombie until its parent reaps it)",
+			 job->proc->id.pid);
+		job->proc->gone = true;
+	} else if (job->status == -ESTALE) {
+		run_note(run, "process %d exec'd during the %s: its new memory is scanned from the next cycle",
+			 job->proc->id.pid, job->pass ? "scan" : "page-out");
+		job->proc->gone = true;
 	} else if (job->status) {
 		log_warn("%s: %s of pid %d failed: %s%s%s", run->name,
 			 job->pass ? "scan" : "page-out", job->proc->id.pid,

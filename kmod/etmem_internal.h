@@ -11,6 +11,8 @@
 #ifndef ETMEM_INTERNAL_H
 #define ETMEM_INTERNAL_H
 
+#include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
@@ -24,7 +26,7 @@
 #define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
 				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
 				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
-#define ETMEM_SWAP_FLAGS_MASK	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY
+#define ETMEM_SWAP_FLAGS_MASK	(ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY | ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY)
 
 /* ---- family and messages (scan_main.c) ---------------------------- */
 
@@ -113,6 +115,30 @@ typedef int (*etmem_pmd_fn)(pmd_t *pmd, unsigned long addr, unsigned long end,
 			    void *arg);
 int etmem_walk_pmds(struct mm_struct *mm, unsigned long addr, unsigned long end,
 		    etmem_pmd_fn fn, void *arg);
+
+/*
+ * Shared hugetlb page tables (PMD sharing, on in both Debian kernels): a
+ * process mapping the same file can unshare the table we are walking
+ * without our mmap lock, but only with the file's i_mmap_rwsem held for
+ * writing. Holding it for reading around the walk of such a VMA keeps the
+ * table in place (order: mmap lock, i_mmap_rwsem, page-table locks, as in
+ * mm/rmap.c). Returns whether it was taken.
+ */
+static inline bool etmem_hugetlb_share_lock(struct vm_area_struct *vma)
+{
+	if (!is_vm_hugetlb_page(vma) || !(vma->vm_flags & VM_MAYSHARE) ||
+	    !vma->vm_file)
+		return false;
+	i_mmap_lock_read(vma->vm_file->f_mapping);
+	return true;
+}
+
+static inline void etmem_hugetlb_share_unlock(struct vm_area_struct *vma,
+					      bool locked)
+{
+	if (locked)
+		i_mmap_unlock_read(vma->vm_file->f_mapping);
+}
 
 /* Whether a PMD entry points to a page table that holds PTEs. */
 static inline bool etmem_pmd_is_table(pmd_t pmd)

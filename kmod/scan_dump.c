@@ -256,6 +256,7 @@ static int scan_some(struct scan_state *st, struct scan_walk *w)
 {
 	struct mm_struct *mm = st->mm;
 	unsigned long start, end;
+	bool locked;
 	int ret;
 
 	while (st->cur < st->nr_ranges) {
@@ -282,7 +283,9 @@ static int scan_some(struct scan_state *st, struct scan_walk *w)
 			continue;
 		}
 		w->vma = vma;
+		locked = etmem_hugetlb_share_lock(vma);
 		ret = etmem_walk_pmds(mm, start, end, scan_pmd, w);
+		etmem_hugetlb_share_unlock(vma, locked);
 		if (ret)
 			return ret;
 		st->addr = end;

@@ -26,11 +26,43 @@
 /* ---- extack messages with arguments ------------------------------- */
 
 #ifndef NL_SET_ERR_MSG_FMT
-#define ETMEM_ERRMSG_SLOTS	64
-#define ETMEM_ERRMSG_LEN	96
-static char errmsg_ring[ETMEM_ERRMSG_SLOTS][ETMEM_ERRMSG_LEN];
-static unsigned int errmsg_next;
+/*
+ * 6.1 has no buffer in struct netlink_ext_ack: the text must outlive the
+ * handler until netlink_ack() copies it, which happens right after the
+ * handler returns, in the same task (for a dump, in the same
+ * netlink_dump() call). So each requesting task gets a buffer of its own:
+ * a task's next message reuses its buffer (its previous request was
+ * answered by then), and a new task takes the buffer used longest ago.
+ * Two requests share a buffer only if ETMEM_ERRMSG_TASKS other tasks set
+ * messages between one handler's return and its ack, a few microseconds.
+ */
+#define ETMEM_ERRMSG_TASKS	256
+#define ETMEM_ERRMSG_LEN	128
+
+struct errmsg_slot {
+	const struct task_struct *task;	/* compared, never dereferenced */
+	u64 used;			/* errmsg_clock when last written */
+	char text[ETMEM_ERRMSG_LEN];
+};
+
+static struct errmsg_slot errmsg_slots[ETMEM_ERRMSG_TASKS];
+static u64 errmsg_clock;
 static DEFINE_SPINLOCK(errmsg_lock);
+
+/* The slot of the current task, or the one used longest ago. */
+static struct errmsg_slot *errmsg_slot(void)
+{
+	struct errmsg_slot *s, *oldest = &errmsg_slots[0];
+
+	for (s = errmsg_slots; s < errmsg_slots + ETMEM_ERRMSG_TASKS; s++) {
+		if (s->task == current)
+			return s;
+		if (s->used < oldest->used)
+			oldest = s;
+	}
+	oldest->task = current;
+	return oldest;
+}
 #endif
 
 /**
@@ -38,9 +70,8 @@ static DEFINE_SPINLOCK(errmsg_lock);
  * @extack: the request's extack, may be NULL
  * @fmt: printf format
  *
- * 6.1 lacks NL_SET_ERR_MSG_FMT (and the buffer it prints into): there
- * the text goes to a ring of static buffers, read right after the handler
- * returns, long before its slot comes round again.
+ * 6.1 lacks NL_SET_ERR_MSG_FMT (and the buffer it prints into): there the
+ * text goes to a buffer of the requesting task's own (see errmsg_slot()).
  */
 void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 {
@@ -53,17 +84,18 @@ void etmem_errmsg(struct netlink_ext_ack *extack, const char *fmt, ...)
 	va_end(ap);
 	extack->_msg = extack->_msg_buf;
 #else
-	char *slot;
+	struct errmsg_slot *slot;
 
 	if (!extack)
 		return;
 	spin_lock(&errmsg_lock);
-	slot = errmsg_ring[errmsg_next++ % ETMEM_ERRMSG_SLOTS];
+	slot = errmsg_slot();
+	slot->used = ++errmsg_clock;
 	va_start(ap, fmt);
-	vscnprintf(slot, ETMEM_ERRMSG_LEN, fmt, ap);
+	vscnprintf(slot->text, sizeof(slot->text), fmt, ap);
 	va_end(ap);
 	spin_unlock(&errmsg_lock);
-	extack->_msg = slot;
+	extack->_msg = slot->text;
 #endif
 }
 EXPORT_SYMBOL_GPL(etmem_errmsg);

@@ -8,14 +8,17 @@
  *  1. here, every page of the requested ranges is re-checked under its
  *     page-table lock: present, not accessed since the last scan, in a
  *     mapping that may be paged out (not mlocked, hugetlb, PFN/IO), not a
- *     special or zero page, not unevictable, mapped by this process only,
- *     and marked when ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY is set. The reply
+ *     special or zero page, on an LRU list and evictable, mapped by this
+ *     process only, marked when ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY is set and
+ *     in the swapcache when ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY is. The reply
  *     carries the approved ranges (coalesced) and a counter per reason of
  *     refusal;
  *  2. the caller (lib/etmem_genl.c) pages out exactly the approved ranges
  *     with process_madvise(MADV_PAGEOUT).
  * The accessed bit is tested, not cleared: a page touched since the scan
- * is refused and the next scan still sees that touch.
+ * is refused and the next scan still sees that touch. Each PMD entry is
+ * looked at under its lock (etmem_pmd_walk_locked()); a THP reached by
+ * two requested ranges counts once.
  *
  * A reply holds at most ETMEM_MAX_RANGES approved ranges (one
  * process_madvise() call); when they run out, checking stops and the
@@ -35,7 +38,7 @@
 
 enum swap_count {
 	SWAP_ELIGIBLE, SWAP_YOUNG, SWAP_LOCKED, SWAP_SHARED, SWAP_HUGETLB,
-	SWAP_UNMARKED, SWAP_UNEVICTABLE, SWAP_NR_COUNTS
+	SWAP_UNMARKED, SWAP_UNEVICTABLE, SWAP_NOT_SWAPCACHE, SWAP_NR_COUNTS
 };
 
 static const int swap_count_attr[SWAP_NR_COUNTS] = {
@@ -46,11 +49,16 @@ static const int swap_count_attr[SWAP_NR_COUNTS] = {
 	[SWAP_HUGETLB]		= ETMEM_A_SWAP_NR_HUGETLB,
 	[SWAP_UNMARKED]		= ETMEM_A_SWAP_NR_UNMARKED,
 	[SWAP_UNEVICTABLE]	= ETMEM_A_SWAP_NR_UNEVICTABLE,
+	[SWAP_NOT_SWAPCACHE]	= ETMEM_A_SWAP_NR_NOT_SWAPCACHE,
 };
 
 struct swap_check {
 	struct mm_struct *mm;
+	struct pid *pid;	/* the target, checked between steps */
+	pid_t nr;
+	struct netlink_ext_ack *extack;
 	int forced;		/* >= 0: every present page counts as this */
+	bool swapcache_only;	/* ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY */
 	u64 counts[SWAP_NR_COUNTS];
 	u64 nr_checked;		/* mapped pages looked at, present or not */
 	struct etmem_urange *approved;
@@ -79,12 +87,19 @@ static int swap_approve(struct swap_check *c, unsigned long addr,
 }
 
 /* Why @page (present, not special) may not go, or -1 if it may. */
-static int swap_refusal(struct page *page, bool young)
+static int swap_refusal(const struct swap_check *c, struct page *page, bool young)
 {
 	struct folio *folio = page_folio(page);
 
 	if (young)
 		return SWAP_YOUNG;
+	/*
+	 * A snapshot: swapcache membership changes under the folio lock,
+	 * which is not held here. A folio that leaves the swapcache after
+	 * this check is still paged out like any cold page.
+	 */
+	if (c->swapcache_only && !folio_test_swapcache(folio))
+		return SWAP_NOT_SWAPCACHE;
 	/*
 	 * Off the LRU lists: the huge zero page, driver pages, pages being
 	 * isolated, migrated or reclaimed right now. MADV_PAGEOUT could not
@@ -116,7 +131,7 @@ static int swap_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 		else if (pte_special(val) || is_zone_device_page(pte_page(val)))
 			why = SWAP_UNEVICTABLE;	/* zero page, DAX */
 		else
-			why = swap_refusal(pte_page(val), pte_young(val));
+			why = swap_refusal(c, pte_page(val), pte_young(val));
 		if (why >= 0) {
 			c->counts[why]++;
 			continue;
@@ -143,7 +158,7 @@ static int swap_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	if (c->last_huge == haddr + 1)
 		return 0;
 	why = c->forced >= 0 ? c->forced :
-	      swap_refusal(pmd_page(val), pmd_young(val));
+	      swap_refusal(c, pmd_page(val), pmd_young(val));
 	if (why >= 0) {
 		c->counts[why] += (end - addr) >> PAGE_SHIFT;
 	} else {
@@ -190,6 +205,7 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 {
 	struct vm_area_struct *vma = find_vma(c->mm, *addr);
 	unsigned long start, stop, ms, me;
+	bool locked;
 	int ret;
 
 	if (!vma || vma->vm_start >= end) {
@@ -209,7 +225,9 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 			stop = me;
 		}
 	}
+	locked = etmem_hugetlb_share_lock(vma);
 	ret = etmem_walk_pmds(c->mm, start, stop, swap_pmd, c);
+	etmem_hugetlb_share_unlock(vma, locked);
 	if (ret == SWAP_FULL)
 		stop = c->resume;
 	/* Pages of the mapping that were looked at; absent = not counted. */
@@ -228,6 +246,10 @@ static int swap_check_ranges(struct swap_check *c, const struct etmem_urange *r,
 		unsigned long addr = r[i].start;
 
 		while (addr < r[i].end && !ret) {
+			/* An exec'd target's approvals would reach its new image. */
+			ret = etmem_target_check(c->pid, c->mm, c->nr, c->extack);
+			if (ret)
+				return ret;
 			if (mmap_read_lock_killable(c->mm))
 				return -EINTR;
 			ret = swap_check_step(c, &addr, r[i].end, swapflag_only);
@@ -322,6 +344,10 @@ int etmem_cmd_swap(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto put_target;
 	c.mm = target.mm;
+	c.pid = target.pid;
+	c.nr = target.nr;
+	c.extack = info->extack;
+	c.swapcache_only = flags & ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY;
 	c.approved = kvmalloc_array(ETMEM_MAX_RANGES, sizeof(*c.approved), GFP_KERNEL);
 	if (!c.approved) {
 		ret = -ENOMEM;

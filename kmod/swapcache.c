@@ -6,22 +6,33 @@
  * (event HIGH) and when it falls back below the low mark (event LOW);
  * between the two nothing is sent (hysteresis).
  *
- * Reclaim: no exported function frees swapcache pages selectively. What
- * is exported and legitimate is writing to cgroup v2's memory.reclaim of
- * the root cgroup (kernel_write on /sys/fs/cgroup/memory.reclaim), which
- * asks the kernel's own LRU reclaim for a number of bytes. Clean swapcache
- * pages are the cheapest thing it can free (their data already sits in
- * swap), but it may take page cache and other anonymous memory too: it is
- * blunt. With reclaim on and the swapcache above high, each poll asks for
- * (swapcache - low mark) bytes until the swapcache is below low. Without
- * cgroup v2 mounted at /sys/fs/cgroup, enabling reclaim fails with
- * EOPNOTSUPP and says why.
+ * Mechanism here, policy in etmemd. The module reclaims nothing itself:
+ * no exported function frees chosen swapcache pages, and the one blunt
+ * tool a module could reach (the root cgroup's memory.reclaim) takes page
+ * cache and other anonymous memory as readily as the swapcache. The owner
+ * of the watermarks (etmemd) reclaims on a HIGH event, by paging out the
+ * swapcache pages that the processes it manages map (ETMEM_CMD_SWAP with
+ * ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY), and says how much of the swapcache no
+ * managed process maps: that part stays until the kernel's reclaim or the
+ * pages' owners free it. ETMEM_A_SWAPCACHE_RECLAIM records the owner's
+ * choice for the reports.
+ *
+ * Owner: the watermarks belong to the process that set them until it
+ * exits; a set from another process fails with EBUSY naming the owner,
+ * so two daemons (or two projects' settings) never silently override
+ * each other.
+ *
+ * Polling runs only while somebody listens on the group or reclaim is on.
+ * 6.1's generic netlink cannot tell a module that a listener joined, so a
+ * SWAPCACHE_GET (which lib's event listener sends when it joins) and a
+ * SWAPCACHE_SET wake the poller; without listeners and reclaim it stops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
@@ -29,12 +40,12 @@
 #include "etmem_swap.h"
 
 #define SWAPCACHE_POLL_MS	200
-#define RECLAIM_FILE		"/sys/fs/cgroup/memory.reclaim"
 
 static DEFINE_MUTEX(watch_lock);	/* protects everything below */
 static u32 low_pct, high_pct;		/* 0: not configured */
 static bool above_high;			/* HIGH sent, LOW not yet */
-static struct file *reclaim_file;	/* non-NULL: reclaim on */
+static bool reclaim_on;			/* the owner's declared choice */
+static struct pid *owner;		/* tgid of the setter, or NULL */
 static bool stopping;
 static struct delayed_work watch_work;
 
@@ -48,13 +59,39 @@ static u64 totalram_bytes(void)
 	return (u64)totalram_pages() << PAGE_SHIFT;
 }
 
+/* Whether the owner still lives (a zombie counts until reaped); watch_lock held. */
+static bool owner_alive(void)
+{
+	return owner && pid_has_task(owner, PIDTYPE_TGID);
+}
+
+/*
+ * Forget an owner that exited, and what it asked for: nobody reclaims
+ * for it any more. watch_lock held.
+ */
+static void owner_reap(void)
+{
+	if (!owner || owner_alive())
+		return;
+	put_pid(owner);
+	owner = NULL;
+	reclaim_on = false;
+}
+
+/* The owner's pid as the caller sees it (0: none, or not visible). */
+static pid_t owner_nr(void)
+{
+	return owner_alive() ? pid_vnr(owner) : 0;
+}
+
 static int put_state(struct sk_buff *skb, u64 bytes)
 {
 	if (nla_put_u32(skb, ETMEM_A_SWAPCACHE_LOW, low_pct) ||
 	    nla_put_u32(skb, ETMEM_A_SWAPCACHE_HIGH, high_pct) ||
 	    nla_put_u64_64bit(skb, ETMEM_A_SWAPCACHE_BYTES, bytes, ETMEM_A_PAD) ||
 	    nla_put_u64_64bit(skb, ETMEM_A_TOTALRAM_BYTES, totalram_bytes(),
-			      ETMEM_A_PAD))
+			      ETMEM_A_PAD) ||
+	    nla_put_u32(skb, ETMEM_A_SWAPCACHE_OWNER_PID, owner_nr()))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -80,17 +117,6 @@ static void send_event(enum etmem_swapcache_event event, u64 bytes)
 	etmem_event_send(skb);
 }
 
-/* Ask the root cgroup's reclaim for @bytes; called with watch_lock held. */
-static void reclaim_bytes(u64 bytes)
-{
-	char buf[32];
-	loff_t pos = 0;
-	int len = scnprintf(buf, sizeof(buf), "%llu", bytes);
-
-	/* -EAGAIN (could not reclaim it all) is retried at the next poll. */
-	kernel_write(reclaim_file, buf, len, &pos);
-}
-
 static void watch_swapcache(struct work_struct *work)
 {
 	u64 bytes, total, low_b, high_b;
@@ -100,6 +126,7 @@ static void watch_swapcache(struct work_struct *work)
 		mutex_unlock(&watch_lock);
 		return;
 	}
+	owner_reap();
 	bytes = swapcache_bytes();
 	total = totalram_bytes();
 	low_b = div_u64(total * low_pct, 100);
@@ -111,10 +138,16 @@ static void watch_swapcache(struct work_struct *work)
 		above_high = false;
 		send_event(ETMEM_SWAPCACHE_EVENT_LOW, bytes);
 	}
-	if (above_high && reclaim_file)
-		reclaim_bytes(bytes - min(bytes, low_b));
-	queue_delayed_work(system_unbound_wq, &watch_work,
-			   msecs_to_jiffies(SWAPCACHE_POLL_MS));
+	/*
+	 * Nobody to tell and nothing to do: sleep until a get or set. The
+	 * crossing state starts afresh then, so that a listener that comes
+	 * later hears HIGH if the swapcache is high.
+	 */
+	if (reclaim_on || etmem_event_has_listeners())
+		queue_delayed_work(system_unbound_wq, &watch_work,
+				   msecs_to_jiffies(SWAPCACHE_POLL_MS));
+	else
+		above_high = false;
 	mutex_unlock(&watch_lock);
 }
 
@@ -135,41 +168,19 @@ static int swapcache_check(struct genl_info *info, u32 low, u32 high)
 	return 0;
 }
 
-/* Open or close memory.reclaim; watch_lock held. */
-static int reclaim_switch(struct genl_info *info, bool on)
-{
-	struct file *file;
-
-	if (!on || reclaim_file) {
-		if (!on && reclaim_file) {
-			filp_close(reclaim_file, NULL);
-			reclaim_file = NULL;
-		}
-		return 0;
-	}
-	file = filp_open(RECLAIM_FILE, O_WRONLY, 0);
-	if (IS_ERR(file)) {
-		etmem_errmsg(info->extack,
-			     "swapcache reclaim needs cgroup v2 at /sys/fs/cgroup (memory.reclaim: error %ld)",
-			     PTR_ERR(file));
-		return -EOPNOTSUPP;
-	}
-	reclaim_file = file;
-	return 0;
-}
-
 /**
  * etmem_cmd_swapcache_set - ETMEM_CMD_SWAPCACHE_SET: watermarks and reclaim
  * @skb: the request
  * @info: its attributes and extack
  *
- * Return: 0, or -errno with an extack message (-EPERM, -EINVAL,
- * -EOPNOTSUPP when reclaim cannot be had).
+ * Return: 0, or -errno with an extack message (-EPERM, -EINVAL, -EBUSY
+ * while the watermarks belong to another living process).
  */
 int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
 	u32 low, high;
+	pid_t nr;
 	int ret;
 
 	if (!etmem_admin_capable(skb, info->extack, "setting swapcache watermarks"))
@@ -185,11 +196,26 @@ int etmem_cmd_swapcache_set(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	mutex_lock(&watch_lock);
-	if (attrs[ETMEM_A_SWAPCACHE_RECLAIM])
-		ret = reclaim_switch(info, nla_get_u8(attrs[ETMEM_A_SWAPCACHE_RECLAIM]));
-	if (!ret) {
+	owner_reap();
+	if (owner && owner != task_tgid(current)) {
+		nr = owner_nr();
+		if (nr)
+			etmem_errmsg(info->extack,
+				     "the swapcache watermarks belong to process %d until it exits",
+				     nr);
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "the swapcache watermarks belong to a process outside this pid namespace");
+		ret = -EBUSY;
+	} else {
+		put_pid(owner);
+		owner = get_pid(task_tgid(current));
+		reclaim_on = attrs[ETMEM_A_SWAPCACHE_RECLAIM] &&
+			     nla_get_u8(attrs[ETMEM_A_SWAPCACHE_RECLAIM]);
 		low_pct = low;
 		high_pct = high;
+		/* A new setting: the next poll reports a high swapcache anew. */
+		above_high = false;
 		mod_delayed_work(system_unbound_wq, &watch_work, 0);
 	}
 	mutex_unlock(&watch_lock);
@@ -216,7 +242,10 @@ int etmem_cmd_swapcache_get(struct sk_buff *skb, struct genl_info *info)
 				ETMEM_CMD_SWAPCACHE_GET);
 	mutex_lock(&watch_lock);
 	ret = !hdr || put_state(reply, swapcache_bytes()) ||
-	      nla_put_u8(reply, ETMEM_A_SWAPCACHE_RECLAIM, !!reclaim_file);
+	      nla_put_u8(reply, ETMEM_A_SWAPCACHE_RECLAIM, reclaim_on);
+	/* A listener that just joined asks once: wake the poller for it. */
+	if (high_pct && !stopping)
+		mod_delayed_work(system_unbound_wq, &watch_work, 0);
 	mutex_unlock(&watch_lock);
 	if (ret) {
 		nlmsg_free(reply);
@@ -235,7 +264,7 @@ void etmem_swapcache_init(void)
 }
 
 /**
- * etmem_swapcache_exit - stop the poller and close what reclaim opened
+ * etmem_swapcache_exit - stop the poller, forget the owner
  */
 void etmem_swapcache_exit(void)
 {
@@ -243,7 +272,6 @@ void etmem_swapcache_exit(void)
 	stopping = true;
 	mutex_unlock(&watch_lock);
 	cancel_delayed_work_sync(&watch_work);
-	if (reclaim_file)
-		filp_close(reclaim_file, NULL);
-	reclaim_file = NULL;
+	put_pid(owner);
+	owner = NULL;
 }

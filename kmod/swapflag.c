@@ -34,6 +34,7 @@
 #include <linux/cred.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -53,6 +54,7 @@ struct etmem_marks {
 	struct mutex lock;		/* protects nr and ranges */
 	unsigned int nr;
 	struct etmem_urange *ranges;	/* sorted, disjoint, not adjacent */
+	struct rcu_head rcu;		/* table readers may still see it */
 };
 
 static const struct rhashtable_params marks_params = {
@@ -78,12 +80,20 @@ static struct mmu_notifier *marks_alloc(struct mm_struct *mm)
 	return &m->mn;
 }
 
+/*
+ * The notifier's free path, after an SRCU grace period. Lookups of other
+ * mms may still be walking the hash bucket that held @m (under plain
+ * RCU, which SRCU does not wait for): the object itself goes after an
+ * RCU grace period. Its ranges are only read with an mmget() reference
+ * on its own mm, which is gone by now.
+ */
 static void marks_free(struct mmu_notifier *mn)
 {
 	struct etmem_marks *m = container_of(mn, struct etmem_marks, mn);
 
 	kvfree(m->ranges);
-	kfree(m);
+	m->ranges = NULL;
+	kfree_rcu(m, rcu);
 }
 
 /* Add @delta to @uid's count; marks_lock held. */
@@ -442,20 +452,31 @@ void etmem_marks_exit(void)
 	struct etmem_marks *m;
 
 	for (;;) {
+		bool put = false;
+
 		rhashtable_walk_enter(&marks_table, &iter);
 		rhashtable_walk_start(&iter);
 		do {
 			m = rhashtable_walk_next(&iter);
 		} while (IS_ERR(m) && PTR_ERR(m) == -EAGAIN);
+		/*
+		 * Unlisted inside the RCU section: a process exiting right now
+		 * unlists it in ->release otherwise, and @m may then be freed
+		 * as soon as the section ends. Whoever unlists it owns the
+		 * reference; the object lives until that reference is put.
+		 */
+		if (!IS_ERR_OR_NULL(m))
+			put = marks_unlist(m);
 		rhashtable_walk_stop(&iter);
 		rhashtable_walk_exit(&iter);
 		if (IS_ERR_OR_NULL(m))
 			break;
-		if (marks_unlist(m))
+		if (put)
 			mmu_notifier_put(&m->mn);
 	}
 	/* Wait for the notifiers' frees, which run our marks_free(). */
 	mmu_notifier_synchronize();
+	rcu_barrier();	/* and for the kfree_rcu() they queued */
 	rhashtable_destroy(&marks_table);
 	xa_destroy(&per_user);
 }

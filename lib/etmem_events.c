@@ -36,7 +36,30 @@ int etmem_events_open(struct etmem_client **out)
 	nl_socket_disable_seq_check(client->sk);
 	client->events = true;
 	*out = client;
+	etmem_events_wake_poller();
 	return 0;
+}
+
+/*
+ * The module polls the swapcache only while somebody listens, and 6.1
+ * cannot tell it that somebody joined: a swapcache-get wakes the poller.
+ * Sent on a client of its own (the listener's socket takes no answers);
+ * without etmem_swap there is nothing to wake, which is fine.
+ */
+void etmem_events_wake_poller(void)
+{
+	struct etmem_swapcache_state st;
+	struct etmem_client *kick;
+
+	if (etmem_client_open(&kick))
+		return;
+	etmem_swapcache_get(kick, &st);
+	etmem_client_close(kick);
+}
+
+int etmem_client_fd(const struct etmem_client *client)
+{
+	return nl_socket_get_fd(client->sk);
 }
 
 struct event_ctx {

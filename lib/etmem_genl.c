@@ -609,6 +609,8 @@ static int parse_swapcache_state(struct nlattr **tb, struct nlmsghdr *nlh,
 		state->reclaim = nla_get_u8(tb[ETMEM_A_SWAPCACHE_RECLAIM]);
 	state->swapcache_bytes = etmem_attr_u64(tb[ETMEM_A_SWAPCACHE_BYTES]);
 	state->totalram_bytes = etmem_attr_u64(tb[ETMEM_A_TOTALRAM_BYTES]);
+	if (tb[ETMEM_A_SWAPCACHE_OWNER_PID])
+		state->owner_pid = nla_get_u32(tb[ETMEM_A_SWAPCACHE_OWNER_PID]);
 	return 0;
 }
 

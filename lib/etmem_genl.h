@@ -52,12 +52,14 @@ struct etmem_swap_result {
 	uint64_t nr_unmarked;
 	uint64_t nr_absent;	/* not resident: nothing to do */
 	uint64_t nr_unevictable;
+	uint64_t nr_not_swapcache;	/* skipped: not in the swapcache (SWAPCACHE_ONLY) */
 	uint64_t bytes_advised;	/* what process_madvise(MADV_PAGEOUT) accepted */
 };
 
 struct etmem_swapcache_state {
 	uint32_t low_pct, high_pct;
 	bool reclaim;
+	pid_t owner_pid;		/* who set the watermarks; 0: nobody alive */
 	uint64_t swapcache_bytes;
 	uint64_t totalram_bytes;
 };
@@ -139,5 +141,9 @@ int etmem_events_open(struct etmem_client **out);
 /* Waits up to timeout_ms (-1: forever); -ETIMEDOUT when nothing came. */
 int etmem_events_next(struct etmem_client *client,
 		      struct etmem_swapcache_ntf *event, int timeout_ms);
+/* Wake the module's swapcache poller (events_open does it once). */
+void etmem_events_wake_poller(void);
+/* The client's socket, for poll()/epoll in an event loop. */
+int etmem_client_fd(const struct etmem_client *client);
 
 #endif /* ETMEM_GENL_H */

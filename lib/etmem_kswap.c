@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "etmem_kswap.h"
@@ -57,8 +58,9 @@ static int write_swappiness(int value)
 
 	if (fd < 0)
 		return -errno;
+	errno = 0;
 	if (write(fd, buf, len) != len)
-		ret = -errno;
+		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;
 }
@@ -105,8 +107,9 @@ static int write_state(int saved, enum etmem_kswap_owner owner)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "swappiness=%d\nowner=%s\n", saved,
 		       owner == ETMEM_KSWAP_OWNER_DAEMON ? "daemon" : "cli");
+	errno = 0;
 	if (write(fd, buf, len) != len || fsync(fd))
-		ret = -errno;
+		ret = errno ? -errno : -EIO;
 	close(fd);
 	if (!ret && rename(tmp, path))
 		ret = -errno;
@@ -159,8 +162,39 @@ int etmem_kswap_get(struct etmem_kswap_state *st, char *err, size_t errlen)
 	return 0;
 }
 
-int etmem_kswap_set(bool on, enum etmem_kswap_owner owner, char *err,
-		    size_t errlen)
+/*
+ * The CLI and etmemd may switch at the same time: the read of the state
+ * and the writes that follow happen under an exclusive lock on a file
+ * beside the state file, or a value could be lost between them.
+ */
+static int kswap_lock(char *err, size_t errlen)
+{
+	char path[4096], dir[4096], *slash;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", state_path());
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return fail(err, errlen, -errno, "cannot create %s: %s", dir,
+				    strerror(errno));
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX)) {
+		int e = errno;
+
+		close(fd);
+		return fail(err, errlen, -e, "cannot lock %s: %s", path, strerror(e));
+	}
+	return fd;
+}
+
+static int kswap_set_locked(bool on, enum etmem_kswap_owner owner, char *err,
+			    size_t errlen)
 {
 	struct etmem_kswap_state st;
 	int ret = etmem_kswap_get(&st, err, errlen);
@@ -179,16 +213,55 @@ int etmem_kswap_set(bool on, enum etmem_kswap_owner owner, char *err,
 				    state_path(), strerror(errno));
 		return 0;
 	}
-	/* Saved first: a crash after this point still knows the old value. */
-	if (!st.off) {
-		ret = write_state(st.swappiness, owner);
+	/*
+	 * Saved first: a crash after this point still knows the old value.
+	 * Off already: the operator's `etmem kswap off` takes the switch over
+	 * from a daemon's project, so the project's stop leaves it off.
+	 */
+	if (!st.off || (owner == ETMEM_KSWAP_OWNER_CLI && st.owner != owner)) {
+		ret = write_state(st.off ? st.saved : st.swappiness, owner);
 		if (ret)
 			return fail(err, errlen, ret, "cannot save vm.swappiness in %s: %s",
 				    state_path(), strerror(-ret));
 	}
 	ret = write_swappiness(0);
-	if (ret)
+	if (ret) {
+		/* Nothing changed: do not claim it is off. */
+		if (!st.off)
+			unlink(state_path());
 		return fail(err, errlen, ret, "cannot set %s to 0: %s",
 			    ETMEM_SWAPPINESS_FILE, strerror(-ret));
+	}
 	return 0;
+}
+
+int etmem_kswap_set(bool on, enum etmem_kswap_owner owner, char *err,
+		    size_t errlen)
+{
+	int lock = kswap_lock(err, errlen), ret;
+
+	if (lock < 0)
+		return lock;
+	ret = kswap_set_locked(on, owner, err, errlen);
+	close(lock);
+	return ret;
+}
+
+int etmem_kswap_set_if_owner(bool on, enum etmem_kswap_owner owner,
+			     int *restored, char *err, size_t errlen)
+{
+	struct etmem_kswap_state st;
+	int lock = kswap_lock(err, errlen), ret;
+
+	*restored = -1;
+	if (lock < 0)
+		return lock;
+	ret = etmem_kswap_get(&st, err, errlen);
+	if (!ret && st.off && st.owner == owner) {
+		ret = kswap_set_locked(on, owner, err, errlen);
+		if (!ret)
+			*restored = st.saved;
+	}
+	close(lock);
+	return ret;
 }

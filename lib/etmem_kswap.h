@@ -54,6 +54,14 @@ int etmem_kswap_get(struct etmem_kswap_state *st, char *err, size_t errlen);
 int etmem_kswap_set(bool on, enum etmem_kswap_owner owner, char *err,
 		    size_t errlen);
 
+/*
+ * Switch on only if @owner switched it off (checked under the same lock):
+ * *restored is the value put back, or -1 when nothing was done. Returns 0
+ * or -errno with a message in @err.
+ */
+int etmem_kswap_set_if_owner(bool on, enum etmem_kswap_owner owner,
+			     int *restored, char *err, size_t errlen);
+
 /* "on", "off (etmem CLI)", ... for reports. */
 const char *etmem_kswap_owner_name(enum etmem_kswap_owner owner);
 

@@ -53,6 +53,7 @@ static int parse_swap_reply(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	c->nr_unmarked += etmem_attr_u64(tb[ETMEM_A_SWAP_NR_UNMARKED]);
 	c->nr_absent += etmem_attr_u64(tb[ETMEM_A_SWAP_NR_ABSENT]);
 	c->nr_unevictable += etmem_attr_u64(tb[ETMEM_A_SWAP_NR_UNEVICTABLE]);
+	c->nr_not_swapcache += etmem_attr_u64(tb[ETMEM_A_SWAP_NR_NOT_SWAPCACHE]);
 	reply->resume_addr = etmem_attr_u64(tb[ETMEM_A_SWAP_RESUME_ADDR]);
 	return etmem_for_each_range(nlh, add_approved, reply);
 }
@@ -67,9 +68,22 @@ static int64_t pageout_approved(struct etmem_client *client, int pidfd,
 		ssize_t n = process_madvise(pidfd, iov, nr_iov, MADV_PAGEOUT, 0);
 
 		if (n < 0) {
-			etmem_set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
-				   strerror(errno));
-			return total ? total : -errno;
+			int err = errno;
+
+			/*
+			 * The kernel's check just found the memory through a
+			 * live thread; process_madvise() resolves it through
+			 * the thread-group leader only, which has none once
+			 * main() called pthread_exit().
+			 */
+			if (err == ESRCH)
+				etmem_set_errmsg(client,
+						 "process_madvise(MADV_PAGEOUT): %s (a process whose main thread exited cannot be paged out: process_madvise() reaches memory through the main thread)",
+						 strerror(err));
+			else
+				etmem_set_errmsg(client, "process_madvise(MADV_PAGEOUT): %s",
+						 strerror(err));
+			return total ? total : -err;
 		}
 		if (n == 0)
 			break;
@@ -125,6 +139,7 @@ static int swap_round(struct etmem_client *client, int pidfd, pid_t pid,
 	total->nr_unmarked += reply->counts.nr_unmarked;
 	total->nr_absent += reply->counts.nr_absent;
 	total->nr_unevictable += reply->counts.nr_unevictable;
+	total->nr_not_swapcache += reply->counts.nr_not_swapcache;
 	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
 	if (advised < 0)
 		return (int)advised;

@@ -139,9 +139,11 @@ static int cmd_swap(struct etmem_client *c, pid_t pid)
 		return fail(c, ret);
 	printf("eligible %" PRIu64 " young %" PRIu64 " locked %" PRIu64
 	       " shared %" PRIu64 " hugetlb %" PRIu64 " unmarked %" PRIu64
-	       " absent %" PRIu64 " unevictable %" PRIu64 " advised %" PRIu64 "\n",
+	       " absent %" PRIu64 " unevictable %" PRIu64 " not_swapcache %" PRIu64
+	       " advised %" PRIu64 "\n",
 	       r.nr_eligible, r.nr_young, r.nr_locked, r.nr_shared, r.nr_hugetlb,
-	       r.nr_unmarked, r.nr_absent, r.nr_unevictable, r.bytes_advised);
+	       r.nr_unmarked, r.nr_absent, r.nr_unevictable, r.nr_not_swapcache,
+	       r.bytes_advised);
 	return 0;
 }
 
@@ -311,9 +313,9 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	} else if (!strcmp(cmd, "swapcache-get")) {
 		ret = etmem_swapcache_get(c, &st);
 		if (!ret)
-			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64 "\n",
-			       st.low_pct, st.high_pct, st.reclaim, st.swapcache_bytes,
-			       st.totalram_bytes);
+			printf("low %u high %u reclaim %d bytes %" PRIu64 " total %" PRIu64
+			       " owner %d\n", st.low_pct, st.high_pct, st.reclaim,
+			       st.swapcache_bytes, st.totalram_bytes, (int)st.owner_pid);
 	} else {
 		fprintf(stderr, "unknown command %s (see the source)\n", cmd);
 		return 2;

@@ -84,6 +84,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	madvise(p, len, MADV_NOHUGEPAGE);
+	/* 2000 children must not copy the page tables of what is scanned. */
+	madvise(p, len, MADV_DONTFORK);
 	memset(p, 1, len);
 	if (etmem_madvise_swapflag(p, len, true)) {
 		perror("marking the scanned range");

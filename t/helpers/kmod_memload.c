@@ -6,6 +6,11 @@
  *   kmod_memload swapcache MIB   fill, page it out (MADV_PAGEOUT), read it
  *                                back into the swapcache (MADV_WILLNEED)
  *                                without mapping it, print "ready", pause
+ *   kmod_memload mapped-swapcache MIB
+ *                                fill, page it out, read every page back
+ *                                (read faults keep the swap copy: the pages
+ *                                are mapped and in the swapcache), print
+ *                                "ready", pause
  *
  * Ends on SIGTERM. The swapcache mode needs swap.
  */
@@ -20,8 +25,9 @@ int main(int argc, char **argv)
 	size_t len;
 	char *p;
 
-	if (argc != 3 || (strcmp(argv[1], "hold") && strcmp(argv[1], "swapcache"))) {
-		fprintf(stderr, "usage: kmod_memload hold|swapcache MIB\n");
+	if (argc != 3 || (strcmp(argv[1], "hold") && strcmp(argv[1], "swapcache") &&
+			  strcmp(argv[1], "mapped-swapcache"))) {
+		fprintf(stderr, "usage: kmod_memload hold|swapcache|mapped-swapcache MIB\n");
 		return 2;
 	}
 	len = strtoul(argv[2], NULL, 10) << 20;
@@ -36,6 +42,21 @@ int main(int argc, char **argv)
 	    (madvise(p, len, MADV_PAGEOUT) || madvise(p, len, MADV_WILLNEED))) {
 		perror("madvise");
 		return 1;
+	}
+	if (!strcmp(argv[1], "mapped-swapcache")) {
+		volatile char *v = p;
+		unsigned long sum = 0;
+
+		if (madvise(p, len, MADV_PAGEOUT)) {
+			perror("madvise");
+			return 1;
+		}
+		for (size_t i = 0; i < len; i += 4096)
+			sum += v[i];
+		if (sum != (len / 4096) * 0x3c) {
+			fprintf(stderr, "data changed across swap\n");
+			return 1;
+		}
 	}
 	printf("ready\n");
 	fflush(stdout);

@@ -511,6 +511,19 @@ static void test_leader_exited(void)
 	check(ret == 0 && present == len >> 12,
 	      "main thread exited, another runs (state %c): scanned, %" PRIu64 " of %zu pages present (ret %d \"%s\")",
 	      proc_state(pid), present, len >> 12, ret, ret ? etmem_client_errmsg(client) : "");
+	{
+		struct etmem_swap_result sr = { 0 };
+
+		ret = etmem_swap_out(client, pid, &r, 1, 0, &sr);
+		printf("# page-out of that process: ret %d, %" PRIu64 " approved, %" PRIu64
+		       " bytes advised: \"%s\"\n", ret, sr.nr_eligible, sr.bytes_advised,
+		       etmem_client_errmsg(client));
+		check(sr.nr_eligible == len >> 12 &&
+		      ((ret == 0 && sr.bytes_advised > 0) ||
+		       (ret < 0 && strstr(etmem_client_errmsg(client), "main thread exited"))),
+		      "main thread exited: the kernel check approves all %zu pages, the page-out works or says why not",
+		      len >> 12);
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }

@@ -5,7 +5,7 @@
 # through /proc/sys/kernel/ns_last_pid), etmemd leaves the newcomer alone,
 # says why in `project show`, and keeps running. Slide (nothing paged out)
 # and cslide (no huge page moved to the slow node) alike. Every workload
-# verifies its checksums.
+# verifies its checksums. A zombie target is shown as exited.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -126,6 +126,33 @@ vt_check "cslide: showtaskpages refuses once the task's process is gone: '$out'"
 kill -TERM "$fourth"; wait "$fourth"
 vt_check "cslide second workload: data intact" grep -q '^verify ok' "$WORK/fourth.out"
 "$ETMEM" obj del -f "$WORK/tier.conf" -s "$SOCK"
+
+# A zombie (exited, not reaped): the kernel says EOWNERDEAD, and show says
+# the process exited instead of counting cycles of nothing.
+python3 -c '
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(600)
+' >"$WORK/zombie.out" &
+parent=$!
+OTHER_PIDS+=("$parent")
+vt_wait_line "$WORK/zombie.out" '^[0-9]+$'
+zombie=$(cat "$WORK/zombie.out")
+sleep 0.5
+f=$(slide_conf zomb pid "$zombie" | conf zomb.conf)
+"$ETMEM" obj add -f "$f" -s "$SOCK" || vt_fail "obj add zomb"
+"$ETMEM" project start -n zomb -s "$SOCK" || vt_fail "project start zomb"
+for _ in $(seq 60); do
+	grep -q "exited (a zombie" <<<"$(note zomb)" && break
+	sleep 0.5
+done
+"$ETMEM" project show -n zomb -s "$SOCK"
+vt_check "zombie target: show says it exited: '$(note zomb)'" grep -q "process $zombie exited (a zombie" <<<"$(note zomb)"
+kill "$parent"; wait "$parent" 2>/dev/null
+"$ETMEM" obj del -f "$f" -s "$SOCK"
 daemon_stop
 vt_unload_etmem
 vt_done

@@ -12,7 +12,9 @@ fam=$(echo "$ctrl" | sed -n '/^0x[0-9a-f]* etmem /,/^0x/p')
 echo "$fam"
 vt_check "family etmem is registered" grep -q "etmem version 1" <<<"$fam"
 nops=$(grep -c "unknown (0x" <<<"$fam")
-vt_check "9 ops listed (got $nops)" [ "$nops" = 9 ]
+vt_check "7 ops listed: the 9 commands less the two retired kernel-swap ones (got $nops)" [ "$nops" = 7 ]
+vt_check "the retired kernel-swap commands (0x7, 0x8) are not registered" \
+	bash -c "! grep -Eq 'unknown \(0x[78]\)' <<<\"\$1\"" _ "$fam"
 vt_check "scan op is a dump with admin_perm" grep -q "0x01.*admin_perm.*has_dump" <<<"$fam"
 vt_check "swapflag set op has no admin_perm" bash -c "grep '(0x02)' <<<\"\$1\" | grep -vq admin_perm" _ "$fam"
 vt_check "multicast group swapcache" grep -q "swapcache" <<<"$fam"

@@ -1,11 +1,13 @@
 #!/bin/bash
 # vm-timeout: 400
-# etmem_swap swapcache watermarks: `etmem monitor` receives the high and
-# low events with correct values; with reclaim off the swapcache stays up
-# until its pages are freed, with reclaim on etmem_swap drives it below the
-# low mark itself; bad watermarks are refused. Kernel swap switch: netlink
-# and sysfs, vm.swappiness saved/restored, the kernel's own (cgroup)
-# reclaim leaves anonymous memory alone while etmem's page-out still works.
+# Swapcache watermarks: `etmem monitor` receives the high and low events
+# with correct values; the module reclaims nothing itself; etmemd, owning
+# the watermarks, pages out the swapcache its processes map until it is
+# below low, leaving page cache alone, and says what it cannot reclaim;
+# a second owner is refused; bad watermarks are refused. Kernel swap
+# switch (etmem kswap): vm.swappiness saved/restored, the kernel's own
+# (cgroup) reclaim leaves anonymous memory alone while etmem's page-out
+# still works.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 g=$helpers/kmod_genl
 etmem=$top/build/etmem/etmem
@@ -21,8 +23,8 @@ expect_err() { # expect_err ERRNO MESSAGE-REGEX COMMAND...
 	echo "# $* -> $out"
 	vt_check "$* -> $errno /$msg/" grep -Eq "error: $errno \([0-9]+\): .*$msg" <<<"$out"
 }
-expect_err EINVAL "1..100" "$g" swapcache-set 0 5 0
-expect_err EINVAL "1..100" "$g" swapcache-set 5 101 0
+expect_err ERANGE "attribute swapcache-low, allowed 1\\.\\.100" "$g" swapcache-set 0 5 0
+expect_err ERANGE "attribute swapcache-high, allowed 1\\.\\.100" "$g" swapcache-set 5 101 0
 expect_err EINVAL "must be below high" "$g" swapcache-set 5 5 0
 expect_err EINVAL "must be below high" "$g" swapcache-set 6 5 0
 
@@ -64,34 +66,65 @@ cat /tmp/ev1
 vt_check "reclaim off: high then low with correct values" check_events /tmp/ev1 2 4
 "$g" swapcache-get
 
-# Without cgroup v2 the kernel offers no way to reclaim: enabling says so
-# and changes nothing.
-if umount /sys/fs/cgroup; then
-	expect_err EOPNOTSUPP "needs cgroup v2 at /sys/fs/cgroup" "$g" swapcache-set 1 3 1
-	mount -t cgroup2 none /sys/fs/cgroup || vt_die "cannot mount cgroup2 again"
-	out=$("$g" swapcache-get); echo "$out"
-	vt_check "the refused request left the marks as they were" grep -q "low 2 high 4 reclaim 0" <<<"$out"
-else
-	vt_fail "cannot unmount /sys/fs/cgroup to try reclaim without cgroup v2"
-fi
-
-# Reclaim on: etmem_swap brings the swapcache below low by itself.
-out=$("$g" swapcache-set 1 3 1); echo "$out"
-vt_check "reclaim can be switched on (cgroup v2 present)" grep -q "^ok" <<<"$out"
-"$etmem" monitor -n 2 -t 60 >/tmp/ev2 &
-mon=$!
-sleep 0.5
-"$helpers/kmod_memload" swapcache 250 >/tmp/load2 &
+# Reclaim is etmemd's: the owner of the watermarks pages out the swapcache
+# pages its managed processes map, and nothing else. A 512 MiB file stays
+# in the page cache meanwhile (generic reclaim would have taken it first).
+. "$top/t/helpers/daemon_lib.sh"
+modprobe loop 2>/dev/null
+truncate -s 600M /tmp/fs.img && mkfs.ext4 -q -F /tmp/fs.img || vt_die "mkfs.ext4"
+mkdir -p /mnt/cache && mount -o loop /tmp/fs.img /mnt/cache || vt_die "mount loop"
+head -c 512M /dev/urandom >/mnt/cache/big || vt_die "write the 512 MiB file"
+sync
+cat /mnt/cache/big >/dev/null
+cached_pages() { fincore --bytes --noheadings --output PAGES /mnt/cache/big | tr -d ' '; }
+c0=$(cached_pages)
+echo "# page cache of the 512 MiB file: $c0 pages"
+"$helpers/kmod_memload" mapped-swapcache 250 >/tmp/load2 &
 load=$!
-wait $mon; echo "monitor exit $?"
-grep SwapCached /proc/meminfo
-cat /tmp/ev2
-vt_check "reclaim on: high then low while the owner still lives" check_events /tmp/ev2 1 3
-vt_check "reclaim on: owner still alive" kill -0 $load
-kill $load; wait $load 2>/dev/null
+vt_wait_line /tmp/load2 ready
+sc_kb() { awk '/^SwapCached/ {print $2}' /proc/meminfo; }
+echo "# swapcache before etmemd: $(sc_kb) kB (high mark 3% = $((total_kb * 3 / 100)) kB)"
+vt_check "the workload put the swapcache above high ($(sc_kb) kB)" [ "$(sc_kb)" -gt $((total_kb * 3 / 100)) ]
+PROJECT_EXTRA=(swapcache_low_wmark=1 swapcache_high_wmark=3)
+f=$(slide_conf sc name kmod_memload swap_threshold=64g)
+PROJECT_EXTRA=()
+daemon_start scd || vt_die "etmemd did not start"
+"$ETMEM" obj add -f "$f" -s scd || vt_fail "obj add"
+"$ETMEM" project start -n sc -s scd || vt_fail "project start"
+for _ in $(seq 120); do [ "$(sc_kb)" -lt $((total_kb / 100)) ] && break; sleep 0.5; done
+sc_after=$(sc_kb); c1=$(cached_pages)
+out=$("$ETMEM" project show -s scd); echo "$out"
+vt_check "etmemd brought the swapcache below low ($sc_after kB < $((total_kb / 100)) kB)" \
+	[ "$sc_after" -lt $((total_kb / 100)) ]
+vt_check "the file stayed in the page cache ($c1 of $c0 pages, at least 95%)" [ $((c1 * 100)) -ge $((c0 * 95)) ]
+vt_check "project show says what reclaim did" grep -q "swapcache reclaim: .*MiB of mapped swapcache paged out" <<<"$out"
+vt_check "the workload's data survived (it checks on its own): alive" kill -0 $load
 out=$("$g" swapcache-get); echo "$out"
-vt_check "swapcache-get reports the marks and reclaim on" grep -q "low 1 high 3 reclaim 1" <<<"$out"
-"$g" swapcache-set 1 3 0
+vt_check "the watermarks belong to etmemd (pid $DAEMON_PID)" grep -q "low 1 high 3 reclaim 1 .* owner $DAEMON_PID" <<<"$out"
+expect_err EBUSY "belong to process $DAEMON_PID" "$g" swapcache-set 2 4 0
+# A second project asking for watermarks is refused, not a silent override.
+PROJECT_EXTRA=(swapcache_low_wmark=2 swapcache_high_wmark=5)
+f2=$(slide_conf sc2 name nothing-runs-this)
+PROJECT_EXTRA=()
+"$ETMEM" obj add -f "$f2" -s scd || vt_fail "obj add sc2"
+out=$("$ETMEM" project start -n sc2 -s scd 2>&1); echo "$out"
+vt_check "second project: watermarks refused, naming the owner" grep -q "belong to project sc" <<<"$out"
+vt_check "the first project's watermarks are unchanged" bash -c "$g swapcache-get | grep -q 'low 1 high 3'"
+kill $load; wait $load 2>/dev/null
+# Unmapped swapcache (readahead nobody maps) cannot be reclaimed: said so.
+"$helpers/kmod_memload" swapcache 250 >/tmp/load3 &
+load=$!
+vt_wait_line /tmp/load3 ready
+for _ in $(seq 60); do
+	out=$("$ETMEM" project show -n sc -s scd)
+	grep -q "no managed process maps it" <<<"$out" && break
+	sleep 0.5
+done
+echo "$out"
+vt_check "unmapped swapcache: the note says no managed process maps it" grep -q "no managed process maps it" <<<"$out"
+kill $load; wait $load 2>/dev/null
+daemon_stop
+umount /mnt/cache
 
 # Kernel swap switch: user space's (etmem kswap), the module has none.
 etmem=$top/build/etmem/etmem
@@ -110,8 +143,6 @@ vt_check "off twice keeps the first saved value" grep -qx swappiness=$sw0 $ETMEM
 out=$("$etmem" kswap maybe 2>&1); rc=$?
 vt_check "kswap maybe: exit 2 naming the choices ($out)" bash -c "[ $rc = 2 ] && grep -q 'show, on or off' <<<\"\$1\"" _ "$out"
 vt_check "a bad command changed nothing" [ "$(cat /proc/sys/vm/swappiness)" = 0 ]
-vt_check "no kernel swap command in the family any more" \
-	bash -c "! genl-ctrl-list --details 2>/dev/null | grep -A30 ' etmem ' | grep -q 'unknown (0x7)'"
 
 # Off: the kernel's reclaim (cgroup memory.reclaim) leaves anon alone ...
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control
@@ -143,6 +174,30 @@ echo 32M >/sys/fs/cgroup/kt/memory.reclaim 2>/dev/null
 on_kb=$(vt_status_kb $hold VmSwap)
 vt_check "switch on: cgroup reclaim swaps anon (VmSwap $on_kb kB)" [ "$on_kb" -gt 8192 ]
 kill $hold; wait $hold 2>/dev/null
+
+# etmemd owns the switch for a project with kernel_swap=off: off while it
+# runs, shown in project show, back on at stop; a daemon killed with the
+# switch off leaves the saved value, and the next etmemd restores it.
+PROJECT_EXTRA=(kernel_swap=off)
+f=$(slide_conf ks name nothing-runs-this)
+PROJECT_EXTRA=()
+daemon_start ksd || vt_die "etmemd did not start"
+"$ETMEM" obj add -f "$f" -s ksd || vt_fail "obj add ks"
+"$ETMEM" project start -n ks -s ksd || vt_fail "project start ks"
+out=$("$ETMEM" project show -n ks -s ksd); echo "$out"
+vt_check "kernel_swap=off: swappiness 0 while the project runs" [ "$(cat /proc/sys/vm/swappiness)" = 0 ]
+vt_check "project show names the switch's state and owner" \
+	grep -q "kernel swap: off (an etmemd project with kernel_swap=off), vm.swappiness 0 ($sw0 restored when on)" <<<"$out"
+"$ETMEM" project stop -n ks -s ksd || vt_fail "project stop ks"
+vt_check "project stop: swappiness back to $sw0" [ "$(cat /proc/sys/vm/swappiness)" = "$sw0" ]
+"$ETMEM" project start -n ks -s ksd || vt_fail "project start ks again"
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+vt_check "etmemd killed: the switch stays off, the value is saved" \
+	bash -c "[ \$(cat /proc/sys/vm/swappiness) = 0 ] && grep -qx swappiness=$sw0 $ETMEM_KSWAP_STATE"
+daemon_start ksd2 || vt_die "second etmemd did not start"
+vt_check "the next etmemd restores vm.swappiness $sw0 at start" [ "$(cat /proc/sys/vm/swappiness)" = "$sw0" ]
+vt_check "and says so in its log" grep -q "left off by an earlier etmemd" "$WORK/etmemd-ksd2.log"
+daemon_stop
 
 vt_check "modules unload" vt_unload_etmem
 vt_done

@@ -39,6 +39,7 @@ enum etmem_scan_flags {
 /* Flags of the swap command (ETMEM_A_SWAP_FLAGS). */
 enum etmem_swap_flags {
 	ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY = 1,	/* refuse pages outside swap-flag marks */
+	ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY = 2,	/* approve only pages in the swapcache */
 };
 
 /* What a swapcache event reports (ETMEM_A_SWAPCACHE_EVENT). */
@@ -87,6 +88,8 @@ enum {
 	ETMEM_A_SWAP_RESUME_ADDR,	/* u64, swap reply full: check again from here */
 	ETMEM_A_SWAPFLAG_NR_PROCS,	/* u32, processes that have swap-flag marks */
 	ETMEM_A_TLB_FLUSH_ROUNDS,	/* u64, TLB flush rounds of scans since load */
+	ETMEM_A_SWAP_NR_NOT_SWAPCACHE,	/* u64, skipped: not in the swapcache (SWAPCACHE_ONLY) */
+	ETMEM_A_SWAPCACHE_OWNER_PID,	/* u32, process that set the watermarks (0: none) */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
