@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages the build and tests need
 #   make check      deps, build, then unit, host and VM tests
 #   make demo       build and show etmem reclaiming cold memory in a VM
+#   make fuzz       libFuzzer targets (t/fuzz/), FUZZ_TIME seconds each
 
 BUILD   ?= build
 TOP     := $(CURDIR)
@@ -55,7 +56,7 @@ BINS         := $(if $(wildcard etmemd/main.c),$(BUILD)/etmemd/etmemd) \
 
 PREFIX  ?= /usr/local
 
-.PHONY: all user modules deps check demo clean install $(addprefix modules-,$(KVERS))
+.PHONY: all user modules deps check demo clean install fuzz fuzz-build $(addprefix modules-,$(KVERS))
 all: user modules
 
 user: $(LIBETMEM) $(BINS) $(HELPER_BINS) $(UNIT_BINS) extra-user
@@ -104,6 +105,50 @@ comma := ,
 -include $(wildcard */build.mk)
 extra-user: $(EXTRA_USER)
 .PHONY: extra-user
+
+# libFuzzer targets: t/fuzz/fuzz_*.c linked with the library and the
+# daemon's modules built again by clang with ASan and UBSan. "make fuzz"
+# runs each for FUZZ_TIME seconds on its corpus (build/fuzz/corpus/NAME,
+# seeded from t/fuzz/seeds/NAME and, for the config parser, etc/etmem);
+# a crash stops it and is kept in build/fuzz/crashes/NAME/.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := $(filter-out -Werror -MMD -MP,$(ALL_CFLAGS)) -g -O1 $(FUZZ_SAN)
+FUZZ_SRCS    := $(wildcard t/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(notdir $(FUZZ_SRCS:.c=))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_LIBOBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_OBJS    := $(FUZZ_LIBOBJS) $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(ETMEMD_SRCS))
+.SECONDARY: $(FUZZ_OBJS)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	$(call msg,FUZZCC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# The protocol decoder needs the library only; the config parser the
+# daemon's modules too, with dlopen() stubbed.
+$(BUILD)/fuzz/fuzz_proto: t/fuzz/fuzz_proto.c $(FUZZ_LIBOBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_config: t/fuzz/fuzz_config.c $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ -Wl,--wrap=dlopen $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/crashes/$$t; \
+		echo "== $$t for $(FUZZ_TIME) s"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz/crashes/$$t/ $(BUILD)/fuzz/corpus/$$t \
+			t/fuzz/seeds/$$t $(if $(filter fuzz_config,$$t),etc/etmem) \
+			2>$(BUILD)/fuzz/$$t.log || { tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$$t.log; \
+	done
 
 # Kernel modules: Kbuild wants to build in place, so each kernel gets its
 # own copy of the sources under $(BUILD)/kmod/KVER.

@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 
-RECLAIMERS = ["none", "etmem", "damos", "memreclaim"]
+RECLAIMERS = ["none", "etmem", "damos", "damon", "memreclaim"]
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 

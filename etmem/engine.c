@@ -8,6 +8,7 @@
 #include "client.h"
 #include "commands.h"
 #include "etmem_proto.h"
+#include "etmem_text.h"
 
 void etmem_engine_usage(FILE *out)
 {
@@ -26,8 +27,9 @@ int etmem_cmd_engine(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ 0 }
 	};
-	struct etmem_request req = { .cmd = ETMEM_CMD_ENGINE, .fd = -1 };
+	struct etmem_request req = { .cmd = ETMEM_REQ_ENGINE, .fd = -1 };
 	const char *proj = NULL, *eng = NULL, *task = NULL;
+	struct etmem_opts st = { .cmd = "engine" };
 	int c, ret = 1;
 
 	if (argc < 1 || !strcmp(argv[0], "help")) {
@@ -35,7 +37,7 @@ int etmem_cmd_engine(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:e:t:s:", opts, NULL)) != -1) {
+	while ((c = etmem_getopt(&st, argc, argv, "n:e:t:s:", opts)) != -1) {
 		if (c == 'n')
 			proj = optarg;
 		else if (c == 'e')
@@ -48,15 +50,17 @@ int etmem_cmd_engine(int argc, char **argv)
 			return 2;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "etmem: unexpected argument '%s'\n", argv[optind]);
+		char *safe = etmem_escape(argv[optind]);
+
+		etmem_error(st.cmd, "unexpected argument '%s'", safe);
+		g_free(safe);
 		return 2;
 	}
 	if (!proj || !eng) {
-		fprintf(stderr, "etmem: engine %s needs -n|--proj_name PROJECT and -e|--engine ENGINE\n",
-			argv[0]);
+		etmem_error(st.cmd, "needs -n|--proj_name PROJECT and -e|--engine ENGINE");
 		return 2;
 	}
-	if (etmem_check_socket_name(req.socket))
+	if (etmem_check_socket_name(st.cmd, req.socket))
 		return 2;
 	if (etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_ENGINE_CMD, argv[0]) ||
 	    etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_PROJECT, proj) ||

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "etmem_text.h"
 #include "etmem_kswap.h"
 
 void etmem_kswap_usage(FILE *out)
@@ -53,7 +54,7 @@ static int kswap_show(bool json)
 
 int etmem_cmd_kswap(int argc, char **argv)
 {
-	char err[256];
+	char err[256], *safe;
 	bool on;
 
 	if (argc < 1 || !strcmp(argv[0], "help")) {
@@ -65,17 +66,21 @@ int etmem_cmd_kswap(int argc, char **argv)
 			return kswap_show(false);
 		if (argc == 2 && !strcmp(argv[1], "-j"))
 			return kswap_show(true);
-		fprintf(stderr, "etmem kswap show: unexpected argument '%s' (only -j)\n",
-			argv[argc == 2 ? 1 : 2]);
+		safe = etmem_escape(argv[argc == 2 ? 1 : 2]);
+		fprintf(stderr, "etmem kswap show: unexpected argument '%s' (only -j)\n", safe);
+		g_free(safe);
 		return 2;
 	}
 	if (strcmp(argv[0], "on") && strcmp(argv[0], "off")) {
-		fprintf(stderr, "etmem kswap: unknown command '%s' (show, on or off)\n",
-			argv[0]);
+		safe = etmem_escape(argv[0]);
+		fprintf(stderr, "etmem kswap: unknown command '%s' (show, on or off)\n", safe);
+		g_free(safe);
 		return 2;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "etmem kswap %s: unexpected argument '%s'\n", argv[0], argv[1]);
+		safe = etmem_escape(argv[1]);
+		fprintf(stderr, "etmem kswap %s: unexpected argument '%s'\n", argv[0], safe);
+		g_free(safe);
 		return 2;
 	}
 	on = !strcmp(argv[0], "on");

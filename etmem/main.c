@@ -21,7 +21,10 @@ static void usage(FILE *out)
 		"  etmem monitor ...                          swapcache watermark events as JSON lines\n"
 		"  etmem kswap show [-j] | on | off           the kernel swap switch (vm.swappiness)\n"
 		"  etmem help | obj help | project help | engine help | kswap help\n"
-		"SOCKET is the name given to etmemd -s. Run as root.\n");
+		"SOCKET is the name given to etmemd -s: the socket " ETMEM_RUN_DIR "/SOCKET, or with\n"
+		"@NAME the abstract socket NAME. etmem talks only to a socket served by root.\n"
+		"Each option may be given once; errors name the command and exit non-zero\n"
+		"(2 for a bad command line, 1 when the request fails). Run as root.\n");
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,9 @@
  * without an event (exit 1), or on SIGINT/SIGTERM (exit 0).
  */
 #include <errno.h>
+#include <glib.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 
 #include "etmem_genl.h"
+#include "etmem_text.h"
 #include "monitor.h"
 
 static volatile sig_atomic_t monitor_stop;
@@ -49,30 +53,72 @@ static void print_event(const struct etmem_swapcache_ntf *ev)
 	fflush(stdout);
 }
 
+static void bad_value(const char *opt, const char *value, const char *allowed)
+{
+	char *safe = etmem_escape(value);
+
+	fprintf(stderr, "etmem monitor: %s '%s' is not %s\n", opt, safe, allowed);
+	g_free(safe);
+}
+
 int etmem_cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct etmem_swapcache_ntf ev;
 	struct etmem_client *client;
-	long count = -1, seen = 0;
+	long count = -1, nr_seen = 0;
+	bool seen[128] = { false };
 	int timeout_ms = -1, opt, ret;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "n:t:h")) != -1) {
+	opterr = 0;
+	while ((opt = getopt(argc, argv, ":n:t:h")) != -1) {
+		char *end = NULL;
+		double secs;
+
+		if (opt != '?' && opt != ':' && (unsigned int)opt < sizeof(seen) && seen[opt]) {
+			fprintf(stderr, "etmem monitor: option -%c given twice (each option may be given once)\n",
+				opt);
+			return 2;
+		}
+		if ((unsigned int)opt < sizeof(seen))
+			seen[opt] = true;
 		switch (opt) {
 		case 'n':
-			count = strtol(optarg, NULL, 10);
+			errno = 0;
+			count = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || count < 1 || count > INT_MAX) {
+				bad_value("-n", optarg, "a number of events, 1 or more");
+				return 2;
+			}
 			break;
 		case 't':
-			timeout_ms = (int)(strtod(optarg, NULL) * 1000);
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !(secs > 0) || secs > 86400 * 365) {
+				bad_value("-t", optarg, "seconds, more than 0 (fractions allowed)");
+				return 2;
+			}
+			timeout_ms = secs * 1000 < 1 ? 1 : (int)(secs * 1000);
 			break;
 		case 'h':
 			monitor_usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr, "etmem monitor: option -%c needs a value\n", optopt);
+			return 2;
 		default:
+			fprintf(stderr, "etmem monitor: unknown option '%s'\n", argv[optind - 1]);
 			monitor_usage(stderr);
 			return 2;
 		}
+	}
+	if (optind < argc) {
+		char *safe = etmem_escape(argv[optind]);
+
+		fprintf(stderr, "etmem monitor: unexpected argument '%s'\n", safe);
+		g_free(safe);
+		return 2;
 	}
 	ret = etmem_events_open(&client);
 	if (ret) {
@@ -83,7 +129,7 @@ int etmem_cmd_monitor(int argc, char **argv)
 	/* No SA_RESTART: a signal ends the wait in poll(). */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	while (!monitor_stop && (count < 0 || seen < count)) {
+	while (!monitor_stop && (count < 0 || nr_seen < count)) {
 		ret = etmem_events_next(client, &ev, timeout_ms);
 		if (ret == -EINTR)
 			continue;
@@ -96,7 +142,7 @@ int etmem_cmd_monitor(int argc, char **argv)
 			return 1;
 		}
 		print_event(&ev);
-		seen++;
+		nr_seen++;
 	}
 	etmem_client_close(client);
 	return 0;

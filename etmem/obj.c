@@ -11,6 +11,7 @@
 #include "client.h"
 #include "commands.h"
 #include "etmem_proto.h"
+#include "etmem_text.h"
 
 void etmem_obj_usage(FILE *out)
 {
@@ -24,14 +25,16 @@ void etmem_obj_usage(FILE *out)
 }
 
 /* The daemon sees what we opened: it checks owner, mode and size itself. */
-static int open_config(const char *path, char **abs_path)
+static int open_config(const char *cmd, const char *path, char **abs_path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	char *cwd;
 
 	if (fd < 0) {
-		fprintf(stderr, "etmem: cannot open configuration file '%s': %s\n", path,
-			strerror(errno));
+		char *safe = etmem_escape(path);
+
+		etmem_error(cmd, "cannot open configuration file '%s': %s", safe, strerror(errno));
+		g_free(safe);
 		return -1;
 	}
 	if (path[0] == '/' || !(cwd = getcwd(NULL, 0))) {
@@ -57,6 +60,7 @@ int etmem_cmd_obj(int argc, char **argv)
 		{ 0 }
 	};
 	struct etmem_request req = { .fd = -1 };
+	struct etmem_opts st = { 0 };
 	const char *file = NULL;
 	char *abs_path = NULL;
 	int c, ret;
@@ -66,15 +70,19 @@ int etmem_cmd_obj(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	if (!strcmp(argv[0], "add"))
-		req.cmd = ETMEM_CMD_OBJ_ADD;
+		req.cmd = ETMEM_REQ_OBJ_ADD;
 	else if (!strcmp(argv[0], "del"))
-		req.cmd = ETMEM_CMD_OBJ_DEL;
+		req.cmd = ETMEM_REQ_OBJ_DEL;
 	else {
-		fprintf(stderr, "etmem: unknown obj command '%s' (add, del or help)\n", argv[0]);
+		char *safe = etmem_escape(argv[0]);
+
+		fprintf(stderr, "etmem obj: unknown command '%s' (add, del or help)\n", safe);
+		g_free(safe);
 		return 2;
 	}
+	st.cmd = etmem_req_name(req.cmd);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:s:", opts, NULL)) != -1) {
+	while ((c = etmem_getopt(&st, argc, argv, "f:s:", opts)) != -1) {
 		if (c == 'f')
 			file = optarg;
 		else if (c == 's')
@@ -83,16 +91,19 @@ int etmem_cmd_obj(int argc, char **argv)
 			return 2;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "etmem: unexpected argument '%s'\n", argv[optind]);
+		char *safe = etmem_escape(argv[optind]);
+
+		etmem_error(st.cmd, "unexpected argument '%s'", safe);
+		g_free(safe);
 		return 2;
 	}
 	if (!file) {
-		fprintf(stderr, "etmem: obj %s needs -f|--file FILE\n", argv[0]);
+		etmem_error(st.cmd, "needs -f|--file FILE");
 		return 2;
 	}
-	if (etmem_check_socket_name(req.socket))
+	if (etmem_check_socket_name(st.cmd, req.socket))
 		return 2;
-	req.fd = open_config(file, &abs_path);
+	req.fd = open_config(st.cmd, file, &abs_path);
 	if (req.fd < 0)
 		return 1;
 	if (etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_FILE, abs_path)) {

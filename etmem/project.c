@@ -8,6 +8,7 @@
 #include "client.h"
 #include "commands.h"
 #include "etmem_proto.h"
+#include "etmem_text.h"
 
 void etmem_project_usage(FILE *out)
 {
@@ -27,6 +28,7 @@ int etmem_cmd_project(int argc, char **argv)
 		{ 0 }
 	};
 	struct etmem_request req = { .fd = -1 };
+	struct etmem_opts st = { 0 };
 	const char *name = NULL;
 	int c, ret;
 
@@ -35,36 +37,47 @@ int etmem_cmd_project(int argc, char **argv)
 		return argc < 1 ? 2 : 0;
 	}
 	if (!strcmp(argv[0], "start"))
-		req.cmd = ETMEM_CMD_PROJECT_START;
+		req.cmd = ETMEM_REQ_PROJECT_START;
 	else if (!strcmp(argv[0], "stop"))
-		req.cmd = ETMEM_CMD_PROJECT_STOP;
+		req.cmd = ETMEM_REQ_PROJECT_STOP;
 	else if (!strcmp(argv[0], "show"))
-		req.cmd = ETMEM_CMD_PROJECT_SHOW;
+		req.cmd = ETMEM_REQ_PROJECT_SHOW;
 	else {
-		fprintf(stderr, "etmem: unknown project command '%s' (start, stop, show or help)\n",
-			argv[0]);
+		char *safe = etmem_escape(argv[0]);
+
+		fprintf(stderr, "etmem project: unknown command '%s' (start, stop, show or help)\n",
+			safe);
+		g_free(safe);
 		return 2;
 	}
+	st.cmd = etmem_req_name(req.cmd);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:s:j", opts, NULL)) != -1) {
-		if (c == 'n')
+	while ((c = etmem_getopt(&st, argc, argv, "n:s:j", opts)) != -1) {
+		if (c == 'n') {
 			name = optarg;
-		else if (c == 's')
+		} else if (c == 's') {
 			req.socket = optarg;
-		else if (c == 'j' && req.cmd == ETMEM_CMD_PROJECT_SHOW)
+		} else if (c == 'j' && req.cmd == ETMEM_REQ_PROJECT_SHOW) {
 			req.flags |= ETMEM_REQ_F_JSON;
-		else
+		} else if (c == 'j') {
+			etmem_error(st.cmd, "-j|--json applies to project show only");
 			return 2;
+		} else {
+			return 2;
+		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "etmem: unexpected argument '%s'\n", argv[optind]);
+		char *safe = etmem_escape(argv[optind]);
+
+		etmem_error(st.cmd, "unexpected argument '%s'", safe);
+		g_free(safe);
 		return 2;
 	}
-	if (!name && req.cmd != ETMEM_CMD_PROJECT_SHOW) {
-		fprintf(stderr, "etmem: project %s needs -n|--name NAME\n", argv[0]);
+	if (!name && req.cmd != ETMEM_REQ_PROJECT_SHOW) {
+		etmem_error(st.cmd, "needs -n|--name NAME");
 		return 2;
 	}
-	if (etmem_check_socket_name(req.socket))
+	if (etmem_check_socket_name(st.cmd, req.socket))
 		return 2;
 	if (name && etmem_payload_add(&req.payload, &req.len, ETMEM_ARG_PROJECT, name))
 		return 1;

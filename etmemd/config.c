@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "etmem_text.h"
 
 static const char *const group_names[] = {
 	[CFG_GROUP_PROJECT] = "project",
@@ -210,6 +211,45 @@ static int split_lines(struct cfg_file *file, char *text, GString *err)
 	return ret;
 }
 
+/*
+ * Configuration files are UTF-8 text with tabs and newlines as the only
+ * control characters, so nothing a message echoes from them can upset a
+ * terminal or a JSON reader.
+ */
+static int check_text(const char *path, const char *text, size_t len, GString *err)
+{
+	const char *end = text + len, *bad, *line_start = text;
+	unsigned int line = 1;
+
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		g_string_append_printf(err, "%s:1: starts with a UTF-8 byte-order mark (bytes EF BB BF); save the file without it",
+				       path);
+		return -EINVAL;
+	}
+	if (!g_utf8_validate_len(text, len, &bad))
+		end = bad;
+	for (const char *p = text; p < end; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '\n') {
+			line++;
+			line_start = p + 1;
+		} else if (c != '\t' && g_unichar_iscntrl(c)) {
+			g_string_append_printf(err, "%s:%u: has the control character U+%04X in column %u; configuration files may hold no control characters but tabs and newlines",
+					       path, line, (unsigned int)c,
+					       (unsigned int)g_utf8_strlen(line_start, p - line_start) + 1);
+			return -EINVAL;
+		}
+	}
+	if (end != text + len) {
+		g_string_append_printf(err, "%s:%u: byte 0x%02X in column %u is not valid UTF-8; configuration files are UTF-8 text",
+				       path, line, (unsigned char)*end,
+				       (unsigned int)g_utf8_strlen(line_start, end - line_start) + 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cfg_file_parse(const char *path, const char *text, size_t len,
 		   struct cfg_file **out, GString *err)
 {
@@ -221,6 +261,10 @@ int cfg_file_parse(const char *path, const char *text, size_t len,
 	file->sections = g_ptr_array_new_with_free_func(section_free);
 	if (memchr(text, '\0', len)) {
 		g_string_append_printf(err, "%s: contains a NUL byte (not a text file)", path);
+		cfg_file_free(file);
+		return -EINVAL;
+	}
+	if (check_text(path, text, len, err)) {
 		cfg_file_free(file);
 		return -EINVAL;
 	}
@@ -250,6 +294,22 @@ bool cfg_has_key(struct cfg_section *sec, const char *key)
 	return g_hash_table_contains(sec->key_lines, key);
 }
 
+bool cfg_is_consumed(struct cfg_section *sec, const char *key)
+{
+	return g_hash_table_contains(sec->consumed, key);
+}
+
+/* Keys of upstream etmem features this daemon does not build. */
+static const struct {
+	const char *key;
+	const char *feature;
+} foreign_keys[] = {
+	{ "sample_period", "PMU sampling (hardware performance counters)" },
+	{ "vma_updata_rate", "PMU sampling (hardware performance counters)" },
+	{ "cpu_set_size", "PMU sampling (hardware performance counters)" },
+	{ "cooling_interval", "PMU sampling (hardware performance counters)" },
+};
+
 int cfg_check_consumed(struct cfg_section *sec, GString *err)
 {
 	GHashTableIter iter;
@@ -270,7 +330,22 @@ int cfg_check_consumed(struct cfg_section *sec, GString *err)
 	if (!worst)
 		return 0;
 	cfg_error_prefix(sec, worst, err);
+	for (size_t i = 0; i < G_N_ELEMENTS(foreign_keys); i++) {
+		if (!strcmp(worst, foreign_keys[i].key)) {
+			g_string_append_printf(err, "key '%s' belongs to upstream etmem's %s, which this etmem does not have",
+					       worst, foreign_keys[i].feature);
+			return -EINVAL;
+		}
+	}
 	g_string_append_printf(err, "unknown key '%s'", worst);
+	/* Keys are case-sensitive; a known key in another case is a typo. */
+	g_hash_table_iter_init(&iter, sec->consumed);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (!g_ascii_strcasecmp(key, worst)) {
+			g_string_append_printf(err, " (did you mean '%s'?)", (const char *)key);
+			break;
+		}
+	}
 	return -EINVAL;
 }
 
@@ -301,14 +376,46 @@ int cfg_get_string(struct cfg_section *sec, const char *key, bool required,
 		return ret;
 	if (!*value || strlen(value) > max_len) {
 		cfg_error_prefix(sec, key, err);
-		g_string_append_printf(err, "%s='%s' must be 1 to %zu characters long (it has %zu)",
-				       key, value, max_len, strlen(value));
+		if (strlen(value) > max_len + 16)
+			g_string_append_printf(err, "%s='%.16s...' must be 1 to %zu bytes long (it has %zu)",
+					       key, value, max_len, strlen(value));
+		else
+			g_string_append_printf(err, "%s='%s' must be 1 to %zu bytes long (it has %zu)",
+					       key, value, max_len, strlen(value));
 		g_free(value);
 		return -EINVAL;
 	}
 	strcpy(out, value);
 	g_free(value);
 	return 0;
+}
+
+int cfg_get_name(struct cfg_section *sec, const char *key, bool required,
+		 char out[CFG_NAME_SIZE], GString *err)
+{
+	GString *why = g_string_new(NULL);
+	char *value;
+	int ret = get_raw(sec, key, required, &value, err);
+
+	if (ret)
+		goto out;
+	ret = etmem_name_check(value, CFG_NAME_MAX, why);
+	if (ret) {
+		/* A long value is shown in part: the message names the limit. */
+		cfg_error_prefix(sec, key, err);
+		if (g_utf8_strlen(value, -1) > CFG_NAME_MAX + 16)
+			g_string_append_printf(err, "%s='%.*s...' %s", key,
+					       (int)(g_utf8_offset_to_pointer(value, 16) - value), value,
+					       why->str);
+		else
+			g_string_append_printf(err, "%s='%s' %s", key, value, why->str);
+		goto out;
+	}
+	g_strlcpy(out, value, CFG_NAME_SIZE);
+out:
+	g_free(value);
+	g_string_free(why, TRUE);
+	return ret;
 }
 
 int cfg_get_uint(struct cfg_section *sec, const char *key, bool required,

@@ -20,7 +20,8 @@
 #include <sys/types.h>
 
 #define CFG_FILE_SIZE_MAX	(10u << 20)	/* bytes */
-#define CFG_NAME_MAX		64		/* project and task names */
+#define CFG_NAME_MAX		64		/* characters of a project, engine or task name */
+#define CFG_NAME_SIZE		(CFG_NAME_MAX * 4 + 1)	/* bytes to hold one in UTF-8 */
 #define CFG_COMM_MAX		15		/* TASK_COMM_LEN - 1 */
 
 enum cfg_group {
@@ -58,6 +59,12 @@ void cfg_file_free(struct cfg_file *file);
  */
 int cfg_get_string(struct cfg_section *sec, const char *key, bool required,
 		   size_t max_len, char *out, GString *err);
+/*
+ * A project, engine or task name: 1 to CFG_NAME_MAX printable characters
+ * of valid UTF-8 (etmem_name_check()); out holds CFG_NAME_SIZE bytes.
+ */
+int cfg_get_name(struct cfg_section *sec, const char *key, bool required,
+		 char out[CFG_NAME_SIZE], GString *err);
 int cfg_get_uint(struct cfg_section *sec, const char *key, bool required,
 		 unsigned long min, unsigned long max, unsigned long *out,
 		 GString *err);
@@ -72,7 +79,11 @@ int cfg_get_choice(struct cfg_section *sec, const char *key, bool required,
 /* Marks a key as used without reading it (for aliases and private keys). */
 void cfg_consume(struct cfg_section *sec, const char *key);
 bool cfg_has_key(struct cfg_section *sec, const char *key);
-/* -EINVAL and a message naming the first key that nobody consumed. */
+bool cfg_is_consumed(struct cfg_section *sec, const char *key);
+/*
+ * -EINVAL and a message naming the first key that nobody consumed (keys of
+ * upstream features not built here are named as such).
+ */
 int cfg_check_consumed(struct cfg_section *sec, GString *err);
 
 /* Appends "FILE:LINE: [group] " for key (or the header when key NULL). */

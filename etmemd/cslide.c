@@ -24,6 +24,7 @@
 #include "cslide_policy.h"
 #include "cycle.h"
 #include "engine.h"
+#include "etmem_kvm.h"
 #include "etmem_genl.h"
 #include "log.h"
 #include "loop.h"
@@ -72,7 +73,7 @@ struct cs_moves {
 struct cslide_run {
 	struct cycle cycle;
 	struct engine *eng;		/* NULL once stopping */
-	char name[2 * CFG_NAME_MAX + 8];
+	char name[2 * CFG_NAME_SIZE + 8];
 	struct cslide_eng_params params;	/* snapshot at start */
 	struct project_params proj;
 	GList *tasks;			/* started struct task * */
@@ -489,6 +490,8 @@ static void add_proc(struct cslide_run *run, struct task *task, const struct pro
 static void find_procs(struct cslide_run *run)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
+	unsigned int nr_kvm;
+	pid_t kvm_pid = 0;
 
 	g_ptr_array_set_size(run->procs, 0);
 	for (GList *l = run->tasks; l; l = l->next) {
@@ -500,10 +503,15 @@ static void find_procs(struct cslide_run *run)
 			procs_find_by_name(task->value, found);
 		else
 			pinned_proc_find(&task->pinned, task->pid, found);
+		nr_kvm = procs_drop_kvm_guests(found, &kvm_pid);
 		for (guint i = 0; i < found->len; i++)
 			add_proc(run, task, &g_array_index(found, struct proc_id, i));
 		task->stats.nr_procs = run->procs->len - before;
-		if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid)
+		if (nr_kvm) {
+			log_warn("%s: process %d refused: " ETMEM_KVM_REFUSAL, run->name, kvm_pid);
+			snprintf(task->stats.note, sizeof(task->stats.note),
+				 "%u process(es) refused, e.g. %d: " ETMEM_KVM_REFUSAL, nr_kvm, kvm_pid);
+		} else if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid)
 			snprintf(task->stats.note, sizeof(task->stats.note),
 				 "process %s exited (or its pid was reused); waiting", task->value);
 		else if (!task->stats.nr_procs)
@@ -830,6 +838,7 @@ static int cslide_engine_cmd(struct engine *eng, struct task *task, const char *
 
 const struct engine_ops cslide_engine_ops = {
 	.name = "cslide",
+	.scan_types = SCAN_TYPES_PAGE,
 	.parse_engine = cslide_parse_engine,
 	.parse_task = cslide_parse_task,
 	.free_engine = cslide_free_engine,

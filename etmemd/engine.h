@@ -19,6 +19,10 @@
 
 struct engine_ops {
 	const char *name;
+	/* The [project] scan_type values it works with: 1u << enum scan_type. */
+	unsigned int scan_types;
+	/* Tasks name cgroups (cg_dir), not processes (type, value). */
+	bool cgroup_tasks;
 
 	/*
 	 * Configuration. parse_* consume the engine's own keys of the
@@ -56,11 +60,18 @@ struct engine_ops {
 /* The engine names a configuration may use, NULL-terminated. */
 extern const char *const engine_names[];
 
+/* "engine E needs scan_type=X[ or Y]", for messages. */
+void engine_scan_types_text(const struct engine_ops *ops, GString *out);
+
 /* NULL when name is known but has no implementation in this build. */
 const struct engine_ops *engine_ops_find(const char *name);
 
 extern const struct engine_ops slide_engine_ops;
 extern const struct engine_ops cslide_engine_ops;
 extern const struct engine_ops thirdparty_engine_ops;
+extern const struct engine_ops damon_engine_ops;
+extern const struct engine_ops psi_engine_ops;
+
+#define SCAN_TYPES_PAGE	((1u << SCAN_TYPE_UNSET) | (1u << SCAN_TYPE_PAGE))
 
 #endif /* ETMEMD_ENGINE_H */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "etmem_text.h"
 #include "log.h"
 
 static enum log_level log_min_level = LOG_LEVEL_INFO;
@@ -41,7 +42,7 @@ void log_set_stderr(bool to_stderr)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], *safe;
 	va_list ap;
 
 	if (level < log_min_level)
@@ -49,8 +50,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	syslog(syslog_prio[level], "%s", buf);
+	/* Names are checked, process names and paths are not: escape them all. */
+	safe = etmem_escape(buf);
+	syslog(syslog_prio[level], "%s", safe);
 	/* One fprintf per line keeps lines of worker threads whole. */
 	if (log_to_stderr)
-		fprintf(stderr, "etmemd[%s]: %s\n", level_names[level], buf);
+		fprintf(stderr, "etmemd[%s]: %s\n", level_names[level], safe);
+	g_free(safe);
 }

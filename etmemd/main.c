@@ -18,6 +18,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/un.h>
+#include <glib.h>
+#include <grp.h>
+
+#include "etmem_text.h"
 #include <unistd.h>
 
 #include "control.h"
@@ -28,14 +33,15 @@
 #include "objects.h"
 #include "workers.h"
 
-#define PID_FILE_FMT	"/run/etmemd-%s.pid"
+#define PID_FILE_FMT	"/run/etmemd-%s.pid"	/* etmem_name_to_file(NAME) */
 #define DRAIN_POLL_MS	20
 
 struct env {
 	enum log_level log_level;
 	const char *socket;
+	const char *group;	/* -g: may send read-only requests */
 	bool systemd_mode;
-	char pid_file[256];
+	char pid_file[ETMEM_SOCKET_NAME_MAX * 3 + 32];
 };
 
 static struct env env = { .log_level = LOG_LEVEL_INFO };
@@ -45,13 +51,17 @@ static bool stopping;
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-m|--mode-systemctl] [-h|--help]\n"
-		"  -s NAME  name of the control socket (abstract Unix socket, 1..%d characters);\n"
+		"Usage: etmemd -s|--socket NAME [-l|--log-level 0..3] [-g|--group GROUP] [-m|--mode-systemctl] [-h|--help]\n"
+		"  -s NAME  name of the control socket: the file " ETMEM_RUN_DIR "/NAME (root only),\n"
+		"           or with @NAME the abstract socket NAME; " ETMEM_SOCKET_NAME_RULE ";\n"
 		"           clients use the same NAME with 'etmem ... -s NAME'\n"
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
+		"  -g GROUP members of GROUP may send read-only requests (project show,\n"
+		"           engine commands named show...); everything else stays root only\n"
 		"  -m       systemd forking mode: return once the socket accepts requests and\n"
 		"           write the daemon's pid to " PID_FILE_FMT "\n"
-		"  -h       print this help\n", ETMEM_SOCKET_NAME_MAX, "NAME");
+		"  -h       print this help\n"
+		"etmemd must run as root. SIGTERM and SIGINT stop it; SIGHUP is ignored.\n", "NAME");
 }
 
 static int parse_args(int argc, char **argv)
@@ -60,14 +70,36 @@ static int parse_args(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "mode-systemctl", no_argument, NULL, 'm' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	struct sockaddr_un sa;
+	bool seen[128] = { false };
 	char *end;
 	long level;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:s:mh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":l:s:mg:h", opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			char *arg = etmem_escape(argv[optind - 1]);
+
+			fprintf(stderr, "etmemd: %s '%s'%s\n", c == '?' ? "unknown option" : "option",
+				arg, c == '?' ? " (see etmemd -h)" : " needs a value");
+			g_free(arg);
+			return -EINVAL;
+		}
+		if (seen[c]) {
+			const struct option *o;
+
+			for (o = opts; o->name && o->val != c; o++)
+				;
+			fprintf(stderr, "etmemd: option -%c|--%s given twice (each option may be given once)\n",
+				c, o->name);
+			return -EINVAL;
+		}
+		seen[c] = true;
 		switch (c) {
 		case 'l':
 			level = strtol(optarg, &end, 10);
@@ -82,6 +114,9 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			env.systemd_mode = true;
+			break;
+		case 'g':
+			env.group = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -99,9 +134,9 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "etmemd: -s|--socket NAME is required\n");
 		return -EINVAL;
 	}
-	if (strlen(env.socket) > ETMEM_SOCKET_NAME_MAX) {
-		fprintf(stderr, "etmemd: socket name is %zu characters; at most %d allowed\n",
-			strlen(env.socket), ETMEM_SOCKET_NAME_MAX);
+	if (etmem_proto_sockaddr(env.socket, &sa) < 0) {
+		fprintf(stderr, "etmemd: socket name of %zu bytes is too long; allowed: %s\n",
+			strlen(env.socket), ETMEM_SOCKET_NAME_RULE);
 		return -EINVAL;
 	}
 	return 0;
@@ -122,6 +157,10 @@ static void on_signal(int fd, uint32_t events, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si) || stopping)
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		log_info("SIGHUP ignored (etmemd has nothing to reload)");
+		return;
+	}
 	stopping = true;
 	log_info("signal %u: stopping all projects", si.ssi_signo);
 	control_close();
@@ -137,6 +176,7 @@ static int setup_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -149,14 +189,12 @@ static int setup_signals(void)
 
 static int write_pid_file(void)
 {
-	char name[ETMEM_SOCKET_NAME_MAX + 1];
+	char name[ETMEM_SOCKET_NAME_MAX * 3 + 8];
 	FILE *f;
 
-	/* A socket name may hold '/', a file name may not. */
-	snprintf(name, sizeof(name), "%s", env.socket);
-	for (char *p = name; *p; p++)
-		if (*p == '/')
-			*p = '_';
+	/* One to one: two names never share a pid file (we hold the name's lock). */
+	if (etmem_name_to_file(env.socket, name, sizeof(name)) < 0)
+		return -ENAMETOOLONG;
 	snprintf(env.pid_file, sizeof(env.pid_file), PID_FILE_FMT, name);
 	f = fopen(env.pid_file, "we");
 	if (!f)
@@ -196,15 +234,15 @@ static int fork_for_systemd(int *ready_fd)
 	exit(1);
 }
 
-static void report_ready(int ready_fd, int err, const char *what)
+static void report_ready(int ready_fd, int err, const char *what, const char *why)
 {
-	char msg[256];
+	char msg[512];
 	int devnull;
 
 	if (ready_fd < 0)
 		return;
 	if (err) {
-		snprintf(msg, sizeof(msg), "%s: %s", what, strerror(-err));
+		snprintf(msg, sizeof(msg), "%s: %s", what, why ? why : strerror(-err));
 		if (write(ready_fd, msg, strlen(msg)) < 0)
 			return;
 		return;
@@ -226,11 +264,29 @@ static void report_ready(int ready_fd, int err, const char *what)
 int main(int argc, char **argv)
 {
 	int ready_fd = -1;
+	GString *why;
 	int ret;
 
 	etmem_proto_check_layout();
 	if (parse_args(argc, argv))
 		return 2;
+	if (env.group) {
+		struct group *gr = getgrnam(env.group);
+		char *safe = etmem_escape(env.group);
+
+		if (!gr) {
+			fprintf(stderr, "etmemd: -g %s: no such group\n", safe);
+			g_free(safe);
+			return 2;
+		}
+		control_allow_group(gr->gr_gid, safe);
+		g_free(safe);
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "etmemd: must run as root (effective uid is %u): it controls other users' processes through the etmem kernel modules and serves root's requests\n",
+			(unsigned int)geteuid());
+		return 1;
+	}
 	if (env.systemd_mode && fork_for_systemd(&ready_fd))
 		return 1;
 	log_init("etmemd", env.log_level, true);
@@ -239,28 +295,35 @@ int main(int argc, char **argv)
 		ret = setup_signals();
 	if (ret) {
 		log_err("event loop: %s", strerror(-ret));
-		report_ready(ready_fd, ret, "event loop");
+		report_ready(ready_fd, ret, "event loop", NULL);
 		return 1;
 	}
-	ret = control_open(env.socket);
+	why = g_string_new(NULL);
+	ret = control_open(env.socket, why);
 	if (ret) {
-		log_err("cannot listen on socket '%s': %s%s", env.socket, strerror(-ret),
-			ret == -EADDRINUSE ? " (another etmemd uses this name)" : "");
-		report_ready(ready_fd, ret, "cannot listen on the socket");
+		if (!why->len)
+			g_string_printf(why, "%s%s", strerror(-ret),
+					ret == -EADDRINUSE ? " (another etmemd uses this name)" : "");
+		log_err("cannot listen on socket '%s': %s", env.socket, why->str);
+		report_ready(ready_fd, ret, "cannot listen on the socket", why->str);
+		control_close();
+		control_unlock();
 		return 1;
 	}
+	g_string_free(why, TRUE);
 	if (env.systemd_mode) {
 		ret = write_pid_file();
 		if (ret) {
 			log_err("pid file %s: %s", env.pid_file, strerror(-ret));
-			report_ready(ready_fd, ret, env.pid_file);
+			report_ready(ready_fd, ret, env.pid_file, NULL);
+			control_close();
+			control_unlock();
 			return 1;
 		}
 	}
-	log_info("listening on abstract socket '%s' (protocol version %d)", env.socket,
-		 ETMEM_PROTO_VERSION);
+	log_info("listening on socket '%s' (protocol version %d)", env.socket, ETMEM_PROTO_VERSION);
 	project_kswap_recover();
-	report_ready(ready_fd, 0, NULL);
+	report_ready(ready_fd, 0, NULL, NULL);
 	ret = loop_run();
 	objects_free_all();
 	kernel_close();
@@ -269,6 +332,7 @@ int main(int argc, char **argv)
 	loop_finalise();
 	if (env.systemd_mode)
 		unlink(env.pid_file);
+	control_unlock();
 	log_info("exiting");
 	return ret ? 1 : 0;
 }

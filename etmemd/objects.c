@@ -23,7 +23,13 @@ GList *projects_all(void)
 
 const char *task_type_name(enum task_type type)
 {
-	return type == TASK_TYPE_PID ? "pid" : "name";
+	static const char *const names[] = {
+		[TASK_TYPE_PID] = "pid",
+		[TASK_TYPE_NAME] = "name",
+		[TASK_TYPE_CGROUP] = "cgroup",
+	};
+
+	return type <= TASK_TYPE_CGROUP ? names[type] : "?";
 }
 
 struct project *project_find(const char *name)
@@ -114,6 +120,18 @@ static int read_swapcache_wmarks(struct cfg_section *sec,
 	rh = get_wmark(sec, "high", 1, 100, &high, err);
 	if (rh == -EINVAL)
 		return rh;
+	if (!rh && high == 1 &&
+	    (cfg_has_key(sec, "swapcache_low_wmark") || cfg_has_key(sec, "swapcache_low_vmark"))) {
+		/* low must be below high: with high=1 no value fits. */
+		const char *lkey = cfg_has_key(sec, "swapcache_low_vmark") ?
+				   "swapcache_low_vmark" : "swapcache_low_wmark";
+
+		cfg_consume(sec, lkey);
+		cfg_error_prefix(sec, lkey, err);
+		g_string_append_printf(err, "%s must be below the high watermark, which is 1: no value fits (raise the high watermark to 2 or more)",
+				       lkey);
+		return -EINVAL;
+	}
 	rl = get_wmark(sec, "low", 1, rh ? 99 : high - 1, &low, err);
 	if (rl == -EINVAL)
 		return rl;
@@ -128,37 +146,143 @@ static int read_swapcache_wmarks(struct cfg_section *sec,
 	return 0;
 }
 
+static const char *const scan_type_names[] = {
+	[SCAN_TYPE_UNSET] = "page",	/* what a file without the key gets */
+	[SCAN_TYPE_PAGE] = "page",
+	[SCAN_TYPE_REGION] = "region",
+	[SCAN_TYPE_PSI] = "psi",
+};
+
+_Static_assert(G_N_ELEMENTS(scan_type_names) == __SCAN_TYPE_CNT, "one name per scan type");
+
+const char *scan_type_name(enum scan_type type)
+{
+	return type < __SCAN_TYPE_CNT ? scan_type_names[type] : "?";
+}
+
+/*
+ * Keys that belong to another scan_type: refused naming the scan_type
+ * they need rather than as unknown keys.
+ */
+static const struct {
+	const char *key;
+	enum scan_type type;
+} scan_type_keys[] = {
+	{ "loop", SCAN_TYPE_PAGE },
+	{ "sleep", SCAN_TYPE_PAGE },
+	{ "sysmem_threshold", SCAN_TYPE_PAGE },
+	{ "swapcache_high_wmark", SCAN_TYPE_PAGE },
+	{ "swapcache_low_wmark", SCAN_TYPE_PAGE },
+	{ "swapcache_high_vmark", SCAN_TYPE_PAGE },
+	{ "swapcache_low_vmark", SCAN_TYPE_PAGE },
+	{ "kernel_swap", SCAN_TYPE_PAGE },
+	{ "sample_interval", SCAN_TYPE_REGION },
+	{ "aggr_interval", SCAN_TYPE_REGION },
+	{ "update_interval", SCAN_TYPE_REGION },
+	{ "min_nr_regions", SCAN_TYPE_REGION },
+	{ "max_nr_regions", SCAN_TYPE_REGION },
+};
+
+static int check_scan_type_keys(struct cfg_section *sec, enum scan_type type, GString *err)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(scan_type_keys); i++) {
+		const char *key = scan_type_keys[i].key;
+
+		if (!cfg_has_key(sec, key) || cfg_is_consumed(sec, key))
+			continue;
+		cfg_error_prefix(sec, key, err);
+		g_string_append_printf(err, "key '%s' belongs to scan_type=%s (this project has scan_type=%s)",
+				       key, scan_type_names[scan_type_keys[i].type],
+				       scan_type_names[type]);
+		return -EINVAL;
+	}
+	return cfg_check_consumed(sec, err);
+}
+
 /* kernel_swap=on leaves the switch alone; off switches it off while started. */
 static const char *const kernel_swap_choices[] = { "on", "off", NULL };
 
-static int read_project(struct cfg_section *sec, struct project **out, GString *err)
+/* loop, interval, sleep, the memory thresholds and kernel_swap of scan_type=page. */
+static int read_page_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
 {
 	unsigned int kswap = 0;
-	struct project *proj = g_new0(struct project, 1);
-	struct project_params *pp = &proj->params;
 	unsigned long loop, interval, sleep_s, sysmem = 0;
 	int ret;
 
-	pp->sysmem_threshold = -1;
-	if (cfg_get_string(sec, "name", true, CFG_NAME_MAX, pp->name, err) ||
-	    cfg_get_uint(sec, "loop", true, 1, 120, &loop, err) ||
+	if (cfg_get_uint(sec, "loop", true, 1, 120, &loop, err) ||
 	    cfg_get_uint(sec, "interval", true, 1, 1200, &interval, err) ||
 	    cfg_get_uint(sec, "sleep", true, 1, 1200, &sleep_s, err))
-		goto free_project;
+		return -EINVAL;
 	ret = cfg_get_uint(sec, "sysmem_threshold", false, 0, 100, &sysmem, err);
 	if (ret == -EINVAL)
-		goto free_project;
+		return ret;
 	if (!ret)
 		pp->sysmem_threshold = sysmem;
 	if (read_swapcache_wmarks(sec, pp, err))
-		goto free_project;
+		return -EINVAL;
 	ret = cfg_get_choice(sec, "kernel_swap", false, kernel_swap_choices, &kswap, err);
-	if (ret == -EINVAL || cfg_check_consumed(sec, err))
-		goto free_project;
+	if (ret == -EINVAL)
+		return ret;
 	pp->kernel_swap_off = !ret && kswap == 1;
 	pp->loop = loop;
 	pp->interval_s = interval;
 	pp->sleep_s = sleep_s;
+	return 0;
+}
+
+#define USEC_MAX	60000000UL	/* one minute */
+
+/* DAMON's monitoring attributes, microseconds; all optional. */
+static int read_region_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
+{
+	struct damon_attrs *da = &pp->damon;
+
+	/* DAMON's own defaults. */
+	da->sample_us = 5000;
+	da->aggr_us = 100000;
+	da->update_us = 1000000;
+	da->min_nr_regions = 10;
+	da->max_nr_regions = 1000;
+	if (cfg_get_uint(sec, "sample_interval", false, 1, USEC_MAX, &da->sample_us, err) == -EINVAL ||
+	    cfg_get_uint(sec, "aggr_interval", false, da->sample_us, USEC_MAX, &da->aggr_us,
+			 err) == -EINVAL ||
+	    cfg_get_uint(sec, "update_interval", false, 1, USEC_MAX, &da->update_us, err) == -EINVAL ||
+	    cfg_get_uint(sec, "min_nr_regions", false, 3, 1000000, &da->min_nr_regions,
+			 err) == -EINVAL ||
+	    cfg_get_uint(sec, "max_nr_regions", false, da->min_nr_regions, 1000000,
+			 &da->max_nr_regions, err) == -EINVAL)
+		return -EINVAL;
+	return 0;
+}
+
+static int read_project(struct cfg_section *sec, struct project **out, GString *err)
+{
+	static const char *const choices[] = { "page", "region", "psi", NULL };
+	struct project *proj = g_new0(struct project, 1);
+	struct project_params *pp = &proj->params;
+	unsigned long interval = 1;
+	unsigned int type;
+	int ret;
+
+	pp->sysmem_threshold = -1;
+	if (cfg_get_name(sec, "name", true, pp->name, err))
+		goto free_project;
+	ret = cfg_get_choice(sec, "scan_type", false, choices, &type, err);
+	if (ret == -EINVAL)
+		goto free_project;
+	pp->scan_type = ret ? SCAN_TYPE_UNSET : SCAN_TYPE_PAGE + type;
+	if (pp->scan_type == SCAN_TYPE_UNSET || pp->scan_type == SCAN_TYPE_PAGE) {
+		ret = read_page_keys(sec, pp, err);
+	} else {
+		/* region and psi: interval is the time between checks. */
+		ret = pp->scan_type == SCAN_TYPE_REGION ? read_region_keys(sec, pp, err) : 0;
+		if (!ret && cfg_get_uint(sec, "interval", false, 1, 1200, &interval, err) == -EINVAL)
+			ret = -EINVAL;
+		pp->interval_s = interval;
+		pp->loop = pp->sleep_s = 1;
+	}
+	if (ret || check_scan_type_keys(sec, pp->scan_type, err))
+		goto free_project;
 	proj->next_task_number = 1;
 	*out = proj;
 	return 0;
@@ -174,7 +298,7 @@ static int read_engine(struct cfg_section *sec, char *project,
 	struct engine *eng = g_new0(struct engine, 1);
 	unsigned int idx;
 
-	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
+	if (cfg_get_name(sec, "project", true, project, err) ||
 	    cfg_get_choice(sec, "name", true, engine_names, &idx, err))
 		goto free_engine;
 	strcpy(eng->name, engine_names[idx]);
@@ -194,7 +318,10 @@ free_engine:
 	return -EINVAL;
 }
 
-/* The keys every task has; the engine reads the rest later. */
+/*
+ * The keys every task has; the engine reads the rest later. type and value
+ * are checked once the engine is known (a psi task has neither).
+ */
 static int read_task_common(struct cfg_section *sec, char *project, char *engine,
 			    struct task *task, GString *err)
 {
@@ -203,12 +330,19 @@ static int read_task_common(struct cfg_section *sec, char *project, char *engine
 	char value[256];
 	char *end;
 	long pid;
+	int ret;
 
-	if (cfg_get_string(sec, "project", true, CFG_NAME_MAX, project, err) ||
-	    cfg_get_string(sec, "engine", true, CFG_NAME_MAX, engine, err) ||
-	    cfg_get_string(sec, "name", true, CFG_NAME_MAX, task->name, err) ||
-	    cfg_get_choice(sec, "type", true, types, &type, err) ||
-	    cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err))
+	if (cfg_get_name(sec, "project", true, project, err) ||
+	    cfg_get_name(sec, "engine", true, engine, err) ||
+	    cfg_get_name(sec, "name", true, task->name, err))
+		return -EINVAL;
+	task->type = TASK_TYPE_CGROUP;
+	if (!cfg_has_key(sec, "type") && !cfg_has_key(sec, "value"))
+		return 0;
+	if (cfg_get_choice(sec, "type", true, types, &type, err))
+		return -EINVAL;
+	ret = cfg_get_string(sec, "value", true, sizeof(value) - 1, value, err);
+	if (ret)
 		return -EINVAL;
 	task->type = type;
 	if (type == TASK_TYPE_PID) {
@@ -230,6 +364,24 @@ static int read_task_common(struct cfg_section *sec, char *project, char *engine
 	return 0;
 }
 
+/* type and value against the engine: processes, or cgroups (psi). */
+static int check_task_kind(struct cfg_section *sec, struct task *task,
+			   const struct engine_ops *ops, GString *err)
+{
+	if (ops->cgroup_tasks && task->type != TASK_TYPE_CGROUP) {
+		cfg_error_prefix(sec, "type", err);
+		g_string_append_printf(err, "keys 'type' and 'value' do not apply to engine %s (its tasks name cgroups with cg_dir)",
+				       ops->name);
+		return -EINVAL;
+	}
+	if (!ops->cgroup_tasks && task->type == TASK_TYPE_CGROUP) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append(err, "missing required key 'type'");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- one file's objects, checked before anything changes ---- */
 
 struct pending_project {
@@ -239,14 +391,14 @@ struct pending_project {
 
 struct pending_engine {
 	struct engine *eng;
-	char project[CFG_NAME_MAX + 1];
+	char project[CFG_NAME_SIZE];
 	struct cfg_section *sec;
 };
 
 struct pending_task {
 	struct task *task;
-	char project[CFG_NAME_MAX + 1];
-	char engine[CFG_NAME_MAX + 1];
+	char project[CFG_NAME_SIZE];
+	char engine[CFG_NAME_SIZE];
 	struct cfg_section *sec;
 };
 
@@ -394,6 +546,15 @@ static int check_new_engines(struct pending *p, GString *err)
 					       pe->eng->name, pe->project);
 			return -EEXIST;
 		}
+		if (!(pe->eng->ops->scan_types & (1u << proj->params.scan_type))) {
+			cfg_error_prefix(pe->sec, "name", err);
+			g_string_append_printf(err, "engine '%s' does not work with scan_type=%s of project '%s' (",
+					       pe->eng->ops->name, scan_type_name(proj->params.scan_type),
+					       pe->project);
+			engine_scan_types_text(pe->eng->ops, err);
+			g_string_append(err, ")");
+			return -EINVAL;
+		}
 		pe->eng->project = proj;
 	}
 	return 0;
@@ -445,7 +606,8 @@ static int check_new_tasks(struct pending *p, GString *err)
 			return -EEXIST;
 		}
 		pt->task->engine = eng;
-		if (eng->ops->parse_task(pt->sec, &proj->params, pt->task, err) ||
+		if (check_task_kind(pt->sec, pt->task, eng->ops, err) ||
+		    eng->ops->parse_task(pt->sec, &proj->params, pt->task, err) ||
 		    cfg_check_consumed(pt->sec, err))
 			return -EINVAL;
 	}

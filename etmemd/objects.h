@@ -22,10 +22,33 @@
 
 struct engine_ops;
 
+/*
+ * [project] scan_type: how the project's engine learns which memory is
+ * cold. UNSET behaves as PAGE (the page-table scan of the etmem modules).
+ * Engines say which types they work with (engine_ops.scan_types).
+ */
+enum scan_type {
+	SCAN_TYPE_UNSET,
+	SCAN_TYPE_PAGE,		/* slide, cslide, third-party */
+	SCAN_TYPE_REGION,	/* damon: the kernel's DAMON regions */
+	SCAN_TYPE_PSI,		/* psi: cgroup memory pressure */
+	__SCAN_TYPE_CNT
+};
+
+const char *scan_type_name(enum scan_type type);
+
+/* DAMON monitoring attributes of a scan_type=region project. */
+struct damon_attrs {
+	unsigned long sample_us, aggr_us, update_us;
+	unsigned long min_nr_regions, max_nr_regions;
+};
+
 struct project_params {
-	char name[CFG_NAME_MAX + 1];
+	char name[CFG_NAME_SIZE];
+	enum scan_type scan_type;
+	struct damon_attrs damon;	/* scan_type=region */
 	unsigned int loop;		/* scans per cycle */
-	unsigned int interval_s;	/* between scans */
+	unsigned int interval_s;	/* between scans; region, psi: between checks */
 	unsigned int sleep_s;		/* between cycles */
 	int sysmem_threshold;		/* percent, -1 when unset */
 	unsigned int swapcache_low_pct;	/* 0 when unset (then high too) */
@@ -38,13 +61,13 @@ struct project {
 	GList *engines;			/* struct engine * */
 	bool started;
 	unsigned int next_task_number;
-	char swapcache_note[256];	/* what the kernel said, for show */
+	char swapcache_note[384];	/* what the kernel said, for show */
 	char kswap_note[256];		/* why the kernel swap switch failed, if it did */
-	char swapcache_reclaim_note[384];	/* what the last reclaim round did */
+	char swapcache_reclaim_note[400];	/* what the last reclaim round did */
 };
 
 struct engine {
-	char name[CFG_NAME_MAX + 1];	/* slide, cslide or a third-party eng_name */
+	char name[CFG_NAME_SIZE];	/* slide, cslide or a third-party eng_name */
 	const struct engine_ops *ops;
 	struct project *project;
 	GList *tasks;			/* struct task * */
@@ -54,6 +77,7 @@ struct engine {
 enum task_type {
 	TASK_TYPE_PID,
 	TASK_TYPE_NAME,
+	TASK_TYPE_CGROUP,	/* psi: cgroups by cg_dir, no process */
 };
 
 /* What "project show" prints for every task, kept by the engine. */
@@ -69,7 +93,7 @@ struct task_stats {
 };
 
 struct task {
-	char name[CFG_NAME_MAX + 1];
+	char name[CFG_NAME_SIZE];
 	unsigned int number;		/* per project, in order of adding */
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];	/* process name, or the pid as text */

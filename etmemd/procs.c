@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "etmem_kvm.h"
 #include "procs.h"
 
 int proc_read_stat(pid_t pid, struct proc_stat *st)
@@ -137,6 +138,22 @@ unsigned int procs_find_by_name(const char *name, GArray *out)
 	g_hash_table_destroy(chosen);
 	g_array_free(all, TRUE);
 	return added;
+}
+
+unsigned int procs_drop_kvm_guests(GArray *found, pid_t *first)
+{
+	unsigned int dropped = 0;
+
+	for (guint i = found->len; i-- > 0;) {
+		pid_t pid = g_array_index(found, struct proc_id, i).pid;
+
+		if (etmem_kvm_guest(pid) != 1)
+			continue;
+		*first = pid;	/* walking backwards: ends at the first */
+		dropped++;
+		g_array_remove_index(found, i);
+	}
+	return dropped;
 }
 
 uint64_t proc_rss_bytes(pid_t pid)

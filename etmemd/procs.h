@@ -46,6 +46,13 @@ bool pinned_proc_find(struct pinned_proc *pin, pid_t pid, GArray *out);
  */
 unsigned int procs_find_by_name(const char *name, GArray *out);
 
+/*
+ * Removes from @found (GArray of struct proc_id) the processes that run a
+ * KVM guest (lib/etmem_kvm.h says why a page-table scan must not touch
+ * them); returns how many, with the first one's pid in *@first.
+ */
+unsigned int procs_drop_kvm_guests(GArray *found, pid_t *first);
+
 /* Resident bytes of a process (VmRSS); 0 when it is gone. */
 uint64_t proc_rss_bytes(pid_t pid);
 

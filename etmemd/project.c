@@ -44,7 +44,7 @@ static int project_swapcache_on(struct project *proj, GString *failures)
 {
 	const struct project_params *pp = &proj->params;
 	struct project *owner = swapcache_owner();
-	char err[256];
+	char err[sizeof(proj->swapcache_note)];
 	int ret;
 
 	proj->swapcache_reclaim_note[0] = '\0';

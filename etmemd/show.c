@@ -7,12 +7,16 @@
 
 #include "etmem_kswap.h"
 #include "engine.h"
+#include "etmem_text.h"
 #include "objects.h"
 
-static void json_string(GString *out, const char *s)
+/* Always valid UTF-8: what is not printable UTF-8 arrives as \xHH text. */
+static void json_string(GString *out, const char *raw)
 {
+	char *safe = etmem_escape(raw);
+
 	g_string_append_c(out, '"');
-	for (; *s; s++) {
+	for (const char *s = safe; *s; s++) {
 		if (*s == '"' || *s == '\\')
 			g_string_append_printf(out, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20)
@@ -21,6 +25,7 @@ static void json_string(GString *out, const char *s)
 			g_string_append_c(out, *s);
 	}
 	g_string_append_c(out, '"');
+	g_free(safe);
 }
 
 static void time_text(time_t t, char *buf, size_t size)
@@ -121,6 +126,13 @@ static void show_project_json(const struct project *proj, GString *out)
 			       pp->sleep_s, pp->sysmem_threshold, pp->swapcache_low_pct,
 			       pp->swapcache_high_pct);
 	json_string(out, proj->swapcache_note);
+	g_string_append_printf(out, ",\"scan_type\":\"%s\"", scan_type_name(pp->scan_type));
+	if (pp->scan_type == SCAN_TYPE_REGION)
+		g_string_append_printf(out, ",\"sample_interval\":%lu,\"aggr_interval\":%lu,"
+				       "\"update_interval\":%lu,\"min_nr_regions\":%lu,"
+				       "\"max_nr_regions\":%lu", pp->damon.sample_us, pp->damon.aggr_us,
+				       pp->damon.update_us, pp->damon.min_nr_regions,
+				       pp->damon.max_nr_regions);
 	g_string_append(out, ",\"swapcache_reclaim\":");
 	json_string(out, proj->swapcache_reclaim_note);
 	g_string_append_printf(out, ",\"kernel_swap\":\"%s\"",
@@ -169,9 +181,19 @@ static void show_project_text(const struct project *proj, GString *out)
 {
 	const struct project_params *pp = &proj->params;
 
-	g_string_append_printf(out, "project %s: %s, loop=%u interval=%u sleep=%u",
-			       pp->name, proj->started ? "started" : "stopped", pp->loop,
-			       pp->interval_s, pp->sleep_s);
+	g_string_append_printf(out, "project %s: %s, scan_type=%s", pp->name,
+			       proj->started ? "started" : "stopped", scan_type_name(pp->scan_type));
+	if (pp->scan_type == SCAN_TYPE_REGION)
+		g_string_append_printf(out, " sample_interval=%lu aggr_interval=%lu update_interval=%lu"
+				       " nr_regions=%lu..%lu interval=%u", pp->damon.sample_us,
+				       pp->damon.aggr_us, pp->damon.update_us,
+				       pp->damon.min_nr_regions, pp->damon.max_nr_regions,
+				       pp->interval_s);
+	else if (pp->scan_type == SCAN_TYPE_PSI)
+		g_string_append_printf(out, " interval=%u", pp->interval_s);
+	else
+		g_string_append_printf(out, " loop=%u interval=%u sleep=%u", pp->loop,
+				       pp->interval_s, pp->sleep_s);
 	if (pp->sysmem_threshold >= 0)
 		g_string_append_printf(out, " sysmem_threshold=%d", pp->sysmem_threshold);
 	if (pp->swapcache_high_pct)

@@ -24,6 +24,7 @@
 #include "cycle.h"
 #include "engine.h"
 #include "etmem_genl.h"
+#include "etmem_kvm.h"
 #include "log.h"
 #include "loop.h"
 #include "pagecount.h"
@@ -52,12 +53,14 @@ struct slide_proc {
 struct slide_run {
 	struct cycle cycle;
 	struct task *task;		/* NULL once detached */
-	char name[2 * CFG_NAME_MAX + 8];	/* "project/task", for logs */
+	char name[2 * CFG_NAME_SIZE + 8];	/* "project/task", for logs */
 	struct slide_params params;	/* snapshots, taken at start */
 	struct project_params proj;
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];
 	struct pinned_proc pinned;	/* type=pid */
+	unsigned int nr_kvm;		/* KVM guests refused this cycle */
+	pid_t kvm_pid;
 
 	GPtrArray *procs;		/* struct slide_proc *, this cycle */
 	bool noted;			/* a note was set during this cycle */
@@ -298,6 +301,7 @@ static unsigned int find_procs(struct slide_run *run)
 	} else {
 		pinned_proc_find(&run->pinned, atoi(run->value), found);
 	}
+	run->nr_kvm = procs_drop_kvm_guests(found, &run->kvm_pid);
 	for (guint i = 0; i < found->len; i++)
 		add_proc(run, &g_array_index(found, struct proc_id, i));
 	nr_found = found->len;
@@ -305,9 +309,18 @@ static unsigned int find_procs(struct slide_run *run)
 	return nr_found;
 }
 
+static void note_kvm(struct slide_run *run)
+{
+	log_warn("%s: process %d refused: " ETMEM_KVM_REFUSAL, run->name, run->kvm_pid);
+	run_note(run, "%u process(es) refused, e.g. %d: " ETMEM_KVM_REFUSAL, run->nr_kvm,
+		 run->kvm_pid);
+}
+
 static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 {
-	if (nr_found)
+	if (run->nr_kvm)
+		note_kvm(run);
+	else if (nr_found)
 		run_note(run, "%u process(es) below swap_threshold %" PRIu64 " bytes resident: left alone",
 			 nr_found, run->params.swap_threshold_bytes);
 	else if (run->type == TASK_TYPE_NAME)
@@ -342,6 +355,8 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 		return CYCLE_SLEEPING;
 	}
 	memset(&run->swapped, 0, sizeof(run->swapped));
+	if (run->nr_kvm)
+		note_kvm(run);
 	for (guint i = 0; i < run->procs->len; i++)
 		submit(run, run->procs->pdata[i], cycle->pass);
 	return CYCLE_SCANNING;
@@ -490,6 +505,7 @@ static int slide_engine_cmd(struct engine *eng, struct task *task, const char *c
 
 const struct engine_ops slide_engine_ops = {
 	.name = "slide",
+	.scan_types = SCAN_TYPES_PAGE,
 	.parse_task = slide_parse_task,
 	.start_task = slide_start_task,
 	.stop_task = slide_stop_task,

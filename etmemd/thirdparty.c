@@ -36,16 +36,16 @@ static void consume_all(struct cfg_section *sec)
 
 static int tp_parse_engine(struct cfg_section *sec, struct engine *eng, GString *err)
 {
-	char eng_name[CFG_NAME_MAX + 1], libname[TP_PATH_MAX + 1], ops_name[TP_PATH_MAX + 1];
+	char eng_name[CFG_NAME_SIZE], libname[TP_PATH_MAX + 1], ops_name[TP_PATH_MAX + 1];
 	struct tp_engine *tpe;
 	GString *why;
 	int ret;
 
-	if (cfg_get_string(sec, "eng_name", true, CFG_NAME_MAX, eng_name, err) ||
+	if (cfg_get_name(sec, "eng_name", true, eng_name, err) ||
 	    cfg_get_string(sec, "libname", true, TP_PATH_MAX, libname, err) ||
 	    cfg_get_string(sec, "ops_name", true, TP_PATH_MAX, ops_name, err))
 		return -EINVAL;
-	if (!strcmp(eng_name, "slide") || !strcmp(eng_name, "cslide")) {
+	if (engine_ops_find(eng_name)) {
 		cfg_error_prefix(sec, "eng_name", err);
 		g_string_append_printf(err, "eng_name '%s' is the name of a built-in engine "
 				       "(choose another)", eng_name);
@@ -163,6 +163,7 @@ static int tp_engine_cmd_op(struct engine *eng, struct task *task, const char *c
 
 const struct engine_ops thirdparty_engine_ops = {
 	.name = "thirdparty",
+	.scan_types = SCAN_TYPES_PAGE,
 	.parse_engine = tp_parse_engine,
 	.parse_task = tp_parse_task,
 	.free_engine = tp_free_engine,

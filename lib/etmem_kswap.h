@@ -7,7 +7,8 @@
  * away from anonymous memory while etmem's page-outs (MADV_PAGEOUT, which
  * ignores swappiness) go on: it saves vm.swappiness and sets it to 0.
  * "On" restores the saved value. The saved value lives in a file under
- * /run/etmem (ETMEM_KSWAP_STATE), written before the sysctl changes, so a
+ * /run/etmem (ETMEM_KSWAP_STATE; a dot file, so that no control socket
+ * name can collide with it), written before the sysctl changes, so a
  * crash between the two, or of the daemon that switched it off, never
  * loses the operator's value: the next `etmem kswap on`, or etmemd's
  * start, restores it.
@@ -22,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ETMEM_KSWAP_STATE	"/run/etmem/kernel-swap.saved"
+#define ETMEM_KSWAP_STATE	"/run/etmem/.kernel-swap.saved"
 #define ETMEM_SWAPPINESS_FILE	"/proc/sys/vm/swappiness"
 
 /* Who switched it off: kept with the saved value. */

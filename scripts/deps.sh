@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential pkg-config libnl-3-dev libnl-genl-3-dev libnuma-dev
 libcmocka-dev libglib2.0-dev qemu-system-x86 busybox-static libnl-utils
 python3-yaml python3-jsonschema kmod xz-utils util-linux
-linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm
+linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm libclang-rt-dev
 numactl cpio e2fsprogs linux-source-6.12 redis-server redis-tools gnuplot-nox
 bc bison flex libelf-dev libssl-dev"
 

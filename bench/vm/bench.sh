@@ -16,7 +16,7 @@ full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=9 ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
-reclaimers=${BENCH_RECLAIMERS:-none etmem damos memreclaim}
+reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
 sock=bench
 cg=/sys/fs/cgroup/bench
 
@@ -134,6 +134,49 @@ damos_cpu_ms() {
 	[ -n "$pid" ] && [ "$pid" != -1 ] && cpu_ms_of "$pid" || echo 0
 }
 
+# damon: etmemd's damon engine with the settings of damos above, so the
+# two rows compare etmemd's driving of DAMON with DAMON driven by hand.
+damon_start() {
+	cat >/tmp/bench_damon.conf <<CONF
+[project]
+name=bench_damon
+scan_type=region
+sample_interval=5000
+aggr_interval=100000
+update_interval=1000000
+min_nr_regions=10
+max_nr_regions=1000
+
+[engine]
+name=damon
+project=bench_damon
+min_size=4096
+min_acc=0
+max_acc=0
+min_age=20
+max_age=4294967295
+action=pageout
+
+[task]
+project=bench_damon
+engine=damon
+name=workload
+type=pid
+value=$1
+CONF
+	chmod 600 /tmp/bench_damon.conf
+	"$build/etmem/etmem" obj add -f /tmp/bench_damon.conf -s "$sock" || return 1
+	if ! "$build/etmem/etmem" project start -n bench_damon -s "$sock"; then
+		"$build/etmem/etmem" obj del -f /tmp/bench_damon.conf -s "$sock"
+		return 1
+	fi
+}
+damon_stop() {
+	log "damon: $("$build/etmem/etmem" project show -n bench_damon -s "$sock" -j)"
+	"$build/etmem/etmem" project stop -n bench_damon -s "$sock"
+	"$build/etmem/etmem" obj del -f /tmp/bench_damon.conf -s "$sock"
+}
+
 # memory.reclaim: drive the cgroup down to the hot set plus a margin, in
 # steps of at most 64 MiB a second (senpai-like, without the PSI loop).
 memreclaim_start() {
@@ -162,6 +205,8 @@ reclaimer_cpu_ms() {
 	case $1 in
 	etmem) cpu_ms_of "$etmemd_pid" ;;
 	damos) damos_cpu_ms ;;
+	# etmemd's kdamond is kdamond 0 (nothing else runs DAMON here).
+	damon) awk -v a="$(cpu_ms_of "$etmemd_pid")" -v b="$(damos_cpu_ms)" 'BEGIN {print a + b}' ;;
 	*) echo 0 ;;
 	esac
 }
@@ -188,8 +233,10 @@ quality_one() { # RECLAIMER REP
 		return
 	fi
 	cpu0=$(reclaimer_cpu_ms "$r")
+	ecpu0=$(cpu_ms_of "$etmemd_pid")
 	sleep "$secs"
 	cpu1=$(reclaimer_cpu_ms "$r")
+	ecpu1=$(cpu_ms_of "$etmemd_pid")
 	"${r}_stop"
 	kill -TERM "$wl"
 	wait "$wl"
@@ -213,11 +260,14 @@ quality_one() { # RECLAIMER REP
 		}' "$out"
 	managed=$((cold + hot))
 	case $r in
-	etmem|damos)
+	etmem|damos|damon)
 		# Cycles: etmemd's own count; DAMON has no cycle of that kind.
 		emit cost "$r" "$rep" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" \
 			"$managed" "$secs" "$([ "$r" = etmem ] && echo "$etmem_cycles" || echo n/a)" ;;
 	esac
+	# The damon row is kdamond plus etmemd; etmemd's own share on its own.
+	[ "$r" = damon ] && emit cost damon-etmemd "$rep" \
+		"$(awk -v a="$ecpu0" -v b="$ecpu1" 'BEGIN {print b - a}')" "$managed" "$secs" n/a
 }
 
 redis_one() { # RECLAIMER REP

@@ -71,6 +71,15 @@ struct page_refs {
 };
 
 /*
+ * A process that runs a KVM guest (it holds an anon_inode:kvm-vm
+ * descriptor) is refused by etmemd_get_vmas (NULL, errno EOPNOTSUPP),
+ * etmemd_get_page_refs and etmemd_swap_out (-EOPNOTSUPP): a host
+ * page-table scan cannot see the guest's accesses (the hardware sets them
+ * in the EPT/NPT tables), so all guest RAM would look idle. etmemd's
+ * damon engine monitors such processes correctly.
+ */
+
+/*
  * Check that the etmem family is reachable. Returns 0, or a negative errno
  * (-ENOENT: modules not loaded, -EPERM: not root).
  */

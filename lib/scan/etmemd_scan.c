@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "etmem_genl.h"
+#include "etmem_kvm.h"
 #include "etmem/etmemd_scan.h"
 
 /* Mappings above the user address space ([vsyscall]) cannot be scanned. */
@@ -127,6 +128,10 @@ struct vmas *etmemd_get_vmas(const char *pid, char **vmflags_array,
 	if (parse_pid(pid, &target) || vmflags_num < 0 ||
 	    (vmflags_num > 0 && !vmflags_array)) {
 		errno = EINVAL;
+		return NULL;
+	}
+	if (etmem_kvm_guest(target) == 1) {
+		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	/* VmFlags exist only in smaps, which is much slower to read. */
@@ -284,6 +289,8 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 
 	if (!vmas || !page_refs || parse_pid(pid, &target) || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
+	if (etmem_kvm_guest(target) == 1)
+		return -EOPNOTSUPP;
 	if (vmas->vma_cnt == 0)
 		return 0;
 	err = client_get(&client);
@@ -328,6 +335,8 @@ long long etmemd_swap_out(const char *pid, const struct page_refs *page_refs,
 
 	if (parse_pid(pid, &target) || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
+	if (etmem_kvm_guest(target) == 1)
+		return -EOPNOTSUPP;
 	for (ref = page_refs; ref; ref = ref->next) {
 		uint64_t size = ref->type == PTE_TYPE ? 4096 : 2 << 20;
 

@@ -355,7 +355,8 @@ static void test_flags(struct etmem_range *all, size_t nall)
 	      "no ranges: the whole address space, 4 KiB region included");
 
 	ret = scan(&r, 1, 0x100, &res);
-	check(ret == -EINVAL && strstr(etmem_client_errmsg(client), "unknown scan flags"),
+	check(ret == -EINVAL &&
+	      strstr(etmem_client_errmsg(client), "reserved bit set: attribute scan-flags"),
 	      "unknown flag 0x100: EINVAL \"%s\"", etmem_client_errmsg(client));
 	free(res.units);
 }
@@ -440,6 +441,50 @@ static void test_concurrency(void)
 	check(ret == -EOWNERDEAD && strstr(etmem_client_errmsg(client), "exited"),
 	      "target killed mid-dump: EOWNERDEAD \"%s\" (ret %d)",
 	      etmem_client_errmsg(client), ret);
+}
+
+/* ---- small rules ----------------------------------------------------- */
+
+/* A THP that two requested ranges both fall in is reported once. */
+static void test_thp_once(void)
+{
+	struct etmem_range two[2] = {
+		{ (uintptr_t)rthp, (uintptr_t)rthp + MB },
+		{ (uintptr_t)rthp + MB, (uintptr_t)rthp + 2 * MB },
+	};
+	struct scan_result res = { 0 };
+	int ret = scan(two, 2, 0, &res);
+
+	check(ret == 0 && res.nr == 1 && res.units[0].shift == 21,
+	      "two ranges inside one THP: one 2 MiB unit (%zu units)", res.nr);
+	free(res.units);
+}
+
+/* The huge zero page (a read fault on THP memory) is never approved. */
+static void test_huge_zero_page(void)
+{
+	struct etmem_swap_result sr = { 0 };
+	struct etmem_range r;
+	char *raw = mmap(NULL, 6 * MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *z;
+	int ret;
+
+	if (raw == MAP_FAILED)
+		return;
+	z = (char *)(((uintptr_t)raw + 2 * MB - 1) & ~(2 * MB - 1));
+	madvise((char *)z, 4 * MB, MADV_HUGEPAGE);
+	(void)z[0];
+	(void)z[2 * MB];
+	r.start = (uintptr_t)z;
+	r.end = r.start + 4 * MB;
+	ret = etmem_swap_out(client, getpid(), &r, 1, 0, &sr);
+	printf("# read-faulted THP memory: ret %d eligible %" PRIu64 " unevictable %" PRIu64
+	       " absent %" PRIu64 "\n", ret, sr.nr_eligible, sr.nr_unevictable, sr.nr_absent);
+	check(ret == 0 && sr.nr_eligible == 0 && sr.nr_unevictable > 0,
+	      "zero pages (huge or not) of read-faulted memory are never approved (%" PRIu64
+	      " refused as unevictable)", sr.nr_unevictable);
+	munmap(raw, 6 * MB);
 }
 
 /* ---- targets in odd states ------------------------------------------ */
@@ -638,6 +683,8 @@ int main(void)
 	test_spinner();
 	test_sleeper();
 	test_flags(all, 4);
+	test_thp_once();
+	test_huge_zero_page();
 	test_concurrency();
 	test_leader_exited();
 	test_zombie();

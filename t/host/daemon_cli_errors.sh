@@ -62,8 +62,14 @@ bad_file high_only "${P}swapcache_high_wmark=5\n" "swapcache_high_wmark given wi
 bad_file project_name_65 "${P/name=p/name=$long65}" "must be 1 to 64 characters long (it has 65)"
 bad_file missing_loop "${P/loop=2\\n/}" "missing required key 'loop'"
 bad_file unknown_key "${P}colour=red\n" "unknown key 'colour'"
+bad_file scan_type_other "${P}scan_type=pmu\n" "scan_type='pmu' is not allowed (allowed: page, region, psi)"
+bad_file scan_type_mismatch "[project]\nname=p\nscan_type=region\n${E}" \
+	"[engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page)"
+bad_file pmu_key "${P}sample_period=100\n" \
+	"key 'sample_period' belongs to upstream etmem's PMU sampling (hardware performance counters), which this etmem does not have"
+bad_file region_key_in_page "${P}aggr_interval=100000\n" "key 'aggr_interval' belongs to scan_type=region (this project has scan_type=page)"
 bad_file unknown_group "[projekt]\nname=p\n" "unknown group [projekt]"
-bad_file unknown_engine "${P}\n[engine]\nname=turbo\nproject=p\n" "name='turbo' is not allowed (allowed: slide, cslide, thirdparty)"
+bad_file unknown_engine "${P}\n[engine]\nname=turbo\nproject=p\n" "name='turbo' is not allowed (allowed: slide, cslide, thirdparty, damon, psi)"
 bad_file engine_no_project "[engine]\nname=slide\nproject=nothere\n" "project 'nothere' does not exist"
 bad_file duplicate_project "[project]\nname=base\nloop=2\ninterval=1\nsleep=1\n" "project 'base' already exists"
 bad_file duplicate_engine "[engine]\nname=slide\nproject=base\n" "engine 'slide' already exists in project 'base'"
@@ -105,8 +111,11 @@ popd >/dev/null
 
 # Sockets, daemons, privileges.
 expect_fail unknown_socket "no etmemd is listening under that name" "$ETMEM" project show -s "no-such-etmemd-$$"
-expect_fail socket_name_108 "socket name is 108 characters; at most 107 allowed" "$ETMEM" project show -s "$long108"
-expect_fail non_root_client "permission denied: etmemd serves root only (client uid 65534)" \
+expect_fail socket_name_97 "etmem project show: socket name of 97 bytes is too long; allowed: 1 to 96 bytes" \
+	"$ETMEM" project show -s "${long108:0:97}"
+expect_fail socket_name_abstract_108 "socket name of 109 bytes is too long" "$ETMEM" project show -s "@$long108"
+expect_fail socket_name_escaped_too_long "socket name of 40 bytes is too long" "$ETMEM" project show -s "$(printf '/%.0s' $(seq 40))"
+expect_fail non_root_client "etmem project show: cannot reach etmemd on socket '$SOCK' (/run/etmem/$SOCK): Permission denied (only root may reach etmemd's socket)" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$ETMEM" project show -s "$SOCK"
 expect_fail start_missing_project "project 'nothere' does not exist" "$ETMEM" project start -n nothere -s "$SOCK"
 expect_fail stop_not_started "project 'base' is not started" "$ETMEM" project stop -n base -s "$SOCK"
@@ -115,12 +124,12 @@ f=$(printf "[task]\nproject=base\nengine=slide\nname=ghost\ntype=pid\nvalue=1\nT
 expect_fail del_missing_task "task 'ghost' does not exist in engine 'slide' of project 'base'" "$ETMEM" obj del -f "$f" -s "$SOCK"
 expect_fail slide_private_cmd "engine slide has no private command 'showtaskpages'" "$ETMEM" engine showtaskpages -n base -e slide -s "$SOCK"
 expect_fail engine_missing "engine 'cslide' does not exist in project 'base'" "$ETMEM" engine showhostpages -n base -e cslide -s "$SOCK"
-expect_fail obj_without_file "obj add needs -f|--file FILE" "$ETMEM" obj add -s "$SOCK"
-expect_fail project_without_name "project start needs -n|--name NAME" "$ETMEM" project start -s "$SOCK"
+expect_fail obj_without_file "etmem obj add: needs -f|--file FILE" "$ETMEM" obj add -s "$SOCK"
+expect_fail project_without_name "etmem project start: needs -n|--name NAME" "$ETMEM" project start -s "$SOCK"
 
 # etmemd's own arguments.
 expect_fail etmemd_no_socket "-s|--socket NAME is required" "$ETMEMD"
-expect_fail etmemd_long_socket "socket name is 108 characters; at most 107 allowed" "$ETMEMD" -s "$long108"
+expect_fail etmemd_long_socket "etmemd: socket name of 108 bytes is too long; allowed: 1 to 96 bytes" "$ETMEMD" -s "$long108"
 expect_fail etmemd_log_level "log level '4' is not one of 0, 1, 2, 3" "$ETMEMD" -l 4 -s x
 expect_fail etmemd_same_socket "Address already in use (another etmemd uses this name)" "$ETMEMD" -s "$SOCK"
 

@@ -30,7 +30,10 @@ help_has "etmem project help" "$ETMEM" project help -- "start|stop" "show" "-n|-
 help_has "etmem engine help" "$ETMEM" engine help -- "-n|--proj_name" "-e|--engine" \
 	"-t|--task_name" "-s|--socket"
 help_has "etmemd -h" "$ETMEMD" -h -- "-s|--socket" "-l|--log-level" "-m|--mode-systemctl" \
-	"-h|--help" "0 debug" "3 error"
+	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/NAME" "@NAME" "must run as root" \
+	"SIGHUP is ignored"
+help_has "etmem help: sockets and options" "$ETMEM" help -- "/run/etmem/SOCKET" "@NAME" \
+	"served by root" "Each option may be given once"
 if "$ETMEM" >/dev/null 2>"$WORK/err"; then
 	fail "etmem without a command exits 0"
 elif grep -q "Usage: etmem COMMAND" "$WORK/err"; then

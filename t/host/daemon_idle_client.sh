@@ -9,7 +9,7 @@ daemon_start "$SOCK" || exit 1
 python3 - "$SOCK" >"$WORK/idle.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect("\0" + sys.argv[1])
+s.connect("/run/etmem/" + sys.argv[1])
 s.sendall(b"etm")		# a partial header, then silence
 start = time.time()
 s.settimeout(60)

@@ -21,6 +21,15 @@
 #define ENGINE "[engine]\nname=slide\nproject=p\n"
 #define TASK_KEYS "project=p\nengine=slide\nname=t\n"
 #define TASK "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=1\n"
+#define PSI_PROJECT "[project]\nname=p\nscan_type=psi\ninterval=2\n"
+#define PSI_ENGINE "[engine]\nname=psi\nproject=p\n"
+#define PSI_TASK "[task]\nproject=p\nengine=psi\nname=t\n"
+/* Upstream's damon example, key for key. */
+#define DAMON_PROJECT "[project]\nname=p\nscan_type=region\nsample_interval=5000\naggr_interval=100000\n" \
+	"update_interval=1000000\nmin_nr_regions=10\nmax_nr_regions=1000\n"
+#define DAMON_ENGINE "[engine]\nname=damon\nproject=p\nmin_size=0\nmax_size=4294967295\nmin_acc=0\n" \
+	"max_acc=0\nmin_age=10\nmax_age=4294967295\naction=pageout\n"
+#define DAMON_TASK "[task]\nproject=p\nengine=damon\nname=t\ntype=name\nvalue=mysql\n"
 
 struct config_case {
 	const char *what;
@@ -61,7 +70,7 @@ static const struct config_case cases[] = {
 	{ "not key=value", PROJECT "justtext\n", "t.conf:6: [project] 'justtext' is not a key=value line" },
 	{ "duplicate key", "[project]\nname=p\nname=q\n", "t.conf:3: [project] key 'name' given twice (first on line 2)" },
 	{ "empty file", "# nothing\n", "no [project], [engine] or [task] group" },
-	{ "unknown engine", PROJECT "[engine]\nname=fast\nproject=p\n", "name='fast' is not allowed (allowed: slide, cslide, thirdparty)" },
+	{ "unknown engine", PROJECT "[engine]\nname=fast\nproject=p\n", "name='fast' is not allowed (allowed: slide, cslide, thirdparty, damon, psi)" },
 	{ "engine without project", PROJECT "[engine]\nname=slide\n", "missing required key 'project'" },
 	{ "engine of missing project", "[engine]\nname=slide\nproject=nope\n", "project 'nope' does not exist" },
 	{ "unknown engine key", PROJECT "[engine]\nname=slide\nproject=p\nT=1\n", "t.conf:9: [engine] unknown key 'T'" },
@@ -84,6 +93,73 @@ static const struct config_case cases[] = {
 	{ "task name 65", PROJECT ENGINE "[task]\nproject=p\nengine=slide\nname=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ntype=pid\nvalue=1\nT=1\n",
 	  "name='aaaa" },
 	{ "unknown task key", PROJECT ENGINE TASK "colour=red\n", "unknown key 'colour'" },
+	/* scan_type: upstream's key, checked against the engine. */
+	{ "scan_type=page with slide", "[project]\nname=p\nscan_type=page\nloop=2\ninterval=1\nsleep=1\n" ENGINE TASK, NULL },
+	{ "scan_type other", PROJECT "scan_type=pmu\n", "t.conf:6: [project] scan_type='pmu' is not allowed (allowed: page, region, psi)" },
+	{ "scan_type=page needs loop", "[project]\nname=p\nscan_type=page\ninterval=1\nsleep=1\n", "missing required key 'loop'" },
+	{ "region project, upstream's keys", DAMON_PROJECT, NULL },
+	{ "region project without the optional keys", "[project]\nname=p\nscan_type=region\n", NULL },
+	{ "region project with loop", "[project]\nname=p\nscan_type=region\nloop=1\n",
+	  "t.conf:4: [project] key 'loop' belongs to scan_type=page (this project has scan_type=region)" },
+	{ "region project with kernel_swap", "[project]\nname=p\nscan_type=region\nkernel_swap=off\n",
+	  "t.conf:4: [project] key 'kernel_swap' belongs to scan_type=page (this project has scan_type=region)" },
+	{ "page project with a DAMON key", PROJECT "aggr_interval=100000\n",
+	  "t.conf:6: [project] key 'aggr_interval' belongs to scan_type=region (this project has scan_type=page)" },
+	{ "aggr_interval below sample_interval", "[project]\nname=p\nscan_type=region\nsample_interval=5000\naggr_interval=4999\n",
+	  "t.conf:5: [project] aggr_interval='4999' is not an integer in 5000..60000000" },
+	{ "sample_interval 0", "[project]\nname=p\nscan_type=region\nsample_interval=0\n", "sample_interval='0' is not an integer in 1..60000000" },
+	{ "min_nr_regions 2", "[project]\nname=p\nscan_type=region\nmin_nr_regions=2\n", "min_nr_regions='2' is not an integer in 3..1000000" },
+	{ "max_nr_regions below min", "[project]\nname=p\nscan_type=region\nmin_nr_regions=20\nmax_nr_regions=19\n",
+	  "max_nr_regions='19' is not an integer in 20..1000000" },
+	{ "slide in a region project", "[project]\nname=p\nscan_type=region\n" ENGINE,
+	  "t.conf:5: [engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page)" },
+	{ "damon in a page project", PROJECT DAMON_ENGINE,
+	  "t.conf:7: [engine] engine 'damon' does not work with scan_type=page of project 'p' (engine damon needs scan_type=region)" },
+	{ "slide in a psi project", "[project]\nname=p\nscan_type=psi\n" ENGINE,
+	  "engine 'slide' does not work with scan_type=psi of project 'p' (engine slide needs scan_type=page)" },
+	{ "PMU key sample_period", PROJECT "sample_period=100\n",
+	  "t.conf:6: [project] key 'sample_period' belongs to upstream etmem's PMU sampling (hardware performance counters), which this etmem does not have" },
+	{ "PMU key vma_updata_rate", PROJECT "vma_updata_rate=1\n", "key 'vma_updata_rate' belongs to upstream etmem's PMU sampling" },
+	{ "PMU key cpu_set_size", PROJECT "cpu_set_size=1\n", "key 'cpu_set_size' belongs to upstream etmem's PMU sampling" },
+	{ "PMU key cooling_interval", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=1\ncooling_interval=3\n",
+	  "[task] key 'cooling_interval' belongs to upstream etmem's PMU sampling" },
+	/* The damon engine's keys. */
+	{ "damon, upstream's example", DAMON_PROJECT DAMON_ENGINE DAMON_TASK, NULL },
+	{ "damon, defaults and quotas", "[project]\nname=p\nscan_type=region\n[engine]\nname=damon\nproject=p\naction=cold\n"
+	  "quota_ms=10\nquota_bytes=64m\nquota_reset_ms=500\n" DAMON_TASK, NULL },
+	{ "damon without action", DAMON_PROJECT "[engine]\nname=damon\nproject=p\n", "[engine] missing required key 'action'" },
+	{ "damon action other", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=swapout\n",
+	  "action='swapout' is not allowed (allowed: pageout, cold, lru_prio, lru_deprio, willneed, hugepage, nohugepage, stat)" },
+	{ "damon max_acc below min_acc", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nmin_acc=3\nmax_acc=2\n",
+	  "t.conf:14: [engine] max_acc='2' is not an integer in 3..4294967295" },
+	{ "damon max_age below min_age", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nmin_age=5\nmax_age=4\n",
+	  "max_age='4' is not an integer in 5.." },
+	{ "damon max_size below min_size", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nmin_size=8k\nmax_size=4k\n",
+	  "t.conf:14: [engine] max_size=4096 is below min_size=8192" },
+	{ "damon min_size not a size", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nmin_size=big\n",
+	  "min_size='big' is not a size" },
+	{ "damon quota_reset_ms 0", DAMON_PROJECT "[engine]\nname=damon\nproject=p\naction=pageout\nquota_reset_ms=0\n",
+	  "quota_reset_ms='0' is not an integer in 1..3600000" },
+	{ "damon task key", DAMON_PROJECT DAMON_ENGINE DAMON_TASK "T=1\n", "[task] unknown key 'T'" },
+	/* The psi engine's keys. */
+	{ "psi, upstream's keys", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=etmem/*\npressure=0.1\nlimit_min_bytes=128m\n", NULL },
+	{ "psi without interval", "[project]\nname=p\nscan_type=psi\n" PSI_ENGINE PSI_TASK "cg_dir=/sys/fs/cgroup/a\npressure=1\nlimit_min_bytes=0\n", NULL },
+	{ "psi interval 0", "[project]\nname=p\nscan_type=psi\ninterval=0\n", "interval='0' is not an integer in 1..1200" },
+	{ "psi project with sleep", PSI_PROJECT "sleep=1\n", "key 'sleep' belongs to scan_type=page (this project has scan_type=psi)" },
+	{ "psi without cg_dir", PSI_PROJECT PSI_ENGINE PSI_TASK "pressure=0.1\nlimit_min_bytes=1m\n", "[task] missing required key 'cg_dir'" },
+	{ "psi cg_dir with ..", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a/../../etc\npressure=0.1\nlimit_min_bytes=1m\n",
+	  "t.conf:12: [task] cg_dir='a/../../etc' must not contain '..'" },
+	{ "psi pressure 0", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=0\nlimit_min_bytes=1m\n",
+	  "t.conf:13: [task] pressure='0' is not a fraction in (0, 1]" },
+	{ "psi pressure 1.5", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=1.5\nlimit_min_bytes=1m\n", "pressure='1.5' is not a fraction" },
+	{ "psi pressure text", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=low\nlimit_min_bytes=1m\n", "pressure='low' is not a fraction" },
+	{ "psi limit not a size", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a\npressure=0.1\nlimit_min_bytes=lots\n", "limit_min_bytes='lots' is not a size" },
+	{ "psi task with type", PSI_PROJECT PSI_ENGINE PSI_TASK "type=pid\nvalue=1\ncg_dir=a\npressure=0.1\nlimit_min_bytes=1m\n",
+	  "t.conf:12: [task] keys 'type' and 'value' do not apply to engine psi (its tasks name cgroups with cg_dir)" },
+	{ "slide task without type", PROJECT ENGINE "[task]\n" TASK_KEYS "T=1\n", "t.conf:9: [task] missing required key 'type'" },
+	{ "slide task without value", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nT=1\n", "t.conf:9: [task] missing required key 'value'" },
+	{ "eng_name of a built-in engine", PROJECT "[engine]\nname=thirdparty\nproject=p\neng_name=damon\nlibname=/x.so\nops_name=o\n",
+	  "eng_name 'damon' is the name of a built-in engine" },
 	{ "doc's cslide typo: name twice", PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nname=23456\nT=1\n", "key 'name' given twice" },
 };
 

@@ -1,0 +1,763 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The damon engine: the kernel's own access monitor (DAMON) and its
+ * operation schemes (DAMOS), driven through DAMON's sysfs interface,
+ * /sys/kernel/mm/damon/admin. It needs no etmem module.
+ *
+ * [project] scan_type=region carries DAMON's monitoring attributes,
+ * [engine] name=damon the access pattern and action of one scheme, and
+ * each [task] the processes (type=pid or name, children included) that
+ * become the targets of a kdamond of its own.
+ *
+ * kdamonds: writing nr_kdamonds recreates every kdamond directory and is
+ * refused while any kdamond runs, so etmemd only ever owns the whole set:
+ * it refuses to start while kdamonds exist that it did not create, adds
+ * one by stopping its own, growing the set and restarting them, reuses
+ * the slots of stopped tasks, and writes nr_kdamonds=0 when its last task
+ * stops (project stop, obj del, SIGTERM).
+ *
+ * Each task checks its processes every `interval` seconds: new ones are
+ * committed to the running kdamond as targets, and the scheme's
+ * statistics are refreshed for project show on a worker thread (the
+ * kernel answers that request only at the kdamond's next aggregation).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "loop.h"
+#include "procs.h"
+#include "workers.h"
+
+#define DAMON_ADMIN	"/sys/kernel/mm/damon/admin"
+#define DAMON_KDAMONDS	DAMON_ADMIN "/kdamonds"
+
+/* DAMOS actions the configuration may name (sysfs spelling). */
+static const char *const damon_actions[] = {
+	"pageout", "cold", "lru_prio", "lru_deprio", "willneed", "hugepage",
+	"nohugepage", "stat", NULL
+};
+
+/* A started task's state; every change goes through set_state(). */
+enum damon_state {
+	DAMON_WAITING,		/* no process: no kdamond running */
+	DAMON_MONITORING,	/* the kdamond runs on the task's processes */
+	DAMON_FAILED,		/* processes, but the kdamond did not start */
+	__DAMON_STATE_CNT
+};
+
+static const char *const damon_state_names[] = {
+	[DAMON_WAITING] = "waiting",
+	[DAMON_MONITORING] = "monitoring",
+	[DAMON_FAILED] = "failed",
+};
+
+_Static_assert(G_N_ELEMENTS(damon_state_names) == __DAMON_STATE_CNT, "one name per state");
+
+/* [engine] name=damon: one scheme. */
+struct damon_scheme {
+	uint64_t min_size, max_size;		/* bytes */
+	unsigned long min_acc, max_acc;		/* accesses per aggregation */
+	unsigned long min_age, max_age;		/* aggregation intervals */
+	unsigned int action;			/* index in damon_actions */
+	unsigned long quota_ms;			/* 0: no time quota */
+	uint64_t quota_bytes;			/* 0: no size quota */
+	unsigned long quota_reset_ms;
+};
+
+/* The DAMOS statistics of a scheme. */
+struct damos_stats {
+	uint64_t nr_tried, sz_tried, nr_applied, sz_applied, qt_exceeds;
+};
+
+struct damon_run {
+	struct task *task;
+	char name[2 * CFG_NAME_SIZE + 1];	/* "project/task" for logs */
+	struct damon_scheme scheme;
+	struct damon_attrs attrs;
+	unsigned int interval_s;
+	enum task_type type;
+	char value[CFG_COMM_MAX + 1];
+	struct pinned_proc pinned;
+	int slot;				/* kdamond index, -1: none */
+	bool on;				/* the kdamond runs */
+	GArray *targets;			/* struct proc_id, committed */
+	struct damos_stats base;		/* of earlier kdamond runs */
+	struct damos_stats last;		/* of the current kdamond run */
+	struct loop_timer *timer;
+	enum damon_state state;
+	unsigned int gen;			/* bumped when the kdamond stops or starts */
+	bool stats_pending;			/* a statistics job is in flight */
+	bool detached;				/* stopped; the job in flight frees it */
+	char last_err[256];		/* of the last failed start */
+};
+
+/* kdamond slots etmemd created: index -> run, NULL when free. */
+static GPtrArray *slots;
+
+/*
+ * Refreshing DAMOS statistics (update_schemes_stats) waits until the
+ * kdamond's next aggregation boundary, up to aggr_interval: done on a
+ * worker so the event loop never waits for it.
+ */
+static struct worker_pool *stats_pool;
+
+struct stats_job {
+	struct worker_job base;
+	struct damon_run *run;
+	int slot;
+	unsigned int gen;
+	struct damos_stats st;
+	int ret;
+};
+
+/* ---- sysfs ---- */
+
+static int sysfs_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != strlen(value))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+static int sysfs_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	g_strchomp(buf);
+	return 0;
+}
+
+/* Writes VALUE to kdamonds/SLOT/REL; on failure says what in err. */
+static int kd_write(int slot, const char *rel, GString *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int kd_write(int slot, const char *rel, GString *err, const char *fmt, ...)
+{
+	char path[256], value[64];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), DAMON_KDAMONDS "/%d/%s", slot, rel);
+	ret = sysfs_write(path, value);
+	if (ret && err)
+		g_string_append_printf(err, "writing '%s' to %s failed: %s", value, path,
+				       strerror(-ret));
+	return ret;
+}
+
+static int nr_kdamonds_read(unsigned long *nr)
+{
+	char buf[32];
+	int ret = sysfs_read(DAMON_KDAMONDS "/nr_kdamonds", buf, sizeof(buf));
+
+	if (!ret)
+		*nr = strtoul(buf, NULL, 10);
+	return ret;
+}
+
+static int nr_kdamonds_write(unsigned int nr, GString *err)
+{
+	char value[16];
+	int ret;
+
+	snprintf(value, sizeof(value), "%u", nr);
+	ret = sysfs_write(DAMON_KDAMONDS "/nr_kdamonds", value);
+	if (ret && err)
+		g_string_append_printf(err, "writing %u to " DAMON_KDAMONDS "/nr_kdamonds failed: %s",
+				       nr, strerror(-ret));
+	return ret;
+}
+
+/* ---- configuration ---- */
+
+static int damon_parse_engine(struct cfg_section *sec, struct engine *eng, GString *err)
+{
+	struct damon_scheme *ds = g_new0(struct damon_scheme, 1);
+
+	ds->max_size = UINT64_MAX;
+	ds->max_acc = UINT32_MAX;
+	ds->max_age = UINT32_MAX;
+	ds->quota_reset_ms = 1000;
+	if (cfg_get_size(sec, "min_size", false, &ds->min_size, err) == -EINVAL ||
+	    cfg_get_size(sec, "max_size", false, &ds->max_size, err) == -EINVAL)
+		goto bad;
+	if (ds->max_size < ds->min_size) {
+		cfg_error_prefix(sec, "max_size", err);
+		g_string_append_printf(err, "max_size=%" PRIu64 " is below min_size=%" PRIu64,
+				       ds->max_size, ds->min_size);
+		goto bad;
+	}
+	if (cfg_get_uint(sec, "min_acc", false, 0, UINT32_MAX, &ds->min_acc, err) == -EINVAL ||
+	    cfg_get_uint(sec, "max_acc", false, ds->min_acc, UINT32_MAX, &ds->max_acc,
+			 err) == -EINVAL ||
+	    cfg_get_uint(sec, "min_age", false, 0, UINT32_MAX, &ds->min_age, err) == -EINVAL ||
+	    cfg_get_uint(sec, "max_age", false, ds->min_age, UINT32_MAX, &ds->max_age,
+			 err) == -EINVAL ||
+	    cfg_get_choice(sec, "action", true, damon_actions, &ds->action, err) ||
+	    cfg_get_uint(sec, "quota_ms", false, 0, 3600000, &ds->quota_ms, err) == -EINVAL ||
+	    cfg_get_size(sec, "quota_bytes", false, &ds->quota_bytes, err) == -EINVAL ||
+	    cfg_get_uint(sec, "quota_reset_ms", false, 1, 3600000, &ds->quota_reset_ms,
+			 err) == -EINVAL)
+		goto bad;
+	eng->priv = ds;
+	return 0;
+
+bad:
+	g_free(ds);
+	return -EINVAL;
+}
+
+static void damon_free_engine(struct engine *eng)
+{
+	g_free(eng->priv);
+	eng->priv = NULL;
+}
+
+static int damon_parse_task(struct cfg_section *sec, const struct project_params *proj,
+			    struct task *task, GString *err)
+{
+	/* No keys of its own: the scheme is the engine's. */
+	task->params = g_new0(char, 1);
+	return 0;
+}
+
+static void damon_free_task(struct task *task)
+{
+	g_free(task->params);
+	task->params = NULL;
+}
+
+/* ---- a kdamond's configuration ---- */
+
+static int write_targets(struct damon_run *run, GString *err)
+{
+	char rel[96];
+	int ret;
+
+	ret = kd_write(run->slot, "contexts/0/targets/nr_targets", err, "%u", run->targets->len);
+	for (guint i = 0; !ret && i < run->targets->len; i++) {
+		snprintf(rel, sizeof(rel), "contexts/0/targets/%u/pid_target", i);
+		ret = kd_write(run->slot, rel, err, "%d",
+			       g_array_index(run->targets, struct proc_id, i).pid);
+	}
+	return ret;
+}
+
+static int write_config(struct damon_run *run, GString *err)
+{
+	const struct damon_attrs *a = &run->attrs;
+	const struct damon_scheme *s = &run->scheme;
+	const char *mon = "contexts/0/monitoring_attrs";
+	const char *sch = "contexts/0/schemes/0";
+	char rel[128];
+	int ret;
+
+#define W(fmt_rel, arg_rel, ...) \
+	(snprintf(rel, sizeof(rel), fmt_rel, arg_rel), kd_write(run->slot, rel, err, __VA_ARGS__))
+	ret = kd_write(run->slot, "contexts/nr_contexts", err, "1");
+	ret = ret ?: kd_write(run->slot, "contexts/0/operations", err, "vaddr");
+	ret = ret ?: W("%s/intervals/sample_us", mon, "%lu", a->sample_us);
+	ret = ret ?: W("%s/intervals/aggr_us", mon, "%lu", a->aggr_us);
+	ret = ret ?: W("%s/intervals/update_us", mon, "%lu", a->update_us);
+	ret = ret ?: W("%s/nr_regions/min", mon, "%lu", a->min_nr_regions);
+	ret = ret ?: W("%s/nr_regions/max", mon, "%lu", a->max_nr_regions);
+	ret = ret ?: write_targets(run, err);
+	ret = ret ?: kd_write(run->slot, "contexts/0/schemes/nr_schemes", err, "1");
+	if (ret)
+		return ret;
+	ret = W("%s/action", sch, "%s", damon_actions[s->action]);
+	if (ret) {
+		g_string_append_printf(err, " (the running kernel's DAMON does not offer action '%s')",
+				       damon_actions[s->action]);
+		return ret;
+	}
+	ret = ret ?: W("%s/access_pattern/sz/min", sch, "%" PRIu64, s->min_size);
+	ret = ret ?: W("%s/access_pattern/sz/max", sch, "%" PRIu64, s->max_size);
+	ret = ret ?: W("%s/access_pattern/nr_accesses/min", sch, "%lu", s->min_acc);
+	ret = ret ?: W("%s/access_pattern/nr_accesses/max", sch, "%lu", s->max_acc);
+	ret = ret ?: W("%s/access_pattern/age/min", sch, "%lu", s->min_age);
+	ret = ret ?: W("%s/access_pattern/age/max", sch, "%lu", s->max_age);
+	ret = ret ?: W("%s/quotas/ms", sch, "%lu", s->quota_ms);
+	ret = ret ?: W("%s/quotas/bytes", sch, "%" PRIu64, s->quota_bytes);
+	ret = ret ?: W("%s/quotas/reset_interval_ms", sch, "%lu", s->quota_reset_ms);
+	ret = ret ?: W("%s/watermarks/metric", sch, "%s", "none");
+#undef W
+	return ret;
+}
+
+/* Reads the scheme's statistics of the running kdamond SLOT into st. */
+static int read_stats_slot(int slot, struct damos_stats *st)
+{
+	static const char *const names[] = {
+		"nr_tried", "sz_tried", "nr_applied", "sz_applied", "qt_exceeds"
+	};
+	uint64_t *out[] = {
+		&st->nr_tried, &st->sz_tried, &st->nr_applied, &st->sz_applied, &st->qt_exceeds
+	};
+	char path[256], buf[32];
+	int ret = kd_write(slot, "state", NULL, "update_schemes_stats");
+
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		snprintf(path, sizeof(path), DAMON_KDAMONDS "/%d/contexts/0/schemes/0/stats/%s",
+			 slot, names[i]);
+		ret = sysfs_read(path, buf, sizeof(buf));
+		if (ret)
+			return ret;
+		*out[i] = strtoull(buf, NULL, 10);
+	}
+	return 0;
+}
+
+static void read_stats(struct damon_run *run)
+{
+	struct damos_stats st;
+
+	if (!read_stats_slot(run->slot, &st))
+		run->last = st;
+}
+
+static void stats_fold(struct damon_run *run)
+{
+	run->base.nr_tried += run->last.nr_tried;
+	run->base.sz_tried += run->last.sz_tried;
+	run->base.nr_applied += run->last.nr_applied;
+	run->base.sz_applied += run->last.sz_applied;
+	run->base.qt_exceeds += run->last.qt_exceeds;
+	memset(&run->last, 0, sizeof(run->last));
+}
+
+static bool kdamond_is_on(int slot)
+{
+	char path[128], buf[16];
+
+	snprintf(path, sizeof(path), DAMON_KDAMONDS "/%d/state", slot);
+	return !sysfs_read(path, buf, sizeof(buf)) && !strcmp(buf, "on");
+}
+
+static void kdamond_off(struct damon_run *run)
+{
+	if (!run->on)
+		return;
+	read_stats(run);
+	stats_fold(run);
+	if (kdamond_is_on(run->slot))
+		kd_write(run->slot, "state", NULL, "off");
+	run->on = false;
+	run->gen++;
+}
+
+static int kdamond_on(struct damon_run *run, GString *err)
+{
+	int ret = write_config(run, err);
+
+	if (!ret)
+		ret = kd_write(run->slot, "state", err, "on");
+	if (!ret)
+		run->on = true;
+	run->gen++;
+	return ret;
+}
+
+/* ---- slots ---- */
+
+static void what_works_here(GString *err)
+{
+	g_string_append(err, "; engines that work without it: slide, cslide and thirdparty (scan_type=page, with the etmem modules");
+	if (access("/sys/module/etmem_scan", F_OK))
+		g_string_append(err, ", and etmem_scan is not loaded now");
+	g_string_append(err, ")");
+}
+
+/* Finds or makes a kdamond for run; 0 or -errno with the reason in err. */
+static int slot_get(struct damon_run *run, GString *err)
+{
+	unsigned long nr;
+	int ret;
+
+	if (access(DAMON_ADMIN, F_OK)) {
+		g_string_append(err, "the running kernel has no DAMON sysfs interface ("
+				DAMON_ADMIN " is missing; it needs CONFIG_DAMON_SYSFS and CONFIG_DAMON_VADDR)");
+		what_works_here(err);
+		return -EOPNOTSUPP;
+	}
+	if (!slots)
+		slots = g_ptr_array_new();
+	for (guint i = 0; i < slots->len; i++) {
+		if (!slots->pdata[i]) {
+			slots->pdata[i] = run;
+			run->slot = i;
+			return 0;
+		}
+	}
+	ret = nr_kdamonds_read(&nr);
+	if (ret) {
+		g_string_append_printf(err, "cannot read " DAMON_KDAMONDS "/nr_kdamonds: %s",
+				       strerror(-ret));
+		return ret;
+	}
+	if (nr != slots->len) {
+		g_string_append_printf(err, "DAMON already has %lu kdamond(s) that etmemd did not create "
+				       "(etmemd created %u); adding one would reset them, so etmemd leaves DAMON alone",
+				       nr, slots->len);
+		return -EBUSY;
+	}
+	/* Growing the set recreates every kdamond: stop ours, grow, restart. */
+	for (guint i = 0; i < slots->len; i++)
+		kdamond_off(slots->pdata[i]);
+	ret = nr_kdamonds_write(slots->len + 1, err);
+	if (!ret) {
+		g_ptr_array_add(slots, run);
+		run->slot = slots->len - 1;
+	}
+	for (guint i = 0; i + (ret ? 0 : 1) < slots->len; i++) {
+		struct damon_run *other = slots->pdata[i];
+		GString *why = g_string_new(NULL);
+
+		if (other->targets->len && kdamond_on(other, why))
+			log_warn("%s: kdamond %d did not restart: %s", other->name, other->slot,
+				 why->str);
+		g_string_free(why, TRUE);
+	}
+	return ret;
+}
+
+static void slot_put(struct damon_run *run)
+{
+	if (run->slot < 0)
+		return;
+	kdamond_off(run);
+	slots->pdata[run->slot] = NULL;
+	run->slot = -1;
+	for (guint i = 0; i < slots->len; i++)
+		if (slots->pdata[i])
+			return;
+	/* The last of etmemd's kdamonds: remove them all. */
+	nr_kdamonds_write(0, NULL);
+	g_ptr_array_set_size(slots, 0);
+	if (stats_pool) {
+		worker_pool_release(stats_pool);
+		stats_pool = NULL;
+	}
+}
+
+/* ---- the per-task check ---- */
+
+static bool same_targets(GArray *a, GArray *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (guint i = 0; i < a->len; i++) {
+		const struct proc_id *x = &g_array_index(a, struct proc_id, i);
+		const struct proc_id *y = &g_array_index(b, struct proc_id, i);
+
+		if (x->pid != y->pid || x->start_time != y->start_time)
+			return false;
+	}
+	return true;
+}
+
+static void run_note(struct damon_run *run, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void run_note(struct damon_run *run, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(run->task->stats.note, sizeof(run->task->stats.note), fmt, ap);
+	va_end(ap);
+}
+
+static void set_state(struct damon_run *run, enum damon_state state)
+{
+	if (run->state == state)
+		return;
+	log_debug("%s: %s -> %s", run->name, damon_state_names[run->state],
+		  damon_state_names[state]);
+	run->state = state;
+}
+
+static void publish(struct damon_run *run)
+{
+	struct task_stats *st = &run->task->stats;
+
+	st->nr_procs = run->targets->len;
+	st->nr_cycles++;
+	st->last_cycle_end = time(NULL);
+	/*
+	 * bytes_paged_out stays 0: DAMOS reports the size of the regions it
+	 * applied the action to (a region counts again each time), not the
+	 * pages the kernel reclaimed. show prints sz_applied under its name.
+	 */
+}
+
+static void run_free(struct damon_run *run);
+
+static void stats_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
+{
+	struct stats_job *job = (struct stats_job *)base;
+
+	job->ret = read_stats_slot(job->slot, &job->st);
+}
+
+static void stats_job_done(struct worker_job *base)
+{
+	struct stats_job *job = (struct stats_job *)base;
+	struct damon_run *run = job->run;
+
+	run->stats_pending = false;
+	if (run->detached)
+		run_free(run);
+	else if (!job->ret && job->gen == run->gen && run->on)
+		run->last = job->st;
+	g_free(job);
+}
+
+static void stats_refresh(struct damon_run *run)
+{
+	struct stats_job *job;
+
+	if (run->stats_pending)
+		return;
+	if (!stats_pool)
+		stats_pool = worker_pool_new(1, "damon statistics");
+	if (!stats_pool)
+		return;		/* logged; show keeps the last figures */
+	job = g_new0(struct stats_job, 1);
+	job->base.run = stats_job_run;
+	job->base.done = stats_job_done;
+	job->run = run;
+	job->slot = run->slot;
+	job->gen = run->gen;
+	run->stats_pending = true;
+	worker_pool_submit(stats_pool, &job->base);
+}
+
+static void check(void *arg)
+{
+	struct damon_run *run = arg;
+	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
+	GString *err = g_string_new(NULL);
+	bool was_on = run->on, changed;
+	int ret;
+
+	if (run->type == TASK_TYPE_NAME)
+		procs_find_by_name(run->value, found);
+	else
+		pinned_proc_find(&run->pinned, atoi(run->value), found);
+
+	/* DAMON stops a kdamond whose targets have all exited. */
+	if (run->on && !kdamond_is_on(run->slot)) {
+		stats_fold(run);
+		run->on = false;
+	}
+	changed = !same_targets(found, run->targets);
+	if (changed && run->on && found->len && run->stats_pending) {
+		/* The kernel takes one request per kdamond at a time: commit next time. */
+		log_debug("%s: targets changed; committed after the statistics", run->name);
+	} else if (changed || (!run->on && found->len)) {
+		g_array_set_size(run->targets, 0);
+		g_array_append_vals(run->targets, found->data, found->len);
+		if (!found->len) {
+			kdamond_off(run);
+		} else if (run->on) {
+			/* Online update of the targets. */
+			ret = write_targets(run, err);
+			if (!ret)
+				ret = kd_write(run->slot, "state", err, "commit");
+			if (ret == -EBUSY) {
+				/* Another request in the kernel: retried next time. */
+				g_array_set_size(run->targets, 0);
+			} else if (ret) {
+				log_warn("%s: targets not updated: %s", run->name, err->str);
+				run_note(run, "targets not updated: %s", err->str);
+				kdamond_off(run);
+			}
+		} else if (kdamond_on(run, err)) {
+			/* Retried every interval: logged once per reason. */
+			if (strcmp(run->last_err, err->str))
+				log_warn("%s: kdamond %d did not start: %s", run->name, run->slot,
+					 err->str);
+			snprintf(run->last_err, sizeof(run->last_err), "%s", err->str);
+			run_note(run, "kdamond %d did not start: %s", run->slot, err->str);
+		}
+		if (run->on || was_on)
+			log_info("%s: kdamond %d %s, %u target process(es)", run->name, run->slot,
+				 run->on ? "monitors" : "stopped", run->targets->len);
+	}
+	if (run->on)
+		stats_refresh(run);
+	if (run->on) {
+		run->last_err[0] = '\0';
+		set_state(run, DAMON_MONITORING);
+		run->task->stats.note[0] = '\0';
+	} else if (!found->len) {
+		set_state(run, DAMON_WAITING);
+		if (run->type == TASK_TYPE_NAME)
+			run_note(run, "waiting for a process named '%s'", run->value);
+		else if (run->pinned.valid)
+			run_note(run, "process %s exited (or its pid was reused); waiting", run->value);
+		else
+			run_note(run, "waiting for process %s to exist", run->value);
+	} else {
+		set_state(run, DAMON_FAILED);
+	}
+	publish(run);
+	g_string_free(err, TRUE);
+	g_array_free(found, TRUE);
+	loop_timer_arm(run->timer, run->interval_s * 1000);
+}
+
+/* ---- engine operations ---- */
+
+static void run_free(struct damon_run *run)
+{
+	if (run->timer)
+		loop_timer_free(run->timer);
+	g_array_free(run->targets, TRUE);
+	g_free(run);
+}
+
+static int damon_start_task(struct task *task, GString *err)
+{
+	struct damon_run *run = g_new0(struct damon_run, 1);
+	const struct project_params *pp = &task->engine->project->params;
+	int ret;
+
+	run->task = task;
+	snprintf(run->name, sizeof(run->name), "%s/%s", pp->name, task->name);
+	run->scheme = *(struct damon_scheme *)task->engine->priv;
+	run->attrs = pp->damon;
+	run->interval_s = pp->interval_s;
+	run->type = task->type;
+	strcpy(run->value, task->value);
+	run->slot = -1;
+	run->targets = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
+	run->state = DAMON_WAITING;
+	ret = slot_get(run, err);
+	if (ret) {
+		run_free(run);
+		return ret;
+	}
+	run->timer = loop_timer_new(check, run);
+	if (!run->timer) {
+		g_string_append(err, "cannot create a timer");
+		slot_put(run);
+		run_free(run);
+		return -ENOMEM;
+	}
+	memset(&task->stats, 0, sizeof(task->stats));
+	task->priv = run;
+	check(run);
+	return 0;
+}
+
+static void damon_stop_task(struct task *task)
+{
+	struct damon_run *run = task->priv;
+
+	if (!run)
+		return;
+	loop_timer_cancel(run->timer);
+	slot_put(run);
+	log_info("%s: stopped", run->name);
+	task->priv = NULL;
+	run->task = NULL;
+	if (run->stats_pending)
+		run->detached = true;	/* the statistics job frees it */
+	else
+		run_free(run);
+}
+
+static const char *damon_task_state(const struct task *task)
+{
+	const struct damon_run *run = task->priv;
+
+	return run ? damon_state_names[run->state] : "stopped";
+}
+
+static void damon_show_task(const struct task *task, bool json, GString *out)
+{
+	const struct damon_scheme *s = task->engine->priv;
+	const struct damon_run *run = task->priv;
+	struct damos_stats st = { 0 };
+	int slot = run ? run->slot : -1;
+
+	if (run) {
+		st = run->base;
+		st.nr_tried += run->last.nr_tried;
+		st.sz_tried += run->last.sz_tried;
+		st.nr_applied += run->last.nr_applied;
+		st.sz_applied += run->last.sz_applied;
+		st.qt_exceeds += run->last.qt_exceeds;
+	}
+	if (json) {
+		g_string_append_printf(out, ",\"kdamond\":%d,\"action\":\"%s\",\"quota_ms\":%lu,"
+				       "\"quota_bytes\":%" PRIu64 ",\"quota_reset_ms\":%lu,"
+				       "\"nr_tried\":%" PRIu64 ",\"sz_tried\":%" PRIu64
+				       ",\"nr_applied\":%" PRIu64 ",\"sz_applied\":%" PRIu64
+				       ",\"qt_exceeds\":%" PRIu64, slot, damon_actions[s->action],
+				       s->quota_ms, s->quota_bytes, s->quota_reset_ms, st.nr_tried,
+				       st.sz_tried, st.nr_applied, st.sz_applied, st.qt_exceeds);
+		return;
+	}
+	g_string_append_printf(out, "kdamond=%d action=%s quota: %lu ms, %" PRIu64
+			       " bytes per %lu ms; DAMOS tried %" PRIu64 " regions (%" PRIu64
+			       " bytes), applied %" PRIu64 " (%" PRIu64 " bytes), quota exceeded %"
+			       PRIu64 " times", slot, damon_actions[s->action], s->quota_ms,
+			       s->quota_bytes, s->quota_reset_ms, st.nr_tried, st.sz_tried,
+			       st.nr_applied, st.sz_applied, st.qt_exceeds);
+}
+
+static int damon_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
+			    GString *reply)
+{
+	g_string_printf(reply, "engine damon has no private command '%s'", cmd);
+	return -EOPNOTSUPP;
+}
+
+const struct engine_ops damon_engine_ops = {
+	.name = "damon",
+	.scan_types = 1u << SCAN_TYPE_REGION,
+	.parse_engine = damon_parse_engine,
+	.parse_task = damon_parse_task,
+	.free_engine = damon_free_engine,
+	.start_task = damon_start_task,
+	.stop_task = damon_stop_task,
+	.free_task = damon_free_task,
+	.task_state = damon_task_state,
+	.show_task = damon_show_task,
+	.engine_cmd = damon_engine_cmd,
+};

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Is a process running a KVM guest? A host page-table scan cannot see a
+ * guest's accesses: with EPT/NPT the hardware sets the accessed bits in
+ * the guest's tables, and the kernel calls that would report them
+ * (mmu_notifier_clear_young and friends) are not exported to modules. One
+ * scan later all guest RAM looks idle. The page-table engines (slide,
+ * cslide) and libetmemd_scan therefore refuse such a process; DAMON's
+ * monitoring goes through the kernel's own notifier path and does see
+ * guest accesses (the damon engine).
+ */
+#ifndef ETMEM_KVM_H
+#define ETMEM_KVM_H
+
+#include <sys/types.h>
+
+/* What a KVM VM descriptor's /proc/PID/fd link reads. */
+#define ETMEM_KVM_VM_LINK	"anon_inode:kvm-vm"
+
+/*
+ * 1 when a link in @fd_dir (a /proc/PID/fd directory) reads
+ * ETMEM_KVM_VM_LINK, 0 when none does, -errno when the directory cannot
+ * be read (-ENOENT: the process is gone).
+ */
+int etmem_kvm_guest_fd_dir(const char *fd_dir);
+
+/* The same for process @pid. */
+int etmem_kvm_guest(pid_t pid);
+
+/* Why such a process is refused, one line, for notes and logs. */
+#define ETMEM_KVM_REFUSAL \
+	"runs a KVM guest (anon_inode:kvm-vm): a page-table scan cannot see guest " \
+	"accesses and all its RAM would look idle; the damon engine sees them"
+
+#endif /* ETMEM_KVM_H */

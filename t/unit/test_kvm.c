@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the KVM-guest detection (lib/etmem_kvm.c) on directories
+ * of symbolic links made to look like /proc/PID/fd: only a link that reads
+ * exactly anon_inode:kvm-vm marks a KVM guest.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <glib.h>
+
+#include "etmem_kvm.h"
+
+/* A fresh directory with one link per target, named 0, 1, ... */
+static char *fd_dir(const char *const *targets)
+{
+	char *dir = g_dir_make_tmp("etmem-kvm-XXXXXX", NULL);
+
+	assert_non_null(dir);
+	for (int i = 0; targets[i]; i++) {
+		char *link = g_strdup_printf("%s/%d", dir, i);
+
+		assert_int_equal(symlink(targets[i], link), 0);
+		g_free(link);
+	}
+	return dir;
+}
+
+static void rm_dir(char *dir)
+{
+	char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+
+	assert_int_equal(system(cmd), 0);
+	g_free(cmd);
+	g_free(dir);
+}
+
+static void check(const char *const *targets, int expected)
+{
+	char *dir = fd_dir(targets);
+
+	assert_int_equal(etmem_kvm_guest_fd_dir(dir), expected);
+	rm_dir(dir);
+}
+
+static void test_qemu_like(void **state)
+{
+	/* What QEMU with KVM holds: /dev/kvm, the VM, vCPUs, eventfds. */
+	static const char *const qemu[] = {
+		"/dev/null", "/dev/kvm", "anon_inode:kvm-vcpu:0", "anon_inode:[eventfd]",
+		"anon_inode:kvm-vm", "socket:[1234]", NULL
+	};
+
+	check(qemu, 1);
+}
+
+static void test_not_a_guest(void **state)
+{
+	/* /dev/kvm open, vCPU-like and longer names: no VM descriptor. */
+	static const char *const none[] = {
+		"/dev/kvm", "anon_inode:kvm-vcpu:0", "anon_inode:kvm-vm-other",
+		"anon_inode:kvm-v", "/tmp/anon_inode:kvm-vm", "pipe:[1]", NULL
+	};
+	static const char *const empty[] = { NULL };
+
+	check(none, 0);
+	check(empty, 0);
+}
+
+static void test_errors(void **state)
+{
+	assert_int_equal(etmem_kvm_guest_fd_dir("/nonexistent/etmem/fd"), -ENOENT);
+	/* This process holds no VM; a pid that does not exist is gone. */
+	assert_int_equal(etmem_kvm_guest(getpid()), 0);
+	assert_int_equal(etmem_kvm_guest(0x7ffffff0), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_like),
+		cmocka_unit_test(test_not_a_guest),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

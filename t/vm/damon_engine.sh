@@ -1,0 +1,249 @@
+#!/bin/bash
+# vm-timeout: 600
+# The damon engine, without any etmem module. On a kernel without DAMON's
+# sysfs interface (6.1): upstream's damon configuration loads and
+# project start fails naming the missing feature and the engines that work.
+# With it (6.12): a kdamond that etmemd did not create makes start refuse
+# and stays untouched; then on 448 MiB cold + 64 MiB hot (zram swap)
+# >= 90% of the cold pages leave RAM, >= 95% of the hot pages stay, every
+# checksum verifies; project show has the DAMOS statistics and quotas
+# (text and -j); a second process of the task's name becomes a target and
+# leaves again when it exits; project stop and SIGTERM remove etmemd's
+# kdamonds.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+
+SOCK=damon
+KD=/sys/kernel/mm/damon/admin/kdamonds
+no_etmem_module() { ! grep -q '^etmem' /proc/modules; }
+
+# Upstream's damon example, key for key, plus the quota keys.
+damon_conf() { # damon_conf NAME: type=name value=hotcold
+	conf "$1" <<EOF
+[project]
+name=dp
+scan_type=region
+sample_interval=5000
+aggr_interval=100000
+update_interval=1000000
+min_nr_regions=10
+max_nr_regions=1000
+
+[engine]
+name=damon
+project=dp
+min_size=0
+max_size=4294967295
+min_acc=0
+max_acc=0
+min_age=10
+max_age=4294967295
+action=pageout
+quota_bytes=2g
+quota_reset_ms=1000
+
+[task]
+project=dp
+engine=damon
+name=background_damon
+type=name
+value=hotcold
+EOF
+}
+
+# A process that holds a KVM VM descriptor (as QEMU does while it runs a
+# guest): slide refuses it naming the damon engine. Needs KVM inside this
+# VM (nested SVM under TCG); without it the detection is covered by
+# t/unit/test_kvm only, and this says so.
+kvm_check() {
+	local out h
+	modprobe kvm_amd 2>/dev/null || modprobe kvm_intel 2>/dev/null
+	"$helpers/kvm_vm_holder" 32 >"$WORK/kvm.out" 2>&1 &
+	h=$!
+	OTHER_PIDS+=("$h")
+	for _ in $(seq 50); do
+		grep -q '^ready' "$WORK/kvm.out" && break
+		kill -0 "$h" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q '^ready' "$WORK/kvm.out"; then
+		echo "note: no KVM VM can be created in this guest ($(cat "$WORK/kvm.out")); KVM-guest refusal checked by t/unit/test_kvm only"
+		return
+	fi
+	vt_load_etmem
+	daemon_start kvm -l 1 || vt_die "etmemd did not start"
+	f=$(slide_conf kvm pid "$h" | conf kvm.conf)
+	"$ETMEM" obj add -f "$f" -s kvm
+	"$ETMEM" project start -n kvm -s kvm
+	for _ in $(seq 40); do
+		show_json kvm kvm | grep -q 'runs a KVM guest' && break
+		sleep 0.25
+	done
+	out=$("$ETMEM" project show -n kvm -s kvm)
+	echo "$out"
+	vt_check "slide refuses a process holding a KVM VM, naming damon" \
+		grep -q "note: 1 process(es) refused, e.g. $h: runs a KVM guest (anon_inode:kvm-vm): a page-table scan cannot see guest accesses and all its RAM would look idle; the damon engine sees them" <<<"$out"
+	vt_check "it is not scanned (processes, pages_scanned: $(show_json kvm kvm | python3 -c "import json,sys; t=json.load(sys.stdin)['projects'][0]['tasks'][0]; print(t['processes'], t['pages_scanned'])"))" \
+		test "$(show_json kvm kvm | python3 -c "import json,sys; t=json.load(sys.stdin)['projects'][0]['tasks'][0]; print(t['processes'], t['pages_scanned'])")" = "0 0"
+	daemon_stop
+	# libetmemd_scan, as a third-party policy calls it.
+	cat >"$WORK/kvmscan.c" <<'EOC'
+#include <errno.h>
+#include <stdio.h>
+#include <etmem/etmemd_scan.h>
+int main(int argc, char **argv)
+{
+	struct page_refs *refs = NULL;
+	struct vmas none = { 0, NULL };
+	struct vmas *v;
+	int e;
+
+	v = etmemd_get_vmas(argv[1], NULL, 0, false);
+	e = errno;
+	printf("get_vmas %s errno %d\n", v ? "list" : "NULL", v ? 0 : e);
+	none.vma_cnt = 1;
+	printf("get_page_refs %d\n", etmemd_get_page_refs(&none, argv[1], &refs, 0));
+	printf("swap_out %lld\n", etmemd_swap_out(argv[1], NULL, 1, 0));
+	return 0;
+}
+EOC
+	gcc -Wall -Werror -I"$top/include" -o "$WORK/kvmscan" "$WORK/kvmscan.c" \
+		-L"$top/build/lib" -letmemd_scan -Wl,-rpath,"$top/build/lib" || vt_die "cannot build kvmscan"
+	out=$("$WORK/kvmscan" "$h")
+	echo "$out"
+	vt_check "libetmemd_scan refuses it with EOPNOTSUPP" \
+		test "$(echo $out)" = "get_vmas NULL errno 95 get_page_refs -95 swap_out -95"
+	kill -TERM "$h"; wait "$h"
+	vt_unload_etmem
+}
+kvm_check
+
+daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
+f=$(damon_conf damon.conf)
+vt_check "upstream's damon configuration loads" "$ETMEM" obj add -f "$f" -s "$SOCK"
+
+if [ ! -d /sys/kernel/mm/damon/admin ]; then
+	out=$("$ETMEM" project start -n dp -s "$SOCK" 2>&1)
+	rc=$?
+	echo "$out"
+	vt_check "project start fails without DAMON sysfs (exit $rc)" test "$rc" = 1
+	vt_check "the refusal names the missing kernel feature" \
+		grep -q "no DAMON sysfs interface (/sys/kernel/mm/damon/admin is missing; it needs CONFIG_DAMON_SYSFS" <<<"$out"
+	vt_check "the refusal names the engines that work" \
+		grep -q "engines that work without it: slide, cslide and thirdparty" <<<"$out"
+	"$ETMEM" project show -s "$SOCK" | tee "$WORK/show"
+	vt_check "show keeps the reason" grep -q "note: start failed: the running kernel has no DAMON" "$WORK/show"
+	vt_check "no etmem module loaded" no_etmem_module
+	daemon_stop
+	vt_done
+fi
+
+vt_zram_swap 1G
+"$helpers/hotcold" --cold-mib 448 --hot-mib 64 --interval-ms 500 >"$WORK/hc.out" 2>&1 &
+hc=$!
+OTHER_PIDS+=("$hc")
+vt_wait_line "$WORK/hc.out" '^ready'
+
+# A kdamond etmemd did not create: refused, and left as it was.
+echo 1 >"$KD/nr_kdamonds"
+echo 1 >"$KD/0/contexts/nr_contexts"
+echo paddr >"$KD/0/contexts/0/operations"
+out=$("$ETMEM" project start -n dp -s "$SOCK" 2>&1)
+echo "$out"
+vt_check "start refused beside a foreign kdamond" \
+	grep -q "DAMON already has 1 kdamond(s) that etmemd did not create" <<<"$out"
+vt_check "the foreign kdamond is untouched" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/contexts/0/operations")" = "1 paddr"
+"$ETMEM" project stop -n dp -s "$SOCK"
+echo 0 >"$KD/nr_kdamonds"
+
+vt_check "project start" "$ETMEM" project start -n dp -s "$SOCK"
+vt_check "etmemd created one kdamond, running" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
+
+field() { # field NAME: of the task of project dp
+	show_json "$SOCK" dp | python3 -c "import json,sys; print(json.load(sys.stdin)['projects'][0]['tasks'][0]['$1'])"
+}
+last_status() { grep '^status' "$WORK/hc.out" | tail -n1; }
+kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
+
+start_s=$SECONDS
+reached=
+for i in $(seq 480); do
+	sleep 0.5
+	st=$(last_status)
+	[ $((i % 20)) = 0 ] && echo "$((SECONDS - start_s)) s: $st"
+	cold_res=$(kv cold_resident "$st")
+	cold_pages=$(kv cold_pages "$st")
+	[ -n "$cold_res" ] || continue
+	if [ $((cold_res * 10)) -le "$cold_pages" ]; then
+		reached=$((SECONDS - start_s))
+		break
+	fi
+done
+"$ETMEM" project show -n dp -s "$SOCK"
+echo "workload: $st; VmSwap $(vt_status_kb "$hc" VmSwap) kB"
+if [ -n "$reached" ]; then
+	vt_ok "90% of cold pages out of RAM after ${reached} s ($cold_res of $cold_pages resident)"
+else
+	vt_fail "cold pages resident: $cold_res of $cold_pages after $((SECONDS - start_s)) s"
+fi
+sleep 2	# the hot thread brings back what a scheme may have taken
+st=$(last_status)
+hot_res=$(kv hot_resident "$st"); hot_pages=$(kv hot_pages "$st")
+vt_check "hot pages resident: $hot_res of $hot_pages (>= 95%)" test $((hot_res * 100)) -ge $((hot_pages * 95))
+vt_check "no etmem module loaded" no_etmem_module
+
+sleep 2	# one more check of the task: fresh statistics
+show_json "$SOCK" dp >"$WORK/show.json"
+"$ETMEM" project show -n dp -s "$SOCK" >"$WORK/show.txt"
+cat "$WORK/show.txt"
+applied=$(field sz_applied)
+vt_check "show -j: sz_applied $applied >= 90% of 448 MiB" test "$applied" -ge $((448 * 1048576 * 9 / 10))
+vt_check "show -j: nr_tried >= nr_applied > 0" \
+	python3 -c "import json; t=json.load(open('$WORK/show.json'))['projects'][0]['tasks'][0]; assert t['nr_tried'] >= t['nr_applied'] > 0 and t['sz_tried'] >= t['sz_applied']; assert t['action'] == 'pageout' and t['quota_bytes'] == 2 << 30 and t['quota_reset_ms'] == 1000 and 'qt_exceeds' in t and t['state'] == 'monitoring', t"
+vt_check "show text: DAMOS statistics and quotas" \
+	grep -q "kdamond=0 action=pageout quota: 0 ms, 2147483648 bytes per 1000 ms; DAMOS tried [0-9]* regions ([0-9]* bytes), applied [0-9]* ([0-9]* bytes), quota exceeded [0-9]* times" "$WORK/show.txt"
+
+# type=name: a second process becomes a target, and leaves.
+"$helpers/hotcold" --cold-mib 8 --hot-mib 1 --interval-ms 1000 >"$WORK/hc2.out" 2>&1 &
+hc2=$!
+OTHER_PIDS+=("$hc2")
+vt_wait_line "$WORK/hc2.out" '^ready'
+targets() { cat "$KD/0/contexts/0/targets/nr_targets"; }
+for _ in $(seq 40); do [ "$(targets)" = 2 ] && break; sleep 0.25; done
+vt_check "a new process of the name is a target (nr_targets $(targets), pids $(cat "$KD"/0/contexts/0/targets/*/pid_target | tr '\n' ' '))" \
+	test "$(targets) $(field processes)" = "2 2"
+kill -TERM "$hc2"; wait "$hc2"
+for _ in $(seq 40); do [ "$(targets)" = 1 ] && break; sleep 0.25; done
+vt_check "an exited process is no target (nr_targets $(targets))" test "$(targets) $(cat "$KD/0/state")" = "1 on"
+
+vt_check "project stop" "$ETMEM" project stop -n dp -s "$SOCK"
+vt_check "project stop removes etmemd's kdamond" test "$(cat "$KD/nr_kdamonds")" = 0
+kill -TERM "$hc"; wait "$hc"
+tail -n 2 "$WORK/hc.out"
+vt_check "workload verifies every checksum" grep -q '^verify ok' "$WORK/hc.out"
+
+# Two tasks, two kdamonds: the second grows the set (etmemd stops, grows
+# and restarts its own); deleting a task frees its kdamond for reuse.
+"$helpers/hotcold" --cold-mib 16 --hot-mib 4 --interval-ms 1000 >"$WORK/hc3.out" 2>&1 &
+hc3=$!
+OTHER_PIDS+=("$hc3")
+vt_wait_line "$WORK/hc3.out" '^ready'
+vt_check "project start again" "$ETMEM" project start -n dp -s "$SOCK"
+vt_check "kdamond back" test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
+f2=$(printf '[task]\nproject=dp\nengine=damon\nname=second\ntype=pid\nvalue=%s\n' "$hc3" | conf second.conf)
+vt_check "a second task in the started project" "$ETMEM" obj add -f "$f2" -s "$SOCK"
+vt_check "two kdamonds, both on" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on on"
+vt_check "the second kdamond monitors pid $hc3" test "$(cat "$KD/1/contexts/0/targets/0/pid_target")" = "$hc3"
+vt_check "delete the second task" "$ETMEM" obj del -f "$f2" -s "$SOCK"
+vt_check "its kdamond is off, the first runs on" \
+	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on off"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+vt_check "etmemd exits 0 on SIGTERM" test $? = 0
+vt_check "SIGTERM removes etmemd's kdamonds" test "$(cat "$KD/nr_kdamonds")" = 0
+kill -TERM "$hc3"; wait "$hc3"
+vt_check "the small workload verifies every checksum" grep -q '^verify ok' "$WORK/hc3.out"
+vt_check "no etmem module loaded" no_etmem_module
+vt_done
