@@ -163,7 +163,7 @@ $(addprefix modules-,$(KVERS)): modules-%:
 	@mkdir -p $(BUILD)/kmod/$*/uapi/linux
 	@cp -p kmod/Kbuild kmod/*.c kmod/*.h VERSION $(BUILD)/kmod/$*/ 2>/dev/null; \
 	 cp -p include/uapi/linux/etmem.h $(BUILD)/kmod/$*/uapi/linux/
-	$(Q)$(MAKE) -s -C /lib/modules/$*/build M=$(TOP)/$(BUILD)/kmod/$* \
+	$(Q)$(MAKE) -s -C "$$(. t/lib/kernels.sh; etmem_kernel_build $*)" M=$(TOP)/$(BUILD)/kmod/$* \
 		$(if $(filter 1,$(WERROR)),KCFLAGS=-Werror) modules \
 		$(if $(filter 1,$(V)),V=1,>$(TOP)/$(BUILD)/kmod/$*.log 2>&1 || \
 		{ cat $(TOP)/$(BUILD)/kmod/$*.log; exit 1; }; \

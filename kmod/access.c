@@ -154,7 +154,22 @@ static atomic64_t flush_rounds = ATOMIC64_INIT(0);
 
 static void flush_local_tlb(void *unused)
 {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+	/*
+	 * Since 6.19 __flush_tlb_all() is exported to the KVM modules only.
+	 * The same for this CPU's user entries with inline helpers: INVPCID
+	 * drops the non-global entries of every PCID; without it, reloading
+	 * CR3 drops those of the current PCID, which holds the user entries
+	 * unless page-table isolation gives user space a PCID of its own
+	 * (then only step 1 above helps).
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_INVPCID))
+		invpcid_flush_all_nonglobals();
+	else
+		write_cr3(__read_cr3());
+#else
 	__flush_tlb_all();
+#endif
 }
 
 static bool cpu_runs_mm(int cpu, void *mm)

@@ -149,7 +149,9 @@ static inline bool etmem_pmd_is_table(pmd_t pmd)
 /* Whether a page is mapped by more than one process (an estimate for THP). */
 static inline bool etmem_page_shared(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+	return folio_maybe_mapped_shared(page_folio(page));
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 	return folio_likely_mapped_shared(page_folio(page));
 #else
 	return page_mapcount(page) > 1;

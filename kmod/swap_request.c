@@ -128,8 +128,8 @@ static int swap_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 			continue;	/* counted as absent */
 		if (c->forced >= 0)
 			why = c->forced;
-		else if (pte_special(val) || pte_devmap(val))
-			why = SWAP_UNEVICTABLE;	/* includes the zero page */
+		else if (pte_special(val) || is_zone_device_page(pte_page(val)))
+			why = SWAP_UNEVICTABLE;	/* zero page, DAX */
 		else
 			why = swap_refusal(c, pte_page(val), pte_young(val));
 		if (why >= 0) {

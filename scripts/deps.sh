@@ -9,7 +9,7 @@ python3-yaml python3-jsonschema kmod xz-utils util-linux
 linux-image-amd64 linux-headers-amd64 systemd libbpf-dev bpftool clang llvm libclang-rt-dev
 numactl cpio e2fsprogs linux-source-6.12 redis-server redis-tools gnuplot-nox
 libsystemd-dev debhelper dh-dkms dkms lintian fakeroot bash-completion libelf-dev zlib1g-dev
-libjson-glib-dev prometheus"
+libjson-glib-dev prometheus bc bison flex libssl-dev"
 
 missing=""
 for p in $pkgs; do
@@ -34,8 +34,13 @@ for img in /boot/vmlinuz-6.12.*; do
 done
 
 ynl_dir=/usr/local/share/etmem/kernel-src
+. "$(dirname "$0")/../t/lib/kernels.sh"
+need_sid=1
+for f in "$ETMEM_KERNELS"/*/.done; do
+	[ -e "$f" ] && need_sid=0
+done
 [ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] &&
-	[ -e "$ynl_dir/.done-scripts" ] && exit 0
+	[ -e "$ynl_dir/.done-scripts" ] && [ "$need_sid" = 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
@@ -83,3 +88,6 @@ if [ ! -e "$ynl_dir/.done-scripts" ]; then
 		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc'
 	touch "$ynl_dir/.done-scripts"
 fi
+
+# The third kernel, Debian unstable's newest, fetched without installing it.
+"$(dirname "$0")/sid-kernel.sh"

@@ -1,9 +1,15 @@
 #!/bin/sh
-# Build the tiny initramfs that boots a Debian kernel into the host's own
-# root file system (9p, read-only) with a tmpfs overlay on top.
+# Build the tiny initramfs that boots a kernel of t/lib/kernels.sh into the
+# host's own root file system (9p, read-only) with a tmpfs overlay on top.
+# A kernel fetched into $ETMEM_KERNELS gets its modules mounted on
+# /lib/modules/KVER, where the guest's modprobe looks.
 # Usage: mkinitramfs.sh KVER OUT.gz
 set -eu
 kver=$1 out=$2
+. "$(dirname "$0")/kernels.sh"
+modroot=$(etmem_kernel_modroot "$kver")
+[ -d "$modroot/lib/modules/$kver/kernel" ] ||
+	{ echo "mkinitramfs: no modules for $kver in $modroot/lib/modules" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -19,7 +25,7 @@ done
 : >"$work/mods/order"
 n=0
 for m in 9pnet_virtio 9p virtio_pci overlay; do
-	modprobe -S "$kver" --show-depends "$m" | while read -r verb path _; do
+	modprobe -d "$modroot" -S "$kver" --show-depends "$m" | while read -r verb path _; do
 		[ "$verb" = insmod ] || continue
 		base=$(basename "$path")
 		base=${base%.xz}
@@ -32,6 +38,12 @@ for m in 9pnet_virtio 9p virtio_pci overlay; do
 	done
 	n=$((n + 1))
 done
+
+# Where the guest finds this kernel's modules when the host has none in
+# /lib/modules (empty: nothing to mount).
+modsrc=""
+[ "$modroot" = / ] || modsrc=$modroot/lib/modules/$kver
+echo "$kver $modsrc" >"$work/kernel"
 
 cat >"$work/init" <<'INIT'
 #!/bin/sh
@@ -49,6 +61,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 mount -t tmpfs -o size=75% tmpfs /ovl
 mkdir -p /ovl/upper /ovl/work
 mount -t overlay -o lowerdir=/mnt,upperdir=/ovl/upper,workdir=/ovl/work overlay /newroot
+read -r kver modsrc </kernel
+if [ -n "$modsrc" ]; then
+	mkdir -p "/newroot/lib/modules/$kver"
+	mount -o bind "/newroot$modsrc" "/newroot/lib/modules/$kver" ||
+		echo "ETMEM-VM: cannot mount $modsrc on /lib/modules/$kver"
+fi
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
