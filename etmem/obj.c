@@ -112,7 +112,7 @@ int etmem_cmd_obj(int argc, char **argv)
 		g_free(safe);
 		return 2;
 	}
-	st.cmd = strcmp(argv[0], "check") ? etmem_req_name(req.cmd) : "etmem obj check";
+	st.cmd = strcmp(argv[0], "check") ? etmem_req_name(req.cmd) : "obj check";
 	optind = 1;
 	while ((c = etmem_getopt(&st, argc, argv, "f:s:", opts)) != -1) {
 		if (c == 'f')

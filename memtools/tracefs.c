@@ -64,6 +64,13 @@ int tracefs_open(struct tracefs_inst *t, const char *tool)
 		 tool, (int)getpid());
 	if (mkdir(t->dir, 0700) && errno != EEXIST)
 		return -errno;
+	/*
+	 * A reclaim storm on a small machine writes events faster than one
+	 * reader drains them: a new instance's default ring (about 1.4 MiB
+	 * a CPU) overflows and events are lost. 8 MiB a CPU holds seconds of
+	 * a storm; a kernel that refuses keeps its default.
+	 */
+	write_file(t->dir, "buffer_size_kb", "8192");
 	return 0;
 }
 

@@ -38,9 +38,12 @@ pass() {
 # waits until it answers; sets DAEMON_PID. No configuration directory
 # unless the arguments give one (-c DIR): the host's /etc stays out.
 daemon_start() {
-	local sock=$1 i
+	local sock=$1 i a conf=(-c '')
 	shift
-	"$ETMEMD" -s "$sock" -c '' "$@" >"$WORK/etmemd-$sock.log" 2>&1 &
+	for a in "$@"; do
+		case $a in -c|--config-dir|--config-dir=*) conf=() ;; esac
+	done
+	"$ETMEMD" -s "$sock" "${conf[@]}" "$@" >"$WORK/etmemd-$sock.log" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS+=("$DAEMON_PID")
 	# Up to 30 s: under TCG on a busy host the first start is slow.

@@ -31,7 +31,7 @@ help_has "etmem engine help" "$ETMEM" engine help -- "-n|--proj_name" "-e|--engi
 	"-t|--task_name" "-s|--socket"
 help_has "etmemd -h" "$ETMEMD" -h -- "-s|--socket" "-l|--log-level" "-m|--mode-systemctl" \
 	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/NAME" "@NAME" "must run as root" \
-	"SIGHUP is ignored"
+	"SIGHUP re-reads" "-c|--config-dir" "-V|--version" "--metrics-file"
 help_has "etmem help: sockets and options" "$ETMEM" help -- "/run/etmem/SOCKET" "@NAME" \
 	"served by root" "Each option may be given once"
 if "$ETMEM" >/dev/null 2>"$WORK/err"; then

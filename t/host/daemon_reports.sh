@@ -36,7 +36,7 @@ done
 state=$(field state)
 [ "$state" = failing ] && pass "state failing without the modules" || fail "state '$state', want failing"
 err=$(field error)
-grep -q "is etmem_scan loaded" <<<"$err" && pass "error names the cause: $err" || fail "error: '$err'"
+grep -Eq "is etmem_scan (loaded|installed)" <<<"$err" && pass "error names the cause: $err" || fail "error: '$err'"
 [ "$(field errors)" -ge 2 ] && pass "errors counted: $(field errors)" || fail "errors: $(field errors)"
 out=$("$ETMEM" project show -s "$SOCK")
 grep -q "state: failing" <<<"$out" && grep -q "error: scan of pid $target failed" <<<"$out" &&
