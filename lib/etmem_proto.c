@@ -35,7 +35,8 @@ static const struct etmem_req_info req_table[__ETMEM_REQ_CNT] = {
 	[ETMEM_REQ_PROJECT_STOP] = { "project stop", 0, args_project, 0x1, false, ETMEM_PERM_ROOT },
 	[ETMEM_REQ_PROJECT_SHOW] = { "project show", ETMEM_REQ_F_JSON, args_project, 0, false,
 				     ETMEM_PERM_GROUP },
-	[ETMEM_REQ_ENGINE] = { "engine", 0, args_engine, 0x7, false, ETMEM_PERM_GROUP_SHOW },
+	[ETMEM_REQ_ENGINE] = { "engine", ETMEM_REQ_F_JSON, args_engine, 0x7, false,
+			       ETMEM_PERM_GROUP_SHOW },
 };
 
 void etmem_proto_check_layout(void)
