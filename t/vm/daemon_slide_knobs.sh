@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
+# (user-space behaviour the kernel does not change: one kernel is enough;
+# the kernel-facing paths run on every kernel in the kmod_* and other tests)
 # The slide engine's knobs each change what is paged out, side by side in
 # one etmemd: sysmem_threshold (1% never, 100% always), swap_threshold
 # (a process below it is left alone, one above it is not), swap_flag=yes

@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
+# (user-space behaviour the kernel does not change: one kernel is enough;
+# the kernel-facing paths run on every kernel in the kmod_* and other tests)
 # The daemon's user-space test scripts (t/host/daemon_*.sh: the table of
 # bad inputs, 50 parallel show requests while projects run, -m mode and
 # the systemd unit, help texts and SIGINT, the configuration directory and
