@@ -86,7 +86,7 @@ sc_kb() { awk '/^SwapCached/ {print $2}' /proc/meminfo; }
 echo "# swapcache before etmemd: $(sc_kb) kB (high mark 3% = $((total_kb * 3 / 100)) kB)"
 vt_check "the workload put the swapcache above high ($(sc_kb) kB)" [ "$(sc_kb)" -gt $((total_kb * 3 / 100)) ]
 PROJECT_EXTRA=(swapcache_low_wmark=1 swapcache_high_wmark=3)
-f=$(slide_conf sc name kmod_memload swap_threshold=64g)
+f=$(slide_conf sc name kmod_memload swap_threshold=64g | conf sc.conf)
 PROJECT_EXTRA=()
 daemon_start scd || vt_die "etmemd did not start"
 "$ETMEM" obj add -f "$f" -s scd || vt_fail "obj add"
@@ -104,7 +104,7 @@ vt_check "the watermarks belong to etmemd (pid $DAEMON_PID)" grep -q "low 1 high
 expect_err EBUSY "belong to process $DAEMON_PID" "$g" swapcache-set 2 4 0
 # A second project asking for watermarks is refused, not a silent override.
 PROJECT_EXTRA=(swapcache_low_wmark=2 swapcache_high_wmark=5)
-f2=$(slide_conf sc2 name nothing-runs-this)
+f2=$(slide_conf sc2 name nothing-runs-this | conf sc2.conf)
 PROJECT_EXTRA=()
 "$ETMEM" obj add -f "$f2" -s scd || vt_fail "obj add sc2"
 out=$("$ETMEM" project start -n sc2 -s scd 2>&1); echo "$out"
@@ -179,7 +179,7 @@ kill $hold; wait $hold 2>/dev/null
 # runs, shown in project show, back on at stop; a daemon killed with the
 # switch off leaves the saved value, and the next etmemd restores it.
 PROJECT_EXTRA=(kernel_swap=off)
-f=$(slide_conf ks name nothing-runs-this)
+f=$(slide_conf ks name nothing-runs-this | conf ks.conf)
 PROJECT_EXTRA=()
 daemon_start ksd || vt_die "etmemd did not start"
 "$ETMEM" obj add -f "$f" -s ksd || vt_fail "obj add ks"
