@@ -43,7 +43,7 @@ vt_check "no scan or swap check failed except for the target's exit ($bad)" test
 echo 0 >/proc/sys/kernel/panic_on_warn
 
 # Marks per mm: scan cost with 2000 other processes holding marks.
-out=$("$helpers/kmod_marks_scale" 256 2000 9 2>&1); echo "$out"
+out=$("$helpers/kmod_marks_scale" 256 2000 15 2>&1); echo "$out"
 ratio=$(sed -n 's/.*ratio \([0-9.]*\)$/\1/p' <<<"$out")
 vt_check "2000 processes with marks slow a 256 MiB swapflag-only scan by at most 20% (ratio ${ratio:-none})" \
 	awk -v r="${ratio:-99}" 'BEGIN { exit !(r <= 1.2) }'
