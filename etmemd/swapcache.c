@@ -54,6 +54,7 @@ struct reclaim_job {
 	/* results */
 	bool skipped;			/* below the high mark: nothing done */
 	uint64_t approved_pages;
+	uint64_t young_pages;		/* mapped swapcache in use: left alone */
 	uint64_t advised_bytes;
 	unsigned int nr_failed;
 	char failure[160];
@@ -128,6 +129,7 @@ static void reclaim_run(struct worker_job *base, struct etmem_client *client,
 			continue;
 		}
 		job->approved_pages += res.nr_eligible;
+		job->young_pages += res.nr_young;
 		job->advised_bytes += res.bytes_advised;
 	}
 	job->state_err = etmem_swapcache_get(client, &job->after);
@@ -156,9 +158,10 @@ static void reclaim_done(struct worker_job *base)
 		} else if (job->after.swapcache_bytes >= low_b && !job->approved_pages) {
 			snprintf(proj->swapcache_reclaim_note, sizeof(proj->swapcache_reclaim_note),
 				 "%" PRIu64 " MiB of swapcache left above the low mark (%" PRIu64
-				 " MiB) after %u rounds (%" PRIu64 " MiB paged out): no managed process maps it, and no kernel interface reclaims swapcache alone",
+				 " MiB) after %u rounds (%" PRIu64 " MiB paged out): %" PRIu64
+				 " MiB of it is mapped but in use (accessed since the last scan); the rest no managed process maps, and no kernel interface reclaims swapcache alone",
 				 job->after.swapcache_bytes >> 20, low_b >> 20, r->rounds,
-				 r->freed_bytes >> 20);
+				 r->freed_bytes >> 20, (job->young_pages * 4096) >> 20);
 		} else {
 			snprintf(proj->swapcache_reclaim_note, sizeof(proj->swapcache_reclaim_note),
 				 "%u rounds, %" PRIu64 " MiB of mapped swapcache paged out from %u processes; swapcache now %" PRIu64 " MiB (low mark %" PRIu64 " MiB)%s%s",
