@@ -91,15 +91,16 @@ static int swap_refusal(const struct swap_check *c, struct page *page, bool youn
 {
 	struct folio *folio = page_folio(page);
 
-	if (young)
-		return SWAP_YOUNG;
 	/*
-	 * A snapshot: swapcache membership changes under the folio lock,
-	 * which is not held here. A folio that leaves the swapcache after
-	 * this check is still paged out like any cold page.
+	 * First, so that the other counts speak of swapcache pages only. A
+	 * snapshot: swapcache membership changes under the folio lock, which
+	 * is not held here; a folio that leaves the swapcache after this
+	 * check is still paged out like any cold page.
 	 */
 	if (c->swapcache_only && !folio_test_swapcache(folio))
 		return SWAP_NOT_SWAPCACHE;
+	if (young)
+		return SWAP_YOUNG;
 	/*
 	 * Off the LRU lists: the huge zero page, driver pages, pages being
 	 * isolated, migrated or reclaimed right now. MADV_PAGEOUT could not
