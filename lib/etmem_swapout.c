@@ -127,6 +127,10 @@ static int count_outcome(struct etmem_client *client, int pagemap_fd,
 	uint64_t entries[PM_BATCH];
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
+	if (pagemap_fd < 0 && nr_iov) {
+		etmem_set_errmsg(client, "cannot read the process's pagemap to verify the page-out");
+		return -ESRCH;
+	}
 	for (size_t i = 0; i < nr_iov; i++) {
 		uint64_t first = (uintptr_t)iov[i].iov_base / page;
 		uint64_t end = ((uintptr_t)iov[i].iov_base + iov[i].iov_len + page - 1) / page;
@@ -228,12 +232,13 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	 */
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pagemap_fd < 0) {
-		ret = errno == ENOENT ? -ESRCH : -errno;
-		etmem_set_errmsg(client, "open %s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (pidfd_send_signal(pidfd, 0, NULL, 0)) {
+	/*
+	 * No pagemap (a zombie, or a process whose main thread exited): the
+	 * kernel's check says why nothing can be paged out, and if it
+	 * approves anything, process_madvise() fails the same way; nothing
+	 * is ever counted out without a pagemap to verify it.
+	 */
+	if (pagemap_fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0)) {
 		ret = -errno;
 		etmem_set_errmsg(client, "process %d: %s", (int)pid, strerror(errno));
 		close(pagemap_fd);
@@ -241,7 +246,8 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	}
 	reply = malloc(sizeof(*reply));
 	if (!reply) {
-		close(pagemap_fd);
+		if (pagemap_fd >= 0)
+			close(pagemap_fd);
 		return -ENOMEM;
 	}
 	/* No ranges: the whole address space, resumed by address. */
@@ -284,7 +290,8 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 		cut = reply->resume_addr;
 	}
 	free(reply);
-	close(pagemap_fd);
+	if (pagemap_fd >= 0)
+		close(pagemap_fd);
 	if (result)
 		*result = total;
 	return ret;
