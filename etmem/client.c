@@ -131,7 +131,12 @@ static int read_reply(int sock, int *status, char **text, uint32_t *len)
 	return 0;
 }
 
-/* The reply is printed escaped: no byte of it reaches the terminal unchecked. */
+/*
+ * On a terminal the reply is printed escaped: no byte of it reaches the
+ * terminal unchecked (a policy's text could carry escape sequences). Into a
+ * pipe or a file it goes byte for byte, as the length-framed protocol
+ * carried it, so a script sees exactly what the engine wrote.
+ */
 static void print_text(FILE *out, const char *text, uint32_t len, const char *prefix)
 {
 	GString *safe;
@@ -139,7 +144,10 @@ static void print_text(FILE *out, const char *text, uint32_t len, const char *pr
 	if (!len)
 		return;
 	safe = g_string_new(prefix);
-	etmem_escape_append(safe, text, len, true);
+	if (isatty(fileno(out)))
+		etmem_escape_append(safe, text, len, true);
+	else
+		g_string_append_len(safe, text, len);
 	if (safe->str[safe->len - 1] != '\n')
 		g_string_append_c(safe, '\n');
 	fwrite(safe->str, 1, safe->len, out);

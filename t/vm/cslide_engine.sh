@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
+# (daemon behaviour the kernel does not change: the kernel-facing paths it
+# uses run on every kernel in the kmod_*, cslide_numa_tier and slide tests)
 # The cslide engine end to end on the two-node guest (node 0 = DRAM, node 1
 # = slow tier): cold huge pages go to node 1 and hot ones come back to
 # node 0, never more than node_mig_quota a cycle, node_hot_reserve is kept,

@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 300
+# vm-kernels: newest
+# (daemon behaviour the kernel does not change: the kernel-facing paths it
+# uses run on every kernel in the kmod_*, cslide_numa_tier and slide tests)
 # A cold set in thousands of pieces (every other page of it is hot, as in
 # a real heap) is paged out through etmemd: page-out requests then carry
 # the most ranges one request may hold. The hot pages stay, data verifies.

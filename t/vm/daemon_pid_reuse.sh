@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 400
+# vm-kernels: newest
+# (daemon behaviour the kernel does not change: the kernel-facing paths it
+# uses run on every kernel in the kmod_*, cslide_numa_tier and slide tests)
 # A type=pid task follows the process it first saw, not the number: once
 # that process exits and a new process is given the same pid (forced here
 # through /proc/sys/kernel/ns_last_pid), etmemd leaves the newcomer alone,

@@ -1,5 +1,8 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
+# (daemon behaviour the kernel does not change: the kernel-facing paths it
+# uses run on every kernel in the kmod_*, cslide_numa_tier and slide tests)
 # What `project show` says is so. In one boot, one etmemd:
 # - no swap: 64 MiB of cold anonymous memory cannot leave RAM; bytes paged
 #   out stay at what really left (file pages at most, no anonymous byte),

@@ -1,5 +1,10 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: newest
+# vm-boot: alone
+# (it installs etmem under /usr/local: later tests must not see that)
+# (daemon behaviour the kernel does not change: the kernel-facing paths it
+# uses run on every kernel in the kmod_*, cslide_numa_tier and slide tests)
 # Third-party policies end to end: the example policy is built against the
 # installed headers and library with pkg-config, loaded through a config,
 # pages out cold memory, answers its private command; two engines of it run
