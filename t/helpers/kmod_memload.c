@@ -13,7 +13,8 @@
  *                                the swapcache), print
  *                                "ready", pause
  *
- * Ends on SIGTERM. The swapcache mode needs swap.
+ * Ends on SIGTERM. The swapcache modes need swap; mapped-swapcache needs
+ * a swap device without SWP_SYNCHRONOUS_IO (a disk, not zram).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,13 @@ int main(int argc, char **argv)
 		unsigned long sum = 0;
 
 		/*
-		 * Read back through the swapcache: a plain fault on zram (a
-		 * synchronous device) bypasses it, so read ahead first
+		 * Read back through the swapcache: read ahead first
 		 * (MADV_WILLNEED puts the pages in the swapcache), then fault
 		 * them in by reading: they stay in the swapcache, mapped.
+		 * Only on a swap device without SWP_SYNCHRONOUS_IO: on zram
+		 * a fault skips the swapcache, and kernels after 6.12 free
+		 * the swapcache of a page faulted in from such a device even
+		 * when read-ahead put it there.
 		 */
 		if (madvise(p, len, MADV_PAGEOUT) || madvise(p, len, MADV_WILLNEED)) {
 			perror("madvise");

@@ -39,6 +39,20 @@ vt_zram_swap() {
 	swapon /dev/zram0 || vt_die "swapon"
 }
 
+# Swap on a memory-backed null_blk device of SIZE_GB (default 1): a block
+# device like a disk, without SWP_SYNCHRONOUS_IO. Swap-ins from it go
+# through the swapcache (with read-ahead) and a page read back in stays
+# there, mapped, as long as swap is not half full. On zram (synchronous)
+# a fault skips the swapcache, and on kernels after 6.12 (7.2's
+# should_try_to_free_swap() in mm/memory.c) it also frees the swapcache
+# of the page it maps when read-ahead put it there: no mapped swapcache.
+vt_blk_swap() {
+	modprobe null_blk nr_devices=1 memory_backed=1 discard=1 bs=4096 gb="${1:-1}" ||
+		vt_die "modprobe null_blk"
+	mkswap /dev/nullb0 >/dev/null || vt_die "mkswap /dev/nullb0"
+	swapon --discard /dev/nullb0 || vt_die "swapon /dev/nullb0"
+}
+
 # Wait until FILE has a line matching REGEX; give up (failing the test)
 # after SECONDS (default 120). Under TCG on a busy host, filling even 64 MiB
 # can take several seconds, so waits are long and end in a clear failure
