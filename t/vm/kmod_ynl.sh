@@ -1,4 +1,7 @@
 #!/bin/bash
+# vm-kernels: 6.1 newest
+# (the oldest and the newest netlink: the spec and ynl are user space, the
+# family itself is checked on every kernel by kmod_family)
 # The spec works with the kernel's own netlink client: ynl's cli.py reads
 # genl-spec/etmem.yaml and talks to the modules (do, dump with nested
 # multi-attr ranges, an extack rejection, and a multicast subscription).
