@@ -20,6 +20,19 @@
  * committed to the running kdamond as targets, and the scheme's
  * statistics are refreshed for project show on a worker thread (the
  * kernel answers that request only at the kdamond's next aggregation).
+ * Where a kdamond has refresh_ms (7.2, not 6.12) the kernel refreshes
+ * them itself and etmemd only reads the files.
+ *
+ * In-kernel DAMON modules start their kdamond "exclusive": while one
+ * runs, DAMON refuses every other kdamond (EBUSY). DAMON_STAT, enabled by
+ * default in Debian's newer kernels, only publishes statistics: etmemd
+ * pauses it while it owns kdamonds and enables it again when its last one
+ * goes. DAMON_RECLAIM and DAMON_LRU_SORT act on memory: etmemd refuses to
+ * start beside them, naming them, and leaves them alone.
+ *
+ * DAMON's sysfs files answer EBUSY while another request holds its lock
+ * (in 7.2, unlike 6.12, a request holds it until the kdamond answers): reads
+ * and writes retry for up to a second before they fail.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "etmem_out.h"
@@ -40,6 +54,21 @@
 
 #define DAMON_ADMIN	"/sys/kernel/mm/damon/admin"
 #define DAMON_KDAMONDS	DAMON_ADMIN "/kdamonds"
+#define SYSFS_BUSY_RETRY_MS	1000
+
+/* In-kernel DAMON users whose kdamond excludes all others. */
+static const struct {
+	const char *module;	/* /sys/module/NAME/parameters/enabled */
+	const char *name;
+	bool pausable;		/* only statistics: etmemd may pause it */
+} exclusive_users[] = {
+	{ "damon_stat", "DAMON_STAT", true },
+	{ "damon_reclaim", "DAMON_RECLAIM", false },
+	{ "damon_lru_sort", "DAMON_LRU_SORT", false },
+};
+
+/* etmemd wrote enabled=N to DAMON_STAT and owes it a Y. */
+static bool stat_paused;
 
 /* DAMOS actions the configuration may name (sysfs spelling). */
 static const char *const damon_actions[] = {
@@ -90,6 +119,7 @@ struct damon_run {
 	struct pinned_proc pinned;
 	int slot;				/* kdamond index, -1: none */
 	bool on;				/* the kdamond runs */
+	bool kernel_refresh;			/* the kernel refreshes the statistics (refresh_ms) */
 	GArray *targets;			/* struct proc_id, committed */
 	struct damos_stats base;		/* of earlier kdamond runs */
 	struct damos_stats last;		/* of the current kdamond run */
@@ -115,6 +145,7 @@ struct stats_job {
 	struct worker_job base;
 	struct damon_run *run;
 	int slot;
+	bool request;
 	unsigned int gen;
 	struct damos_stats st;
 	int ret;
@@ -122,7 +153,15 @@ struct stats_job {
 
 /* ---- sysfs ---- */
 
-static int sysfs_write(const char *path, const char *value)
+static void busy_wait(unsigned int *waited_ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	*waited_ms += 5;
+}
+
+static int sysfs_write_once(const char *path, const char *value)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	ssize_t n;
@@ -139,7 +178,18 @@ static int sysfs_write(const char *path, const char *value)
 	return ret;
 }
 
-static int sysfs_read(const char *path, char *buf, size_t size)
+/* EBUSY from DAMON's lock is retried; an EBUSY that lasts is returned. */
+static int sysfs_write(const char *path, const char *value)
+{
+	unsigned int waited = 0;
+	int ret;
+
+	while ((ret = sysfs_write_once(path, value)) == -EBUSY && waited < SYSFS_BUSY_RETRY_MS)
+		busy_wait(&waited);
+	return ret;
+}
+
+static int sysfs_read_once(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -153,6 +203,16 @@ static int sysfs_read(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 	g_strchomp(buf);
 	return 0;
+}
+
+static int sysfs_read(const char *path, char *buf, size_t size)
+{
+	unsigned int waited = 0;
+	int ret;
+
+	while ((ret = sysfs_read_once(path, buf, size)) == -EBUSY && waited < SYSFS_BUSY_RETRY_MS)
+		busy_wait(&waited);
+	return ret;
 }
 
 /* Writes VALUE to kdamonds/SLOT/REL; on failure says what in err. */
@@ -313,11 +373,20 @@ static int write_config(struct damon_run *run, GString *err)
 	ret = ret ?: W("%s/quotas/reset_interval_ms", sch, "%lu", s->quota_reset_ms);
 	ret = ret ?: W("%s/watermarks/metric", sch, "%s", "none");
 #undef W
-	return ret;
+	if (ret)
+		return ret;
+	/* Statistics refreshed by the kdamond itself, at etmemd's pace. */
+	snprintf(rel, sizeof(rel), DAMON_KDAMONDS "/%d/refresh_ms", run->slot);
+	run->kernel_refresh = !access(rel, F_OK) &&
+		!kd_write(run->slot, "refresh_ms", NULL, "%u", run->interval_s * 1000);
+	return 0;
 }
 
-/* Reads the scheme's statistics of the running kdamond SLOT into st. */
-static int read_stats_slot(int slot, struct damos_stats *st)
+/*
+ * Reads the scheme's statistics of the kdamond SLOT into st; with request,
+ * asks the kdamond for fresh figures first (waits for its next answer).
+ */
+static int read_stats_slot(int slot, bool request, struct damos_stats *st)
 {
 	static const char *const names[] = {
 		"nr_tried", "sz_tried", "nr_applied", "sz_applied", "qt_exceeds"
@@ -326,7 +395,7 @@ static int read_stats_slot(int slot, struct damos_stats *st)
 		&st->nr_tried, &st->sz_tried, &st->nr_applied, &st->sz_applied, &st->qt_exceeds
 	};
 	char path[256], buf[32];
-	int ret = kd_write(slot, "state", NULL, "update_schemes_stats");
+	int ret = request ? kd_write(slot, "state", NULL, "update_schemes_stats") : 0;
 
 	if (ret)
 		return ret;
@@ -345,7 +414,7 @@ static void read_stats(struct damon_run *run)
 {
 	struct damos_stats st;
 
-	if (!read_stats_slot(run->slot, &st))
+	if (!read_stats_slot(run->slot, true, &st))
 		run->last = st;
 }
 
@@ -359,36 +428,120 @@ static void stats_fold(struct damon_run *run)
 	memset(&run->last, 0, sizeof(run->last));
 }
 
-static bool kdamond_is_on(int slot)
+/* 1: the kdamond SLOT runs, 0: it does not, -errno: cannot tell. */
+static int kdamond_state(int slot)
 {
 	char path[128], buf[16];
+	int ret;
 
 	snprintf(path, sizeof(path), DAMON_KDAMONDS "/%d/state", slot);
-	return !sysfs_read(path, buf, sizeof(buf)) && !strcmp(buf, "on");
+	ret = sysfs_read(path, buf, sizeof(buf));
+	return ret ?: !strcmp(buf, "on");
 }
 
 static void kdamond_off(struct damon_run *run)
 {
+	int ret;
+
 	if (!run->on)
 		return;
 	read_stats(run);
 	stats_fold(run);
-	if (kdamond_is_on(run->slot))
-		kd_write(run->slot, "state", NULL, "off");
+	if (kdamond_state(run->slot) != 0) {
+		ret = kd_write(run->slot, "state", NULL, "off");
+		if (ret && kdamond_state(run->slot) != 0)
+			log_warn("%s: kdamond %d may still run: writing 'off' failed: %s", run->name,
+				 run->slot, strerror(-ret));
+	}
 	run->on = false;
 	run->gen++;
+}
+
+/* Names in err the exclusive in-kernel DAMON users that run now. */
+static bool exclusive_running(GString *err)
+{
+	char path[128], buf[8];
+	bool any = false;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(exclusive_users); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/enabled",
+			 exclusive_users[i].module);
+		if (sysfs_read(path, buf, sizeof(buf)) || buf[0] != 'Y')
+			continue;
+		g_string_append_printf(err, "%s%s runs (%s is Y)", any ? "; " : "",
+				       exclusive_users[i].name, path);
+		any = true;
+	}
+	return any;
 }
 
 static int kdamond_on(struct damon_run *run, GString *err)
 {
 	int ret = write_config(run, err);
 
-	if (!ret)
+	if (!ret) {
 		ret = kd_write(run->slot, "state", err, "on");
+		if (ret == -EBUSY) {
+			g_string_append(err, " (DAMON runs no kdamond beside an exclusive one: ");
+			if (!exclusive_running(err))
+				g_string_append(err, "no in-kernel DAMON module is enabled, so another DAMON user holds it");
+			g_string_append(err, ")");
+		}
+	}
 	if (!ret)
 		run->on = true;
 	run->gen++;
 	return ret;
+}
+
+/*
+ * Before etmemd's kdamonds run: refuses beside DAMON_RECLAIM or
+ * DAMON_LRU_SORT, pauses DAMON_STAT. 0 or -errno with the reason in err.
+ */
+static int exclusive_users_yield(GString *err)
+{
+	char path[128], buf[8];
+	int ret;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(exclusive_users); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s/parameters/enabled",
+			 exclusive_users[i].module);
+		if (sysfs_read(path, buf, sizeof(buf)) || buf[0] != 'Y')
+			continue;
+		if (!exclusive_users[i].pausable) {
+			g_string_append_printf(err, "%s runs (%s is Y) and DAMON runs no other kdamond beside it; "
+					       "etmemd leaves it alone: write N there to use the damon engine",
+					       exclusive_users[i].name, path);
+			return -EBUSY;
+		}
+		ret = sysfs_write(path, "N");
+		if (ret) {
+			g_string_append_printf(err, "%s runs and DAMON runs no other kdamond beside it; "
+					       "pausing it (writing N to %s) failed: %s",
+					       exclusive_users[i].name, path, strerror(-ret));
+			return ret;
+		}
+		stat_paused = true;
+		log_warn("%s paused (N written to %s): DAMON runs no other kdamond beside it; "
+			 "etmemd writes Y there when its last kdamond stops", exclusive_users[i].name, path);
+	}
+	return 0;
+}
+
+/* When etmemd's last kdamond is gone: DAMON_STAT runs again. */
+static void exclusive_users_resume(void)
+{
+	const char *path = "/sys/module/damon_stat/parameters/enabled";
+	int ret;
+
+	if (!stat_paused)
+		return;
+	stat_paused = false;
+	ret = sysfs_write(path, "Y");
+	if (ret)
+		log_warn("DAMON_STAT not resumed: writing Y to %s failed: %s", path, strerror(-ret));
+	else
+		log_info("DAMON_STAT resumed (Y written to %s)", path);
 }
 
 /* ---- slots ---- */
@@ -417,6 +570,9 @@ static int slot_get(struct damon_run *run, GString *err)
 		slots = g_ptr_array_new();
 	for (guint i = 0; i < slots->len; i++) {
 		if (!slots->pdata[i]) {
+			ret = exclusive_users_yield(err);
+			if (ret)
+				return ret;
 			slots->pdata[i] = run;
 			run->slot = i;
 			return 0;
@@ -434,6 +590,12 @@ static int slot_get(struct damon_run *run, GString *err)
 				       nr, slots->len);
 		return -EBUSY;
 	}
+	ret = exclusive_users_yield(err);
+	if (ret) {
+		if (!slots->len)
+			exclusive_users_resume();
+		return ret;
+	}
 	/* Growing the set recreates every kdamond: stop ours, grow, restart. */
 	for (guint i = 0; i < slots->len; i++)
 		kdamond_off(slots->pdata[i]);
@@ -441,6 +603,8 @@ static int slot_get(struct damon_run *run, GString *err)
 	if (!ret) {
 		g_ptr_array_add(slots, run);
 		run->slot = slots->len - 1;
+	} else if (!slots->len) {
+		exclusive_users_resume();
 	}
 	for (guint i = 0; i + (ret ? 0 : 1) < slots->len; i++) {
 		struct damon_run *other = slots->pdata[i];
@@ -467,6 +631,7 @@ static void slot_put(struct damon_run *run)
 	/* The last of etmemd's kdamonds: remove them all. */
 	nr_kdamonds_write(0, NULL);
 	g_ptr_array_set_size(slots, 0);
+	exclusive_users_resume();
 	if (stats_pool) {
 		worker_pool_release(stats_pool);
 		stats_pool = NULL;
@@ -530,7 +695,7 @@ static void stats_job_run(struct worker_job *base, struct etmem_client *client, 
 {
 	struct stats_job *job = (struct stats_job *)base;
 
-	job->ret = read_stats_slot(job->slot, &job->st);
+	job->ret = read_stats_slot(job->slot, job->request, &job->st);
 }
 
 static void stats_job_done(struct worker_job *base)
@@ -561,6 +726,7 @@ static void stats_refresh(struct damon_run *run)
 	job->base.done = stats_job_done;
 	job->run = run;
 	job->slot = run->slot;
+	job->request = !run->kernel_refresh;
 	job->gen = run->gen;
 	run->stats_pending = true;
 	worker_pool_submit(stats_pool, &job->base);
@@ -579,8 +745,8 @@ static void check(void *arg)
 	else
 		pinned_proc_find(&run->pinned, atoi(run->value), found);
 
-	/* DAMON stops a kdamond whose targets have all exited. */
-	if (run->on && !kdamond_is_on(run->slot)) {
+	/* DAMON stops a kdamond whose targets have all exited (busy: next time). */
+	if (run->on && kdamond_state(run->slot) == 0) {
 		stats_fold(run);
 		run->on = false;
 	}

@@ -14,6 +14,12 @@
  * of "some total" in memory.pressure). Under the target, write a step to
  * memory.reclaim (never below limit_min_bytes) and double the step; at or
  * above it, reclaim nothing and halve the step.
+ *
+ * A step is written in chunks of PSI_CHUNK, memory.current read again
+ * after each, and the step ends at limit_min_bytes: older kernels hand a
+ * whole memory.reclaim request to one reclaim pass, which can take far more
+ * than asked (on Debian's 6.1 a cgroup 27 MiB above limit_min_bytes fell
+ * to 36 MiB below it), while a small request stays close to its size.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +40,7 @@
 #define PSI_CG_DIR_MAX		1024
 #define PSI_STEP_MIN		(1ull << 20)	/* bytes */
 #define PSI_STEP_MAX		(1ull << 30)
+#define PSI_CHUNK		(2ull << 20)	/* bytes per memory.reclaim write */
 
 struct psi_params {
 	char cg_dir[PSI_CG_DIR_MAX + 1];
@@ -247,7 +254,7 @@ static void cgroup_step(struct psi_run *run, struct psi_cgroup *cg)
 {
 	const struct psi_params *pp = &run->params;
 	struct timespec now;
-	uint64_t stall, after = 0, ask;
+	uint64_t stall, after = 0, ask, left, chunk, cur;
 	int ret;
 
 	cg->note[0] = '\0';
@@ -283,14 +290,27 @@ static void cgroup_step(struct psi_run *run, struct psi_cgroup *cg)
 		return;
 	}
 	ask = MIN(cg->step, cg->usage - pp->limit_min_bytes);
-	ret = write_reclaim(cg->path, ask);
+	left = ask;
+	after = cg->usage;
+	do {
+		chunk = MIN(left, PSI_CHUNK);
+		ret = write_reclaim(cg->path, chunk);
+		if (ret && ret != -EAGAIN)
+			break;
+		left -= chunk;
+		if (!read_u64(cg->path, "memory.current", &cur))
+			after = cur;
+		/* Never past limit_min_bytes, whatever the kernel took. */
+		left = after > pp->limit_min_bytes ? MIN(left, after - pp->limit_min_bytes) : 0;
+	} while (!ret && left);
 	if (ret && ret != -EAGAIN) {
 		snprintf(cg->note, sizeof(cg->note), "memory.reclaim refused %" PRIu64 " bytes: %s",
-			 ask, strerror(-ret));
+			 chunk, strerror(-ret));
+		if (after < cg->usage)
+			cg->reclaimed += cg->usage - after;
+		cg->usage = after;
 		return;
 	}
-	if (read_u64(cg->path, "memory.current", &after))
-		after = cg->usage;
 	if (after < cg->usage)
 		cg->reclaimed += cg->usage - after;
 	if (ret == -EAGAIN)

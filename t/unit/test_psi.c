@@ -2,9 +2,12 @@
 /*
  * Unit tests of the psi engine's feedback step (etmemd/psi.c, included so
  * its static functions can be driven) on a directory of plain files made
- * to look like a cgroup: memory.pressure's "some total", memory.current,
- * and memory.reclaim, whose content after a step is what was asked.
+ * to look like a cgroup: memory.pressure's "some total" and
+ * memory.current. Writes to memory.reclaim go to a stand-in for the kernel
+ * (write is wrapped) that sums what was asked and, when told to, lowers
+ * memory.current by a multiple of it, as an over-reclaiming kernel does.
  */
+// wrap: write
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,6 +18,45 @@
 #define MIB (1ull << 20)
 
 static char *dir;
+static uint64_t reclaim_asked;	/* bytes written to memory.reclaim */
+static unsigned int reclaim_takes;	/* memory.current drops by this many times the request */
+
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	char link[64], target[PATH_MAX], text[32], *path, *cur;
+	uint64_t req, usage;
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = readlink(link, target, sizeof(target) - 1);
+	if (!dir || len < 0 || n >= sizeof(text))
+		return __real_write(fd, buf, n);
+	target[len] = '\0';
+	path = g_strdup_printf("%s/memory.reclaim", dir);
+	if (strcmp(target, path)) {
+		g_free(path);
+		return __real_write(fd, buf, n);
+	}
+	g_free(path);
+	memcpy(text, buf, n);
+	text[n] = '\0';
+	req = strtoull(text, NULL, 10);
+	reclaim_asked += req;
+	if (reclaim_takes) {
+		path = g_strdup_printf("%s/memory.current", dir);
+		assert_true(g_file_get_contents(path, &cur, NULL, NULL));
+		usage = strtoull(cur, NULL, 10);
+		g_free(cur);
+		usage -= MIN(usage, reclaim_takes * req);
+		snprintf(text, sizeof(text), "%" PRIu64 "\n", usage);
+		assert_true(g_file_set_contents(path, text, -1, NULL));
+		g_free(path);
+	}
+	return n;
+}
 
 static void put(const char *file, const char *fmt, ...)
 {
@@ -29,16 +71,23 @@ static void put(const char *file, const char *fmt, ...)
 	g_free(path);
 }
 
-/* What the step wrote to memory.reclaim (0: nothing), then empties it. */
+/* What the step asked of memory.reclaim in all (0: nothing), then forgets it. */
 static uint64_t asked(void)
 {
-	char *path = g_strdup_printf("%s/memory.reclaim", dir), *text = NULL;
+	uint64_t n = reclaim_asked;
+
+	reclaim_asked = 0;
+	return n;
+}
+
+static uint64_t current(void)
+{
+	char *path = g_strdup_printf("%s/memory.current", dir), *text = NULL;
 	uint64_t n;
 
 	assert_true(g_file_get_contents(path, &text, NULL, NULL));
 	n = strtoull(text, NULL, 10);
 	g_free(text);
-	put("memory.reclaim", "%s", "");
 	g_free(path);
 	return n;
 }
@@ -102,6 +151,20 @@ static void test_feedback(void **state)
 	cgroup_step(&run, cg);
 	assert_int_equal(asked(), 16 * MIB);
 	assert_int_equal(cg->reclaimed, 0);
+
+	/*
+	 * A kernel that takes three times what is asked (as 6.1 can): the step
+	 * goes in chunks and ends at limit_min_bytes, within a chunk's excess.
+	 */
+	reclaim_takes = 3;
+	cgroup_files(stall, 187 * MIB);
+	cgroup_step(&run, cg);
+	assert_true(current() < 160 * MIB);
+	assert_true(current() >= 160 * MIB - 2 * PSI_CHUNK);
+	assert_true(asked() <= 27 * MIB / 3 + PSI_CHUNK);
+	assert_int_equal(cg->usage, current());
+	assert_int_equal(cg->reclaimed, 187 * MIB - current());
+	reclaim_takes = 0;
 
 	/* A cgroup without the memory controller's files. */
 	unlink(g_strdup_printf("%s/memory.pressure", dir));

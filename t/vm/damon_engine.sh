@@ -1,10 +1,13 @@
 #!/bin/bash
-# vm-timeout: 600
+# vm-timeout: 300
 # The damon engine, without any etmem module. On a kernel without DAMON's
 # sysfs interface (6.1): upstream's damon configuration loads and
 # project start fails naming the missing feature and the engines that work.
-# With it (6.12): a kdamond that etmemd did not create makes start refuse
-# and stays untouched; then on 448 MiB cold + 64 MiB hot (zram swap)
+# With it (6.12, 7.2): a kdamond that etmemd did not create makes start
+# refuse and stays untouched; DAMON_RECLAIM running makes start refuse
+# naming it; DAMON_STAT (running by default on 7.2, its kdamond excludes
+# all others) is paused while etmemd's kdamonds run and resumed after;
+# then on 192 MiB cold + 32 MiB hot (zram swap)
 # >= 90% of the cold pages leave RAM, >= 95% of the hot pages stay, every
 # checksum verifies; project show has the DAMOS statistics and quotas
 # (text and -j); a second process of the task's name becomes a target and
@@ -15,7 +18,28 @@
 
 SOCK=damon
 KD=/sys/kernel/mm/damon/admin/kdamonds
+COLD_MIB=192
+HOT_MIB=32
+STAT=/sys/module/damon_stat/parameters/enabled
+RECLAIM=/sys/module/damon_reclaim/parameters/enabled
 no_etmem_module() { ! grep -q '^etmem' /proc/modules; }
+# DAMON's sysfs files answer EBUSY while a request holds DAMON's lock
+# (in 7.2 until the kdamond answers it): retry for up to 5 s.
+kd_cat() {
+	local i
+	for i in $(seq 50); do
+		cat "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$1"
+}
+# The etmemd log and project show, then the test ends: nothing after a
+# kdamond that does not run is worth waiting for.
+damon_die() {
+	"$ETMEM" project show -n dp -s "$SOCK"
+	cat "$WORK/etmemd-$SOCK.log"
+	vt_die "$@"
+}
 
 # Upstream's damon example, key for key, plus the quota keys.
 damon_conf() { # damon_conf NAME: type=name value=hotcold
@@ -139,7 +163,7 @@ if [ ! -d /sys/kernel/mm/damon/admin ]; then
 fi
 
 vt_zram_swap 1G
-"$helpers/hotcold" --cold-mib 448 --hot-mib 64 --interval-ms 500 >"$WORK/hc.out" 2>&1 &
+"$helpers/hotcold" --cold-mib $COLD_MIB --hot-mib $HOT_MIB --interval-ms 500 >"$WORK/hc.out" 2>&1 &
 hc=$!
 OTHER_PIDS+=("$hc")
 vt_wait_line "$WORK/hc.out" '^ready'
@@ -157,9 +181,38 @@ vt_check "the foreign kdamond is untouched" \
 "$ETMEM" project stop -n dp -s "$SOCK"
 echo 0 >"$KD/nr_kdamonds"
 
+# DAMON_STAT: on by default on 7.2, absent on 6.12.
+stat_was=$(cat "$STAT" 2>/dev/null || echo absent)
+echo "DAMON_STAT enabled: $stat_was"
+
+# DAMON_RECLAIM acts on memory: etmemd refuses to start beside it.
+if [ -e "$RECLAIM" ]; then
+	[ "$stat_was" = Y ] && echo N >"$STAT"
+	echo Y >"$RECLAIM" || vt_die "cannot enable DAMON_RECLAIM"
+	out=$("$ETMEM" project start -n dp -s "$SOCK" 2>&1)
+	echo "$out"
+	vt_check "start refused beside DAMON_RECLAIM, naming it" \
+		grep -q "DAMON_RECLAIM runs ($RECLAIM is Y) and DAMON runs no other kdamond beside it; etmemd leaves it alone: write N there" <<<"$out"
+	vt_check "DAMON_RECLAIM left running, no kdamond of etmemd" \
+		test "$(cat "$RECLAIM") $(cat "$KD/nr_kdamonds")" = "Y 0"
+	"$ETMEM" project stop -n dp -s "$SOCK"
+	echo N >"$RECLAIM"
+	[ "$stat_was" = Y ] && echo Y >"$STAT"
+	vt_check "DAMON_STAT as it was ($stat_was)" test "$(cat "$STAT" 2>/dev/null || echo absent)" = "$stat_was"
+fi
+
 vt_check "project start" "$ETMEM" project start -n dp -s "$SOCK"
-vt_check "etmemd created one kdamond, running" \
-	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
+for _ in $(seq 100); do
+	[ "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state")" = "1 on" ] && break
+	sleep 0.1
+done
+[ "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state")" = "1 on" ] ||
+	damon_die "etmemd created one kdamond, running (nr_kdamonds $(kd_cat "$KD/nr_kdamonds"), state $(kd_cat "$KD/0/state"))"
+vt_ok "etmemd created one kdamond, running"
+if [ "$stat_was" = Y ]; then
+	vt_check "DAMON_STAT paused while etmemd's kdamond runs" test "$(cat "$STAT")" = N
+	vt_check "the log says so" grep -q "DAMON_STAT paused (N written to $STAT): DAMON runs no other kdamond beside it" "$WORK/etmemd-$SOCK.log"
+fi
 
 field() { # field NAME: of the task of project dp
 	show_json "$SOCK" dp | python3 -c "import json,sys; print(json.load(sys.stdin)['projects'][0]['tasks'][0]['$1'])"
@@ -169,10 +222,13 @@ kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
 start_s=$SECONDS
 reached=
-for i in $(seq 480); do
+i=0
+while [ $((SECONDS - start_s)) -lt 120 ]; do
 	sleep 0.5
+	i=$((i + 1))
 	st=$(last_status)
 	[ $((i % 20)) = 0 ] && echo "$((SECONDS - start_s)) s: $st"
+	[ "$(kd_cat "$KD/0/state")" = on ] || damon_die "the kdamond stopped: $st"
 	cold_res=$(kv cold_resident "$st")
 	cold_pages=$(kv cold_pages "$st")
 	[ -n "$cold_res" ] || continue
@@ -199,7 +255,7 @@ show_json "$SOCK" dp >"$WORK/show.json"
 "$ETMEM" project show -n dp -s "$SOCK" >"$WORK/show.txt"
 cat "$WORK/show.txt"
 applied=$(field sz_applied)
-vt_check "show -j: sz_applied $applied >= 90% of 448 MiB" test "$applied" -ge $((448 * 1048576 * 9 / 10))
+vt_check "show -j: sz_applied $applied >= 90% of $COLD_MIB MiB" test "$applied" -ge $((COLD_MIB * 1048576 * 9 / 10))
 vt_check "show -j: nr_tried >= nr_applied > 0" \
 	python3 -c "import json; t=json.load(open('$WORK/show.json'))['projects'][0]['tasks'][0]; assert t['nr_tried'] >= t['nr_applied'] > 0 and t['sz_tried'] >= t['sz_applied']; assert t['action'] == 'pageout' and t['quota_bytes'] == 2 << 30 and t['quota_reset_ms'] == 1000 and 'qt_exceeds' in t and t['state'] == 'monitoring', t"
 vt_check "show text: DAMOS statistics and quotas" \
@@ -210,16 +266,17 @@ vt_check "show text: DAMOS statistics and quotas" \
 hc2=$!
 OTHER_PIDS+=("$hc2")
 vt_wait_line "$WORK/hc2.out" '^ready'
-targets() { cat "$KD/0/contexts/0/targets/nr_targets"; }
+targets() { kd_cat "$KD/0/contexts/0/targets/nr_targets"; }
 for _ in $(seq 40); do [ "$(targets)" = 2 ] && break; sleep 0.25; done
 vt_check "a new process of the name is a target (nr_targets $(targets), pids $(cat "$KD"/0/contexts/0/targets/*/pid_target | tr '\n' ' '))" \
 	test "$(targets) $(field processes)" = "2 2"
 kill -TERM "$hc2"; wait "$hc2"
 for _ in $(seq 40); do [ "$(targets)" = 1 ] && break; sleep 0.25; done
-vt_check "an exited process is no target (nr_targets $(targets))" test "$(targets) $(cat "$KD/0/state")" = "1 on"
+vt_check "an exited process is no target (nr_targets $(targets))" test "$(targets) $(kd_cat "$KD/0/state")" = "1 on"
 
 vt_check "project stop" "$ETMEM" project stop -n dp -s "$SOCK"
-vt_check "project stop removes etmemd's kdamond" test "$(cat "$KD/nr_kdamonds")" = 0
+vt_check "project stop removes etmemd's kdamond" test "$(kd_cat "$KD/nr_kdamonds")" = 0
+[ "$stat_was" = Y ] && vt_check "DAMON_STAT resumed after project stop" test "$(cat "$STAT")" = Y
 kill -TERM "$hc"; wait "$hc"
 tail -n 2 "$WORK/hc.out"
 vt_check "workload verifies every checksum" grep -q '^verify ok' "$WORK/hc.out"
@@ -231,18 +288,19 @@ hc3=$!
 OTHER_PIDS+=("$hc3")
 vt_wait_line "$WORK/hc3.out" '^ready'
 vt_check "project start again" "$ETMEM" project start -n dp -s "$SOCK"
-vt_check "kdamond back" test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state")" = "1 on"
+vt_check "kdamond back" test "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state")" = "1 on"
 f2=$(printf '[task]\nproject=dp\nengine=damon\nname=second\ntype=pid\nvalue=%s\n' "$hc3" | conf second.conf)
 vt_check "a second task in the started project" "$ETMEM" obj add -f "$f2" -s "$SOCK"
 vt_check "two kdamonds, both on" \
-	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on on"
-vt_check "the second kdamond monitors pid $hc3" test "$(cat "$KD/1/contexts/0/targets/0/pid_target")" = "$hc3"
+	test "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state") $(kd_cat "$KD/1/state")" = "2 on on"
+vt_check "the second kdamond monitors pid $hc3" test "$(kd_cat "$KD/1/contexts/0/targets/0/pid_target")" = "$hc3"
 vt_check "delete the second task" "$ETMEM" obj del -f "$f2" -s "$SOCK"
 vt_check "its kdamond is off, the first runs on" \
-	test "$(cat "$KD/nr_kdamonds") $(cat "$KD/0/state") $(cat "$KD/1/state")" = "2 on off"
+	test "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state") $(kd_cat "$KD/1/state")" = "2 on off"
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 vt_check "etmemd exits 0 on SIGTERM" test $? = 0
-vt_check "SIGTERM removes etmemd's kdamonds" test "$(cat "$KD/nr_kdamonds")" = 0
+vt_check "SIGTERM removes etmemd's kdamonds" test "$(kd_cat "$KD/nr_kdamonds")" = 0
+[ "$stat_was" = Y ] && vt_check "DAMON_STAT resumed after SIGTERM" test "$(cat "$STAT")" = Y
 kill -TERM "$hc3"; wait "$hc3"
 vt_check "the small workload verifies every checksum" grep -q '^verify ok' "$WORK/hc3.out"
 vt_check "no etmem module loaded" no_etmem_module
