@@ -28,13 +28,13 @@ start_workload() {
 	printf -v "pid_$name" %s $!
 	OTHER_PIDS+=($!)
 }
-start_workload sysmem_never --cold-mib 64 --hot-mib 8
-start_workload sysmem_always --cold-mib 64 --hot-mib 8
+start_workload sysmem_never --cold-mib 16 --hot-mib 4
+start_workload sysmem_always --cold-mib 32 --hot-mib 4
 start_workload small --cold-mib 32 --hot-mib 8
-start_workload large --cold-mib 160 --hot-mib 8
-start_workload marked --cold-mib 64 --hot-mib 8 --swapflag cold
-start_workload unmarked --cold-mib 64 --hot-mib 8
-start_workload family --cold-mib 32 --hot-mib 4 --children 2
+start_workload large --cold-mib 112 --hot-mib 4
+start_workload marked --cold-mib 24 --hot-mib 4 --swapflag cold
+start_workload unmarked --cold-mib 16 --hot-mib 4
+start_workload family --cold-mib 16 --hot-mib 4 --children 2
 for w in sysmem_never sysmem_always small large marked unmarked family; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
@@ -98,16 +98,16 @@ none_out() { test "$(swap_mib "$1")" -le 1; }
 
 vt_check "sysmem_threshold=1: nothing paged out (VmSwap $(swap_mib $pid_sysmem_never) MiB)" none_out "$pid_sysmem_never"
 vt_check "sysmem_threshold=1: show says why" grep -q "not below sysmem_threshold 1%" <<<"$(task_field sysmem_never t note)"
-vt_check "sysmem_threshold=100: cold paged out (VmSwap $(swap_mib $pid_sysmem_always) MiB)" out_mib "$pid_sysmem_always" 64
+vt_check "sysmem_threshold=100: cold paged out (VmSwap $(swap_mib $pid_sysmem_always) MiB)" out_mib "$pid_sysmem_always" 32
 sc=$(show_json "$SOCK" sysmem_always | python3 -c 'import json,sys; print(json.load(sys.stdin)["projects"][0]["swapcache"])')
 vt_check "swapcache watermarks set, reclaim on: $sc" grep -q "swapcache reclaim on, watermarks 5%..10% of RAM" <<<"$sc"
 vt_check "swap_threshold=100m, RSS 40 MiB: left alone (VmSwap $(swap_mib $pid_small) MiB)" none_out "$pid_small"
-vt_check "swap_threshold=100m, RSS 168 MiB: paged out (VmSwap $(swap_mib $pid_large) MiB)" out_mib "$pid_large" 160
-vt_check "swap_flag=yes, cold marked: paged out (VmSwap $(swap_mib $pid_marked) MiB)" out_mib "$pid_marked" 64
+vt_check "swap_threshold=100M, RSS 116 MiB: paged out (VmSwap $(swap_mib $pid_large) MiB)" out_mib "$pid_large" 112
+vt_check "swap_flag=yes, cold marked: paged out (VmSwap $(swap_mib $pid_marked) MiB)" out_mib "$pid_marked" 24
 vt_check "swap_flag=yes, nothing marked: nothing paged out (VmSwap $(swap_mib $pid_unmarked) MiB)" none_out "$pid_unmarked"
 vt_check "type=name finds hcfamily and its 2 children" test "$(task_field family all processes)" = 3
 for p in $(pgrep -x hcfamily); do
-	vt_check "type=name: process $p paged out (VmSwap $(swap_mib $p) MiB)" out_mib "$p" 32
+	vt_check "type=name: process $p paged out (VmSwap $(swap_mib $p) MiB)" out_mib "$p" 16
 done
 
 for p in sysmem_never sysmem_always thresh flags family; do
