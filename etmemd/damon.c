@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "etmem_out.h"
+#include "etmem_proto.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -69,6 +71,27 @@ static const struct {
 
 /* etmemd wrote enabled=N to DAMON_STAT and owes it a Y. */
 static bool stat_paused;
+
+/*
+ * While DAMON_STAT is paused this file holds the pausing etmemd's pid, so
+ * that an etmemd starting after one that died (kill -9, a crash) gives the
+ * kernel its statistics back (damon_stat_recover()).
+ */
+#define DAMON_STAT_MODULE	"/sys/module/damon_stat/parameters/enabled"
+#define DAMON_STAT_PAUSED	ETMEM_RUN_DIR "/.damon-stat.paused"
+
+static void stat_marker_write(void)
+{
+	int fd = open(DAMON_STAT_PAUSED, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+
+	if (fd < 0 || dprintf(fd, "%d\n", (int)getpid()) < 0)
+		log_warn("cannot record the DAMON_STAT pause in %s (%s): if this etmemd dies, write Y to %s by hand",
+			 DAMON_STAT_PAUSED, strerror(errno), DAMON_STAT_MODULE);
+	if (fd >= 0)
+		close(fd);
+}
+
 
 /* DAMOS actions the configuration may name (sysfs spelling). */
 static const char *const damon_actions[] = {
@@ -522,6 +545,7 @@ static int exclusive_users_yield(GString *err)
 			return ret;
 		}
 		stat_paused = true;
+		stat_marker_write();
 		log_warn("%s paused (N written to %s): DAMON runs no other kdamond beside it; "
 			 "etmemd writes Y there when its last kdamond stops", exclusive_users[i].name, path);
 	}
@@ -531,17 +555,44 @@ static int exclusive_users_yield(GString *err)
 /* When etmemd's last kdamond is gone: DAMON_STAT runs again. */
 static void exclusive_users_resume(void)
 {
-	const char *path = "/sys/module/damon_stat/parameters/enabled";
+	const char *path = DAMON_STAT_MODULE;
 	int ret;
 
 	if (!stat_paused)
 		return;
 	stat_paused = false;
 	ret = sysfs_write(path, "Y");
+	if (!ret)
+		unlink(DAMON_STAT_PAUSED);
 	if (ret)
 		log_warn("DAMON_STAT not resumed: writing Y to %s failed: %s", path, strerror(-ret));
 	else
 		log_info("DAMON_STAT resumed (Y written to %s)", path);
+}
+
+void damon_stat_recover(void)
+{
+	char buf[32] = "";
+	int fd, pid, ret;
+
+	fd = open(DAMON_STAT_PAUSED, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ret = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	pid = ret > 0 ? atoi(buf) : 0;
+	if (pid > 0 && pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH))
+		return;	/* its etmemd still runs and will resume it */
+	ret = sysfs_write(DAMON_STAT_MODULE, "Y");
+	if (ret && ret != -ENOENT) {
+		log_warn("DAMON_STAT was left paused by an earlier etmemd (pid %d) that did not exit cleanly; writing Y to %s failed: %s",
+			 pid, DAMON_STAT_MODULE, strerror(-ret));
+		return;
+	}
+	unlink(DAMON_STAT_PAUSED);
+	if (!ret)
+		log_warn("DAMON_STAT was left paused by an earlier etmemd (pid %d) that did not exit cleanly: resumed (Y written to %s)",
+			 pid, DAMON_STAT_MODULE);
 }
 
 /* ---- slots ---- */

@@ -71,6 +71,15 @@ extern const struct engine_ops slide_engine_ops;
 extern const struct engine_ops cslide_engine_ops;
 extern const struct engine_ops thirdparty_engine_ops;
 extern const struct engine_ops damon_engine_ops;
+
+/**
+ * damon_stat_recover() - resume DAMON_STAT left paused by a dead etmemd
+ *
+ * Called once at start: if the pause record names an etmemd that no
+ * longer runs, writes Y to DAMON_STAT's enabled parameter and removes the
+ * record. Failures are logged; nothing is returned.
+ */
+void damon_stat_recover(void);
 extern const struct engine_ops psi_engine_ops;
 
 #define SCAN_TYPES_PAGE	((1u << SCAN_TYPE_UNSET) | (1u << SCAN_TYPE_PAGE))

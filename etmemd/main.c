@@ -29,6 +29,7 @@
 #include "confdir.h"
 
 #include "control.h"
+#include "engine.h"
 #include "etmem_proto.h"
 #include "kernel.h"
 #include "log.h"
@@ -404,6 +405,7 @@ int main(int argc, char **argv)
 	log_info("etmemd %s listening on socket '%s' (protocol version %d)",
 		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);
 	project_kswap_recover();
+	damon_stat_recover();
 	if (env.conf_dir) {
 		confdir_init(env.conf_dir);
 		confdir_load(&st);

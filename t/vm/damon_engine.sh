@@ -301,6 +301,23 @@ kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
 vt_check "etmemd exits 0 on SIGTERM" test $? = 0
 vt_check "SIGTERM removes etmemd's kdamonds" test "$(kd_cat "$KD/nr_kdamonds")" = 0
 [ "$stat_was" = Y ] && vt_check "DAMON_STAT resumed after SIGTERM" test "$(cat "$STAT")" = Y
+# An etmemd killed while DAMON_STAT is paused: the next etmemd resumes it
+# (the operator stopped the orphaned kdamond, which DAMON keeps running).
+if [ "$stat_was" = Y ]; then
+	daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start again"
+	"$ETMEM" obj add -f "$f" -s "$SOCK" >/dev/null
+	"$ETMEM" project start -n dp -s "$SOCK" >/dev/null
+	for _ in $(seq 50); do [ "$(cat "$STAT")" = N ] && break; sleep 0.2; done
+	vt_check "DAMON_STAT paused again, the pause recorded" \
+		test "$(cat "$STAT") $(cat /run/etmem/.damon-stat.paused 2>/dev/null)" = "N $DAEMON_PID"
+	kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+	for s in "$KD"/*/state; do echo off >"$s" 2>/dev/null; done
+	vt_check "after kill -9 DAMON_STAT stays paused" test "$(cat "$STAT")" = N
+	daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start after kill -9"
+	vt_check "the next etmemd resumed DAMON_STAT" test "$(cat "$STAT")" = Y
+	vt_check "and says so" grep -q "DAMON_STAT was left paused by an earlier etmemd" "$WORK/etmemd-$SOCK.log"
+	kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"
+fi
 kill -TERM "$hc3"; wait "$hc3"
 vt_check "the small workload verifies every checksum" grep -q '^verify ok' "$WORK/hc3.out"
 vt_check "no etmem module loaded" no_etmem_module
