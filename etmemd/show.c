@@ -33,8 +33,13 @@ static void show_kept(struct etmem_out *out, const char *key, const char *label,
 {
 	bool any = false;
 
+	/* Without a label the figures are for JSON only (the totals). */
 	etmem_out_open_object(out, key);
 	for (int i = 0; i < __TASK_KEPT_CNT; i++) {
+		if (!label) {
+			etmem_out_size(out, task_kept_name(i), NULL, c->bytes_kept[i]);
+			continue;
+		}
 		if (!etmem_out_is_json(out) && !c->bytes_kept[i])
 			continue;
 		etmem_out_text(out, "%s", any ? ", " : label);
