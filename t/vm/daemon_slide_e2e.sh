@@ -45,7 +45,8 @@ for _ in $(seq 400); do
 	fi
 	[ "$cycles" -gt 6 ] && break
 done
-"$ETMEM" project show -n e2e -s "$SOCK"
+show=$("$ETMEM" project show -n e2e -s "$SOCK"); echo "$show"
+vt_check "show prints every figure with its name (no '(null)')" test "${show/(null)/}" = "$show"
 echo "cycles completed: $cycles; workload: $st"
 echo "VmSwap $(vt_status_kb "$hc" VmSwap) kB, VmRSS $(vt_status_kb "$hc" VmRSS) kB"
 if [ -n "$reached" ] && [ "$reached" -lt 6 ]; then
