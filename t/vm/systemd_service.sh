@@ -183,6 +183,21 @@ run() {
 	[ -n "$out" ] && vt_ok "90% of the cold pages paged out ($res of $pages resident)" ||
 		vt_fail "cold pages resident: $st"
 
+	# etmemd's lines reach the journal with their fields (issue 15): one
+	# per cycle names the project, engine, task and cycle.
+	journalctl -u etmemd.service -o json --no-pager >/root/journal.json 2>&1
+	vt_check "the journal has etmemd's fields (PROJECT=boot ENGINE=slide TASK=hotcold CYCLE=N)" python3 -c '
+import json, sys
+for line in open("/root/journal.json"):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if (e.get("PROJECT"), e.get("ENGINE"), e.get("TASK")) == ("boot", "slide", "hotcold") \
+            and str(e.get("CYCLE", "")).isdigit() and e.get("SYSLOG_IDENTIFIER") == "etmemd":
+        print("# " + e["MESSAGE"]); sys.exit(0)
+sys.exit(1)'
+
 	# reload: a new file is added and started.
 	cat >/etc/etmem/etmemd.d/20-late.conf <<CONF
 [project]
