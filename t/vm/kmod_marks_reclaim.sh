@@ -13,9 +13,15 @@ g=$helpers/kmod_genl
 vt_load_etmem
 # Marks per mm: scan cost with 2000 other processes holding marks.
 out=$("$helpers/kmod_marks_scale" 256 2000 15 2>&1); echo "$out"
-ratio=$(sed -n 's/.*ratio \([0-9.]*\)$/\1/p' <<<"$out")
-vt_check "2000 processes with marks slow a 256 MiB swapflag-only scan by at most 20% (ratio ${ratio:-none})" \
-	awk -v r="${ratio:-99}" 'BEGIN { exit !(r <= 1.2) }'
+# The scan with the marks held against the slower of the scans without
+# them (before the 2000 processes exist, and after they are gone): a cost
+# of the marks makes it slower than both; either baseline alone moves with
+# the guest's noise (a 3 ms scan under emulation).
+read -r before with after < <(sed -n 's/.*: \([0-9.]*\) ms before, \([0-9.]*\) ms with .*, \([0-9.]*\) ms after.*/\1 \2 \3/p' <<<"$out")
+ratio=$(awk -v b="${before:-0}" -v w="${with:-99}" -v a="${after:-0}" \
+	'BEGIN { m = b > a ? b : a; if (m > 0) printf "%.3f", w / m; else print 99 }')
+vt_check "2000 processes with marks slow a 256 MiB swapflag-only scan by at most 20% (with/max(before, after) = $ratio)" \
+	awk -v r="$ratio" 'BEGIN { exit !(r <= 1.2) }'
 
 # Cooperation with reclaim: a hot set touched every 2 s, scanned every
 # second by etmem (so its accessed bits are usually clear when reclaim
@@ -24,7 +30,7 @@ vt_check "2000 processes with marks slow a 256 MiB swapflag-only scan by at most
 # the page-idle flags (CONFIG_PAGE_IDLE_FLAG, Debian 6.12); without them
 # (Debian 6.1) the figures are printed and the consequence is documented.
 vt_zram_swap 2G
-total_mb=$(($(awk '/^MemTotal/ {print $2}' /proc/meminfo) / 1024))
+
 coop_round() { # coop_round scan|noscan -> prints the workload's major faults
 	local w p s="" m0 m1
 	"$helpers/kmod_coop" 128 768 2000 >/tmp/coop.out &
@@ -37,7 +43,12 @@ coop_round() { # coop_round scan|noscan -> prints the workload's major faults
 		sleep 3
 	fi
 	m0=$(awk '{print $12}' /proc/$w/stat)
-	"$helpers/kmod_memload" hold $((total_mb - 900)) >/tmp/press.out &
+	# Fill what is available once the workload is in, and a little more
+	# (what MemTotal minus 900 MiB gave in a fresh guest): sized by
+	# MemAvailable so that what earlier tests left in memory cannot turn
+	# the pressure into an OOM kill.
+	avail_mb=$(($(awk '/^MemAvailable/ {print $2}' /proc/meminfo) / 1024))
+	"$helpers/kmod_memload" hold $((avail_mb + 16)) >/tmp/press.out &
 	p=$!
 	vt_wait_line /tmp/press.out ready 300
 	sleep 6
