@@ -124,7 +124,7 @@ int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 	ptl = pte_lockptr(mm, pmd);
 	if (ptl != pml)
 		spin_lock_nested(ptl, SINGLE_DEPTH_NESTING);
-	ret = ops->ptes(pte_offset_kernel(pmd, addr), addr, end, arg);
+	ret = ops->ptes(pmd, val, pte_offset_kernel(pmd, addr), addr, end, arg);
 	if (ptl != pml)
 		spin_unlock(ptl);
 unlock:

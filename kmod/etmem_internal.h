@@ -167,13 +167,14 @@ bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val);
  * What etmem_pmd_walk_locked() does with the entry it locked. @huge gets
  * a leaf PMD (THP, hugetlb) under the PMD lock; @ptes gets the PTEs of
  * [addr, end), all in one table, under the PMD lock and the PTE lock,
- * @pte pointing at the entry of @addr. A non-zero return is passed on.
+ * @pte pointing at the entry of @addr, with the PMD entry @pmd and its
+ * value @val as read under the lock. A non-zero return is passed on.
  */
 struct etmem_walk_ops {
 	int (*huge)(pmd_t *pmd, pmd_t val, unsigned long addr,
 		    unsigned long end, void *arg);
-	int (*ptes)(pte_t *pte, unsigned long addr, unsigned long end,
-		    void *arg);
+	int (*ptes)(pmd_t *pmd, pmd_t val, pte_t *pte, unsigned long addr,
+		    unsigned long end, void *arg);
 };
 
 int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
@@ -199,7 +200,38 @@ int etmem_marks_init(void);
 void etmem_marks_exit(void);
 u32 etmem_marks_nr_procs(void);
 
+/* ---- scan history (scan_history.c) -------------------------------- */
+
+/**
+ * struct etmem_table_rec - what the last full visit of a PTE table found
+ * @table_pfn: the page table visited (another table at the same address,
+ *	after munmap or a THP split, is not described by this record)
+ * @pass: the pass of that visit (etmem_history_begin_pass())
+ * @nr_present: how many of its entries mapped a page
+ * @present: which ones, bit i for the page at the table's address + i pages
+ */
+struct etmem_table_rec {
+	unsigned long table_pfn;
+	u32 pass;
+	u16 nr_present;
+	DECLARE_BITMAP(present, PTRS_PER_PTE);
+};
+
+struct etmem_scan_history;
+
+struct etmem_scan_history *etmem_history_get(struct mm_struct *mm);
+void etmem_history_put(struct etmem_scan_history *h);
+u32 etmem_history_begin_pass(struct etmem_scan_history *h);
+struct etmem_table_rec *etmem_history_lookup(struct etmem_scan_history *h,
+					     unsigned long addr);
+int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
+			struct etmem_table_rec *rec);
+void etmem_history_exit(void);
+
 /* ---- scan (scan_dump.c) ------------------------------------------- */
+
+/* PTE tables scans read entry by entry, and reported from their history. */
+void etmem_scan_table_counts(u64 *read, u64 *skipped);
 
 int etmem_scan_start(struct netlink_callback *cb);
 int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb);

@@ -11,6 +11,39 @@
  * etmem_pmd_walk_locked() (access.c). The TLBs are flushed once per dump
  * call that cleared a bit, after the walk (see etmem_flush_tlbs()).
  *
+ * The PMD accessed-bit pre-check. x86 sets the accessed bit of a PMD
+ * entry that points to a PTE table whenever the MMU walks through it to
+ * load a translation, and never clears it; pmd_populate() creates the
+ * entry with the bit set. So when a scan reads a whole table, it clears
+ * the table's PMD bit (before its PTEs; the one TLB flush of the dump call
+ * also drops the CPUs' paging-structure caches, through which a walk could
+ * otherwise skip the PMD) and records which entries mapped a page
+ * (scan_history.c). On a later pass, a clear PMD bit means that no
+ * translation was loaded through the table since: none of its pages was
+ * accessed, and none was faulted in by the process (the fault's retry
+ * walks the table). The table is then reported from the record (mapped
+ * entries idle, the others absent) without reading its 512 PTEs.
+ * What the record can miss, and why that is harmless or bounded:
+ *  - pages unmapped without a walk (reclaim, MADV_PAGEOUT, MADV_DONTNEED,
+ *    migration in progress) are reported idle: a swap request finds them
+ *    absent and counts them so;
+ *  - pages mapped by the kernel for someone else (get_user_pages() of
+ *    another process faulting them in, userfaultfd copies) are reported
+ *    absent until the process touches them: never called idle;
+ *  - an access in the microseconds between the read of its PTE and the
+ *    dump call's flush, through a paging-structure cache, sets the PTE
+ *    bit but not the PMD bit: that page is called idle until its 2 MiB is
+ *    walked again or the next full read.
+ * A full read happens at least every pmd_skip_max_passes passes of a
+ * table, and whenever the PMD points to another table than the record's.
+ * Where the pre-check does not hold it is off: Xen PV (the hypervisor
+ * owns the page tables; arch_has_hw_nonleaf_pmd_young() says so), and
+ * before 6.12 for tables with pages mapped, where MGLRU may clear PMD
+ * bits of a process with notifiers too (and leave PTE bits set); a table
+ * without mapped pages is safe there as well, since a page it may have
+ * gained is only ever reported absent. Only tables a request covers whole
+ * take part (a partial read must not clear the PMD bit for the rest).
+ *
  * Resuming: the walk position and the chunk being filled live in a state
  * allocated by .start and freed by .done. A chunk whose message does not
  * fit in the current skb stays pending and goes first into the next one.
@@ -27,6 +60,22 @@
 #define SCAN_CHUNK_PAGES	8192	/* states per message: 2 KiB */
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
 
+static unsigned int pmd_skip_max_passes = 8;
+module_param(pmd_skip_max_passes, uint, 0644);
+MODULE_PARM_DESC(pmd_skip_max_passes,
+		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read (0: read every table every pass)");
+
+/*
+ * Before 6.12, MGLRU's page-table walk clears non-leaf PMD accessed bits
+ * even of processes with mmu notifiers, leaving set the PTE bits of
+ * folios it does not age: only tables without mapped pages may be
+ * reported from their record there (see the comment at the top).
+ */
+#define SCAN_SKIP_MAPPED_TABLES	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
+
+static atomic64_t tables_read = ATOMIC64_INIT(0);
+static atomic64_t tables_skipped = ATOMIC64_INIT(0);
+
 /* Why a walk step stopped early (positive, unlike errors). */
 enum { SCAN_EMIT = 1, SCAN_YIELD };
 
@@ -41,6 +90,10 @@ struct scan_state {
 	unsigned long addr;		/* where the walk goes on */
 	bool walk_done, chunk_full, finished;
 	bool cleared;			/* accessed bits cleared, TLBs not flushed */
+	struct etmem_scan_history *history; /* NULL: no pre-check */
+	u32 pass;			/* this scan's pass in @history */
+	u32 skip_passes;		/* pmd_skip_max_passes at the start */
+	struct etmem_table_rec *spare;	/* a record to fill, not stored yet */
 	unsigned long last_huge;	/* last huge page reported, + 1 (0: none) */
 	int error;			/* deferred rejection, see scan_defer */
 	char errmsg[96];
@@ -56,6 +109,10 @@ struct scan_walk {
 	struct vm_area_struct *vma;
 	unsigned int budget;
 	bool cleared;			/* some accessed bit was cleared */
+	/* the PMD entry being walked, when it covers a whole table */
+	struct etmem_table_rec *rec;	/* its record, or NULL */
+	bool whole_table;
+	bool store_spare;		/* st->spare now describes it */
 };
 
 /* Processes being scanned: a second scan of the same mm gets EBUSY. */
@@ -129,12 +186,44 @@ static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 
 /* ---- page tables ---------------------------------------------------- */
 
+/* Report a table from its record: mapped pages idle, the others absent. */
+static void scan_table_from_record(struct scan_state *st,
+				   const struct etmem_table_rec *rec, bool as_huge)
+{
+	unsigned int i;
+
+	if (as_huge) {
+		chunk_set(st->states, st->chunk_nr++,
+			  rec->nr_present ? ETMEM_PAGE_STATE_IDLE :
+			  ETMEM_PAGE_STATE_ABSENT);
+		return;
+	}
+	for_each_set_bit(i, rec->present, PTRS_PER_PTE)
+		chunk_set(st->states, st->chunk_nr + i, ETMEM_PAGE_STATE_IDLE);
+	st->chunk_nr += PTRS_PER_PTE;
+}
+
+/*
+ * Whether the table under @pmdval may be reported from @rec, without
+ * reading its PTEs (see the comment at the top).
+ */
+static bool scan_table_unchanged(const struct scan_state *st,
+				 const struct etmem_table_rec *rec, pmd_t pmdval)
+{
+	if (!rec || pmd_young(pmdval) || rec->table_pfn != pmd_pfn(pmdval))
+		return false;
+	if (st->pass - rec->pass >= st->skip_passes)
+		return false;
+	return rec->nr_present == 0 || SCAN_SKIP_MAPPED_TABLES;
+}
+
 /*
  * The PTEs of [addr, end), one table, under the PMD and PTE locks (see
- * access.c). With AS_HUGE a whole 2 MiB table folds into one unit.
+ * access.c). With AS_HUGE a whole 2 MiB table folds into one unit. A
+ * table requested whole takes part in the PMD accessed-bit pre-check.
  */
-static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
-		     void *arg)
+static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
+		     unsigned long end, void *arg)
 {
 	struct scan_walk *w = arg;
 	struct scan_state *st = w->st;
@@ -142,6 +231,7 @@ static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 	bool as_huge = (st->flags & ETMEM_SCAN_FLAGS_AS_HUGE) &&
 		       end - addr == PMD_SIZE;
 	bool any_present = false, any_young = false;
+	struct etmem_table_rec *rec = NULL;
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
@@ -151,6 +241,25 @@ static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 		return SCAN_EMIT;
 	}
 	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
+	if (w->whole_table) {
+		if (scan_table_unchanged(st, w->rec, pmdval)) {
+			scan_table_from_record(st, w->rec, as_huge);
+			atomic64_inc(&tables_skipped);
+			return 0;
+		}
+		/*
+		 * Cleared before the PTEs are read: a walk from now on sets
+		 * it again (the dump call's flush covers cached PMDs).
+		 */
+		if (pmd_young(pmdval) &&
+		    test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd))
+			w->cleared = true;
+		rec = w->rec ?: st->spare;
+	}
+	if (rec) {
+		bitmap_zero(rec->present, PTRS_PER_PTE);
+		rec->nr_present = 0;
+	}
 	for (i = 0; i < n; i++, pte++) {
 		pte_t val = ptep_get(pte);
 		bool young;
@@ -161,10 +270,19 @@ static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 		w->cleared |= young;
 		any_present = true;
 		any_young |= young;
+		if (rec) {
+			__set_bit(i, rec->present);
+			rec->nr_present++;
+		}
 		if (!as_huge)
 			chunk_set(st->states, st->chunk_nr + i,
 				  young ? ETMEM_PAGE_STATE_ACCESSED :
 				  ETMEM_PAGE_STATE_IDLE);
+	}
+	if (rec) {
+		rec->table_pfn = pmd_pfn(pmdval);
+		rec->pass = st->pass;
+		w->store_spare = rec == st->spare;
 	}
 	if (as_huge) {
 		chunk_set(st->states, st->chunk_nr,
@@ -174,6 +292,7 @@ static int scan_ptes(pte_t *pte, unsigned long addr, unsigned long end,
 		n = 1;
 	}
 	st->chunk_nr += n;
+	atomic64_inc(&tables_read);
 	return 0;
 }
 
@@ -213,12 +332,29 @@ static const struct etmem_walk_ops scan_walk_ops = {
 static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg)
 {
 	struct scan_walk *w = arg;
+	struct scan_state *st = w->st;
+	int ret;
 
 	if (!w->budget--) {
-		w->st->addr = addr;
+		st->addr = addr;
 		return SCAN_YIELD;
 	}
-	return etmem_pmd_walk_locked(w->st->mm, pmd, addr, end, &scan_walk_ops, w);
+	w->whole_table = st->history && !(addr & ~PMD_MASK) &&
+			 end - addr == PMD_SIZE;
+	w->store_spare = false;
+	w->rec = NULL;
+	if (w->whole_table) {
+		w->rec = etmem_history_lookup(st->history, addr);
+		/* Allocated here: the walk below holds spinlocks. */
+		if (!w->rec && !st->spare)
+			st->spare = kmalloc(sizeof(*st->spare), GFP_KERNEL);
+		if (!w->rec && !st->spare)
+			w->whole_table = false;	/* no memory: no pre-check */
+	}
+	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
+	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
+		st->spare = NULL;
+	return ret;
 }
 
 /*
@@ -294,6 +430,17 @@ static int scan_some(struct scan_state *st, struct scan_walk *w)
 }
 
 /* ---- the dump ------------------------------------------------------- */
+
+/**
+ * etmem_scan_table_counts - PTE tables scans looked at since the module loaded
+ * @read: set to the tables whose PTEs were read (and accessed bits cleared)
+ * @skipped: set to the tables reported from their last full read
+ */
+void etmem_scan_table_counts(u64 *read, u64 *skipped)
+{
+	*read = atomic64_read(&tables_read);
+	*skipped = atomic64_read(&tables_skipped);
+}
 
 /* One batch under the mmap lock; false when the walk must stop with *err. */
 static bool scan_batch(struct netlink_callback *cb, struct scan_state *st,
@@ -429,6 +576,16 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	ret = scan_claim(st, extack);
 	if (ret)
 		goto free_ranges;
+	st->skip_passes = READ_ONCE(pmd_skip_max_passes);
+	if (st->skip_passes && arch_has_hw_nonleaf_pmd_young()) {
+		struct etmem_scan_history *h = etmem_history_get(st->mm);
+
+		/* Without a history the scan reads every table: no error. */
+		if (!IS_ERR(h)) {
+			st->history = h;
+			st->pass = etmem_history_begin_pass(h);
+		}
+	}
 	/* Between dump calls only the mm_struct is pinned, not the memory. */
 	mmgrab(st->mm);
 	st->pid = get_pid(target.pid);
@@ -500,6 +657,9 @@ int etmem_scan_done(struct netlink_callback *cb)
 	spin_lock(&scans_lock);
 	list_del(&st->busy);
 	spin_unlock(&scans_lock);
+	if (st->history)
+		etmem_history_put(st->history);
+	kfree(st->spare);
 	if (st->mm)
 		mmdrop(st->mm);
 	put_pid(st->pid);

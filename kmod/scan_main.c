@@ -215,9 +215,11 @@ static int etmem_swap_forward(struct sk_buff *skb, struct genl_info *info)
 static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
+	u64 tables_read, tables_skipped;
 	void *hdr;
 	bool loaded;
 
+	etmem_scan_table_counts(&tables_read, &tables_skipped);
 	rcu_read_lock();
 	loaded = !!rcu_access_pointer(swap_ops);
 	rcu_read_unlock();
@@ -230,6 +232,10 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	if (!hdr || nla_put_u8(reply, ETMEM_A_SWAP_MODULE_LOADED, loaded) ||
 	    nla_put_u32(reply, ETMEM_A_SWAPFLAG_NR_PROCS, etmem_marks_nr_procs()) ||
 	    nla_put_u64_64bit(reply, ETMEM_A_TLB_FLUSH_ROUNDS, etmem_flush_rounds(),
+			      ETMEM_A_PAD) ||
+	    nla_put_u64_64bit(reply, ETMEM_A_SCAN_TABLES_READ, tables_read,
+			      ETMEM_A_PAD) ||
+	    nla_put_u64_64bit(reply, ETMEM_A_SCAN_TABLES_SKIPPED, tables_skipped,
 			      ETMEM_A_PAD)) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
@@ -382,6 +388,7 @@ static int __init etmem_scan_init(void)
 static void __exit etmem_scan_exit(void)
 {
 	genl_unregister_family(&etmem_genl_family);
+	etmem_history_exit();
 	etmem_marks_exit();
 }
 

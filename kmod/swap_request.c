@@ -115,8 +115,8 @@ static int swap_refusal(const struct swap_check *c, struct page *page, bool youn
 }
 
 /* The PTEs of [addr, end), one table, under the PMD and PTE locks. */
-static int swap_ptes(pte_t *pte, unsigned long addr, unsigned long end,
-		     void *arg)
+static int swap_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
+		     unsigned long end, void *arg)
 {
 	struct swap_check *c = arg;
 	int ret;

@@ -636,6 +636,10 @@ static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		st->swapflag_nr_procs = nla_get_u32(tb[ETMEM_A_SWAPFLAG_NR_PROCS]);
 	if (tb[ETMEM_A_TLB_FLUSH_ROUNDS])
 		st->tlb_flush_rounds = nla_get_u64(tb[ETMEM_A_TLB_FLUSH_ROUNDS]);
+	if (tb[ETMEM_A_SCAN_TABLES_READ])
+		st->scan_tables_read = nla_get_u64(tb[ETMEM_A_SCAN_TABLES_READ]);
+	if (tb[ETMEM_A_SCAN_TABLES_SKIPPED])
+		st->scan_tables_skipped = nla_get_u64(tb[ETMEM_A_SCAN_TABLES_SKIPPED]);
 	return 0;
 }
 

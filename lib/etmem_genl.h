@@ -91,6 +91,8 @@ struct etmem_status {
 	bool swap_loaded;		/* etmem_swap.ko attached its commands */
 	uint32_t swapflag_nr_procs;	/* processes with swap-flag marks */
 	uint64_t tlb_flush_rounds;	/* TLB flush rounds of scans since load */
+	uint64_t scan_tables_read;	/* PTE tables scans read entry by entry */
+	uint64_t scan_tables_skipped;	/* PTE tables reported from history */
 };
 int etmem_status(struct etmem_client *client, struct etmem_status *status);
 

@@ -294,9 +294,11 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 	if (!strcmp(cmd, "status")) {
 		ret = etmem_status(c, &status);
 		if (!ret)
-			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64 "\n",
+			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64
+			       " scan_tables_read %" PRIu64 " scan_tables_skipped %" PRIu64 "\n",
 			       status.swap_loaded, status.swapflag_nr_procs,
-			       status.tlb_flush_rounds);
+			       status.tlb_flush_rounds, status.scan_tables_read,
+			       status.scan_tables_skipped);
 	} else if (!strcmp(cmd, "scan") && argc > 1) {
 		parse_opts(argc - 1, argv + 1);
 		return cmd_scan(c, pid);

@@ -5,7 +5,8 @@
 # each scan flag, EBUSY on a concurrent scan, EOWNERDEAD/ESTALE when the
 # target exits or execs mid-dump, zombies, a process whose main thread
 # exited, a thread that sleeps between touches, and every bad input with
-# its errno and extack message (policy rejections name the attribute).
+# its errno and extack message (policy rejections name the attribute);
+# the PMD accessed-bit pre-check keeps every page's state exact.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 g=$helpers/kmod_genl
 
@@ -14,6 +15,9 @@ echo 16 >/proc/sys/vm/nr_hugepages
 echo always >/sys/kernel/mm/transparent_hugepage/enabled
 
 "$helpers/kmod_scan_check" || vt_fail "kmod_scan_check"
+# The PMD accessed-bit pre-check (kmod/scan_dump.c): tables reported from
+# their last read while every page's state stays exact.
+"$helpers/kmod_pmd_check" || vt_fail "kmod_pmd_check"
 
 expect_err() { # expect_err ERRNO MESSAGE-REGEX COMMAND...
 	local errno=$1 msg=$2 out; shift 2

@@ -90,6 +90,8 @@ enum {
 	ETMEM_A_TLB_FLUSH_ROUNDS,	/* u64, TLB flush rounds of scans since load */
 	ETMEM_A_SWAP_NR_NOT_SWAPCACHE,	/* u64, skipped: not in the swapcache (SWAPCACHE_ONLY) */
 	ETMEM_A_SWAPCACHE_OWNER_PID,	/* u32, process that set the watermarks (0: none) */
+	ETMEM_A_SCAN_TABLES_READ,	/* u64, PTE tables scans read entry by entry since load */
+	ETMEM_A_SCAN_TABLES_SKIPPED,	/* u64, PTE tables reported from history (PMD bit clear) */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmod_pmd_check: the PMD accessed-bit pre-check of etmem_scan.ko, on this
+ * very process (see kmod/scan_dump.c).
+ *
+ * Maps 32 MiB of 4 KiB pages (16 PTE tables), touches them, and scans
+ * them again and again, checking after every scan that each page's state
+ * is exactly what the process did to it, and from the module's counters
+ * (ETMEM_CMD_STATUS) which tables were read and which reported from their
+ * last read:
+ *  - idle tables are reported without reading them (6.12 on; before, only
+ *    tables without mapped pages are, see SCAN_SKIP_MAPPED_TABLES);
+ *  - a page touched in a table is reported accessed, the rest idle;
+ *  - pages dropped with MADV_DONTNEED (no walk) are reported absent after
+ *    at most pmd_skip_max_passes passes, and then their tables are skipped
+ *    on every kernel;
+ *  - a page faulted in by the process in a skipped table is accessed;
+ *  - a page written through /proc/self/mem (the kernel faults it in, no
+ *    walk of ours) is never reported idle;
+ *  - a request that covers a table partly reads it;
+ *  - pmd_skip_max_passes=0 reads every table.
+ * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+
+#include "etmem_genl.h"
+
+#define MB		(1UL << 20)
+#define TABLE		(2 * MB)
+#define NR_TABLES	16
+#define LEN		(NR_TABLES * TABLE)
+#define PAGES		(LEN >> 12)
+#define PER_TABLE	512
+#define PARAM		"/sys/module/etmem_scan/parameters/pmd_skip_max_passes"
+
+static struct etmem_client *client;
+static char *mem;
+static uint8_t states[PAGES];
+static int failures;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf(cond ? "ok - " : "not ok - ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !cond;
+}
+
+static int collect(const struct etmem_chunk *chunk, void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	if (chunk->page_shift != 12)
+		return 0;
+	for (i = 0; i < chunk->nr_pages; i++) {
+		uint64_t a = chunk->addr + ((uint64_t)i << 12);
+
+		if (a >= (uintptr_t)mem && a < (uintptr_t)mem + LEN)
+			states[(a - (uintptr_t)mem) >> 12] = etmem_chunk_state(chunk, i);
+	}
+	return 0;
+}
+
+struct counts {
+	uint64_t read, skipped;
+};
+
+static struct counts counts_now(void)
+{
+	struct etmem_status st;
+
+	if (etmem_status(client, &st)) {
+		fprintf(stderr, "status: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+	return (struct counts){ st.scan_tables_read, st.scan_tables_skipped };
+}
+
+/* Scan [mem + from, mem + LEN); the tables read and skipped meanwhile. */
+static struct counts scan_from(size_t from)
+{
+	struct etmem_range r = { (uintptr_t)mem + from, (uintptr_t)mem + LEN };
+	struct counts c0 = counts_now(), c1;
+
+	memset(states, 0xff, sizeof(states));
+	if (etmem_scan(client, getpid(), &r, 1, 0, collect, NULL)) {
+		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+	c1 = counts_now();
+	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped };
+}
+
+static struct counts scan(void)
+{
+	return scan_from(0);
+}
+
+/* Pages of [first, last) whose state is not @want. */
+static size_t wrong(size_t first, size_t last, int want)
+{
+	size_t i, n = 0;
+
+	for (i = first; i < last; i++)
+		n += states[i] != want;
+	return n;
+}
+
+static void set_param(unsigned int v)
+{
+	FILE *f = fopen(PARAM, "w");
+
+	if (!f || fprintf(f, "%u\n", v) < 0 || fclose(f)) {
+		perror(PARAM);
+		exit(1);
+	}
+}
+
+/* Whether the running kernel reports idle mapped tables from history. */
+static int skips_mapped_tables(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	uname(&u);
+	sscanf(u.release, "%d.%d", &major, &minor);
+	return major > 6 || (major == 6 && minor >= 12);
+}
+
+int main(void)
+{
+	int mapped = skips_mapped_tables(), fd;
+	size_t i, t, half = PAGES / 2;
+	struct counts c;
+	char *p;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (etmem_client_open(&client)) {
+		fprintf(stderr, "netlink: %s\n", etmem_client_errmsg(NULL));
+		return 1;
+	}
+	set_param(3);
+	p = mmap(NULL, LEN + TABLE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	mem = (char *)(((uintptr_t)p + TABLE - 1) & ~(TABLE - 1));
+	madvise(mem, LEN, MADV_NOHUGEPAGE);
+	memset(mem, 0x5a, LEN);
+
+	c = scan();
+	check(!wrong(0, PAGES, ETMEM_PAGE_STATE_ACCESSED) && c.read >= NR_TABLES,
+	      "first scan: %d pages accessed of %lu, %" PRIu64 " tables read",
+	      (int)(PAGES - wrong(0, PAGES, ETMEM_PAGE_STATE_ACCESSED)), PAGES, c.read);
+	c = scan();
+	check(!wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE),
+	      "second scan: all idle (%zu pages not)", wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE));
+	if (mapped)
+		check(c.skipped >= NR_TABLES,
+		      "idle tables reported from their last read: %" PRIu64 " skipped, %" PRIu64 " read",
+		      c.skipped, c.read);
+	else
+		check(c.read >= NR_TABLES && c.skipped == 0,
+		      "before 6.12 tables with pages are read every pass: %" PRIu64 " read, %" PRIu64 " skipped",
+		      c.read, c.skipped);
+
+	/* One page touched in each of the first 8 tables: exactly those. */
+	for (t = 0; t < 8; t++)
+		mem[t * TABLE + 7 * 4096] = 1;
+	c = scan();
+	for (t = 0, i = 0; t < 8; t++)
+		i += states[t * PER_TABLE + 7] == ETMEM_PAGE_STATE_ACCESSED;
+	check(i == 8 && wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE) == 8,
+	      "a touched page per table: %zu of 8 accessed, %zu pages not idle",
+	      i, wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE));
+	check(c.read >= 8, "the 8 touched tables were read (%" PRIu64 ")", c.read);
+
+	/*
+	 * The second half dropped without a walk: absent within
+	 * pmd_skip_max_passes (3) passes, and from then on its tables are
+	 * reported from their record on every kernel.
+	 */
+	madvise(mem + LEN / 2, LEN / 2, MADV_DONTNEED);
+	for (i = 0; i < 4; i++) {
+		scan();
+		if (!wrong(half, PAGES, ETMEM_PAGE_STATE_ABSENT))
+			break;
+	}
+	check(!wrong(half, PAGES, ETMEM_PAGE_STATE_ABSENT) && i < 4,
+	      "dropped pages absent after %zu more passes (at most 4 with pmd_skip_max_passes=3)",
+	      i + 1);
+	check(!wrong(0, half, ETMEM_PAGE_STATE_IDLE), "the first half stays idle");
+	c = scan();
+	check(c.skipped >= NR_TABLES / 2 && !wrong(half, PAGES, ETMEM_PAGE_STATE_ABSENT),
+	      "empty tables are skipped on every kernel: %" PRIu64 " skipped", c.skipped);
+
+	/* Faulted in by the process: the fault's retry walks the table. */
+	mem[LEN / 2 + 3 * 4096] = 2;
+	scan();
+	check(states[half + 3] == ETMEM_PAGE_STATE_ACCESSED && wrong(half, PAGES, ETMEM_PAGE_STATE_ABSENT) == 1,
+	      "a page faulted in by the process is accessed (state %d)", states[half + 3]);
+
+	/* Faulted in by the kernel (a /proc/self/mem write): never idle. */
+	fd = open("/proc/self/mem", O_RDWR);
+	if (fd < 0 || pwrite(fd, "x", 1, (uintptr_t)mem + LEN / 2 + TABLE + 5 * 4096) != 1) {
+		perror("/proc/self/mem");
+		return 1;
+	}
+	close(fd);
+	for (i = 0; i < 5; i++) {
+		scan();
+		if (states[half + PER_TABLE + 5] != ETMEM_PAGE_STATE_ABSENT)
+			break;
+	}
+	check(i < 5 && states[half + PER_TABLE + 5] == ETMEM_PAGE_STATE_ACCESSED,
+	      "a page the kernel faulted in: absent, then accessed after %zu passes (state %d)",
+	      i + 1, states[half + PER_TABLE + 5]);
+
+	/* A request that starts inside a table reads that table. */
+	c = scan_from(4096);
+	check(states[1] == ETMEM_PAGE_STATE_IDLE && c.read >= 1,
+	      "a partly requested table is read (%" PRIu64 " tables read)", c.read);
+
+	set_param(0);
+	c = scan();
+	check(c.skipped == 0 && c.read >= NR_TABLES,
+	      "pmd_skip_max_passes=0: every table read (%" PRIu64 " read, %" PRIu64 " skipped)",
+	      c.read, c.skipped);
+	check(!wrong(0, half, ETMEM_PAGE_STATE_IDLE), "and the states are the same");
+	set_param(8);
+	return failures ? 1 : 0;
+}
