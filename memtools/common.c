@@ -368,16 +368,18 @@ void mt_loss_json(const struct mt_loss *l)
 
 void mt_loss_text(char *buf, size_t len, const struct mt_loss *l)
 {
-	const char *ring = mt_env.mode == MT_MODE_PROC ? "tracefs" : "BPF";
+	const char *verdict = mt_loss_complete(l) ?
+			      "totals complete (counted in the kernel)" : "totals INCOMPLETE";
 
-	if (!l->lost_events && !l->recursion_misses) {
+	if (!l->lost_events && !l->recursion_misses)
 		snprintf(buf, len, "nothing lost");
-		return;
-	}
-	snprintf(buf, len, "%llu events lost (%s ring buffer full), %llu BPF runs "
-		 "skipped by the kernel: totals %s", l->lost_events, ring,
-		 l->recursion_misses, mt_loss_complete(l) ?
-		 "complete (counted in the kernel)" : "INCOMPLETE");
+	else if (mt_env.mode == MT_MODE_PROC)
+		snprintf(buf, len, "lost %llu events (tracefs ring buffer overrun); %s",
+			 l->lost_events, verdict);
+	else
+		snprintf(buf, len, "lost %llu events (BPF ring buffer full), %llu BPF "
+			 "runs skipped by the kernel; %s", l->lost_events,
+			 l->recursion_misses, verdict);
 }
 
 static void fmt_scaled(char *buf, size_t len, double v, const char *const *units)
