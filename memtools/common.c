@@ -370,15 +370,19 @@ void mt_loss_text(char *buf, size_t len, const struct mt_loss *l)
 {
 	const char *verdict = mt_loss_complete(l) ?
 			      "totals complete (counted in the kernel)" : "totals INCOMPLETE";
+	const char *where = l->lost_where;
 
+	if (!where)
+		where = mt_env.mode == MT_MODE_PROC ? "tracefs ring buffer overrun" :
+						      "BPF ring buffer full";
 	if (!l->lost_events && !l->recursion_misses)
 		snprintf(buf, len, "nothing lost");
 	else if (mt_env.mode == MT_MODE_PROC)
-		snprintf(buf, len, "lost %llu events (tracefs ring buffer overrun); %s",
-			 l->lost_events, verdict);
+		snprintf(buf, len, "lost %llu events (%s); %s", l->lost_events,
+			 where, verdict);
 	else
-		snprintf(buf, len, "lost %llu events (BPF ring buffer full), %llu BPF "
-			 "runs skipped by the kernel; %s", l->lost_events,
+		snprintf(buf, len, "lost %llu events (%s), %llu BPF runs skipped by "
+			 "the kernel; %s", l->lost_events, where,
 			 l->recursion_misses, verdict);
 }
 
