@@ -15,6 +15,7 @@ mt_need paf mt-workload
 
 watchers=()
 errs=()
+small_pids=()
 small_bpf=${MT_BPF_MODES%% *}
 for run in $MT_BPF_MODES proc "small-$small_bpf" small-proc; do
 	mode=${run#small-}
@@ -24,12 +25,17 @@ for run in $MT_BPF_MODES proc "small-$small_bpf" small-proc; do
 		>"$MT_TMP/dec.$run.json" 2>"$MT_TMP/dec.$run.err" &
 	watchers+=($!)
 	MT_PIDS+=($!)
+	[ "$run" != "$mode" ] && small_pids+=($!)
 	errs+=("$MT_TMP/dec.$run.err")
 done
 mt_wait_attached paf "${errs[@]}"
+# The small rings' readers are stopped while the workload allocates, so
+# that their rings fill up whatever the machine's speed.
+mt_signal STOP "${small_pids[@]}"
 mt_workload 8 4 1
 kill "$MT_WORKLOAD"
 wait "$MT_WORKLOAD" 2>/dev/null
+mt_signal CONT "${small_pids[@]}"
 sleep 1
 # paf handles SIGINT (Ctrl-C) and exits normally with its summary.
 for pid in "${watchers[@]}"; do kill -INT "$pid"; done

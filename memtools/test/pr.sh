@@ -65,21 +65,27 @@ modes="$MT_BPF_MODES proc"
 runs=()
 for mode in $modes; do runs+=("$mode:-m $mode" "small-$mode:-m $mode -b 4"); done
 errs=()
+small_pids=()
 for run in "${runs[@]}"; do
 	name=${run%%:*}
 	# shellcheck disable=SC2086 # the options are words
 	timeout 900 "$MT_BIN/pr" -v ${run#*:} -j >"$MT_TMP/pr.$name.json" 2>"$MT_TMP/pr.$name.err" &
 	MT_PIDS+=($!)
+	[ "$name" != "${name#small-}" ] && small_pids+=($!)
 	errs+=("$MT_TMP/pr.$name.err")
 done
 timeout 900 "$MT_BIN/pr" -v -c cat >"$MT_TMP/pr.table" 2>"$MT_TMP/pr.table.err" &
 MT_PIDS+=($!)
 errs+=("$MT_TMP/pr.table.err")
 mt_wait_attached pr "${errs[@]}"
+# The small rings' readers are stopped during the storm (the VM's slow
+# file system makes no storm): their rings fill up whatever the rate.
+mt_signal STOP "${small_pids[@]}"
 before=$(pgsteal)
 sh -c "echo \$\$ >$CG/cgroup.procs && exec cat $COLD" >/dev/null || mt_fail "the reader failed"
 sleep 1
 after=$(pgsteal)
+mt_signal CONT "${small_pids[@]}"
 # Every instance must still be running here, or its totals miss the end.
 for pid in "${MT_PIDS[@]}"; do
 	kill -INT "$pid" || mt_fail "a pr instance ($pid) ended before the reclaim did"
