@@ -356,7 +356,8 @@ unsigned long long mt_bpf_recursion_misses(struct bpf_object *obj)
 
 bool mt_loss_complete(const struct mt_loss *l)
 {
-	return !l->recursion_misses && (l->totals_in_kernel || !l->lost_events);
+	return !l->uncounted && !l->recursion_misses &&
+	       (l->totals_in_kernel || !l->lost_events);
 }
 
 void mt_loss_json(const struct mt_loss *l)
@@ -375,7 +376,10 @@ void mt_loss_text(char *buf, size_t len, const struct mt_loss *l)
 	if (!where)
 		where = mt_env.mode == MT_MODE_PROC ? "tracefs ring buffer overrun" :
 						      "BPF ring buffer full";
-	if (!l->lost_events && !l->recursion_misses)
+	if (l->uncounted)
+		snprintf(buf, len, "losses not counted (ring statistics unreadable); "
+			 "totals may be INCOMPLETE");
+	else if (!l->lost_events && !l->recursion_misses)
 		snprintf(buf, len, "nothing lost");
 	else if (mt_env.mode == MT_MODE_PROC)
 		snprintf(buf, len, "lost %llu events (%s); %s", l->lost_events,

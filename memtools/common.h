@@ -125,6 +125,8 @@ struct mt_loss {
 	/* The totals are counted by the BPF programs before the ring, so
 	 * lost_events costs only per-event lines, not totals. */
 	bool totals_in_kernel;
+	/* Losses could not be read (tracefs stats): completeness unknown. */
+	bool uncounted;
 	/* Where lost_events were lost, for text; NULL: the mode's ring. */
 	const char *lost_where;
 };

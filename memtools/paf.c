@@ -151,8 +151,7 @@ static void read_now(struct paf_reading *r)
 	}
 	r->failures = nr_seen;
 	memcpy(r->by_order, by_order, sizeof(r->by_order));
-	/* A stats file that cannot be read leaves lost at 0. */
-	tracefs_lost_events(&trace, &lost);
+	r->loss.uncounted = tracefs_lost_events(&trace, &lost) != 0;
 	r->loss.lost_events = lost;
 }
 

@@ -149,8 +149,7 @@ static void read_now(struct pr_reading *r)
 		r->loss.lost_events = r->t.lost_events;
 		r->loss.recursion_misses = mt_bpf_recursion_misses(skel->obj);
 	} else {
-		/* A stats file that cannot be read leaves lost at 0. */
-		tracefs_lost_events(&trace, &lost);
+		r->loss.uncounted = tracefs_lost_events(&trace, &lost) != 0;
 		r->loss.lost_events = lost;
 		r->loss.recursion_misses = 0;
 	}

@@ -59,6 +59,7 @@ int tracefs_open(struct tracefs_inst *t, const char *tool)
 
 	t->pipe_fd = -1;
 	t->len = 0;
+	t->stats_warned = false;
 	snprintf(t->dir, sizeof(t->dir), "%s", root);
 	if (err)
 		return err;
@@ -110,8 +111,14 @@ int tracefs_lost_events(struct tracefs_inst *t, unsigned long long *lost)
 	*lost = 0;
 	snprintf(path, sizeof(path), "%s/per_cpu", t->dir);
 	dir = opendir(path);
-	if (!dir)
-		return -errno;
+	if (!dir) {
+		err = -errno;
+		if (!t->stats_warned)
+			fprintf(stderr, "cannot read %s: lost events are not counted: %s\n",
+				path, strerror(-err));
+		t->stats_warned = true;
+		return err;
+	}
 	while (!err && (de = readdir(dir))) {
 		if (strncmp(de->d_name, "cpu", 3))
 			continue;
@@ -119,6 +126,11 @@ int tracefs_lost_events(struct tracefs_inst *t, unsigned long long *lost)
 		err = add_cpu_lost(path, lost);
 	}
 	closedir(dir);
+	if (err && !t->stats_warned) {
+		fprintf(stderr, "cannot read %s: lost events are not counted: %s\n",
+			path, strerror(-err));
+		t->stats_warned = true;
+	}
 	return err;
 }
 

@@ -14,6 +14,7 @@ struct tracefs_inst {
 	char dir[256];		/* .../instances/memtools-TOOL-PID */
 	int pipe_fd;
 	size_t len;		/* bytes of an incomplete line in buf */
+	bool stats_warned;	/* said once that per_cpu stats are unreadable */
 	char buf[65536];
 };
 
@@ -38,7 +39,8 @@ int tracefs_drain(struct tracefs_inst *t, trace_line_fn fn, void *ctx);
 /*
  * Events the instance's ring lost since it was created, summed over the
  * CPUs' per_cpu/cpuN/stats: "overrun" (overwritten before they were
- * read), "commit overrun" and "dropped events" (buffer full). 0 or -errno.
+ * read), "commit overrun" and "dropped events" (buffer full). 0 or
+ * -errno, after saying once on stderr that losses cannot be counted.
  */
 int tracefs_lost_events(struct tracefs_inst *t, unsigned long long *lost);
 void tracefs_close(struct tracefs_inst *t);
