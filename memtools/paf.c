@@ -125,7 +125,6 @@ static void handle(const struct paf_report *r)
 		by_order[r->order > PAF_MAX_ORDER ? PAF_MAX_ORDER : r->order]++;
 	}
 	print_report(r);
-	fflush(stdout);
 }
 
 /* Failures by order and what was lost, read together. */
@@ -175,6 +174,7 @@ static void print_totals(const char *what, const struct paf_reading *r)
 		mt_json_close(stdout, false);
 		mt_loss_json(&r->loss);
 		mt_json_end(stdout);
+		fflush(stdout);
 		return;
 	}
 	printf("paf %s: %llu failed allocations", what, r->failures);
@@ -380,6 +380,7 @@ static void run(void)
 			ring_buffer__poll(ring, 100);
 		else
 			tracefs_poll(&trace, 100, on_trace_line, NULL);
+		fflush(stdout);
 		if (!mt_env.interval_given || mt_monotonic_ns() < next)
 			continue;
 		next += mt_env.interval_s * 1e9;

@@ -181,6 +181,7 @@ static void print_totals(const char *what, const struct pr_reading *r)
 		mt_json_u64(stdout, "memcg_max_us", t->memcg_max_ns / 1000);
 		mt_loss_json(&r->loss);
 		mt_json_end(stdout);
+		fflush(stdout);
 		return;
 	}
 	mt_fmt_kb(rec, sizeof(rec), t->reclaimed * mt_page_kb());
