@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "etmem_out.h"
@@ -21,6 +22,7 @@ struct mt_env mt_env = {
 	.interval_s = 1.0,
 	.timestamps = true,
 	.header_every = 20,
+	.buffer_kb = MT_BUFFER_KB_DEFAULT,
 };
 volatile sig_atomic_t mt_exiting;
 
@@ -64,7 +66,13 @@ static void usage(const struct mt_tool *t, FILE *out)
 	fprintf(out, " (default auto:\n"
 		"                  the first BPF mode that loads, else proc)\n"
 		"  -F              force the fallback without BPF (same as -m proc)\n"
-		"  -v              say which mode is in use; twice shows libbpf messages\n"
+		"  -v              say which mode is in use; twice shows libbpf messages\n");
+	if (t->takes_buffer)
+		fprintf(out,
+			"  -b KIB          event ring buffer, KiB per CPU (default %d, %d..%d): the\n"
+			"                  BPF ring holds KIB x CPUs, tracefs gets buffer_size_kb KIB\n",
+			MT_BUFFER_KB_DEFAULT, MT_BUFFER_KB_MIN, MT_BUFFER_KB_MAX);
+	fprintf(out,
 		"  -V              print the version and exit\n"
 		"  -h              this help\n");
 	if (t->extra_help)
@@ -110,6 +118,22 @@ static int parse_positive_long(const char *tool, const char *what,
 	return 0;
 }
 
+static int parse_buffer_kb(const char *tool, const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < MT_BUFFER_KB_MIN || v > MT_BUFFER_KB_MAX) {
+		fprintf(stderr, "%s: -b KIB must be an integer from %d to %d (KiB per CPU), not '%s'\n",
+			tool, MT_BUFFER_KB_MIN, MT_BUFFER_KB_MAX, arg);
+		return -1;
+	}
+	mt_env.buffer_kb = v;
+	return 0;
+}
+
 static int parse_positionals(const struct mt_tool *t, int argc, char **argv)
 {
 	char *end;
@@ -143,8 +167,9 @@ int mt_parse_args(const struct mt_tool *t, int argc, char **argv)
 	long v;
 	int opt;
 
-	snprintf(optstring, sizeof(optstring), "+%srjTH:m:FvVh%s",
-		 t->takes_filters ? "p:c:" : "", t->extra_opts ? t->extra_opts : "");
+	snprintf(optstring, sizeof(optstring), "+%s%srjTH:m:FvVh%s",
+		 t->takes_filters ? "p:c:" : "", t->takes_buffer ? "b:" : "",
+		 t->extra_opts ? t->extra_opts : "");
 	opterr = 0;
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
@@ -172,6 +197,10 @@ int mt_parse_args(const struct mt_tool *t, int argc, char **argv)
 			if (parse_positive_long(t->name, "ROWS", optarg, &v))
 				return -1;
 			mt_env.header_every = (int)v;
+			break;
+		case 'b':
+			if (parse_buffer_kb(t->name, optarg))
+				return -1;
 			break;
 		case 'm':
 			if (parse_mode(t, optarg))
@@ -295,6 +324,72 @@ unsigned int mt_bpf_nr_cpus(void)
 	return n > 0 && n <= MT_BPF_MAX_CPUS ? n : 0;
 }
 
+unsigned int mt_bpf_ring_bytes(void)
+{
+	int cpus = libbpf_num_possible_cpus();
+	unsigned long long want = (unsigned long long)mt_env.buffer_kb * 1024 *
+				  (cpus > 0 ? cpus : 1);
+	unsigned long long size = 4096;
+
+	while (size < want && size < (1ULL << 30))
+		size <<= 1;
+	return (unsigned int)size;
+}
+
+unsigned long long mt_bpf_recursion_misses(struct bpf_object *obj)
+{
+	unsigned long long missed = 0;
+	struct bpf_program *prog;
+
+	if (!obj)
+		return 0;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+			missed += info.recursion_misses;
+	}
+	return missed;
+}
+
+bool mt_loss_complete(const struct mt_loss *l)
+{
+	return !l->uncounted && !l->recursion_misses &&
+	       (l->totals_in_kernel || !l->lost_events);
+}
+
+void mt_loss_json(const struct mt_loss *l)
+{
+	mt_json_u64(stdout, "lost_events", l->lost_events);
+	mt_json_u64(stdout, "recursion_misses", l->recursion_misses);
+	mt_json_bool(stdout, "complete", mt_loss_complete(l));
+}
+
+void mt_loss_text(char *buf, size_t len, const struct mt_loss *l)
+{
+	const char *verdict = mt_loss_complete(l) ?
+			      "totals complete (counted in the kernel)" : "totals INCOMPLETE";
+	const char *where = l->lost_where;
+
+	if (!where)
+		where = mt_env.mode == MT_MODE_PROC ? "tracefs ring buffer overrun" :
+						      "BPF ring buffer full";
+	if (l->uncounted)
+		snprintf(buf, len, "losses not counted (ring statistics unreadable); "
+			 "totals may be INCOMPLETE");
+	else if (!l->lost_events && !l->recursion_misses)
+		snprintf(buf, len, "nothing lost");
+	else if (mt_env.mode == MT_MODE_PROC)
+		snprintf(buf, len, "lost %llu events (%s); %s", l->lost_events,
+			 where, verdict);
+	else
+		snprintf(buf, len, "lost %llu events (%s), %llu BPF runs skipped by "
+			 "the kernel; %s", l->lost_events, where,
+			 l->recursion_misses, verdict);
+}
+
 static void fmt_scaled(char *buf, size_t len, double v, const char *const *units)
 {
 	int i = 0;
@@ -383,6 +478,11 @@ void mt_json_int(FILE *out, const char *key, long long val)
 	etmem_out_int(mt_line, key, NULL, val);
 }
 
+void mt_json_bool(FILE *out, const char *key, bool val)
+{
+	etmem_out_bool(mt_line, key, NULL, val);
+}
+
 void mt_json_open(FILE *out, const char *key, bool array)
 {
 	if (array)
@@ -404,8 +504,9 @@ void mt_json_end(FILE *out)
 	char *line = etmem_out_finish(mt_line);
 
 	mt_line = NULL;
+	/* No flush per line: a storm of events would cost a write each.
+	 * The tools flush after each batch they read and each report. */
 	fputs(line, out);
-	fflush(out);
 	g_free(line);
 }
 

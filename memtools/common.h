@@ -34,6 +34,7 @@ struct mt_tool {
 	const char *extra_help;	/* -h lines for those letters */
 	/* Handles one extra option; returns 0 or -1 after printing why. */
 	int (*parse_extra)(int opt, const char *arg);
+	bool takes_buffer;	/* -b: the tool reads events through a ring */
 };
 
 struct mt_env {
@@ -48,7 +49,13 @@ struct mt_env {
 	int verbose;		/* -v count; 2 or more shows libbpf messages */
 	int header_every;	/* repeat the table header every N rows */
 	enum mt_mode mode;	/* requested; tools replace AUTO by what runs */
+	unsigned long buffer_kb;	/* -b: event ring size, KiB per CPU */
 };
+
+/* -b bounds and default, in KiB per CPU. */
+#define MT_BUFFER_KB_MIN	4
+#define MT_BUFFER_KB_MAX	262144
+#define MT_BUFFER_KB_DEFAULT	8192
 
 extern struct mt_env mt_env;
 extern volatile sig_atomic_t mt_exiting;
@@ -89,6 +96,48 @@ enum mt_mode mt_choose_mode(const struct mt_sources *src);
  * count only) on machines with more CPUs than the programs loop over. */
 unsigned int mt_bpf_nr_cpus(void);
 
+/*
+ * Size for a BPF ring buffer map shared by all CPUs: -b KiB times the
+ * possible CPUs, rounded up to a power of two (the map requires it),
+ * at most 1 GiB.
+ */
+unsigned int mt_bpf_ring_bytes(void);
+
+struct bpf_object;
+/*
+ * Runs of @obj's programs the kernel skipped because the program was
+ * already running on that CPU (bpf_prog_info.recursion_misses, 5.12+):
+ * events the tool never saw at all.
+ */
+unsigned long long mt_bpf_recursion_misses(struct bpf_object *obj);
+
+/*
+ * What a tool could not see, in events, since it started (or over one
+ * interval, as a difference of two readings).
+ */
+struct mt_loss {
+	/* Events that never reached user space: BPF ring buffer
+	 * reservations that failed, or tracefs ring buffer overruns,
+	 * commit overruns and dropped events (per_cpu/cpuN/stats). */
+	unsigned long long lost_events;
+	/* BPF program runs the kernel skipped (mt_bpf_recursion_misses). */
+	unsigned long long recursion_misses;
+	/* The totals are counted by the BPF programs before the ring, so
+	 * lost_events costs only per-event lines, not totals. */
+	bool totals_in_kernel;
+	/* Losses could not be read (tracefs stats): completeness unknown. */
+	bool uncounted;
+	/* Where lost_events were lost, for text; NULL: the mode's ring. */
+	const char *lost_where;
+};
+
+/* True when the totals count every event: nothing that feeds them lost. */
+bool mt_loss_complete(const struct mt_loss *l);
+/* Adds lost_events, recursion_misses and complete to the JSON line. */
+void mt_loss_json(const struct mt_loss *l);
+/* "nothing lost", or what was lost and whether the totals are complete. */
+void mt_loss_text(char *buf, size_t len, const struct mt_loss *l);
+
 /* "12.3M" style, or plain kB with -r. */
 void mt_fmt_kb(char *buf, size_t len, unsigned long long kb);
 /* Human count for pages: "1.2k", or plain with -r. */
@@ -101,6 +150,7 @@ void mt_json_begin(FILE *out, const char *tool);
 void mt_json_str(FILE *out, const char *key, const char *val);
 void mt_json_u64(FILE *out, const char *key, unsigned long long val);
 void mt_json_end(FILE *out);
+void mt_json_bool(FILE *out, const char *key, bool val);
 /* Signed numbers, and nesting: @key NULL inside an array. */
 void mt_json_int(FILE *out, const char *key, long long val);
 void mt_json_open(FILE *out, const char *key, bool array);

@@ -16,9 +16,12 @@ const volatile __u32 nr_nodes = 1;
 /* -a: report successful allocations too (without zone figures). */
 const volatile bool report_all;
 
+/* Counted before the ring, so exact when it is full. */
 __u64 failures;
-__u64 dropped;
+__u64 failures_by_order[PAF_MAX_ORDER + 1];
+__u64 lost_events;	/* ring reservations that failed */
 
+/* Sized by user space before loading (-b, mt_bpf_ring_bytes()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -97,21 +100,22 @@ static __always_inline void on_alloc(struct page *page, unsigned int order,
 		/* A success (with -a) carries no zone figures. */
 		e = bpf_ringbuf_reserve(&events, PAF_HEADER_SIZE, 0);
 		if (!e)
-			goto dropped;
+			goto lost;
 		fill_header(e, order, gfp, migratetype, comm, false);
 		bpf_ringbuf_submit(e, 0);
 		return;
 	}
 	__sync_fetch_and_add(&failures, 1);
+	__sync_fetch_and_add(&failures_by_order[order < PAF_MAX_ORDER ? order : PAF_MAX_ORDER], 1);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
-		goto dropped;
+		goto lost;
 	fill_header(e, order, gfp, migratetype, comm, true);
 	fill_zones(e);
 	bpf_ringbuf_submit(e, 0);
 	return;
-dropped:
-	__sync_fetch_and_add(&dropped, 1);
+lost:
+	__sync_fetch_and_add(&lost_events, 1);
 }
 
 SEC("tp_btf/mm_page_alloc")

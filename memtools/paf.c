@@ -19,8 +19,6 @@
 #include "paf.skel.h"
 #include "tracefs.h"
 
-#define PAF_MAX_ORDER 16
-
 struct paf_report {
 	bool failed;
 	unsigned int pid, order;
@@ -127,37 +125,82 @@ static void handle(const struct paf_report *r)
 		by_order[r->order > PAF_MAX_ORDER ? PAF_MAX_ORDER : r->order]++;
 	}
 	print_report(r);
-	fflush(stdout);
 }
 
-static void print_summary(const char *what, unsigned long long failures,
-			  unsigned long long dropped)
+/* Failures by order and what was lost, read together. */
+struct paf_reading {
+	unsigned long long failures;
+	unsigned long long by_order[PAF_MAX_ORDER + 1];
+	struct mt_loss loss;
+};
+
+static void read_now(struct paf_reading *r)
 {
+	unsigned long long lost = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->loss.totals_in_kernel = skel != NULL;
+	if (skel) {
+		/* Counted by BPF before the ring: exact when it is full. */
+		r->failures = skel->bss->failures;
+		memcpy(r->by_order, skel->bss->failures_by_order, sizeof(r->by_order));
+		r->loss.lost_events = skel->bss->lost_events;
+		r->loss.recursion_misses = mt_bpf_recursion_misses(skel->obj);
+		return;
+	}
+	r->failures = nr_seen;
+	memcpy(r->by_order, by_order, sizeof(r->by_order));
+	r->loss.uncounted = tracefs_lost_events(&trace, &lost) != 0;
+	r->loss.lost_events = lost;
+}
+
+static void print_totals(const char *what, const struct paf_reading *r)
+{
+	char loss[192];
 	int o;
 
 	if (mt_env.json) {
 		mt_json_begin(stdout, "paf");
 		mt_json_str(stdout, "event", what);
-		mt_json_u64(stdout, "failures", failures);
-		mt_json_u64(stdout, "dropped", dropped);
+		mt_json_u64(stdout, "failures", r->failures);
 		mt_json_open(stdout, "by_order", false);
 		for (o = 0; o <= PAF_MAX_ORDER; o++)
-			if (by_order[o]) {
+			if (r->by_order[o]) {
 				char key[8];
 
 				snprintf(key, sizeof(key), "%d", o);
-				mt_json_u64(stdout, key, by_order[o]);
+				mt_json_u64(stdout, key, r->by_order[o]);
 			}
 		mt_json_close(stdout, false);
+		mt_loss_json(&r->loss);
 		mt_json_end(stdout);
+		fflush(stdout);
 		return;
 	}
-	printf("paf %s: %llu failed allocations", what, failures);
+	printf("paf %s: %llu failed allocations", what, r->failures);
 	for (o = 0; o <= PAF_MAX_ORDER; o++)
-		if (by_order[o])
-			printf(", order %d: %llu", o, by_order[o]);
-	printf("%s\n", dropped ? " (some reports were dropped)" : "");
+		if (r->by_order[o])
+			printf(", order %d%s: %llu", o, o == PAF_MAX_ORDER ? "+" : "",
+			       r->by_order[o]);
+	mt_loss_text(loss, sizeof(loss), &r->loss);
+	printf("; %s\n", loss);
 	fflush(stdout);
+}
+
+static void print_interval(struct paf_reading *prev)
+{
+	struct paf_reading now, d;
+	int o;
+
+	read_now(&now);
+	d = now;
+	d.failures -= prev->failures;
+	for (o = 0; o <= PAF_MAX_ORDER; o++)
+		d.by_order[o] -= prev->by_order[o];
+	d.loss.lost_events -= prev->loss.lost_events;
+	d.loss.recursion_misses -= prev->loss.recursion_misses;
+	print_totals("interval", &d);
+	*prev = now;
 }
 
 /* ---- BPF mode ---- */
@@ -197,7 +240,9 @@ static int bpf_start(enum mt_mode mode)
 	skel->rodata->report_all = report_all;
 	bpf_program__set_autoload(skel->progs.alloc_btf, mode == MT_MODE_TP_BTF);
 	bpf_program__set_autoload(skel->progs.alloc_raw, mode == MT_MODE_RAW_TP);
-	err = paf_bpf__load(skel);
+	err = bpf_map__set_max_entries(skel->maps.events, mt_bpf_ring_bytes());
+	if (!err)
+		err = paf_bpf__load(skel);
 	if (!err)
 		err = paf_bpf__attach(skel);
 	if (!err) {
@@ -317,21 +362,17 @@ static const struct mt_tool paf_tool = {
 	.modes = MT_MODE_BIT(MT_MODE_TP_BTF) | MT_MODE_BIT(MT_MODE_RAW_TP) |
 		 MT_MODE_BIT(MT_MODE_PROC),
 	.takes_filters = true,
+	.takes_buffer = true,
 	.extra_opts = "a",
 	.extra_help = "  -a              report successful allocations too (no zone figures;\n"
 		      "                  verbose: combine with -p or -c)\n",
 	.parse_extra = parse_extra,
 };
 
-static unsigned long long failures_now(void)
-{
-	return skel ? skel->bss->failures : nr_seen;
-}
-
 static void run(void)
 {
 	unsigned long long next = mt_monotonic_ns() + mt_env.interval_s * 1e9;
-	unsigned long long prev = 0, now;
+	struct paf_reading prev = {};
 	long intervals = 0;
 
 	while (!mt_exiting) {
@@ -339,31 +380,23 @@ static void run(void)
 			ring_buffer__poll(ring, 100);
 		else
 			tracefs_poll(&trace, 100, on_trace_line, NULL);
+		fflush(stdout);
 		if (!mt_env.interval_given || mt_monotonic_ns() < next)
 			continue;
 		next += mt_env.interval_s * 1e9;
-		now = failures_now();
-		if (mt_env.json) {
-			mt_json_begin(stdout, "paf");
-			mt_json_str(stdout, "event", "interval");
-			mt_json_u64(stdout, "failures", now - prev);
-			mt_json_end(stdout);
-		} else {
-			printf("paf interval: %llu failed allocations\n", now - prev);
-			fflush(stdout);
-		}
-		prev = now;
+		print_interval(&prev);
 		if (mt_env.count && ++intervals >= mt_env.count)
 			break;
 	}
 	if (ring)
 		ring_buffer__consume(ring);
 	else
-		tracefs_poll(&trace, 0, on_trace_line, NULL);
+		tracefs_drain(&trace, on_trace_line, NULL);
 }
 
 int main(int argc, char **argv)
 {
+	struct paf_reading total;
 	enum mt_mode mode;
 	int err;
 
@@ -379,7 +412,8 @@ int main(int argc, char **argv)
 	if (mt_env.verbose)
 		fprintf(stderr, "paf: mode %s\n", mt_mode_name(mode));
 	run();
-	print_summary("summary", failures_now(), skel ? skel->bss->dropped : 0);
+	read_now(&total);
+	print_totals("summary", &total);
 	ring_buffer__free(ring);
 	paf_bpf__destroy(skel);
 	tracefs_close(&trace);

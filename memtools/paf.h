@@ -5,6 +5,7 @@
 
 #define PAF_MAX_NODES 4
 #define PAF_MAX_ZONES 6
+#define PAF_MAX_ORDER 16	/* failures of higher orders count here */
 
 /* A zone at the moment an allocation failed, in pages. */
 struct paf_zone {

@@ -28,6 +28,7 @@ struct {
 	__type(value, struct reclaim_start);
 } starts SEC(".maps");
 
+/* Sized by user space before loading (-b, mt_bpf_ring_bytes()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -47,14 +48,27 @@ static __always_inline void on_shrink(int nid, unsigned long nr_scanned,
 				      unsigned long nr_reclaimed,
 				      struct reclaim_stat *stat, int priority, int file)
 {
+	unsigned int dirty, unqueued_dirty, congested, writeback;
 	struct pr_event *e;
 	char comm[16];
 
 	if (!wanted(comm))
 		return;
+	dirty = BPF_CORE_READ(stat, nr_dirty);
+	unqueued_dirty = BPF_CORE_READ(stat, nr_unqueued_dirty);
+	congested = BPF_CORE_READ(stat, nr_congested);
+	writeback = BPF_CORE_READ(stat, nr_writeback);
+	/* Totals first: they stay exact when the ring is full. */
+	__sync_fetch_and_add(&totals.passes, 1);
+	__sync_fetch_and_add(&totals.scanned, nr_scanned);
+	__sync_fetch_and_add(&totals.reclaimed, nr_reclaimed);
+	__sync_fetch_and_add(&totals.dirty, dirty);
+	__sync_fetch_and_add(&totals.unqueued_dirty, unqueued_dirty);
+	__sync_fetch_and_add(&totals.congested, congested);
+	__sync_fetch_and_add(&totals.writeback, writeback);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&totals.dropped, 1);
+		__sync_fetch_and_add(&totals.lost_events, 1);
 		return;
 	}
 	__builtin_memset(e, 0, sizeof(*e));
@@ -67,18 +81,11 @@ static __always_inline void on_shrink(int nid, unsigned long nr_scanned,
 	e->nr_reclaimed = nr_reclaimed;
 	e->priority = priority;
 	e->file = file;
-	e->nr_dirty = BPF_CORE_READ(stat, nr_dirty);
-	e->nr_unqueued_dirty = BPF_CORE_READ(stat, nr_unqueued_dirty);
-	e->nr_congested = BPF_CORE_READ(stat, nr_congested);
-	e->nr_writeback = BPF_CORE_READ(stat, nr_writeback);
+	e->nr_dirty = dirty;
+	e->nr_unqueued_dirty = unqueued_dirty;
+	e->nr_congested = congested;
+	e->nr_writeback = writeback;
 	e->nr_immediate = BPF_CORE_READ(stat, nr_immediate);
-	__sync_fetch_and_add(&totals.passes, 1);
-	__sync_fetch_and_add(&totals.scanned, nr_scanned);
-	__sync_fetch_and_add(&totals.reclaimed, nr_reclaimed);
-	__sync_fetch_and_add(&totals.dirty, e->nr_dirty);
-	__sync_fetch_and_add(&totals.unqueued_dirty, e->nr_unqueued_dirty);
-	__sync_fetch_and_add(&totals.congested, e->nr_congested);
-	__sync_fetch_and_add(&totals.writeback, e->nr_writeback);
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -120,7 +127,7 @@ static __always_inline void on_end(unsigned long nr_reclaimed, unsigned int kind
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&totals.dropped, 1);
+		__sync_fetch_and_add(&totals.lost_events, 1);
 		bpf_map_delete_elem(&starts, &tid);
 		return;
 	}

@@ -132,17 +132,35 @@ static void handle(const struct pr_event *e)
 
 /* ---- totals: per interval and at exit ---- */
 
-static void totals_now(struct pr_totals *t)
+/* Totals and what they lost, read together. */
+struct pr_reading {
+	struct pr_totals t;
+	struct mt_loss loss;
+};
+
+static void read_now(struct pr_reading *r)
 {
+	unsigned long long lost = 0;
+
 	/* Kernel-side totals count passes even when the ring overflowed. */
-	*t = skel ? skel->bss->totals : seen;
+	r->t = skel ? skel->bss->totals : seen;
+	r->loss.totals_in_kernel = skel != NULL;
+	if (skel) {
+		r->loss.lost_events = r->t.lost_events;
+		r->loss.recursion_misses = mt_bpf_recursion_misses(skel->obj);
+	} else {
+		r->loss.uncounted = tracefs_lost_events(&trace, &lost) != 0;
+		r->loss.lost_events = lost;
+		r->loss.recursion_misses = 0;
+	}
 }
 
-static void print_totals(const char *what, const struct pr_totals *t)
+static void print_totals(const char *what, const struct pr_reading *r)
 {
+	const struct pr_totals *t = &r->t;
 	double d_avg = t->direct ? t->direct_ns / 1e6 / t->direct : 0;
 	double m_avg = t->memcg ? t->memcg_ns / 1e6 / t->memcg : 0;
-	char rec[32];
+	char rec[32], loss[192];
 
 	if (mt_env.json) {
 		mt_json_begin(stdout, "pr");
@@ -161,39 +179,41 @@ static void print_totals(const char *what, const struct pr_totals *t)
 		mt_json_u64(stdout, "memcg", t->memcg);
 		mt_json_u64(stdout, "memcg_avg_us", (unsigned long long)(m_avg * 1000));
 		mt_json_u64(stdout, "memcg_max_us", t->memcg_max_ns / 1000);
-		mt_json_u64(stdout, "dropped", t->dropped);
+		mt_loss_json(&r->loss);
 		mt_json_end(stdout);
+		fflush(stdout);
 		return;
 	}
 	mt_fmt_kb(rec, sizeof(rec), t->reclaimed * mt_page_kb());
+	mt_loss_text(loss, sizeof(loss), &r->loss);
 	printf("pr %s: %llu passes, %llu scanned, %llu reclaimed (%s), %llu dirty, "
 	       "%llu congested, %llu writeback; direct reclaim %llu (avg %.3f ms, "
-	       "max %.3f ms); memcg reclaim %llu (avg %.3f ms, max %.3f ms)%s\n",
+	       "max %.3f ms); memcg reclaim %llu (avg %.3f ms, max %.3f ms); %s\n",
 	       what, t->passes, t->scanned, t->reclaimed, rec, t->dirty,
 	       t->congested, t->writeback, t->direct, d_avg,
-	       t->direct_max_ns / 1e6, t->memcg, m_avg, t->memcg_max_ns / 1e6,
-	       t->dropped ? " (some per-pass lines were dropped)" : "");
+	       t->direct_max_ns / 1e6, t->memcg, m_avg, t->memcg_max_ns / 1e6, loss);
 	fflush(stdout);
 }
 
-static void print_interval(struct pr_totals *prev)
+static void print_interval(struct pr_reading *prev)
 {
-	struct pr_totals now, d;
+	struct pr_reading now, d;
 
-	totals_now(&now);
+	read_now(&now);
 	d = now;
-	d.passes -= prev->passes;
-	d.scanned -= prev->scanned;
-	d.reclaimed -= prev->reclaimed;
-	d.dirty -= prev->dirty;
-	d.unqueued_dirty -= prev->unqueued_dirty;
-	d.congested -= prev->congested;
-	d.writeback -= prev->writeback;
-	d.direct -= prev->direct;
-	d.direct_ns -= prev->direct_ns;
-	d.memcg -= prev->memcg;
-	d.memcg_ns -= prev->memcg_ns;
-	d.dropped -= prev->dropped;
+	d.t.passes -= prev->t.passes;
+	d.t.scanned -= prev->t.scanned;
+	d.t.reclaimed -= prev->t.reclaimed;
+	d.t.dirty -= prev->t.dirty;
+	d.t.unqueued_dirty -= prev->t.unqueued_dirty;
+	d.t.congested -= prev->t.congested;
+	d.t.writeback -= prev->t.writeback;
+	d.t.direct -= prev->t.direct;
+	d.t.direct_ns -= prev->t.direct_ns;
+	d.t.memcg -= prev->t.memcg;
+	d.t.memcg_ns -= prev->t.memcg_ns;
+	d.loss.lost_events -= prev->loss.lost_events;
+	d.loss.recursion_misses -= prev->loss.recursion_misses;
 	print_totals("interval", &d);
 	*prev = now;
 }
@@ -220,7 +240,9 @@ static int bpf_start(enum mt_mode mode)
 	memcpy((char *)skel->rodata->filter_comm, mt_env.comm, sizeof(mt_env.comm));
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, btf == (strstr(bpf_program__name(prog), "_btf") != NULL));
-	err = pr_bpf__load(skel);
+	err = bpf_map__set_max_entries(skel->maps.events, mt_bpf_ring_bytes());
+	if (!err)
+		err = pr_bpf__load(skel);
 	if (!err)
 		err = pr_bpf__attach(skel);
 	if (!err) {
@@ -348,6 +370,7 @@ static const struct mt_tool pr_tool = {
 	.modes = MT_MODE_BIT(MT_MODE_TP_BTF) | MT_MODE_BIT(MT_MODE_RAW_TP) |
 		 MT_MODE_BIT(MT_MODE_PROC),
 	.takes_filters = true,
+	.takes_buffer = true,
 	.extra_opts = "s",
 	.extra_help = "  -s              no per-pass lines: only interval and summary totals\n",
 	.parse_extra = parse_extra,
@@ -356,7 +379,7 @@ static const struct mt_tool pr_tool = {
 static void run(void)
 {
 	unsigned long long next = mt_monotonic_ns() + mt_env.interval_s * 1e9;
-	struct pr_totals prev = {};
+	struct pr_reading prev = {};
 	long intervals = 0;
 
 	while (!mt_exiting) {
@@ -376,33 +399,12 @@ static void run(void)
 	if (ring)
 		ring_buffer__consume(ring);
 	else
-		tracefs_poll(&trace, 0, on_trace_line, NULL);
-}
-
-/* Runs the kernel skipped because the program was already running on
- * that CPU: passes pr could not see. */
-static unsigned long long bpf_missed_runs(void)
-{
-	unsigned long long missed = 0;
-	struct bpf_program *prog;
-
-	if (!skel)
-		return 0;
-	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_program__fd(prog) >= 0 &&
-		    bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
-			missed += info.recursion_misses;
-	}
-	return missed;
+		tracefs_drain(&trace, on_trace_line, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	unsigned long long missed;
-	struct pr_totals total;
+	struct pr_reading total;
 	enum mt_mode mode;
 	int err;
 
@@ -418,12 +420,8 @@ int main(int argc, char **argv)
 	if (mt_env.verbose)
 		fprintf(stderr, "pr: mode %s\n", mt_mode_name(mode));
 	run();
-	totals_now(&total);
+	read_now(&total);
 	print_totals("summary", &total);
-	missed = bpf_missed_runs();
-	if (missed)
-		fprintf(stderr, "pr: the kernel skipped %llu hook runs (re-entered on a CPU); totals miss those passes\n",
-			missed);
 	ring_buffer__free(ring);
 	pr_bpf__destroy(skel);
 	tracefs_close(&trace);

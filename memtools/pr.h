@@ -22,13 +22,16 @@ struct pr_event {
 	char comm[16];
 };
 
-/* Kernel-side running totals, exact even if the ring buffer overflows. */
+/*
+ * Kernel-side running totals, exact even if the ring buffer overflows
+ * (in pages, nanoseconds, and counts of passes and reclaims).
+ */
 struct pr_totals {
 	unsigned long long passes, scanned, reclaimed, dirty, unqueued_dirty;
 	unsigned long long congested, writeback;
 	unsigned long long direct, direct_ns, direct_max_ns, direct_reclaimed;
 	unsigned long long memcg, memcg_ns, memcg_max_ns, memcg_reclaimed;
-	unsigned long long dropped;
+	unsigned long long lost_events;	/* ring reservations that failed */
 };
 
 #endif

@@ -14,6 +14,8 @@ const volatile __u32 filter_tgid;
 const volatile char filter_comm[16];
 /* Report round; user space bumps it after printing each report. */
 volatile __u64 report_gen;
+/* Snapshots that could not be stored (the table of processes is full). */
+__u64 lost_events;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -57,7 +59,8 @@ static __always_inline int record(struct task_struct *task, bool from_switch)
 	snap.data_vm = BPF_CORE_READ(mm, data_vm);
 	snap.stack_vm = BPF_CORE_READ(mm, stack_vm);
 	snap.pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
-	bpf_map_update_elem(&snaps, &tgid, &snap, BPF_ANY);
+	if (bpf_map_update_elem(&snaps, &tgid, &snap, BPF_ANY))
+		__sync_fetch_and_add(&lost_events, 1);
 	return 0;
 }
 

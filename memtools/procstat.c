@@ -287,6 +287,38 @@ static const struct mt_tool procstat_tool = {
 	.takes_filters = true,
 };
 
+/*
+ * In BPF mode, says what the report may miss: snapshots that found the
+ * table full, and sched_switch runs the kernel skipped, since the last
+ * report. Nothing is printed when nothing was lost.
+ */
+static void report_loss(void)
+{
+	static struct mt_loss prev;
+	struct mt_loss now = { .lost_where = "table of processes full" }, d;
+	char text[192];
+
+	if (!skel)
+		return;
+	now.lost_events = skel->bss->lost_events;
+	now.recursion_misses = mt_bpf_recursion_misses(skel->obj);
+	d = now;
+	d.lost_events -= prev.lost_events;
+	d.recursion_misses -= prev.recursion_misses;
+	prev = now;
+	if (!d.lost_events && !d.recursion_misses)
+		return;
+	if (mt_env.json) {
+		mt_json_begin(stdout, "procstat");
+		mt_json_str(stdout, "event", "loss");
+		mt_loss_json(&d);
+		mt_json_end(stdout);
+		return;
+	}
+	mt_loss_text(text, sizeof(text), &d);
+	printf("procstat: since the last report %s\n", text);
+}
+
 static int report(enum mt_mode mode)
 {
 	struct ps_rows rows = {};
@@ -302,6 +334,7 @@ static int report(enum mt_mode mode)
 	qsort(rows.v, rows.n, sizeof(rows.v[0]), by_tgid);
 	for (i = 0; i < rows.n; i++)
 		print_row(&rows.v[i]);
+	report_loss();
 	fflush(stdout);
 	err = mt_env.pid && rows.n == 0 ? -ESRCH : 0;
 	free(rows.v);

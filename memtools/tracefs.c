@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Private tracefs instances and trace_pipe line parsing. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -53,10 +54,12 @@ static int tracefs_root(const char **root)
 int tracefs_open(struct tracefs_inst *t, const char *tool)
 {
 	const char *root;
+	char size[32];
 	int err = tracefs_root(&root);
 
 	t->pipe_fd = -1;
 	t->len = 0;
+	t->stats_warned = false;
 	snprintf(t->dir, sizeof(t->dir), "%s", root);
 	if (err)
 		return err;
@@ -67,11 +70,68 @@ int tracefs_open(struct tracefs_inst *t, const char *tool)
 	/*
 	 * A reclaim storm on a small machine writes events faster than one
 	 * reader drains them: a new instance's default ring (about 1.4 MiB
-	 * a CPU) overflows and events are lost. 8 MiB a CPU holds seconds of
-	 * a storm; a kernel that refuses keeps its default.
+	 * a CPU) overflows and events are lost. The default 8 MiB a CPU
+	 * holds seconds of a storm (-b sets it); what is lost anyway is
+	 * counted by tracefs_lost_events().
 	 */
-	write_file(t->dir, "buffer_size_kb", "8192");
+	snprintf(size, sizeof(size), "%lu", mt_env.buffer_kb);
+	err = write_file(t->dir, "buffer_size_kb", size);
+	if (err)
+		fprintf(stderr, "%s: tracefs kept its own ring buffer size (%s/buffer_size_kb: %s)\n",
+			tool, t->dir, strerror(-err));
 	return 0;
+}
+
+/* Adds the loss counters of one per_cpu/cpuN/stats file to @lost. */
+static int add_cpu_lost(const char *path, unsigned long long *lost)
+{
+	static const char *const keys[] = {
+		"overrun:", "commit overrun:", "dropped events:",
+	};
+	char buf[1024], *line;
+	size_t i;
+	int n = mt_read_text(path, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strncmp(line, keys[i], strlen(keys[i])) == 0)
+				*lost += strtoull(line + strlen(keys[i]), NULL, 10);
+	return 0;
+}
+
+int tracefs_lost_events(struct tracefs_inst *t, unsigned long long *lost)
+{
+	char path[sizeof(t->dir) + 300];
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	*lost = 0;
+	snprintf(path, sizeof(path), "%s/per_cpu", t->dir);
+	dir = opendir(path);
+	if (!dir) {
+		err = -errno;
+		if (!t->stats_warned)
+			fprintf(stderr, "cannot read %s: lost events are not counted: %s\n",
+				path, strerror(-err));
+		t->stats_warned = true;
+		return err;
+	}
+	while (!err && (de = readdir(dir))) {
+		if (strncmp(de->d_name, "cpu", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s/per_cpu/%s/stats", t->dir, de->d_name);
+		err = add_cpu_lost(path, lost);
+	}
+	closedir(dir);
+	if (err && !t->stats_warned) {
+		fprintf(stderr, "cannot read %s: lost events are not counted: %s\n",
+			path, strerror(-err));
+		t->stats_warned = true;
+	}
+	return err;
 }
 
 int tracefs_enable(struct tracefs_inst *t, const char *event, const char *filter)
@@ -132,23 +192,24 @@ static bool parse_line(char *line, struct trace_line *out)
 	return true;
 }
 
-int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx)
+static int open_pipe(struct tracefs_inst *t)
 {
-	struct pollfd pfd;
-	char path[512], *start, *nl;
+	char path[512];
+
+	if (t->pipe_fd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/trace_pipe", t->dir);
+	t->pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	return t->pipe_fd < 0 ? -errno : 0;
+}
+
+/* One read of trace_pipe: bytes read, 0 when it is empty, or -errno. */
+static ssize_t read_lines(struct tracefs_inst *t, trace_line_fn fn, void *ctx)
+{
 	struct trace_line tl;
+	char *start, *nl;
 	ssize_t n;
 
-	if (t->pipe_fd < 0) {
-		snprintf(path, sizeof(path), "%s/trace_pipe", t->dir);
-		t->pipe_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (t->pipe_fd < 0)
-			return -errno;
-	}
-	pfd.fd = t->pipe_fd;
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, timeout_ms) <= 0)
-		return 0;
 	n = read(t->pipe_fd, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
 	if (n <= 0)
 		return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
@@ -163,7 +224,38 @@ int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void 
 	memmove(t->buf, start, t->len);
 	if (t->len == sizeof(t->buf) - 1)
 		t->len = 0;	/* a line longer than the buffer: drop it */
-	return 0;
+	return n;
+}
+
+int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int err = open_pipe(t);
+
+	if (err)
+		return err;
+	pfd.fd = t->pipe_fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0;
+	n = read_lines(t, fn, ctx);
+	return n < 0 ? (int)n : 0;
+}
+
+int tracefs_drain(struct tracefs_inst *t, trace_line_fn fn, void *ctx)
+{
+	/* Bounded by what the ring can hold, in case writers keep going. */
+	unsigned long long left = (unsigned long long)mt_env.buffer_kb * 1024 *
+				  (sysconf(_SC_NPROCESSORS_CONF) + 1);
+	ssize_t n;
+	int err = open_pipe(t);
+
+	if (err)
+		return err;
+	while ((n = read_lines(t, fn, ctx)) > 0 && (unsigned long long)n < left)
+		left -= n;
+	return n < 0 ? (int)n : 0;
 }
 
 void tracefs_close(struct tracefs_inst *t)

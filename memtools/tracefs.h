@@ -14,6 +14,7 @@ struct tracefs_inst {
 	char dir[256];		/* .../instances/memtools-TOOL-PID */
 	int pipe_fd;
 	size_t len;		/* bytes of an incomplete line in buf */
+	bool stats_warned;	/* said once that per_cpu stats are unreadable */
 	char buf[65536];
 };
 
@@ -33,6 +34,15 @@ int tracefs_open(struct tracefs_inst *t, const char *tool);
 int tracefs_enable(struct tracefs_inst *t, const char *event, const char *filter);
 /* Waits up to @timeout_ms for lines and hands each to @fn. */
 int tracefs_poll(struct tracefs_inst *t, int timeout_ms, trace_line_fn fn, void *ctx);
+/* Hands every line already in the ring to @fn (at exit, before the summary). */
+int tracefs_drain(struct tracefs_inst *t, trace_line_fn fn, void *ctx);
+/*
+ * Events the instance's ring lost since it was created, summed over the
+ * CPUs' per_cpu/cpuN/stats: "overrun" (overwritten before they were
+ * read), "commit overrun" and "dropped events" (buffer full). 0 or
+ * -errno, after saying once on stderr that losses cannot be counted.
+ */
+int tracefs_lost_events(struct tracefs_inst *t, unsigned long long *lost);
 void tracefs_close(struct tracefs_inst *t);
 
 /* Applies the -p (thread group) and -c filters to a trace line. */

@@ -10,8 +10,8 @@ mt_need procstat sysstat paf pr
 shared="-r -j -T -H -m -F -v -h INTERVAL COUNT"
 own_procstat="-p -c"
 own_sysstat="-t"
-own_paf="-p -c -a"
-own_pr="-p -c -s"
+own_paf="-p -c -b -a"
+own_pr="-p -c -b -s"
 for tool in procstat sysstat paf pr; do
 	mt_say "$tool -h documents every option"
 	"$MT_BIN/$tool" -h >"$MT_TMP/help" 2>&1 || mt_fail "$tool -h exited non-zero"
@@ -52,4 +52,7 @@ expect_err "PID must be a positive integer, not 'abc'" "$MT_BIN/procstat" -p abc
 expect_err "INTERVAL must be seconds between 0.01 and 86400, not '-1'" "$MT_BIN/pr" -- -1
 expect_err "unknown mode 'bogus'; allowed: auto, tp_btf, raw_tp, proc" "$MT_BIN/paf" -m bogus
 expect_err "unknown mode 'iter'; allowed: auto, tp_btf, raw_tp, proc" "$MT_BIN/procstat" -m iter
+expect_err "-b KIB must be an integer from 4 to 262144 (KiB per CPU), not '2'" "$MT_BIN/pr" -b 2
+expect_err "-b KIB must be an integer from 4 to 262144 (KiB per CPU), not '1M'" "$MT_BIN/paf" -b 1M
+expect_err "unknown option -b" "$MT_BIN/sysstat" -b 4
 echo "cli: all checks passed"

@@ -94,6 +94,9 @@ def vmstat_file(path):
 def main(argv):
     kind = argv[1]
     if kind == "procstat":
+        lost = [l for l in open(argv[2]) if '"event":"loss"' in l]
+        if lost:
+            sys.exit(f"compare: procstat lost snapshots: {lost[-1].strip()}")
         row, status = last_json(argv[2]), kv_file(argv[3])
         pairs = [(k, row[k], status.get(v, 0)) for k, v in PROCSTAT.items()]
         return check(pairs, 0.05, 4)

@@ -42,6 +42,18 @@ mt_need() {
 # the host's 6.18) has BTF and allows tp_btf and raw_tp as root.
 MT_BPF_MODES="tp_btf raw_tp"
 
+# mt_signal SIG PID...: sends SIG to the tool each `timeout PID` runs
+# (SIGSTOP and SIGCONT would stop timeout itself, not the tool).
+mt_signal() {
+	local sig=$1 pid child
+	shift
+	for pid; do
+		child=$(ps -o pid= --ppid "$pid") && [ -n "$child" ] ||
+			mt_fail "no tool under timeout $pid"
+		kill -"$sig" $child || mt_fail "cannot send $sig to $child"
+	done
+}
+
 # mt_workload ANON_MIB FILE_MIB SHMEM_MIB: starts the workload and waits
 # until it has touched its memory; its pid is in MT_WORKLOAD.
 mt_workload() {
