@@ -95,9 +95,10 @@ EXPORT_SYMBOL_GPL(etmem_pmdp_test_clear_young);
  * @arg: passed to @ops
  *
  * Takes the PMD lock and re-reads the entry under it. A leaf goes to
- * @ops->huge with only the PMD lock held; a PTE table goes to @ops->ptes
- * with the PMD lock and the table's PTE lock held, @pte pointing at the
- * entry of @addr. An entry that is empty, not present (a THP being
+ * @ops->huge with only the PMD lock held; a PTE table goes to @ops->table
+ * (if set) with only the PMD lock held, then, unless that returned
+ * ETMEM_WALK_DONE, to @ops->ptes with the PMD lock and the table's PTE
+ * lock held, @pte pointing at the entry of @addr. An entry that is empty, not present (a THP being
  * migrated or split) or bad is skipped.
  *
  * Return: what the callback returned, or 0 when none was called.
@@ -119,7 +120,18 @@ int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			ret = ops->huge(pmd, val, addr, end, arg);
 		goto unlock;
 	}
-	if (pmd_bad(val) || !ops->ptes)
+	if (pmd_bad(val))
+		goto unlock;
+	if (ops->table) {
+		ret = ops->table(pmd, val, addr, end, arg);
+		if (ret == ETMEM_WALK_DONE) {
+			ret = 0;
+			goto unlock;
+		}
+		if (ret)
+			goto unlock;
+	}
+	if (!ops->ptes)
 		goto unlock;
 	ptl = pte_lockptr(mm, pmd);
 	if (ptl != pml)

@@ -168,14 +168,21 @@ bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val);
  * a leaf PMD (THP, hugetlb) under the PMD lock; @ptes gets the PTEs of
  * [addr, end), all in one table, under the PMD lock and the PTE lock,
  * @pte pointing at the entry of @addr, with the PMD entry @pmd and its
- * value @val as read under the lock. A non-zero return is passed on.
+ * value @val as read under the lock. @table, if set, sees a PTE table's
+ * entry first, under the PMD lock only: when it returns ETMEM_WALK_DONE
+ * the table is not handed to @ptes. Other non-zero returns are passed on.
  */
 struct etmem_walk_ops {
 	int (*huge)(pmd_t *pmd, pmd_t val, unsigned long addr,
 		    unsigned long end, void *arg);
 	int (*ptes)(pmd_t *pmd, pmd_t val, pte_t *pte, unsigned long addr,
 		    unsigned long end, void *arg);
+	int (*table)(pmd_t *pmd, pmd_t val, unsigned long addr,
+		     unsigned long end, void *arg);
 };
+
+/* From etmem_walk_ops.table: the table was dealt with, skip its PTEs. */
+#define ETMEM_WALK_DONE	INT_MAX
 
 int etmem_pmd_walk_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr,
 			  unsigned long end, const struct etmem_walk_ops *ops,
@@ -203,18 +210,21 @@ u32 etmem_marks_nr_procs(void);
 /* ---- scan history (scan_history.c) -------------------------------- */
 
 /**
- * struct etmem_table_rec - what the last full visit of a PTE table found
- * @table_pfn: the page table visited (another table at the same address,
+ * struct etmem_table_rec - what the last full read of a PTE table found
+ * @table_pfn: the page table read (another table at the same address,
  *	after munmap or a THP split, is not described by this record)
- * @pass: the pass of that visit (etmem_history_begin_pass())
+ * @pass: the pass of that read (etmem_history_begin_pass())
  * @nr_present: how many of its entries mapped a page
- * @present: which ones, bit i for the page at the table's address + i pages
+ * @idle_states: the table as a scan chunk reports it once nothing was
+ *	loaded through it since: 2 bits a page (enum etmem_page_state),
+ *	IDLE where a page was mapped, ABSENT elsewhere; copied whole into
+ *	a chunk that is 4-page aligned there
  */
 struct etmem_table_rec {
 	unsigned long table_pfn;
 	u32 pass;
 	u16 nr_present;
-	DECLARE_BITMAP(present, PTRS_PER_PTE);
+	u8 idle_states[PTRS_PER_PTE / 4];
 };
 
 struct etmem_scan_history;

@@ -198,8 +198,15 @@ static void scan_table_from_record(struct scan_state *st,
 			  ETMEM_PAGE_STATE_ABSENT);
 		return;
 	}
-	for_each_set_bit(i, rec->present, PTRS_PER_PTE)
-		chunk_set(st->states, st->chunk_nr + i, ETMEM_PAGE_STATE_IDLE);
+	/* All absent needs nothing: the chunk's states are zero already. */
+	if (rec->nr_present && !(st->chunk_nr % 4)) {
+		memcpy(st->states + st->chunk_nr / 4, rec->idle_states,
+		       sizeof(rec->idle_states));
+	} else if (rec->nr_present) {
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			chunk_set(st->states, st->chunk_nr + i,
+				  (rec->idle_states[i / 4] >> (2 * (i % 4))) & 3);
+	}
 	st->chunk_nr += PTRS_PER_PTE;
 }
 
@@ -218,9 +225,35 @@ static bool scan_table_unchanged(const struct scan_state *st,
 }
 
 /*
+ * A PTE table, under the PMD lock only: one requested whole whose PMD
+ * accessed bit is clear is reported from its record (ETMEM_WALK_DONE);
+ * any other goes on to scan_ptes().
+ */
+static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
+		      unsigned long end, void *arg)
+{
+	struct scan_walk *w = arg;
+	struct scan_state *st = w->st;
+	bool as_huge = st->flags & ETMEM_SCAN_FLAGS_AS_HUGE;
+
+	if (!w->whole_table || is_vm_hugetlb_page(w->vma) ||
+	    !scan_table_unchanged(st, w->rec, pmdval))
+		return 0;
+	if (!chunk_fits(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT,
+			as_huge ? 1 : PTRS_PER_PTE)) {
+		st->addr = addr;
+		return SCAN_EMIT;
+	}
+	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
+	scan_table_from_record(st, w->rec, as_huge);
+	atomic64_inc(&tables_skipped);
+	return ETMEM_WALK_DONE;
+}
+
+/*
  * The PTEs of [addr, end), one table, under the PMD and PTE locks (see
  * access.c). With AS_HUGE a whole 2 MiB table folds into one unit. A
- * table requested whole takes part in the PMD accessed-bit pre-check.
+ * table requested whole is recorded for the PMD accessed-bit pre-check.
  */
 static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		     unsigned long end, void *arg)
@@ -242,11 +275,6 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	}
 	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
 	if (w->whole_table) {
-		if (scan_table_unchanged(st, w->rec, pmdval)) {
-			scan_table_from_record(st, w->rec, as_huge);
-			atomic64_inc(&tables_skipped);
-			return 0;
-		}
 		/*
 		 * Cleared before the PTEs are read: a walk from now on sets
 		 * it again (the dump call's flush covers cached PMDs).
@@ -255,9 +283,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		    test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd))
 			w->cleared = true;
 		rec = w->rec ?: st->spare;
-	}
-	if (rec) {
-		bitmap_zero(rec->present, PTRS_PER_PTE);
+		memset(rec->idle_states, 0, sizeof(rec->idle_states));
 		rec->nr_present = 0;
 	}
 	for (i = 0; i < n; i++, pte++) {
@@ -271,7 +297,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		any_present = true;
 		any_young |= young;
 		if (rec) {
-			__set_bit(i, rec->present);
+			chunk_set(rec->idle_states, i, ETMEM_PAGE_STATE_IDLE);
 			rec->nr_present++;
 		}
 		if (!as_huge)
@@ -326,6 +352,7 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 
 static const struct etmem_walk_ops scan_walk_ops = {
 	.huge = scan_huge,
+	.table = scan_table,
 	.ptes = scan_ptes,
 };
 

@@ -13,7 +13,7 @@ case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3 ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
-	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=9 ;;
+	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=11 ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
@@ -339,16 +339,30 @@ scale() {
 	done
 }
 
-# Scan through the family vs reading /proc/PID/pagemap, same range
+# Scan through the family vs reading /proc/PID/pagemap, same range, with
+# and without the PMD accessed-bit pre-check, idle, accessed and absent
 # (t/helpers/kmod_bench; bench/scan_vs_pagemap.sh runs it on its own).
+# One row per state: state, ratio, scan ms, pagemap ms, MiB, runs,
+# ratio without the pre-check, its runs, with/without, its runs, tables
+# read and skipped per scan.
 pagemap() {
-	local line
-	line=$("$build/t/helpers/kmod_bench" "$pagemap_mib" "$reps_pagemap" 2>&1 | grep 'ratio' | tail -n1)
-	log "pagemap: $line"
-	emit pagemap "$(echo "$line" | sed -n 's/.*ratio \([0-9.]*\).*/\1/p')" \
-		"$(echo "$line" | sed -n 's/.*scan \([0-9.]*\) ms.*/\1/p')" \
-		"$(echo "$line" | sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p')" "$pagemap_mib" \
-		"$(echo "$line" | sed -n 's/.*(runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p')"
+	local line out
+	out=$("$build/t/helpers/kmod_bench" "$pagemap_mib" "$reps_pagemap" 2>&1) ||
+		die "kmod_bench: $out"
+	while read -r line; do
+		log "pagemap: $line"
+		emit pagemap "${line%%:*}" \
+			"$(sed -n 's/.*ratio \([0-9.]*\) (runs.*without pre-check.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/^[a-z]*: .*, [0-9]* reps: scan \([0-9.]*\) ms.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p' <<<"$line")" "$pagemap_mib" \
+			"$(sed -n 's/.*pagemap [0-9.]* ms, ratio [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*without pre-check scan [0-9.]* ms, ratio \([0-9.]*\).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*without pre-check scan [0-9.]* ms, ratio [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*with\/without \([0-9.]*\).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*with\/without [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*per scan \([0-9.]*\) tables read.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*tables read, \([0-9.]*\) skipped.*/\1/p' <<<"$line")"
+	done < <(grep -E '^(idle|accessed|absent): ' <<<"$out")
 }
 
 main() {

@@ -1,11 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmod_bench MIB REPS: time one etmem scan of MIB of resident 4 KiB pages
- * against one read of /proc/self/pagemap for the same range, REPS times
- * each, interleaved, in two states: "idle" (nothing touched between
- * rounds, the steady state of a periodic scanner) and "accessed" (every
- * page written between rounds, so the scan clears every accessed bit and
- * flushes TLBs). Prints the medians and their ratios (scan / pagemap).
+ * kmod_bench MIB REPS: time one etmem scan of MIB of 4 KiB pages against
+ * one read of /proc/self/pagemap for the same range, REPS times each,
+ * interleaved (scan with the PMD accessed-bit pre-check, scan without it,
+ * pagemap, then the next repetition), in three states:
+ *  - "idle": resident, nothing touched between rounds (the steady state of
+ *    a periodic scanner over cold memory);
+ *  - "accessed": every page written before each timed call, so the scan
+ *    clears every accessed bit and flushes TLBs;
+ *  - "absent": the pages dropped (MADV_DONTNEED; swapped-out memory looks
+ *    the same to a scan), their page tables kept where the kernel keeps
+ *    them.
+ * Prints per state the medians, their ratios (scan / pagemap, and scan
+ * with / without the pre-check), each repetition's own ratios as the
+ * spread, and the PTE tables read and skipped per scan (ETMEM_CMD_STATUS).
+ * The pre-check is switched with etmem_scan's pmd_skip_max_passes
+ * parameter (needs root); it is left at its default, 8.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -45,83 +55,144 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+#define PARAM "/sys/module/etmem_scan/parameters/pmd_skip_max_passes"
+
+static struct etmem_client *client;
+static struct etmem_range range;
+static size_t len, npages;
+static uint64_t *pm;
+static char *p;
+static int fd;
+
+static void set_precheck(int on)
+{
+	FILE *f = fopen(PARAM, "w");
+
+	if (!f || fprintf(f, "%d\n", on ? 8 : 0) < 0 || fclose(f)) {
+		perror(PARAM);
+		exit(1);
+	}
+}
+
+static void status(struct etmem_status *st)
+{
+	if (etmem_status(client, st)) {
+		fprintf(stderr, "status failed: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+}
+
+/* One timed scan; @want pages must come back resident (-1: any). */
+static double timed_scan(long want)
+{
+	uint64_t pages = 0;
+	double t0 = now_ms();
+
+	if (etmem_scan(client, getpid(), &range, 1, 0, count_chunk, &pages) ||
+	    (want >= 0 && pages != (uint64_t)want)) {
+		fprintf(stderr, "scan failed: %s (%lu pages)\n",
+			etmem_client_errmsg(client), (unsigned long)pages);
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+static double timed_pagemap(void)
+{
+	double t0 = now_ms();
+
+	if (pread(fd, pm, npages * 8, (range.start >> 12) * 8) != (ssize_t)(npages * 8)) {
+		perror("pagemap");
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+static void minmax(double r, double *lo, double *hi, int first)
+{
+	if (first || r < *lo)
+		*lo = r;
+	if (first || r > *hi)
+		*hi = r;
+}
+
+enum { IDLE, ACCESSED, ABSENT };
+
+static void measure(int state, int reps)
+{
+	static const char *const names[] = { "idle", "accessed", "absent" };
+	double *on = calloc(reps, sizeof(double)), *off = calloc(reps, sizeof(double));
+	double *map = calloc(reps, sizeof(double));
+	double lo = 0, hi = 0, lo_off = 0, hi_off = 0, lo_oo = 0, hi_oo = 0;
+	struct etmem_status st0, st1;
+	long want = state == IDLE ? (long)npages : -1;
+	int i;
+
+	/* Two scans first: the accessed bits cleared, the records made. */
+	set_precheck(1);
+	timed_scan(-1);
+	timed_scan(-1);
+	status(&st0);
+	for (i = 0; i < reps; i++) {
+		if (state == ACCESSED)
+			memset(p, i, len);
+		set_precheck(1);
+		on[i] = timed_scan(want);
+		if (state == ACCESSED)
+			memset(p, i, len);
+		set_precheck(0);
+		off[i] = timed_scan(want);
+		if (state == ACCESSED)
+			memset(p, i, len);
+		map[i] = timed_pagemap();
+		minmax(on[i] / map[i], &lo, &hi, !i);
+		minmax(off[i] / map[i], &lo_off, &hi_off, !i);
+		minmax(on[i] / off[i], &lo_oo, &hi_oo, !i);
+	}
+	status(&st1);
+	set_precheck(1);
+	{
+		double s = median(on, reps), so = median(off, reps), m = median(map, reps);
+
+		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f); "
+		       "without pre-check scan %.2f ms, ratio %.2f (runs %.2f..%.2f); "
+		       "with/without %.2f (runs %.2f..%.2f); per scan %.1f tables read, %.1f skipped, "
+		       "TLB flush rounds %.1f per GiB scanned\n",
+		       names[state], len >> 20, reps, s, m, s / m, lo, hi, so, so / m, lo_off, hi_off,
+		       s / so, lo_oo, hi_oo,
+		       (double)(st1.scan_tables_read - st0.scan_tables_read) / (2.0 * reps),
+		       (double)(st1.scan_tables_skipped - st0.scan_tables_skipped) / (2.0 * reps),
+		       (double)(st1.tlb_flush_rounds - st0.tlb_flush_rounds) * 1024 /
+		       (2.0 * reps * (len >> 20)));
+	}
+	free(on);
+	free(off);
+	free(map);
+}
+
 int main(int argc, char **argv)
 {
-	size_t len = (argc > 1 ? strtoul(argv[1], NULL, 10) : 256) << 20;
-	int reps = argc > 2 ? atoi(argv[2]) : 9, state, i;
-	size_t npages = len >> 12;
-	struct etmem_client *client;
-	struct etmem_range range;
-	double *t_scan = calloc(reps, sizeof(double));
-	double *t_map = calloc(reps, sizeof(double));
-	uint64_t *pm = malloc(npages * 8);
-	char *p;
-	int fd;
+	int reps = argc > 2 ? atoi(argv[2]) : 11;
 
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	len = (argc > 1 ? strtoul(argv[1], NULL, 10) : 256) << 20;
+	npages = len >> 12;
+	pm = malloc(npages * 8);
+	/* 2 MiB aligned, so that every table is requested whole. */
+	p = mmap(NULL, len + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED || !pm || etmem_client_open(&client)) {
 		fprintf(stderr, "kmod_bench: setup failed: %s\n", etmem_client_errmsg(NULL));
 		return 1;
 	}
+	p = (char *)(((uintptr_t)p + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	madvise(p, len, MADV_NOHUGEPAGE);
 	memset(p, 1, len);
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	range.start = (uintptr_t)p;
 	range.end = range.start + len;
-	for (state = 0; state < 2; state++) {
-		struct etmem_status st0, st1;
-
-		if (etmem_status(client, &st0)) {
-			fprintf(stderr, "status failed: %s\n", etmem_client_errmsg(client));
-			return 1;
-		}
-		for (i = 0; i < reps; i++) {
-			uint64_t pages = 0;
-			double t0;
-
-			if (state)
-				memset(p, i, len);
-			t0 = now_ms();
-			if (etmem_scan(client, getpid(), &range, 1, 0, count_chunk, &pages) ||
-			    pages != npages) {
-				fprintf(stderr, "scan failed: %s (%lu pages)\n",
-					etmem_client_errmsg(client), (unsigned long)pages);
-				return 1;
-			}
-			t_scan[i] = now_ms() - t0;
-			if (state)
-				memset(p, i, len);
-			t0 = now_ms();
-			if (pread(fd, pm, npages * 8, (range.start >> 12) * 8) != (ssize_t)(npages * 8)) {
-				perror("pagemap");
-				return 1;
-			}
-			t_map[i] = now_ms() - t0;
-		}
-		/*
-		 * Each run's own ratio (before median() sorts the times): their
-		 * spread is the noise of the machine.
-		 */
-		double lo = t_scan[0] / t_map[0], hi = lo, s, m;
-
-		for (i = 1; i < reps; i++) {
-			double r = t_scan[i] / t_map[i];
-
-			lo = r < lo ? r : lo;
-			hi = r > hi ? r : hi;
-		}
-		s = median(t_scan, reps);
-		m = median(t_map, reps);
-		if (etmem_status(client, &st1)) {
-			fprintf(stderr, "status failed: %s\n", etmem_client_errmsg(client));
-			return 1;
-		}
-		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f), "
-		       "TLB flush rounds %.1f per GiB scanned\n",
-		       state ? "accessed" : "idle", len >> 20, reps, s, m, s / m, lo, hi,
-		       (double)(st1.tlb_flush_rounds - st0.tlb_flush_rounds) * 1024 /
-		       ((double)reps * (len >> 20)));
-	}
+	measure(IDLE, reps);
+	measure(ACCESSED, reps);
+	madvise(p, len, MADV_DONTNEED);
+	measure(ABSENT, reps);
 	etmem_client_close(client);
 	return 0;
 }
