@@ -307,7 +307,13 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	}
 	if (rec) {
 		rec->table_pfn = pmd_pfn(pmdval);
-		rec->pass = st->pass;
+		/*
+		 * Dated up to skip_passes - 1 passes back, by the table's
+		 * address: the forced re-reads of a large idle range spread
+		 * over the passes instead of all falling due on one (the
+		 * bound only gets shorter).
+		 */
+		rec->pass = st->pass - (addr >> PMD_SHIFT) % st->skip_passes;
 		w->store_spare = rec == st->spare;
 	}
 	if (as_huge) {
