@@ -160,6 +160,24 @@ static inline void chunk_set(u8 *states, unsigned int i, unsigned int state)
 	states[i / 4] |= state << (2 * (i % 4));
 }
 
+/*
+ * Open or extend the chunk for @n pages at @addr (one 2 MiB unit if
+ * @as_huge); false, with the walk to resume at @addr, when the chunk
+ * must be sent first.
+ */
+static bool chunk_make_room(struct scan_state *st, unsigned long addr,
+			    bool as_huge, unsigned int n)
+{
+	unsigned int shift = as_huge ? PMD_SHIFT : PAGE_SHIFT;
+
+	if (!chunk_fits(st, addr, shift, as_huge ? 1 : n)) {
+		st->addr = addr;
+		return false;
+	}
+	chunk_open(st, addr, shift);
+	return true;
+}
+
 static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 		      struct scan_state *st)
 {
@@ -239,12 +257,8 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 	if (!w->whole_table || is_vm_hugetlb_page(w->vma) ||
 	    !scan_table_unchanged(st, w->rec, pmdval))
 		return 0;
-	if (!chunk_fits(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT,
-			as_huge ? 1 : PTRS_PER_PTE)) {
-		st->addr = addr;
+	if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
 		return SCAN_EMIT;
-	}
-	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
 	scan_table_from_record(st, w->rec, as_huge);
 	atomic64_inc(&tables_skipped);
 	return ETMEM_WALK_DONE;
@@ -268,12 +282,8 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
-	if (!chunk_fits(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT,
-			as_huge ? 1 : n)) {
-		st->addr = addr;
+	if (!chunk_make_room(st, addr, as_huge, n))
 		return SCAN_EMIT;
-	}
-	chunk_open(st, addr, as_huge ? PMD_SHIFT : PAGE_SHIFT);
 	if (w->whole_table) {
 		/*
 		 * Cleared before the PTEs are read: a walk from now on sets

@@ -32,6 +32,7 @@
 #include <sys/utsname.h>
 
 #include "etmem_genl.h"
+#include "check.h"
 
 #define MB		(1UL << 20)
 #define TABLE		(2 * MB)
@@ -44,21 +45,6 @@
 static struct etmem_client *client;
 static char *mem;
 static uint8_t states[PAGES];
-static int failures;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures += !cond;
-}
 
 static int collect(const struct etmem_chunk *chunk, void *arg)
 {
@@ -260,5 +246,5 @@ int main(void)
 	      c.read, c.skipped);
 	check(!wrong(0, half, ETMEM_PAGE_STATE_IDLE), "and the states are the same");
 	set_param(8);
-	return failures ? 1 : 0;
+	return check_failures ? 1 : 0;
 }

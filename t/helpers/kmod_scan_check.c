@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 
 #include "etmem_genl.h"
+#include "check.h"
 
 #define MB (1UL << 20)
 #define R4K_SIZE (4 * MB)
@@ -38,21 +39,6 @@
 
 static char *r4k, *rthp, *rhuge, *rfile;
 static struct etmem_client *client;
-static int failures;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures += !cond;
-}
 
 /* ---- collecting a scan --------------------------------------------- */
 
@@ -692,6 +678,6 @@ int main(void)
 	test_zombie();
 	test_exec();
 	etmem_client_close(client);
-	printf("%s\n", failures ? "FAILED" : "PASSED");
-	return failures ? 1 : 0;
+	printf("%s\n", check_failures ? "FAILED" : "PASSED");
+	return check_failures ? 1 : 0;
 }

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 
 #include "etmem_genl.h"
+#include "check.h"
 
 #define MB (1UL << 20)
 #define PAGES(bytes) ((bytes) >> 12)
@@ -47,20 +48,6 @@ static struct region reg[NR_REGIONS] = {
 #define YOUNG_LEN (4 * MB)	/* the start of COLD, touched after the scan */
 
 static struct etmem_client *client;
-static int failures;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf(cond ? "ok - " : "not ok - ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures += !cond;
-}
 
 static void *map_aligned(size_t len, int advice)
 {
@@ -304,6 +291,6 @@ int main(int argc, char **argv)
 	test_many_ranges();
 	kill(child, SIGKILL);
 	etmem_client_close(client);
-	printf("%s\n", failures ? "FAILED" : "PASSED");
-	return failures ? 1 : 0;
+	printf("%s\n", check_failures ? "FAILED" : "PASSED");
+	return check_failures ? 1 : 0;
 }
