@@ -280,14 +280,11 @@ static const char *const auto_refused_keys[] = {
 
 /*
  * scan_type=auto: the page keys (the page-table scan may run) and DAMON's
- * attributes for the case it does not. Attributes not given follow from
- * interval: one aggregation per interval (a slide scan's span), 20
- * samples per aggregation (DAMON's own ratio, 5 ms in 100 ms).
+ * attributes with their defaults (it may monitor instead); the slide
+ * engine turns loop, interval and its T into a DAMOS access pattern.
  */
 static int read_auto_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
 {
-	struct damon_attrs *da = &pp->damon;
-
 	for (size_t i = 0; i < G_N_ELEMENTS(auto_refused_keys); i++) {
 		if (!cfg_has_key(sec, auto_refused_keys[i]))
 			continue;
@@ -297,24 +294,7 @@ static int read_auto_keys(struct cfg_section *sec, struct project_params *pp, GS
 				       auto_refused_keys[i]);
 		return -EINVAL;
 	}
-	if (read_page_keys(sec, pp, err))
-		return -EINVAL;
-	da->aggr_us = pp->interval_s * 1000000UL;
-	if (cfg_get_uint(sec, "aggr_interval", false, 1, USEC_MAX, &da->aggr_us, err) == -EINVAL)
-		return -EINVAL;
-	da->sample_us = da->aggr_us / 20 ?: 1;
-	da->update_us = 1000000;
-	da->min_nr_regions = 10;
-	da->max_nr_regions = 1000;
-	if (cfg_get_uint(sec, "sample_interval", false, 1, da->aggr_us, &da->sample_us,
-			 err) == -EINVAL ||
-	    cfg_get_uint(sec, "update_interval", false, 1, USEC_MAX, &da->update_us, err) == -EINVAL ||
-	    cfg_get_uint(sec, "min_nr_regions", false, 3, 1000000, &da->min_nr_regions,
-			 err) == -EINVAL ||
-	    cfg_get_uint(sec, "max_nr_regions", false, da->min_nr_regions, 1000000,
-			 &da->max_nr_regions, err) == -EINVAL)
-		return -EINVAL;
-	return 0;
+	return read_page_keys(sec, pp, err) || read_region_keys(sec, pp, err) ? -EINVAL : 0;
 }
 
 static int read_project(struct cfg_section *sec, struct project **out, GString *err)

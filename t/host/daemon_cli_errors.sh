@@ -64,7 +64,7 @@ bad_file missing_loop "${P/loop=2\\n/}" "missing required key 'loop'"
 bad_file unknown_key "${P}colour=red\n" "unknown key 'colour'"
 bad_file scan_type_other "${P}scan_type=pmu\n" "scan_type='pmu' is not allowed (allowed: page, region, psi, auto)"
 bad_file scan_type_mismatch "[project]\nname=p\nscan_type=region\n${E}" \
-	"[engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page)"
+	"[engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page or auto)"
 bad_file pmu_key "${P}sample_period=100\n" \
 	"key 'sample_period' belongs to upstream etmem's PMU sampling (hardware performance counters), which this etmem does not have"
 bad_file region_key_in_page "${P}aggr_interval=100000\n" "key 'aggr_interval' belongs to scan_type=region or auto (this project has scan_type=page)"
