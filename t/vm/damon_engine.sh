@@ -236,6 +236,13 @@ auto_check() {
 	st=$(grep '^status' "$WORK/ha.out" | tail -n1)
 	vt_check "auto on damon: hot pages resident: $(kv hot_resident "$st") of $(kv hot_pages "$st") (>= 95%)" \
 		test $(($(kv hot_resident "$st") * 100)) -ge $(($(kv hot_pages "$st") * 95))
+	# DAMOS did it: its statistics (refreshed every interval) count the cold part.
+	for _ in $(seq 20); do
+		[ "$(auto_field "t['sz_applied']")" -ge $((64 * 1048576 * 9 / 10)) ] && break
+		sleep 0.5
+	done
+	vt_check "auto on damon: DAMOS applied pageout to $(auto_field "t['sz_applied']") bytes (>= 90% of 64 MiB)" \
+		test "$(auto_field "t['sz_applied']")" -ge $((64 * 1048576 * 9 / 10))
 	vt_check "auto on damon: no etmem module loaded" no_etmem_module
 	vt_check "auto: project stop" "$ETMEM" project stop -n ap -s auto
 	vt_check "auto: project stop removes the kdamond" test "$(kd_cat "$KD/nr_kdamonds")" = 0
