@@ -198,6 +198,11 @@ auto_refused() {
 # Without the modules DAMON monitors and reclaims; with them, the page scan.
 auto_check() {
 	local ha out st cold_res cold_pages reached start_s
+	# The kdamond left by the etmemd killed above (7.2) is the operator's
+	# to remove: etmemd counts it as foreign.
+	if [ "$(kd_cat "$KD/nr_kdamonds")" != 0 ]; then
+		echo 0 >"$KD/nr_kdamonds" || vt_die "cannot remove the leftover kdamonds"
+	fi
 	"$helpers/hotcold" --cold-mib 64 --hot-mib 8 --interval-ms 500 >"$WORK/ha.out" 2>&1 &
 	ha=$!
 	OTHER_PIDS+=("$ha")
