@@ -911,22 +911,20 @@ static void check(void *arg)
 		run->last_err[0] = '\0';
 		set_state(run, DAMON_MONITORING);
 		run->task->stats.note[0] = '\0';
-	} else if (!found->len) {
+	} else if (found->len) {
+		set_state(run, DAMON_FAILED);	/* the note says why */
+	} else {
 		set_state(run, DAMON_WAITING);
-	}
-	if (nr_small) {
-		run_note(run, "%u process(es) below swap_threshold %" PRIu64 " bytes resident: left alone",
-			 nr_small, run->min_rss_bytes);
-	} else if (!found->len) {
 		if (run->type == TASK_TYPE_NAME)
 			run_note(run, "waiting for a process named '%s'", run->value);
 		else if (run->pinned.valid)
 			run_note(run, "process %s exited (or its pid was reused); waiting", run->value);
 		else
 			run_note(run, "waiting for process %s to exist", run->value);
-	} else if (!run->on) {
-		set_state(run, DAMON_FAILED);
 	}
+	if (nr_small && (run->on || !found->len))
+		run_note(run, "%u process(es) below swap_threshold %" PRIu64 " bytes resident: left alone",
+			 nr_small, run->min_rss_bytes);
 	publish(run);
 	g_string_free(err, TRUE);
 	g_array_free(found, TRUE);
