@@ -48,6 +48,7 @@
 
 #include "etmem_out.h"
 #include "etmem_proto.h"
+#include "damon.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -115,15 +116,9 @@ static const char *const damon_state_names[] = {
 
 _Static_assert(G_N_ELEMENTS(damon_state_names) == __DAMON_STATE_CNT, "one name per state");
 
-/* [engine] name=damon: one scheme. */
-struct damon_scheme {
-	uint64_t min_size, max_size;		/* bytes */
-	unsigned long min_acc, max_acc;		/* accesses per aggregation */
-	unsigned long min_age, max_age;		/* aggregation intervals */
-	unsigned int action;			/* index in damon_actions */
-	unsigned long quota_ms;			/* 0: no time quota */
-	uint64_t quota_bytes;			/* 0: no size quota */
-	unsigned long quota_reset_ms;
+static const char *const wmark_metrics[] = {
+	[DAMON_WMARK_NONE] = "none",
+	[DAMON_WMARK_FREE_MEM_RATE] = "free_mem_rate",
 };
 
 /* The DAMOS statistics of a scheme. */
@@ -137,6 +132,7 @@ struct damon_run {
 	struct damon_scheme scheme;
 	struct damon_attrs attrs;
 	unsigned int interval_s;
+	uint64_t min_rss_bytes;			/* smaller processes are left out */
 	enum task_type type;
 	char value[CFG_COMM_MAX + 1];
 	struct pinned_proc pinned;
@@ -284,14 +280,64 @@ static int nr_kdamonds_write(unsigned int nr, GString *err)
 
 /* ---- configuration ---- */
 
-static int damon_parse_engine(struct cfg_section *sec, struct engine *eng, GString *err)
+void damon_scheme_init(struct damon_scheme *ds)
 {
-	struct damon_scheme *ds = g_new0(struct damon_scheme, 1);
-
+	memset(ds, 0, sizeof(*ds));
 	ds->max_size = UINT64_MAX;
 	ds->max_acc = UINT32_MAX;
 	ds->max_age = UINT32_MAX;
 	ds->quota_reset_ms = 1000;
+	ds->wmark_metric = DAMON_WMARK_NONE;
+}
+
+int damon_action_index(const char *action)
+{
+	for (int i = 0; damon_actions[i]; i++)
+		if (!strcmp(damon_actions[i], action))
+			return i;
+	return -1;
+}
+
+/*
+ * slide pages out what was accessed in fewer than T of `loop` scans taken
+ * `interval` seconds apart. DAMON counts, per region, the samples of an
+ * aggregation interval that saw an access (nr_accesses, out of
+ * aggr/sample) and the aggregations the region kept that count (age). The
+ * scheme: age of at least the aggregations in loop * interval seconds, and
+ * at most (T-1)/loop of the samples accessed (T=1: none, the common case);
+ * T=0, where nothing is cold, only monitors (action stat).
+ * sysmem_threshold becomes a watermark on DAMON's free_mem_rate (MemFree,
+ * not MemAvailable): the scheme acts while free memory is below it.
+ */
+void damon_scheme_from_slide(const struct project_params *pp, unsigned int threshold,
+			     struct damon_scheme *ds)
+{
+	const struct damon_attrs *a = &pp->damon;
+	unsigned long samples = a->aggr_us / a->sample_us;
+	uint64_t window_us = (uint64_t)pp->loop * pp->interval_s * 1000000;
+
+	damon_scheme_init(ds);
+	ds->action = damon_action_index(threshold ? "pageout" : "stat");
+	ds->max_acc = threshold ? (threshold - 1) * samples / pp->loop : 0;
+	ds->min_age = MAX(1, (window_us + a->aggr_us - 1) / a->aggr_us);
+	if (pp->sysmem_threshold >= 0) {
+		ds->wmark_metric = DAMON_WMARK_FREE_MEM_RATE;
+		ds->wmark_high = ds->wmark_mid = pp->sysmem_threshold * 10UL;
+		ds->wmark_low = 0;
+		ds->wmark_interval_us = pp->interval_s * 1000000UL;
+	}
+}
+
+bool damon_sysfs_present(void)
+{
+	return !access(DAMON_ADMIN, F_OK);
+}
+
+static int damon_parse_engine(struct cfg_section *sec, struct engine *eng, GString *err)
+{
+	struct damon_scheme *ds = g_new0(struct damon_scheme, 1);
+
+	damon_scheme_init(ds);
 	if (cfg_get_size(sec, "min_size", false, &ds->min_size, err) == -EINVAL ||
 	    cfg_get_size(sec, "max_size", false, &ds->max_size, err) == -EINVAL)
 		goto bad;
@@ -394,7 +440,13 @@ static int write_config(struct damon_run *run, GString *err)
 	ret = ret ?: W("%s/quotas/ms", sch, "%lu", s->quota_ms);
 	ret = ret ?: W("%s/quotas/bytes", sch, "%" PRIu64, s->quota_bytes);
 	ret = ret ?: W("%s/quotas/reset_interval_ms", sch, "%lu", s->quota_reset_ms);
-	ret = ret ?: W("%s/watermarks/metric", sch, "%s", "none");
+	ret = ret ?: W("%s/watermarks/metric", sch, "%s", wmark_metrics[s->wmark_metric]);
+	if (s->wmark_metric != DAMON_WMARK_NONE) {
+		ret = ret ?: W("%s/watermarks/interval_us", sch, "%lu", s->wmark_interval_us);
+		ret = ret ?: W("%s/watermarks/high", sch, "%lu", s->wmark_high);
+		ret = ret ?: W("%s/watermarks/mid", sch, "%lu", s->wmark_mid);
+		ret = ret ?: W("%s/watermarks/low", sch, "%lu", s->wmark_low);
+	}
 #undef W
 	if (ret)
 		return ret;
@@ -783,18 +835,36 @@ static void stats_refresh(struct damon_run *run)
 	worker_pool_submit(stats_pool, &job->base);
 }
 
+/* Drops from found the processes below min_rss_bytes; returns how many. */
+static unsigned int drop_small(const struct damon_run *run, GArray *found)
+{
+	unsigned int nr = 0;
+
+	if (!run->min_rss_bytes)
+		return 0;
+	for (guint i = found->len; i-- > 0;) {
+		if (proc_rss_bytes(g_array_index(found, struct proc_id, i).pid) >= run->min_rss_bytes)
+			continue;
+		g_array_remove_index(found, i);
+		nr++;
+	}
+	return nr;
+}
+
 static void check(void *arg)
 {
 	struct damon_run *run = arg;
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	GString *err = g_string_new(NULL);
 	bool was_on = run->on, changed;
+	unsigned int nr_small;
 	int ret;
 
 	if (run->type == TASK_TYPE_NAME)
 		procs_find_by_name(run->value, found);
 	else
 		pinned_proc_find(&run->pinned, atoi(run->value), found);
+	nr_small = drop_small(run, found);
 
 	/* DAMON stops a kdamond whose targets have all exited (busy: next time). */
 	if (run->on && kdamond_state(run->slot) == 0) {
@@ -841,7 +911,9 @@ static void check(void *arg)
 		run->last_err[0] = '\0';
 		set_state(run, DAMON_MONITORING);
 		run->task->stats.note[0] = '\0';
-	} else if (!found->len) {
+	} else if (found->len) {
+		set_state(run, DAMON_FAILED);	/* the note says why */
+	} else {
 		set_state(run, DAMON_WAITING);
 		if (run->type == TASK_TYPE_NAME)
 			run_note(run, "waiting for a process named '%s'", run->value);
@@ -849,9 +921,10 @@ static void check(void *arg)
 			run_note(run, "process %s exited (or its pid was reused); waiting", run->value);
 		else
 			run_note(run, "waiting for process %s to exist", run->value);
-	} else {
-		set_state(run, DAMON_FAILED);
 	}
+	if (nr_small && (run->on || !found->len))
+		run_note(run, "%u process(es) below swap_threshold %" PRIu64 " bytes resident: left alone",
+			 nr_small, run->min_rss_bytes);
 	publish(run);
 	g_string_free(err, TRUE);
 	g_array_free(found, TRUE);
@@ -868,7 +941,8 @@ static void run_free(struct damon_run *run)
 	g_free(run);
 }
 
-static int damon_start_task(struct task *task, GString *err)
+int damon_task_start(struct task *task, const struct damon_attrs *attrs,
+		     const struct damon_scheme *scheme, uint64_t min_rss_bytes, GString *err)
 {
 	struct damon_run *run = g_new0(struct damon_run, 1);
 	const struct project_params *pp = &task->engine->project->params;
@@ -876,9 +950,10 @@ static int damon_start_task(struct task *task, GString *err)
 
 	run->task = task;
 	snprintf(run->name, sizeof(run->name), "%s/%s", pp->name, task->name);
-	run->scheme = *(struct damon_scheme *)task->engine->priv;
-	run->attrs = pp->damon;
+	run->scheme = *scheme;
+	run->attrs = *attrs;
 	run->interval_s = pp->interval_s;
+	run->min_rss_bytes = min_rss_bytes;
 	run->type = task->type;
 	strcpy(run->value, task->value);
 	run->slot = -1;
@@ -902,7 +977,13 @@ static int damon_start_task(struct task *task, GString *err)
 	return 0;
 }
 
-static void damon_stop_task(struct task *task)
+static int damon_start_task(struct task *task, GString *err)
+{
+	return damon_task_start(task, &task->engine->project->params.damon,
+				task->engine->priv, 0, err);
+}
+
+void damon_task_stop(struct task *task)
 {
 	struct damon_run *run = task->priv;
 
@@ -919,17 +1000,17 @@ static void damon_stop_task(struct task *task)
 		run_free(run);
 }
 
-static const char *damon_task_state(const struct task *task)
+const char *damon_task_state(const struct task *task)
 {
 	const struct damon_run *run = task->priv;
 
 	return run ? damon_state_names[run->state] : "stopped";
 }
 
-static void damon_show_task(const struct task *task, struct etmem_out *out)
+void damon_task_show(const struct task *task, struct etmem_out *out)
 {
-	const struct damon_scheme *s = task->engine->priv;
 	const struct damon_run *run = task->priv;
+	const struct damon_scheme *s = run ? &run->scheme : task->engine->priv;
 	struct damos_stats st = { 0 };
 	int slot = run ? run->slot : -1;
 
@@ -951,6 +1032,15 @@ static void damon_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "nr_applied", ", applied %" PRIu64, st.nr_applied);
 	etmem_out_uint(out, "sz_applied", " (%" PRIu64 " bytes)", st.sz_applied);
 	etmem_out_uint(out, "qt_exceeds", ", quota exceeded %" PRIu64 " times", st.qt_exceeds);
+	etmem_out_text(out, "\n         ");
+	etmem_out_uint(out, "min_acc", "pattern: nr_accesses %" PRIu64, s->min_acc);
+	etmem_out_uint(out, "max_acc", "..%" PRIu64, s->max_acc);
+	etmem_out_uint(out, "min_age", ", age %" PRIu64, s->min_age);
+	etmem_out_uint(out, "max_age", "..%" PRIu64, s->max_age);
+	etmem_out_str(out, "wmark_metric", NULL, wmark_metrics[s->wmark_metric]);
+	if (s->wmark_metric != DAMON_WMARK_NONE || etmem_out_is_json(out))
+		etmem_out_uint(out, "wmark_high", ", active while free memory < %" PRIu64 " per mille of RAM",
+			       s->wmark_high);
 }
 
 static int damon_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
@@ -967,9 +1057,9 @@ const struct engine_ops damon_engine_ops = {
 	.parse_task = damon_parse_task,
 	.free_engine = damon_free_engine,
 	.start_task = damon_start_task,
-	.stop_task = damon_stop_task,
+	.stop_task = damon_task_stop,
 	.free_task = damon_free_task,
 	.task_state = damon_task_state,
-	.show_task = damon_show_task,
+	.show_task = damon_task_show,
 	.engine_cmd = damon_engine_cmd,
 };

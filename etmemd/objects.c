@@ -163,6 +163,7 @@ static const char *const scan_type_names[] = {
 	[SCAN_TYPE_PAGE] = "page",
 	[SCAN_TYPE_REGION] = "region",
 	[SCAN_TYPE_PSI] = "psi",
+	[SCAN_TYPE_AUTO] = "auto",
 };
 
 _Static_assert(G_N_ELEMENTS(scan_type_names) == __SCAN_TYPE_CNT, "one name per scan type");
@@ -173,26 +174,29 @@ const char *scan_type_name(enum scan_type type)
 }
 
 /*
- * Keys that belong to another scan_type: refused naming the scan_type
- * they need rather than as unknown keys.
+ * Keys that belong to another scan_type: refused naming the scan_types
+ * they need rather than as unknown keys. scan_type=auto reads both the
+ * page and the region keys, except the swapcache watermarks (which need
+ * the etmem modules; read_auto_keys() refuses them with its reason).
  */
 static const struct {
 	const char *key;
 	enum scan_type type;
+	bool auto_too;		/* scan_type=auto takes it too */
 } scan_type_keys[] = {
-	{ "loop", SCAN_TYPE_PAGE },
-	{ "sleep", SCAN_TYPE_PAGE },
-	{ "sysmem_threshold", SCAN_TYPE_PAGE },
-	{ "swapcache_high_wmark", SCAN_TYPE_PAGE },
-	{ "swapcache_low_wmark", SCAN_TYPE_PAGE },
-	{ "swapcache_high_vmark", SCAN_TYPE_PAGE },
-	{ "swapcache_low_vmark", SCAN_TYPE_PAGE },
-	{ "kernel_swap", SCAN_TYPE_PAGE },
-	{ "sample_interval", SCAN_TYPE_REGION },
-	{ "aggr_interval", SCAN_TYPE_REGION },
-	{ "update_interval", SCAN_TYPE_REGION },
-	{ "min_nr_regions", SCAN_TYPE_REGION },
-	{ "max_nr_regions", SCAN_TYPE_REGION },
+	{ "loop", SCAN_TYPE_PAGE, true },
+	{ "sleep", SCAN_TYPE_PAGE, true },
+	{ "sysmem_threshold", SCAN_TYPE_PAGE, true },
+	{ "swapcache_high_wmark", SCAN_TYPE_PAGE, false },
+	{ "swapcache_low_wmark", SCAN_TYPE_PAGE, false },
+	{ "swapcache_high_vmark", SCAN_TYPE_PAGE, false },
+	{ "swapcache_low_vmark", SCAN_TYPE_PAGE, false },
+	{ "kernel_swap", SCAN_TYPE_PAGE, true },
+	{ "sample_interval", SCAN_TYPE_REGION, true },
+	{ "aggr_interval", SCAN_TYPE_REGION, true },
+	{ "update_interval", SCAN_TYPE_REGION, true },
+	{ "min_nr_regions", SCAN_TYPE_REGION, true },
+	{ "max_nr_regions", SCAN_TYPE_REGION, true },
 };
 
 static int check_scan_type_keys(struct cfg_section *sec, enum scan_type type, GString *err)
@@ -203,8 +207,9 @@ static int check_scan_type_keys(struct cfg_section *sec, enum scan_type type, GS
 		if (!cfg_has_key(sec, key) || cfg_is_consumed(sec, key))
 			continue;
 		cfg_error_prefix(sec, key, err);
-		g_string_append_printf(err, "key '%s' belongs to scan_type=%s (this project has scan_type=%s)",
+		g_string_append_printf(err, "key '%s' belongs to scan_type=%s%s (this project has scan_type=%s)",
 				       key, scan_type_names[scan_type_keys[i].type],
+				       scan_type_keys[i].auto_too ? " or auto" : "",
 				       scan_type_names[type]);
 		return -EINVAL;
 	}
@@ -267,9 +272,35 @@ static int read_region_keys(struct cfg_section *sec, struct project_params *pp, 
 	return 0;
 }
 
+/* Keys that need the etmem modules, which scan_type=auto may run without. */
+static const char *const auto_refused_keys[] = {
+	"swapcache_high_wmark", "swapcache_low_wmark",
+	"swapcache_high_vmark", "swapcache_low_vmark",
+};
+
+/*
+ * scan_type=auto: the page keys (the page-table scan may run) and DAMON's
+ * attributes with their defaults (it may monitor instead); the slide
+ * engine turns loop, interval and its T into a DAMOS access pattern.
+ */
+static int read_auto_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(auto_refused_keys); i++) {
+		if (!cfg_has_key(sec, auto_refused_keys[i]))
+			continue;
+		cfg_error_prefix(sec, auto_refused_keys[i], err);
+		g_string_append_printf(err, "key '%s' needs the etmem modules' swapcache reclaim, and scan_type=auto "
+				       "runs the damon engine where they are not loaded (use scan_type=page to keep it)",
+				       auto_refused_keys[i]);
+		return -EINVAL;
+	}
+	return read_page_keys(sec, pp, err) || read_region_keys(sec, pp, err) ? -EINVAL : 0;
+}
+
 static int read_project(struct cfg_section *sec, struct project **out, GString *err)
 {
-	static const char *const choices[] = { "page", "region", "psi", NULL };
+	/* In the order of enum scan_type from SCAN_TYPE_PAGE. */
+	static const char *const choices[] = { "page", "region", "psi", "auto", NULL };
 	struct project *proj = g_new0(struct project, 1);
 	struct project_params *pp = &proj->params;
 	unsigned long interval = 1;
@@ -286,6 +317,8 @@ static int read_project(struct cfg_section *sec, struct project **out, GString *
 	pp->scan_type = ret ? SCAN_TYPE_UNSET : SCAN_TYPE_PAGE + type;
 	if (pp->scan_type == SCAN_TYPE_UNSET || pp->scan_type == SCAN_TYPE_PAGE) {
 		ret = read_page_keys(sec, pp, err);
+	} else if (pp->scan_type == SCAN_TYPE_AUTO) {
+		ret = read_auto_keys(sec, pp, err);
 	} else {
 		/* region and psi: interval is the time between checks. */
 		ret = pp->scan_type == SCAN_TYPE_REGION ? read_region_keys(sec, pp, err) : 0;

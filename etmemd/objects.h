@@ -32,6 +32,7 @@ enum scan_type {
 	SCAN_TYPE_PAGE,		/* slide, cslide, third-party */
 	SCAN_TYPE_REGION,	/* damon: the kernel's DAMON regions */
 	SCAN_TYPE_PSI,		/* psi: cgroup memory pressure */
+	SCAN_TYPE_AUTO,		/* slide: PAGE with the modules, else REGION */
 	__SCAN_TYPE_CNT
 };
 
@@ -46,7 +47,7 @@ struct damon_attrs {
 struct project_params {
 	char name[CFG_NAME_SIZE];
 	enum scan_type scan_type;
-	struct damon_attrs damon;	/* scan_type=region */
+	struct damon_attrs damon;	/* scan_type=region, and auto on DAMON */
 	unsigned int loop;		/* scans per cycle */
 	unsigned int interval_s;	/* between scans; region, psi: between checks */
 	unsigned int sleep_s;		/* between cycles */
@@ -61,6 +62,12 @@ struct project {
 	struct project_params params;
 	GList *engines;			/* struct engine * */
 	bool started;
+	/*
+	 * scan_type=auto: the scan project start chose (PAGE or REGION),
+	 * UNSET while stopped; scan_reason says why, or why start failed.
+	 */
+	enum scan_type scan_chosen;
+	char scan_reason[512];
 	unsigned int next_task_number;
 	char swapcache_note[384];	/* what the kernel said, for show */
 	char kswap_note[256];		/* why the kernel swap switch failed, if it did */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "damon.h"
 #include "engine.h"
+#include "etmem_genl.h"
 #include "etmem_kswap.h"
 #include "kernel.h"
 #include "log.h"
@@ -154,6 +156,63 @@ void project_kswap_recover(void)
 			 restored);
 }
 
+/*
+ * Why the page-table scan cannot run here, into why; false when it can:
+ * the etmem family exists and etmem_swap attached its commands (slide
+ * pages out through them).
+ */
+static bool page_scan_missing(GString *why)
+{
+	struct etmem_client *client;
+	struct etmem_status st;
+	int ret = etmem_client_open(&client);
+
+	if (ret) {
+		g_string_append_printf(why, "etmem modules not loaded: %s", etmem_client_errmsg(NULL));
+		return true;
+	}
+	ret = etmem_status(client, &st);
+	if (ret)
+		g_string_append_printf(why, "etmem modules not usable: their status request failed: %s",
+				       strerror(-ret));
+	else if (!st.swap_loaded)
+		g_string_append(why, "etmem modules not usable: etmem_scan is loaded, etmem_swap is not (slide pages out through it)");
+	etmem_client_close(client);
+	return ret || !st.swap_loaded;
+}
+
+/*
+ * scan_type=auto: the page-table scan when the etmem modules are there,
+ * else DAMON's monitoring, else an error naming both. Decided at each
+ * start; proj->scan_reason says why for show.
+ */
+static int project_scan_choose(struct project *proj, GString *reply)
+{
+	GString *why = g_string_new(NULL);
+	int ret = 0;
+
+	proj->scan_chosen = SCAN_TYPE_UNSET;
+	if (!page_scan_missing(why)) {
+		proj->scan_chosen = SCAN_TYPE_PAGE;
+		g_string_assign(why, "etmem modules loaded");
+	} else if (damon_sysfs_present()) {
+		proj->scan_chosen = SCAN_TYPE_REGION;
+		g_string_append(why, "; DAMON's sysfs interface is there");
+	} else {
+		g_string_append(why, "; and the kernel has no DAMON sysfs interface "
+				"(/sys/kernel/mm/damon/admin is missing; it needs CONFIG_DAMON_SYSFS and CONFIG_DAMON_VADDR)");
+		g_string_printf(reply, "project %s not started: scan_type=auto needs the etmem modules or DAMON, "
+				"and neither is here: %s", proj->params.name, why->str);
+		ret = -EOPNOTSUPP;
+	}
+	snprintf(proj->scan_reason, sizeof(proj->scan_reason), "%s", why->str);
+	log_info("project %s: scan_type=auto: %s (%s)", proj->params.name,
+		 proj->scan_chosen == SCAN_TYPE_PAGE ? "page-table scan" :
+		 proj->scan_chosen == SCAN_TYPE_REGION ? "damon" : "no scan", why->str);
+	g_string_free(why, TRUE);
+	return ret;
+}
+
 static int project_lookup(const char *name, struct project **proj, GString *reply)
 {
 	if (!name || !*name) {
@@ -179,6 +238,13 @@ int project_start(const char *name, GString *reply)
 	if (proj->started) {
 		g_string_printf(reply, "project '%s' is already started", name);
 		return -EALREADY;
+	}
+	if (proj->params.scan_type == SCAN_TYPE_AUTO) {
+		ret = project_scan_choose(proj, reply);
+		if (ret) {
+			log_err("%s", reply->str);
+			return ret;
+		}
 	}
 	proj->started = true;
 	failures = g_string_new(NULL);
@@ -212,6 +278,9 @@ static void project_halt(struct project *proj)
 	}
 	project_swapcache_off(proj);
 	proj->started = false;
+	/* The tasks ran on the scan chosen: it is forgotten only now. */
+	proj->scan_chosen = SCAN_TYPE_UNSET;
+	proj->scan_reason[0] = '\0';
 	project_kswap_on(proj);
 }
 

@@ -139,6 +139,37 @@ static void show_kswap(struct etmem_out *out, const struct project *proj)
 			       st.mglru ? "; MGLRU: the kernel never reclaims anonymous memory now" : "");
 }
 
+/* DAMON's monitoring attributes of a region or auto project. */
+static void show_damon_attrs(struct etmem_out *out, const struct damon_attrs *da)
+{
+	etmem_out_uint(out, "sample_interval", " sample_interval=%" PRIu64, da->sample_us);
+	etmem_out_uint(out, "aggr_interval", " aggr_interval=%" PRIu64, da->aggr_us);
+	etmem_out_uint(out, "update_interval", " update_interval=%" PRIu64, da->update_us);
+	etmem_out_uint(out, "min_nr_regions", " nr_regions=%" PRIu64, da->min_nr_regions);
+	etmem_out_uint(out, "max_nr_regions", "..%" PRIu64, da->max_nr_regions);
+}
+
+/* scan_type=auto: which scan project start chose, and why. */
+static void show_scan_choice(struct etmem_out *out, const struct project *proj)
+{
+	const char *scan = proj->scan_chosen == SCAN_TYPE_PAGE ? "page" :
+			   proj->scan_chosen == SCAN_TYPE_REGION ? "damon" : "";
+
+	if (proj->started) {
+		etmem_out_str(out, "scan", "  scan: %s", scan);
+		etmem_out_str(out, "scan_reason", " (%s)", proj->scan_reason);
+		if (proj->scan_chosen == SCAN_TYPE_REGION)
+			etmem_out_text(out, "; sleep and max_threads do not apply");
+		etmem_out_text(out, "\n");
+	} else if (*proj->scan_reason) {
+		etmem_out_str(out, "scan", "  scan: none", scan);
+		etmem_out_str(out, "scan_reason", " (start failed: %s)\n", proj->scan_reason);
+	} else {
+		etmem_out_str(out, "scan", "  scan: chosen at project start\n", scan);
+		etmem_out_str(out, "scan_reason", NULL, "");
+	}
+}
+
 static void show_project(struct etmem_out *out, const struct project *proj)
 {
 	const struct project_params *pp = &proj->params;
@@ -150,14 +181,7 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 	etmem_out_bool(out, "started", NULL, proj->started);
 	etmem_out_str(out, "scan_type", " scan_type=%s", scan_type_name(pp->scan_type));
 	if (pp->scan_type == SCAN_TYPE_REGION) {
-		etmem_out_uint(out, "sample_interval", " sample_interval=%" PRIu64,
-			       pp->damon.sample_us);
-		etmem_out_uint(out, "aggr_interval", " aggr_interval=%" PRIu64, pp->damon.aggr_us);
-		etmem_out_uint(out, "update_interval", " update_interval=%" PRIu64,
-			       pp->damon.update_us);
-		etmem_out_uint(out, "min_nr_regions", " nr_regions=%" PRIu64,
-			       pp->damon.min_nr_regions);
-		etmem_out_uint(out, "max_nr_regions", "..%" PRIu64, pp->damon.max_nr_regions);
+		show_damon_attrs(out, &pp->damon);
 		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
 	} else if (pp->scan_type == SCAN_TYPE_PSI) {
 		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
@@ -165,6 +189,8 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 		etmem_out_uint(out, "loop", " loop=%" PRIu64, pp->loop);
 		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
 		etmem_out_uint(out, "sleep", " sleep=%" PRIu64, pp->sleep_s);
+		if (pp->scan_type == SCAN_TYPE_AUTO)
+			show_damon_attrs(out, &pp->damon);
 	}
 	if (pp->sysmem_threshold >= 0 || json)
 		etmem_out_int(out, "sysmem_threshold", " sysmem_threshold=%" PRId64,
@@ -179,6 +205,8 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 	if (pp->kernel_swap_off)
 		etmem_out_text(out, " kernel_swap=off");
 	etmem_out_text(out, "\n");
+	if (pp->scan_type == SCAN_TYPE_AUTO)
+		show_scan_choice(out, proj);
 	if (*proj->swapcache_note || json)
 		etmem_out_str(out, "swapcache", "  swapcache: %s\n", proj->swapcache_note);
 	if (*proj->swapcache_reclaim_note || json)

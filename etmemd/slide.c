@@ -22,6 +22,7 @@
 #include <sys/pidfd.h>
 
 #include "cycle.h"
+#include "damon.h"
 #include "engine.h"
 #include "etmem_genl.h"
 #include "etmem_kvm.h"
@@ -106,6 +107,12 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 	if (cfg_get_size(sec, "swap_threshold", false, &sp->swap_threshold_bytes, err) == -EINVAL ||
 	    cfg_get_bool(sec, "swap_flag", false, &sp->swap_flag, err) == -EINVAL)
 		goto free_params;
+	if (sp->swap_flag && proj->scan_type == SCAN_TYPE_AUTO) {
+		cfg_error_prefix(sec, "swap_flag", err);
+		g_string_append(err, "swap_flag=yes needs the etmem modules' swap marks, and scan_type=auto runs "
+				"the damon engine where they are not loaded (use swap_flag=no, or scan_type=page)");
+		goto free_params;
+	}
 	sp->threshold = t;
 	sp->max_threads = threads;
 	task->params = sp;
@@ -484,11 +491,33 @@ static const struct cycle_ops slide_cycle_ops = {
 	.free = slide_cycle_free,
 };
 
+/* ---- scan_type=auto without the etmem modules: DAMON ---- */
+
+/* The project's scan_type=auto chose DAMON at its start. */
+static bool on_damon(const struct task *task)
+{
+	return task->engine->project->scan_chosen == SCAN_TYPE_REGION;
+}
+
+static int slide_damon_start(struct task *task, GString *err)
+{
+	const struct project_params *pp = &task->engine->project->params;
+	const struct slide_params *sp = task->params;
+	struct damon_scheme ds;
+
+	damon_scheme_from_slide(pp, sp->threshold, &ds);
+	return damon_task_start(task, &pp->damon, &ds, sp->swap_threshold_bytes, err);
+}
+
 /* ---- engine operations ---- */
 
 static int slide_start_task(struct task *task, GString *err)
 {
-	struct slide_run *run = g_new0(struct slide_run, 1);
+	struct slide_run *run;
+
+	if (on_damon(task))
+		return slide_damon_start(task, err);
+	run = g_new0(struct slide_run, 1);
 
 	run->task = task;
 	snprintf(run->name, sizeof(run->name), "%s/%s",
@@ -518,6 +547,10 @@ static void slide_stop_task(struct task *task)
 {
 	struct slide_run *run = task->priv;
 
+	if (on_damon(task)) {
+		damon_task_stop(task);
+		return;
+	}
 	task->priv = NULL;
 	if (run) {
 		run->task = NULL;
@@ -529,6 +562,8 @@ static const char *slide_task_state(const struct task *task)
 {
 	const struct slide_run *run = task->priv;
 
+	if (run && on_damon(task))
+		return damon_task_state(task);
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
@@ -540,6 +575,10 @@ static void slide_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "max_threads", " max_threads=%" PRIu64, sp->max_threads);
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
 	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
+	if (task->priv && on_damon(task)) {
+		etmem_out_text(out, "\n         ");
+		damon_task_show(task, out);
+	}
 }
 
 static int slide_engine_cmd(struct engine *eng, struct task *task, const char *cmd,
@@ -552,7 +591,7 @@ static int slide_engine_cmd(struct engine *eng, struct task *task, const char *c
 
 const struct engine_ops slide_engine_ops = {
 	.name = "slide",
-	.scan_types = SCAN_TYPES_PAGE,
+	.scan_types = SCAN_TYPES_PAGE | (1u << SCAN_TYPE_AUTO),
 	.parse_task = slide_parse_task,
 	.start_task = slide_start_task,
 	.stop_task = slide_stop_task,

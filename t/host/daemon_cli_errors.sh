@@ -62,12 +62,12 @@ bad_file high_only "${P}swapcache_high_wmark=5\n" "swapcache_high_wmark given wi
 bad_file project_name_65 "${P/name=p/name=$long65}" "must be 1 to 64 characters long (it has 65)"
 bad_file missing_loop "${P/loop=2\\n/}" "missing required key 'loop'"
 bad_file unknown_key "${P}colour=red\n" "unknown key 'colour'"
-bad_file scan_type_other "${P}scan_type=pmu\n" "scan_type='pmu' is not allowed (allowed: page, region, psi)"
+bad_file scan_type_other "${P}scan_type=pmu\n" "scan_type='pmu' is not allowed (allowed: page, region, psi, auto)"
 bad_file scan_type_mismatch "[project]\nname=p\nscan_type=region\n${E}" \
-	"[engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page)"
+	"[engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page or auto)"
 bad_file pmu_key "${P}sample_period=100\n" \
 	"key 'sample_period' belongs to upstream etmem's PMU sampling (hardware performance counters), which this etmem does not have"
-bad_file region_key_in_page "${P}aggr_interval=100000\n" "key 'aggr_interval' belongs to scan_type=region (this project has scan_type=page)"
+bad_file region_key_in_page "${P}aggr_interval=100000\n" "key 'aggr_interval' belongs to scan_type=region or auto (this project has scan_type=page)"
 bad_file unknown_group "[projekt]\nname=p\n" "unknown group [projekt]"
 bad_file unknown_engine "${P}\n[engine]\nname=turbo\nproject=p\n" "name='turbo' is not allowed (allowed: slide, cslide, thirdparty, damon, psi)"
 bad_file engine_no_project "[engine]\nname=slide\nproject=nothere\n" "project 'nothere' does not exist"

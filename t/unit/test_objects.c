@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "damon.h"
 #include "log.h"
 #include "objects.h"
 
@@ -30,6 +31,8 @@
 #define DAMON_ENGINE "[engine]\nname=damon\nproject=p\nmin_size=0\nmax_size=4294967295\nmin_acc=0\n" \
 	"max_acc=0\nmin_age=10\nmax_age=4294967295\naction=pageout\n"
 #define DAMON_TASK "[task]\nproject=p\nengine=damon\nname=t\ntype=name\nvalue=mysql\n"
+/* scan_type=auto: slide's keys, which also make the DAMON fallback's. */
+#define AUTO_PROJECT "[project]\nname=p\nscan_type=auto\nloop=2\ninterval=1\nsleep=1\n"
 
 struct config_case {
 	const char *what;
@@ -95,16 +98,43 @@ static const struct config_case cases[] = {
 	{ "unknown task key", PROJECT ENGINE TASK "colour=red\n", "unknown key 'colour'" },
 	/* scan_type: upstream's key, checked against the engine. */
 	{ "scan_type=page with slide", "[project]\nname=p\nscan_type=page\nloop=2\ninterval=1\nsleep=1\n" ENGINE TASK, NULL },
-	{ "scan_type other", PROJECT "scan_type=pmu\n", "t.conf:6: [project] scan_type='pmu' is not allowed (allowed: page, region, psi)" },
+	{ "scan_type other", PROJECT "scan_type=pmu\n", "t.conf:6: [project] scan_type='pmu' is not allowed (allowed: page, region, psi, auto)" },
 	{ "scan_type=page needs loop", "[project]\nname=p\nscan_type=page\ninterval=1\nsleep=1\n", "missing required key 'loop'" },
 	{ "region project, upstream's keys", DAMON_PROJECT, NULL },
+	/* scan_type=auto: the page keys, DAMON's attributes, slide only. */
+	{ "auto project with slide", AUTO_PROJECT "sysmem_threshold=50\nkernel_swap=off\n" ENGINE "[task]\n" TASK_KEYS
+	  "type=name\nvalue=mysql\nT=1\nmax_threads=1\nswap_threshold=10g\nswap_flag=no\n", NULL },
+	{ "auto project with DAMON attributes", AUTO_PROJECT "sample_interval=10000\naggr_interval=200000\n"
+	  "update_interval=2000000\nmin_nr_regions=20\nmax_nr_regions=500\n" ENGINE TASK, NULL },
+	{ "auto needs loop", "[project]\nname=p\nscan_type=auto\ninterval=1\nsleep=1\n",
+	  "t.conf:1: [project] missing required key 'loop'" },
+	{ "auto needs sleep", "[project]\nname=p\nscan_type=auto\nloop=1\ninterval=1\n", "missing required key 'sleep'" },
+	{ "auto, aggr_interval below sample_interval", AUTO_PROJECT "sample_interval=5000\naggr_interval=4999\n",
+	  "t.conf:8: [project] aggr_interval='4999' is not an integer in 5000..60000000" },
+	{ "auto with swapcache watermarks", AUTO_PROJECT "swapcache_high_wmark=10\nswapcache_low_wmark=6\n",
+	  "t.conf:7: [project] key 'swapcache_high_wmark' needs the etmem modules' swapcache reclaim, and scan_type=auto "
+	  "runs the damon engine where they are not loaded (use scan_type=page to keep it)" },
+	{ "auto with swapcache vmark", AUTO_PROJECT "swapcache_low_vmark=6\n",
+	  "key 'swapcache_low_vmark' needs the etmem modules' swapcache reclaim" },
+	{ "auto with swap_flag=yes", AUTO_PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=1\nswap_flag=yes\n",
+	  "t.conf:17: [task] swap_flag=yes needs the etmem modules' swap marks, and scan_type=auto runs the damon engine "
+	  "where they are not loaded (use swap_flag=no, or scan_type=page)" },
+	{ "auto, T above loop*3", AUTO_PROJECT ENGINE "[task]\n" TASK_KEYS "type=pid\nvalue=1\nT=7\n",
+	  "T='7' is not an integer in 0..6" },
+	{ "damon in an auto project", AUTO_PROJECT DAMON_ENGINE,
+	  "t.conf:8: [engine] engine 'damon' does not work with scan_type=auto of project 'p' (engine damon needs scan_type=region)" },
+	{ "psi in an auto project", AUTO_PROJECT PSI_ENGINE,
+	  "engine 'psi' does not work with scan_type=auto of project 'p' (engine psi needs scan_type=psi)" },
+	{ "slide in a region project names auto", "[project]\nname=p\nscan_type=region\n" ENGINE,
+	  "(engine slide needs scan_type=page or auto)" },
+	{ "auto project with a psi key", AUTO_PROJECT "cg_dir=x\n", "t.conf:7: [project] unknown key 'cg_dir'" },
 	{ "region project without the optional keys", "[project]\nname=p\nscan_type=region\n", NULL },
 	{ "region project with loop", "[project]\nname=p\nscan_type=region\nloop=1\n",
-	  "t.conf:4: [project] key 'loop' belongs to scan_type=page (this project has scan_type=region)" },
+	  "t.conf:4: [project] key 'loop' belongs to scan_type=page or auto (this project has scan_type=region)" },
 	{ "region project with kernel_swap", "[project]\nname=p\nscan_type=region\nkernel_swap=off\n",
-	  "t.conf:4: [project] key 'kernel_swap' belongs to scan_type=page (this project has scan_type=region)" },
+	  "t.conf:4: [project] key 'kernel_swap' belongs to scan_type=page or auto (this project has scan_type=region)" },
 	{ "page project with a DAMON key", PROJECT "aggr_interval=100000\n",
-	  "t.conf:6: [project] key 'aggr_interval' belongs to scan_type=region (this project has scan_type=page)" },
+	  "t.conf:6: [project] key 'aggr_interval' belongs to scan_type=region or auto (this project has scan_type=page)" },
 	{ "aggr_interval below sample_interval", "[project]\nname=p\nscan_type=region\nsample_interval=5000\naggr_interval=4999\n",
 	  "t.conf:5: [project] aggr_interval='4999' is not an integer in 5000..60000000" },
 	{ "sample_interval 0", "[project]\nname=p\nscan_type=region\nsample_interval=0\n", "sample_interval='0' is not an integer in 1..60000000" },
@@ -112,11 +142,11 @@ static const struct config_case cases[] = {
 	{ "max_nr_regions below min", "[project]\nname=p\nscan_type=region\nmin_nr_regions=20\nmax_nr_regions=19\n",
 	  "max_nr_regions='19' is not an integer in 20..1000000" },
 	{ "slide in a region project", "[project]\nname=p\nscan_type=region\n" ENGINE,
-	  "t.conf:5: [engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page)" },
+	  "t.conf:5: [engine] engine 'slide' does not work with scan_type=region of project 'p' (engine slide needs scan_type=page or auto)" },
 	{ "damon in a page project", PROJECT DAMON_ENGINE,
 	  "t.conf:7: [engine] engine 'damon' does not work with scan_type=page of project 'p' (engine damon needs scan_type=region)" },
 	{ "slide in a psi project", "[project]\nname=p\nscan_type=psi\n" ENGINE,
-	  "engine 'slide' does not work with scan_type=psi of project 'p' (engine slide needs scan_type=page)" },
+	  "engine 'slide' does not work with scan_type=psi of project 'p' (engine slide needs scan_type=page or auto)" },
 	{ "PMU key sample_period", PROJECT "sample_period=100\n",
 	  "t.conf:6: [project] key 'sample_period' belongs to upstream etmem's PMU sampling (hardware performance counters), which this etmem does not have" },
 	{ "PMU key vma_updata_rate", PROJECT "vma_updata_rate=1\n", "key 'vma_updata_rate' belongs to upstream etmem's PMU sampling" },
@@ -145,7 +175,7 @@ static const struct config_case cases[] = {
 	{ "psi, upstream's keys", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=etmem/*\npressure=0.1\nlimit_min_bytes=128m\n", NULL },
 	{ "psi without interval", "[project]\nname=p\nscan_type=psi\n" PSI_ENGINE PSI_TASK "cg_dir=/sys/fs/cgroup/a\npressure=1\nlimit_min_bytes=0\n", NULL },
 	{ "psi interval 0", "[project]\nname=p\nscan_type=psi\ninterval=0\n", "interval='0' is not an integer in 1..1200" },
-	{ "psi project with sleep", PSI_PROJECT "sleep=1\n", "key 'sleep' belongs to scan_type=page (this project has scan_type=psi)" },
+	{ "psi project with sleep", PSI_PROJECT "sleep=1\n", "key 'sleep' belongs to scan_type=page or auto (this project has scan_type=psi)" },
 	{ "psi without cg_dir", PSI_PROJECT PSI_ENGINE PSI_TASK "pressure=0.1\nlimit_min_bytes=1m\n", "[task] missing required key 'cg_dir'" },
 	{ "psi cg_dir with ..", PSI_PROJECT PSI_ENGINE PSI_TASK "cg_dir=a/../../etc\npressure=0.1\nlimit_min_bytes=1m\n",
 	  "t.conf:12: [task] cg_dir='a/../../etc' must not contain '..'" },
@@ -210,6 +240,73 @@ struct size_case {
 	uint64_t bytes;
 };
 
+/* scan_type=auto: DAMON's attributes default as for region projects. */
+static void test_auto_attrs(void **state)
+{
+	const char *text = AUTO_PROJECT "aggr_interval=200000\n";
+	GString *reply = g_string_new(NULL);
+	const struct damon_attrs *da;
+
+	assert_int_equal(objects_add("a.conf", text, strlen(text), reply), 0);
+	da = &project_find("p")->params.damon;
+	assert_int_equal(project_find("p")->params.scan_type, SCAN_TYPE_AUTO);
+	assert_int_equal(da->sample_us, 5000);
+	assert_int_equal(da->aggr_us, 200000);
+	assert_int_equal(da->update_us, 1000000);
+	assert_int_equal(da->min_nr_regions, 10);
+	assert_int_equal(da->max_nr_regions, 1000);
+	objects_free_all();
+	g_string_free(reply, TRUE);
+}
+
+/* slide's cold criterion as a DAMOS scheme: a table of cases. */
+static void test_scheme_from_slide(void **state)
+{
+	static const struct {
+		unsigned int loop, interval_s, T;
+		int sysmem;
+		unsigned long aggr_us;
+		const char *action;
+		unsigned long max_acc, min_age, wmark;
+	} scheme_cases[] = {
+		/* untouched for 1 s: 10 aggregations of 100 ms without access */
+		{ 1, 1, 1, -1, 100000, "pageout", 0, 10, 0 },
+		/* accessed in fewer than 2 of 3 scans 2 s apart: 1/3 of 20 samples, 6 s */
+		{ 3, 2, 2, -1, 100000, "pageout", 6, 60, 0 },
+		/* T above loop: everything is cold */
+		{ 2, 1, 3, -1, 100000, "pageout", 20, 20, 0 },
+		/* T=0: nothing is cold, DAMON only monitors */
+		{ 2, 1, 0, 50, 100000, "stat", 0, 20, 500 },
+		/* a window shorter than one aggregation: one */
+		{ 1, 1, 1, 100, 2000000, "pageout", 0, 1, 1000 },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(scheme_cases); i++) {
+		struct project_params pp = { .loop = scheme_cases[i].loop, .interval_s = scheme_cases[i].interval_s,
+					     .sysmem_threshold = scheme_cases[i].sysmem };
+		struct damon_scheme ds;
+
+		pp.damon.sample_us = scheme_cases[i].aggr_us / 20;
+		pp.damon.aggr_us = scheme_cases[i].aggr_us;
+		damon_scheme_from_slide(&pp, scheme_cases[i].T, &ds);
+		assert_int_equal(ds.action, damon_action_index(scheme_cases[i].action));
+		assert_int_equal(ds.min_acc, 0);
+		assert_int_equal(ds.max_acc, scheme_cases[i].max_acc);
+		assert_int_equal(ds.min_age, scheme_cases[i].min_age);
+		assert_int_equal(ds.min_size, 0);
+		assert_true(ds.max_age == UINT32_MAX && ds.max_size == UINT64_MAX);
+		assert_int_equal(ds.quota_ms + ds.quota_bytes, 0);
+		if (scheme_cases[i].sysmem < 0) {
+			assert_int_equal(ds.wmark_metric, DAMON_WMARK_NONE);
+		} else {
+			assert_int_equal(ds.wmark_metric, DAMON_WMARK_FREE_MEM_RATE);
+			assert_int_equal(ds.wmark_high, scheme_cases[i].wmark);
+			assert_int_equal(ds.wmark_mid, scheme_cases[i].wmark);
+			assert_int_equal(ds.wmark_low, 0);
+			assert_int_equal(ds.wmark_interval_us, scheme_cases[i].interval_s * 1000000UL);
+		}
+	}
+}
+
 static void test_sizes(void **state)
 {
 	static const struct size_case sizes[] = {
@@ -231,7 +328,7 @@ static void test_sizes(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[G_N_ELEMENTS(cases) + 2];
+	struct CMUnitTest tests[G_N_ELEMENTS(cases) + 4];
 
 	log_init("test_objects", LOG_LEVEL_ERROR, true);
 
@@ -242,5 +339,7 @@ int main(void)
 	}
 	tests[G_N_ELEMENTS(cases)] = (struct CMUnitTest)cmocka_unit_test(test_add_then_fail);
 	tests[G_N_ELEMENTS(cases) + 1] = (struct CMUnitTest)cmocka_unit_test(test_sizes);
+	tests[G_N_ELEMENTS(cases) + 2] = (struct CMUnitTest)cmocka_unit_test(test_auto_attrs);
+	tests[G_N_ELEMENTS(cases) + 3] = (struct CMUnitTest)cmocka_unit_test(test_scheme_from_slide);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
