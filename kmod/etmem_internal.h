@@ -25,7 +25,7 @@
 /* Flag bits each command knows; others are refused by its policy. */
 #define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
 				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
-				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY)
+				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY | ETMEM_SCAN_FLAGS_IDLE_AGES)
 #define ETMEM_SWAP_FLAGS_MASK	(ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY | ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY)
 
 /* ---- family and messages (scan_main.c) ---------------------------- */
@@ -215,16 +215,22 @@ u32 etmem_marks_nr_procs(void);
  *	after munmap or a THP split, is not described by this record)
  * @pass: the pass of that read (etmem_history_begin_pass())
  * @nr_present: how many of its entries mapped a page
+ * @aged_pass: the pass @ages were computed in (@pass may be dated back)
  * @idle_states: the table as a scan chunk reports it once nothing was
  *	loaded through it since: 2 bits a page (enum etmem_page_state),
  *	IDLE where a page was mapped, ABSENT elsewhere; copied whole into
  *	a chunk that is 4-page aligned there
+ * @ages: each mapped page's idle age at @aged_pass (consecutive passes
+ *	found mapped and not accessed, at most ETMEM_IDLE_AGE_MAX); a pass
+ *	that reports the table from this record adds the passes since
  */
 struct etmem_table_rec {
 	unsigned long table_pfn;
 	u32 pass;
+	u32 aged_pass;
 	u16 nr_present;
 	u8 idle_states[PTRS_PER_PTE / 4];
+	u8 ages[PTRS_PER_PTE];
 };
 
 struct etmem_scan_history;

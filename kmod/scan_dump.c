@@ -101,6 +101,7 @@ struct scan_state {
 	unsigned long chunk_addr;
 	unsigned int chunk_shift, chunk_nr;
 	u8 states[SCAN_CHUNK_PAGES / 4];
+	u8 ages[SCAN_CHUNK_PAGES];	/* with ETMEM_SCAN_FLAGS_IDLE_AGES */
 };
 
 /* One lock hold's worth of walking. */
@@ -160,6 +161,29 @@ static inline void chunk_set(u8 *states, unsigned int i, unsigned int state)
 	states[i / 4] |= state << (2 * (i % 4));
 }
 
+static inline unsigned int state_at(const u8 *states, unsigned int i)
+{
+	return (states[i / 4] >> (2 * (i % 4))) & 3;
+}
+
+/* Overwrite (not OR) page @i's state in a record. */
+static inline void rec_set_state(u8 *states, unsigned int i, unsigned int state)
+{
+	states[i / 4] &= ~(3 << (2 * (i % 4)));
+	states[i / 4] |= state << (2 * (i % 4));
+}
+
+static inline bool want_ages(const struct scan_state *st)
+{
+	return st->flags & ETMEM_SCAN_FLAGS_IDLE_AGES;
+}
+
+/* A recorded age @elapsed passes later, with no access meanwhile. */
+static inline u8 age_after(u8 age, u32 elapsed)
+{
+	return min_t(u32, (u32)age + elapsed, ETMEM_IDLE_AGE_MAX);
+}
+
 /*
  * Open or extend the chunk for @n pages at @addr (one 2 MiB unit if
  * @as_huge); false, with the walk to resume at @addr, when the chunk
@@ -191,12 +215,15 @@ static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 	if (nla_put_u64_64bit(skb, ETMEM_A_CHUNK_ADDR, st->chunk_addr, ETMEM_A_PAD) ||
 	    nla_put_u8(skb, ETMEM_A_CHUNK_PAGE_SHIFT, st->chunk_shift) ||
 	    nla_put_u32(skb, ETMEM_A_CHUNK_NR_PAGES, st->chunk_nr) ||
-	    nla_put(skb, ETMEM_A_CHUNK_STATES, len, st->states)) {
+	    nla_put(skb, ETMEM_A_CHUNK_STATES, len, st->states) ||
+	    (want_ages(st) &&
+	     nla_put(skb, ETMEM_A_CHUNK_IDLE_AGES, st->chunk_nr, st->ages))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
 	memset(st->states, 0, len);
+	memset(st->ages, 0, st->chunk_nr);	/* absent units stay 0 */
 	st->chunk_nr = 0;
 	st->chunk_full = false;
 	return 0;
@@ -210,11 +237,28 @@ static void scan_table_from_record(struct scan_state *st,
 {
 	unsigned int i;
 
+	u32 elapsed = st->pass - rec->aged_pass;
+
 	if (as_huge) {
+		u8 youngest = ETMEM_IDLE_AGE_MAX;
+
+		if (want_ages(st)) {
+			for (i = 0; i < PTRS_PER_PTE; i++)
+				if (state_at(rec->idle_states, i))
+					youngest = min(youngest, rec->ages[i]);
+			st->ages[st->chunk_nr] = rec->nr_present ?
+						 age_after(youngest, elapsed) : 0;
+		}
 		chunk_set(st->states, st->chunk_nr++,
 			  rec->nr_present ? ETMEM_PAGE_STATE_IDLE :
 			  ETMEM_PAGE_STATE_ABSENT);
 		return;
+	}
+	if (want_ages(st)) {
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			st->ages[st->chunk_nr + i] =
+				state_at(rec->idle_states, i) ?
+				age_after(rec->ages[i], elapsed) : 0;
 	}
 	/* All absent needs nothing: the chunk's states are zero already. */
 	if (rec->nr_present && !(st->chunk_nr % 4)) {
@@ -223,7 +267,7 @@ static void scan_table_from_record(struct scan_state *st,
 	} else if (rec->nr_present) {
 		for (i = 0; i < PTRS_PER_PTE; i++)
 			chunk_set(st->states, st->chunk_nr + i,
-				  (rec->idle_states[i / 4] >> (2 * (i % 4))) & 3);
+				  state_at(rec->idle_states, i));
 	}
 	st->chunk_nr += PTRS_PER_PTE;
 }
@@ -279,6 +323,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		       end - addr == PMD_SIZE;
 	bool any_present = false, any_young = false;
 	struct etmem_table_rec *rec = NULL;
+	u8 youngest = ETMEM_IDLE_AGE_UNKNOWN;
+	bool known = false;		/* the record held ages of this table */
+	u32 elapsed = 0;
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
@@ -293,27 +340,48 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		    test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd))
 			w->cleared = true;
 		rec = w->rec ?: st->spare;
-		memset(rec->idle_states, 0, sizeof(rec->idle_states));
+		known = w->rec && w->rec->table_pfn == pmd_pfn(pmdval);
+		if (known)
+			elapsed = st->pass - rec->aged_pass;
 		rec->nr_present = 0;
 	}
 	for (i = 0; i < n; i++, pte++) {
 		pte_t val = ptep_get(pte);
-		bool young;
+		bool young, was_present;
+		u8 age;
 
-		if (!pte_present(val))
-			continue;	/* none, swapped out or migrating: absent */
+		if (!pte_present(val)) {
+			/* none, swapped out or migrating: absent */
+			if (rec) {
+				rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_ABSENT);
+				rec->ages[i] = 0;
+			}
+			continue;
+		}
 		young = etmem_ptep_test_clear_young(pte, val);
 		w->cleared |= young;
 		any_present = true;
 		any_young |= young;
+		/*
+		 * Idle age: one more than recorded if the page was mapped
+		 * and idle at the last read of this table; 1 for a page
+		 * idle in its first read; 0 once accessed.
+		 */
+		was_present = known && state_at(rec->idle_states, i);
+		age = young ? 0 : was_present ? age_after(rec->ages[i], elapsed) :
+		      rec ? 1 : ETMEM_IDLE_AGE_UNKNOWN;
 		if (rec) {
-			chunk_set(rec->idle_states, i, ETMEM_PAGE_STATE_IDLE);
+			rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_IDLE);
+			rec->ages[i] = age;
 			rec->nr_present++;
 		}
-		if (!as_huge)
+		youngest = min(youngest, age);
+		if (!as_huge) {
 			chunk_set(st->states, st->chunk_nr + i,
 				  young ? ETMEM_PAGE_STATE_ACCESSED :
 				  ETMEM_PAGE_STATE_IDLE);
+			st->ages[st->chunk_nr + i] = age;
+		}
 	}
 	if (rec) {
 		rec->table_pfn = pmd_pfn(pmdval);
@@ -324,6 +392,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		 * bound only gets shorter).
 		 */
 		rec->pass = st->pass - (addr >> PMD_SHIFT) % st->skip_passes;
+		rec->aged_pass = st->pass;
 		w->store_spare = rec == st->spare;
 	}
 	if (as_huge) {
@@ -331,6 +400,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			  any_young ? ETMEM_PAGE_STATE_ACCESSED :
 			  any_present ? ETMEM_PAGE_STATE_IDLE :
 			  ETMEM_PAGE_STATE_ABSENT);
+		st->ages[st->chunk_nr] = any_present ? youngest : 0;
 		n = 1;
 	}
 	st->chunk_nr += n;
@@ -361,6 +431,9 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 		w->cleared = true;
 	}
 	chunk_open(st, haddr, PMD_SHIFT);
+	/* Leaf PMDs keep no history: an idle one's age is unknown. */
+	st->ages[st->chunk_nr] = state == ETMEM_PAGE_STATE_IDLE ?
+				 ETMEM_IDLE_AGE_UNKNOWN : 0;
 	chunk_set(st->states, st->chunk_nr++, state);
 	st->last_huge = haddr + 1;
 	return 0;
@@ -603,7 +676,7 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	ret = etmem_target_get(attrs, extack, &target);
 	if (ret)
 		return ret;
-	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	st = kvzalloc(sizeof(*st), GFP_KERNEL);
 	if (!st) {
 		ret = -ENOMEM;
 		goto put_target;
@@ -639,7 +712,7 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 free_ranges:
 	kvfree(st->ranges);
 free_state:
-	kfree(st);
+	kvfree(st);
 put_target:
 	etmem_target_put(&target);
 	return ret;
@@ -654,7 +727,7 @@ put_target:
 static int scan_defer(struct netlink_callback *cb, int error,
 		      const struct netlink_ext_ack *local)
 {
-	struct scan_state *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	struct scan_state *st = kvzalloc(sizeof(*st), GFP_KERNEL);
 
 	if (!st)
 		return error;
@@ -707,6 +780,6 @@ int etmem_scan_done(struct netlink_callback *cb)
 		mmdrop(st->mm);
 	put_pid(st->pid);
 	kvfree(st->ranges);
-	kfree(st);
+	kvfree(st);
 	return 0;
 }

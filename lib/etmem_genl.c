@@ -429,6 +429,14 @@ static int parse_scan_chunk(struct nlattr **tb, struct nlmsghdr *nlh,
 		ctx->bad = 1;
 		return -EBADMSG;
 	}
+	chunk.idle_ages = NULL;
+	if (tb[ETMEM_A_CHUNK_IDLE_AGES]) {
+		if ((uint64_t)nla_len(tb[ETMEM_A_CHUNK_IDLE_AGES]) < chunk.nr_pages) {
+			ctx->bad = 1;
+			return -EBADMSG;
+		}
+		chunk.idle_ages = nla_data(tb[ETMEM_A_CHUNK_IDLE_AGES]);
+	}
 	return ctx->cb(&chunk, ctx->arg);
 }
 

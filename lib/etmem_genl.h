@@ -32,6 +32,13 @@ struct etmem_chunk {
 	unsigned int page_shift;	/* 12 or 21 */
 	uint32_t nr_pages;
 	const uint8_t *states;	/* 2 bits a page: enum etmem_page_state */
+	/*
+	 * With ETMEM_SCAN_FLAGS_IDLE_AGES, one byte a page: consecutive scans
+	 * that found it mapped and idle (0 accessed or absent, at most
+	 * ETMEM_IDLE_AGE_MAX, ETMEM_IDLE_AGE_UNKNOWN without history);
+	 * NULL otherwise.
+	 */
+	const uint8_t *idle_ages;
 };
 
 static inline enum etmem_page_state

@@ -18,7 +18,10 @@
  *  - a page written through /proc/self/mem (the kernel faults it in, no
  *    walk of ours) is never reported idle;
  *  - a request that covers a table partly reads it;
- *  - pmd_skip_max_passes=0 reads every table.
+ *  - pmd_skip_max_passes=0 reads every table;
+ *  - idle ages (ETMEM_SCAN_FLAGS_IDLE_AGES) count consecutive idle passes
+ *    across reads and skips, restart at 0 on an access, are 0 for absent
+ *    pages and unknown (255) without history.
  * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
  */
 #include <fcntl.h>
@@ -45,6 +48,7 @@
 static struct etmem_client *client;
 static char *mem;
 static uint8_t states[PAGES];
+static uint8_t ages[PAGES];	/* idle ages (ETMEM_SCAN_FLAGS_IDLE_AGES) */
 
 static int collect(const struct etmem_chunk *chunk, void *arg)
 {
@@ -56,8 +60,10 @@ static int collect(const struct etmem_chunk *chunk, void *arg)
 	for (i = 0; i < chunk->nr_pages; i++) {
 		uint64_t a = chunk->addr + ((uint64_t)i << 12);
 
-		if (a >= (uintptr_t)mem && a < (uintptr_t)mem + LEN)
+		if (a >= (uintptr_t)mem && a < (uintptr_t)mem + LEN) {
 			states[(a - (uintptr_t)mem) >> 12] = etmem_chunk_state(chunk, i);
+			ages[(a - (uintptr_t)mem) >> 12] = chunk->idle_ages ? chunk->idle_ages[i] : 0xee;
+		}
 	}
 	return 0;
 }
@@ -85,7 +91,8 @@ static struct counts scan_from(size_t from)
 
 	/* What a scan does not report (no page table there) is absent. */
 	memset(states, ETMEM_PAGE_STATE_ABSENT, sizeof(states));
-	if (etmem_scan(client, getpid(), &r, 1, 0, collect, NULL)) {
+	memset(ages, 0, sizeof(ages));
+	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES, collect, NULL)) {
 		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
 		exit(1);
 	}
@@ -96,6 +103,16 @@ static struct counts scan_from(size_t from)
 static struct counts scan(void)
 {
 	return scan_from(0);
+}
+
+/* Pages of [first, last) whose idle age is not @want. */
+static size_t wrong_age(size_t first, size_t last, int want)
+{
+	size_t i, n = 0;
+
+	for (i = first; i < last; i++)
+		n += ages[i] != want;
+	return n;
 }
 
 /* Pages of [first, last) whose state is not @want. */
@@ -154,9 +171,13 @@ int main(void)
 	check(!wrong(0, PAGES, ETMEM_PAGE_STATE_ACCESSED) && c.read >= NR_TABLES,
 	      "first scan: %d pages accessed of %lu, %" PRIu64 " tables read",
 	      (int)(PAGES - wrong(0, PAGES, ETMEM_PAGE_STATE_ACCESSED)), PAGES, c.read);
+	check(!wrong_age(0, PAGES, 0), "first scan: every idle age 0 (%zu not)",
+	      wrong_age(0, PAGES, 0));
 	c = scan();
 	check(!wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE),
 	      "second scan: all idle (%zu pages not)", wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE));
+	check(!wrong_age(0, PAGES, 1), "second scan: every idle age 1, read or skipped (%zu not)",
+	      wrong_age(0, PAGES, 1));
 	/*
 	 * A full read dates its record up to 7 passes back by the table's
 	 * address (so forced re-reads spread out): of 16 consecutive tables,
@@ -181,6 +202,11 @@ int main(void)
 	      "a touched page per table: %zu of 8 accessed, %zu pages not idle",
 	      i, wrong(0, PAGES, ETMEM_PAGE_STATE_IDLE));
 	check(c.read >= 8, "the 8 touched tables were read (%" PRIu64 ")", c.read);
+	for (t = 0, i = 0; t < 8; t++)
+		i += ages[t * PER_TABLE + 7] == 0;
+	check(i == 8 && wrong_age(0, PAGES, 2) == 8,
+	      "idle ages: 0 for the 8 touched pages (%zu), 2 for the others (%zu not)",
+	      i, wrong_age(0, PAGES, 2) - 8);
 
 	/*
 	 * The second half dropped without a walk: absent within
@@ -198,6 +224,11 @@ int main(void)
 	      "dropped pages absent after %zu more passes (at most 4 with pmd_skip_max_passes=3)",
 	      i + 1);
 	check(!wrong(0, half, ETMEM_PAGE_STATE_IDLE), "the first half stays idle");
+	/* i + 1 more passes: untouched pages 3 + i, the 8 touched ones 1 + i. */
+	check(wrong_age(0, half, 3 + i) == 8 && ages[7] == 1 + i && ages[PER_TABLE + 7] == 1 + i,
+	      "idle ages keep counting across passes: %zu pages not %zu, touched %d and %d (want %zu)",
+	      wrong_age(0, half, 3 + i) - 8, 3 + i, ages[7], ages[PER_TABLE + 7], 1 + i);
+	check(!wrong_age(half, PAGES, 0), "dropped pages: idle age 0");
 	/*
 	 * Read within the last pass, dated at most 2 passes back: with the
 	 * bound at 8 again, the second half is not read on any kernel
@@ -245,6 +276,8 @@ int main(void)
 	      "pmd_skip_max_passes=0: every table read (%" PRIu64 " read, %" PRIu64 " skipped)",
 	      c.read, c.skipped);
 	check(!wrong(0, half, ETMEM_PAGE_STATE_IDLE), "and the states are the same");
+	check(!wrong_age(0, half, 255), "without history an idle page's age is unknown (%zu not 255)",
+	      wrong_age(0, half, 255));
 	set_param(8);
 	return check_failures ? 1 : 0;
 }

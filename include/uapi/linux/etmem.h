@@ -34,7 +34,19 @@ enum etmem_scan_flags {
 	ETMEM_SCAN_FLAGS_ANON_ONLY = 2,		/* skip file-backed mappings */
 	ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY = 4,	/* only ranges marked with a swap flag */
 	ETMEM_SCAN_FLAGS_HUGETLB_ONLY = 8,	/* only hugetlb mappings (vm_flags=ht) */
+	ETMEM_SCAN_FLAGS_IDLE_AGES = 16,	/* add ETMEM_A_CHUNK_IDLE_AGES to each chunk */
 };
+
+/*
+ * A unit's idle age (ETMEM_A_CHUNK_IDLE_AGES): the number of consecutive
+ * scans of the process, ending with this one, that found it mapped and
+ * not accessed, at most ETMEM_IDLE_AGE_MAX; 0 for a unit accessed in
+ * this scan or absent. ETMEM_IDLE_AGE_UNKNOWN for an idle unit without
+ * history (THP and hugetlb units, PTE tables requested partly, or the
+ * pre-check switched off).
+ */
+#define ETMEM_IDLE_AGE_MAX	254
+#define ETMEM_IDLE_AGE_UNKNOWN	255
 
 /* Flags of the swap command (ETMEM_A_SWAP_FLAGS). */
 enum etmem_swap_flags {
@@ -92,6 +104,7 @@ enum {
 	ETMEM_A_SWAPCACHE_OWNER_PID,	/* u32, process that set the watermarks (0: none) */
 	ETMEM_A_SCAN_TABLES_READ,	/* u64, PTE tables scans read entry by entry since load */
 	ETMEM_A_SCAN_TABLES_SKIPPED,	/* u64, PTE tables reported from history (PMD bit clear) */
+	ETMEM_A_CHUNK_IDLE_AGES,	/* binary, 1 byte a unit: idle age (see above) */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
