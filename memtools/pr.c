@@ -142,6 +142,7 @@ static void read_now(struct pr_reading *r)
 {
 	unsigned long long lost = 0;
 
+	memset(r, 0, sizeof(*r));	/* callers pass uninitialised readings */
 	/* Kernel-side totals count passes even when the ring overflowed. */
 	r->t = skel ? skel->bss->totals : seen;
 	r->loss.totals_in_kernel = skel != NULL;
