@@ -62,12 +62,22 @@ struct vmas {
 	struct vma *vma_list;
 };
 
-/* One page's access record, in address order. */
+/*
+ * One page's access record, in address order. @idle_age (appended: the
+ * fields before it are upstream's) is the kernel's count of consecutive
+ * scans of the process, ending with the last one, that found the page
+ * mapped and not accessed: 0 if it was accessed in the last scan, at most
+ * 254, and -1 where the kernel keeps no history (THP and hugetlb units,
+ * ranges that cover a 2 MiB page table partly). Unlike @count it
+ * survives between calls: a page touched every few minutes has a small
+ * age however cold it looks within one call.
+ */
 struct page_refs {
 	uint64_t addr;
 	int count;		/* scans in which the page was accessed */
 	enum page_type type;
 	struct page_refs *next;
+	int idle_age;		/* consecutive idle scans, -1 unknown */
 };
 
 /*

@@ -236,6 +236,9 @@ static int collect_chunk(const struct etmem_chunk *chunk, void *arg)
 		ref->count = state == ETMEM_PAGE_STATE_ACCESSED;
 		ref->type = chunk->page_shift == 12 ? PTE_TYPE : PMD_TYPE;
 		ref->next = NULL;
+		ref->idle_age = !chunk->idle_ages ||
+				chunk->idle_ages[i] == ETMEM_IDLE_AGE_UNKNOWN ? -1 :
+				chunk->idle_ages[i];
 		*pass->tail = ref;
 		pass->tail = &ref->next;
 	}
@@ -254,6 +257,7 @@ static void merge_pass(struct page_refs **list, struct page_refs *pass)
 		if (*pos && (*pos)->addr == pass->addr) {
 			(*pos)->count += pass->count;
 			(*pos)->type = pass->type;
+			(*pos)->idle_age = pass->idle_age;	/* the latest scan's */
 			free(pass);
 		} else {
 			pass->next = *pos;
@@ -265,7 +269,7 @@ static void merge_pass(struct page_refs **list, struct page_refs *pass)
 
 static uint32_t scan_flags_of(int flags)
 {
-	uint32_t scan_flags = 0;
+	uint32_t scan_flags = ETMEM_SCAN_FLAGS_IDLE_AGES;
 
 	if (flags & ETMEMD_SCAN_AS_HUGE)
 		scan_flags |= ETMEM_SCAN_FLAGS_AS_HUGE;

@@ -85,11 +85,13 @@ static void free_one(struct vmas *one)
 /* Pages of @refs inside @r: how many, bytes covered, how many PMD. */
 struct tally {
 	uint64_t nr, bytes, nr_pmd, nr_count[4];
+	uint64_t nr_aged, nr_age0;	/* idle age known; of those, 0 */
+	int min_age;			/* smallest known idle age */
 };
 
 static struct tally tally(const struct page_refs *refs, struct range r)
 {
-	struct tally t = { 0 };
+	struct tally t = { .min_age = 255 };
 
 	for (; refs; refs = refs->next) {
 		if (refs->addr < r.start || refs->addr >= r.end)
@@ -98,6 +100,11 @@ static struct tally tally(const struct page_refs *refs, struct range r)
 		t.bytes += ref_size(refs);
 		t.nr_pmd += refs->type == PMD_TYPE;
 		t.nr_count[refs->count < 3 ? refs->count : 3]++;
+		if (refs->idle_age >= 0) {
+			t.nr_aged++;
+			t.nr_age0 += refs->idle_age == 0;
+			t.min_age = refs->idle_age < t.min_age ? refs->idle_age : t.min_age;
+		}
 	}
 	return t;
 }
@@ -225,6 +232,18 @@ int main(int argc, char **argv)
 	      t.nr_count[2] + t.nr_count[3]);
 	check(h.nr_count[2] >= h.nr * 95 / 100,
 	      "hot pages accessed in both passes: %" PRIu64 " of %" PRIu64, h.nr_count[2], h.nr);
+	/*
+	 * Idle ages from the kernel, across calls: the cold pages were idle
+	 * in this call's two passes at least (unknown only in 2 MiB tables
+	 * the mapping covers partly), the hot ones were just accessed.
+	 */
+	check(t.nr_aged >= t.nr / 2 && t.min_age >= 2,
+	      "cold pages: idle age known for %" PRIu64 " of %" PRIu64 ", smallest %d (want >= 2)",
+	      t.nr_aged, t.nr, t.min_age);
+	/* 2 MiB of hot pages may lie in two partly covered tables: no ages. */
+	check(h.nr_age0 >= h.nr_aged * 95 / 100,
+	      "hot pages: idle age 0 for %" PRIu64 " of %" PRIu64 " with a known age",
+	      h.nr_age0, h.nr_aged);
 	for (const struct page_refs *r = refs; r && r->next; r = r->next)
 		if (r->next->addr <= r->addr) {
 			check(0, "page_refs out of address order at %#" PRIx64, r->addr);
