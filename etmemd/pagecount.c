@@ -17,6 +17,7 @@ struct scan_segment {
 	unsigned int page_shift;
 	uint32_t nr_pages;
 	uint8_t *counts;
+	uint8_t *ages;		/* idle ages of the latest pass, if it had them */
 };
 
 struct page_counts {
@@ -28,6 +29,13 @@ struct page_counts {
 static void segment_clear(gpointer data)
 {
 	free(((struct scan_segment *)data)->counts);
+	free(((struct scan_segment *)data)->ages);
+}
+
+/* The idle age a chunk gives page @i, ETMEM_IDLE_AGE_UNKNOWN without one. */
+static uint8_t chunk_age(const struct etmem_chunk *chunk, uint32_t i)
+{
+	return chunk->idle_ages ? chunk->idle_ages[i] : ETMEM_IDLE_AGE_UNKNOWN;
 }
 
 struct page_counts *page_counts_new(void)
@@ -65,13 +73,18 @@ static int append_segment(struct page_counts *pc, const struct etmem_chunk *chun
 	};
 
 	seg.counts = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
-	if (!seg.counts)
+	seg.ages = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
+	if (!seg.counts || !seg.ages) {
+		free(seg.counts);
+		free(seg.ages);
 		return -1;
+	}
 	for (uint32_t i = 0; i < chunk->nr_pages; i++) {
 		enum etmem_page_state st = etmem_chunk_state(chunk, i);
 
 		seg.counts[i] = st == ETMEM_PAGE_STATE_ABSENT ? COUNT_ABSENT :
 				st == ETMEM_PAGE_STATE_ACCESSED ? 1 : 0;
+		seg.ages[i] = chunk_age(chunk, i);
 	}
 	g_array_append_val(pc->segs, seg);
 	return 0;
@@ -125,6 +138,7 @@ int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
 			continue;
 		}
 		count = &seg->counts[(addr - seg->addr) >> seg->page_shift];
+		seg->ages[(addr - seg->addr) >> seg->page_shift] = chunk_age(chunk, i);
 		switch (etmem_chunk_state(chunk, i)) {
 		case ETMEM_PAGE_STATE_ABSENT:
 			*count |= COUNT_ABSENT;
@@ -155,7 +169,8 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc)
 }
 
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
-				 unsigned int threshold, GArray *ranges)
+				 unsigned int threshold, unsigned int min_age,
+				 GArray *ranges)
 {
 	struct etmem_range run = { 0, 0 };
 	uint64_t nr_cold = 0;
@@ -168,6 +183,10 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 			uint64_t size = 1ull << seg->page_shift;
 
 			if ((seg->counts[i] & COUNT_ABSENT) || seg->counts[i] >= threshold)
+				continue;
+			/* Without a kernel age the count alone decides. */
+			if (min_age && seg->ages[i] != ETMEM_IDLE_AGE_UNKNOWN &&
+			    seg->ages[i] < min_age)
 				continue;
 			nr_cold += size >> 12;
 			if (run.end == addr) {

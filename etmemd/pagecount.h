@@ -29,11 +29,15 @@ int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg);
 uint64_t page_counts_nr_pages(const struct page_counts *pc);
 /*
  * Appends to ranges (GArray of struct etmem_range) every run of pages
- * present in all passes and accessed in fewer than threshold passes;
- * returns the number of such pages (4 KiB units).
+ * present in all passes and accessed in fewer than threshold passes and,
+ * when min_age is not 0, whose kernel idle age in the latest pass (scanned
+ * with ETMEM_SCAN_FLAGS_IDLE_AGES) is at least min_age; a page the kernel
+ * gave no age (THP, hugetlb, a partly covered page table) is judged by
+ * its count alone. Returns the number of such pages (4 KiB units).
  */
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
-				 unsigned int threshold, GArray *ranges);
+				 unsigned int threshold, unsigned int min_age,
+				 GArray *ranges);
 
 /* Every page present in all passes so far, in address order. */
 typedef void (*page_counts_fn)(uint64_t addr, unsigned int page_shift,

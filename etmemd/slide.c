@@ -41,6 +41,7 @@ struct slide_params {
 	unsigned int max_threads;
 	uint64_t swap_threshold_bytes;	/* 0: no threshold */
 	bool swap_flag;
+	unsigned int idle_age;		/* 0: off; else kernel idle age needed */
 };
 
 /* One process of the current cycle. */
@@ -94,7 +95,7 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 {
 	struct slide_params *sp = g_new0(struct slide_params, 1);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned long t, threads = 1;
+	unsigned long t, threads = 1, age = 0;
 	int ret;
 
 	if (cores < 1)
@@ -107,6 +108,15 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 	if (cfg_get_size(sec, "swap_threshold", false, &sp->swap_threshold_bytes, err) == -EINVAL ||
 	    cfg_get_bool(sec, "swap_flag", false, &sp->swap_flag, err) == -EINVAL)
 		goto free_params;
+	if (cfg_get_uint(sec, "idle_age", false, 0, ETMEM_IDLE_AGE_MAX, &age, err) == -EINVAL)
+		goto free_params;
+	if (age && proj->scan_type == SCAN_TYPE_AUTO) {
+		cfg_error_prefix(sec, "idle_age", err);
+		g_string_append(err, "idle_age needs the etmem modules' idle ages, and scan_type=auto runs "
+				"the damon engine where they are not loaded (use scan_type=page, or no idle_age)");
+		goto free_params;
+	}
+	sp->idle_age = age;
 	if (sp->swap_flag && proj->scan_type == SCAN_TYPE_AUTO) {
 		cfg_error_prefix(sec, "swap_flag", err);
 		g_string_append(err, "swap_flag=yes needs the etmem modules' swap marks, and scan_type=auto runs "
@@ -137,6 +147,8 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct slide_proc *proc = job->proc;
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0;
 
+	if (job->run->params.idle_age)
+		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
 					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
 					    job->pass, job->errmsg, sizeof(job->errmsg));
@@ -150,7 +162,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	proc->nr_pages = page_counts_nr_pages(proc->counts);
 	g_array_set_size(proc->cold, 0);
 	proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
-						proc->cold);
+						job->run->params.idle_age, proc->cold);
 }
 
 static void swap_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -575,6 +587,7 @@ static void slide_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "max_threads", " max_threads=%" PRIu64, sp->max_threads);
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
 	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
+	etmem_out_uint(out, "idle_age", " idle_age=%" PRIu64, sp->idle_age);
 	if (task->priv && on_damon(task)) {
 		etmem_out_text(out, "\n         ");
 		damon_task_show(task, out);

@@ -5,7 +5,7 @@
  *
  *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
- *           [--hot-stride N]
+ *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -19,6 +19,11 @@
  * (etmem_madvise_swapflag) before printing ready.
  * With --hot-stride N the hot thread also reads every N-th page of the cold
  * set, which leaves the cold set in many small pieces (as in a real heap).
+ * With --warm-mib W the main thread also reads a third set of W MiB once
+ * every --warm-every-ms (default 4000): memory used now and then, which a
+ * reclaimer that only looks at the last few seconds calls cold; the ready
+ * line then names it (warm=START-END) and status lines add
+ * warm_resident=.. warm_pages=.. warm_reads=...
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -49,18 +54,18 @@ struct region {
 };
 
 static struct {
-	size_t cold_mib, hot_mib;
-	unsigned int seconds, interval_ms, children, hot_stride;
+	size_t cold_mib, hot_mib, warm_mib;
+	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms;
 	bool hugetlb;
 	int node;
 	const char *swapflag;
 	size_t page;
-} opt = { .interval_ms = 1000, .node = -1, .page = 4096 };
+} opt = { .interval_ms = 1000, .node = -1, .page = 4096, .warm_every_ms = 4000 };
 
 static volatile sig_atomic_t stop_requested;
 static atomic_bool hot_stop;
 static atomic_uint_fast64_t hot_passes;
-static struct region cold, hot;
+static struct region cold, hot, warm;
 
 static void on_signal(int sig)
 {
@@ -198,10 +203,13 @@ static int run(const char *who)
 {
 	struct rusage ru;
 	pthread_t thread;
-	uint64_t start, next;
-	size_t bad;
+	uint64_t start, next, next_warm, warm_reads = 0;
+	volatile uint64_t sink = 0;
+	char warm_text[128] = "";
+	size_t bad, i;
 
-	if (region_map(&cold, opt.cold_mib, 1) || region_map(&hot, opt.hot_mib, 2))
+	if (region_map(&cold, opt.cold_mib, 1) || region_map(&hot, opt.hot_mib, 2) ||
+	    region_map(&warm, opt.warm_mib, 3))
 		return 2;
 	if (opt.swapflag && mark_swapflag()) {
 		perror("hotcold: etmem_madvise_swapflag");
@@ -209,14 +217,24 @@ static int run(const char *who)
 	}
 	if ((hot.bytes || opt.hot_stride) && pthread_create(&thread, NULL, hot_loop, NULL))
 		return 2;
-	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu\n", who,
+	if (warm.bytes)
+		snprintf(warm_text, sizeof(warm_text), " warm=%#lx-%#lx", (unsigned long)warm.mem,
+			 (unsigned long)warm.mem + warm.bytes);
+	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu%s\n", who,
 	       getpid(), (unsigned long)cold.mem, (unsigned long)cold.mem + cold.bytes,
-	       (unsigned long)hot.mem, (unsigned long)hot.mem + hot.bytes, opt.page);
+	       (unsigned long)hot.mem, (unsigned long)hot.mem + hot.bytes, opt.page, warm_text);
 	start = now_ms();
 	next = start + opt.interval_ms;
+	next_warm = start + opt.warm_every_ms;
 	while (!stop_requested &&
 	       (!opt.seconds || now_ms() - start < opt.seconds * 1000ull)) {
 		usleep(20000);
+		if (warm.bytes && now_ms() >= next_warm) {
+			for (i = 0; i < warm.bytes; i += 4096)
+				sink += warm.mem[i];
+			warm_reads++;
+			next_warm = now_ms() + opt.warm_every_ms;
+		}
 		if (now_ms() < next)
 			continue;
 		next += opt.interval_ms;
@@ -226,7 +244,12 @@ static int run(const char *who)
 		       who, now_ms() - start, region_resident(&cold), cold.nr_pages,
 		       region_resident(&hot), hot.nr_pages,
 		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
+		if (warm.bytes)
+			printf("%swarm t_ms=%" PRIu64 " warm_resident=%zu warm_pages=%zu warm_reads=%" PRIu64
+			       "\n", who, now_ms() - start, region_resident(&warm), warm.nr_pages,
+			       warm_reads);
 	}
+	(void)sink;
 	atomic_store(&hot_stop, true);
 	if (hot.bytes || opt.hot_stride)
 		pthread_join(thread, NULL);
@@ -234,13 +257,13 @@ static int run(const char *who)
 	printf("%sfinal cold_resident=%zu hot_resident=%zu hot_passes=%" PRIu64
 	       " majflt=%ld\n", who, region_resident(&cold), region_resident(&hot),
 	       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
-	bad = region_verify(&cold) + region_verify(&hot);
+	bad = region_verify(&cold) + region_verify(&hot) + region_verify(&warm);
 	if (bad) {
 		printf("%sverify FAILED: %zu of %zu pages changed\n", who, bad,
-		       cold.nr_pages + hot.nr_pages);
+		       cold.nr_pages + hot.nr_pages + warm.nr_pages);
 		return 1;
 	}
-	printf("%sverify ok %zu pages\n", who, cold.nr_pages + hot.nr_pages);
+	printf("%sverify ok %zu pages\n", who, cold.nr_pages + hot.nr_pages + warm.nr_pages);
 	return 0;
 }
 
@@ -248,7 +271,7 @@ static void usage(FILE *to)
 {
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
-		"[--swapflag cold|hot|all] [--hot-stride N]\n");
+		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -263,6 +286,8 @@ int main(int argc, char **argv)
 		{ "children", required_argument, NULL, 'k' },
 		{ "swapflag", required_argument, NULL, 'f' },
 		{ "hot-stride", required_argument, NULL, 't' },
+		{ "warm-mib", required_argument, NULL, 'w' },
+		{ "warm-every-ms", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -282,6 +307,8 @@ int main(int argc, char **argv)
 		case 'k': opt.children = strtoul(optarg, NULL, 0); break;
 		case 'f': opt.swapflag = optarg; break;
 		case 't': opt.hot_stride = strtoul(optarg, NULL, 0); break;
+		case 'w': opt.warm_mib = strtoul(optarg, NULL, 0); break;
+		case 'W': opt.warm_every_ms = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -76,6 +76,9 @@ bad_file duplicate_engine "[engine]\nname=slide\nproject=base\n" "engine 'slide'
 bad_file duplicate_task "[task]\nproject=base\nengine=slide\nname=task1\ntype=pid\nvalue=1\nT=1\n" "task 'task1' already exists in engine 'slide' of project 'base'"
 bad_file duplicate_key "${P}loop=3\n" "key 'loop' given twice (first on line 3)"
 bad_file T_above_loop3 "$P$E${TK}type=pid\nvalue=1\nT=7\n" "T='7' is not an integer in 0..6"
+bad_file idle_age_255 "$P$E${TK}type=pid\nvalue=1\nT=1\nidle_age=255\n" "idle_age='255' is not an integer in 0..254"
+bad_file idle_age_auto "${P/sleep=1/sleep=1\\nscan_type=auto}$E${TK}type=pid\nvalue=1\nT=1\nidle_age=4\n" \
+	"idle_age needs the etmem modules' idle ages, and scan_type=auto runs the damon engine"
 bad_file T_missing "$P$E${TK}type=pid\nvalue=1\n" "missing required key 'T'"
 bad_file max_threads_0 "$P$E${TASK}max_threads=0\n" "max_threads='0' is not an integer in 1.."
 bad_file max_threads_big "$P$E${TASK}max_threads=$(( $(nproc) * 2 + 2 ))\n" "is not an integer in 1..$(( $(nproc) * 2 + 1 ))"

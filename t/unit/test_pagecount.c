@@ -62,7 +62,7 @@ static void test_cold(void **state)
 		feed(pc, BASE + 4 * 4096, tc->pass1 + 4, 4);
 		page_counts_begin_pass(pc, 2);
 		feed(pc, BASE, tc->pass2, 8);
-		cold = page_counts_cold_ranges(pc, tc->threshold, ranges);
+		cold = page_counts_cold_ranges(pc, tc->threshold, 0, ranges);
 		if (cold != tc->nr_cold || ranges->len != tc->nr_ranges)
 			fail_msg("%s: %llu cold in %u ranges", tc->what,
 				 (unsigned long long)cold, ranges->len);
@@ -89,7 +89,53 @@ static void test_new_pages_ignored(void **state)
 	feed(pc, BASE - 8 * 4096, idle, 4);	/* mapped after pass 1 */
 	feed(pc, BASE, idle, 4);
 	assert_int_equal(page_counts_nr_pages(pc), 4);
-	assert_int_equal(page_counts_cold_ranges(pc, 1, ranges), 4);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 4);
+	g_array_free(ranges, TRUE);
+	page_counts_free(pc);
+}
+
+/* Feeds one chunk of 4 KiB pages with states and kernel idle ages. */
+static void feed_aged(struct page_counts *pc, const int *states, const uint8_t *ages,
+		      uint32_t nr)
+{
+	uint8_t packed[16] = { 0 };
+	struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = nr,
+				     .states = packed, .idle_ages = ages };
+
+	for (uint32_t i = 0; i < nr; i++)
+		packed[i / 4] |= states[i] << (2 * (i % 4));
+	assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
+}
+
+/*
+ * With a minimum idle age, a page idle in every pass of the cycle is cold
+ * only if the kernel's age of the latest pass reaches it; without an age
+ * (THP, hugetlb) the count decides alone; min_age 0 ignores ages.
+ */
+static void test_min_idle_age(void **state)
+{
+	static const int idle[6] = { I, I, I, I, I, I };
+	static const int last[6] = { I, I, I, I, A, I };
+	static const uint8_t ages1[6] = { 5, 6, 9, 1, 9, ETMEM_IDLE_AGE_UNKNOWN };
+	static const uint8_t ages2[6] = { 6, 7, 10, 2, 0, ETMEM_IDLE_AGE_UNKNOWN };
+	struct page_counts *pc = page_counts_new();
+	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+	struct etmem_range *r;
+
+	page_counts_begin_pass(pc, 1);
+	feed_aged(pc, idle, ages1, 6);
+	page_counts_begin_pass(pc, 2);
+	feed_aged(pc, last, ages2, 6);
+	/* T=1: page 4 was accessed; min age 7: pages 1, 2 and 5 (no age). */
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, ranges), 3);
+	assert_int_equal(ranges->len, 2);
+	r = &g_array_index(ranges, struct etmem_range, 0);
+	assert_int_equal(r->start, BASE + 1 * 4096);
+	assert_int_equal(r->end, BASE + 3 * 4096);
+	r = &g_array_index(ranges, struct etmem_range, 1);
+	assert_int_equal(r->start, BASE + 5 * 4096);
+	g_array_set_size(ranges, 0);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 5);
 	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
 }
@@ -99,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cold),
 		cmocka_unit_test(test_new_pages_ignored),
+		cmocka_unit_test(test_min_idle_age),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,8 +6,10 @@
 # The slide engine's knobs each change what is paged out, side by side in
 # one etmemd: sysmem_threshold (1% never, 100% always), swap_threshold
 # (a process below it is left alone, one above it is not), swap_flag=yes
-# (only memory the process marked), and type=name (a process and its
-# children found by name). Every workload verifies its checksums.
+# (only memory the process marked), type=name (a process and its
+# children found by name), and idle_age (the kernel's idle ages: memory
+# read every 4 s is kept with idle_age=6, paged out without it). Every
+# workload verifies its checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -35,7 +37,9 @@ start_workload large --cold-mib 112 --hot-mib 4
 start_workload marked --cold-mib 24 --hot-mib 4 --swapflag cold
 start_workload unmarked --cold-mib 16 --hot-mib 4
 start_workload family --cold-mib 16 --hot-mib 4 --children 2
-for w in sysmem_never sysmem_always small large marked unmarked family; do
+start_workload aged --cold-mib 16 --hot-mib 2 --warm-mib 4 --warm-every-ms 4000
+start_workload unaged --cold-mib 8 --hot-mib 2 --warm-mib 4 --warm-every-ms 4000
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
 sleep 1	# the family's children
@@ -66,9 +70,15 @@ swapcache_low_vmark=5'
 	task flags unmarked pid "$pid_unmarked" 'swap_flag=yes'
 	project family ''
 	task family all name hcfamily 'max_threads=3'
+	# One pass a cycle, passes at least 1 s apart (sleep=1): memory read
+	# every 4 s never reaches an idle age of 6 (at most 4 passes fit
+	# between two reads); memory never read does in 6 passes.
+	printf '[project]\nname=ages\nloop=1\ninterval=1\nsleep=1\n[engine]\nname=slide\nproject=ages\n'
+	task ages aged pid "$pid_aged" 'idle_age=6'
+	task ages unaged pid "$pid_unaged" ''
 } | conf knobs.conf >/dev/null
-vt_check "obj add of 5 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
-for p in sysmem_never sysmem_always thresh flags family; do
+vt_check "obj add of 6 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
+for p in sysmem_never sysmem_always thresh flags family ages; do
 	vt_check "project start $p" "$ETMEM" project start -n "$p" -s "$SOCK"
 done
 
@@ -109,11 +119,28 @@ vt_check "type=name finds hcfamily and its 2 children" test "$(task_field family
 for p in $(pgrep -x hcfamily); do
 	vt_check "type=name: process $p paged out (VmSwap $(swap_mib $p) MiB)" out_mib "$p" 16
 done
+# idle_age=6: the cold part goes once it has been idle 6 passes (6 s at
+# least); the warm part, read every 4 s, is never paged out. Without it
+# the warm part is called cold in a cycle that misses its read.
+for _ in $(seq 60); do
+	out_mib "$pid_aged" 16 && break
+	sleep 2
+done
+vt_check "idle_age=6 shown" grep -q "idle_age=6" <<<"$("$ETMEM" project show -n ages -s "$SOCK")"
+vt_check "idle_age=6: cold paged out (VmSwap $(swap_mib $pid_aged) MiB)" out_mib "$pid_aged" 16
+warm_min() { # warm_min NAME: the fewest warm pages resident in any status line
+	awk -F'warm_resident=' '/^warm /{split($2, a, " "); if (m == "" || a[1] < m) m = a[1]} END {print m}' \
+		"$WORK/$1.out"
+}
+vt_check "idle_age=6: the warm part stayed resident (fewest resident $(warm_min aged) of 1024)" \
+	test "$(warm_min aged)" = 1024
+vt_check "without idle_age: the warm part was paged out at some point (fewest resident $(warm_min unaged) of 1024)" \
+	test "$(warm_min unaged)" -lt 1024
 
-for p in sysmem_never sysmem_always thresh flags family; do
+for p in sysmem_never sysmem_always thresh flags family ages; do
 	"$ETMEM" project stop -n "$p" -s "$SOCK" >/dev/null
 done
-for w in sysmem_never sysmem_always small large marked unmarked family; do
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged; do
 	pid_var=pid_$w
 	kill -TERM "${!pid_var}"
 	wait "${!pid_var}"
