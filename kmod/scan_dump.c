@@ -114,6 +114,8 @@ struct scan_walk {
 	struct etmem_table_rec *rec;	/* its record, or NULL */
 	bool whole_table;
 	bool store_spare;		/* st->spare now describes it */
+	bool store_leaf;		/* a huge page's age to keep: */
+	unsigned long leaf_value;	/* etmem_history_leaf_age()'s value */
 };
 
 /* Processes being scanned: a second scan of the same mm gets EBUSY. */
@@ -431,9 +433,17 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 		w->cleared = true;
 	}
 	chunk_open(st, haddr, PMD_SHIFT);
-	/* Leaf PMDs keep no history: an idle one's age is unknown. */
-	st->ages[st->chunk_nr] = state == ETMEM_PAGE_STATE_IDLE ?
-				 ETMEM_IDLE_AGE_UNKNOWN : 0;
+	if (st->history) {
+		/* Kept once the locks are dropped (scan_pmd()). */
+		st->ages[st->chunk_nr] =
+			etmem_history_leaf_age(st->history, haddr, pmd_pfn(val),
+					       state == ETMEM_PAGE_STATE_ACCESSED,
+					       &w->leaf_value);
+		w->store_leaf = true;
+	} else {
+		st->ages[st->chunk_nr] = state == ETMEM_PAGE_STATE_IDLE ?
+					 ETMEM_IDLE_AGE_UNKNOWN : 0;
+	}
 	chunk_set(st->states, st->chunk_nr++, state);
 	st->last_huge = haddr + 1;
 	return 0;
@@ -455,9 +465,11 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 		st->addr = addr;
 		return SCAN_YIELD;
 	}
+	/* Not hugetlb: no PTE tables, and its i_mmap_rwsem may be held. */
 	w->whole_table = st->history && !(addr & ~PMD_MASK) &&
-			 end - addr == PMD_SIZE;
+			 end - addr == PMD_SIZE && !is_vm_hugetlb_page(w->vma);
 	w->store_spare = false;
+	w->store_leaf = false;
 	w->rec = NULL;
 	if (w->whole_table) {
 		w->rec = etmem_history_lookup(st->history, addr);
@@ -470,6 +482,8 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
+	if (w->store_leaf)
+		etmem_history_leaf_store(st->history, addr & PMD_MASK, w->leaf_value);
 	return ret;
 }
 

@@ -6,9 +6,10 @@
  * reading its PTEs. scan_dump.c decides when that is allowed (the PMD
  * accessed-bit pre-check); this file only keeps the records.
  *
- * Memory: one record (struct etmem_table_rec, 80 bytes) per PTE table a
- * scan read whole, i.e. about 40 KiB per GiB of mapped 4 KiB pages, 1/50 of
- * what the page tables themselves take. Records not refreshed for
+ * Memory: one record (struct etmem_table_rec, 656 bytes) per PTE table a
+ * scan read whole, i.e. about 330 KiB per GiB of mapped 4 KiB pages (the
+ * page tables themselves take 2 MiB), and one xarray value per huge page
+ * (THP or hugetlb) for its idle age. Records not refreshed for
  * HISTORY_PRUNE_PASSES passes (their memory was unmapped, or is no longer
  * scanned) are freed every HISTORY_PRUNE_PASSES passes, so an address
  * space that moves around does not accumulate them.
@@ -45,7 +46,20 @@ struct etmem_scan_history {
 	bool listed;
 	u32 pass;			/* scans of this mm so far */
 	struct xarray tables;		/* addr >> PMD_SHIFT -> record */
+	struct xarray leaves;		/* addr >> PMD_SHIFT -> leaf value */
 };
+
+/*
+ * A huge page's (THP or hugetlb PMD) entry in @leaves, an xarray value:
+ * its pfn, the low 8 bits of the pass that last read it (for pruning)
+ * and its idle age. pfns are below 2^40 on x86-64 (52-bit physical
+ * addresses), so the value fits the 63 bits an xarray value holds.
+ */
+#define LEAF_PFN(v)		((v) >> 16)
+#define LEAF_PASS(v)		(((v) >> 8) & 0xff)
+#define LEAF_AGE(v)		((v) & 0xff)
+#define LEAF_VALUE(pfn, pass, age) \
+	(((unsigned long)(pfn) << 16) | (((pass) & 0xff) << 8) | (age))
 
 static LIST_HEAD(histories);
 static DEFINE_SPINLOCK(histories_lock);
@@ -58,6 +72,7 @@ static struct mmu_notifier *history_alloc(struct mm_struct *mm)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&h->node);
 	xa_init(&h->tables);
+	xa_init(&h->leaves);
 	return &h->mn;
 }
 
@@ -72,6 +87,7 @@ static void history_free(struct mmu_notifier *mn)
 	xa_for_each(&h->tables, index, rec)
 		kfree(rec);
 	xa_destroy(&h->tables);
+	xa_destroy(&h->leaves);
 	kfree(h);
 }
 
@@ -162,6 +178,7 @@ u32 etmem_history_begin_pass(struct etmem_scan_history *h)
 {
 	struct etmem_table_rec *rec;
 	unsigned long index;
+	void *entry;
 
 	h->pass++;
 	if (h->pass % HISTORY_PRUNE_PASSES)
@@ -171,6 +188,14 @@ u32 etmem_history_begin_pass(struct etmem_scan_history *h)
 			xa_erase(&h->tables, index);
 			kfree(rec);
 		}
+	}
+	/*
+	 * Only 8 bits of a leaf's pass are kept: one unread for 256 passes
+	 * or more may look recent at one pruning, not at every one.
+	 */
+	xa_for_each(&h->leaves, index, entry) {
+		if ((u8)(h->pass - LEAF_PASS(xa_to_value(entry))) >= HISTORY_PRUNE_PASSES)
+			xa_erase(&h->leaves, index);
 	}
 	return h->pass;
 }
@@ -207,6 +232,54 @@ int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
 		return xa_err(old);
 	kfree(old);
 	return 0;
+}
+
+/**
+ * etmem_history_leaf_age - the idle age of a huge page read in this pass
+ * @h: the history, held by the one running scan (any lock may be held)
+ * @addr: the huge page's address (PMD aligned)
+ * @pfn: its first pfn
+ * @young: whether its accessed bit was set
+ * @value: set to what etmem_history_leaf_store() must keep for it
+ *
+ * A huge page keeps an age of its own, counted in the passes that read it:
+ * 0 when accessed, one more than last time when it is the same page and
+ * idle, 1 when idle in its first read.
+ *
+ * Return: the age, 0..ETMEM_IDLE_AGE_MAX.
+ */
+u8 etmem_history_leaf_age(struct etmem_scan_history *h, unsigned long addr,
+			  unsigned long pfn, bool young, unsigned long *value)
+{
+	void *entry = xa_load(&h->leaves, addr >> PMD_SHIFT);
+	unsigned long old = xa_is_value(entry) ? xa_to_value(entry) : 0;
+	u8 age;
+
+	if (young)
+		age = 0;
+	else if (entry && LEAF_PFN(old) == pfn)
+		age = min_t(unsigned int, LEAF_AGE(old) + 1, ETMEM_IDLE_AGE_MAX);
+	else
+		age = 1;
+	*value = LEAF_VALUE(pfn, h->pass, age);
+	return age;
+}
+
+/**
+ * etmem_history_leaf_store - keep a huge page's age
+ * @h: the history, held by the one running scan
+ * @addr: the huge page's address (PMD aligned)
+ * @value: from etmem_history_leaf_age()
+ *
+ * Does not sleep: the caller may hold a hugetlb file's i_mmap_rwsem,
+ * under which reclaim must not be entered. A failure to allocate only
+ * costs the page its age (it counts from 1 again).
+ */
+void etmem_history_leaf_store(struct etmem_scan_history *h, unsigned long addr,
+			      unsigned long value)
+{
+	xa_store(&h->leaves, addr >> PMD_SHIFT, xa_mk_value(value),
+		 GFP_NOWAIT | __GFP_NOWARN);
 }
 
 /**

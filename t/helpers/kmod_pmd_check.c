@@ -21,7 +21,7 @@
  *  - pmd_skip_max_passes=0 reads every table;
  *  - idle ages (ETMEM_SCAN_FLAGS_IDLE_AGES) count consecutive idle passes
  *    across reads and skips, restart at 0 on an access, are 0 for absent
- *    pages and unknown (255) without history.
+ *    pages and unknown (255) without history; a THP has its own.
  * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
  */
 #include <fcntl.h>
@@ -146,6 +146,62 @@ static int skips_mapped_tables(void)
 	return major > 6 || (major == 6 && minor >= 12);
 }
 
+/* ---- huge pages: an age of their own ---- */
+
+static char *thp;
+static uint8_t thp_ages[2];
+static int thp_units;
+
+static int collect_thp(const struct etmem_chunk *chunk, void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < chunk->nr_pages; i++) {
+		uint64_t a = chunk->addr + ((uint64_t)i << chunk->page_shift);
+
+		if (chunk->page_shift != 21 || a < (uintptr_t)thp || a >= (uintptr_t)thp + 2 * TABLE)
+			continue;
+		thp_ages[(a - (uintptr_t)thp) / TABLE] = chunk->idle_ages ? chunk->idle_ages[i] : 0xee;
+		thp_units++;
+	}
+	return 0;
+}
+
+static void scan_thp(void)
+{
+	struct etmem_range r = { (uintptr_t)thp, (uintptr_t)thp + 2 * TABLE };
+
+	thp_units = 0;
+	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES, collect_thp, NULL)) {
+		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+}
+
+/* Two THPs (THP "always", set by kmod_scan.sh): ages per huge page. */
+static void check_thp_ages(void)
+{
+	char *p = mmap(NULL, 3 * TABLE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		exit(1);
+	thp = (char *)(((uintptr_t)p + TABLE - 1) & ~(TABLE - 1));
+	madvise(thp, 2 * TABLE, MADV_HUGEPAGE);
+	memset(thp, 1, 2 * TABLE);
+	scan_thp();
+	scan_thp();
+	scan_thp();
+	check(thp_units == 2 && thp_ages[0] == 2 && thp_ages[1] == 2,
+	      "THP: %d huge pages, idle ages %d and %d after two idle scans (want 2)",
+	      thp_units, thp_ages[0], thp_ages[1]);
+	thp[TABLE + 5] = 2;
+	scan_thp();
+	check(thp_ages[0] == 3 && thp_ages[1] == 0,
+	      "THP: the untouched one %d (want 3), the touched one %d (want 0)",
+	      thp_ages[0], thp_ages[1]);
+}
+
 int main(void)
 {
 	int mapped = skips_mapped_tables(), fd;
@@ -268,6 +324,8 @@ int main(void)
 	c = scan_from(4096);
 	check(states[1] == ETMEM_PAGE_STATE_IDLE && c.read >= 1,
 	      "a partly requested table is read (%" PRIu64 " tables read)", c.read);
+
+	check_thp_ages();
 
 	set_param(0);
 	c = scan();
