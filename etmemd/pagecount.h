@@ -32,7 +32,7 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc);
  * present in all passes and accessed in fewer than threshold passes and,
  * when min_age is not 0, whose kernel idle age in the latest pass (scanned
  * with ETMEM_SCAN_FLAGS_IDLE_AGES) is at least min_age; a page the kernel
- * gave no age (THP, hugetlb, a partly covered page table) is judged by
+ * gave no age (a partly covered page table, the pre-check off) is judged by
  * its count alone. Returns the number of such pages (4 KiB units).
  */
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,

@@ -67,8 +67,8 @@ struct vmas {
  * fields before it are upstream's) is the kernel's count of consecutive
  * scans of the process, ending with the last one, that found the page
  * mapped and not accessed: 0 if it was accessed in the last scan, at most
- * 254, and -1 where the kernel keeps no history (THP and hugetlb units,
- * ranges that cover a 2 MiB page table partly). Unlike @count it
+ * 254, and -1 where the kernel keeps no history (ranges that cover a
+ * 2 MiB page table partly). THP and hugetlb pages have an age each. Unlike @count it
  * survives between calls: a page touched every few minutes has a small
  * age however cold it looks within one call.
  */

@@ -42,7 +42,7 @@ enum etmem_scan_flags {
  * scans of the process, ending with this one, that found it mapped and
  * not accessed, at most ETMEM_IDLE_AGE_MAX; 0 for a unit accessed in
  * this scan or absent. ETMEM_IDLE_AGE_UNKNOWN for an idle unit without
- * history (THP and hugetlb units, PTE tables requested partly, or the
+ * history (PTE tables requested partly, or the
  * pre-check switched off).
  */
 #define ETMEM_IDLE_AGE_MAX	254
