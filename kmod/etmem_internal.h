@@ -242,6 +242,10 @@ struct etmem_table_rec *etmem_history_lookup(struct etmem_scan_history *h,
 					     unsigned long addr);
 int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
 			struct etmem_table_rec *rec);
+void etmem_history_drop(struct etmem_scan_history *h, unsigned long addr);
+struct etmem_table_rec *etmem_history_rec_alloc(void);
+void etmem_history_rec_free(struct etmem_table_rec *rec);
+int etmem_history_init(void);
 u8 etmem_history_leaf_age(struct etmem_scan_history *h, unsigned long addr,
 			  unsigned long pfn, bool young, unsigned long *value);
 void etmem_history_leaf_store(struct etmem_scan_history *h, unsigned long addr,

@@ -30,12 +30,14 @@
  *  - pages mapped by the kernel for someone else (get_user_pages() of
  *    another process faulting them in, userfaultfd copies) are reported
  *    absent until the process touches them: never called idle;
- *  - an access in the microseconds between the read of its PTE and the
- *    dump call's flush, through a paging-structure cache, sets the PTE
- *    bit but not the PMD bit: that page is called idle until its 2 MiB is
- *    walked again or the next full read.
- * A full read happens at least every pmd_skip_max_passes passes of a
- * table, and whenever the PMD points to another table than the record's.
+ *  - an access between the read of its PTE and the dump call's flush
+ *    (the rest of that call's walk: milliseconds, more if the walk has to
+ *    wait for the mmap lock), through a paging-structure cache, sets the
+ *    PTE bit but not the PMD bit: that page is called idle until its
+ *    2 MiB is walked again or the next full read.
+ * A full read happens at least every pmd_skip_max_passes (at most 32)
+ * passes of a table, and whenever the PMD points to another table than
+ * the record's.
  * Where the pre-check does not hold it is off: Xen PV (the hypervisor
  * owns the page tables; arch_has_hw_nonleaf_pmd_young() says so), and
  * before 6.12 for tables with pages mapped, where MGLRU may clear PMD
@@ -58,12 +60,20 @@
 #include "etmem_internal.h"
 
 #define SCAN_CHUNK_PAGES	8192	/* states per message: 2 KiB */
+/*
+ * With idle ages a unit takes a byte more: 2048 units make a 2.5 KiB
+ * message, which fits the smallest skb a dump falls back to
+ * (NLMSG_GOODSIZE) when a larger one cannot be had.
+ */
+#define SCAN_CHUNK_PAGES_AGES	2048
+/* The most passes a table is reported from its record (see pruning). */
+#define SCAN_SKIP_PASSES_MAX	32
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
 
 static unsigned int pmd_skip_max_passes = 8;
 module_param(pmd_skip_max_passes, uint, 0644);
 MODULE_PARM_DESC(pmd_skip_max_passes,
-		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read (0: read every table every pass)");
+		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read, at most 32 (0: read every table every pass)");
 
 /*
  * Before 6.12, MGLRU's page-table walk clears non-leaf PMD accessed bits
@@ -72,6 +82,23 @@ MODULE_PARM_DESC(pmd_skip_max_passes,
  * reported from their record there (see the comment at the top).
  */
 #define SCAN_SKIP_MAPPED_TABLES	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0))
+
+/*
+ * Whether the PMD accessed bit can be trusted here (see the top): not
+ * under Xen PV, and not where the flush cannot drop user-PCID
+ * paging-structure caches (6.19 on, page-table isolation without
+ * INVPCID: see flush_local_tlb() in access.c).
+ */
+static bool scan_history_usable(void)
+{
+	if (!arch_has_hw_nonleaf_pmd_young())
+		return false;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+	if (boot_cpu_has(X86_FEATURE_PTI) && !boot_cpu_has(X86_FEATURE_INVPCID))
+		return false;
+#endif
+	return true;
+}
 
 static atomic64_t tables_read = ATOMIC64_INIT(0);
 static atomic64_t tables_skipped = ATOMIC64_INIT(0);
@@ -146,7 +173,8 @@ static bool chunk_fits(struct scan_state *st, unsigned long addr,
 		return true;
 	return st->chunk_shift == shift &&
 	       st->chunk_addr + ((unsigned long)st->chunk_nr << shift) == addr &&
-	       st->chunk_nr + n <= SCAN_CHUNK_PAGES;
+	       st->chunk_nr + n <= (st->flags & ETMEM_SCAN_FLAGS_IDLE_AGES ?
+				    SCAN_CHUNK_PAGES_AGES : SCAN_CHUNK_PAGES);
 }
 
 static void chunk_open(struct scan_state *st, unsigned long addr,
@@ -283,7 +311,7 @@ static bool scan_table_unchanged(const struct scan_state *st,
 {
 	if (!rec || pmd_young(pmdval) || rec->table_pfn != pmd_pfn(pmdval))
 		return false;
-	if (st->pass - rec->pass >= st->skip_passes)
+	if (!st->skip_passes || st->pass - rec->pass >= st->skip_passes)
 		return false;
 	return rec->nr_present == 0 || SCAN_SKIP_MAPPED_TABLES;
 }
@@ -343,6 +371,12 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			w->cleared = true;
 		rec = w->rec ?: st->spare;
 		known = w->rec && w->rec->table_pfn == pmd_pfn(pmdval);
+		/*
+		 * A first record relies on the bit too: flush even if it was
+		 * clear already (cleared by others, without a flush).
+		 */
+		if (!known)
+			w->cleared = true;
 		if (known)
 			elapsed = st->pass - rec->aged_pass;
 		rec->nr_present = 0;
@@ -388,12 +422,14 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	if (rec) {
 		rec->table_pfn = pmd_pfn(pmdval);
 		/*
-		 * Dated up to skip_passes - 1 passes back, by the table's
-		 * address: the forced re-reads of a large idle range spread
-		 * over the passes instead of all falling due on one (the
-		 * bound only gets shorter).
+		 * Dated back by (pass + table index) % skip_passes: a table
+		 * first read at pass p falls due at a pass where that is 0,
+		 * and from then on every skip_passes passes, so the forced
+		 * re-reads of a large idle range spread evenly over the
+		 * passes (the bound only gets shorter, once).
 		 */
-		rec->pass = st->pass - (addr >> PMD_SHIFT) % st->skip_passes;
+		rec->pass = st->pass - (st->skip_passes ?
+			    (st->pass + (addr >> PMD_SHIFT)) % st->skip_passes : 0);
 		rec->aged_pass = st->pass;
 		w->store_spare = rec == st->spare;
 	}
@@ -475,9 +511,12 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 		w->rec = etmem_history_lookup(st->history, addr);
 		/* Allocated here: the walk below holds spinlocks. */
 		if (!w->rec && !st->spare)
-			st->spare = kmalloc(sizeof(*st->spare), GFP_KERNEL);
+			st->spare = etmem_history_rec_alloc();
 		if (!w->rec && !st->spare)
 			w->whole_table = false;	/* no memory: no pre-check */
+	} else if (st->history && !is_vm_hugetlb_page(w->vma)) {
+		/* Read in part, its bits cleared: the record would lie. */
+		etmem_history_drop(st->history, addr);
 	}
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
@@ -629,8 +668,12 @@ int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	for (;;) {
 		if (st->chunk_full || (st->walk_done && st->chunk_nr)) {
-			if (chunk_emit(skb, cb, st))
+			if (chunk_emit(skb, cb, st)) {
+				/* Never fits: end with an error, not a short dump. */
+				if (!skb->len)
+					err = -EMSGSIZE;
 				break;	/* skb full: the chunk goes first next time */
+			}
 		}
 		if (st->walk_done) {
 			st->finished = true;
@@ -706,8 +749,8 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	ret = scan_claim(st, extack);
 	if (ret)
 		goto free_ranges;
-	st->skip_passes = READ_ONCE(pmd_skip_max_passes);
-	if (st->skip_passes && arch_has_hw_nonleaf_pmd_young()) {
+	st->skip_passes = min_t(u32, READ_ONCE(pmd_skip_max_passes), SCAN_SKIP_PASSES_MAX);
+	if (scan_history_usable()) {
 		struct etmem_scan_history *h = etmem_history_get(st->mm);
 
 		/* Without a history the scan reads every table: no error. */
@@ -789,7 +832,7 @@ int etmem_scan_done(struct netlink_callback *cb)
 	spin_unlock(&scans_lock);
 	if (st->history)
 		etmem_history_put(st->history);
-	kfree(st->spare);
+	etmem_history_rec_free(st->spare);
 	if (st->mm)
 		mmdrop(st->mm);
 	put_pid(st->pid);

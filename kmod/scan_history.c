@@ -15,22 +15,29 @@
  * space that moves around does not accumulate them.
  *
  * Lifetime: the history of an mm hangs off it as an mmu_notifier (from
- * mmu_notifier_get(), one per mm), listed in @histories with one
- * reference; each scan holds another while it runs. The mm's teardown
- * (->release) or the module's exit unlists it and drops the listed
- * reference; the records go with the last reference (->free_notifier).
+ * mmu_notifier_get_locked(), one per mm), and is found again through
+ * @histories, a hash table keyed by the mm, without taking the mmap lock:
+ * only the first scan of a process registers the notifier (under its mmap
+ * lock taken for writing, killably). @refs counts the notifier's share
+ * and each running scan's. The mm's teardown (->release, process context,
+ * no scan inside a batch since mm_users is 0) or the module's exit
+ * unhashes it, frees its records and puts the notifier; ->free_notifier
+ * drops the notifier's share, and the last reference frees the rest.
  * A registered notifier also tells MGLRU (6.12 on) not to clear the
  * accessed bits of this mm's non-leaf PMDs, which the pre-check relies
- * on (see scan_dump.c).
+ * on (see scan_dump.c); what else it costs is in docs/kernel.md.
  *
  * Locking: a process is scanned by one scan at a time (scan_claim()), and
  * only that scan reads or changes the pass count and the records, so
- * they need no lock of their own; @histories_lock guards the list.
+ * they need no lock of their own; @histories_lock guards the hash table
+ * and the listed flags.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
+#include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -42,8 +49,10 @@
 
 struct etmem_scan_history {
 	struct mmu_notifier mn;
-	struct list_head node;		/* in histories while listed */
+	struct mm_struct *mm;		/* the hash key */
+	struct hlist_node node;		/* in histories while listed */
 	bool listed;
+	refcount_t refs;		/* the notifier's share, each scan's */
 	u32 pass;			/* scans of this mm so far */
 	struct xarray tables;		/* addr >> PMD_SHIFT -> record */
 	struct xarray leaves;		/* addr >> PMD_SHIFT -> leaf value */
@@ -61,37 +70,50 @@ struct etmem_scan_history {
 #define LEAF_VALUE(pfn, pass, age) \
 	(((unsigned long)(pfn) << 16) | (((pass) & 0xff) << 8) | (age))
 
-static LIST_HEAD(histories);
+static DEFINE_HASHTABLE(histories, 10);
 static DEFINE_SPINLOCK(histories_lock);
+static struct kmem_cache *rec_cache;	/* struct etmem_table_rec, accounted */
 
 static struct mmu_notifier *history_alloc(struct mm_struct *mm)
 {
-	struct etmem_scan_history *h = kzalloc(sizeof(*h), GFP_KERNEL);
+	struct etmem_scan_history *h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
 
 	if (!h)
 		return ERR_PTR(-ENOMEM);
-	INIT_LIST_HEAD(&h->node);
+	h->mm = mm;
+	refcount_set(&h->refs, 1);
 	xa_init(&h->tables);
 	xa_init(&h->leaves);
 	return &h->mn;
 }
 
-/* After the last reference and an SRCU grace period: nobody reads it. */
-static void history_free(struct mmu_notifier *mn)
+/* Free the records; no scan may be using them (see the top). */
+static void history_clear(struct etmem_scan_history *h)
 {
-	struct etmem_scan_history *h =
-		container_of(mn, struct etmem_scan_history, mn);
 	struct etmem_table_rec *rec;
 	unsigned long index;
 
-	xa_for_each(&h->tables, index, rec)
-		kfree(rec);
+	xa_for_each(&h->tables, index, rec) {
+		kmem_cache_free(rec_cache, rec);
+		cond_resched();
+	}
 	xa_destroy(&h->tables);
 	xa_destroy(&h->leaves);
-	kfree(h);
 }
 
-/* Take @h off the list; true if the caller must drop the listed reference. */
+static void history_unref(struct etmem_scan_history *h)
+{
+	if (refcount_dec_and_test(&h->refs))
+		kfree(h);
+}
+
+/* The notifier's last user is gone (an SRCU callback): its share only. */
+static void history_free(struct mmu_notifier *mn)
+{
+	history_unref(container_of(mn, struct etmem_scan_history, mn));
+}
+
+/* Take @h out of the table; true if the caller must put the notifier. */
 static bool history_unlist(struct etmem_scan_history *h)
 {
 	bool was_listed;
@@ -99,7 +121,7 @@ static bool history_unlist(struct etmem_scan_history *h)
 	spin_lock(&histories_lock);
 	was_listed = h->listed;
 	if (was_listed) {
-		list_del_init(&h->node);
+		hash_del(&h->node);
 		h->listed = false;
 	}
 	spin_unlock(&histories_lock);
@@ -111,8 +133,10 @@ static void history_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	struct etmem_scan_history *h =
 		container_of(mn, struct etmem_scan_history, mn);
 
-	if (history_unlist(h))
+	if (history_unlist(h)) {
+		history_clear(h);
 		mmu_notifier_put(mn);
+	}
 }
 
 static const struct mmu_notifier_ops history_ops = {
@@ -121,38 +145,61 @@ static const struct mmu_notifier_ops history_ops = {
 	.free_notifier	= history_free,
 };
 
+/* The listed history of @mm with a reference for the caller, or NULL. */
+static struct etmem_scan_history *history_find(struct mm_struct *mm)
+{
+	struct etmem_scan_history *h, *found = NULL;
+
+	spin_lock(&histories_lock);
+	hash_for_each_possible(histories, h, node, (unsigned long)mm) {
+		if (h->mm == mm && h->listed) {
+			refcount_inc(&h->refs);
+			found = h;
+			break;
+		}
+	}
+	spin_unlock(&histories_lock);
+	return found;
+}
+
 /**
  * etmem_history_get - the scan history of @mm, for one scan
  * @mm: the address space, with an mmget() reference held
  *
- * Creates the history on the first scan of @mm (registering an
- * mmu_notifier, which takes @mm's mmap lock for writing). The caller must
- * be the only scan of @mm (scan_claim()).
+ * Found without locking @mm; created by its first scan, which registers
+ * an mmu_notifier under @mm's mmap lock taken for writing (killably). The
+ * caller must be the only scan of @mm (scan_claim()).
  *
  * Return: the history with a reference for the caller (drop it with
  * etmem_history_put()), or an ERR_PTR (-ENOMEM, -EINTR).
  */
 struct etmem_scan_history *etmem_history_get(struct mm_struct *mm)
 {
-	struct etmem_scan_history *h;
+	struct etmem_scan_history *h = history_find(mm);
 	struct mmu_notifier *mn;
 
-	mn = mmu_notifier_get(&history_ops, mm);
+	if (h)
+		return h;
+	if (mmap_write_lock_killable(mm))
+		return ERR_PTR(-EINTR);
+	mn = mmu_notifier_get_locked(&history_ops, mm);
+	mmap_write_unlock(mm);
 	if (IS_ERR(mn))
 		return ERR_CAST(mn);
 	h = container_of(mn, struct etmem_scan_history, mn);
-	if (!READ_ONCE(h->listed)) {
-		/* A second reference, for the list, until ->release. */
-		mn = mmu_notifier_get(&history_ops, mm);
-		if (IS_ERR(mn)) {
-			mmu_notifier_put(&h->mn);
-			return ERR_CAST(mn);
-		}
-		spin_lock(&histories_lock);
-		list_add(&h->node, &histories);
-		h->listed = true;
+	spin_lock(&histories_lock);
+	if (h->listed) {
+		/* Listed meanwhile (cannot happen under scan_claim()). */
 		spin_unlock(&histories_lock);
+		mmu_notifier_put(mn);
+		spin_lock(&histories_lock);
+	} else {
+		/* The notifier reference is the listed one, until ->release. */
+		hash_add(histories, &h->node, (unsigned long)mm);
+		h->listed = true;
 	}
+	refcount_inc(&h->refs);
+	spin_unlock(&histories_lock);
 	return h;
 }
 
@@ -162,7 +209,30 @@ struct etmem_scan_history *etmem_history_get(struct mm_struct *mm)
  */
 void etmem_history_put(struct etmem_scan_history *h)
 {
-	mmu_notifier_put(&h->mn);
+	history_unref(h);
+}
+
+/**
+ * etmem_history_rec_alloc - a record to fill, from the accounted cache
+ *
+ * Does not sleep (the caller holds the target's mmap lock, and maybe a
+ * hugetlb file's i_mmap_rwsem): without memory the table gets no record.
+ *
+ * Return: the record, or NULL.
+ */
+struct etmem_table_rec *etmem_history_rec_alloc(void)
+{
+	return kmem_cache_alloc(rec_cache, GFP_NOWAIT | __GFP_NOWARN);
+}
+
+/**
+ * etmem_history_rec_free - free a record that was never stored
+ * @rec: from etmem_history_rec_alloc(), or NULL
+ */
+void etmem_history_rec_free(struct etmem_table_rec *rec)
+{
+	if (rec)
+		kmem_cache_free(rec_cache, rec);
 }
 
 /**
@@ -186,8 +256,9 @@ u32 etmem_history_begin_pass(struct etmem_scan_history *h)
 	xa_for_each(&h->tables, index, rec) {
 		if (h->pass - rec->pass >= HISTORY_PRUNE_PASSES) {
 			xa_erase(&h->tables, index);
-			kfree(rec);
+			kmem_cache_free(rec_cache, rec);
 		}
+		cond_resched();
 	}
 	/*
 	 * Only 8 bits of a leaf's pass are kept: one unread for 256 passes
@@ -220,6 +291,8 @@ struct etmem_table_rec *etmem_history_lookup(struct etmem_scan_history *h,
  * @addr: an address in the table's 2 MiB
  * @rec: a kmalloc'ed record; on success @h owns it
  *
+ * Does not sleep, like etmem_history_rec_alloc().
+ *
  * Return: 0, or -ENOMEM (the caller keeps @rec).
  */
 int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
@@ -227,11 +300,24 @@ int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
 {
 	struct etmem_table_rec *old;
 
-	old = xa_store(&h->tables, addr >> PMD_SHIFT, rec, GFP_KERNEL);
+	old = xa_store(&h->tables, addr >> PMD_SHIFT, rec, GFP_NOWAIT | __GFP_NOWARN);
 	if (xa_is_err(old))
 		return xa_err(old);
-	kfree(old);
+	etmem_history_rec_free(old);
 	return 0;
+}
+
+/**
+ * etmem_history_drop - forget the record of the PTE table mapping @addr
+ * @h: the history, held by the one running scan
+ * @addr: an address in the table's 2 MiB
+ *
+ * For a table read only in part: its accessed bits are cleared without
+ * the record learning of it, which would then overstate idle ages.
+ */
+void etmem_history_drop(struct etmem_scan_history *h, unsigned long addr)
+{
+	etmem_history_rec_free(xa_erase(&h->tables, addr >> PMD_SHIFT));
 }
 
 /**
@@ -283,6 +369,17 @@ void etmem_history_leaf_store(struct etmem_scan_history *h, unsigned long addr,
 }
 
 /**
+ * etmem_history_init - set up the record cache
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int etmem_history_init(void)
+{
+	rec_cache = KMEM_CACHE(etmem_table_rec, SLAB_ACCOUNT);
+	return rec_cache ? 0 : -ENOMEM;
+}
+
+/**
  * etmem_history_exit - drop every process's scan history (module exit)
  *
  * Called after the family is unregistered, so no scan runs any more.
@@ -290,21 +387,25 @@ void etmem_history_leaf_store(struct etmem_scan_history *h, unsigned long addr,
 void etmem_history_exit(void)
 {
 	struct etmem_scan_history *h;
+	struct hlist_node *tmp;
+	int bkt;
 
 	for (;;) {
+		h = NULL;
 		spin_lock(&histories_lock);
-		h = list_first_entry_or_null(&histories,
-					     struct etmem_scan_history, node);
-		if (h) {
-			list_del_init(&h->node);
+		hash_for_each_safe(histories, bkt, tmp, h, node) {
+			hash_del(&h->node);
 			h->listed = false;
+			break;
 		}
 		spin_unlock(&histories_lock);
 		if (!h)
 			break;
-		/* Unlisted here, so ->release will not put it again. */
+		/* Unlisted here, so ->release will not clear or put it. */
+		history_clear(h);
 		mmu_notifier_put(&h->mn);
 	}
 	/* Wait for the notifiers' frees, which run history_free(). */
 	mmu_notifier_synchronize();
+	kmem_cache_destroy(rec_cache);
 }

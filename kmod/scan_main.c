@@ -377,9 +377,15 @@ static int __init etmem_scan_init(void)
 
 	if (ret)
 		return ret;
+	ret = etmem_history_init();
+	if (ret) {
+		etmem_marks_exit();
+		return ret;
+	}
 	ret = genl_register_family(&etmem_genl_family);
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
+		etmem_history_exit();
 		etmem_marks_exit();
 	}
 	return ret;
