@@ -241,13 +241,15 @@ auto_check() {
 	st=$(grep '^status' "$WORK/ha.out" | tail -n1)
 	vt_check "auto on damon: hot pages resident: $(kv hot_resident "$st") of $(kv hot_pages "$st") (>= 95%)" \
 		test $(($(kv hot_resident "$st") * 100)) -ge $(($(kv hot_pages "$st") * 95))
-	# DAMOS did it: its statistics (refreshed every interval) count the cold part.
+	# DAMOS did it: its statistics show the pageout applied. They are not
+	# compared with the 64 MiB that left RAM: on 6.12 they counted 23 MiB
+	# of it by then (7.2: all of it), so they say "DAMOS acted", not how much.
 	for _ in $(seq 20); do
-		[ "$(auto_field "t['sz_applied']")" -ge $((64 * 1048576 * 9 / 10)) ] && break
+		[ "$(auto_field "t['sz_applied']")" -gt 0 ] && break
 		sleep 0.5
 	done
-	vt_check "auto on damon: DAMOS applied pageout to $(auto_field "t['sz_applied']") bytes (>= 90% of 64 MiB)" \
-		test "$(auto_field "t['sz_applied']")" -ge $((64 * 1048576 * 9 / 10))
+	vt_check "auto on damon: DAMOS applied pageout ($(auto_field "t['nr_applied']") regions, $(auto_field "t['sz_applied']") bytes)" \
+		test "$(auto_field "t['sz_applied']")" -gt 0 -a "$(auto_field "t['nr_applied']")" -gt 0
 	vt_check "auto on damon: no etmem module loaded" no_etmem_module
 	vt_check "auto: project stop" "$ETMEM" project stop -n ap -s auto
 	vt_check "auto: project stop removes the kdamond" test "$(kd_cat "$KD/nr_kdamonds")" = 0
