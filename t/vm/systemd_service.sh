@@ -1,7 +1,7 @@
 #!/bin/bash
 # vm-timeout: 900
 # vm-mode: systemd
-# vm-kernels: 6.12
+# vm-kernels: 6.1 6.12
 # The packages, installed as an operator does, under systemd as PID 1.
 # What is built where: DKMS's build of the modules is proven on the host,
 # natively: t/host/debian_package.sh runs dkms add and dkms build from the
