@@ -43,6 +43,7 @@ struct cslide_eng_params {
 	unsigned long hot_threshold;
 	unsigned long mig_quota_mib;
 	unsigned long hot_reserve_mib;
+	unsigned long idle_age;		/* 0: off */
 };
 
 struct cslide_task_params {
@@ -186,7 +187,8 @@ static int cslide_parse_engine(struct cfg_section *sec, struct engine *eng, GStr
 	if (parse_node_pairs(sec, p->pairs, err) ||
 	    cfg_get_uint(sec, "hot_threshold", true, 0, INT32_MAX, &p->hot_threshold, err) ||
 	    cfg_get_uint(sec, "node_mig_quota", true, 0, INT32_MAX, &p->mig_quota_mib, err) ||
-	    cfg_get_uint(sec, "node_hot_reserve", true, 0, INT32_MAX, &p->hot_reserve_mib, err))
+	    cfg_get_uint(sec, "node_hot_reserve", true, 0, INT32_MAX, &p->hot_reserve_mib, err) ||
+	    cfg_get_uint(sec, "idle_age", false, 0, ETMEM_IDLE_AGE_MAX, &p->idle_age, err) == -EINVAL)
 		return -EINVAL;
 	return 0;
 }
@@ -261,11 +263,12 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 					    sizeof(job->errmsg));
 }
 
-static void collect_page(uint64_t addr, unsigned int page_shift, unsigned int count, void *arg)
+static void collect_page(uint64_t addr, unsigned int page_shift, unsigned int count,
+			 int idle_age, void *arg)
 {
 	struct cs_proc *proc = arg;
 	struct cslide_page page = { .pid = proc->id.pid, .addr = addr, .node = -1,
-				    .count = count };
+				    .count = count, .idle_age = idle_age };
 
 	if (page_shift == HUGE_SHIFT)
 		g_array_append_val(proc->pages, page);
@@ -361,6 +364,7 @@ static void migrate_pair(struct cslide_run *run, const struct cslide_pair *pair,
 		.hot_threshold = (uint32_t)p->hot_threshold,
 		.mig_quota_pages = PAGES_PER_MIB(p->mig_quota_mib),
 		.hot_reserve_pages = PAGES_PER_MIB(p->hot_reserve_mib),
+		.min_idle_age = (uint32_t)p->idle_age,
 	};
 	GArray *pages = g_array_new(FALSE, FALSE, sizeof(struct cslide_page));
 	struct node_hugepages hot_pool = { 0 }, cold_pool = { 0 };
@@ -493,7 +497,8 @@ static void add_proc(struct cslide_run *run, struct task *task, const struct pro
 	proc->task = task;
 	proc->id = *id;
 	proc->scan_flags = ETMEM_SCAN_FLAGS_HUGETLB_ONLY |
-			   (tp->anon_only ? ETMEM_SCAN_FLAGS_ANON_ONLY : 0);
+			   (tp->anon_only ? ETMEM_SCAN_FLAGS_ANON_ONLY : 0) |
+			   (run->params.idle_age ? ETMEM_SCAN_FLAGS_IDLE_AGES : 0);
 	proc->counts = page_counts_new();
 	proc->pages = g_array_new(FALSE, FALSE, sizeof(struct cslide_page));
 	g_ptr_array_add(run->procs, proc);
@@ -718,6 +723,7 @@ static void cslide_show_task(const struct task *task, struct etmem_out *out)
 		       p->mig_quota_mib);
 	etmem_out_uint(out, "node_hot_reserve_mib", " node_hot_reserve=%" PRIu64 "MiB",
 		       p->hot_reserve_mib);
+	etmem_out_uint(out, "idle_age", " idle_age=%" PRIu64, p->idle_age);
 	etmem_out_uint(out, "last_cycle_demoted_pages", " | engine's last cycle: demoted %"
 		       PRIu64 " huge pages", m.demoted);
 	etmem_out_size(out, NULL, " (%s)", m.demoted << 21);

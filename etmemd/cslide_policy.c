@@ -169,6 +169,10 @@ int cslide_plan(const struct cslide_params *params,
 
 		if (page->node != pair->hot_node || wants_fast[i])
 			continue;
+		/* Used within min_idle_age scans (the kernel's count): stays. */
+		if (params->min_idle_age && page->idle_age >= 0 &&
+		    (uint32_t)page->idle_age < params->min_idle_age)
+			continue;
 		if (moved_last_cycle(history, page, CSLIDE_PROMOTE, cycle) &&
 		    page->count + PINGPONG_MARGIN >= params->hot_threshold)
 			continue;

@@ -16,6 +16,7 @@ struct cslide_params {
 	uint32_t hot_threshold;		/* pages accessed fewer times are cold */
 	uint64_t mig_quota_pages;	/* most pages moved per direction per cycle */
 	uint64_t hot_reserve_pages;	/* most hot pages kept on the fast node */
+	uint32_t min_idle_age;		/* 0, or demote only pages idle this long */
 };
 
 struct cslide_pair {
@@ -28,6 +29,7 @@ struct cslide_page {
 	uint64_t addr;
 	int node;		/* where it sits now */
 	uint32_t count;		/* scans in which it was accessed */
+	int idle_age;		/* the kernel's consecutive idle scans, -1 unknown */
 };
 
 enum cslide_dir {
@@ -58,7 +60,8 @@ void cslide_history_expire(struct cslide_history *history, unsigned int cycle);
  * @free_hot, @free_cold: free huge pages on each node now.
  * @cycle: this cycle's number, to tell last cycle's moves from older ones.
  * Demotions come first in *@moves (they free the fast node's pages that
- * promotions then use); at most mig_quota_pages of each direction.
+ * promotions then use); at most mig_quota_pages of each direction. With
+ * min_idle_age, a page whose known idle age is below it is not demoted.
  * Returns 0 or -ENOMEM; the caller frees *@moves.
  */
 int cslide_plan(const struct cslide_params *params,

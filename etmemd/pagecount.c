@@ -212,7 +212,8 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 		for (uint32_t i = 0; i < seg->nr_pages; i++)
 			if (!(seg->counts[i] & COUNT_ABSENT))
 				fn(seg->addr + ((uint64_t)i << seg->page_shift),
-				   seg->page_shift, seg->counts[i], arg);
+				   seg->page_shift, seg->counts[i],
+				   seg->ages[i] == ETMEM_IDLE_AGE_UNKNOWN ? -1 : seg->ages[i], arg);
 	}
 }
 

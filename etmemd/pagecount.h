@@ -39,9 +39,12 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
 				 GArray *ranges);
 
-/* Every page present in all passes so far, in address order. */
+/*
+ * Every page present in all passes so far, in address order, with its
+ * access count and its kernel idle age of the latest pass (-1 unknown).
+ */
 typedef void (*page_counts_fn)(uint64_t addr, unsigned int page_shift,
-			       unsigned int count, void *arg);
+			       unsigned int count, int idle_age, void *arg);
 void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *arg);
 
 struct proc_id;

@@ -42,6 +42,33 @@ static const struct cslide_move *find_move(const struct cslide_move *moves,
 	return NULL;
 }
 
+/*
+ * min_idle_age: a page not hot in this cycle but used within that many
+ * scans (the kernel's idle age) stays on the fast node; an unknown age
+ * (-1) leaves the decision to the count.
+ */
+static void test_min_idle_age_keeps_recently_used(void **state)
+{
+	struct cslide_params params = { .hot_threshold = 1,
+		.mig_quota_pages = 100, .hot_reserve_pages = 100, .min_idle_age = 5 };
+	struct cslide_page pages[] = { page(0, FAST, 0), page(1, FAST, 0),
+				       page(2, FAST, 0), page(3, FAST, 2) };
+	struct cslide_move *moves;
+	size_t nr;
+
+	pages[0].idle_age = 9;	/* idle long enough: demoted */
+	pages[1].idle_age = 3;	/* used 3 scans ago: stays */
+	pages[2].idle_age = -1;	/* unknown: the count decides, demoted */
+	pages[3].idle_age = 0;	/* hot */
+	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 0, 10, NULL, 1,
+				     &moves, &nr), 0);
+	assert_int_equal(nr, 2);
+	assert_non_null(find_move(moves, nr, 0));
+	assert_non_null(find_move(moves, nr, 2));
+	assert_null(find_move(moves, nr, 1));
+	free(moves);
+}
+
 /* Cold pages on the fast node go to the slow node, hot ones stay. */
 static void test_demotes_cold_keeps_hot(void **state)
 {
@@ -203,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demotes_cold_keeps_hot),
+		cmocka_unit_test(test_min_idle_age_keeps_recently_used),
 		cmocka_unit_test(test_promotes_hot_into_freed_pages),
 		cmocka_unit_test(test_quota_per_direction),
 		cmocka_unit_test(test_limited_by_free_pages),

@@ -6,6 +6,7 @@
 # The cslide engine end to end on the two-node guest (node 0 = DRAM, node 1
 # = slow tier): cold huge pages go to node 1 and hot ones come back to
 # node 0, never more than node_mig_quota a cycle, node_hot_reserve is kept,
+# idle_age (the kernel's idle ages) is passed through,
 # engine commands agree with /proc/PID/numa_maps, data stays intact, and
 # bad configurations get specific errors.
 set -u
@@ -58,6 +59,7 @@ expect_add_error "$(cslide_file badflags 0,1 8 1024 "$(task_lines badflags t 1 '
 	"flag 'mr' is not supported"
 expect_add_error "$(cslide_file quota_neg 0,1 -1 1024)" "node_mig_quota='-1' is not an integer in 0..2147483647"
 expect_add_error "$(cslide_file reserve_big 0,1 8 2147483648)" "node_hot_reserve='2147483648' is not an integer in 0..2147483647"
+expect_add_error "$(cslide_file idle_big 0,1 8 1024 'idle_age=255')" "idle_age='255' is not an integer in 0..254"
 sed 's/^hot_threshold=1$/hot_threshold=lots/' "$(cslide_file thr 0,1 8 1024)" | conf thr_bad.conf >/dev/null
 expect_add_error "$WORK/thr_bad.conf" "hot_threshold='lots' is not an integer in 0..2147483647"
 expect_add_error "$(cslide_file ignhost 0,1 8 1024 "$(task_lines ignhost t 1 ht 'ign_host=perhaps')")" \
@@ -80,9 +82,12 @@ start_workload 0 16 8 "$wl1"
 pid1=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl1")
 cold1=$(field "$wl1" cold) hot1=$(field "$wl1" hot)
 vt_check "8 cold huge pages start on node 0" [ "$(vt_pages_on "$pid1" "$cold1" 0)" = 8 ]
-f1=$(cslide_file tier 0,1 8 1024 "$(task_lines tier vm1 "$pid1")")
+# idle_age=2: a cold page also needs the kernel's idle age (2 scans, one
+# cycle) before it is demoted; the hot ones are at 0 every scan.
+f1=$(cslide_file tier 0,1 8 1024 'idle_age=2' "$(task_lines tier vm1 "$pid1")")
 "$ETMEM" obj add -f "$f1" -s "$sock" || vt_die "obj add"
 "$ETMEM" project start -n tier -s "$sock" || vt_die "project start"
+vt_check "idle_age=2 shown" grep -q "idle_age=2" <<<"$("$ETMEM" project show -n tier -s "$sock")"
 # numa_maps is sampled every second and a cycle lasts loop*interval+sleep
 # = 3 s with one migration, so no two samples straddle two migrations: the
 # largest step between samples is what one cycle moved.
