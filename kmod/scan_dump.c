@@ -521,8 +521,16 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
-	if (w->store_leaf)
+	if (w->store_leaf) {
 		etmem_history_leaf_store(st->history, addr & PMD_MASK, w->leaf_value);
+		/*
+		 * A huge page maps these 2 MiB now: a record of the table it
+		 * replaced is void (a split may bring the same table back,
+		 * with ages that no longer hold).
+		 */
+		if (w->rec)
+			etmem_history_drop(st->history, addr);
+	}
 	return ret;
 }
 

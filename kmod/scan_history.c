@@ -405,7 +405,13 @@ void etmem_history_exit(void)
 		history_clear(h);
 		mmu_notifier_put(&h->mn);
 	}
-	/* Wait for the notifiers' frees, which run history_free(). */
+	/*
+	 * Twice: a ->release running now (its process exiting) unlisted its
+	 * history before the loop above and puts the notifier only when it
+	 * returns; the first wait lets it finish, the second waits for the
+	 * free that put queued, which calls history_free() in this module.
+	 */
+	mmu_notifier_synchronize();
 	mmu_notifier_synchronize();
 	kmem_cache_destroy(rec_cache);
 }
