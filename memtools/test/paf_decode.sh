@@ -54,13 +54,20 @@ for run in bpf_modes + ["proc", "small-" + small_bpf, "small-proc"]:
     lines, s = load(run)
     print(f"  paf {run}: {len(lines)} allocation lines, lost_events={s['lost_events']}"
           f" recursion_misses={s['recursion_misses']} complete={s['complete']}")
-    if not run.startswith("small-") and (s["lost_events"] or s["recursion_misses"] or not s["complete"]):
-        print(f"  BAD: the default ring of {run} lost events"); bad = True
+    # The default ring must not overflow. Runs the kernel skipped
+    # (recursion: an allocation while a BPF program runs on that CPU, seen
+    # on 7.2) are not the ring's to prevent: they must be reported, and
+    # the totals called incomplete exactly when there are some.
+    if not run.startswith("small-") and (s["lost_events"] or s["complete"] != (s["recursion_misses"] == 0)):
+        print(f"  BAD: the default ring of {run} lost events, or 'complete' disagrees with the counts"); bad = True
 small_lines, small = load("small-" + small_bpf)
-want = len(load(small_bpf)[0])
-if not small["lost_events"] or len(small_lines) + small["lost_events"] != want:
+big_lines, big = load(small_bpf)
+want = len(big_lines)
+# Skipped runs differ between the two readers: they bound the difference.
+slack = small["recursion_misses"] + big["recursion_misses"]
+if not small["lost_events"] or abs(len(small_lines) + small["lost_events"] - want) > slack:
     print(f"  BAD: small {small_bpf} ring: {len(small_lines)} lines + {small['lost_events']} lost"
-          f" != {want} allocations"); bad = True
+          f" != {want} allocations (+-{slack} skipped runs)"); bad = True
 small = load("small-proc")[1]
 if not small["lost_events"] or small["complete"]:
     print("  BAD: the small tracefs ring did not report its loss as incomplete totals"); bad = True

@@ -126,8 +126,10 @@ if complete:
     need(abs(summary["nr_reclaimed"] - delta) <= 0.02 * delta,
          "complete totals more than 2% away from /proc/vmstat")
 if not small:
-    # The default buffers hold the whole storm.
-    need(lost == 0 and missed == 0, "the default buffers lost events")
+    # The default buffers hold the whole storm. Runs the kernel skipped
+    # (BPF recursion) are not theirs to prevent; they make the totals
+    # incomplete, checked above.
+    need(lost == 0, "the default buffers lost events")
     need(summary["passes"] > 0 and len(limit) > 0, "no passes or no limit reclaims")
     need(len(passes) == summary["passes"] and per_pass == summary["nr_reclaimed"],
          "the lines do not add up to the summary")
