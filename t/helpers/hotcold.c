@@ -19,7 +19,8 @@
  * (etmem_madvise_swapflag) before printing ready.
  * With --hot-stride N the hot thread also reads every N-th page of the cold
  * set, which leaves the cold set in many small pieces (as in a real heap).
- * With --warm-mib W the main thread also reads a third set of W MiB once
+ * With --warm-mib W the main thread also reads a third set of W MiB (2 MiB
+ * aligned, so that it lies in whole page tables) once
  * every --warm-every-ms (default 4000): memory used now and then, which a
  * reclaimer that only looks at the last few seconds calls cold; the ready
  * line then names it (warm=START-END) and status lines add
@@ -106,7 +107,26 @@ static int region_map(struct region *r, size_t mib, uint64_t salt)
 		return 0;
 	if (opt.hugetlb)
 		flags |= MAP_HUGETLB;
-	r->mem = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (r == &warm && !opt.hugetlb) {
+		/*
+		 * 2 MiB aligned, in whole page tables: the kernel keeps idle
+		 * ages only for tables a scan reads whole, and a table the
+		 * VMA's edge cuts would leave some warm pages without one.
+		 */
+		unsigned char *p = mmap(NULL, r->bytes + (2 << 20), PROT_READ | PROT_WRITE,
+					flags, -1, 0);
+
+		if (p == MAP_FAILED) {
+			perror("hotcold: mmap");
+			return -1;
+		}
+		r->mem = (unsigned char *)(((uintptr_t)p + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+		if (r->mem > p)
+			munmap(p, r->mem - p);
+		munmap(r->mem + r->bytes, p + r->bytes + (2 << 20) - (r->mem + r->bytes));
+	} else {
+		r->mem = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+	}
 	if (r->mem == MAP_FAILED) {
 		perror("hotcold: mmap");
 		return -1;
