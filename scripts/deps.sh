@@ -33,13 +33,29 @@ for img in /boot/vmlinuz-6.12.*; do
 	need_612=0
 done
 
+# QEMU 7.2 (bookworm's) runs a vCPU now and then on a stale translation of
+# kernel text another vCPU has just live-patched: the guest dies of
+# "Oops: int3" when a static key or tracepoint flips (t/vm-run explains).
+# QEMU 10 from bookworm-backports does not; older ones make t/vm-run fall
+# back to one host thread for both vCPUs, about twice as slow.
+qemu_major() {
+	qemu-system-x86_64 --version 2>/dev/null |
+		sed -n '1s/^QEMU emulator version \([0-9]*\)\..*/\1/p'
+}
+need_qemu=0
+codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+if [ "$codename" = bookworm ] && [ "$(qemu_major)" -lt 10 ] 2>/dev/null; then
+	need_qemu=1
+fi
+[ -z "$(qemu_major)" ] && [ "$codename" = bookworm ] && need_qemu=1
+
 ynl_dir=/usr/local/share/etmem/kernel-src
 . "$(dirname "$0")/../t/lib/kernels.sh"
 need_sid=1
 for f in "$ETMEM_KERNELS"/*/.done; do
 	[ -e "$f" ] && need_sid=0
 done
-[ -z "$missing" ] && [ "$need_612" = 0 ] && [ -e "$ynl_dir/.done" ] &&
+[ -z "$missing" ] && [ "$need_612" = 0 ] && [ "$need_qemu" = 0 ] && [ -e "$ynl_dir/.done" ] &&
 	[ -e "$ynl_dir/.done-scripts" ] && [ "$need_sid" = 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
@@ -65,6 +81,18 @@ fi
 if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install $apt_q $missing >/dev/null
+fi
+if [ "$need_qemu" = 1 ]; then
+	echo "deps: installing qemu-system-x86 from bookworm-backports (QEMU >= 10)" >&2
+	bpo=/etc/apt/sources.list.d/etmem-bookworm-backports.list
+	if ! grep -rqs '^deb .* bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ &&
+		! grep -rqs 'bookworm-backports' /etc/apt/sources.list.d/*.sources; then
+		echo "deb http://deb.debian.org/debian bookworm-backports main" >"$bpo"
+	fi
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install $apt_q -t bookworm-backports qemu-system-x86 >/dev/null
+	[ "$(qemu_major)" -ge 10 ] || { echo "deps: QEMU is still older than 10" >&2; exit 1; }
 fi
 
 # The kernel's netlink schemas and its ynl tools ship only in the kernel
