@@ -170,7 +170,7 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc)
 
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
-				 GArray *ranges)
+				 bool age_required, GArray *ranges)
 {
 	struct etmem_range run = { 0, 0 };
 	uint64_t nr_cold = 0;
@@ -184,7 +184,9 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 
 			if ((seg->counts[i] & COUNT_ABSENT) || seg->counts[i] >= threshold)
 				continue;
-			/* Without a kernel age the count alone decides. */
+			/* Without a kernel age the count alone decides, if it may. */
+			if (min_age && seg->ages[i] == ETMEM_IDLE_AGE_UNKNOWN && age_required)
+				continue;
 			if (min_age && seg->ages[i] != ETMEM_IDLE_AGE_UNKNOWN &&
 			    seg->ages[i] < min_age)
 				continue;

@@ -33,11 +33,13 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc);
  * when min_age is not 0, whose kernel idle age in the latest pass (scanned
  * with ETMEM_SCAN_FLAGS_IDLE_AGES) is at least min_age; a page the kernel
  * gave no age (a partly covered page table, the pre-check off) is judged by
- * its count alone. Returns the number of such pages (4 KiB units).
+ * its count alone, unless age_required (slide's budget mode, which has no
+ * count threshold to fall back on) leaves it in RAM. Returns the number of
+ * such pages (4 KiB units).
  */
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
-				 GArray *ranges);
+				 bool age_required, GArray *ranges);
 
 /*
  * Every page present in all passes so far, in address order, with its

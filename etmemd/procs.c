@@ -36,12 +36,14 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 		n = sizeof(st->comm) - 1;
 	memcpy(st->comm, open_paren + 1, n);
 	st->comm[n] = '\0';
-	/* Fields after comm: 3 state, 4 ppid, ... 22 starttime. */
+	/* Fields after comm: 3 state, 4 ppid, ... 12 majflt, ... 22 starttime. */
 	field = close_paren + 2;
 	st->state = *field;
 	for (i = 3; i < 22 && field; i++) {
 		if (i == 4)
 			st->ppid = strtol(field, NULL, 10);
+		else if (i == 12)
+			st->majflt = strtoull(field, NULL, 10);
 		field = strchr(field, ' ');
 		if (field)
 			field++;

@@ -18,6 +18,7 @@ struct proc_stat {
 	pid_t ppid;
 	uint64_t start_time;
 	char state;		/* field 3: R, S, D, Z (zombie), X (dead), ... */
+	uint64_t majflt;	/* field 12: major faults of all its threads */
 	char comm[16];
 };
 

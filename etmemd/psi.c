@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "etmem_out.h"
+#include "budget.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -150,17 +151,10 @@ static int read_u64(const char *dir, const char *file, uint64_t *out)
 /* "some avg10=.. avg60=.. avg300=.. total=N" */
 static int read_stall(const char *dir, uint64_t *total_us)
 {
-	char buf[256], *p;
+	char buf[256];
 	int ret = read_text(dir, "memory.pressure", buf, sizeof(buf));
 
-	if (ret)
-		return ret;
-	p = strstr(buf, "some ");
-	p = p ? strstr(p, "total=") : NULL;
-	if (!p)
-		return -EINVAL;
-	*total_us = strtoull(p + 6, NULL, 10);
-	return 0;
+	return ret ? ret : budget_psi_some_total(buf, total_us);
 }
 
 /* The reclaim itself: -EAGAIN when the kernel got less than asked. */

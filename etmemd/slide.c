@@ -4,6 +4,11 @@
  * `interval` seconds apart, page out the pages accessed in fewer than T
  * scans, then sleep `sleep` seconds.
  *
+ * In budget mode (stall_budget_us and/or majflt_budget instead of T) the
+ * pages paged out are those the kernel has seen idle for at least an age
+ * (in scans) that a controller (budget.h) sets each cycle from the cost
+ * the task's processes paid since the last one.
+ *
  * Each started task has one struct slide_run around the shared scan
  * cycle (cycle.h), whose acting phase is the page-out. Scans and page-outs
  * are jobs on the run's worker pool (max_threads threads); their results
@@ -21,6 +26,7 @@
 #include <unistd.h>
 #include <sys/pidfd.h>
 
+#include "budget.h"
 #include "cycle.h"
 #include "damon.h"
 #include "engine.h"
@@ -37,12 +43,20 @@
 #define SWAP_RANGES_PER_CALL	1024	/* UIO_MAXIOV for process_madvise */
 
 struct slide_params {
-	unsigned int threshold;		/* T */
+	unsigned int threshold;		/* T; loop + 1 in budget mode */
 	unsigned int max_threads;
 	uint64_t swap_threshold_bytes;	/* 0: no threshold */
 	bool swap_flag;
-	unsigned int idle_age;		/* 0: off; else kernel idle age needed */
+	unsigned int idle_age;		/* 0: off; else kernel idle age needed;
+					 * in budget mode, the controller's floor */
+	uint64_t stall_budget_us;	/* budget mode: PSI some stall, us/s */
+	uint64_t majflt_budget;		/* budget mode: major faults per second */
 };
+
+static bool budget_mode(const struct slide_params *sp)
+{
+	return sp->stall_budget_us || sp->majflt_budget;
+}
 
 /* One process of the current cycle. */
 struct slide_proc {
@@ -73,6 +87,13 @@ struct slide_run {
 	uint64_t swap_total, swap_free;	/* after the last page-out */
 	struct log_ctx ctx;		/* names point to the two below */
 	char proj_name[CFG_NAME_SIZE], task_name[CFG_NAME_SIZE];
+	/*
+	 * Budget mode. ctl.age changes only in begin_cycle(), before the
+	 * cycle's scan jobs are submitted, and the jobs read it: the cycle
+	 * waits for all its jobs before the next begins.
+	 */
+	struct budget_ctl ctl;
+	struct budget_meter meter;
 };
 
 struct slide_job {
@@ -95,13 +116,37 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 {
 	struct slide_params *sp = g_new0(struct slide_params, 1);
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned long t, threads = 1, age = 0;
+	unsigned long t = 0, threads = 1, age = 0, stall = 0, flt = 0;
+	bool budget;
 	int ret;
 
 	if (cores < 1)
 		cores = 1;
-	if (cfg_get_uint(sec, "T", true, 0, proj->loop * 3UL, &t, err))
+	if (cfg_get_uint(sec, "stall_budget_us", false, 1, 1000000, &stall, err) == -EINVAL ||
+	    cfg_get_uint(sec, "majflt_budget", false, 1, 10000000, &flt, err) == -EINVAL)
 		goto free_params;
+	budget = stall || flt;
+	if (budget && cfg_has_key(sec, "T")) {
+		cfg_error_prefix(sec, "T", err);
+		g_string_append(err, "T and a budget (stall_budget_us, majflt_budget) exclude each other: "
+				"give T for a fixed threshold, or a budget and let etmemd choose the idle age");
+		goto free_params;
+	}
+	if (!budget && !cfg_has_key(sec, "T")) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append(err, "slide needs T (pages accessed in fewer than T of the loop scans are paged out) "
+				"or a budget (stall_budget_us: memory stall in microseconds per second; "
+				"majflt_budget: major faults per second)");
+		goto free_params;
+	}
+	if (!budget && cfg_get_uint(sec, "T", true, 0, proj->loop * 3UL, &t, err))
+		goto free_params;
+	if (budget && proj->scan_type == SCAN_TYPE_AUTO) {
+		cfg_error_prefix(sec, stall ? "stall_budget_us" : "majflt_budget", err);
+		g_string_append(err, "a budget needs the etmem modules' idle ages, and scan_type=auto runs "
+				"the damon engine where they are not loaded (use scan_type=page, or T)");
+		goto free_params;
+	}
 	ret = cfg_get_uint(sec, "max_threads", false, 1, 2 * cores + 1, &threads, err);
 	if (ret == -EINVAL)
 		goto free_params;
@@ -117,6 +162,13 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 		goto free_params;
 	}
 	sp->idle_age = age;
+	if (budget) {
+		/* Pages idle in every scan of the cycle; the age decides. */
+		t = proj->loop + 1;
+		sp->idle_age = age ? age : BUDGET_FLOOR_DEFAULT;
+		sp->stall_budget_us = stall;
+		sp->majflt_budget = flt;
+	}
 	if (sp->swap_flag && proj->scan_type == SCAN_TYPE_AUTO) {
 		cfg_error_prefix(sec, "swap_flag", err);
 		g_string_append(err, "swap_flag=yes needs the etmem modules' swap marks, and scan_type=auto runs "
@@ -148,7 +200,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0;
 
 	if (job->run->params.idle_age)
-		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;
+		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;	/* always in budget mode */
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
 					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
 					    job->pass, job->errmsg, sizeof(job->errmsg));
@@ -161,8 +213,12 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	/* Cold ranges are computed here, off the loop thread. */
 	proc->nr_pages = page_counts_nr_pages(proc->counts);
 	g_array_set_size(proc->cold, 0);
-	proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
-						job->run->params.idle_age, proc->cold);
+	if (budget_mode(&job->run->params))
+		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
+							job->run->ctl.age, true, proc->cold);
+	else
+		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
+							job->run->params.idle_age, false, proc->cold);
 }
 
 static void swap_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -256,6 +312,7 @@ static struct slide_run *run_of(struct cycle *cycle)
 
 static void run_free(struct slide_run *run)
 {
+	budget_meter_free(&run->meter);
 	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
 	g_free(run);
@@ -384,6 +441,35 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 		run_note(run, "waiting for process %s to exist", run->value);
 }
 
+/*
+ * Budget mode: the cost paid since the last cycle sets this cycle's age.
+ * Logged when the age changes, with what the controller saw.
+ */
+static void budget_step(struct slide_run *run)
+{
+	struct budget_ctl *ctl = &run->ctl;
+	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	uint64_t stall, flt, window;
+	unsigned int old = ctl->age;
+
+	for (guint i = 0; i < run->procs->len; i++)
+		g_array_append_val(pids, ((struct slide_proc *)run->procs->pdata[i])->id.pid);
+	window = budget_meter_sample(&run->meter, (pid_t *)pids->data, pids->len, &stall, &flt);
+	g_array_free(pids, TRUE);
+	if (run->meter.replaced) {
+		log_info("%s: the task's processes are all new: ages found too young before are forgotten",
+			 run->name);
+		budget_ctl_forget(ctl);
+	}
+	if (!budget_ctl_update(ctl, stall, flt, window))
+		return;
+	log_info("%s: idle age %u -> %u scans: stall %" PRIu64 " us/s (budget %" PRIu64
+		 "), major faults %.1f/s (budget %" PRIu64 "), %s budget",
+		 run->name, old, ctl->age, ctl->stall_us_per_s, ctl->stall_budget_us,
+		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget,
+		 ctl->verdict == BUDGET_OVER ? "over" : "under");
+}
+
 /* Starts a cycle; returns the state to go to. */
 static enum cycle_state begin_cycle(struct cycle *cycle)
 {
@@ -399,6 +485,8 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 
 	if (run->task)
 		run->task->stats.nr_procs = run->procs->len;
+	if (budget_mode(&run->params))
+		budget_step(run);
 	if (!run->procs->len) {
 		note_no_procs(run, nr_found);
 		if (!nr_found)
@@ -539,6 +627,9 @@ static int slide_start_task(struct task *task, GString *err)
 	run->type = task->type;
 	strcpy(run->value, task->value);
 	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
+	budget_meter_init(&run->meter);
+	budget_ctl_init(&run->ctl, run->params.stall_budget_us, run->params.majflt_budget,
+			run->params.idle_age, ETMEM_IDLE_AGE_MAX);
 	if (cycle_init(&run->cycle, &slide_cycle_ops, run->name, "paging out", &run->proj,
 		       run->params.max_threads, "slide", err)) {
 		run_free(run);
@@ -579,10 +670,48 @@ static const char *slide_task_state(const struct task *task)
 	return run ? cycle_state_name(&run->cycle) : "stopped";
 }
 
+/*
+ * Budget mode's line: the budgets, then the controller's state once the
+ * task runs (JSON: the object "budget").
+ */
+static void slide_show_budget(const struct task *task, struct etmem_out *out)
+{
+	const struct slide_params *sp = task->params;
+	const struct slide_run *run = task->priv;
+
+	etmem_out_uint(out, "max_threads", "max_threads=%" PRIu64, sp->max_threads);
+	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
+	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
+	etmem_out_text(out, "\n         ");
+	etmem_out_open_object(out, "budget");
+	etmem_out_uint(out, "stall_budget_us", "budget: stall_budget_us=%" PRIu64, sp->stall_budget_us);
+	etmem_out_uint(out, "majflt_budget", " majflt_budget=%" PRIu64, sp->majflt_budget);
+	etmem_out_uint(out, "floor", " floor=%" PRIu64, sp->idle_age);
+	if (run) {
+		const struct budget_ctl *ctl = &run->ctl;
+
+		etmem_out_uint(out, "idle_age", "\n         idle age: %" PRIu64 " scans", ctl->age);
+		etmem_out_uint(out, "too_young", " (too young: %" PRIu64 ")", ctl->too_young);
+		etmem_out_str(out, "verdict", NULL, budget_verdict_name(ctl->verdict));
+		if (!etmem_out_is_json(out))
+			etmem_out_text(out, ", cost %s", budget_verdict_text(ctl->verdict));
+		etmem_out_uint(out, "stall_us_per_s", ": stall %" PRIu64 " us/s", ctl->stall_us_per_s);
+		etmem_out_double(out, "majflt_per_s", ", major faults %.1f/s",
+				 ctl->majflt_milli_per_s / 1000.0);
+		etmem_out_str(out, "stall_source", ", stall from %s",
+			      run->meter.source[0] ? run->meter.source : "(not read yet)");
+	}
+	etmem_out_close_object(out);
+}
+
 static void slide_show_task(const struct task *task, struct etmem_out *out)
 {
 	const struct slide_params *sp = task->params;
 
+	if (budget_mode(sp)) {
+		slide_show_budget(task, out);
+		return;
+	}
 	etmem_out_uint(out, "T", "T=%" PRIu64, sp->threshold);
 	etmem_out_uint(out, "max_threads", " max_threads=%" PRIu64, sp->max_threads);
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);

@@ -11,6 +11,9 @@ enum metric_src {
 	SRC_KEPT,		/* every member of total.bytes_kept, label reason */
 	SRC_FAILING,		/* 1 when the task's state is "failing" */
 	SRC_MS,			/* a member in ms, exported in seconds */
+	SRC_BUDGET,		/* a member of "budget"; budget mode only */
+	SRC_BUDGET_US,		/* a member of "budget" in us, exported in seconds */
+	SRC_BUDGET_OVER,	/* 1 when budget.verdict is "over"; budget mode only */
 };
 
 struct metric {
@@ -45,6 +48,24 @@ static const struct metric task_metrics[] = {
 	  "Median duration of the task's last 64 cycles.", SRC_MS, "cycle_ms_median" },
 	{ "etmem_task_cycle_duration_max_seconds", "gauge",
 	  "Longest cycle of the task since it started.", SRC_MS, "cycle_ms_max" },
+	{ "etmem_task_budget_idle_age_scans", "gauge",
+	  "Budget mode: pages idle in at least this many consecutive scans are paged out.",
+	  SRC_BUDGET, "idle_age" },
+	{ "etmem_task_budget_stall_ratio", "gauge",
+	  "Budget mode: share of time some task of the processes' cgroup stalled on memory (PSI some) since the last cycle.",
+	  SRC_BUDGET_US, "stall_us_per_s" },
+	{ "etmem_task_budget_stall_limit_ratio", "gauge",
+	  "Budget mode: the stall allowed (stall_budget_us), as a share of time; 0 for none.",
+	  SRC_BUDGET_US, "stall_budget_us" },
+	{ "etmem_task_budget_major_faults_per_second", "gauge",
+	  "Budget mode: major faults per second of the task's processes since the last cycle.",
+	  SRC_BUDGET, "majflt_per_s" },
+	{ "etmem_task_budget_major_faults_limit_per_second", "gauge",
+	  "Budget mode: the major faults allowed per second (majflt_budget); 0 for none.",
+	  SRC_BUDGET, "majflt_budget" },
+	{ "etmem_task_budget_over", "gauge",
+	  "Budget mode: 1 when the last cycle's cost was over the budget.",
+	  SRC_BUDGET_OVER, NULL },
 };
 
 /* A label value: backslash, double quote and newline escaped. */
@@ -76,6 +97,17 @@ static gint64 int_member(JsonObject *obj, const char *name)
 	return node && JSON_NODE_HOLDS_VALUE(node) ? json_node_get_int(node) : 0;
 }
 
+static bool double_member(JsonObject *obj, const char *name, double *out)
+{
+	JsonNode *node = obj ? json_object_get_member(obj, name) : NULL;
+
+	if (!node || !JSON_NODE_HOLDS_VALUE(node))
+		return false;
+	*out = json_node_get_value_type(node) == G_TYPE_DOUBLE ? json_node_get_double(node) :
+								  (double)json_node_get_int(node);
+	return true;
+}
+
 static void task_labels(GString *out, JsonObject *proj, JsonObject *task)
 {
 	g_string_append_c(out, '{');
@@ -88,10 +120,29 @@ static void task_samples(GString *out, const struct metric *m, JsonObject *proj,
 			 JsonObject *task)
 {
 	JsonObject *total = json_object_get_object_member(task, "total");
+	JsonObject *budget = json_object_has_member(task, "budget") ?
+			     json_object_get_object_member(task, "budget") : NULL;
 	JsonObject *kept;
 	GList *reasons;
+	double v;
 
 	switch (m->src) {
+	case SRC_BUDGET:
+	case SRC_BUDGET_US:
+		/* Only tasks in budget mode, once their controller runs. */
+		if (!double_member(budget, m->member, &v))
+			return;
+		g_string_append(out, m->name);
+		task_labels(out, proj, task);
+		g_string_append_printf(out, "} %.6g\n", m->src == SRC_BUDGET_US ? v / 1e6 : v);
+		return;
+	case SRC_BUDGET_OVER:
+		if (!budget || !json_object_has_member(budget, "verdict"))
+			return;
+		g_string_append(out, m->name);
+		task_labels(out, proj, task);
+		g_string_append_printf(out, "} %d\n", !g_strcmp0(str_member(budget, "verdict"), "over"));
+		return;
 	case SRC_KEPT:
 		kept = total ? json_object_get_object_member(total, "bytes_kept") : NULL;
 		reasons = kept ? json_object_get_members(kept) : NULL;

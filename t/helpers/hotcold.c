@@ -25,6 +25,8 @@
  * reclaimer that only looks at the last few seconds calls cold; the ready
  * line then names it (warm=START-END) and status lines add
  * warm_resident=.. warm_pages=.. warm_reads=...
+ * SIGUSR1 grows the working set: from then on the main thread reads the
+ * whole cold set every --interval-ms too (status lines add cold_reads=..).
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -63,7 +65,7 @@ static struct {
 	size_t page;
 } opt = { .interval_ms = 1000, .node = -1, .page = 4096, .warm_every_ms = 4000 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, grow_requested;
 static atomic_bool hot_stop;
 static atomic_uint_fast64_t hot_passes;
 static struct region cold, hot, warm;
@@ -71,6 +73,11 @@ static struct region cold, hot, warm;
 static void on_signal(int sig)
 {
 	stop_requested = 1;
+}
+
+static void on_grow(int sig)
+{
+	grow_requested = 1;
 }
 
 static uint32_t fnv1a(const unsigned char *p, size_t n)
@@ -223,7 +230,7 @@ static int run(const char *who)
 {
 	struct rusage ru;
 	pthread_t thread;
-	uint64_t start, next, next_warm, warm_reads = 0;
+	uint64_t start, next, next_warm, warm_reads = 0, cold_reads = 0;
 	volatile uint64_t sink = 0;
 	char warm_text[128] = "";
 	size_t bad, i;
@@ -258,12 +265,17 @@ static int run(const char *who)
 		if (now_ms() < next)
 			continue;
 		next += opt.interval_ms;
+		if (grow_requested) {
+			for (i = 0; i < cold.bytes; i += 4096)
+				sink += cold.mem[i];
+			cold_reads++;
+		}
 		getrusage(RUSAGE_SELF, &ru);
 		printf("%sstatus t_ms=%" PRIu64 " cold_resident=%zu cold_pages=%zu "
-		       "hot_resident=%zu hot_pages=%zu hot_passes=%" PRIu64 " majflt=%ld\n",
+		       "hot_resident=%zu hot_pages=%zu hot_passes=%" PRIu64 " majflt=%ld cold_reads=%" PRIu64 "\n",
 		       who, now_ms() - start, region_resident(&cold), cold.nr_pages,
 		       region_resident(&hot), hot.nr_pages,
-		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
+		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt, cold_reads);
 		if (warm.bytes)
 			printf("%swarm t_ms=%" PRIu64 " warm_resident=%zu warm_pages=%zu warm_reads=%" PRIu64
 			       "\n", who, now_ms() - start, region_resident(&warm), warm.nr_pages,
@@ -343,6 +355,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_grow;
+	sigaction(SIGUSR1, &sa, NULL);
 	children = calloc(opt.children ? opt.children : 1, sizeof(*children));
 	if (!children)
 		return 2;

@@ -62,7 +62,7 @@ static void test_cold(void **state)
 		feed(pc, BASE + 4 * 4096, tc->pass1 + 4, 4);
 		page_counts_begin_pass(pc, 2);
 		feed(pc, BASE, tc->pass2, 8);
-		cold = page_counts_cold_ranges(pc, tc->threshold, 0, ranges);
+		cold = page_counts_cold_ranges(pc, tc->threshold, 0, false, ranges);
 		if (cold != tc->nr_cold || ranges->len != tc->nr_ranges)
 			fail_msg("%s: %llu cold in %u ranges", tc->what,
 				 (unsigned long long)cold, ranges->len);
@@ -89,7 +89,7 @@ static void test_new_pages_ignored(void **state)
 	feed(pc, BASE - 8 * 4096, idle, 4);	/* mapped after pass 1 */
 	feed(pc, BASE, idle, 4);
 	assert_int_equal(page_counts_nr_pages(pc), 4);
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 4);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, false, ranges), 4);
 	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
 }
@@ -127,7 +127,7 @@ static void test_min_idle_age(void **state)
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, last, ages2, 6);
 	/* T=1: page 4 was accessed; min age 7: pages 1, 2 and 5 (no age). */
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, ranges), 3);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, false, ranges), 3);
 	assert_int_equal(ranges->len, 2);
 	r = &g_array_index(ranges, struct etmem_range, 0);
 	assert_int_equal(r->start, BASE + 1 * 4096);
@@ -135,7 +135,11 @@ static void test_min_idle_age(void **state)
 	r = &g_array_index(ranges, struct etmem_range, 1);
 	assert_int_equal(r->start, BASE + 5 * 4096);
 	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 5);
+	/* Ages required (budget mode): page 5, without one, stays. */
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, true, ranges), 2);
+	assert_int_equal(ranges->len, 1);
+	g_array_set_size(ranges, 0);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, false, ranges), 5);
 	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
 }

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Slide's budget mode: instead of a threshold T, the operator states what
+ * the target may pay for the memory taken from it, and a controller picks
+ * the idle age (in scans, from the kernel's per-page history) from which
+ * pages are paged out.
+ *
+ * The cost is measured, per second of wall time since the last cycle:
+ *  - stall: PSI "some" memory stall of the cgroup(s) of the task's
+ *    processes (memory.pressure's total, microseconds), the largest over
+ *    those cgroups; the system's /proc/pressure/memory for a process in
+ *    the root cgroup;
+ *  - major faults of the task's processes (/proc/PID/stat majflt), which
+ *    count every page read back from swap (zram included) or from a file.
+ *
+ * The controller (budget_ctl_update) and the measurements are separate, so
+ * that the controller can be tested on made-up costs.
+ */
+#ifndef ETMEMD_BUDGET_H
+#define ETMEMD_BUDGET_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The age the controller starts from: colder pages are taken first. */
+#define BUDGET_AGE_START	16
+/* The floor when idle_age is not given: idle in two scans at least. */
+#define BUDGET_FLOOR_DEFAULT	2
+/* Cycles an age is kept before the controller judges it can go lower. */
+#define BUDGET_DWELL		2
+/* Below this fraction (in percent) of the budget there is room to go lower. */
+#define BUDGET_ROOM_PCT		50
+
+enum budget_verdict {
+	BUDGET_NO_DATA,		/* first cycle: nothing measured yet */
+	BUDGET_ROOM,		/* cost under half the budget */
+	BUDGET_WITHIN,		/* cost within the budget */
+	BUDGET_OVER,		/* cost over the budget */
+};
+
+/* The controller's configuration and state; owned by one slide run. */
+struct budget_ctl {
+	/* configuration: 0 = no such budget; at least one is set */
+	uint64_t stall_budget_us;	/* PSI some stall, us per second */
+	uint64_t majflt_budget;		/* major faults per second */
+	unsigned int floor;		/* youngest age ever paged out, scans */
+	unsigned int ceiling;		/* ETMEM_IDLE_AGE_MAX */
+	/* state */
+	unsigned int age;		/* pages idle this many scans go out */
+	unsigned int too_young;		/* highest age found over budget; 0 none */
+	unsigned int dwell;		/* cycles since the age last changed */
+	enum budget_verdict verdict;
+	/* the last measurement, per second; x1000 for fractions */
+	uint64_t stall_us_per_s;
+	uint64_t majflt_milli_per_s;
+};
+
+/**
+ * budget_ctl_init() - Set up a controller.
+ * @ctl: the controller
+ * @stall_budget_us: PSI some memory stall allowed, microseconds per second
+ *	(0: none)
+ * @majflt_budget: major faults allowed per second (0: none)
+ * @floor: the youngest idle age (in scans) ever paged out, >= 1
+ * @ceiling: the oldest age the kernel reports (ETMEM_IDLE_AGE_MAX)
+ *
+ * The age starts at BUDGET_AGE_START, clamped to [floor, ceiling].
+ */
+void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
+		     uint64_t majflt_budget, unsigned int floor, unsigned int ceiling);
+
+/**
+ * budget_ctl_update() - Feed one cycle's measured cost; adjust the age.
+ * @ctl: the controller
+ * @stall_us: PSI some stall over the window, microseconds
+ * @majflt: major faults over the window
+ * @window_us: the window's length, microseconds (0: no measurement: the
+ *	first cycle, or the processes changed; the verdict is BUDGET_NO_DATA)
+ *
+ * Over budget the age at least doubles at once (up to the ceiling) and
+ * the age that was in force is remembered as too young: the controller
+ * never goes back to it or below while the task's processes stay the
+ * same. Under half the budget, after BUDGET_DWELL cycles at the same age,
+ * the age goes down by a quarter (at least one), never below the floor
+ * or to a remembered too-young age. In between, the age stays.
+ *
+ * Return: true when the age changed.
+ */
+bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
+		       uint64_t window_us);
+
+/**
+ * budget_ctl_forget() - Forget what was learnt about too-young ages.
+ * @ctl: the controller
+ *
+ * For when the task's processes change: what was too costly for the old
+ * ones says nothing about the new ones. The age stays where it is.
+ */
+void budget_ctl_forget(struct budget_ctl *ctl);
+
+/**
+ * budget_verdict_name() - The verdict for JSON and metrics.
+ * @v: the verdict
+ *
+ * Return: "no_data", "room", "within" or "over".
+ */
+const char *budget_verdict_name(enum budget_verdict v);
+
+/**
+ * budget_verdict_text() - The verdict for people.
+ * @v: the verdict
+ *
+ * Return: "under half the budget", "within the budget", ...
+ */
+const char *budget_verdict_text(enum budget_verdict v);
+
+/*
+ * What the cost is read from: the processes' cgroups and their major
+ * faults. Owned by one slide run, used from the loop thread only.
+ */
+struct budget_meter {
+	GHashTable *cgroups;	/* cgroup dir -> last PSI some total, us */
+	GHashTable *procs;	/* "pid:start time" -> last majflt */
+	uint64_t last_us;	/* CLOCK_MONOTONIC of the last sample, 0 none */
+	bool replaced;		/* none of the previous sample's processes is left */
+	char source[256];	/* where the stall was read, for show */
+};
+
+void budget_meter_init(struct budget_meter *m);
+void budget_meter_free(struct budget_meter *m);
+
+/**
+ * budget_meter_sample() - Read the cost since the last sample.
+ * @m: the meter
+ * @pids: the task's processes now
+ * @nr_pids: how many
+ * @stall_us: out: the largest PSI some stall increase over their cgroups,
+ *	microseconds
+ * @majflt: out: major faults of those processes that were there at the
+ *	last sample too
+ *
+ * Processes seen for the first time give a baseline, not a cost; a
+ * process that is gone no longer counts. m->replaced tells that the
+ * processes are all new (the workload restarted).
+ *
+ * Return: the window in microseconds, 0 on the first sample (no cost yet).
+ */
+uint64_t budget_meter_sample(struct budget_meter *m, const pid_t *pids, unsigned int nr_pids,
+			     uint64_t *stall_us, uint64_t *majflt);
+
+/**
+ * budget_cgroup_dir() - The cgroup v2 directory of a process.
+ * @pid: the process
+ * @buf: out: "/sys/fs/cgroup/..." ("" for the root cgroup)
+ * @len: size of @buf
+ *
+ * Return: 0, or -errno (-ENOENT: no cgroup v2 entry, or the process is gone).
+ */
+int budget_cgroup_dir(pid_t pid, char *buf, size_t len);
+
+/**
+ * budget_psi_some_total() - The "some total=" of a PSI file, microseconds.
+ * @text: the file's contents
+ * @total_us: out
+ *
+ * Return: 0, or -EINVAL when there is no "some" line with a total.
+ */
+int budget_psi_some_total(const char *text, uint64_t *total_us);
+
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of slide's budget controller (etmemd/budget.c) on made-up
+ * costs, and of its PSI parser.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "budget.h"
+
+#define SEC 1000000ull	/* a one-second window, us */
+
+/* One cycle with @flt major faults per second against a budget of 100/s. */
+static bool cycle(struct budget_ctl *ctl, uint64_t flt)
+{
+	return budget_ctl_update(ctl, 0, flt, SEC);
+}
+
+/* The start is cold (BUDGET_AGE_START); the first window measures nothing. */
+static void test_start(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	assert_int_equal(ctl.age, BUDGET_AGE_START);
+	assert_false(budget_ctl_update(&ctl, 0, 1000, 0));
+	assert_int_equal(ctl.verdict, BUDGET_NO_DATA);
+	assert_int_equal(ctl.age, BUDGET_AGE_START);
+	/* A floor above the start age is where it starts. */
+	budget_ctl_init(&ctl, 0, 100, 40, 254);
+	assert_int_equal(ctl.age, 40);
+}
+
+/*
+ * With no cost the age goes down by a quarter every BUDGET_DWELL cycles
+ * and stops at the floor, never below.
+ */
+static void test_descends_to_floor(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int prev;
+
+	budget_ctl_init(&ctl, 0, 100, 3, 254);
+	prev = ctl.age;
+	for (int i = 0; i < 100; i++) {
+		cycle(&ctl, 0);
+		assert_true(ctl.age <= prev);
+		assert_true(ctl.age >= 3);
+		prev = ctl.age;
+	}
+	assert_int_equal(ctl.age, 3);
+	assert_int_equal(ctl.verdict, BUDGET_ROOM);
+	/* The first step waits BUDGET_DWELL cycles at the start age. */
+	budget_ctl_init(&ctl, 0, 100, 3, 254);
+	for (int i = 1; i < BUDGET_DWELL; i++)
+		assert_false(cycle(&ctl, 0));
+	assert_true(cycle(&ctl, 0));
+	assert_int_equal(ctl.age, BUDGET_AGE_START - BUDGET_AGE_START / 4);
+}
+
+/* Over budget: the age at least doubles at once, up to the ceiling. */
+static void test_over_raises_fast(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	assert_true(cycle(&ctl, 101));
+	assert_int_equal(ctl.verdict, BUDGET_OVER);
+	assert_int_equal(ctl.age, 2 * BUDGET_AGE_START);
+	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
+	for (int i = 0; i < 10; i++)
+		cycle(&ctl, 1000);
+	assert_int_equal(ctl.age, 254);
+	/* Within the budget (50..100%): the age stays. */
+	assert_false(cycle(&ctl, 100));
+	assert_false(cycle(&ctl, 50));
+	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
+}
+
+/*
+ * A workload whose pages refault when they are taken at age 5 or
+ * younger: the controller comes down, overshoots once, and then stays
+ * above 5 for good: the age settles and the cost stays in budget.
+ */
+static void test_settles(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int changes_late = 0, over = 0;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < 200; i++) {
+		uint64_t flt = ctl.age <= 5 ? 400 : 10;
+		bool changed = cycle(&ctl, flt);
+
+		over += ctl.verdict == BUDGET_OVER;
+		if (i >= 40)
+			changes_late += changed;
+	}
+	assert_int_equal(changes_late, 0);
+	assert_int_equal(over, 1);
+	assert_int_equal(ctl.too_young, 5);
+	assert_int_equal(ctl.age, 6);
+}
+
+/* The stall budget counts too, and the larger share decides. */
+static void test_stall_budget(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 1000, 100, 2, 254);
+	/* 2000 us of stall over 1 s against 1000 us/s: over. */
+	assert_true(budget_ctl_update(&ctl, 2000, 0, SEC));
+	assert_int_equal(ctl.verdict, BUDGET_OVER);
+	assert_int_equal(ctl.stall_us_per_s, 2000);
+	/* 1500 us over 2 s: 75% of it, within. */
+	assert_false(budget_ctl_update(&ctl, 1500, 10, 2 * SEC));
+	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
+	assert_int_equal(ctl.majflt_milli_per_s, 5000);
+}
+
+/* Forgetting lets the age go below a once too-young age again. */
+static void test_forget(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	cycle(&ctl, 1000);
+	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
+	for (int i = 0; i < 50; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.age, BUDGET_AGE_START + 1);
+	budget_ctl_forget(&ctl);
+	for (int i = 0; i < 50; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.age, 2);
+}
+
+static void test_psi_parse(void **state)
+{
+	uint64_t total = 0;
+
+	assert_int_equal(budget_psi_some_total("some avg10=0.00 avg60=0.00 avg300=0.00 total=12345\n"
+					       "full avg10=0.00 avg60=0.00 avg300=0.00 total=99\n",
+					       &total), 0);
+	assert_int_equal(total, 12345);
+	assert_int_equal(budget_psi_some_total("full avg10=0.00 total=99\n", &total), -EINVAL);
+	assert_int_equal(budget_psi_some_total("some avg10=0.00 total=\n", &total), -EINVAL);
+	assert_int_equal(budget_psi_some_total("", &total), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start),
+		cmocka_unit_test(test_descends_to_floor),
+		cmocka_unit_test(test_over_raises_fast),
+		cmocka_unit_test(test_settles),
+		cmocka_unit_test(test_stall_budget),
+		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_psi_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

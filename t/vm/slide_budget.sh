@@ -1,0 +1,138 @@
+#!/bin/bash
+# vm-timeout: 600
+# vm-kernels: 6.1 6.12
+# Slide's budget mode (majflt_budget instead of T): on a steady workload
+# with a cold set, a hot set and a warm set read every 6 s, the controller
+# comes down from idle age 16, learns the age at which the warm set's
+# refaults cost more than the budget, and settles above it: the cold set
+# goes, the hot and warm sets stay, the workload's major faults in steady
+# state are within the budget, and the age no longer moves. Then the
+# working set grows (the workload reads its cold set every second): the
+# faults go over the budget, the controller raises the age at once, and
+# the cold set comes back and stays. Keys that cannot go together are
+# refused with a message naming them, and change nothing. The workload
+# verifies its checksums.
+. "$ETMEM_TOP/t/lib/vmtest.sh"
+. "$ETMEM_TOP/t/helpers/daemon_lib.sh"
+
+vt_load_etmem
+vt_zram_swap 512M
+SOCK=budget
+BUDGET=20	# major faults per second
+
+setsid "$helpers/hotcold" --interval-ms 1000 --cold-mib 48 --hot-mib 4 \
+	--warm-mib 8 --warm-every-ms 6000 >"$WORK/wl.out" 2>&1 &
+wl=$!
+OTHER_PIDS+=("$wl")
+vt_wait_line "$WORK/wl.out" '^ready'
+daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
+
+project() { # project NAME SCAN_TYPE TASK-LINES...
+	printf '[project]\nname=%s\nscan_type=%s\nloop=1\ninterval=1\nsleep=1\n' "$1" "$2"
+	printf '[engine]\nname=slide\nproject=%s\n' "$1"
+	printf '[task]\nproject=%s\nengine=slide\nname=t\ntype=pid\nvalue=%s\n' "$1" "$wl"
+	shift 2
+	printf '%s\n' "$@"
+}
+refused() { # refused NAME EXPECTED-REGEX SCAN_TYPE TASK-LINES...
+	local name=$1 want=$2 out
+	shift 2
+	project "$name" "$@" | conf "$name.conf" >/dev/null
+	if out=$("$ETMEM" obj add -f "$WORK/$name.conf" -s "$SOCK" 2>&1); then
+		vt_fail "$name: accepted"
+		return
+	fi
+	vt_check "$name: refused with '$out'" grep -Eq "$want" <<<"$out"
+	vt_check "$name: no project left behind" \
+		test -z "$("$ETMEM" project show -n "$name" -s "$SOCK" 2>/dev/null)"
+}
+refused both 'T and a budget \(stall_budget_us, majflt_budget\) exclude each other' page \
+	'T=1' "majflt_budget=$BUDGET"
+refused neither 'slide needs T .* or a budget \(stall_budget_us' page ''
+refused auto 'a budget needs the etmem modules.* scan_type=auto' auto "stall_budget_us=1000"
+refused zero "majflt_budget='0' is not an integer in 1\\.\\." page 'majflt_budget=0'
+refused word "stall_budget_us='1%' is not an integer in 1\\.\\.1000000" page 'stall_budget_us=1%'
+
+project steady page "majflt_budget=$BUDGET" | conf steady.conf >/dev/null
+vt_check "obj add of a budget task" "$ETMEM" obj add -f "$WORK/steady.conf" -s "$SOCK"
+vt_check "project start" "$ETMEM" project start -n steady -s "$SOCK"
+
+budget() { # budget FIELD: a member of the task's "budget" object
+	show_json "$SOCK" steady | python3 -c "
+import json,sys
+print(json.load(sys.stdin)['projects'][0]['tasks'][0].get('budget', {}).get('$1', ''))"
+}
+last_status() { grep '^status' "$WORK/wl.out" | tail -n 1; }
+field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
+ages() { grep -o 'idle age [0-9]* -> [0-9]*' "$WORK/etmemd-$SOCK.log"; }
+
+# Steady state: the age stays put for 40 s (about 15 cycles) and the cold
+# set is out. Up to 280 s.
+settled=0
+for _ in $(seq 7); do
+	n0=$(ages | wc -l)
+	s0=$(last_status)
+	sleep 40
+	s1=$(last_status)
+	cold_res=$(field cold_resident "$s1")
+	cold_pages=$(field cold_pages "$s1")
+	if [ "$(ages | wc -l)" = "$n0" ] && [ "$cold_res" -le $((cold_pages / 10)) ]; then
+		settled=1
+		break
+	fi
+done
+"$ETMEM" project show -n steady -s "$SOCK"
+echo "age changes: $(ages | tr '\n' ' ')"
+vt_check "the age settled (no change in 40 s) with the cold set out" test "$settled" = 1
+t0=$(field t_ms "$s0") t1=$(field t_ms "$s1")
+f0=$(field majflt "$s0") f1=$(field majflt "$s1")
+rate=$(( (f1 - f0) * 1000 / (t1 - t0) ))
+vt_check "steady state: $((f1 - f0)) major faults in $(( (t1 - t0) / 1000 )) s: ${rate}/s within the budget $BUDGET/s (+20%)" \
+	test "$rate" -le $((BUDGET * 12 / 10))
+vt_check "the cold set is out ($cold_res of $cold_pages pages resident)" \
+	test "$cold_res" -le $((cold_pages / 10))
+hot=$(field hot_resident "$s1")
+vt_check "the hot set stayed ($hot of $(field hot_pages "$s1") pages resident)" \
+	test "$hot" = "$(field hot_pages "$s1")"
+warm=$(grep '^warm' "$WORK/wl.out" | tail -n 1)
+vt_check "the warm set is resident in steady state ($(field warm_resident "$warm") of $(field warm_pages "$warm"))" \
+	test "$(field warm_resident "$warm")" -ge $(( $(field warm_pages "$warm") * 9 / 10 ))
+age0=$(budget idle_age)
+vt_check "show names the age ($age0), the floor and the verdict ($(budget verdict))" \
+	grep -Eq "idle age: $age0 scans .*cost (under half the budget|within the budget)" <<<"$("$ETMEM" project show -n steady -s "$SOCK")"
+vt_check "the age is above the floor 2 ($age0)" test "$age0" -gt 2
+
+# The working set grows: the cold set is read every second from now on.
+n0=$(ages | wc -l)
+kill -USR1 "$wl"
+raised=0
+for _ in $(seq 60); do
+	sleep 2
+	a=$(budget idle_age)
+	[ -n "$a" ] && [ "$a" -gt "$age0" ] && raised=1 && break
+done
+echo "age changes: $(ages | tr '\n' ' ')"
+vt_check "growing the working set raised the age ($age0 -> $(budget idle_age))" test "$raised" = 1
+vt_check "the log says the cost went over the budget" \
+	grep -q "over budget" <<<"$(grep 'idle age' "$WORK/etmemd-$SOCK.log" | tail -n +$((n0 + 1)))"
+# The cold set, now read every second, comes back and stays.
+sleep 20
+back=1
+while read -r line; do
+	[ "$(field cold_resident "$line")" -ge $(( $(field cold_pages "$line") * 95 / 100 )) ] || back=0
+done < <(grep '^status' "$WORK/wl.out" | tail -n 5)
+vt_check "the cold set is back in RAM and stays (last 5 s: $(grep '^status' "$WORK/wl.out" | tail -n 5 | grep -o 'cold_resident=[0-9]*' | tr '\n' ' '))" \
+	test "$back" = 1
+
+metrics=$(show_json "$SOCK" | python3 -c '
+import json,sys
+t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
+print(sorted(t))')
+vt_check "project show -j has the controller's state: $metrics" \
+	grep -q "'idle_age'.*'majflt_budget'.*'majflt_per_s'.*'stall_us_per_s'.*'too_young'.*'verdict'" <<<"$metrics"
+
+kill -TERM "$wl"
+wait "$wl"
+vt_check "the workload's data is intact" grep -q '^verify ok' "$WORK/wl.out"
+daemon_stop
+vt_done
