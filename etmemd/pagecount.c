@@ -170,7 +170,7 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc)
 
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
-				 bool age_required, GArray *ranges)
+				 GArray *ranges)
 {
 	struct etmem_range run = { 0, 0 };
 	uint64_t nr_cold = 0;
@@ -184,9 +184,7 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 
 			if ((seg->counts[i] & COUNT_ABSENT) || seg->counts[i] >= threshold)
 				continue;
-			/* Without a kernel age the count alone decides, if it may. */
-			if (min_age && seg->ages[i] == ETMEM_IDLE_AGE_UNKNOWN && age_required)
-				continue;
+			/* Without a kernel age the count alone decides. */
 			if (min_age && seg->ages[i] != ETMEM_IDLE_AGE_UNKNOWN &&
 			    seg->ages[i] < min_age)
 				continue;
@@ -203,6 +201,59 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 	}
 	if (run.end)
 		g_array_append_val(ranges, run);
+	return nr_cold;
+}
+
+/* Appends [addr, addr + size) to the runs being built in ranges. */
+static void range_append(GArray *ranges, struct etmem_range *run, uint64_t addr, uint64_t size)
+{
+	if (run->end == addr) {
+		run->end += size;
+		return;
+	}
+	if (run->end)
+		g_array_append_val(ranges, *run);
+	run->start = addr;
+	run->end = addr + size;
+}
+
+uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
+				 GHashTable **own_ages, GArray *ranges)
+{
+	GHashTable *now = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	struct etmem_range run = { 0, 0 };
+	uint64_t nr_cold = 0;
+
+	for (guint s = 0; s < pc->segs->len; s++) {
+		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
+
+		for (uint32_t i = 0; i < seg->nr_pages; i++) {
+			uint64_t addr = seg->addr + ((uint64_t)i << seg->page_shift);
+			unsigned int age = seg->ages[i];
+
+			if (seg->counts[i] & COUNT_ABSENT)
+				continue;
+			if (age == ETMEM_IDLE_AGE_UNKNOWN) {
+				gint64 *key = g_new(gint64, 1);
+
+				/* Our own count: idle in every pass, or back to 0. */
+				*key = addr;
+				age = *own_ages ? GPOINTER_TO_UINT(g_hash_table_lookup(*own_ages, key)) : 0;
+				age = seg->counts[i] ? 0 : MIN(age + pc->pass, ETMEM_IDLE_AGE_MAX);
+				g_hash_table_insert(now, key, GUINT_TO_POINTER(age));
+			}
+			if (age < min_age)
+				continue;
+			nr_cold += 1ull << (seg->page_shift - 12);
+			range_append(ranges, &run, addr, 1ull << seg->page_shift);
+		}
+	}
+	if (run.end)
+		g_array_append_val(ranges, run);
+	/* Only pages still without a kernel age keep an entry. */
+	if (*own_ages)
+		g_hash_table_destroy(*own_ages);
+	*own_ages = now;
 	return nr_cold;
 }
 

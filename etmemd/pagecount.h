@@ -33,13 +33,25 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc);
  * when min_age is not 0, whose kernel idle age in the latest pass (scanned
  * with ETMEM_SCAN_FLAGS_IDLE_AGES) is at least min_age; a page the kernel
  * gave no age (a partly covered page table, the pre-check off) is judged by
- * its count alone, unless age_required (slide's budget mode, which has no
- * count threshold to fall back on) leaves it in RAM. Returns the number of
- * such pages (4 KiB units).
+ * its count alone. Returns the number of such pages (4 KiB units).
  */
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
-				 bool age_required, GArray *ranges);
+				 GArray *ranges);
+
+/*
+ * Slide's budget mode: appends to ranges every run of pages present in all
+ * passes whose idle age, in scans, is at least min_age: the kernel's age of
+ * the latest pass (scanned with ETMEM_SCAN_FLAGS_IDLE_AGES) or, for a page
+ * the kernel gave none, our own: the passes in a row it was idle in, kept
+ * across cycles in *own_ages (address -> age; NULL at first; replaced by
+ * a table of only this cycle's pages without a kernel age; the caller owns
+ * it, g_hash_table_destroy). Our own age only grows by whole cycles, so it
+ * lags the kernel's by at most one cycle. Returns the number of such pages
+ * (4 KiB units).
+ */
+uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
+				 GHashTable **own_ages, GArray *ranges);
 
 /*
  * Every page present in all passes so far, in address order, with its

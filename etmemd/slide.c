@@ -66,6 +66,12 @@ struct slide_proc {
 	uint64_t nr_pages;
 	uint64_t nr_cold;
 	bool gone;
+	/*
+	 * Budget mode: our own idle ages of the pages the kernel gives none
+	 * (page_counts_aged_ranges()); the job in flight owns them, and
+	 * find_procs() carries them over to the same process's next cycle.
+	 */
+	GHashTable *own_ages;
 };
 
 struct slide_run {
@@ -94,6 +100,7 @@ struct slide_run {
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;
+	GHashTable *own_ages;		/* "pid:start" -> a slide_proc's own_ages, between cycles */
 };
 
 struct slide_job {
@@ -214,11 +221,11 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	proc->nr_pages = page_counts_nr_pages(proc->counts);
 	g_array_set_size(proc->cold, 0);
 	if (budget_mode(&job->run->params))
-		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
-							job->run->ctl.age, true, proc->cold);
+		proc->nr_cold = page_counts_aged_ranges(proc->counts, job->run->ctl.age,
+							&proc->own_ages, proc->cold);
 	else
 		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
-							job->run->params.idle_age, false, proc->cold);
+							job->run->params.idle_age, proc->cold);
 }
 
 static void swap_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -287,6 +294,8 @@ static void slide_proc_free(gpointer data)
 
 	page_counts_free(proc->counts);
 	g_array_free(proc->cold, TRUE);
+	if (proc->own_ages)
+		g_hash_table_destroy(proc->own_ages);
 	g_free(proc);
 }
 
@@ -313,6 +322,7 @@ static struct slide_run *run_of(struct cycle *cycle)
 static void run_free(struct slide_run *run)
 {
 	budget_meter_free(&run->meter);
+	g_hash_table_destroy(run->own_ages);
 	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
 	g_free(run);
@@ -380,15 +390,24 @@ static void submit(struct slide_run *run, struct slide_proc *proc, unsigned int 
 	cycle_submit(&run->cycle, &job->base);
 }
 
+static const char *proc_key(const struct proc_id *id, char key[48])
+{
+	snprintf(key, 48, "%d:%" PRIu64, (int)id->pid, id->start_time);
+	return key;
+}
+
 static void add_proc(struct slide_run *run, const struct proc_id *id)
 {
 	struct slide_proc *proc;
+	char key[48];
 
 	if (run->params.swap_threshold_bytes &&
 	    proc_rss_bytes(id->pid) < run->params.swap_threshold_bytes)
 		return;
 	proc = g_new0(struct slide_proc, 1);
 	proc->id = *id;
+	proc->own_ages = g_hash_table_lookup(run->own_ages, proc_key(id, key));
+	g_hash_table_steal(run->own_ages, key);
 	proc->counts = page_counts_new();
 	proc->cold = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	g_ptr_array_add(run->procs, proc);
@@ -402,6 +421,17 @@ static unsigned int find_procs(struct slide_run *run)
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	unsigned int nr_found;
 
+	/* Own ages go to the same processes' next cycle, the rest with them. */
+	g_hash_table_remove_all(run->own_ages);
+	for (guint i = 0; i < run->procs->len; i++) {
+		struct slide_proc *proc = run->procs->pdata[i];
+		char key[48];
+
+		if (proc->gone || !proc->own_ages)
+			continue;
+		g_hash_table_insert(run->own_ages, g_strdup(proc_key(&proc->id, key)), proc->own_ages);
+		proc->own_ages = NULL;
+	}
 	g_ptr_array_set_size(run->procs, 0);
 	if (run->type == TASK_TYPE_NAME) {
 		procs_find_by_name(run->value, found);
@@ -628,6 +658,8 @@ static int slide_start_task(struct task *task, GString *err)
 	strcpy(run->value, task->value);
 	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
 	budget_meter_init(&run->meter);
+	run->own_ages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      (GDestroyNotify)g_hash_table_destroy);
 	budget_ctl_init(&run->ctl, run->params.stall_budget_us, run->params.majflt_budget,
 			run->params.idle_age, ETMEM_IDLE_AGE_MAX);
 	if (cycle_init(&run->cycle, &slide_cycle_ops, run->name, "paging out", &run->proj,

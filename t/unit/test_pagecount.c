@@ -62,7 +62,7 @@ static void test_cold(void **state)
 		feed(pc, BASE + 4 * 4096, tc->pass1 + 4, 4);
 		page_counts_begin_pass(pc, 2);
 		feed(pc, BASE, tc->pass2, 8);
-		cold = page_counts_cold_ranges(pc, tc->threshold, 0, false, ranges);
+		cold = page_counts_cold_ranges(pc, tc->threshold, 0, ranges);
 		if (cold != tc->nr_cold || ranges->len != tc->nr_ranges)
 			fail_msg("%s: %llu cold in %u ranges", tc->what,
 				 (unsigned long long)cold, ranges->len);
@@ -89,7 +89,7 @@ static void test_new_pages_ignored(void **state)
 	feed(pc, BASE - 8 * 4096, idle, 4);	/* mapped after pass 1 */
 	feed(pc, BASE, idle, 4);
 	assert_int_equal(page_counts_nr_pages(pc), 4);
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, false, ranges), 4);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 4);
 	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
 }
@@ -127,7 +127,7 @@ static void test_min_idle_age(void **state)
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, last, ages2, 6);
 	/* T=1: page 4 was accessed; min age 7: pages 1, 2 and 5 (no age). */
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, false, ranges), 3);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, ranges), 3);
 	assert_int_equal(ranges->len, 2);
 	r = &g_array_index(ranges, struct etmem_range, 0);
 	assert_int_equal(r->start, BASE + 1 * 4096);
@@ -135,13 +135,58 @@ static void test_min_idle_age(void **state)
 	r = &g_array_index(ranges, struct etmem_range, 1);
 	assert_int_equal(r->start, BASE + 5 * 4096);
 	g_array_set_size(ranges, 0);
-	/* Ages required (budget mode): page 5, without one, stays. */
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 7, true, ranges), 2);
-	assert_int_equal(ranges->len, 1);
-	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, false, ranges), 5);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 5);
 	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
+}
+
+/*
+ * Budget mode: the kernel's age decides where there is one; where there
+ * is none, our own count of passes idle in a row, kept across cycles and
+ * reset by an access, and dropped for pages that now have a kernel age.
+ */
+static void test_aged_ranges(void **state)
+{
+	static const int idle[4] = { I, I, I, I };
+	static const int hit3[4] = { I, I, I, A };
+	static const uint8_t u = ETMEM_IDLE_AGE_UNKNOWN;
+	static const uint8_t ages[4] = { 3, 9, u, u };
+	static const uint8_t aged_all[4] = { 3, 9, 4, u };
+	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+	GHashTable *own = NULL;
+	struct page_counts *pc;
+
+	/* Cycle 1, 2 passes: pages 2 and 3 have no kernel age: own age 2. */
+	pc = page_counts_new();
+	page_counts_begin_pass(pc, 1);
+	feed_aged(pc, idle, ages, 4);
+	page_counts_begin_pass(pc, 2);
+	feed_aged(pc, idle, ages, 4);
+	assert_int_equal(page_counts_aged_ranges(pc, 3, &own, ranges), 2);	/* pages 0, 1 */
+	assert_int_equal(g_hash_table_size(own), 2);
+	page_counts_free(pc);
+	/* Cycle 2: page 3 accessed in pass 2 (own age 0); page 2 reaches 4. */
+	pc = page_counts_new();
+	page_counts_begin_pass(pc, 1);
+	feed_aged(pc, idle, ages, 4);
+	page_counts_begin_pass(pc, 2);
+	feed_aged(pc, hit3, ages, 4);
+	g_array_set_size(ranges, 0);
+	assert_int_equal(page_counts_aged_ranges(pc, 4, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(ranges->len, 1);
+	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).start, BASE + 4096);
+	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).end, BASE + 3 * 4096);
+	page_counts_free(pc);
+	/* Cycle 3: page 2 has a kernel age (4) now; its own entry goes. */
+	pc = page_counts_new();
+	page_counts_begin_pass(pc, 1);
+	feed_aged(pc, idle, aged_all, 4);
+	g_array_set_size(ranges, 0);
+	assert_int_equal(page_counts_aged_ranges(pc, 4, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(g_hash_table_size(own), 1);
+	page_counts_free(pc);
+	g_hash_table_destroy(own);
+	g_array_free(ranges, TRUE);
 }
 
 int main(void)
@@ -150,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_cold),
 		cmocka_unit_test(test_new_pages_ignored),
 		cmocka_unit_test(test_min_idle_age),
+		cmocka_unit_test(test_aged_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
