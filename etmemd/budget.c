@@ -51,12 +51,24 @@ static uint64_t cost_pct(struct budget_ctl *ctl, uint64_t stall_us, uint64_t maj
 	return pct;
 }
 
+/* The youngest age in force in the last BUDGET_LAG cycles, this one included. */
+static unsigned int recent_min(const struct budget_ctl *ctl)
+{
+	unsigned int n = MIN(ctl->nr_cycles, (unsigned int)BUDGET_LAG), min = ctl->age;
+
+	for (unsigned int i = 0; i < n; i++)
+		min = MIN(min, ctl->recent[i]);
+	return min;
+}
+
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us)
 {
 	unsigned int old = ctl->age, lowest;
 	uint64_t pct;
 
+	/* The age the last cycle paged out with, for the lag window. */
+	ctl->recent[ctl->nr_cycles++ % BUDGET_LAG] = ctl->age;
 	ctl->dwell++;
 	if (!window_us) {
 		ctl->verdict = BUDGET_NO_DATA;
@@ -65,8 +77,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
 	if (pct > 100) {
 		ctl->verdict = BUDGET_OVER;
-		/* The faults come from pages taken at this age or a younger one. */
-		ctl->too_young = MAX(ctl->too_young, ctl->age);
+		/* The cost comes from pages taken at one of the recent ages. */
+		ctl->too_young = MAX(ctl->too_young, recent_min(ctl));
 		ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
 	} else if (pct < BUDGET_ROOM_PCT) {
 		ctl->verdict = BUDGET_ROOM;

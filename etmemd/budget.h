@@ -30,6 +30,12 @@
 #define BUDGET_FLOOR_DEFAULT	2
 /* Cycles an age is kept before the controller judges it can go lower. */
 #define BUDGET_DWELL		2
+/*
+ * Cycles over which a cost can still come from an earlier page-out: a page
+ * taken is missed only when next used. An over-budget cost blames the
+ * youngest age in force in these last cycles, not just the current one.
+ */
+#define BUDGET_LAG		4
 /* Below this fraction (in percent) of the budget there is room to go lower. */
 #define BUDGET_ROOM_PCT		50
 
@@ -51,6 +57,8 @@ struct budget_ctl {
 	unsigned int age;		/* pages idle this many scans go out */
 	unsigned int too_young;		/* highest age found over budget; 0 none */
 	unsigned int dwell;		/* cycles since the age last changed */
+	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
+	unsigned int nr_cycles;
 	enum budget_verdict verdict;
 	/* the last measurement, per second; x1000 for fractions */
 	uint64_t stall_us_per_s;
@@ -80,7 +88,8 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *	first cycle, or the processes changed; the verdict is BUDGET_NO_DATA)
  *
  * Over budget the age at least doubles at once (up to the ceiling) and
- * the age that was in force is remembered as too young: the controller
+ * the youngest age in force in the last BUDGET_LAG cycles (the page-outs
+ * the cost can come from) is remembered as too young: the controller
  * never goes back to it or below while the task's processes stay the
  * same. Under half the budget, after BUDGET_DWELL cycles at the same age,
  * the age goes down by a quarter (at least one), never below the floor

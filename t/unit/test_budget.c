@@ -107,6 +107,28 @@ static void test_settles(void **state)
 	assert_int_equal(ctl.age, 6);
 }
 
+/*
+ * The cost shows up cycles after the page-out that causes it (a page is
+ * missed only when next used): taken at age 5 or younger, refaults come 2
+ * cycles later. The controller blames the youngest recent age, 5, and not
+ * the ages it raised to meanwhile, so it still settles at 6.
+ */
+static void test_lagging_cost(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int used[300];
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < 300; i++) {
+		uint64_t flt = i >= 2 && used[i - 2] <= 5 ? 400 : 10;
+
+		used[i] = ctl.age;
+		cycle(&ctl, flt);
+	}
+	assert_int_equal(ctl.too_young, 5);
+	assert_int_equal(ctl.age, 6);
+}
+
 /* The stall budget counts too, and the larger share decides. */
 static void test_stall_budget(void **state)
 {
@@ -160,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_descends_to_floor),
 		cmocka_unit_test(test_over_raises_fast),
 		cmocka_unit_test(test_settles),
+		cmocka_unit_test(test_lagging_cost),
 		cmocka_unit_test(test_stall_budget),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_psi_parse),
