@@ -141,8 +141,8 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 	}
 	if (!budget && !cfg_has_key(sec, "T")) {
 		cfg_error_prefix(sec, NULL, err);
-		g_string_append(err, "slide needs T (pages accessed in fewer than T of the loop scans are paged out) "
-				"or a budget (stall_budget_us: memory stall in microseconds per second; "
+		g_string_append(err, "missing required key 'T' (pages accessed in fewer than T of the loop scans are paged out), "
+				"or a budget instead (stall_budget_us: memory stall in microseconds per second; "
 				"majflt_budget: major faults per second)");
 		goto free_params;
 	}

@@ -80,6 +80,11 @@ bad_file idle_age_255 "$P$E${TK}type=pid\nvalue=1\nT=1\nidle_age=255\n" "idle_ag
 bad_file idle_age_auto "${P/sleep=1/sleep=1\\nscan_type=auto}$E${TK}type=pid\nvalue=1\nT=1\nidle_age=4\n" \
 	"idle_age needs the etmem modules' idle ages, and scan_type=auto runs the damon engine"
 bad_file T_missing "$P$E${TK}type=pid\nvalue=1\n" "missing required key 'T'"
+bad_file T_and_budget "$P$E${TK}type=pid\nvalue=1\nT=1\nmajflt_budget=10\n" \
+	"T and a budget (stall_budget_us, majflt_budget) exclude each other"
+bad_file budget_zero "$P$E${TK}type=pid\nvalue=1\nstall_budget_us=0\n" "stall_budget_us='0' is not an integer in 1..1000000"
+bad_file budget_auto "${P/sleep=1/sleep=1\\nscan_type=auto}$E${TK}type=pid\nvalue=1\nmajflt_budget=10\n" \
+	"a budget needs the etmem modules' idle ages, and scan_type=auto runs the damon engine"
 bad_file max_threads_0 "$P$E${TASK}max_threads=0\n" "max_threads='0' is not an integer in 1.."
 bad_file max_threads_big "$P$E${TASK}max_threads=$(( $(nproc) * 2 + 2 ))\n" "is not an integer in 1..$(( $(nproc) * 2 + 1 ))"
 bad_file swap_threshold_unit "$P$E${TASK}swap_threshold=10t\n" "swap_threshold='10t' is not a size"

@@ -2,7 +2,8 @@
 # Configuration files in upstream etmem's key set load into the real
 # daemon: slide with scan_type=page, and the shipped
 # etc/etmem/damon_conf.yaml (scan_type=region), psi_conf.yaml
-# (scan_type=psi) and auto_conf.yaml (scan_type=auto). (cslide's file
+# (scan_type=psi), auto_conf.yaml (scan_type=auto) and budget_conf.yaml
+# (slide's budget mode). (cslide's file
 # needs huge pages on the host's nodes; t/vm/daemon_user_tests.sh loads it
 # in the VM.) Each is added, shown (text and -j, with its scan_type) and
 # deleted again; no project is started.
@@ -66,6 +67,8 @@ install -m 0600 "$TOP/etc/etmem/psi_conf.yaml" "$WORK/psi_conf.yaml"
 add_del "etc/etmem/psi_conf.yaml as shipped" "$WORK/psi_conf.yaml" test_psi psi
 install -m 0600 "$TOP/etc/etmem/auto_conf.yaml" "$WORK/auto_conf.yaml"
 add_del "etc/etmem/auto_conf.yaml as shipped" "$WORK/auto_conf.yaml" test_auto auto
+install -m 0600 "$TOP/etc/etmem/budget_conf.yaml" "$WORK/budget_conf.yaml"
+add_del "etc/etmem/budget_conf.yaml as shipped (slide budget mode)" "$WORK/budget_conf.yaml" budget page
 
 daemon_stop
 [ "$nr_fail" = 0 ] || exit 1

@@ -48,7 +48,7 @@ refused() { # refused NAME EXPECTED-REGEX SCAN_TYPE TASK-LINES...
 }
 refused both 'T and a budget \(stall_budget_us, majflt_budget\) exclude each other' page \
 	'T=1' "majflt_budget=$BUDGET"
-refused neither 'slide needs T .* or a budget \(stall_budget_us' page ''
+refused neither "missing required key 'T' .* or a budget instead \\(stall_budget_us" page ''
 refused auto 'a budget needs the etmem modules.* scan_type=auto' auto "stall_budget_us=1000"
 refused zero "majflt_budget='0' is not an integer in 1\\.\\." page 'majflt_budget=0'
 refused word "stall_budget_us='1%' is not an integer in 1\\.\\.1000000" page 'stall_budget_us=1%'
