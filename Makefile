@@ -29,7 +29,7 @@ ifeq ($(PKG_LIBS),)
 PKG_LIBS   := -lnl-genl-3 -lnl-3 -ljson-glib-1.0 -lgobject-2.0 -lglib-2.0 -lnuma -lsystemd
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
-	      -Ietmemd $(PKG_CFLAGS) -MMD -MP
+	      -Ietmemd -Ietmemd/engine $(PKG_CFLAGS) -MMD -MP
 LDLIBS  := $(PKG_LIBS) -lpthread -ldl
 
 ifeq ($(V),1)
@@ -41,7 +41,7 @@ msg = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
 LIB_SRCS     := $(wildcard lib/*.c)
-ETMEMD_SRCS  := $(filter-out etmemd/main.c,$(wildcard etmemd/*.c))
+ETMEMD_SRCS  := $(filter-out etmemd/main.c,$(wildcard etmemd/*.c etmemd/engine/*.c))
 ETMEM_SRCS   := $(wildcard etmem/*.c)
 UNIT_SRCS    := $(wildcard t/unit/test_*.c)
 HELPER_SRCS  := $(wildcard t/helpers/*.c)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of slide's budget controller (etmemd/budget.c) on made-up
+ * Unit tests of slide's budget controller (etmemd/engine/budget.c) on made-up
  * costs, and of its PSI parser.
  */
 #include <errno.h>

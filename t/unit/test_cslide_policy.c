@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of the cslide placement policy (etmemd/cslide_policy.c). */
+/* Unit tests of the cslide placement policy (etmemd/engine/cslide_policy.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

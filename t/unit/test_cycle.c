@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the scan cycle shared by the slide and cslide engines
- * (etmemd/cycle.c): every transition, with the event loop's timers and
+ * (etmemd/engine/cycle.c): every transition, with the event loop's timers and
  * the worker pools stubbed at the link seam.
  */
 // wrap: loop_timer_new loop_timer_arm loop_timer_cancel loop_timer_free worker_pool_new worker_pool_submit worker_pool_release

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of per-page access counting (etmemd/pagecount.c). */
+/* Unit tests of per-page access counting (etmemd/engine/pagecount.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

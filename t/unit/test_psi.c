@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the psi engine's feedback step (etmemd/psi.c, included so
+ * Unit tests of the psi engine's feedback step (etmemd/engine/psi.c, included so
  * its static functions can be driven) on a directory of plain files made
  * to look like a cgroup: memory.pressure's "some total" and
  * memory.current. Writes to memory.reclaim go to a stand-in for the kernel
