@@ -232,3 +232,30 @@ int meminfo_swap(uint64_t *total, uint64_t *free)
 	fclose(f);
 	return 0;
 }
+
+int cgroup2_mount(char *root, size_t size, bool *v1_memory)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+	int ret = -ENOENT;
+
+	*v1_memory = false;
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char mnt[PATH_MAX], fstype[64];
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if (!strcmp(fstype, "cgroup2") && ret) {
+			snprintf(root, size, "%s", mnt);
+			ret = 0;
+		} else if (!strcmp(fstype, "cgroup") && strstr(sep, "memory")) {
+			*v1_memory = true;
+		}
+	}
+	fclose(f);
+	return ret;
+}

@@ -75,4 +75,11 @@ int meminfo_available_pct(void);
 /* SwapTotal and SwapFree in bytes; -errno on failure. */
 int meminfo_swap(uint64_t *total, uint64_t *free);
 
+/*
+ * The first cgroup v2 mount point of /proc/self/mountinfo into @root;
+ * *@v1_memory tells whether the memory controller is on a cgroup v1
+ * hierarchy. 0, -ENOENT when no cgroup v2 is mounted, or -errno.
+ */
+int cgroup2_mount(char *root, size_t size, bool *v1_memory);
+
 #endif /* ETMEMD_PROCS_H */

@@ -30,6 +30,7 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 	ctl->ceiling = MAX(ceiling, ctl->floor);
 	ctl->age = clamp_age(ctl, BUDGET_AGE_START);
 	ctl->verdict = BUDGET_NO_DATA;
+	ctl->forget_after = BUDGET_FORGET;
 }
 
 /*
@@ -62,9 +63,9 @@ static unsigned int recent_min(const struct budget_ctl *ctl)
 }
 
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
-		       uint64_t window_us)
+		       uint64_t window_us, bool may_lower)
 {
-	unsigned int old = ctl->age, lowest;
+	unsigned int old = ctl->age, lowest, blame;
 	uint64_t pct;
 
 	/* The age the last cycle paged out with, for the lag window. */
@@ -77,16 +78,39 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
 	if (pct > 100) {
 		ctl->verdict = BUDGET_OVER;
-		/* The cost comes from pages taken at one of the recent ages. */
-		ctl->too_young = MAX(ctl->too_young, recent_min(ctl));
-		ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
-	} else if (pct < BUDGET_ROOM_PCT) {
-		ctl->verdict = BUDGET_ROOM;
-		lowest = MAX(ctl->floor, ctl->too_young + 1);
-		if (ctl->dwell >= BUDGET_DWELL && ctl->age > lowest)
-			ctl->age = MAX(lowest, ctl->age - MAX(ctl->age / 4, 1u));
+		ctl->calm = 0;
+		if (ctl->relaxed) {
+			/* A relaxed bound proved too young again: probe less often. */
+			ctl->forget_after = MIN(ctl->forget_after * 2, BUDGET_FORGET_MAX);
+			ctl->relaxed = false;
+		}
+		/*
+		 * The cost comes from pages taken at one of the recent ages.
+		 * Blaming the same page-out again (its refaults spread over
+		 * several cycles) is no new evidence: the age was raised for it.
+		 */
+		blame = recent_min(ctl);
+		if (blame > ctl->too_young || !ctl->too_young) {
+			ctl->too_young = MAX(ctl->too_young, blame);
+			ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+		}
 	} else {
-		ctl->verdict = BUDGET_WITHIN;
+		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
+		/*
+		 * A bound learnt from one spike (a start-up burst, another
+		 * tenant's stall) must not hold for ever: after forget_after
+		 * calm cycles it relaxes by a quarter.
+		 */
+		if (ctl->too_young && ++ctl->calm >= ctl->forget_after) {
+			ctl->too_young = ctl->too_young * 3 / 4;
+			ctl->calm = 0;
+			ctl->relaxed = true;
+		}
+		lowest = MAX(ctl->floor, ctl->too_young + 1);
+		/* Lower only when the last page-out was not held back. */
+		if (ctl->verdict == BUDGET_ROOM && may_lower && ctl->dwell >= BUDGET_DWELL &&
+		    ctl->age > lowest)
+			ctl->age = MAX(lowest, ctl->age - MAX(ctl->age / 4, 1u));
 	}
 	if (ctl->age == old)
 		return false;
@@ -97,6 +121,9 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 void budget_ctl_forget(struct budget_ctl *ctl)
 {
 	ctl->too_young = 0;
+	ctl->calm = 0;
+	ctl->relaxed = false;
+	ctl->forget_after = BUDGET_FORGET;
 }
 
 const char *budget_verdict_name(enum budget_verdict v)
@@ -142,7 +169,7 @@ int budget_psi_some_total(const char *text, uint64_t *total_us)
 	return end == p + 6 || errno ? -EINVAL : 0;
 }
 
-int budget_cgroup_dir(pid_t pid, char *buf, size_t len)
+int budget_cgroup_dir(const char *mount, pid_t pid, char *buf, size_t len)
 {
 	char path[64], line[PATH_MAX];
 	int ret = -ENOENT;
@@ -152,16 +179,18 @@ int budget_cgroup_dir(pid_t pid, char *buf, size_t len)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	/* The cgroup v2 line is "0::/path". */
+	/* The cgroup v2 line is "0::/path", relative to our cgroup namespace. */
 	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
+		if (strncmp(line, "0::/", 4))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		if (!strcmp(line + 3, "/"))
-			snprintf(buf, len, "%s", "");
-		else
-			snprintf(buf, len, "/sys/fs/cgroup%s", line + 3);
-		ret = 0;
+		/* Outside our namespace ("/../x"): not under our mount. */
+		if (strstr(line + 3, "/..")) {
+			ret = -EXDEV;
+			break;
+		}
+		ret = snprintf(buf, len, "%s%s", mount, strcmp(line + 3, "/") ? line + 3 : "") >=
+		      (int)len ? -ENAMETOOLONG : 0;
 		break;
 	}
 	fclose(f);
@@ -185,23 +214,29 @@ static int read_file(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* A cgroup's PSI some total; "" is the root cgroup, read system-wide. */
-static int read_stall(const char *dir, uint64_t *total_us)
+/*
+ * A cgroup's PSI some total. The root cgroup may have no memory.pressure
+ * of its own (before Linux 6.x), and its stall is the system's then.
+ */
+static int read_stall(const char *dir, bool root, uint64_t *total_us)
 {
-	char path[PATH_MAX], buf[512];
+	char path[PATH_MAX + 32], buf[512];
 	int ret;
 
-	if (*dir)
-		snprintf(path, sizeof(path), "%s/memory.pressure", dir);
-	else
-		snprintf(path, sizeof(path), "/proc/pressure/memory");
+	snprintf(path, sizeof(path), "%s/memory.pressure", dir);
 	ret = read_file(path, buf, sizeof(buf));
+	if (ret == -ENOENT && root)
+		ret = read_file("/proc/pressure/memory", buf, sizeof(buf));
 	return ret ? ret : budget_psi_some_total(buf, total_us);
 }
 
 void budget_meter_init(struct budget_meter *m)
 {
+	bool v1;
+
 	memset(m, 0, sizeof(*m));
+	if (cgroup2_mount(m->mount, sizeof(m->mount), &v1))
+		m->mount[0] = '\0';
 	m->cgroups = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	m->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
@@ -245,33 +280,57 @@ uint64_t budget_meter_sample(struct budget_meter *m, const pid_t *pids, unsigned
 	GHashTable *procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	uint64_t t = now_us(), window = m->last_us ? t - m->last_us : 0;
 	unsigned int nr_known = 0;
+	bool have_source = false;
 
 	*stall_us = *majflt = 0;
-	m->source[0] = '\0';
+	m->nr_stall_read = m->nr_procs_read = 0;
+	m->stall_error[0] = '\0';
 	for (unsigned int i = 0; i < nr_pids; i++) {
-		char dir[PATH_MAX - 32], key[64];
+		char dir[PATH_MAX], key[64];
 		struct proc_stat st;
 		uint64_t total, prev = 0;
+		int ret;
 
 		if (proc_read_stat(pids[i], &st))
 			continue;
+		m->nr_procs_read++;
 		snprintf(key, sizeof(key), "%d:%" PRIu64, (int)pids[i], st.start_time);
-		if (!g_hash_table_contains(procs, key) &&
-		    rekey(m->procs, procs, key, st.majflt, &prev)) {
+		if (rekey(m->procs, procs, key, st.majflt, &prev)) {
 			nr_known++;
 			if (st.majflt > prev)
 				*majflt += st.majflt - prev;
 		}
-		if (budget_cgroup_dir(pids[i], dir, sizeof(dir)) || g_hash_table_contains(cgroups, dir) ||
-		    read_stall(dir, &total))
+		if (!m->mount[0]) {
+			snprintf(m->stall_error, sizeof(m->stall_error), "no cgroup v2 hierarchy is mounted");
 			continue;
-		if (!m->source[0])
-			g_strlcpy(m->source, *dir ? dir : "/proc/pressure/memory (root cgroup: the whole system)",
-				  sizeof(m->source));
+		}
+		ret = budget_cgroup_dir(m->mount, pids[i], dir, sizeof(dir));
+		if (ret) {
+			snprintf(m->stall_error, sizeof(m->stall_error),
+				 "process %d: %s", (int)pids[i], ret == -EXDEV ?
+				 "its cgroup is outside etmemd's cgroup namespace" :
+				 "no cgroup v2 entry in /proc/PID/cgroup");
+			continue;
+		}
+		if (g_hash_table_contains(cgroups, dir))
+			continue;
+		ret = read_stall(dir, !strcmp(dir, m->mount), &total);
+		if (ret) {
+			snprintf(m->stall_error, sizeof(m->stall_error), "%.200s/memory.pressure: %s", dir,
+				 strerror(-ret));
+			continue;
+		}
+		m->nr_stall_read++;
+		if (!have_source)
+			g_strlcpy(m->source, dir, sizeof(m->source));
+		have_source = true;
 		if (rekey(m->cgroups, cgroups, dir, total, &prev) && total > prev)
 			*stall_us = MAX(*stall_us, total - prev);
 	}
-	m->replaced = !nr_known && g_hash_table_size(m->procs) && g_hash_table_size(procs);
+	/* All new after processes were seen, a gap in between or not. */
+	m->replaced = !nr_known && m->seen_procs && g_hash_table_size(procs);
+	if (g_hash_table_size(procs))
+		m->seen_procs = true;
 	g_hash_table_destroy(m->cgroups);
 	g_hash_table_destroy(m->procs);
 	m->cgroups = cgroups;

@@ -7,11 +7,15 @@
  *
  * The cost is measured, per second of wall time since the last cycle:
  *  - stall: PSI "some" memory stall of the cgroup(s) of the task's
- *    processes (memory.pressure's total, microseconds), the largest over
- *    those cgroups; the system's /proc/pressure/memory for a process in
- *    the root cgroup;
- *  - major faults of the task's processes (/proc/PID/stat majflt), which
- *    count every page read back from swap (zram included) or from a file.
+ *    processes (memory.pressure's total, microseconds, under the cgroup v2
+ *    mount), the largest over those cgroups; /proc/pressure/memory for the
+ *    root cgroup if it has no memory.pressure. PSI counts a refault as
+ *    stall only for pages the kernel saw in the working set;
+ *  - major faults of the task's processes (/proc/PID/stat majflt): pages
+ *    read back from swap (zram included) or a file by a fault; a swap
+ *    cache hit (or a page swap readahead brought in) is a minor fault.
+ *    Only processes seen at two samples in a row count: one that lives
+ *    less than a cycle adds nothing.
  *
  * The controller (budget_ctl_update) and the measurements are separate, so
  * that the controller can be tested on made-up costs.
@@ -20,6 +24,7 @@
 #define ETMEMD_BUDGET_H
 
 #include <glib.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +41,13 @@
  * youngest age in force in these last cycles, not just the current one.
  */
 #define BUDGET_LAG		4
+/*
+ * Calm cycles (no cost over budget) after which a too-young bound relaxes
+ * by a quarter; doubled, up to BUDGET_FORGET_MAX, each time a relaxed bound
+ * proves too young again, so a steady workload is probed ever more rarely.
+ */
+#define BUDGET_FORGET		32
+#define BUDGET_FORGET_MAX	1024
 /* Below this fraction (in percent) of the budget there is room to go lower. */
 #define BUDGET_ROOM_PCT		50
 
@@ -59,6 +71,9 @@ struct budget_ctl {
 	unsigned int dwell;		/* cycles since the age last changed */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
 	unsigned int nr_cycles;
+	unsigned int calm;		/* cycles without a cost over budget */
+	unsigned int forget_after;	/* calm cycles that relax too_young */
+	bool relaxed;			/* too_young relaxed since the last over */
 	enum budget_verdict verdict;
 	/* the last measurement, per second; x1000 for fractions */
 	uint64_t stall_us_per_s;
@@ -85,20 +100,26 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * @stall_us: PSI some stall over the window, microseconds
  * @majflt: major faults over the window
  * @window_us: the window's length, microseconds (0: no measurement: the
- *	first cycle, or the processes changed; the verdict is BUDGET_NO_DATA)
+ *	first cycle, the processes were replaced, or the cost could not be
+ *	read; the verdict is BUDGET_NO_DATA and nothing changes)
+ * @may_lower: false when the last cycle's page-out was held back
+ *	(sysmem_threshold, no swap, swap full): a cost of 0 then says nothing
+ *	about the age, which stays
  *
- * Over budget the age at least doubles at once (up to the ceiling) and
- * the youngest age in force in the last BUDGET_LAG cycles (the page-outs
- * the cost can come from) is remembered as too young: the controller
- * never goes back to it or below while the task's processes stay the
- * same. Under half the budget, after BUDGET_DWELL cycles at the same age,
- * the age goes down by a quarter (at least one), never below the floor
- * or to a remembered too-young age. In between, the age stays.
+ * Over budget, the youngest age in force in the last BUDGET_LAG cycles
+ * (the page-outs the cost can come from) is remembered as too young and
+ * the age at least doubles at once (up to the ceiling); a cost blamed on
+ * the same page-out again does not double it again. The controller does
+ * not go back to a too-young age or below, until BUDGET_FORGET calm cycles
+ * relax the bound by a quarter (ever more rarely if it proves right).
+ * Under half the budget, after BUDGET_DWELL cycles at the same age, the
+ * age goes down by a quarter (at least one), never below the floor or to
+ * a too-young age. In between, the age stays.
  *
  * Return: true when the age changed.
  */
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
-		       uint64_t window_us);
+		       uint64_t window_us, bool may_lower);
 
 /**
  * budget_ctl_forget() - Forget what was learnt about too-young ages.
@@ -133,8 +154,13 @@ struct budget_meter {
 	GHashTable *cgroups;	/* cgroup dir -> last PSI some total, us */
 	GHashTable *procs;	/* "pid:start time" -> last majflt */
 	uint64_t last_us;	/* CLOCK_MONOTONIC of the last sample, 0 none */
-	bool replaced;		/* none of the previous sample's processes is left */
-	char source[256];	/* where the stall was read, for show */
+	bool replaced;		/* processes were seen before, none of them is left */
+	bool seen_procs;	/* some sample had processes */
+	unsigned int nr_procs_read;	/* processes whose majflt was read */
+	unsigned int nr_stall_read;	/* cgroups whose memory.pressure was read */
+	char stall_error[256];	/* why a stall was not read, last sample */
+	char source[256];	/* a cgroup the stall was read from, for show */
+	char mount[PATH_MAX];	/* the cgroup v2 mount, "" if none */
 };
 
 void budget_meter_init(struct budget_meter *m);
@@ -161,13 +187,17 @@ uint64_t budget_meter_sample(struct budget_meter *m, const pid_t *pids, unsigned
 
 /**
  * budget_cgroup_dir() - The cgroup v2 directory of a process.
+ * @mount: the cgroup v2 mount point (cgroup2_mount())
  * @pid: the process
- * @buf: out: "/sys/fs/cgroup/..." ("" for the root cgroup)
+ * @buf: out: @mount followed by the process's cgroup path (@mount itself
+ *	for the root of etmemd's cgroup namespace)
  * @len: size of @buf
  *
- * Return: 0, or -errno (-ENOENT: no cgroup v2 entry, or the process is gone).
+ * Return: 0, or -errno: -ENOENT (no cgroup v2 entry, or the process is
+ * gone), -EXDEV (its cgroup is outside etmemd's cgroup namespace),
+ * -ENAMETOOLONG.
  */
-int budget_cgroup_dir(pid_t pid, char *buf, size_t len);
+int budget_cgroup_dir(const char *mount, pid_t pid, char *buf, size_t len);
 
 /**
  * budget_psi_some_total() - The "some total=" of a PSI file, microseconds.

@@ -220,7 +220,8 @@ static void range_append(GArray *ranges, struct etmem_range *run, uint64_t addr,
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
 				 GHashTable **own_ages, GArray *ranges)
 {
-	GHashTable *now = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	/* Page numbers to ages, only for pages idle a while: absent is 0. */
+	GHashTable *now = g_hash_table_new(g_direct_hash, g_direct_equal);
 	struct etmem_range run = { 0, 0 };
 	uint64_t nr_cold = 0;
 
@@ -234,13 +235,13 @@ uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_
 			if (seg->counts[i] & COUNT_ABSENT)
 				continue;
 			if (age == ETMEM_IDLE_AGE_UNKNOWN) {
-				gint64 *key = g_new(gint64, 1);
+				gpointer key = GSIZE_TO_POINTER(addr >> 12);
 
 				/* Our own count: idle in every pass, or back to 0. */
-				*key = addr;
 				age = *own_ages ? GPOINTER_TO_UINT(g_hash_table_lookup(*own_ages, key)) : 0;
 				age = seg->counts[i] ? 0 : MIN(age + pc->pass, ETMEM_IDLE_AGE_MAX);
-				g_hash_table_insert(now, key, GUINT_TO_POINTER(age));
+				if (age)
+					g_hash_table_insert(now, key, GUINT_TO_POINTER(age));
 			}
 			if (age < min_age)
 				continue;

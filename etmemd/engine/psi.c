@@ -34,6 +34,7 @@
 
 #include "etmem_out.h"
 #include "budget.h"
+#include "procs.h"
 #include "engine.h"
 #include "log.h"
 #include "loop.h"
@@ -177,33 +178,14 @@ static int write_reclaim(const char *dir, uint64_t bytes)
 /* The cgroup v2 mount point, or why there is none. */
 static int find_cgroup2(char *root, size_t size, GString *err)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
 	bool v1 = false;
-	int ret = -ENOENT;
+	int ret = cgroup2_mount(root, size, &v1);
 
-	if (!f) {
-		g_string_append_printf(err, "cannot read /proc/self/mountinfo: %s", strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], fstype[64];
-		char *sep = strstr(line, " - ");
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", fstype) != 1)
-			continue;
-		if (!strcmp(fstype, "cgroup2") && ret) {
-			snprintf(root, size, "%s", mnt);
-			ret = 0;
-		} else if (!strcmp(fstype, "cgroup") && strstr(sep, "memory")) {
-			v1 = true;
-		}
-	}
-	fclose(f);
-	if (ret)
+	if (ret == -ENOENT)
 		g_string_append_printf(err, "no cgroup v2 hierarchy is mounted%s; the psi engine works with cgroup v2 only (memory.pressure, memory.reclaim)",
 				       v1 ? " (the memory controller is on a cgroup v1 hierarchy)" : "");
+	else if (ret)
+		g_string_append_printf(err, "cannot read /proc/self/mountinfo: %s", strerror(-ret));
 	else if (v1)
 		log_info("psi: the memory controller is on a cgroup v1 hierarchy; only cgroups under %s are used",
 			 root);

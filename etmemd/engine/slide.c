@@ -101,6 +101,7 @@ struct slide_run {
 	struct budget_ctl ctl;
 	struct budget_meter meter;
 	GHashTable *own_ages;		/* "pid:start" -> a slide_proc's own_ages, between cycles */
+	bool held_back;			/* the last page-out was skipped or kept by swap */
 };
 
 struct slide_job {
@@ -399,6 +400,7 @@ static const char *proc_key(const struct proc_id *id, char key[48])
 static void add_proc(struct slide_run *run, const struct proc_id *id)
 {
 	struct slide_proc *proc;
+	gpointer old_key, ages;
 	char key[48];
 
 	if (run->params.swap_threshold_bytes &&
@@ -406,8 +408,10 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 		return;
 	proc = g_new0(struct slide_proc, 1);
 	proc->id = *id;
-	proc->own_ages = g_hash_table_lookup(run->own_ages, proc_key(id, key));
-	g_hash_table_steal(run->own_ages, key);
+	if (g_hash_table_steal_extended(run->own_ages, proc_key(id, key), &old_key, &ages)) {
+		g_free(old_key);
+		proc->own_ages = ages;
+	}
 	proc->counts = page_counts_new();
 	proc->cold = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	g_ptr_array_add(run->procs, proc);
@@ -478,20 +482,32 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 static void budget_step(struct slide_run *run)
 {
 	struct budget_ctl *ctl = &run->ctl;
+	struct budget_meter *m = &run->meter;
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	uint64_t stall, flt, window;
 	unsigned int old = ctl->age;
 
 	for (guint i = 0; i < run->procs->len; i++)
 		g_array_append_val(pids, ((struct slide_proc *)run->procs->pdata[i])->id.pid);
-	window = budget_meter_sample(&run->meter, (pid_t *)pids->data, pids->len, &stall, &flt);
+	window = budget_meter_sample(m, (pid_t *)pids->data, pids->len, &stall, &flt);
 	g_array_free(pids, TRUE);
-	if (run->meter.replaced) {
+	if (m->replaced) {
 		log_info("%s: the task's processes are all new: ages found too young before are forgotten",
 			 run->name);
 		budget_ctl_forget(ctl);
+		window = 0;
 	}
-	if (!budget_ctl_update(ctl, stall, flt, window))
+	/* A cost that cannot be read is no cost: measure nothing, change nothing. */
+	if (ctl->stall_budget_us && !m->nr_stall_read && m->nr_procs_read) {
+		run_note(run, "stall_budget_us: cannot read the memory stall (%s): the idle age stays at %u",
+			 m->stall_error[0] ? m->stall_error : "no cgroup", ctl->age);
+		log_warn_limited("budget-stall", NULL, "%s: cannot read the memory stall: %s", run->name,
+				 m->stall_error);
+		window = 0;
+	}
+	if (!m->nr_procs_read)
+		window = 0;
+	if (!budget_ctl_update(ctl, stall, flt, window, !run->held_back))
 		return;
 	log_info("%s: idle age %u -> %u scans: stall %" PRIu64 " us/s (budget %" PRIu64
 		 "), major faults %.1f/s (budget %" PRIu64 "), %s budget",
@@ -517,6 +533,7 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 		run->task->stats.nr_procs = run->procs->len;
 	if (budget_mode(&run->params))
 		budget_step(run);
+	run->held_back = false;
 	if (!run->procs->len) {
 		note_no_procs(run, nr_found);
 		if (!nr_found)
@@ -565,6 +582,7 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 	if (run->proj.sysmem_threshold >= 0 && avail >= run->proj.sysmem_threshold) {
 		run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
 			 avail, run->proj.sysmem_threshold);
+		run->held_back = true;
 		return CYCLE_SLEEPING;
 	}
 	for (guint i = 0; i < run->procs->len; i++) {
@@ -606,6 +624,8 @@ static void end_cycle(struct cycle *cycle)
 
 	if (!run->task)
 		return;
+	if (run->counts.bytes_kept[TASK_KEPT_NO_SWAP] || run->counts.bytes_kept[TASK_KEPT_SWAP_FULL])
+		run->held_back = true;
 	note_swap(run);
 	if (!run->noted)
 		run->task->stats.note[0] = '\0';

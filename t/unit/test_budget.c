@@ -10,6 +10,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "budget.h"
 
@@ -18,7 +23,7 @@
 /* One cycle with @flt major faults per second against a budget of 100/s. */
 static bool cycle(struct budget_ctl *ctl, uint64_t flt)
 {
-	return budget_ctl_update(ctl, 0, flt, SEC);
+	return budget_ctl_update(ctl, 0, flt, SEC, true);
 }
 
 /* The start is cold (BUDGET_AGE_START); the first window measures nothing. */
@@ -28,7 +33,7 @@ static void test_start(void **state)
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	assert_int_equal(ctl.age, BUDGET_AGE_START);
-	assert_false(budget_ctl_update(&ctl, 0, 1000, 0));
+	assert_false(budget_ctl_update(&ctl, 0, 1000, 0, true));
 	assert_int_equal(ctl.verdict, BUDGET_NO_DATA);
 	assert_int_equal(ctl.age, BUDGET_AGE_START);
 	/* A floor above the start age is where it starts. */
@@ -63,7 +68,12 @@ static void test_descends_to_floor(void **state)
 	assert_int_equal(ctl.age, BUDGET_AGE_START - BUDGET_AGE_START / 4);
 }
 
-/* Over budget: the age at least doubles at once, up to the ceiling. */
+/*
+ * Over budget: the age at least doubles at once. A cost that goes on is
+ * blamed on the same page-out for BUDGET_LAG cycles (its refaults come
+ * over several cycles), then on the raised age, which doubles again: up
+ * to the ceiling.
+ */
 static void test_over_raises_fast(void **state)
 {
 	struct budget_ctl ctl;
@@ -73,7 +83,11 @@ static void test_over_raises_fast(void **state)
 	assert_int_equal(ctl.verdict, BUDGET_OVER);
 	assert_int_equal(ctl.age, 2 * BUDGET_AGE_START);
 	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
-	for (int i = 0; i < 10; i++)
+	for (int i = 1; i < BUDGET_LAG; i++)
+		assert_false(cycle(&ctl, 1000));
+	assert_true(cycle(&ctl, 1000));
+	assert_int_equal(ctl.age, 4 * BUDGET_AGE_START);
+	for (int i = 0; i < 4 * BUDGET_LAG; i++)
 		cycle(&ctl, 1000);
 	assert_int_equal(ctl.age, 254);
 	/* Within the budget (50..100%): the age stays. */
@@ -84,25 +98,27 @@ static void test_over_raises_fast(void **state)
 
 /*
  * A workload whose pages refault when they are taken at age 5 or
- * younger: the controller comes down, overshoots once, and then stays
- * above 5 for good: the age settles and the cost stays in budget.
+ * younger: the controller comes down, overshoots once, and settles at 6
+ * within 30 cycles. From then on it leaves 6 only to probe whether the
+ * bound still holds, after 32 calm cycles, then 64, then 128: three
+ * probes (each one over-budget cycle) in 200 cycles.
  */
 static void test_settles(void **state)
 {
 	struct budget_ctl ctl;
-	unsigned int changes_late = 0, over = 0;
+	unsigned int over = 0, first_settled = 0;
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
-	for (int i = 0; i < 200; i++) {
+	for (unsigned int i = 0; i < 200; i++) {
 		uint64_t flt = ctl.age <= 5 ? 400 : 10;
-		bool changed = cycle(&ctl, flt);
 
+		cycle(&ctl, flt);
 		over += ctl.verdict == BUDGET_OVER;
-		if (i >= 40)
-			changes_late += changed;
+		if (!first_settled && ctl.age == 6 && ctl.too_young == 5)
+			first_settled = i;
 	}
-	assert_int_equal(changes_late, 0);
-	assert_int_equal(over, 1);
+	assert_true(first_settled > 0 && first_settled <= 30);
+	assert_true(over <= 3);
 	assert_int_equal(ctl.too_young, 5);
 	assert_int_equal(ctl.age, 6);
 }
@@ -129,6 +145,92 @@ static void test_lagging_cost(void **state)
 	assert_int_equal(ctl.age, 6);
 }
 
+/*
+ * A one-off spike (a start-up burst) must not hold the age up for ever:
+ * after BUDGET_FORGET calm cycles the too-young bound relaxes, and the
+ * age comes back down to the floor.
+ */
+static void test_spike_forgotten(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	cycle(&ctl, 5000);
+	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
+	for (int i = 0; i < 20 * BUDGET_FORGET; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.too_young, 0);
+	assert_int_equal(ctl.age, 2);
+}
+
+/*
+ * A bound that keeps proving right is probed ever more rarely: each
+ * relaxation that ends over budget doubles the calm cycles before the next.
+ */
+static void test_forget_backs_off(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int over = 0;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < 3000; i++) {
+		cycle(&ctl, ctl.age <= 5 ? 400 : 0);
+		over += ctl.verdict == BUDGET_OVER;
+	}
+	/* 32 + 64 + ... + 1024 calm cycles between probes: at most ~7 probes. */
+	assert_true(over <= 8);
+	assert_true(ctl.forget_after > BUDGET_FORGET);
+	assert_true(ctl.age >= 6);
+}
+
+/*
+ * A page-out held back (sysmem_threshold, no swap) costs nothing, and
+ * that says nothing about the age: it stays.
+ */
+static void test_held_back_holds(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < 50; i++)
+		assert_false(budget_ctl_update(&ctl, 0, 0, SEC, false));
+	assert_int_equal(ctl.age, BUDGET_AGE_START);
+	assert_int_equal(ctl.verdict, BUDGET_ROOM);
+}
+
+/*
+ * The meter on real processes: a first sample is a baseline (window 0);
+ * processes all new after a sample without any, are "replaced"; a
+ * process's cgroup path lies under the given mount.
+ */
+static void test_meter(void **state)
+{
+	struct budget_meter m;
+	uint64_t stall, flt;
+	pid_t self = getpid(), child;
+	char dir[PATH_MAX];
+
+	budget_meter_init(&m);
+	assert_int_equal(budget_meter_sample(&m, &self, 1, &stall, &flt), 0);
+	assert_false(m.replaced);
+	assert_int_equal(m.nr_procs_read, 1);
+	budget_meter_sample(&m, &self, 1, &stall, &flt);
+	assert_false(m.replaced);
+	budget_meter_sample(&m, NULL, 0, &stall, &flt);
+	child = fork();
+	if (!child) {
+		pause();
+		_exit(0);
+	}
+	assert_true(budget_meter_sample(&m, &child, 1, &stall, &flt) > 0);
+	assert_true(m.replaced);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	budget_meter_free(&m);
+	if (!budget_cgroup_dir("/mnt/cg", self, dir, sizeof(dir)))
+		assert_true(!strncmp(dir, "/mnt/cg", 7));
+}
+
 /* The stall budget counts too, and the larger share decides. */
 static void test_stall_budget(void **state)
 {
@@ -136,11 +238,11 @@ static void test_stall_budget(void **state)
 
 	budget_ctl_init(&ctl, 1000, 100, 2, 254);
 	/* 2000 us of stall over 1 s against 1000 us/s: over. */
-	assert_true(budget_ctl_update(&ctl, 2000, 0, SEC));
+	assert_true(budget_ctl_update(&ctl, 2000, 0, SEC, true));
 	assert_int_equal(ctl.verdict, BUDGET_OVER);
 	assert_int_equal(ctl.stall_us_per_s, 2000);
 	/* 1500 us over 2 s: 75% of it, within. */
-	assert_false(budget_ctl_update(&ctl, 1500, 10, 2 * SEC));
+	assert_false(budget_ctl_update(&ctl, 1500, 10, 2 * SEC, true));
 	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
 	assert_int_equal(ctl.majflt_milli_per_s, 5000);
 }
@@ -153,7 +255,7 @@ static void test_forget(void **state)
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	cycle(&ctl, 1000);
 	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
-	for (int i = 0; i < 50; i++)
+	for (int i = 0; i < BUDGET_FORGET - 1; i++)
 		cycle(&ctl, 0);
 	assert_int_equal(ctl.age, BUDGET_AGE_START + 1);
 	budget_ctl_forget(&ctl);
@@ -183,6 +285,10 @@ int main(void)
 		cmocka_unit_test(test_over_raises_fast),
 		cmocka_unit_test(test_settles),
 		cmocka_unit_test(test_lagging_cost),
+		cmocka_unit_test(test_spike_forgotten),
+		cmocka_unit_test(test_forget_backs_off),
+		cmocka_unit_test(test_held_back_holds),
+		cmocka_unit_test(test_meter),
 		cmocka_unit_test(test_stall_budget),
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_psi_parse),

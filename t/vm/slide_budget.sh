@@ -9,9 +9,11 @@
 # state are within the budget, and the age no longer moves. Then the
 # working set grows (the workload reads its cold set every second): the
 # faults go over the budget, the controller raises the age at once, and
-# the cold set comes back and stays. Keys that cannot go together are
-# refused with a message naming them, and change nothing. The workload
-# verifies its checksums.
+# the cold set comes back and stays. A second workload under a stall
+# budget alone (stall_budget_us) has its stall measured and its cold set
+# paged out. The controller's state is in show -j and in the metrics. Keys
+# that cannot go together are refused with a message naming them, and
+# change nothing. The workloads verify their checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -24,13 +26,18 @@ setsid "$helpers/hotcold" --interval-ms 1000 --cold-mib 48 --hot-mib 4 \
 	--warm-mib 8 --warm-every-ms 6000 >"$WORK/wl.out" 2>&1 &
 wl=$!
 OTHER_PIDS+=("$wl")
+# A second workload for a stall budget alone (the guest's memory stall).
+setsid "$helpers/hotcold" --interval-ms 1000 --cold-mib 16 --hot-mib 2 >"$WORK/st.out" 2>&1 &
+st=$!
+OTHER_PIDS+=("$st")
 vt_wait_line "$WORK/wl.out" '^ready'
+vt_wait_line "$WORK/st.out" '^ready'
 daemon_start "$SOCK" -l 1 || vt_die "etmemd did not start"
 
-project() { # project NAME SCAN_TYPE TASK-LINES...
+project() { # project NAME SCAN_TYPE TASK-LINES... (PID: the workload, default wl)
 	printf '[project]\nname=%s\nscan_type=%s\nloop=1\ninterval=1\nsleep=1\n' "$1" "$2"
 	printf '[engine]\nname=slide\nproject=%s\n' "$1"
-	printf '[task]\nproject=%s\nengine=slide\nname=t\ntype=pid\nvalue=%s\n' "$1" "$wl"
+	printf '[task]\nproject=%s\nengine=slide\nname=t\ntype=pid\nvalue=%s\n' "$1" "${PID:-$wl}"
 	shift 2
 	printf '%s\n' "$@"
 }
@@ -56,6 +63,9 @@ refused word "stall_budget_us='1%' is not an integer in 1\\.\\.1000000" page 'st
 project steady page "majflt_budget=$BUDGET" | conf steady.conf >/dev/null
 vt_check "obj add of a budget task" "$ETMEM" obj add -f "$WORK/steady.conf" -s "$SOCK"
 vt_check "project start" "$ETMEM" project start -n steady -s "$SOCK"
+PID=$st project stall page "stall_budget_us=50000" | conf stall.conf >/dev/null
+vt_check "obj add and start of a stall-budget task" \
+	sh -c "'$ETMEM' obj add -f '$WORK/stall.conf' -s $SOCK && '$ETMEM' project start -n stall -s $SOCK"
 
 budget() { # budget FIELD: a member of the task's "budget" object
 	show_json "$SOCK" steady | python3 -c "
@@ -124,6 +134,25 @@ done < <(grep '^status' "$WORK/wl.out" | tail -n 5)
 vt_check "the cold set is back in RAM and stays (last 5 s: $(grep '^status' "$WORK/wl.out" | tail -n 5 | grep -o 'cold_resident=[0-9]*' | tr '\n' ' '))" \
 	test "$back" = 1
 
+# The stall budget alone: the memory stall was read, and with no refaults
+# the cold set went.
+sjson=$(show_json "$SOCK" stall | python3 -c '
+import json,sys
+b=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
+print(b["verdict"], b["stall_source"], b["idle_age"])')
+echo "stall task: $sjson"
+vt_check "stall budget: the stall was measured ($sjson)" grep -Eq '^(room|within|over) /' <<<"$sjson"
+s1=$(grep '^status' "$WORK/st.out" | tail -n 1)
+vt_check "stall budget: the cold set went ($(field cold_resident "$s1") of $(field cold_pages "$s1") resident)" \
+	test "$(field cold_resident "$s1")" -le $(( $(field cold_pages "$s1") / 10 ))
+prom=$("$ETMEM" metrics -s "$SOCK")
+vt_check "metrics: the controller's age ($(budget idle_age)) is a gauge" \
+	grep -q "^etmem_task_budget_idle_age_scans{project=\"steady\",engine=\"slide\",task=\"t\"} $(budget idle_age)\$" <<<"$prom"
+vt_check "metrics: the majflt budget is a gauge" \
+	grep -q "^etmem_task_budget_major_faults_limit_per_second{project=\"steady\",.*} $BUDGET\$" <<<"$prom"
+vt_check "metrics: the stall budget is a ratio (0.05)" \
+	grep -q "^etmem_task_budget_stall_limit_ratio{project=\"stall\",.*} 0.05\$" <<<"$prom"
+
 metrics=$(show_json "$SOCK" | python3 -c '
 import json,sys
 t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
@@ -131,8 +160,9 @@ print(sorted(t))')
 vt_check "project show -j has the controller's state: $metrics" \
 	grep -q "'idle_age'.*'majflt_budget'.*'majflt_per_s'.*'stall_us_per_s'.*'too_young'.*'verdict'" <<<"$metrics"
 
-kill -TERM "$wl"
-wait "$wl"
+kill -TERM "$wl" "$st"
+wait "$wl" "$st"
 vt_check "the workload's data is intact" grep -q '^verify ok' "$WORK/wl.out"
+vt_check "the stall-budget workload's data is intact" grep -q '^verify ok' "$WORK/st.out"
 daemon_stop
 vt_done
