@@ -168,6 +168,19 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc)
 	return nr;
 }
 
+/* Appends [addr, addr + size) to the runs being built in ranges. */
+static void range_append(GArray *ranges, struct etmem_range *run, uint64_t addr, uint64_t size)
+{
+	if (run->end == addr) {
+		run->end += size;
+		return;
+	}
+	if (run->end)
+		g_array_append_val(ranges, *run);
+	run->start = addr;
+	run->end = addr + size;
+}
+
 uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 				 unsigned int threshold, unsigned int min_age,
 				 GArray *ranges)
@@ -189,32 +202,12 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 			    seg->ages[i] < min_age)
 				continue;
 			nr_cold += size >> 12;
-			if (run.end == addr) {
-				run.end += size;
-				continue;
-			}
-			if (run.end)
-				g_array_append_val(ranges, run);
-			run.start = addr;
-			run.end = addr + size;
+			range_append(ranges, &run, addr, size);
 		}
 	}
 	if (run.end)
 		g_array_append_val(ranges, run);
 	return nr_cold;
-}
-
-/* Appends [addr, addr + size) to the runs being built in ranges. */
-static void range_append(GArray *ranges, struct etmem_range *run, uint64_t addr, uint64_t size)
-{
-	if (run->end == addr) {
-		run->end += size;
-		return;
-	}
-	if (run->end)
-		g_array_append_val(ranges, *run);
-	run->start = addr;
-	run->end = addr + size;
 }
 
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
