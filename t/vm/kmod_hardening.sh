@@ -25,10 +25,10 @@ end=$(printf '%x' $((addr + len)))
 start=${addr#0x}
 scans=0 swaps=0 bad=0
 while kill -0 $churn 2>/dev/null; do
-	o=$("$g" scan $churn -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process" <<<"$o" || { echo "# scan: $o"; bad=$((bad + 1)); }; }
+	o=$("$g" scan $churn -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process|ESRCH" <<<"$o" || { echo "# scan: $o"; bad=$((bad + 1)); }; }
 	scans=$((scans + 1))
-	o=$("$g" scan $churn -f 1 -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process" <<<"$o" || { echo "# AS_HUGE scan: $o"; bad=$((bad + 1)); }; }
-	o=$("$g" swap $churn -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process" <<<"$o" || { echo "# swap: $o"; bad=$((bad + 1)); }; }
+	o=$("$g" scan $churn -f 1 -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process|ESRCH" <<<"$o" || { echo "# AS_HUGE scan: $o"; bad=$((bad + 1)); }; }
+	o=$("$g" swap $churn -r "$start-$end" 2>&1) || { grep -Eq "exited|no process|No such process|ESRCH" <<<"$o" || { echo "# swap: $o"; bad=$((bad + 1)); }; }
 	swaps=$((swaps + 1))
 done
 wait $churn
