@@ -15,11 +15,11 @@ case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
 	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_window=5 b_reps=1
-	b_majflt="5 50 500" b_stall=10000 b_damos="10000 50000" b_psi="0.01 0.1" ;;
+	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=11
 	b_cold=128 b_move=64 b_hot=16 b_move_ms=625 b_warm=60 b_window=45 b_reps=1
-	b_majflt="5 50 500" b_stall=10000 b_damos="10000 50000" b_psi="0.01 0.1" ;;
+	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
@@ -498,13 +498,13 @@ budget_one() { # CONFIG REP N
 		/^verify FAILED/ { ok = "FAILED" }
 		END {
 			d = (t1 - t0) / 1000
-			printf "%.1f %.1f %.1f %s\n", n ? sum / n * 4096 / 1048576 : 0,
-				d > 0 ? (p1 - p0) / d : 0, d > 0 ? (f1 - f0) / d : 0, ok ? ok : "missing"
+			printf "%.1f %.1f %.1f %s\n", (n ? sum / n * 4096 / 1048576 : 0),
+				(d > 0 ? (p1 - p0) / d : 0), (d > 0 ? (f1 - f0) / d : 0), (ok ? ok : "missing")
 		}' "$out")
 	stall=$(((s1 - s0) / b_window))
 	[ "$c" = none ] && none_res=$res none_rate=$rate
-	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a"}')
-	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a"}')
+	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
+	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
 	emit budget "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall"
 }
 
