@@ -400,7 +400,11 @@ def render_budget(rows):
                   "left of another's does better at every slowdown. The issue's goal: at "
                   "the same slowdown (for example 1% and 5% of throughput) budget mode saves "
                   "at least as much memory as each of the others, and it meets its own "
-                  "budget within 20% in steady state. Against the medians above:\n\n"
+                  "budget within 20% in steady state. Under QEMU the hot thread's rate "
+                  "moves by several percent between runs of one configuration (the spread "
+                  "of the quality table's throughput), so slowdowns of 1% and 5% are "
+                  "within the noise here, and with few runs the comparison below is "
+                  "indicative only. Against the medians above:\n\n"
                   + budget_verdict(rows["budget"])]
     return "\n\n".join(parts) + "\n" if parts else ""
 
