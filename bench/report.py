@@ -245,9 +245,16 @@ def budget_verdict(rows):
         for family, setting, slow, saved in points:
             if family != "none" and slow <= limit and saved > best.get(family, (None, -1e9))[1]:
                 best[family] = (setting, saved)
+        if not best:
+            lines.append(f"- At a slowdown of at most {limit}%: no reclaimer, budget mode "
+                         "included, stayed that cheap in this run: the figures cannot show "
+                         "the goal there.")
+            continue
         if "budget" not in best:
             lines.append(f"- At a slowdown of at most {limit}%: no budget-mode setting is "
-                         "that cheap, so the goal is not met there.")
+                         "that cheap, while " + ", ".join(
+                             f"{FAMILY_TEXT[f]} {s} ({v:.1f}% saved)" for f, (s, v) in best.items())
+                         + " is: not met there.")
             continue
         mine = best["budget"][1]
         worse = [f"{FAMILY_TEXT[f]} {s} saves {v:.1f}%" for f, (s, v) in best.items()
@@ -257,6 +264,22 @@ def budget_verdict(rows):
         lines.append(f"- At a slowdown of at most {limit}%: budget mode saves {mine:.1f}% "
                      f"({best['budget'][0]}); the best of the others: {others}. "
                      + ("Met." if not worse else "Not met: " + "; ".join(worse) + "."))
+    # At the same slowdown in general: a point of another family that is no
+    # slower and saves more beats a budget-mode point.
+    beaten = []
+    for family, setting, slow, saved in points:
+        if family != "budget":
+            continue
+        by = [f"{FAMILY_TEXT[f]} {s2} ({sl:.1f}%, {sv:.1f}%)" for f, s2, sl, sv in points
+              if f not in ("budget", "none") and sl <= slow and sv > saved]
+        if by:
+            beaten.append(f"{setting} ({slow:.1f}% slower, {saved:.1f}% saved) by " + ", ".join(by))
+    if beaten:
+        lines.append("- Budget-mode points beaten at no more slowdown: " + "; ".join(beaten)
+                     + ". Not met by these figures.")
+    elif any(p[0] == "budget" for p in points):
+        lines.append("- No other reclaimer's point saves more at the same or less slowdown "
+                     "than a budget-mode point.")
     met, total = [], []
     for config, rs in budget_groups(rows).items():
         target = budget_target(config)
