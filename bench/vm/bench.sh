@@ -7,16 +7,23 @@ set -u
 top=${ETMEM_TOP:?}
 build=$top/build
 size=${BENCH_SIZE:-full}
-only=${BENCH_ONLY:-quality redis cost scale pagemap}
+only=${BENCH_ONLY:-quality redis cost scale pagemap budget}
 
+# budget: a cold set and a hot window moving through a region (hotcold
+# --move-mib), each configuration warmed up, then measured over a window.
 case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
-	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3 ;;
+	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
+	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_window=5 b_reps=1
+	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
-	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=11 ;;
+	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=11
+	b_cold=128 b_move=64 b_hot=16 b_move_ms=625 b_warm=60 b_window=45 b_reps=1
+	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
+b_reps=${BENCH_BUDGET_REPS:-$b_reps}
 sock=bench
 cg=/sys/fs/cgroup/bench
 
@@ -55,9 +62,14 @@ cpu_ms_of() { # utime+stime of a process, all threads, in ms
 }
 
 # --- reclaimers ----------------------------------------------------------
-# etmem: slide engine through etmemd, documented settings.
-etmem_start() {
-	cat >/tmp/bench_etmem.conf <<CONF
+# etmem: slide engine through etmemd, documented settings. Further
+# arguments are the task's keys instead of T=1 (the budget experiment).
+etmem_start() { # PID [TASK-KEY=VALUE...]
+	local pid=$1
+	shift
+	[ $# -gt 0 ] || set -- T=1
+	{
+		cat <<CONF
 [project]
 name=bench
 loop=2
@@ -73,10 +85,11 @@ project=bench
 engine=slide
 name=workload
 type=pid
-value=$1
-T=1
+value=$pid
 max_threads=2
 CONF
+		printf '%s\n' "$@"
+	} >/tmp/bench_etmem.conf
 	chmod 600 /tmp/bench_etmem.conf
 	"$build/etmem/etmem" obj add -f /tmp/bench_etmem.conf -s "$sock" &&
 		"$build/etmem/etmem" project start -n bench -s "$sock"
@@ -96,7 +109,7 @@ print(json.loads(sys.argv[1])["projects"][0]["tasks"][0]["cycles"])' "$show")
 # Settings: sample 5 ms, aggregate 100 ms, min age 2 s (20 aggregations),
 # no quota (DAMON's default), 10..1000 regions.
 damon=/sys/kernel/mm/damon/admin
-damos_start() {
+damos_config() { # PID: everything but the start
 	[ -d "$damon" ] || return 1
 	local k=$damon/kdamonds/0 c
 	echo 1 >"$damon/kdamonds/nr_kdamonds"
@@ -119,7 +132,21 @@ damos_start() {
 	echo 18446744073709551615 >"$c/schemes/0/access_pattern/sz/max"
 	echo 20 >"$c/schemes/0/access_pattern/age/min"
 	echo 4294967295 >"$c/schemes/0/access_pattern/age/max"
-	echo on >"$k/state"
+}
+damos_start() { damos_config "$1" && echo on >"$damon/kdamonds/0/state"; }
+# The same scheme with its quota tuned by DAMON against a PSI goal
+# (mm/damon/sysfs-schemes.c, quotas/goals/N): the system's "some" memory
+# stall in us per quota reset interval (1 s here), DAMON's feedback loop
+# growing the bytes it may page out while the stall is under the goal.
+damos_goal_start() { # PID GOAL_US
+	local q=$damon/kdamonds/0/contexts/0/schemes/0/quotas
+	damos_config "$1" || return 1
+	[ -e "$q/goals/nr_goals" ] || return 1
+	echo 1000 >"$q/reset_interval_ms"
+	echo 1 >"$q/goals/nr_goals"
+	echo some_mem_psi_us >"$q/goals/0/target_metric" || return 1
+	echo "$2" >"$q/goals/0/target_value"
+	echo on >"$damon/kdamonds/0/state"
 }
 damos_stop() {
 	local s=$damon/kdamonds/0/contexts/0/schemes/0/stats
@@ -195,6 +222,40 @@ memreclaim_start() {
 	memreclaim_pid=$!
 }
 memreclaim_stop() { kill "$memreclaim_pid" 2>/dev/null; wait "$memreclaim_pid" 2>/dev/null; }
+
+# etmemd's psi engine on the benchmark cgroup: memory.reclaim in steps
+# while the cgroup's memory stall is under PRESSURE (senpai's loop).
+psi_start() { # PRESSURE LIMIT_MIN
+	cat >/tmp/bench_psi.conf <<CONF
+[project]
+name=bench_psi
+scan_type=psi
+interval=1
+
+[engine]
+name=psi
+project=bench_psi
+
+[task]
+project=bench_psi
+engine=psi
+name=workload
+cg_dir=${cg#/sys/fs/cgroup/}
+pressure=$1
+limit_min_bytes=$2
+CONF
+	chmod 600 /tmp/bench_psi.conf
+	"$build/etmem/etmem" obj add -f /tmp/bench_psi.conf -s "$sock" || return 1
+	if ! "$build/etmem/etmem" project start -n bench_psi -s "$sock"; then
+		"$build/etmem/etmem" obj del -f /tmp/bench_psi.conf -s "$sock"
+		return 1
+	fi
+}
+psi_stop() {
+	log "psi: $("$build/etmem/etmem" project show -n bench_psi -s "$sock" -j)"
+	"$build/etmem/etmem" project stop -n bench_psi -s "$sock"
+	"$build/etmem/etmem" obj del -f /tmp/bench_psi.conf -s "$sock"
+}
 
 none_start() { :; }
 none_stop() { :; }
@@ -365,6 +426,102 @@ pagemap() {
 	done < <(grep -E '^(idle|accessed|absent): ' <<<"$out")
 }
 
+# --- budget: memory saved against slowdown ---------------------------------
+# Configurations are FAMILY:SETTING; none comes first in every repetition,
+# since each other configuration is compared with the none run of its own
+# repetition. Percentages in settings are shares of wall time (1% = 10000
+# us of stall per second).
+budget_configs() {
+	local v
+	echo none slide:T1 slide:T1+age4 slide:T1+age16
+	for v in $b_damos; do echo "damos:psi$v%"; done
+	for v in $b_psi; do echo "psi:$v%"; done
+	for v in $b_majflt; do echo "budget:${v}flt/s"; done
+	for v in $b_stall; do echo "budget:stall$v%"; done
+}
+
+budget_start() { # CONFIG PID
+	local set=${1#*:} v
+	v=${set//[!0-9]/}
+	case $1 in
+	none) ;;
+	slide:T1) etmem_start "$2" T=1 ;;
+	slide:T1+age*) etmem_start "$2" T=1 "idle_age=${set#T1+age}" ;;
+	damos:*) damos_goal_start "$2" $((v * 10000)) ;;
+	psi:*) psi_start "$(awk -v p="$v" 'BEGIN {printf "%g", p / 100}')" "${b_hot}m" ;;
+	budget:stall*) etmem_start "$2" "stall_budget_us=$((v * 10000))" ;;
+	budget:*) etmem_start "$2" "majflt_budget=$v" ;;
+	*) return 1 ;;
+	esac
+}
+budget_stop() { # CONFIG
+	case ${1%%:*} in
+	slide|budget) etmem_stop ;;
+	damos) damos_stop ;;
+	psi) psi_stop ;;
+	esac
+}
+cg_stall_us() { # the benchmark cgroup's memory stall (PSI some) so far, in us
+	sed -n 's/^some .*total=\([0-9]*\).*/\1/p' "$cg/memory.pressure"
+}
+
+# One run: the workload with its moving hot set, the configuration warmed up
+# for b_warm s, then measured over b_window s: resident memory (mincore of
+# the cold set and the moving region, mean of the status lines in the
+# window), the hot thread's passes/s, major faults/s, the cgroup's stall.
+budget_one() { # CONFIG REP N
+	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow
+	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$b_cold" --hot-mib "$b_hot" \
+		--move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
+	wl=$!
+	pid=$(wait_ready "$out")
+	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
+	if ! budget_start "$c" "$pid"; then
+		kill -TERM "$wl"; wait "$wl"
+		emit budget "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a
+		return
+	fi
+	sleep "$b_warm"
+	s0=$(cg_stall_us)
+	sleep "$b_window"
+	s1=$(cg_stall_us)
+	budget_stop "$c"
+	kill -TERM "$wl"
+	wait "$wl"
+	# status t_ms=.. cold_resident=.. cold_pages=.. hot_resident=.. hot_pages=.. hot_passes=.. majflt=..
+	read -r res rate mf ok < <(awk -v w="$((b_warm * 1000))" -F'[ =]' '
+		/^status/ && $3 >= w {
+			if (!n++) { t0 = $3; p0 = $13; f0 = $15 }
+			sum += $5 + $9; t1 = $3; p1 = $13; f1 = $15
+		}
+		/^verify ok/ { ok = "ok" }
+		/^verify FAILED/ { ok = "FAILED" }
+		END {
+			d = (t1 - t0) / 1000
+			printf "%.1f %.1f %.1f %s\n", (n ? sum / n * 4096 / 1048576 : 0),
+				(d > 0 ? (p1 - p0) / d : 0), (d > 0 ? (f1 - f0) / d : 0), (ok ? ok : "missing")
+		}' "$out")
+	stall=$(((s1 - s0) / b_window))
+	[ "$c" = none ] && none_res=$res none_rate=$rate
+	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
+	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
+	emit budget "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall"
+}
+
+budget() {
+	local rep c n
+	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
+		move_every_ms "$b_move_ms" warm_s "$b_warm" window_s "$b_window" reps "$b_reps"
+	for rep in $(seq "$b_reps"); do
+		none_res='' none_rate='' n=0
+		for c in $(budget_configs); do
+			n=$((n + 1))
+			log "budget $c rep $rep"
+			budget_one "$c" "$rep" "$n"
+		done
+	done
+}
+
 main() {
 	setup
 	for exp in $only; do
@@ -386,6 +543,7 @@ main() {
 		scale) log scale; scale ;;
 		pagemap) log pagemap; pagemap ;;
 		cost) ;;	# measured within quality
+		budget) budget ;;
 		esac
 	done
 	kill "$etmemd_pid" 2>/dev/null

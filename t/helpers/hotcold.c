@@ -6,6 +6,7 @@
  *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
  *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
+ *           [--move-mib M [--move-every-ms MS]]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -25,6 +26,15 @@
  * reclaimer that only looks at the last few seconds calls cold; the ready
  * line then names it (warm=START-END) and status lines add
  * warm_resident=.. warm_pages=.. warm_reads=...
+ * With --move-mib M the hot set moves: the hot region is M MiB (M >= H)
+ * and the hot thread reads a window of H MiB of it, which the main thread
+ * moves forward by 1 MiB every --move-every-ms (default 1000), wrapping
+ * around at the end: a page is hot for H moves, then cold for M - H moves,
+ * then hot again, so reclaimers see pages cool down and heat up again
+ * (a page taken while cold faults back in when the window returns). The
+ * whole region is checksummed and verified like the fixed hot set;
+ * hot_resident and hot_pages count the whole region, and each status line
+ * is followed by "move t_ms=.. move_pos_mib=.." (where the window starts).
  * SIGUSR1 grows the working set: from then on the main thread reads the
  * whole cold set every --interval-ms too (status lines add cold_reads=..).
  * With --children K it forks K copies (each with its own memory) that
@@ -57,17 +67,20 @@ struct region {
 };
 
 static struct {
-	size_t cold_mib, hot_mib, warm_mib;
-	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms;
+	size_t cold_mib, hot_mib, warm_mib, move_mib;
+	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms, move_every_ms;
 	bool hugetlb;
 	int node;
 	const char *swapflag;
 	size_t page;
-} opt = { .interval_ms = 1000, .node = -1, .page = 4096, .warm_every_ms = 4000 };
+} opt = { .interval_ms = 1000, .node = -1, .page = 4096, .warm_every_ms = 4000,
+	.move_every_ms = 1000 };
 
 static volatile sig_atomic_t stop_requested, grow_requested;
 static atomic_bool hot_stop;
 static atomic_uint_fast64_t hot_passes;
+/* Byte offset in the hot region where the hot window starts (--move-mib). */
+static atomic_size_t hot_window_start;
 static struct region cold, hot, warm;
 
 static void on_signal(int sig)
@@ -191,12 +204,17 @@ static size_t region_resident(const struct region *r)
 
 static void *hot_loop(void *arg)
 {
+	size_t window = opt.move_mib ? opt.hot_mib << 20 : hot.bytes, i, at;
 	volatile uint64_t sink = 0;
-	size_t i;
 
 	while (!atomic_load_explicit(&hot_stop, memory_order_relaxed)) {
-		for (i = 0; i < hot.bytes; i += 4096)
-			sink += hot.mem[i];
+		at = atomic_load_explicit(&hot_window_start, memory_order_relaxed);
+		for (i = 0; i < window; i += 4096) {
+			sink += hot.mem[at];
+			at += 4096;
+			if (at >= hot.bytes)
+				at = 0;
+		}
 		for (i = 0; opt.hot_stride && i < cold.bytes; i += 4096 * opt.hot_stride)
 			sink += cold.mem[i];
 		atomic_fetch_add(&hot_passes, 1);
@@ -230,12 +248,13 @@ static int run(const char *who)
 {
 	struct rusage ru;
 	pthread_t thread;
-	uint64_t start, next, next_warm, warm_reads = 0, cold_reads = 0;
+	uint64_t start, next, next_warm, next_move, warm_reads = 0, cold_reads = 0;
 	volatile uint64_t sink = 0;
 	char warm_text[128] = "";
 	size_t bad, i;
 
-	if (region_map(&cold, opt.cold_mib, 1) || region_map(&hot, opt.hot_mib, 2) ||
+	if (region_map(&cold, opt.cold_mib, 1) ||
+	    region_map(&hot, opt.move_mib ? opt.move_mib : opt.hot_mib, 2) ||
 	    region_map(&warm, opt.warm_mib, 3))
 		return 2;
 	if (opt.swapflag && mark_swapflag()) {
@@ -253,9 +272,15 @@ static int run(const char *who)
 	start = now_ms();
 	next = start + opt.interval_ms;
 	next_warm = start + opt.warm_every_ms;
+	next_move = start + opt.move_every_ms;
 	while (!stop_requested &&
 	       (!opt.seconds || now_ms() - start < opt.seconds * 1000ull)) {
 		usleep(20000);
+		if (opt.move_mib && now_ms() >= next_move) {
+			atomic_store(&hot_window_start,
+				     (atomic_load(&hot_window_start) + (1 << 20)) % hot.bytes);
+			next_move += opt.move_every_ms;
+		}
 		if (warm.bytes && now_ms() >= next_warm) {
 			for (i = 0; i < warm.bytes; i += 4096)
 				sink += warm.mem[i];
@@ -276,6 +301,9 @@ static int run(const char *who)
 		       who, now_ms() - start, region_resident(&cold), cold.nr_pages,
 		       region_resident(&hot), hot.nr_pages,
 		       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt, cold_reads);
+		if (opt.move_mib)
+			printf("%smove t_ms=%" PRIu64 " move_pos_mib=%zu\n", who, now_ms() - start,
+			       atomic_load(&hot_window_start) >> 20);
 		if (warm.bytes)
 			printf("%swarm t_ms=%" PRIu64 " warm_resident=%zu warm_pages=%zu warm_reads=%" PRIu64
 			       "\n", who, now_ms() - start, region_resident(&warm), warm.nr_pages,
@@ -303,7 +331,8 @@ static void usage(FILE *to)
 {
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
-		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS]\n");
+		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS] "
+		"[--move-mib M] [--move-every-ms MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -320,6 +349,8 @@ int main(int argc, char **argv)
 		{ "hot-stride", required_argument, NULL, 't' },
 		{ "warm-mib", required_argument, NULL, 'w' },
 		{ "warm-every-ms", required_argument, NULL, 'W' },
+		{ "move-mib", required_argument, NULL, 'm' },
+		{ "move-every-ms", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -341,6 +372,8 @@ int main(int argc, char **argv)
 		case 't': opt.hot_stride = strtoul(optarg, NULL, 0); break;
 		case 'w': opt.warm_mib = strtoul(optarg, NULL, 0); break;
 		case 'W': opt.warm_every_ms = strtoul(optarg, NULL, 0); break;
+		case 'm': opt.move_mib = strtoul(optarg, NULL, 0); break;
+		case 'M': opt.move_every_ms = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -348,6 +381,12 @@ int main(int argc, char **argv)
 	if (opt.swapflag && strcmp(opt.swapflag, "cold") &&
 	    strcmp(opt.swapflag, "hot") && strcmp(opt.swapflag, "all")) {
 		usage(stderr);
+		return 2;
+	}
+	if (opt.move_mib && (opt.move_mib < opt.hot_mib || !opt.hot_mib || opt.hugetlb ||
+			     !opt.move_every_ms)) {
+		fprintf(stderr, "hotcold: --move-mib needs --hot-mib H with 0 < H <= M, "
+			"4 KiB pages and --move-every-ms > 0\n");
 		return 2;
 	}
 	if (opt.interval_ms == 0)

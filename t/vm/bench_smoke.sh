@@ -2,7 +2,8 @@
 # vm-timeout: 600
 # vm-kernels: newest
 # Every benchmark scenario once at a tiny size, so the scripts cannot rot:
-# each experiment must produce its rows and every workload must verify.
+# each experiment must produce its rows (the budget experiment one per
+# configuration) and every workload must verify.
 set -u
 out=/tmp/bench-smoke.log
 BENCH_SIZE=smoke "$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
