@@ -68,11 +68,24 @@ struct engine {
  * 0 or a negative errno.
  */
 struct engine_ops {
-	/* optional: read the engine's private keys from @config's group */
+	/*
+	 * optional: read the engine's private keys. @config holds one group,
+	 * named "engine", with every key of the file's [engine] section as
+	 * written, the standard ones included (name, project, eng_name,
+	 * libname, ops_name); etmemd has checked those. It is freed after the
+	 * call: copy what you keep.
+	 */
 	int (*fill_eng_params)(GKeyFile *config, struct engine *eng);
 	/* optional: release what fill_eng_params allocated */
 	void (*clear_eng_params)(struct engine *eng);
-	/* optional: read the task's private keys from @config's group */
+	/*
+	 * optional: read the task's private keys. @config holds one group,
+	 * named "task", with every key of the file's [task] section, the
+	 * standard ones included (project, engine, name, type, value). A
+	 * negative errno refuses the file: etmemd reports "engine ENG refused
+	 * the parameters of task NAME: " and the errno's text, so name the
+	 * key in etmemd's log if more is needed.
+	 */
 	int (*fill_task_params)(GKeyFile *config, struct task *tk);
 	/* optional: release what fill_task_params allocated */
 	void (*clear_task_params)(struct task *tk);
