@@ -3,8 +3,10 @@
  * The thirdparty engine: runs a policy from a shared library through the
  * public contract (include/etmem/etmemd_engine.h). The policy does its
  * own scanning and paging out (libetmemd_scan) on threads of its own; this
- * adapter loads it, feeds it its private keys, tells it which processes a
- * task has when the task starts, and relays private commands.
+ * adapter loads it, feeds it its private keys, keeps the list of a task's
+ * processes up to date (every `interval` seconds while it runs), applies
+ * what the policy reports through eng->host (notes, failures, cycles) to
+ * the task's figures, and relays private commands.
  *
  * [engine] name=thirdparty, eng_name (<= 64, what tasks name in engine=),
  * libname (absolute path <= 256), ops_name (<= 256); any other key is the
@@ -18,10 +20,22 @@
 
 #include "engine.h"
 #include "log.h"
+#include "loop.h"
 #include "procs.h"
+#include "report.h"
 #include "thirdparty_policy.h"
 
 #define TP_PATH_MAX	256
+
+/* A started task's runtime state (task->priv). */
+struct tp_run {
+	struct task *task;
+	struct loop_timer *timer;	/* looks for the task's processes again */
+	uint64_t pid_start_time;	/* type=pid: the process found at start */
+};
+
+/* Started tasks by tp_task_id(): policy events find their task here. */
+static GHashTable *running_tasks;
 
 /* Marks every key of the section as used: the policy owns the rest. */
 static void consume_all(struct cfg_section *sec)
@@ -103,50 +117,162 @@ static int tp_parse_task(struct cfg_section *sec, const struct project_params *p
 
 static void tp_free_task(struct task *task)
 {
+	if (running_tasks && task->params)
+		g_hash_table_remove(running_tasks, tp_task_id_ptr(task->params));
 	tp_task_free(task->params);
 	task->params = NULL;
 }
 
-/* The task's processes now: the pid, or every process of that name. */
-static void find_pids(const struct task *task, GArray *pids)
+/*
+ * The task's processes now: every process of that name (and children), or
+ * the pid while it still names the process found at start (start time
+ * @pinned; 0 at start).
+ */
+static void find_procs(const struct task *task, uint64_t pinned, GArray *procs)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	struct proc_stat st;
+	struct tp_proc p;
 
 	if (task->type == TASK_TYPE_NAME) {
 		procs_find_by_name(task->value, found);
-		for (guint i = 0; i < found->len; i++)
-			g_array_append_val(pids, g_array_index(found, struct proc_id, i).pid);
-	} else if (!proc_read_stat(task->pid, &st)) {
-		g_array_append_val(pids, task->pid);
+		for (guint i = 0; i < found->len; i++) {
+			p.pid = g_array_index(found, struct proc_id, i).pid;
+			p.start_time = g_array_index(found, struct proc_id, i).start_time;
+			g_array_append_val(procs, p);
+		}
+	} else if (!proc_read_stat(task->pid, &st) && st.state != 'Z' &&
+		   (!pinned || st.start_time == pinned)) {
+		p.pid = task->pid;
+		p.start_time = st.start_time;
+		g_array_append_val(procs, p);
 	}
 	g_array_free(found, TRUE);
+}
+
+static struct log_ctx task_log_ctx(const struct task *task)
+{
+	struct log_ctx ctx = {
+		.project = task->engine->project->params.name,
+		.engine = task->engine->name,
+		.task = task->name,
+	};
+
+	return ctx;
+}
+
+static void no_process_note(struct task *task, const char *when)
+{
+	snprintf(task->stats.note, sizeof(task->stats.note), "no process %s %s %s",
+		 task->type == TASK_TYPE_PID ? "with pid" : "named", task->value, when);
+}
+
+/* Every interval: the policy's list follows the processes that come and go. */
+static void tp_refresh(void *arg)
+{
+	struct tp_run *run = arg;
+	struct task *task = run->task;
+	struct log_ctx ctx = task_log_ctx(task);
+	GArray *procs = g_array_new(FALSE, FALSE, sizeof(struct tp_proc));
+	GString *err = g_string_new(NULL);
+	unsigned int before = task->stats.nr_procs;
+	size_t n;
+
+	find_procs(task, run->pid_start_time, procs);
+	n = tp_task_update_pids(task->params, (struct tp_proc *)procs->data, procs->len, err);
+	if (err->len)
+		log_warn_limited("alloc_pid_params", &ctx, "%s", err->str);
+	task->stats.nr_procs = (unsigned int)n;
+	if (n != before)
+		log_ctx_msg(LOG_LEVEL_INFO, &ctx, "%s/%s: %zu process(es) now (were %u)",
+			    task->engine->project->params.name, task->name, n, before);
+	if (!n && before)
+		no_process_note(task, "any more");
+	else if (n && !before && !strncmp(task->stats.note, "no process ", 11))
+		task->stats.note[0] = '\0';
+	g_string_free(err, TRUE);
+	g_array_free(procs, TRUE);
+	loop_timer_arm(run->timer, MAX(task->engine->project->params.interval_s, 1u) * 1000);
+}
+
+/* What the policy reported through eng->host, on the loop thread. */
+static void tp_event(const struct tp_event *ev)
+{
+	struct task *task = running_tasks ?
+		g_hash_table_lookup(running_tasks, &ev->task_id) : NULL;
+	struct task_counts cycle = { 0 };
+	struct log_ctx ctx;
+
+	if (!task)
+		return;		/* the task was deleted meanwhile */
+	ctx = task_log_ctx(task);
+	switch (ev->kind) {
+	case TP_EVENT_NOTE:
+		snprintf(task->stats.note, sizeof(task->stats.note), "%s", ev->text);
+		break;
+	case TP_EVENT_FAIL:
+		task_fail(task, &ctx, ev->text);
+		break;
+	case TP_EVENT_CYCLE:
+		cycle.pages_scanned = ev->pages_scanned;
+		cycle.pages_cold = ev->pages_cold;
+		cycle.bytes_paged_out = ev->bytes_paged_out;
+		ctx.cycle = task->stats.nr_cycles + 1;
+		task_cycle_end(task, &ctx, &cycle, ev->duration_ms, false);
+		break;
+	}
 }
 
 static int tp_start_task(struct task *task, GString *err)
 {
 	const struct project_params *proj = &task->engine->project->params;
-	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	GArray *procs = g_array_new(FALSE, FALSE, sizeof(struct tp_proc));
+	struct tp_run *run;
 	int ret;
 
 	tp_engine_bind(task->engine->priv, proj->name, proj->loop, proj->interval_s,
 		       proj->sleep_s);
-	find_pids(task, pids);
-	memset(&task->stats, 0, sizeof(task->stats));
-	task->stats.nr_procs = pids->len;
-	if (!pids->len)
-		snprintf(task->stats.note, sizeof(task->stats.note),
-			 "no process %s %s when the task started", task->type == TASK_TYPE_PID ?
-			 "with pid" : "named", task->value);
-	ret = tp_task_start(task->params, (pid_t *)pids->data, pids->len, err);
-	g_array_free(pids, TRUE);
-	if (ret)
+	if (!running_tasks) {
+		running_tasks = g_hash_table_new(g_int64_hash, g_int64_equal);
+		tp_set_event_handler(tp_event);
+	}
+	find_procs(task, 0, procs);
+	task_report_reset(task);
+	task->stats.nr_procs = procs->len;
+	if (!procs->len)
+		no_process_note(task, "when the task started");
+	run = g_new0(struct tp_run, 1);
+	run->task = task;
+	if (task->type == TASK_TYPE_PID && procs->len)
+		run->pid_start_time = g_array_index(procs, struct tp_proc, 0).start_time;
+	/* Before start_task: what the policy reports from there on lands. */
+	g_hash_table_insert(running_tasks, (gpointer)tp_task_id_ptr(task->params), task);
+	ret = tp_task_start(task->params, (struct tp_proc *)procs->data, procs->len, err);
+	g_array_free(procs, TRUE);
+	if (ret) {
+		g_hash_table_remove(running_tasks, tp_task_id_ptr(task->params));
+		g_free(run);
 		log_warn("engine %s: %s", task->engine->name, err->str);
-	return ret;
+		return ret;
+	}
+	run->timer = loop_timer_new(tp_refresh, run);
+	if (run->timer)
+		loop_timer_arm(run->timer, MAX(proj->interval_s, 1u) * 1000);
+	task->priv = run;
+	return 0;
 }
 
 static void tp_stop_task(struct task *task)
 {
+	struct tp_run *run = task->priv;
+
+	if (run) {
+		loop_timer_cancel(run->timer);
+		loop_timer_free(run->timer);
+		g_free(run);
+		task->priv = NULL;
+	}
+	/* Events the policy posted until it stopped still reach the figures. */
 	tp_task_stop(task->params);
 }
 

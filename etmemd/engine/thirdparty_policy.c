@@ -2,7 +2,10 @@
 /* Loading and calling third-party policies: see thirdparty_policy.h. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,14 +13,18 @@
 #include <unistd.h>
 
 #include "etmem/etmemd_engine.h"
+#include "config.h"
+#include "log.h"
+#include "loop.h"
 #include "thirdparty_policy.h"
 
 struct tp_engine {
 	struct engine pub;
 	const struct engine_ops *ops;
 	void *dl;
-	char *name, *proj_name;
+	char *name, *proj_name;	/* proj_name changes under names_lock */
 	bool filled;
+	char error[256];	/* from host->error during a call; under names_lock */
 };
 
 struct tp_task {
@@ -25,7 +32,172 @@ struct tp_task {
 	struct tp_engine *eng;
 	char *name, *type, *value;
 	bool filled, started;
+	uint64_t id;
+	pthread_mutex_t pids_lock;	/* pub.pids changes under it */
+	char error[256];	/* from host->error during a call; under names_lock */
 };
+
+/*
+ * Guards what a policy thread may read through the host functions while
+ * the loop thread changes it: an engine's project name (tp_engine_bind)
+ * and the error messages of host->error.
+ */
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*event_handler)(const struct tp_event *ev);
+static uint64_t next_task_id = 1;
+
+static struct tp_engine *tp_engine_of(struct engine *eng)
+{
+	return (struct tp_engine *)((char *)eng - offsetof(struct tp_engine, pub));
+}
+
+static struct tp_task *tp_task_of(struct task *tk)
+{
+	return (struct tp_task *)((char *)tk - offsetof(struct tp_task, pub));
+}
+
+void tp_set_event_handler(void (*handler)(const struct tp_event *ev))
+{
+	event_handler = handler;
+}
+
+uint64_t tp_task_id(const struct tp_task *tk)
+{
+	return tk->id;
+}
+
+const uint64_t *tp_task_id_ptr(const struct tp_task *tk)
+{
+	return &tk->id;
+}
+
+/* ---- etmemd's services to the policy (struct etmemd_host) ---- */
+
+static void deliver_event(void *arg)
+{
+	struct tp_event *ev = arg;
+
+	if (event_handler)
+		event_handler(ev);
+	g_free(ev);
+}
+
+static void post_event(struct task *tk, enum tp_event_kind kind, const char *fmt, va_list ap)
+{
+	struct tp_event *ev;
+
+	if (!tk)
+		return;
+	ev = g_new0(struct tp_event, 1);
+	ev->task_id = tp_task_of(tk)->id;
+	ev->kind = kind;
+	if (fmt)
+		vsnprintf(ev->text, sizeof(ev->text), fmt, ap);
+	loop_post(deliver_event, ev);
+}
+
+static void host_log(struct engine *eng, struct task *tk, enum etmemd_log_level level,
+		     const char *fmt, ...)
+{
+	struct tp_engine *tpe = eng ? tp_engine_of(eng) : NULL;
+	struct log_ctx ctx = { 0 };
+	char msg[1024], project[CFG_NAME_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&names_lock);
+	snprintf(project, sizeof(project), "%s", tpe && tpe->proj_name ? tpe->proj_name : "");
+	pthread_mutex_unlock(&names_lock);
+	ctx.project = project[0] ? project : NULL;
+	ctx.engine = tpe ? tpe->name : NULL;
+	ctx.task = tk ? tp_task_of(tk)->name : NULL;
+	switch (level) {
+	case ETMEMD_LOG_DEBUG:
+		log_ctx_msg(LOG_LEVEL_DEBUG, &ctx, "policy: %s", msg);
+		break;
+	case ETMEMD_LOG_INFO:
+		log_ctx_msg(LOG_LEVEL_INFO, &ctx, "policy: %s", msg);
+		break;
+	case ETMEMD_LOG_ERROR:
+		log_ctx_msg(LOG_LEVEL_ERROR, &ctx, "policy: %s", msg);
+		break;
+	default:
+		/* the format names the call site: one a minute per site and task */
+		log_warn_limited(fmt, &ctx, "policy: %s", msg);
+		break;
+	}
+}
+
+static void host_set_note(struct task *tk, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	post_event(tk, TP_EVENT_NOTE, fmt, ap);
+	va_end(ap);
+}
+
+static void host_fail(struct task *tk, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	post_event(tk, TP_EVENT_FAIL, fmt, ap);
+	va_end(ap);
+}
+
+static void host_cycle_done(struct task *tk, const struct etmemd_cycle *cycle)
+{
+	struct tp_event *ev;
+
+	if (!tk || !cycle)
+		return;
+	ev = g_new0(struct tp_event, 1);
+	ev->task_id = tp_task_of(tk)->id;
+	ev->kind = TP_EVENT_CYCLE;
+	ev->pages_scanned = cycle->pages_scanned;
+	ev->pages_cold = cycle->pages_cold;
+	ev->bytes_paged_out = cycle->bytes_paged_out;
+	ev->duration_ms = cycle->duration_ms;
+	loop_post(deliver_event, ev);
+}
+
+static void host_error(struct engine *eng, struct task *tk, const char *fmt, ...)
+{
+	char *dst;
+	va_list ap;
+
+	if (!tk && !eng)
+		return;
+	pthread_mutex_lock(&names_lock);
+	dst = tk ? tp_task_of(tk)->error : tp_engine_of(eng)->error;
+	va_start(ap, fmt);
+	vsnprintf(dst, sizeof(((struct tp_task *)0)->error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&names_lock);
+}
+
+static const struct etmemd_host host = {
+	.log = host_log,
+	.set_note = host_set_note,
+	.fail = host_fail,
+	.cycle_done = host_cycle_done,
+	.error = host_error,
+};
+
+/* Takes the message a callback gave host->error, or the errno's text. */
+static void take_error(char *msg, int ret, GString *err)
+{
+	pthread_mutex_lock(&names_lock);
+	if (msg[0])
+		g_string_append(err, msg);
+	else
+		g_string_append(err, strerror(ret < 0 ? -ret : ret));
+	msg[0] = '\0';
+	pthread_mutex_unlock(&names_lock);
+}
 
 static int check_library_file(const char *path, GString *err)
 {
@@ -101,6 +273,7 @@ int tp_engine_load(const char *libname, const char *ops_name,
 	eng->name = g_strdup(eng_name);
 	eng->pub.name = eng->name;
 	eng->pub.proj_name = "";
+	eng->pub.host = &host;
 	*out = eng;
 	return 0;
 }
@@ -108,9 +281,11 @@ int tp_engine_load(const char *libname, const char *ops_name,
 void tp_engine_bind(struct tp_engine *eng, const char *proj_name,
 		    unsigned int loop, unsigned int interval, unsigned int sleep)
 {
+	pthread_mutex_lock(&names_lock);
 	g_free(eng->proj_name);
 	eng->proj_name = g_strdup(proj_name);
 	eng->pub.proj_name = eng->proj_name;
+	pthread_mutex_unlock(&names_lock);
 	eng->pub.loop = loop;
 	eng->pub.interval = interval;
 	eng->pub.sleep = sleep;
@@ -124,10 +299,11 @@ int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)
 		return 0;
 	ret = eng->ops->fill_eng_params(group, &eng->pub);
 	if (ret) {
-		g_string_append_printf(err, "engine %s refused its parameters: %s",
-				       eng->name, strerror(ret < 0 ? -ret : ret));
+		g_string_append_printf(err, "engine %s refused its parameters: ", eng->name);
+		take_error(eng->error, ret, err);
 		return ret < 0 ? ret : -EINVAL;
 	}
+	eng->error[0] = '\0';
 	eng->filled = true;
 	return 0;
 }
@@ -161,12 +337,15 @@ int tp_task_new(struct tp_engine *eng, const char *name, const char *type,
 	tk->pub.type = tk->type;
 	tk->pub.value = tk->value;
 	tk->pub.eng = &eng->pub;
+	tk->id = next_task_id++;
+	pthread_mutex_init(&tk->pids_lock, NULL);
+	tk->pub.pids_lock = &tk->pids_lock;
 	if (eng->ops->fill_task_params) {
 		ret = eng->ops->fill_task_params(group, &tk->pub);
 		if (ret) {
 			g_string_append_printf(err, "engine %s refused the parameters "
-					       "of task %s: %s", eng->name, name,
-					       strerror(ret < 0 ? -ret : ret));
+					       "of task %s: ", eng->name, name);
+			take_error(tk->error, ret, err);
 			tp_task_free(tk);
 			return ret < 0 ? ret : -EINVAL;
 		}
@@ -176,17 +355,109 @@ int tp_task_new(struct tp_engine *eng, const char *name, const char *type,
 	return 0;
 }
 
+static void free_pid(struct tp_task *tk, struct task_pid *tp)
+{
+	if (tk->eng->ops->free_pid_params)
+		tk->eng->ops->free_pid_params(&tk->eng->pub, &tp);
+	free(tp);
+}
+
 static void free_pids(struct tp_task *tk)
 {
 	struct task_pid *tp, *next;
 
-	for (tp = tk->pub.pids; tp; tp = next) {
-		next = tp->next;
-		if (tk->eng->ops->free_pid_params)
-			tk->eng->ops->free_pid_params(&tk->eng->pub, &tp);
-		free(tp);
-	}
+	pthread_mutex_lock(&tk->pids_lock);
+	tp = tk->pub.pids;
 	tk->pub.pids = NULL;
+	pthread_mutex_unlock(&tk->pids_lock);
+	for (; tp; tp = next) {
+		next = tp->next;
+		free_pid(tk, tp);
+	}
+}
+
+/* A list entry for @p with the policy's per-process data; NULL on failure. */
+static struct task_pid *new_pid(struct tp_task *tk, const struct tp_proc *p, GString *err)
+{
+	const struct engine_ops *ops = tk->eng->ops;
+	struct task_pid *tp = calloc(1, sizeof(*tp));
+	int ret;
+
+	if (!tp) {
+		g_string_append_printf(err, "pid %d: %s", (int)p->pid, strerror(ENOMEM));
+		return NULL;
+	}
+	tp->pid = (unsigned int)p->pid;
+	tp->start_time = p->start_time;
+	if (ops->alloc_pid_params) {
+		ret = ops->alloc_pid_params(&tk->eng->pub, &tp);
+		if (ret || !tp) {
+			g_string_append_printf(err, "engine %s: alloc_pid_params failed for pid %d: ",
+					       tk->eng->name, (int)p->pid);
+			take_error(tk->error, ret ? ret : -EINVAL, err);
+			free(tp);
+			return NULL;
+		}
+	}
+	return tp;
+}
+
+static bool procs_have(const struct tp_proc *procs, size_t n, const struct task_pid *tp)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned int)procs[i].pid == tp->pid && procs[i].start_time == tp->start_time)
+			return true;
+	return false;
+}
+
+static bool pids_have(const struct task_pid *list, const struct tp_proc *p)
+{
+	for (; list; list = list->next)
+		if (list->pid == (unsigned int)p->pid && list->start_time == p->start_time)
+			return true;
+	return false;
+}
+
+size_t tp_task_update_pids(struct tp_task *tk, const struct tp_proc *procs,
+			   size_t nr_procs, GString *err)
+{
+	struct task_pid **link, *tp, *gone = NULL, *added = NULL, **added_tail = &added;
+	size_t n = 0;
+
+	if (!tk->started)
+		return 0;
+	/* New processes first, outside the lock: alloc_pid_params may be slow. */
+	for (size_t i = 0; i < nr_procs; i++) {
+		if (pids_have(tk->pub.pids, &procs[i]))
+			continue;
+		tp = new_pid(tk, &procs[i], err);
+		if (!tp)
+			continue;
+		*added_tail = tp;
+		added_tail = &tp->next;
+	}
+	pthread_mutex_lock(&tk->pids_lock);
+	for (link = &tk->pub.pids; *link;) {
+		tp = *link;
+		if (procs_have(procs, nr_procs, tp)) {
+			link = &tp->next;
+			n++;
+			continue;
+		}
+		*link = tp->next;
+		tp->next = gone;
+		gone = tp;
+	}
+	*link = added;
+	for (tp = added; tp; tp = tp->next)
+		n++;
+	pthread_mutex_unlock(&tk->pids_lock);
+	while (gone) {
+		tp = gone;
+		gone = tp->next;
+		free_pid(tk, tp);
+	}
+	return n;
 }
 
 void tp_task_free(struct tp_task *tk)
@@ -196,49 +467,35 @@ void tp_task_free(struct tp_task *tk)
 	tp_task_stop(tk);
 	if (tk->filled && tk->eng->ops->clear_task_params)
 		tk->eng->ops->clear_task_params(&tk->pub);
+	pthread_mutex_destroy(&tk->pids_lock);
 	g_free(tk->name);
 	g_free(tk->type);
 	g_free(tk->value);
 	free(tk);
 }
 
-int tp_task_start(struct tp_task *tk, const pid_t *pids, size_t nr_pids,
+int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_procs,
 		  GString *err)
 {
-	const struct engine_ops *ops = tk->eng->ops;
-	struct task_pid **tail = &tk->pub.pids;
-	size_t i;
+	struct task_pid **tail = &tk->pub.pids, *tp;
 	int ret;
 
 	if (tk->started)
 		return 0;
-	for (i = 0; i < nr_pids; i++) {
-		struct task_pid *tp = calloc(1, sizeof(*tp));
-
+	for (size_t i = 0; i < nr_procs; i++) {
+		tp = new_pid(tk, &procs[i], err);
 		if (!tp) {
 			free_pids(tk);
-			return -ENOMEM;
+			return -EINVAL;
 		}
-		tp->pid = (unsigned int)pids[i];
 		*tail = tp;
 		tail = &tp->next;
-		if (ops->alloc_pid_params) {
-			ret = ops->alloc_pid_params(&tk->eng->pub, &tp);
-			if (ret) {
-				g_string_append_printf(err, "engine %s: alloc_pid_params "
-						       "failed for pid %d: %s",
-						       tk->eng->name, (int)pids[i],
-						       strerror(ret < 0 ? -ret : ret));
-				free_pids(tk);
-				return ret < 0 ? ret : -EINVAL;
-			}
-		}
 	}
-	ret = ops->start_task(&tk->eng->pub, &tk->pub);
+	ret = tk->eng->ops->start_task(&tk->eng->pub, &tk->pub);
 	if (ret) {
-		g_string_append_printf(err, "engine %s could not start task %s: %s",
-				       tk->eng->name, tk->name,
-				       strerror(ret < 0 ? -ret : ret));
+		g_string_append_printf(err, "engine %s could not start task %s: ",
+				       tk->eng->name, tk->name);
+		take_error(tk->error, ret, err);
 		free_pids(tk);
 		return ret < 0 ? ret : -EINVAL;
 	}

@@ -15,8 +15,41 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <stdint.h>
+
 struct tp_engine;
 struct tp_task;
+
+/* A process of a task: pid and start time (field 22 of /proc/PID/stat). */
+struct tp_proc {
+	pid_t pid;
+	uint64_t start_time;
+};
+
+/*
+ * What a policy told etmemd through eng->host about one of its tasks,
+ * delivered on the loop thread to the handler set with
+ * tp_set_event_handler(), in the order the policy called.
+ */
+enum tp_event_kind {
+	TP_EVENT_NOTE,		/* text: the new note ("" clears) */
+	TP_EVENT_FAIL,		/* text: the error */
+	TP_EVENT_CYCLE,		/* the figures below */
+};
+
+struct tp_event {
+	uint64_t task_id;	/* tp_task_id() of the task */
+	enum tp_event_kind kind;
+	char text[256];
+	uint64_t pages_scanned, pages_cold, bytes_paged_out, duration_ms;
+};
+
+/* The daemon's receiver of policy events; the event is freed after it. */
+void tp_set_event_handler(void (*handler)(const struct tp_event *ev));
+/* A number that names @tk for as long as the daemon runs, and its address
+ * (valid until tp_task_free), for hash tables keyed by it. */
+uint64_t tp_task_id(const struct tp_task *tk);
+const uint64_t *tp_task_id_ptr(const struct tp_task *tk);
 
 /*
  * Check and load @libname, find the `struct engine_ops` named @ops_name,
@@ -40,9 +73,18 @@ int tp_task_new(struct tp_engine *eng, const char *name, const char *type,
 		GString *err);
 void tp_task_free(struct tp_task *tk);
 
-/* alloc_pid_params for each of @pids, then start_task. */
-int tp_task_start(struct tp_task *tk, const pid_t *pids, size_t nr_pids,
+/* alloc_pid_params for each of @procs, then start_task. */
+int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_procs,
 		  GString *err);
+/*
+ * The task's processes are now @procs: new ones get alloc_pid_params and
+ * are linked into the policy's list, gone ones (or a pid now with another
+ * start time) are unlinked under the list's lock, then freed. Returns how
+ * many processes the list holds; a failed alloc_pid_params leaves that
+ * process out, with a message in @err.
+ */
+size_t tp_task_update_pids(struct tp_task *tk, const struct tp_proc *procs,
+			   size_t nr_procs, GString *err);
 /* stop_task, then free_pid_params for each process. */
 void tp_task_stop(struct tp_task *tk);
 bool tp_task_running(const struct tp_task *tk);

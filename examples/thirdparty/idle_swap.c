@@ -7,10 +7,18 @@
  *
  * Engine keys: idle_scans=N (1..loop, default loop; checked at start).
  * Task keys:   anon_only=yes|no (default yes).
+ *
+ * It uses what etmemd offers a policy: the task's process list, which
+ * follows processes that start and exit (walked under tk->pids_lock), the
+ * start time that tells a reused pid, and eng->host to log, to set the
+ * task's note, to report failures and each cycle's figures (etmem project
+ * show prints them), and to name the key a refused parameter is about.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +61,11 @@ static int idle_fill_eng(GKeyFile *config, struct engine *eng)
 	if (g_key_file_has_key(config, groups[0], "idle_scans", NULL)) {
 		val = g_key_file_get_integer(config, groups[0], "idle_scans", &gerr);
 		if (gerr || val < 1 || val > 120) {
+			char *text = g_key_file_get_value(config, groups[0], "idle_scans", NULL);
+
+			eng->host->error(eng, NULL, "idle_scans=%s: allowed 1..120 "
+					 "(and at most the project's loop)", text ? text : "");
+			g_free(text);
 			g_clear_error(&gerr);
 			g_strfreev(groups);
 			free(params);
@@ -85,6 +98,7 @@ static int idle_fill_task(GKeyFile *config, struct task *tk)
 	params->anon_only = true;
 	val = g_key_file_get_string(config, groups[0], "anon_only", NULL);
 	if (val && strcmp(val, "yes") && strcmp(val, "no")) {
+		tk->eng->host->error(tk->eng, tk, "anon_only=%s: allowed yes or no", val);
 		g_free(val);
 		g_strfreev(groups);
 		free(params);
@@ -129,24 +143,65 @@ static bool idle_wait(struct idle_task *params, unsigned int seconds)
 	return !stopping;
 }
 
-static void idle_one_process(struct engine *eng, struct idle_task *params,
-			     unsigned int pid)
+/* Field 22 of /proc/PID/stat (clock ticks after boot); 0 when gone. */
+static unsigned long long start_time_of(unsigned int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+		/* after "comm)": field 3 is the state; field 22 is 19 further */
+		for (i = 3, p += 2; i < 22 && p; i++)
+			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+		if (p)
+			start = strtoull(p, NULL, 10);
+	}
+	fclose(f);
+	return start;
+}
+
+/* VmSwap of the process in bytes; -1 when it cannot be read. */
+static long long vm_swap_bytes(unsigned int pid)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSwap: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* One process's share of a cycle; 0 or a negative errno. */
+static int idle_one_process(struct engine *eng, struct task *tk,
+			    struct idle_task *params, unsigned int pid,
+			    struct etmemd_cycle *cycle)
 {
 	const struct idle_eng *ep = eng->params;
 	struct page_refs *refs = NULL, *ref;
 	unsigned long scanned = 0, idle = 0;
+	long long out = 0, swap_before, swap_after;
 	struct vmas *vmas;
 	char pid_text[16];
-	long long out = 0;
 	unsigned int i;
 	int err = 0;
 
 	snprintf(pid_text, sizeof(pid_text), "%u", pid);
 	vmas = etmemd_get_vmas(pid_text, NULL, 0, params->anon_only);
-	if (!vmas) {
-		err = -errno;
-		goto record;
-	}
+	if (!vmas)
+		return -errno;
 	for (i = 0; i < eng->loop && !err; i++) {
 		if (i && !idle_wait(params, eng->interval))
 			break;
@@ -156,20 +211,60 @@ static void idle_one_process(struct engine *eng, struct idle_task *params,
 		scanned++;
 		idle += eng->loop - (unsigned int)ref->count >= ep->idle_scans;
 	}
-	/* Idle in idle_scans of loop scans: accessed in fewer than the rest. */
+	/*
+	 * Idle in idle_scans of loop scans: accessed in fewer than the rest.
+	 * What left RAM is what the process's swap grew by, at most what was
+	 * handed to reclaim (file pages dropped are not counted: a lower bound).
+	 */
+	swap_before = vm_swap_bytes(pid);
 	if (!err)
 		out = etmemd_swap_out(pid_text, refs,
 				      (int)(eng->loop - ep->idle_scans + 1), 0);
+	swap_after = vm_swap_bytes(pid);
 	etmemd_free_page_refs(refs);
 	etmemd_free_vmas(vmas);
-record:
+	if (!err && out < 0)
+		err = (int)out;
+	cycle->pages_scanned += scanned;
+	cycle->pages_cold += idle;
+	if (out > 0 && swap_before >= 0 && swap_after > swap_before)
+		cycle->bytes_paged_out += (uint64_t)(swap_after - swap_before < out ?
+						     swap_after - swap_before : out);
 	pthread_mutex_lock(&params->lock);
 	params->pages_scanned += scanned;
 	params->pages_idle += idle;
 	if (out > 0)
 		params->bytes_out += out;
-	params->last_error = err ? err : (out < 0 ? (int)out : 0);
+	params->last_error = err;
 	pthread_mutex_unlock(&params->lock);
+	if (err)
+		eng->host->log(eng, tk, ETMEMD_LOG_WARN, "pid %u: %s", pid, strerror(-err));
+	return err;
+}
+
+/* The task's processes, copied under its lock: pid and start time. */
+struct idle_proc {
+	unsigned int pid;
+	unsigned long long start_time;
+};
+
+static size_t idle_procs(struct task *tk, struct idle_proc **out)
+{
+	struct idle_proc *procs = NULL;
+	struct task_pid *tp;
+	size_t n = 0, i = 0;
+
+	pthread_mutex_lock(tk->pids_lock);
+	for (tp = tk->pids; tp; tp = tp->next)
+		n++;
+	procs = n ? calloc(n, sizeof(*procs)) : NULL;
+	for (tp = tk->pids; procs && tp; tp = tp->next, i++) {
+		procs[i].pid = tp->pid;
+		procs[i].start_time = tp->start_time;
+	}
+	pthread_mutex_unlock(tk->pids_lock);
+	*out = procs;
+	return procs ? n : 0;
 }
 
 struct idle_run {
@@ -180,16 +275,50 @@ struct idle_run {
 static void *idle_thread(void *arg)
 {
 	struct idle_run *run = arg;
-	struct idle_task *params = run->tk->params;
-	struct task_pid *tp;
+	struct engine *eng = run->eng;
+	struct task *tk = run->tk;
+	struct idle_task *params = tk->params;
+	struct idle_proc *procs;
+	struct timespec t0, t1;
+	size_t n, i, failed;
+	int err, first_err;
 
 	do {
-		for (tp = run->tk->pids; tp; tp = tp->next)
-			idle_one_process(run->eng, params, tp->pid);
+		struct etmemd_cycle cycle = { 0 };
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		n = idle_procs(tk, &procs);
+		failed = 0;
+		first_err = 0;
+		for (i = 0; i < n; i++) {
+			/* A pid that now names another process is not ours. */
+			if (start_time_of(procs[i].pid) != procs[i].start_time)
+				continue;
+			err = idle_one_process(eng, tk, params, procs[i].pid, &cycle);
+			if (err && !first_err)
+				first_err = err;
+			failed += err != 0;
+		}
+		free(procs);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		cycle.duration_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 +
+				    (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (!n)
+			eng->host->set_note(tk, "idle_swap: no process to work on");
+		else
+			eng->host->set_note(tk, NULL);
+		if (failed == n && n)
+			eng->host->fail(tk, "idle_swap: every process failed (%zu), e.g. %s",
+					n, strerror(-first_err));
+		else
+			eng->host->cycle_done(tk, &cycle);
 		pthread_mutex_lock(&params->lock);
 		params->cycles++;
 		pthread_mutex_unlock(&params->lock);
-	} while (idle_wait(params, run->eng->sleep));
+		eng->host->log(eng, tk, ETMEMD_LOG_DEBUG, "cycle: %zu process(es), %" PRIu64
+			       " pages scanned, %" PRIu64 " idle", n, cycle.pages_scanned,
+			       cycle.pages_cold);
+	} while (idle_wait(params, eng->sleep));
 	etmemd_scan_exit();
 	free(run);
 	return NULL;
@@ -207,11 +336,18 @@ static int idle_start(struct engine *eng, struct task *tk)
 		return -EINVAL;
 	if (ep->idle_scans == 0)
 		ep->idle_scans = eng->loop;
-	if (ep->idle_scans > eng->loop)
-		return -ERANGE;	/* cannot be idle in more scans than a cycle has */
+	if (ep->idle_scans > eng->loop) {
+		/* cannot be idle in more scans than a cycle has */
+		eng->host->error(eng, tk, "idle_scans=%u: allowed 1..loop (%u)",
+				 ep->idle_scans, eng->loop);
+		return -ERANGE;
+	}
 	err = etmemd_scan_init();
-	if (err)
+	if (err) {
+		eng->host->error(eng, tk, "the scan library cannot start: %s "
+				 "(are the etmem modules loaded?)", strerror(-err));
 		return err;
+	}
 	run = malloc(sizeof(*run));
 	if (!run)
 		return -ENOMEM;
@@ -244,6 +380,14 @@ static void idle_stop(struct engine *eng, struct task *tk)
 static int idle_stat_task(struct task *tk, int fd)
 {
 	struct idle_task *params = tk->params;
+	struct idle_proc *procs;
+	size_t n = idle_procs(tk, &procs);
+
+	dprintf(fd, "task %s: processes", tk->name);
+	for (size_t i = 0; i < n; i++)
+		dprintf(fd, " %u(start %llu)", procs[i].pid, procs[i].start_time);
+	dprintf(fd, "%s\n", n ? "" : " none");
+	free(procs);
 
 	pthread_mutex_lock(&params->lock);
 	dprintf(fd, "task %s: cycles %lu, pages scanned %lu, idle pages %lu, "

@@ -9,6 +9,9 @@
 # installed headers and library with pkg-config, loaded through a config,
 # pages out cold memory, answers its private command; two engines of it run
 # side by side; bad libraries get specific errors and the daemon survives.
+# What a policy reports through eng->host (figures, notes, the message of
+# its error) is what show and the client print; a type=name task's list
+# follows processes that start and exit after project start.
 set -u
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
@@ -72,6 +75,12 @@ cat >"$WORK/broken.c" <<'C'
 static void stop(struct engine *e, struct task *t) { }
 static int fail_start(struct engine *e, struct task *t) { return -EIO; }
 static int ok_start(struct engine *e, struct task *t) { return 0; }
+/* The message a policy attaches to its error replaces the errno's text. */
+static int msg_start(struct engine *e, struct task *t)
+{
+	e->host->error(e, t, "needs key weight=1..9 (not given)");
+	return -EINVAL;
+}
 /* Bytes a framed protocol must carry as they are: 0xff, 0xfe, NUL. */
 static int raw_bytes(struct engine *e, struct task *t, char *cmd, int fd)
 {
@@ -81,6 +90,7 @@ static int raw_bytes(struct engine *e, struct task *t, char *cmd, int fd)
 struct engine_ops no_start_ops = { .stop_task = stop };
 struct engine_ops no_stop_ops = { .start_task = ok_start };
 struct engine_ops failing_ops = { .start_task = fail_start, .stop_task = stop };
+struct engine_ops message_ops = { .start_task = msg_start, .stop_task = stop };
 struct engine_ops bytes_ops = { .start_task = ok_start, .stop_task = stop,
 				.eng_mgt_func = raw_bytes };
 C
@@ -111,7 +121,17 @@ vt_check "the policy's error is named: $out" \
 	grep -q "engine pol could not start task t: Input/output error" <<<"$out"
 vt_check "the daemon survives a failing policy" kill -0 "$DAEMON_PID"
 "$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del of the failing policy"
+f=$(tp_file message "$libdir/broken.so" message_ops "$vpid")
+"$ETMEM" obj add -f "$f" -s "$sock" || vt_fail "obj add of a policy that explains its error"
+out=$("$ETMEM" project start -n message -s "$sock" 2>&1)
+vt_check "the policy's own message replaces the errno's text: $out" \
+	grep -q "engine pol could not start task t: needs key weight=1..9 (not given)" <<<"$out"
+"$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del of the message policy"
 kill -TERM "$vpid"
+# The example names the key it refuses.
+f=$(tp_file badkey "$libdir/idle_swap.so" idle_swap_ops)
+sed -i 's/^idle_scans=2$/idle_scans=999/' "$f"
+expect_add_error "$f" "engine pol refused its parameters: idle_scans=999: allowed 1..120"
 
 # --- two engines of the example policy side by side ---
 start_wl() { # OUT
@@ -161,6 +181,24 @@ vt_check "engine idle_b paged out >= 90% of its cold 48 MiB (${sb} kB)" [ "$sb" 
 out=$("$ETMEM" engine stat -n two -e idle_a -t ta -s "$sock" 2>&1)
 echo "$out"
 vt_check "the private command answers through etmem engine" grep -q '^task ta: cycles [1-9]' <<<"$out"
+# What the policy reports through eng->host is what show prints.
+show_task() { # PROJECT EXPR on the first task t
+	show_json "$sock" "$1" | python3 -c "import json,sys; t=json.load(sys.stdin)['projects'][0]['tasks'][0]; print($2)"
+}
+for _ in $(seq 20); do
+	[ "$(show_task two "t['cycles'] > 0 and t['bytes_paged_out'] > 0")" = True ] && break
+	sleep 0.5
+done
+"$ETMEM" project show -n two -s "$sock"
+fig=$(show_task two "t['processes'], t['cycles'] > 0, t['pages_scanned'] > 0, t['bytes_paged_out']")
+set -- $fig
+vt_check "show has the policy's figures for task ta (processes 1, cycles, pages scanned: $fig)" \
+	[ "$1 $2 $3" = "1 True True" ]
+sa=$(vt_status_kb "$pa" VmSwap)
+vt_check "bytes paged out ($4) are measured: > 0 and at most VmSwap (${sa} kB) + 1 MiB" \
+	test "$4" -gt 0 -a "$4" -le $(( (sa + 1024) * 1024 ))
+vt_check "each cycle of the policy has its info line in etmemd's log" \
+	grep -q "two/ta: cycle [0-9]*: 1 process(es), [0-9]* pages scanned" "$WORK/etmemd-$sock.log"
 out=$("$ETMEM" engine bogus -n two -e idle_b -t tb -s "$sock" 2>&1)
 vt_check "the policy's own error reaches the client: $out" grep -q "unknown command 'bogus'" <<<"$out"
 "$ETMEM" project stop -n two -s "$sock" || vt_fail "project stop"
@@ -174,6 +212,49 @@ for w in a b; do
 	vt_check "workload $w: data intact" grep -q '^verify ok' "$WORK/$w.out"
 done
 "$ETMEM" obj del -f "$two" -s "$sock" || vt_fail "obj del"
+
+# --- type=name: the policy's list follows processes that start and exit ---
+cp "$helpers/hotcold" "$WORK/tpfollow"
+f=$( {
+	printf '[project]\nname=follow\nloop=1\ninterval=1\nsleep=1\n\n'
+	printf '[engine]\nname=thirdparty\nproject=follow\neng_name=pol\nlibname=%s\nops_name=idle_swap_ops\nidle_scans=1\n\n' "$libdir/idle_swap.so"
+	printf '[task]\nproject=follow\nengine=pol\nname=t\ntype=name\nvalue=tpfollow\n'
+} | conf follow.conf)
+"$ETMEM" obj add -f "$f" -s "$sock" || vt_die "obj add follow"
+"$ETMEM" project start -n follow -s "$sock" || vt_die "project start follow"
+vt_check "no process yet: the note says so ($(show_task follow "t['note']"))" \
+	grep -q "no process" <<<"$(show_task follow "t['note']")"
+"$WORK/tpfollow" --cold-mib 16 --hot-mib 0 --interval-ms 1000 >"$WORK/follow.out" 2>&1 &
+vt_wait_line "$WORK/follow.out" '^ready'
+pf=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$WORK/follow.out")
+st=$(awk '{print $22}' "/proc/$pf/stat")
+for _ in $(seq 40); do
+	grep -q " $pf(start $st)" <<<"$("$ETMEM" engine stat -n follow -e pol -t t -s "$sock")" && break
+	sleep 0.25
+done
+out=$("$ETMEM" engine stat -n follow -e pol -t t -s "$sock")
+echo "$out"
+vt_check "a process started after project start joins the policy's list, with its start time" \
+	grep -q "processes $pf(start $st)$" <<<"$out"
+for _ in $(seq 60); do
+	[ "$(vt_status_kb "$pf" VmSwap)" -ge $((16 * 1024 * 9 / 10)) ] && break
+	sleep 0.5
+done
+vt_check "and the policy pages it out (VmSwap $(vt_status_kb "$pf" VmSwap) kB)" \
+	[ "$(vt_status_kb "$pf" VmSwap)" -ge $((16 * 1024 * 9 / 10)) ]
+vt_check "show counts it (processes $(show_task follow "t['processes']"))" \
+	[ "$(show_task follow "t['processes']")" = 1 ]
+kill -TERM "$pf"; wait "$pf"
+vt_check "its data intact" grep -q '^verify ok' "$WORK/follow.out"
+for _ in $(seq 40); do
+	grep -q "processes none" <<<"$("$ETMEM" engine stat -n follow -e pol -t t -s "$sock")" && break
+	sleep 0.25
+done
+vt_check "an exited process leaves the list" \
+	grep -q "processes none" <<<"$("$ETMEM" engine stat -n follow -e pol -t t -s "$sock")"
+vt_check "show: no process, and the note says so ($(show_task follow "t['processes'], t['note']"))" \
+	grep -q "^0 .*no process" <<<"$(show_task follow "t['processes'], t['note']")"
+"$ETMEM" obj del -f "$f" -s "$sock" || vt_fail "obj del follow"
 vt_check "the library is unloaded with its engines" \
 	[ -z "$(grep idle_swap.so "/proc/$DAEMON_PID/maps")" ]
 vt_check "etmemd still running" kill -0 "$DAEMON_PID"
