@@ -29,6 +29,8 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # The budget experiment has a block of its own, so that a boot of budget
 # alone (bench/run --only budget) refreshes it and leaves the rest alone.
 BUDGET_BEGIN, BUDGET_END = "<!-- bench:budget:begin -->", "<!-- bench:budget:end -->"
+# Likewise the damon experiment (bench/run --only damon).
+DAMON_BEGIN, DAMON_END = "<!-- bench:damon:begin -->", "<!-- bench:damon:end -->"
 
 
 def read_rows(paths):
@@ -51,6 +53,10 @@ def read_rows(paths):
                         found[parts[1]].append(parts[2:])
         # The meta row describes quality and redis: a boot of budget only
         # leaves the earlier run's.
+        # So does a boot of the damon experiment, whose own description
+        # goes with its block.
+        if "damon_quality" in found and found.get("meta"):
+            found["damon_meta"] = found["meta"]
         if "redis" not in found and "quality" not in found:
             found.pop("meta", None)
         for name, rs in found.items():
@@ -393,6 +399,28 @@ def render(rows):
     return "\n\n".join(parts) + "\n"
 
 
+def render_damon(rows):
+    """The damon experiment's section, or '' without its rows: etmemd's damon
+    engine against DAMOS set up by hand with the same settings."""
+    if not rows.get("damon_quality"):
+        return ""
+    meta = rows.get("damon_meta", [[]])[0]
+    info = dict(zip(meta[0::2], meta[1::2]))
+    parts = ["### etmemd's damon engine against DAMOS by hand",
+             f"Kernel {info.get('kernel', '?')}, one boot: the reclaim-quality workload "
+             f"({info.get('cold_mib', '?')} MiB cold + {info.get('hot_mib', '?')} MiB hot, "
+             f"{info.get('seconds', '?')} s per run, {info.get('reps', '?')} runs each, "
+             "interleaved; median, then min..max). Both page out regions with no access "
+             "for 2 s (sample 5 ms, aggregate 100 ms, 10..1000 regions): *damos* writes "
+             "DAMON's sysfs files itself, *damon* is etmemd's damon engine with the same keys. "
+             "The damon cost row is kdamond's CPU plus etmemd's; *damon-etmemd* is etmemd's "
+             "own share of it. Measured under QEMU emulation: only ratios mean anything.",
+             quality_table(rows["damon_quality"], info.get("cold_mib"))]
+    if rows.get("damon_cost"):
+        parts.append(cost_table(rows["damon_cost"]))
+    return "\n\n".join(parts) + "\n"
+
+
 def render_budget(rows):
     """The budget experiment's section, or '' without its rows."""
     parts = []
@@ -454,25 +482,29 @@ def main(argv):
     os.makedirs(outdir, exist_ok=True)
     rows = read_rows(log.split(","))
     write_csvs(rows, outdir)
-    text, budget_text = render(rows), render_budget(rows)
+    text, budget_text, damon_text = render(rows), render_budget(rows), render_damon(rows)
     with open(os.path.join(outdir, "tables.md"), "w") as f:
-        f.write(text + ("\n" + budget_text if budget_text else ""))
+        f.write(text + ("\n" + budget_text if budget_text else "") +
+                ("\n" + damon_text if damon_text else ""))
     pngs = plot(rows, outdir)
-    print(text + budget_text)
+    print(text + budget_text + damon_text)
+    only = [o for o in ("--readme-budget-only", "--readme-damon-only") if o in argv]
     if "--readme" in argv:
         # --readme-budget-only: a boot of budget alone refreshes only its block.
         readme = argv[argv.index("--readme") + 1]
         with open(readme) as f:
             content = f.read()
         rel = os.path.relpath(outdir, os.path.dirname(os.path.abspath(readme)))
-        if BEGIN in content and END in content and "--readme-budget-only" not in argv:
+        if BEGIN in content and END in content and not only:
             pics = "".join(f"\n![{p}]({rel}/{p})\n" for p in pngs if p != "budget.png")
             head, rest = content.split(BEGIN, 1)
             _, tail = rest.split(END, 1)
             content = head + BEGIN + "\n" + text + pics + END + tail
-        if budget_text:
+        if budget_text and only != ["--readme-damon-only"]:
             pic = f"\n![budget.png]({rel}/budget.png)\n" if "budget.png" in pngs else ""
             content = replace_block(content, BUDGET_BEGIN, BUDGET_END, budget_text + pic)
+        if damon_text and only != ["--readme-budget-only"]:
+            content = replace_block(content, DAMON_BEGIN, DAMON_END, damon_text)
         with open(readme, "w") as f:
             f.write(content)
     if "--check" in argv:

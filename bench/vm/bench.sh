@@ -23,6 +23,10 @@ full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
+# Experiment names of the quality runs: BENCH_PREFIX=damon_ makes them
+# damon_quality, damon_curve and damon_cost (bench/vm/damon.sh), so that a
+# boot of its own adds a block and leaves the full run's tables alone.
+qp=${BENCH_PREFIX:-}
 b_reps=${BENCH_BUDGET_REPS:-$b_reps}
 sock=bench
 cg=/sys/fs/cgroup/bench
@@ -290,7 +294,7 @@ quality_one() { # RECLAIMER REP
 	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
 	if ! "${r}_start" "$pid"; then
 		kill -TERM "$wl"; wait "$wl"
-		emit quality "$r" "$rep" n/a n/a n/a n/a unavailable
+		emit "${qp}quality" "$r" "$rep" n/a n/a n/a n/a unavailable
 		return
 	fi
 	cpu0=$(reclaimer_cpu_ms "$r")
@@ -302,11 +306,11 @@ quality_one() { # RECLAIMER REP
 	kill -TERM "$wl"
 	wait "$wl"
 	# status t_ms=.. cold_resident=.. cold_pages=.. hot_resident=.. hot_pages=.. hot_passes=.. majflt=..
-	awk -v r="$r" -v rep="$rep" -F'[ =]' '
+	awk -v r="$r" -v rep="$rep" -v qp="$qp" -F'[ =]' '
 		/^status/ {
 			t = $3 / 1000; cold = $5; cpages = $7; hotr = $9; hpages = $11; passes = $13
 			rate = (t > lt) ? (passes - lp) / (t - lt) : 0
-			printf "BENCH|curve|%s|%s|%.1f|%.1f|%.1f|%.0f\n", r, rep, t,
+			printf "BENCH|%scurve|%s|%s|%.1f|%.1f|%.1f|%.0f\n", qp, r, rep, t,
 				100 * (cpages - cold) / cpages, 100 * (hpages - hotr) / hpages, rate
 			if (100 * (hpages - hotr) / hpages > hotmax) hotmax = 100 * (hpages - hotr) / hpages
 			lt = t; lp = passes; n++
@@ -316,18 +320,18 @@ quality_one() { # RECLAIMER REP
 		/^verify ok/ { ok = "ok" }
 		/^verify FAILED/ { ok = "FAILED" }
 		END {
-			printf "BENCH|quality|%s|%s|%.1f|%.1f|%d|%.0f|%s\n", r, rep, last_cold,
+			printf "BENCH|%squality|%s|%s|%.1f|%.1f|%d|%.0f|%s\n", qp, r, rep, last_cold,
 				hotmax, mf, (tl > t0) ? (pl - p0) / (tl - t0) : 0, ok ? ok : "missing"
 		}' "$out"
 	managed=$((cold + hot))
 	case $r in
 	etmem|damos|damon)
 		# Cycles: etmemd's own count; DAMON has no cycle of that kind.
-		emit cost "$r" "$rep" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" \
+		emit "${qp}cost" "$r" "$rep" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" \
 			"$managed" "$secs" "$([ "$r" = etmem ] && echo "$etmem_cycles" || echo n/a)" ;;
 	esac
 	# The damon row is kdamond plus etmemd; etmemd's own share on its own.
-	[ "$r" = damon ] && emit cost damon-etmemd "$rep" \
+	[ "$r" = damon ] && emit "${qp}cost" damon-etmemd "$rep" \
 		"$(awk -v a="$ecpu0" -v b="$ecpu1" 'BEGIN {print b - a}')" "$managed" "$secs" n/a
 }
 
