@@ -255,9 +255,16 @@ static int tp_start_task(struct task *task, GString *err)
 		log_warn("engine %s: %s", task->engine->name, err->str);
 		return ret;
 	}
-	run->timer = loop_timer_new(tp_refresh, run);
-	if (run->timer)
-		loop_timer_arm(run->timer, MAX(proj->interval_s, 1u) * 1000);
+	/* A policy that walks the list without its lock keeps it fixed. */
+	if (tp_task_follows_pids(task->params)) {
+		run->timer = loop_timer_new(tp_refresh, run);
+		if (run->timer)
+			loop_timer_arm(run->timer, MAX(proj->interval_s, 1u) * 1000);
+		else
+			log_warn("engine %s: task %s: no timer (%s): its processes are "
+				 "the ones found at start", task->engine->name, task->name,
+				 strerror(errno));
+	}
 	task->priv = run;
 	return 0;
 }
@@ -267,7 +274,7 @@ static void tp_stop_task(struct task *task)
 	struct tp_run *run = task->priv;
 
 	if (run) {
-		loop_timer_cancel(run->timer);
+		/* NULL: the list does not follow, or no timer could be made */
 		loop_timer_free(run->timer);
 		g_free(run);
 		task->priv = NULL;

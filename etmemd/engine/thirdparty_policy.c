@@ -424,7 +424,7 @@ size_t tp_task_update_pids(struct tp_task *tk, const struct tp_proc *procs,
 	struct task_pid **link, *tp, *gone = NULL, *added = NULL, **added_tail = &added;
 	size_t n = 0;
 
-	if (!tk->started)
+	if (!tk->started || !tp_task_follows_pids(tk))
 		return 0;
 	/* New processes first, outside the lock: alloc_pid_params may be slow. */
 	for (size_t i = 0; i < nr_procs; i++) {
@@ -501,6 +501,11 @@ int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_pro
 	}
 	tk->started = true;
 	return 0;
+}
+
+bool tp_task_follows_pids(const struct tp_task *tk)
+{
+	return tk->eng->pub.follow_pids != 0;
 }
 
 bool tp_task_running(const struct tp_task *tk)

@@ -9,10 +9,11 @@
  * Task keys:   anon_only=yes|no (default yes).
  *
  * It uses what etmemd offers a policy: the task's process list, which
- * follows processes that start and exit (walked under tk->pids_lock), the
- * start time that tells a reused pid, and eng->host to log, to set the
- * task's note, to report failures and each cycle's figures (etmem project
- * show prints them), and to name the key a refused parameter is about.
+ * follows processes that start and exit (it sets eng->follow_pids and
+ * walks the list under tk->pids_lock), the start time that tells a reused
+ * pid, and eng->host to log, to set the task's note, to report failures
+ * and each cycle's figures (etmem project show prints them), and to name
+ * the key a refused parameter is about.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -75,6 +76,8 @@ static int idle_fill_eng(GKeyFile *config, struct engine *eng)
 	}
 	g_strfreev(groups);
 	eng->params = params;
+	/* Its threads walk tk->pids under tk->pids_lock: the list may change. */
+	eng->follow_pids = 1;
 	return 0;
 }
 
