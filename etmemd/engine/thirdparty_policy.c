@@ -281,14 +281,25 @@ int tp_engine_load(const char *libname, const char *ops_name,
 void tp_engine_bind(struct tp_engine *eng, const char *proj_name,
 		    unsigned int loop, unsigned int interval, unsigned int sleep)
 {
-	pthread_mutex_lock(&names_lock);
-	g_free(eng->proj_name);
-	eng->proj_name = g_strdup(proj_name);
-	eng->pub.proj_name = eng->proj_name;
-	pthread_mutex_unlock(&names_lock);
-	eng->pub.loop = loop;
-	eng->pub.interval = interval;
-	eng->pub.sleep = sleep;
+	/*
+	 * Called at each task's parse and start while the engine's other
+	 * tasks may run: their threads read these fields without a lock, so
+	 * they are written only when they change (an engine stays in one
+	 * project: in practice, once).
+	 */
+	if (!eng->proj_name || strcmp(eng->proj_name, proj_name)) {
+		pthread_mutex_lock(&names_lock);
+		g_free(eng->proj_name);
+		eng->proj_name = g_strdup(proj_name);
+		eng->pub.proj_name = eng->proj_name;
+		pthread_mutex_unlock(&names_lock);
+	}
+	if (eng->pub.loop != loop)
+		eng->pub.loop = loop;
+	if (eng->pub.interval != interval)
+		eng->pub.interval = interval;
+	if (eng->pub.sleep != sleep)
+		eng->pub.sleep = sleep;
 }
 
 int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)

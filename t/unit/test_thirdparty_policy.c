@@ -168,11 +168,36 @@ static void test_list_follows_with_follow_pids(void **state)
 	g_string_free(err, TRUE);
 }
 
+/*
+ * A task added to a running engine binds it again: the project's name a
+ * running policy thread may be reading is not freed under it.
+ */
+static void test_bind_again_keeps_proj_name(void **state)
+{
+	struct tp_engine *eng = pol_engine();
+	const char *name;
+
+	(void)state;
+	tp_engine_bind(eng, "p", 3, 1, 5);
+	name = eng->pub.proj_name;
+	assert_string_equal(name, "p");
+	tp_engine_bind(eng, "p", 3, 1, 5);
+	assert_ptr_equal(eng->pub.proj_name, name);
+	assert_int_equal(eng->pub.loop, 3);
+	assert_int_equal(eng->pub.interval, 1);
+	assert_int_equal(eng->pub.sleep, 5);
+	tp_engine_bind(eng, "q", 4, 2, 6);
+	assert_string_equal(eng->pub.proj_name, "q");
+	assert_int_equal(eng->pub.loop, 4);
+	tp_engine_free(eng);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_list_fixed_without_follow_pids, setup),
 		cmocka_unit_test_setup(test_list_follows_with_follow_pids, setup),
+		cmocka_unit_test_setup(test_bind_again_keeps_proj_name, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
