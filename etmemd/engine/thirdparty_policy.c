@@ -187,16 +187,33 @@ static const struct etmemd_host host = {
 	.error = host_error,
 };
 
-/* Takes the message a callback gave host->error, or the errno's text. */
-static void take_error(char *msg, int ret, GString *err)
+/* Forgets what host->error was given before a callback of @eng (and @tk). */
+static void forget_error(struct tp_engine *eng, struct tp_task *tk)
 {
 	pthread_mutex_lock(&names_lock);
+	eng->error[0] = '\0';
+	if (tk)
+		tk->error[0] = '\0';
+	pthread_mutex_unlock(&names_lock);
+}
+
+/*
+ * Takes the message the callback gave host->error for @tk or, as a callback
+ * without a task gives it (fill_eng_params, alloc_pid_params), for @eng;
+ * else the errno's text.
+ */
+static void take_error(struct tp_engine *eng, struct tp_task *tk, int ret, GString *err)
+{
+	const char *msg;
+
+	pthread_mutex_lock(&names_lock);
+	msg = tk && tk->error[0] ? tk->error : eng->error;
 	if (msg[0])
 		g_string_append(err, msg);
 	else
 		g_string_append(err, strerror(ret < 0 ? -ret : ret));
-	msg[0] = '\0';
 	pthread_mutex_unlock(&names_lock);
+	forget_error(eng, tk);
 }
 
 static int check_library_file(const char *path, GString *err)
@@ -308,13 +325,13 @@ int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)
 
 	if (!eng->ops->fill_eng_params)
 		return 0;
+	forget_error(eng, NULL);
 	ret = eng->ops->fill_eng_params(group, &eng->pub);
 	if (ret) {
 		g_string_append_printf(err, "engine %s refused its parameters: ", eng->name);
-		take_error(eng->error, ret, err);
+		take_error(eng, NULL, ret, err);
 		return ret < 0 ? ret : -EINVAL;
 	}
-	eng->error[0] = '\0';
 	eng->filled = true;
 	return 0;
 }
@@ -352,11 +369,12 @@ int tp_task_new(struct tp_engine *eng, const char *name, const char *type,
 	pthread_mutex_init(&tk->pids_lock, NULL);
 	tk->pub.pids_lock = &tk->pids_lock;
 	if (eng->ops->fill_task_params) {
+		forget_error(eng, tk);
 		ret = eng->ops->fill_task_params(group, &tk->pub);
 		if (ret) {
 			g_string_append_printf(err, "engine %s refused the parameters "
 					       "of task %s: ", eng->name, name);
-			take_error(tk->error, ret, err);
+			take_error(eng, tk, ret, err);
 			tp_task_free(tk);
 			return ret < 0 ? ret : -EINVAL;
 		}
@@ -401,11 +419,12 @@ static struct task_pid *new_pid(struct tp_task *tk, const struct tp_proc *p, GSt
 	tp->pid = (unsigned int)p->pid;
 	tp->start_time = p->start_time;
 	if (ops->alloc_pid_params) {
+		forget_error(tk->eng, tk);
 		ret = ops->alloc_pid_params(&tk->eng->pub, &tp);
 		if (ret || !tp) {
 			g_string_append_printf(err, "engine %s: alloc_pid_params failed for pid %d: ",
 					       tk->eng->name, (int)p->pid);
-			take_error(tk->error, ret ? ret : -EINVAL, err);
+			take_error(tk->eng, tk, ret ? ret : -EINVAL, err);
 			free(tp);
 			return NULL;
 		}
@@ -502,11 +521,12 @@ int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_pro
 		*tail = tp;
 		tail = &tp->next;
 	}
+	forget_error(tk->eng, tk);
 	ret = tk->eng->ops->start_task(&tk->eng->pub, &tk->pub);
 	if (ret) {
 		g_string_append_printf(err, "engine %s could not start task %s: ",
 				       tk->eng->name, tk->name);
-		take_error(tk->error, ret, err);
+		take_error(tk->eng, tk, ret, err);
 		free_pids(tk);
 		return ret < 0 ? ret : -EINVAL;
 	}

@@ -143,7 +143,8 @@ struct etmemd_host {
 	 * return (fill_eng_params, fill_task_params, alloc_pid_params,
 	 * start_task): etmemd shows it instead of the errno's text. Name the
 	 * key and what is allowed, e.g. "idle_scans=9: allowed 1..loop (3)".
-	 * @tk is NULL for the engine's callbacks.
+	 * @tk is NULL for the callbacks that have no task (fill_eng_params,
+	 * alloc_pid_params).
 	 */
 	void (*error)(struct engine *eng, struct task *tk, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));

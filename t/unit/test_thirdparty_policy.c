@@ -192,12 +192,43 @@ static void test_bind_again_keeps_proj_name(void **state)
 	tp_engine_free(eng);
 }
 
+/*
+ * alloc_pid_params has no task: the message it gives host->error(eng, NULL)
+ * is the one reported, and a stale one does not stand in for the errno.
+ */
+static void test_alloc_pid_params_message(void **state)
+{
+	const struct tp_proc at_start[] = { { 100, 5 } }, two[] = { { 100, 5 }, { 200, 7 } };
+	const struct tp_proc three[] = { { 100, 5 }, { 300, 8 } };
+	struct tp_engine *eng = pol_engine();
+	struct tp_task *tk = pol_task(eng);
+	GString *err = g_string_new(NULL);
+
+	(void)state;
+	pol.follow_pids = true;
+	assert_int_equal(tp_task_start(tk, at_start, 1, err), 0);
+	pol.alloc_ret = -ENOSPC;
+	pol.alloc_says_why = true;
+	assert_int_equal(tp_task_update_pids(tk, two, 2, err), 1);
+	assert_non_null(strstr(err->str, "alloc_pid_params failed for pid 200: pid 200: no room"));
+	g_string_truncate(err, 0);
+	pol.alloc_says_why = false;
+	assert_int_equal(tp_task_update_pids(tk, three, 2, err), 1);
+	assert_non_null(strstr(err->str, "alloc_pid_params failed for pid 300: "));
+	assert_null(strstr(err->str, "no room"));
+	assert_non_null(strstr(err->str, strerror(ENOSPC)));
+	tp_task_free(tk);
+	tp_engine_free(eng);
+	g_string_free(err, TRUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_list_fixed_without_follow_pids, setup),
 		cmocka_unit_test_setup(test_list_follows_with_follow_pids, setup),
 		cmocka_unit_test_setup(test_bind_again_keeps_proj_name, setup),
+		cmocka_unit_test_setup(test_alloc_pid_params_message, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
