@@ -238,7 +238,13 @@ static int tp_start_task(struct task *task, GString *err)
 	task->stats.nr_procs = procs->len;
 	if (!procs->len)
 		no_process_note(task, "when the task started");
-	/* Before start_task: what the policy reports from there on lands. */
+	/*
+	 * A new id for each run: what the last run reported and the loop has
+	 * not applied yet is dropped rather than counted in this run's figures.
+	 * Before start_task: what the policy reports from there on lands.
+	 */
+	g_hash_table_remove(running_tasks, tp_task_id_ptr(task->params));
+	tp_task_new_id(task->params);
 	g_hash_table_insert(running_tasks, (gpointer)tp_task_id_ptr(task->params), task);
 	ret = tp_task_start(task->params, (struct tp_proc *)procs->data, procs->len, err);
 	g_array_free(procs, TRUE);

@@ -71,6 +71,11 @@ const uint64_t *tp_task_id_ptr(const struct tp_task *tk)
 	return &tk->id;
 }
 
+void tp_task_new_id(struct tp_task *tk)
+{
+	tk->id = next_task_id++;
+}
+
 /* ---- etmemd's services to the policy (struct etmemd_host) ---- */
 
 static void deliver_event(void *arg)

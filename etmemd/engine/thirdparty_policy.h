@@ -50,6 +50,9 @@ void tp_set_event_handler(void (*handler)(const struct tp_event *ev));
  * (valid until tp_task_free), for hash tables keyed by it. */
 uint64_t tp_task_id(const struct tp_task *tk);
 const uint64_t *tp_task_id_ptr(const struct tp_task *tk);
+/* Gives @tk a new number, never used before (take it out of such tables
+ * first): what the policy reported under the old one can be told apart. */
+void tp_task_new_id(struct tp_task *tk);
 
 /*
  * Check and load @libname, find the `struct engine_ops` named @ops_name,
