@@ -151,6 +151,7 @@ static unsigned long long start_time_of(unsigned int pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
+	size_t len;
 	FILE *f;
 	int i;
 
@@ -158,7 +159,10 @@ static unsigned long long start_time_of(unsigned int pid)
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+	/* All of it: comm may hold a newline (and parentheses, spaces). */
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[len] = '\0';
+	if ((p = strrchr(buf, ')'))) {
 		/* after "comm)": field 3 is the state; field 22 is 19 further */
 		for (i = 3, p += 2; i < 22 && p; i++)
 			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
