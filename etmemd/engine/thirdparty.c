@@ -31,7 +31,7 @@
 struct tp_run {
 	struct task *task;
 	struct loop_timer *timer;	/* looks for the task's processes again */
-	uint64_t pid_start_time;	/* type=pid: the process found at start */
+	struct pinned_proc pin;		/* type=pid: the process first seen */
 };
 
 /* Started tasks by tp_task_id(): policy events find their task here. */
@@ -125,26 +125,21 @@ static void tp_free_task(struct task *task)
 
 /*
  * The task's processes now: every process of that name (and children), or
- * the pid while it still names the process found at start (start time
- * @pinned; 0 at start).
+ * the pid while it still names the process first seen under it (@pin: a
+ * process that takes the pid later is never adopted).
  */
-static void find_procs(const struct task *task, uint64_t pinned, GArray *procs)
+static void find_procs(const struct task *task, struct pinned_proc *pin, GArray *procs)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
-	struct proc_stat st;
 	struct tp_proc p;
 
-	if (task->type == TASK_TYPE_NAME) {
+	if (task->type == TASK_TYPE_NAME)
 		procs_find_by_name(task->value, found);
-		for (guint i = 0; i < found->len; i++) {
-			p.pid = g_array_index(found, struct proc_id, i).pid;
-			p.start_time = g_array_index(found, struct proc_id, i).start_time;
-			g_array_append_val(procs, p);
-		}
-	} else if (!proc_read_stat(task->pid, &st) && st.state != 'Z' &&
-		   (!pinned || st.start_time == pinned)) {
-		p.pid = task->pid;
-		p.start_time = st.start_time;
+	else
+		pinned_proc_find(pin, task->pid, found);
+	for (guint i = 0; i < found->len; i++) {
+		p.pid = g_array_index(found, struct proc_id, i).pid;
+		p.start_time = g_array_index(found, struct proc_id, i).start_time;
 		g_array_append_val(procs, p);
 	}
 	g_array_free(found, TRUE);
@@ -178,7 +173,7 @@ static void tp_refresh(void *arg)
 	unsigned int before = task->stats.nr_procs;
 	size_t n;
 
-	find_procs(task, run->pid_start_time, procs);
+	find_procs(task, &run->pin, procs);
 	n = tp_task_update_pids(task->params, (struct tp_proc *)procs->data, procs->len, err);
 	if (err->len)
 		log_warn_limited("alloc_pid_params", &ctx, "%s", err->str);
@@ -236,16 +231,20 @@ static int tp_start_task(struct task *task, GString *err)
 		running_tasks = g_hash_table_new(g_int64_hash, g_int64_equal);
 		tp_set_event_handler(tp_event);
 	}
-	find_procs(task, 0, procs);
+	run = g_new0(struct tp_run, 1);
+	run->task = task;
+	find_procs(task, &run->pin, procs);
 	task_report_reset(task);
 	task->stats.nr_procs = procs->len;
 	if (!procs->len)
 		no_process_note(task, "when the task started");
-	run = g_new0(struct tp_run, 1);
-	run->task = task;
-	if (task->type == TASK_TYPE_PID && procs->len)
-		run->pid_start_time = g_array_index(procs, struct tp_proc, 0).start_time;
-	/* Before start_task: what the policy reports from there on lands. */
+	/*
+	 * A new id for each run: what the last run reported and the loop has
+	 * not applied yet is dropped rather than counted in this run's figures.
+	 * Before start_task: what the policy reports from there on lands.
+	 */
+	g_hash_table_remove(running_tasks, tp_task_id_ptr(task->params));
+	tp_task_new_id(task->params);
 	g_hash_table_insert(running_tasks, (gpointer)tp_task_id_ptr(task->params), task);
 	ret = tp_task_start(task->params, (struct tp_proc *)procs->data, procs->len, err);
 	g_array_free(procs, TRUE);
@@ -255,9 +254,16 @@ static int tp_start_task(struct task *task, GString *err)
 		log_warn("engine %s: %s", task->engine->name, err->str);
 		return ret;
 	}
-	run->timer = loop_timer_new(tp_refresh, run);
-	if (run->timer)
-		loop_timer_arm(run->timer, MAX(proj->interval_s, 1u) * 1000);
+	/* A policy that walks the list without its lock keeps it fixed. */
+	if (tp_task_follows_pids(task->params)) {
+		run->timer = loop_timer_new(tp_refresh, run);
+		if (run->timer)
+			loop_timer_arm(run->timer, MAX(proj->interval_s, 1u) * 1000);
+		else
+			log_warn("engine %s: task %s: no timer (%s): its processes are "
+				 "the ones found at start", task->engine->name, task->name,
+				 strerror(errno));
+	}
 	task->priv = run;
 	return 0;
 }
@@ -267,7 +273,7 @@ static void tp_stop_task(struct task *task)
 	struct tp_run *run = task->priv;
 
 	if (run) {
-		loop_timer_cancel(run->timer);
+		/* NULL: the list does not follow, or no timer could be made */
 		loop_timer_free(run->timer);
 		g_free(run);
 		task->priv = NULL;

@@ -71,6 +71,11 @@ const uint64_t *tp_task_id_ptr(const struct tp_task *tk)
 	return &tk->id;
 }
 
+void tp_task_new_id(struct tp_task *tk)
+{
+	tk->id = next_task_id++;
+}
+
 /* ---- etmemd's services to the policy (struct etmemd_host) ---- */
 
 static void deliver_event(void *arg)
@@ -187,16 +192,33 @@ static const struct etmemd_host host = {
 	.error = host_error,
 };
 
-/* Takes the message a callback gave host->error, or the errno's text. */
-static void take_error(char *msg, int ret, GString *err)
+/* Forgets what host->error was given before a callback of @eng (and @tk). */
+static void forget_error(struct tp_engine *eng, struct tp_task *tk)
 {
 	pthread_mutex_lock(&names_lock);
+	eng->error[0] = '\0';
+	if (tk)
+		tk->error[0] = '\0';
+	pthread_mutex_unlock(&names_lock);
+}
+
+/*
+ * Takes the message the callback gave host->error for @tk or, as a callback
+ * without a task gives it (fill_eng_params, alloc_pid_params), for @eng;
+ * else the errno's text.
+ */
+static void take_error(struct tp_engine *eng, struct tp_task *tk, int ret, GString *err)
+{
+	const char *msg;
+
+	pthread_mutex_lock(&names_lock);
+	msg = tk && tk->error[0] ? tk->error : eng->error;
 	if (msg[0])
 		g_string_append(err, msg);
 	else
 		g_string_append(err, strerror(ret < 0 ? -ret : ret));
-	msg[0] = '\0';
 	pthread_mutex_unlock(&names_lock);
+	forget_error(eng, tk);
 }
 
 static int check_library_file(const char *path, GString *err)
@@ -281,14 +303,25 @@ int tp_engine_load(const char *libname, const char *ops_name,
 void tp_engine_bind(struct tp_engine *eng, const char *proj_name,
 		    unsigned int loop, unsigned int interval, unsigned int sleep)
 {
-	pthread_mutex_lock(&names_lock);
-	g_free(eng->proj_name);
-	eng->proj_name = g_strdup(proj_name);
-	eng->pub.proj_name = eng->proj_name;
-	pthread_mutex_unlock(&names_lock);
-	eng->pub.loop = loop;
-	eng->pub.interval = interval;
-	eng->pub.sleep = sleep;
+	/*
+	 * Called at each task's parse and start while the engine's other
+	 * tasks may run: their threads read these fields without a lock, so
+	 * they are written only when they change (an engine stays in one
+	 * project: in practice, once).
+	 */
+	if (!eng->proj_name || strcmp(eng->proj_name, proj_name)) {
+		pthread_mutex_lock(&names_lock);
+		g_free(eng->proj_name);
+		eng->proj_name = g_strdup(proj_name);
+		eng->pub.proj_name = eng->proj_name;
+		pthread_mutex_unlock(&names_lock);
+	}
+	if (eng->pub.loop != loop)
+		eng->pub.loop = loop;
+	if (eng->pub.interval != interval)
+		eng->pub.interval = interval;
+	if (eng->pub.sleep != sleep)
+		eng->pub.sleep = sleep;
 }
 
 int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)
@@ -297,13 +330,13 @@ int tp_engine_fill(struct tp_engine *eng, GKeyFile *group, GString *err)
 
 	if (!eng->ops->fill_eng_params)
 		return 0;
+	forget_error(eng, NULL);
 	ret = eng->ops->fill_eng_params(group, &eng->pub);
 	if (ret) {
 		g_string_append_printf(err, "engine %s refused its parameters: ", eng->name);
-		take_error(eng->error, ret, err);
+		take_error(eng, NULL, ret, err);
 		return ret < 0 ? ret : -EINVAL;
 	}
-	eng->error[0] = '\0';
 	eng->filled = true;
 	return 0;
 }
@@ -341,11 +374,12 @@ int tp_task_new(struct tp_engine *eng, const char *name, const char *type,
 	pthread_mutex_init(&tk->pids_lock, NULL);
 	tk->pub.pids_lock = &tk->pids_lock;
 	if (eng->ops->fill_task_params) {
+		forget_error(eng, tk);
 		ret = eng->ops->fill_task_params(group, &tk->pub);
 		if (ret) {
 			g_string_append_printf(err, "engine %s refused the parameters "
 					       "of task %s: ", eng->name, name);
-			take_error(tk->error, ret, err);
+			take_error(eng, tk, ret, err);
 			tp_task_free(tk);
 			return ret < 0 ? ret : -EINVAL;
 		}
@@ -390,11 +424,12 @@ static struct task_pid *new_pid(struct tp_task *tk, const struct tp_proc *p, GSt
 	tp->pid = (unsigned int)p->pid;
 	tp->start_time = p->start_time;
 	if (ops->alloc_pid_params) {
+		forget_error(tk->eng, tk);
 		ret = ops->alloc_pid_params(&tk->eng->pub, &tp);
 		if (ret || !tp) {
 			g_string_append_printf(err, "engine %s: alloc_pid_params failed for pid %d: ",
 					       tk->eng->name, (int)p->pid);
-			take_error(tk->error, ret ? ret : -EINVAL, err);
+			take_error(tk->eng, tk, ret ? ret : -EINVAL, err);
 			free(tp);
 			return NULL;
 		}
@@ -424,7 +459,7 @@ size_t tp_task_update_pids(struct tp_task *tk, const struct tp_proc *procs,
 	struct task_pid **link, *tp, *gone = NULL, *added = NULL, **added_tail = &added;
 	size_t n = 0;
 
-	if (!tk->started)
+	if (!tk->started || !tp_task_follows_pids(tk))
 		return 0;
 	/* New processes first, outside the lock: alloc_pid_params may be slow. */
 	for (size_t i = 0; i < nr_procs; i++) {
@@ -491,16 +526,22 @@ int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_pro
 		*tail = tp;
 		tail = &tp->next;
 	}
+	forget_error(tk->eng, tk);
 	ret = tk->eng->ops->start_task(&tk->eng->pub, &tk->pub);
 	if (ret) {
 		g_string_append_printf(err, "engine %s could not start task %s: ",
 				       tk->eng->name, tk->name);
-		take_error(tk->error, ret, err);
+		take_error(tk->eng, tk, ret, err);
 		free_pids(tk);
 		return ret < 0 ? ret : -EINVAL;
 	}
 	tk->started = true;
 	return 0;
+}
+
+bool tp_task_follows_pids(const struct tp_task *tk)
+{
+	return tk->eng->pub.follow_pids != 0;
 }
 
 bool tp_task_running(const struct tp_task *tk)

@@ -50,6 +50,9 @@ void tp_set_event_handler(void (*handler)(const struct tp_event *ev));
  * (valid until tp_task_free), for hash tables keyed by it. */
 uint64_t tp_task_id(const struct tp_task *tk);
 const uint64_t *tp_task_id_ptr(const struct tp_task *tk);
+/* Gives @tk a new number, never used before (take it out of such tables
+ * first): what the policy reported under the old one can be told apart. */
+void tp_task_new_id(struct tp_task *tk);
 
 /*
  * Check and load @libname, find the `struct engine_ops` named @ops_name,
@@ -81,10 +84,16 @@ int tp_task_start(struct tp_task *tk, const struct tp_proc *procs, size_t nr_pro
  * are linked into the policy's list, gone ones (or a pid now with another
  * start time) are unlinked under the list's lock, then freed. Returns how
  * many processes the list holds; a failed alloc_pid_params leaves that
- * process out, with a message in @err.
+ * process out, with a message in @err. Does nothing (returns 0) unless
+ * the task runs and tp_task_follows_pids().
  */
 size_t tp_task_update_pids(struct tp_task *tk, const struct tp_proc *procs,
 			   size_t nr_procs, GString *err);
+/*
+ * Whether the policy set eng->follow_pids: it walks the list under its
+ * lock, so the list of a running task may change (tp_task_update_pids).
+ */
+bool tp_task_follows_pids(const struct tp_task *tk);
 /* stop_task, then free_pid_params for each process. */
 void tp_task_stop(struct tp_task *tk);
 bool tp_task_running(const struct tp_task *tk);

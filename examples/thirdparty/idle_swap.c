@@ -9,10 +9,11 @@
  * Task keys:   anon_only=yes|no (default yes).
  *
  * It uses what etmemd offers a policy: the task's process list, which
- * follows processes that start and exit (walked under tk->pids_lock), the
- * start time that tells a reused pid, and eng->host to log, to set the
- * task's note, to report failures and each cycle's figures (etmem project
- * show prints them), and to name the key a refused parameter is about.
+ * follows processes that start and exit (it sets eng->follow_pids and
+ * walks the list under tk->pids_lock), the start time that tells a reused
+ * pid, and eng->host to log, to set the task's note, to report failures
+ * and each cycle's figures (etmem project show prints them), and to name
+ * the key a refused parameter is about.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -75,6 +76,8 @@ static int idle_fill_eng(GKeyFile *config, struct engine *eng)
 	}
 	g_strfreev(groups);
 	eng->params = params;
+	/* Its threads walk tk->pids under tk->pids_lock: the list may change. */
+	eng->follow_pids = 1;
 	return 0;
 }
 
@@ -148,6 +151,7 @@ static unsigned long long start_time_of(unsigned int pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
+	size_t len;
 	FILE *f;
 	int i;
 
@@ -155,7 +159,10 @@ static unsigned long long start_time_of(unsigned int pid)
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+	/* All of it: comm may hold a newline (and parentheses, spaces). */
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[len] = '\0';
+	if ((p = strrchr(buf, ')'))) {
 		/* after "comm)": field 3 is the state; field 22 is 19 further */
 		for (i = 3, p += 2; i < 22 && p; i++)
 			p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;

@@ -17,20 +17,24 @@
  *   obj del [task]     clear_task_params;  obj del [engine]: clear_eng_params,
  *                      then dlclose
  *   etmem engine CMD   eng_mgt_func (its output on fd reaches the client)
- *   while started      every `interval` seconds (at least 1) etmemd looks
- *                      for the task's processes again: a new one gets
- *                      alloc_pid_params and is linked into tk->pids; one
- *                      that exited (or whose pid now names another process)
- *                      is unlinked, then gets free_pid_params
+ *   while started      with eng->follow_pids set: every `interval`
+ *                      seconds (at least 1) etmemd looks for the task's
+ *                      processes again: a new one gets alloc_pid_params
+ *                      and is linked into tk->pids; one that exited (or
+ *                      whose pid now names another process) is unlinked,
+ *                      then gets free_pid_params
  * start_task must not block: a policy that works continuously starts its
  * own thread there and joins it in stop_task. Returning a negative errno
  * from start_task fails `project start` for that task with the policy's
  * error (or the message it gave eng->host->error); etmemd keeps running.
  *
- * Threads: etmemd changes tk->pids only while holding *tk->pids_lock; a
+ * Threads: etmemd changes tk->pids of a running task only when the policy
+ * has set eng->follow_pids, and then only while holding *tk->pids_lock; a
  * policy thread holds it while it walks the list (and not across a scan:
- * copy the pids and start times it needs). The eng->host functions may be
- * called from any thread of the policy.
+ * copy the pids and start times it needs). Without follow_pids (a policy
+ * built for an older header walks the list without the lock) the list is
+ * the one found at start until stop_task returns. The eng->host functions
+ * may be called from any thread of the policy.
  *
  * Only the fields documented below are part of the contract; etmemd
  * fills them and never reads a policy's private pointers.
@@ -83,6 +87,13 @@ struct engine {
 	unsigned int sleep;	/* project: seconds between cycles */
 	void *params;		/* the policy's, from fill_eng_params */
 	const struct etmemd_host *host;	/* etmemd's services, set before any call */
+	/*
+	 * Set by the policy (in fill_eng_params, or in start_task before it
+	 * returns) when its threads walk tk->pids only under *tk->pids_lock:
+	 * only then does etmemd keep a running task's list up to date. 0,
+	 * as etmemd leaves it: the list is fixed from start to stop.
+	 */
+	unsigned int follow_pids;
 };
 
 /* Log levels of etmemd_host.log. */
@@ -132,7 +143,8 @@ struct etmemd_host {
 	 * return (fill_eng_params, fill_task_params, alloc_pid_params,
 	 * start_task): etmemd shows it instead of the errno's text. Name the
 	 * key and what is allowed, e.g. "idle_scans=9: allowed 1..loop (3)".
-	 * @tk is NULL for the engine's callbacks.
+	 * @tk is NULL for the callbacks that have no task (fill_eng_params,
+	 * alloc_pid_params).
 	 */
 	void (*error)(struct engine *eng, struct task *tk, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
