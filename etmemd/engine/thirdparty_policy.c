@@ -106,7 +106,7 @@ static void host_log(struct engine *eng, struct task *tk, enum etmemd_log_level 
 {
 	struct tp_engine *tpe = eng ? tp_engine_of(eng) : NULL;
 	struct log_ctx ctx = { 0 };
-	char msg[1024], project[CFG_NAME_SIZE];
+	char msg[1024], project[CFG_NAME_SIZE], site[32];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -130,7 +130,14 @@ static void host_log(struct engine *eng, struct task *tk, enum etmemd_log_level 
 		break;
 	default:
 		/* the format names the call site: one a minute per site and task */
-		log_warn_limited(fmt, &ctx, "policy: %s", msg);
+		/*
+		 * The format's address names the call site: a policy that
+		 * formats into a buffer of its own and passes that as the
+		 * format still gets one limit per site, and the table of
+		 * limits cannot grow with the messages' text.
+		 */
+		snprintf(site, sizeof(site), "policy %p", (const void *)fmt);
+		log_warn_limited(site, &ctx, "policy: %s", msg);
 		break;
 	}
 }

@@ -221,7 +221,8 @@ static int idle_one_process(struct engine *eng, struct task *tk,
 	/*
 	 * Idle in idle_scans of loop scans: accessed in fewer than the rest.
 	 * What left RAM is what the process's swap grew by, at most what was
-	 * handed to reclaim (file pages dropped are not counted: a lower bound).
+	 * handed to reclaim: an estimate (file pages dropped are not counted,
+	 * pages still being written to swap are).
 	 */
 	swap_before = vm_swap_bytes(pid);
 	if (!err)

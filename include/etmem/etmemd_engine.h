@@ -100,7 +100,7 @@ struct engine {
 enum etmemd_log_level {
 	ETMEMD_LOG_DEBUG,
 	ETMEMD_LOG_INFO,
-	ETMEMD_LOG_WARN,	/* at most one a minute per call site and task */
+	ETMEMD_LOG_WARN,	/* one a minute per call site (format address) and task */
 	ETMEMD_LOG_ERROR,	/* not limited: for what stops the task's work */
 };
 
@@ -120,7 +120,8 @@ struct etmemd_cycle {
 /*
  * What etmemd offers a policy (eng->host). Every function may be called
  * from any thread; the ones that change what `etmem project show` prints
- * take effect within a second, in the order they were called.
+ * take effect once etmemd's loop thread is free (normally at once), in
+ * the order they were called.
  */
 struct etmemd_host {
 	/* Writes to etmemd's log with the project, engine and task (may be NULL). */
