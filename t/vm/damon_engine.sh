@@ -237,9 +237,8 @@ auto_check() {
 	else
 		vt_fail "auto on damon: cold pages resident: $cold_res of $cold_pages after $((SECONDS - start_s)) s"
 	fi
-	sleep 1
-	st=$(grep '^status' "$WORK/ha.out" | tail -n1)
-	vt_check "auto on damon: hot pages resident: $(kv hot_resident "$st") of $(kv hot_pages "$st") (>= 95%)" \
+	hot_wait auto_status
+	vt_check "auto on damon: hot pages resident: $(kv hot_resident "$st") of $(kv hot_pages "$st") (>= 95%, after ${hot_s} s)" \
 		test $(($(kv hot_resident "$st") * 100)) -ge $(($(kv hot_pages "$st") * 95))
 	# DAMOS did it: its statistics show the pageout applied. They are not
 	# compared with the 64 MiB that left RAM: on 6.12 they counted 23 MiB
@@ -351,6 +350,7 @@ field() { # field NAME: of the task of project dp
 	show_json "$SOCK" dp | python3 -c "import json,sys; print(json.load(sys.stdin)['projects'][0]['tasks'][0]['$1'])"
 }
 last_status() { grep '^status' "$WORK/hc.out" | tail -n1; }
+auto_status() { grep '^status' "$WORK/ha.out" | tail -n1; }
 kv() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$2"; }
 
 start_s=$SECONDS
@@ -377,10 +377,25 @@ if [ -n "$reached" ]; then
 else
 	vt_fail "cold pages resident: $cold_res of $cold_pages after $((SECONDS - start_s)) s"
 fi
-sleep 2	# the hot thread brings back what a scheme may have taken
-st=$(last_status)
-hot_res=$(kv hot_resident "$st"); hot_pages=$(kv hot_pages "$st")
-vt_check "hot pages resident: $hot_res of $hot_pages (>= 95%)" test $((hot_res * 100)) -ge $((hot_pages * 95))
+# DAMOS may take hot pages that share a region with cold ones, or that
+# the hot thread did not reach for min_age while kdamond's page-out held
+# the CPUs (seen on 7.2 under TCG: 6692 of 8192 resident 2 s after); the
+# hot thread reads them back at once. What must hold is that the hot set
+# is in RAM, not that no hot page ever left: up to 10 s for 95%.
+hot_wait() { # hot_wait STATUS_FN: sets st, hot_res, hot_pages, hot_s
+	local t0=$SECONDS
+	while :; do
+		sleep 1
+		st=$($1)
+		hot_res=$(kv hot_resident "$st"); hot_pages=$(kv hot_pages "$st")
+		hot_s=$((SECONDS - t0))
+		[ $((hot_res * 100)) -ge $((hot_pages * 95)) ] && return 0
+		[ "$hot_s" -ge 10 ] && return 1
+	done
+}
+hot_wait last_status
+vt_check "hot pages resident: $hot_res of $hot_pages (>= 95%, after ${hot_s} s)" \
+	test $((hot_res * 100)) -ge $((hot_pages * 95))
 vt_check "no etmem module loaded" no_etmem_module
 
 sleep 2	# one more check of the task: fresh statistics
