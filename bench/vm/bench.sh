@@ -42,13 +42,6 @@ setup() {
 	modprobe zram num_devices=1 || die "no zram"
 	echo 3G >/sys/block/zram0/disksize
 	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || die "no swap"
-	# DAMON_STAT (on by default from 7.x) holds DAMON's only kdamond slot
-	# when it runs: DAMOS and the damon engine would both be unavailable.
-	local stat=/sys/module/damon_stat/parameters/enabled
-	if [ "$(cat "$stat" 2>/dev/null)" = Y ]; then
-		echo N >"$stat" || die "cannot pause DAMON_STAT"
-		log "DAMON_STAT paused for the benchmark"
-	fi
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p "$cg"
 	"$build/etmemd/etmemd" -l 2 -s "$sock" 2>/tmp/etmemd.log &
