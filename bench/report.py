@@ -386,13 +386,21 @@ def render(rows):
         body = []
         for r in rows["pagemap"]:
             r = r + ["?"] * 12
+            if r[0] == "accessed-sampled":
+                # Hot sampling: means over passes, no without-pre-check run.
+                body.append(["accessed, hot sampling (means)", f"{r[1]} ({r[5]})", "-", "-",
+                             f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]} unread as hot"])
+                continue
             body.append([r[0], f"{r[1]} ({r[5]})", f"{r[6]} ({r[7]})", f"{r[8]} ({r[9]})",
                          f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]}"])
         mib = rows["pagemap"][0][4] if len(rows["pagemap"][0]) > 4 else "?"
         parts += [f"### Scan of {mib} MiB of 4 KiB pages against reading /proc/PID/pagemap\n\n"
                   "Medians of interleaved runs, each run's own ratio in brackets. "
                   "\"Pre-check\": PTE tables whose PMD accessed bit stayed clear are reported "
-                  "from their last read (kmod/scan_dump.c).",
+                  "from their last read (kmod/scan_dump.c). \"Hot sampling\" is the scan "
+                  "slide asks for: a table found all accessed in 4 reads is read every other "
+                  "pass, its pages reported recently accessed in between; its row gives means "
+                  "over all passes, the spread over pairs of passes.",
                   table(["state", "scan / pagemap", "without pre-check / pagemap",
                          "with / without pre-check", "scan ms / pagemap ms",
                          "tables read / skipped per scan"], body)]

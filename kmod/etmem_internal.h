@@ -25,7 +25,8 @@
 /* Flag bits each command knows; others are refused by its policy. */
 #define ETMEM_SCAN_FLAGS_MASK	(ETMEM_SCAN_FLAGS_AS_HUGE | ETMEM_SCAN_FLAGS_ANON_ONLY | \
 				 ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY | \
-				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY | ETMEM_SCAN_FLAGS_IDLE_AGES)
+				 ETMEM_SCAN_FLAGS_HUGETLB_ONLY | ETMEM_SCAN_FLAGS_IDLE_AGES | \
+				 ETMEM_SCAN_FLAGS_SAMPLE_HOT)
 #define ETMEM_SWAP_FLAGS_MASK	(ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY | ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY)
 
 /* ---- family and messages (scan_main.c) ---------------------------- */
@@ -215,7 +216,10 @@ u32 etmem_marks_nr_procs(void);
  *	after munmap or a THP split, is not described by this record)
  * @pass: the pass of that read (etmem_history_begin_pass())
  * @nr_present: how many of its entries mapped a page
- * @aged_pass: the pass @ages were computed in (@pass may be dated back)
+ * @aged_pass: the pass @ages were computed in, the pass of the last
+ *	full read (@pass may be dated back)
+ * @hot_reads: consecutive full reads, ending with the last, that found
+ *	pages mapped and every one of them accessed (at most 255)
  * @idle_states: the table as a scan chunk reports it once nothing was
  *	loaded through it since: 2 bits a page (enum etmem_page_state),
  *	IDLE where a page was mapped, ABSENT elsewhere; copied whole into
@@ -229,6 +233,7 @@ struct etmem_table_rec {
 	u32 pass;
 	u32 aged_pass;
 	u16 nr_present;
+	u8 hot_reads;
 	u8 idle_states[PTRS_PER_PTE / 4];
 	u8 ages[PTRS_PER_PTE];
 };
@@ -254,8 +259,11 @@ void etmem_history_exit(void);
 
 /* ---- scan (scan_dump.c) ------------------------------------------- */
 
-/* PTE tables scans read entry by entry, and reported from their history. */
-void etmem_scan_table_counts(u64 *read, u64 *skipped);
+/*
+ * PTE tables scans read entry by entry, reported from their history (PMD
+ * bit clear), and left unread as hot (ETMEM_SCAN_FLAGS_SAMPLE_HOT).
+ */
+void etmem_scan_table_counts(u64 *read, u64 *skipped, u64 *hot_skipped);
 
 int etmem_scan_start(struct netlink_callback *cb);
 int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb);

@@ -46,6 +46,17 @@
  * gained is only ever reported absent. Only tables a request covers whole
  * take part (a partial read must not clear the PMD bit for the rest).
  *
+ * Hot sampling (ETMEM_SCAN_FLAGS_SAMPLE_HOT, asked by the caller). A
+ * table whose last HOT_READS_MIN full reads each found every mapped page
+ * accessed is read again only every hot_skip_max_passes + 1 passes; in
+ * between its mapped pages are reported ETMEM_PAGE_STATE_RECENT (age 0)
+ * and nothing is cleared. Its accessed bits then cover every pass since
+ * the last read, so the next read is exact for all of them: a page found
+ * not accessed there was idle in each of those passes, and its idle age
+ * counts them all. The cost is bounded staleness in one direction only:
+ * a table that cools down is reported RECENT for at most
+ * hot_skip_max_passes more passes, never idle too early.
+ *
  * Resuming: the walk position and the chunk being filled live in a state
  * allocated by .start and freed by .done. A chunk whose message does not
  * fit in the current skb stays pending and goes first into the next one.
@@ -69,11 +80,20 @@
 /* The most passes a table is reported from its record (see pruning). */
 #define SCAN_SKIP_PASSES_MAX	32
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
+/* Full reads finding a table all accessed before hot sampling may skip it. */
+#define HOT_READS_MIN		4
+/* The most passes in a row a hot table is left unread. */
+#define HOT_SKIP_PASSES_MAX	8
 
 static unsigned int pmd_skip_max_passes = 8;
 module_param(pmd_skip_max_passes, uint, 0644);
 MODULE_PARM_DESC(pmd_skip_max_passes,
 		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read, at most 32 (0: read every table every pass)");
+
+static unsigned int hot_skip_max_passes = 1;
+module_param(hot_skip_max_passes, uint, 0644);
+MODULE_PARM_DESC(hot_skip_max_passes,
+		 "with the sample-hot scan flag, most passes in a row a PTE table found all accessed in its last 4 reads is left unread, at most 8 (0: read every such table)");
 
 /*
  * Before 6.12, MGLRU's page-table walk clears non-leaf PMD accessed bits
@@ -102,6 +122,7 @@ static bool scan_history_usable(void)
 
 static atomic64_t tables_read = ATOMIC64_INIT(0);
 static atomic64_t tables_skipped = ATOMIC64_INIT(0);
+static atomic64_t tables_hot_skipped = ATOMIC64_INIT(0);
 
 /* Why a walk step stopped early (positive, unlike errors). */
 enum { SCAN_EMIT = 1, SCAN_YIELD };
@@ -120,6 +141,7 @@ struct scan_state {
 	struct etmem_scan_history *history; /* NULL: no pre-check */
 	u32 pass;			/* this scan's pass in @history */
 	u32 skip_passes;		/* pmd_skip_max_passes at the start */
+	u32 hot_skip;			/* passes a hot table may stay unread (0: none) */
 	struct etmem_table_rec *spare;	/* a record to fill, not stored yet */
 	unsigned long last_huge;	/* last huge page reported, + 1 (0: none) */
 	int error;			/* deferred rejection, see scan_defer */
@@ -302,6 +324,52 @@ static void scan_table_from_record(struct scan_state *st,
 	st->chunk_nr += PTRS_PER_PTE;
 }
 
+/* Report a hot table from its record: mapped pages RECENT, age 0. */
+static void scan_table_hot(struct scan_state *st,
+			   const struct etmem_table_rec *rec, bool as_huge)
+{
+	unsigned int i;
+
+	/* Ages: the chunk's are 0 already. */
+	if (as_huge) {
+		chunk_set(st->states, st->chunk_nr++, ETMEM_PAGE_STATE_RECENT);
+		return;
+	}
+	/*
+	 * A record holds 01 (IDLE) for a mapped page and 00 for the others:
+	 * or-ing each byte with itself shifted left by one makes every 01
+	 * a 11 (RECENT) without touching the next page's bits.
+	 */
+	if (!(st->chunk_nr % 4)) {
+		u8 *dst = st->states + st->chunk_nr / 4;
+
+		for (i = 0; i < sizeof(rec->idle_states); i++)
+			dst[i] = rec->idle_states[i] | (rec->idle_states[i] << 1);
+	} else {
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			if (state_at(rec->idle_states, i))
+				chunk_set(st->states, st->chunk_nr + i,
+					  ETMEM_PAGE_STATE_RECENT);
+	}
+	st->chunk_nr += PTRS_PER_PTE;
+}
+
+/*
+ * Whether the table under @pmdval may be left unread as hot (see hot
+ * sampling at the top): the caller asked for it, the record is of this
+ * table, its last reads found it all accessed, it was read at most
+ * hot_skip_max_passes passes ago, and its PMD accessed bit is set (clear,
+ * nothing was loaded through it since: read it, it may be idle now).
+ */
+static bool scan_table_still_hot(const struct scan_state *st,
+				 const struct etmem_table_rec *rec, pmd_t pmdval)
+{
+	return st->hot_skip && rec && pmd_young(pmdval) &&
+	       rec->table_pfn == pmd_pfn(pmdval) &&
+	       rec->hot_reads >= HOT_READS_MIN && rec->nr_present &&
+	       st->pass - rec->aged_pass <= st->hot_skip;
+}
+
 /*
  * Whether the table under @pmdval may be reported from @rec, without
  * reading its PTEs (see the comment at the top).
@@ -328,14 +396,24 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 	struct scan_state *st = w->st;
 	bool as_huge = st->flags & ETMEM_SCAN_FLAGS_AS_HUGE;
 
-	if (!w->whole_table || is_vm_hugetlb_page(w->vma) ||
-	    !scan_table_unchanged(st, w->rec, pmdval))
+	if (!w->whole_table || is_vm_hugetlb_page(w->vma))
 		return 0;
-	if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
-		return SCAN_EMIT;
-	scan_table_from_record(st, w->rec, as_huge);
-	atomic64_inc(&tables_skipped);
-	return ETMEM_WALK_DONE;
+	/* Idle from the record first: a clear PMD bit is the stronger fact. */
+	if (scan_table_unchanged(st, w->rec, pmdval)) {
+		if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
+			return SCAN_EMIT;
+		scan_table_from_record(st, w->rec, as_huge);
+		atomic64_inc(&tables_skipped);
+		return ETMEM_WALK_DONE;
+	}
+	if (scan_table_still_hot(st, w->rec, pmdval)) {
+		if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
+			return SCAN_EMIT;
+		scan_table_hot(st, w->rec, as_huge);
+		atomic64_inc(&tables_hot_skipped);
+		return ETMEM_WALK_DONE;
+	}
+	return 0;
 }
 
 /*
@@ -352,6 +430,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	bool as_huge = (st->flags & ETMEM_SCAN_FLAGS_AS_HUGE) &&
 		       end - addr == PMD_SIZE;
 	bool any_present = false, any_young = false;
+	unsigned int nr_young = 0;
 	struct etmem_table_rec *rec = NULL;
 	u8 youngest = ETMEM_IDLE_AGE_UNKNOWN;
 	bool known = false;		/* the record held ages of this table */
@@ -398,6 +477,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		w->cleared |= young;
 		any_present = true;
 		any_young |= young;
+		nr_young += young;
 		/*
 		 * Idle age: one more than recorded if the page was mapped
 		 * and idle at the last read of this table; 1 for a page
@@ -420,6 +500,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		}
 	}
 	if (rec) {
+		/* Only a whole table read in full counts (rec is set then). */
+		rec->hot_reads = !any_present || nr_young < rec->nr_present ? 0 :
+				 known ? min_t(u32, rec->hot_reads + 1, U8_MAX) : 1;
 		rec->table_pfn = pmd_pfn(pmdval);
 		/*
 		 * Dated back by (pass + table index) % skip_passes: a table
@@ -611,12 +694,14 @@ static int scan_some(struct scan_state *st, struct scan_walk *w)
 /**
  * etmem_scan_table_counts - PTE tables scans looked at since the module loaded
  * @read: set to the tables whose PTEs were read (and accessed bits cleared)
- * @skipped: set to the tables reported from their last full read
+ * @skipped: set to the tables reported idle from their last full read
+ * @hot_skipped: set to the tables left unread as hot and reported RECENT
  */
-void etmem_scan_table_counts(u64 *read, u64 *skipped)
+void etmem_scan_table_counts(u64 *read, u64 *skipped, u64 *hot_skipped)
 {
 	*read = atomic64_read(&tables_read);
 	*skipped = atomic64_read(&tables_skipped);
+	*hot_skipped = atomic64_read(&tables_hot_skipped);
 }
 
 /* One batch under the mmap lock; false when the walk must stop with *err. */
@@ -758,6 +843,9 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	if (ret)
 		goto free_ranges;
 	st->skip_passes = min_t(u32, READ_ONCE(pmd_skip_max_passes), SCAN_SKIP_PASSES_MAX);
+	if (flags & ETMEM_SCAN_FLAGS_SAMPLE_HOT)
+		st->hot_skip = min_t(u32, READ_ONCE(hot_skip_max_passes),
+				     HOT_SKIP_PASSES_MAX);
 	if (scan_history_usable()) {
 		struct etmem_scan_history *h = etmem_history_get(st->mm);
 

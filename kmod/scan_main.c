@@ -215,11 +215,11 @@ static int etmem_swap_forward(struct sk_buff *skb, struct genl_info *info)
 static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
-	u64 tables_read, tables_skipped;
+	u64 tables_read, tables_skipped, tables_hot_skipped;
 	void *hdr;
 	bool loaded;
 
-	etmem_scan_table_counts(&tables_read, &tables_skipped);
+	etmem_scan_table_counts(&tables_read, &tables_skipped, &tables_hot_skipped);
 	rcu_read_lock();
 	loaded = !!rcu_access_pointer(swap_ops);
 	rcu_read_unlock();
@@ -236,7 +236,9 @@ static int etmem_cmd_status(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(reply, ETMEM_A_SCAN_TABLES_READ, tables_read,
 			      ETMEM_A_PAD) ||
 	    nla_put_u64_64bit(reply, ETMEM_A_SCAN_TABLES_SKIPPED, tables_skipped,
-			      ETMEM_A_PAD)) {
+			      ETMEM_A_PAD) ||
+	    nla_put_u64_64bit(reply, ETMEM_A_SCAN_TABLES_HOT_SKIPPED,
+			      tables_hot_skipped, ETMEM_A_PAD)) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}

@@ -648,6 +648,8 @@ static int parse_status(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		st->scan_tables_read = nla_get_u64(tb[ETMEM_A_SCAN_TABLES_READ]);
 	if (tb[ETMEM_A_SCAN_TABLES_SKIPPED])
 		st->scan_tables_skipped = nla_get_u64(tb[ETMEM_A_SCAN_TABLES_SKIPPED]);
+	if (tb[ETMEM_A_SCAN_TABLES_HOT_SKIPPED])
+		st->scan_tables_hot_skipped = nla_get_u64(tb[ETMEM_A_SCAN_TABLES_HOT_SKIPPED]);
 	return 0;
 }
 

@@ -47,6 +47,17 @@ etmem_chunk_state(const struct etmem_chunk *chunk, uint32_t i)
 	return (enum etmem_page_state)((chunk->states[i / 4] >> (2 * (i % 4))) & 3);
 }
 
+/*
+ * Whether a unit counts as accessed in this scan: ACCESSED, or RECENT
+ * (ETMEM_SCAN_FLAGS_SAMPLE_HOT: its table was found all accessed in its
+ * last reads and left unread; counting it accessed can only keep it
+ * resident, never page it out early).
+ */
+static inline int etmem_state_accessed(enum etmem_page_state state)
+{
+	return state == ETMEM_PAGE_STATE_ACCESSED || state == ETMEM_PAGE_STATE_RECENT;
+}
+
 /* Return 0 to go on, anything else to stop the scan and have it returned. */
 typedef int (*etmem_scan_cb)(const struct etmem_chunk *chunk, void *arg);
 
@@ -100,6 +111,7 @@ struct etmem_status {
 	uint64_t tlb_flush_rounds;	/* TLB flush rounds of scans since load */
 	uint64_t scan_tables_read;	/* PTE tables scans read entry by entry */
 	uint64_t scan_tables_skipped;	/* PTE tables reported from history */
+	uint64_t scan_tables_hot_skipped; /* PTE tables left unread as hot (RECENT) */
 };
 int etmem_status(struct etmem_client *client, struct etmem_status *status);
 

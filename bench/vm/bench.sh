@@ -409,7 +409,8 @@ scale() {
 # (t/helpers/kmod_bench; bench/scan_vs_pagemap.sh runs it on its own).
 # One row per state: state, ratio, scan ms, pagemap ms, MiB, runs,
 # ratio without the pre-check, its runs, with/without, its runs, tables
-# read and skipped per scan.
+# read and skipped per scan ("accessed-sampled": hot sampling, means over
+# all passes; no without-pre-check figures; skipped = left unread as hot).
 pagemap() {
 	local line out
 	out=$("$build/t/helpers/kmod_bench" "$pagemap_mib" "$reps_pagemap" 2>&1) ||
@@ -417,8 +418,8 @@ pagemap() {
 	while read -r line; do
 		log "pagemap: $line"
 		emit pagemap "${line%%:*}" \
-			"$(sed -n 's/.*ratio \([0-9.]*\) (runs.*without pre-check.*/\1/p' <<<"$line")" \
-			"$(sed -n 's/^[a-z]*: .*, [0-9]* reps: scan \([0-9.]*\) ms.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*pagemap [0-9.]* ms, ratio \([0-9.]*\) (runs.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/^[a-z-]*: .*, [0-9]* reps: scan \([0-9.]*\) ms.*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p' <<<"$line")" "$pagemap_mib" \
 			"$(sed -n 's/.*pagemap [0-9.]* ms, ratio [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*without pre-check scan [0-9.]* ms, ratio \([0-9.]*\).*/\1/p' <<<"$line")" \
@@ -426,8 +427,8 @@ pagemap() {
 			"$(sed -n 's/.*with\/without \([0-9.]*\).*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*with\/without [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*per scan \([0-9.]*\) tables read.*/\1/p' <<<"$line")" \
-			"$(sed -n 's/.*tables read, \([0-9.]*\) skipped.*/\1/p' <<<"$line")"
-	done < <(grep -E '^(idle|accessed|absent): ' <<<"$out")
+			"$(sed -n 's/.*tables read, \([0-9.]*\) \(skipped\|left unread\).*/\1/p' <<<"$line")"
+	done < <(grep -E '^(idle|accessed|absent|accessed-sampled): ' <<<"$out")
 }
 
 # --- budget: memory saved against slowdown ---------------------------------

@@ -83,7 +83,7 @@ static int append_segment(struct page_counts *pc, const struct etmem_chunk *chun
 		enum etmem_page_state st = etmem_chunk_state(chunk, i);
 
 		seg.counts[i] = st == ETMEM_PAGE_STATE_ABSENT ? COUNT_ABSENT :
-				st == ETMEM_PAGE_STATE_ACCESSED ? 1 : 0;
+				etmem_state_accessed(st) ? 1 : 0;
 		seg.ages[i] = chunk_age(chunk, i);
 	}
 	g_array_append_val(pc->segs, seg);
@@ -144,6 +144,7 @@ int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
 			*count |= COUNT_ABSENT;
 			break;
 		case ETMEM_PAGE_STATE_ACCESSED:
+		case ETMEM_PAGE_STATE_RECENT:	/* a hot table left unread */
 			if ((*count & COUNT_MAX) < COUNT_MAX)
 				(*count)++;
 			break;

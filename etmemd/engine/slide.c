@@ -205,7 +205,14 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 {
 	struct slide_job *job = (struct slide_job *)base;
 	struct slide_proc *proc = job->proc;
-	uint32_t flags = job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0;
+	/*
+	 * Hot sampling: a PTE table found all accessed in its last reads is
+	 * read every other pass (the module's hot_skip_max_passes), its
+	 * pages counted accessed in between: it halves the cost of scanning
+	 * a hot working set, and can only keep pages resident a pass longer.
+	 */
+	uint32_t flags = ETMEM_SCAN_FLAGS_SAMPLE_HOT |
+			 (job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0);
 
 	if (job->run->params.idle_age)
 		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;	/* always in budget mode */

@@ -233,7 +233,7 @@ static int collect_chunk(const struct etmem_chunk *chunk, void *arg)
 			return -ENOMEM;
 		}
 		ref->addr = chunk->addr + i * size;
-		ref->count = state == ETMEM_PAGE_STATE_ACCESSED;
+		ref->count = etmem_state_accessed(state);
 		ref->type = chunk->page_shift == 12 ? PTE_TYPE : PMD_TYPE;
 		ref->next = NULL;
 		ref->idle_age = !chunk->idle_ages ||

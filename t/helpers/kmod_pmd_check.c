@@ -21,7 +21,12 @@
  *  - pmd_skip_max_passes=0 reads every table;
  *  - idle ages (ETMEM_SCAN_FLAGS_IDLE_AGES) count consecutive idle passes
  *    across reads and skips, restart at 0 on an access, are 0 for absent
- *    pages, and go on with the pre-check off; a THP has its own.
+ *    pages, and go on with the pre-check off; a THP has its own;
+ *  - hot sampling (ETMEM_SCAN_FLAGS_SAMPLE_HOT, hot_skip_max_passes=1): a
+ *    table found all accessed in 4 reads is left unread every other pass
+ *    (RECENT), the next read is exact for both passes (a page idle in
+ *    both has age 2), a cooled table is read and found idle, and neither
+ *    a scan without the flag nor hot_skip_max_passes=0 skips.
  * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
  */
 #include <fcntl.h>
@@ -44,6 +49,7 @@
 #define PAGES		(LEN >> 12)
 #define PER_TABLE	512
 #define PARAM		"/sys/module/etmem_scan/parameters/pmd_skip_max_passes"
+#define HOT_PARAM	"/sys/module/etmem_scan/parameters/hot_skip_max_passes"
 
 static struct etmem_client *client;
 static char *mem;
@@ -69,7 +75,7 @@ static int collect(const struct etmem_chunk *chunk, void *arg)
 }
 
 struct counts {
-	uint64_t read, skipped;
+	uint64_t read, skipped, hot_skipped;
 };
 
 static struct counts counts_now(void)
@@ -80,7 +86,8 @@ static struct counts counts_now(void)
 		fprintf(stderr, "status: %s\n", etmem_client_errmsg(client));
 		exit(1);
 	}
-	return (struct counts){ st.scan_tables_read, st.scan_tables_skipped };
+	return (struct counts){ st.scan_tables_read, st.scan_tables_skipped,
+				st.scan_tables_hot_skipped };
 }
 
 /* Scan [mem + from, mem + LEN); the tables read and skipped meanwhile. */
@@ -97,7 +104,8 @@ static struct counts scan_from(size_t from)
 		exit(1);
 	}
 	c1 = counts_now();
-	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped };
+	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped,
+				c1.hot_skipped - c0.hot_skipped };
 }
 
 static struct counts scan(void)
@@ -125,14 +133,19 @@ static size_t wrong(size_t first, size_t last, int want)
 	return n;
 }
 
-static void set_param(unsigned int v)
+static void write_param(const char *path, unsigned int v)
 {
-	FILE *f = fopen(PARAM, "w");
+	FILE *f = fopen(path, "w");
 
 	if (!f || fprintf(f, "%u\n", v) < 0 || fclose(f)) {
-		perror(PARAM);
+		perror(path);
 		exit(1);
 	}
+}
+
+static void set_param(unsigned int v)
+{
+	write_param(PARAM, v);
 }
 
 /* Whether the running kernel reports idle mapped tables from history. */
@@ -200,6 +213,147 @@ static void check_thp_ages(void)
 	check(thp_ages[0] == 3 && thp_ages[1] == 0,
 	      "THP: the untouched one %d (want 3), the touched one %d (want 0)",
 	      thp_ages[0], thp_ages[1]);
+}
+
+/* ---- hot sampling ---- */
+
+#define HOT_TABLES	8
+#define HOT_PAGES	(HOT_TABLES * PER_TABLE)
+
+static char *hot;
+static uint8_t hot_states[HOT_PAGES];
+static uint8_t hot_ages[HOT_PAGES];
+
+static int collect_hot(const struct etmem_chunk *chunk, void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < chunk->nr_pages && chunk->page_shift == 12; i++) {
+		uint64_t a = chunk->addr + ((uint64_t)i << 12);
+
+		if (a >= (uintptr_t)hot && a < (uintptr_t)hot + HOT_TABLES * TABLE) {
+			hot_states[(a - (uintptr_t)hot) >> 12] = etmem_chunk_state(chunk, i);
+			hot_ages[(a - (uintptr_t)hot) >> 12] = chunk->idle_ages[i];
+		}
+	}
+	return 0;
+}
+
+/* Write every page of the hot range but @spare (-1: none), then scan it. */
+static struct counts touch_scan_hot(long spare, uint32_t flags)
+{
+	struct etmem_range r = { (uintptr_t)hot, (uintptr_t)hot + HOT_TABLES * TABLE };
+	struct counts c0, c1;
+	size_t i;
+
+	for (i = 0; i < HOT_PAGES; i++)
+		if ((long)i != spare)
+			hot[i << 12]++;
+	c0 = counts_now();
+	memset(hot_states, 0xee, sizeof(hot_states));
+	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES | flags,
+		       collect_hot, NULL)) {
+		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+	c1 = counts_now();
+	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped,
+				c1.hot_skipped - c0.hot_skipped };
+}
+
+/* Hot pages with an idle age other than 0. */
+static size_t hot_aged(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < HOT_PAGES; i++)
+		n += hot_ages[i] != 0;
+	return n;
+}
+
+/* Hot pages of [first, last) whose state is not @want. */
+static size_t hot_wrong(size_t first, size_t last, int want)
+{
+	size_t i, n = 0;
+
+	for (i = first; i < last; i++)
+		n += hot_states[i] != want;
+	return n;
+}
+
+static void check_hot_sampling(void)
+{
+	const uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT;
+	char *p = mmap(NULL, (HOT_TABLES + 1) * TABLE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const long spare = 5;	/* a page of table 0 left alone for a while */
+	struct counts c;
+	size_t i, n;
+
+	if (p == MAP_FAILED)
+		exit(1);
+	hot = (char *)(((uintptr_t)p + TABLE - 1) & ~(TABLE - 1));
+	madvise(hot, HOT_TABLES * TABLE, MADV_NOHUGEPAGE);
+	write_param(HOT_PARAM, 1);
+	/* Four reads that find every page accessed make the tables hot. */
+	for (i = 0, n = 0; i < 4; i++) {
+		c = touch_scan_hot(-1, f);
+		n += c.hot_skipped || c.read < HOT_TABLES ||
+		     hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED);
+	}
+	check(n == 0, "sample-hot: the first 4 scans read every table, all accessed (%zu wrong)", n);
+	c = touch_scan_hot(-1, f);
+	check(c.hot_skipped == HOT_TABLES && c.read == 0 &&
+	      !hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_RECENT) && !hot_aged(),
+	      "5th scan: %" PRIu64 " of %d hot tables left unread, %zu pages not RECENT",
+	      c.hot_skipped, HOT_TABLES, hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_RECENT));
+	c = touch_scan_hot(-1, f);
+	check(c.hot_skipped == 0 && c.read == HOT_TABLES &&
+	      !hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED),
+	      "6th scan: read again (%" PRIu64 " read, %" PRIu64 " hot-skipped), all accessed",
+	      c.read, c.hot_skipped);
+	/* Page 5 left alone over a skipped pass and a read. */
+	c = touch_scan_hot(spare, f);
+	check(c.hot_skipped == HOT_TABLES && hot_states[spare] == ETMEM_PAGE_STATE_RECENT,
+	      "7th scan, page %ld untouched: skipped (%" PRIu64 "), RECENT (state %d)",
+	      spare, c.hot_skipped, hot_states[spare]);
+	c = touch_scan_hot(spare, f);
+	check(c.read == HOT_TABLES && hot_states[spare] == ETMEM_PAGE_STATE_IDLE &&
+	      hot_ages[spare] == 2 && hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED) == 1,
+	      "8th scan reads: page %ld idle with age %d over both passes (want 2), the rest accessed",
+	      spare, hot_ages[spare]);
+	/* Table 0 had an idle page: no longer hot; the other 7 still are. */
+	c = touch_scan_hot(-1, f);
+	check(c.read == 1 && c.hot_skipped == HOT_TABLES - 1 &&
+	      !hot_wrong(0, PER_TABLE, ETMEM_PAGE_STATE_ACCESSED) &&
+	      !hot_wrong(PER_TABLE, HOT_PAGES, ETMEM_PAGE_STATE_RECENT),
+	      "9th scan: the table with an idle page read (%" PRIu64 "), %" PRIu64 " hot ones not",
+	      c.read, c.hot_skipped);
+	/* Nothing touched any more: cooled tables are read or idle by PMD. */
+	for (i = 0, n = 0; i < 2; i++) {
+		struct etmem_range r = { (uintptr_t)hot, (uintptr_t)hot + HOT_TABLES * TABLE };
+		struct counts c0 = counts_now(), c1;
+
+		if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES | f,
+			       collect_hot, NULL))
+			exit(1);
+		c1 = counts_now();
+		n += c1.hot_skipped - c0.hot_skipped;
+	}
+	check(n == 0 && !hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_IDLE),
+	      "untouched for two passes: no table left unread (%zu), every page idle (%zu not)",
+	      n, hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_IDLE));
+	for (i = 0, n = 0; i < 6; i++)
+		n += touch_scan_hot(-1, 0).hot_skipped;
+	check(n == 0 && !hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED),
+	      "without the flag every hot table is read (%zu skipped)", n);
+	write_param(HOT_PARAM, 0);
+	for (i = 0, n = 0; i < 6; i++)
+		n += touch_scan_hot(-1, f).hot_skipped;
+	check(n == 0, "hot_skip_max_passes=0: every hot table is read (%zu skipped)", n);
+	write_param(HOT_PARAM, 1);
+	munmap(p, (HOT_TABLES + 1) * TABLE);
 }
 
 int main(void)
@@ -326,6 +480,7 @@ int main(void)
 	      "a partly requested table is read (%" PRIu64 " tables read)", c.read);
 
 	check_thp_ages();
+	check_hot_sampling();
 
 	set_param(0);
 	c = scan();

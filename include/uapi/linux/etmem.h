@@ -26,6 +26,12 @@ enum etmem_page_state {
 	ETMEM_PAGE_STATE_ABSENT,	/* no page mapped there (hole, swapped out) */
 	ETMEM_PAGE_STATE_IDLE,		/* mapped, not accessed since the last scan */
 	ETMEM_PAGE_STATE_ACCESSED,	/* mapped and accessed since the last scan */
+	/*
+	 * Only with ETMEM_SCAN_FLAGS_SAMPLE_HOT: mapped and accessed at the
+	 * last read of its PTE table, which found every mapped page there
+	 * accessed several reads in a row; not read in this scan.
+	 */
+	ETMEM_PAGE_STATE_RECENT,
 };
 
 /* Flags of the scan command (ETMEM_A_SCAN_FLAGS). */
@@ -35,6 +41,7 @@ enum etmem_scan_flags {
 	ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY = 4,	/* only ranges marked with a swap flag */
 	ETMEM_SCAN_FLAGS_HUGETLB_ONLY = 8,	/* only hugetlb mappings (vm_flags=ht) */
 	ETMEM_SCAN_FLAGS_IDLE_AGES = 16,	/* add ETMEM_A_CHUNK_IDLE_AGES to each chunk */
+	ETMEM_SCAN_FLAGS_SAMPLE_HOT = 32,	/* hot PTE tables may be left unread (RECENT) */
 };
 
 /*
@@ -105,6 +112,7 @@ enum {
 	ETMEM_A_SCAN_TABLES_READ,	/* u64, PTE tables scans read entry by entry since load */
 	ETMEM_A_SCAN_TABLES_SKIPPED,	/* u64, PTE tables reported from history (PMD bit clear) */
 	ETMEM_A_CHUNK_IDLE_AGES,	/* binary, 1 byte a unit: idle age (see above) */
+	ETMEM_A_SCAN_TABLES_HOT_SKIPPED, /* u64, PTE tables reported RECENT, unread */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
