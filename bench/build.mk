@@ -1,5 +1,5 @@
 # Benchmark programs (bench/run drives them in a VM).
-BENCH_BINS := $(BUILD)/bench/scancost
+BENCH_BINS := $(BUILD)/bench/scancost $(BUILD)/bench/pageoutcost
 
 $(BUILD)/bench/%: bench/%.c $(LIBETMEM)
 	$(call msg,LD,$@)

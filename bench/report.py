@@ -31,6 +31,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 BUDGET_BEGIN, BUDGET_END = "<!-- bench:budget:begin -->", "<!-- bench:budget:end -->"
 # Likewise the damon experiment (bench/run --only damon).
 DAMON_BEGIN, DAMON_END = "<!-- bench:damon:begin -->", "<!-- bench:damon:end -->"
+COSTS_BEGIN, COSTS_END = "<!-- bench:costs:begin -->", "<!-- bench:costs:end -->"
 
 
 def read_rows(paths):
@@ -57,6 +58,8 @@ def read_rows(paths):
         # goes with its block.
         if "damon_quality" in found and found.get("meta"):
             found["damon_meta"] = found["meta"]
+        if ("steady" in found or "pageout" in found) and found.get("meta"):
+            found["costs_meta"] = found["meta"]
         if "redis" not in found and "quality" not in found:
             found.pop("meta", None)
         for name, rs in found.items():
@@ -383,27 +386,125 @@ def render(rows):
         parts += [f"Scan of {r[3]} MiB through the family / read of /proc/PID/pagemap for "
                   f"the same range: **{r[0]}** ({r[1]} ms vs {r[2]} ms, medians)"]
     elif rows.get("pagemap"):
-        body = []
-        for r in rows["pagemap"]:
-            r = r + ["?"] * 12
-            if r[0] == "accessed-sampled":
-                # Hot sampling: means over passes, no without-pre-check run.
-                body.append(["accessed, hot sampling (means)", f"{r[1]} ({r[5]})", "-", "-",
-                             f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]} unread as hot"])
+        parts += pagemap_section(rows["pagemap"])
+    return "\n\n".join(parts) + "\n"
+
+
+def pagemap_section(rs):
+    """The scan against /proc/PID/pagemap (kmod_bench): heading, text, table."""
+    body = []
+    have_ps = any(len(r) > 12 and r[12] for r in rs)
+    for r in rs:
+        r = r + [""] * 15
+        ps = [f"{r[13]} ({r[14]}), {r[12]} ms" if r[12] else "-"] if have_ps else []
+        if r[0] == "accessed-sampled":
+            # Hot sampling: means over passes, no without-pre-check run.
+            body.append(["accessed, hot sampling (means)", f"{r[1]} ({r[5]})", "-", "-",
+                         f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]} unread as hot"] + ps)
+            continue
+        body.append([r[0], f"{r[1]} ({r[5]})", f"{r[6]} ({r[7]})", f"{r[8]} ({r[9]})",
+                     f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]}"] + ps)
+    mib = rs[0][4] if len(rs[0]) > 4 else "?"
+    return [f"### Scan of {mib} MiB of 4 KiB pages against reading /proc/PID/pagemap\n\n"
+            "Medians of interleaved runs, each run's own ratio in brackets. "
+            "\"Pre-check\": PTE tables whose PMD accessed bit stayed clear are reported "
+            "from their last read (kmod/scan_dump.c). \"Hot sampling\" is the scan "
+            "slide asks for: a table found all accessed in 4 reads is read every other "
+            "pass, its pages reported recently accessed in between; its row gives means "
+            "over all passes, the spread over pairs of passes."
+            + (" PAGEMAP_SCAN (6.7 on) is a reference: the ioctl walks the same range "
+               "for present pages and returns ranges; it reads no accessed bit."
+               if have_ps else ""),
+            table(["state", "scan / pagemap", "without pre-check / pagemap",
+                   "with / without pre-check", "scan ms / pagemap ms",
+                   "tables read / skipped per scan"]
+                  + (["scan / PAGEMAP_SCAN"] if have_ps else []), body)]
+
+
+def ratio_spread(values, digits=2):
+    """'median (min..max)' with more digits, for ratios."""
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "n/a"
+    return (f"{statistics.median(vals):.{digits}f} "
+            f"({min(vals):.{digits}f}..{max(vals):.{digits}f})")
+
+
+def paired(rs, a, b, col):
+    """Per repetition, value of @a / value of @b (rows: name, rep, ...)."""
+    va = {r[1]: num(r[col]) for r in rs if r[0] == a}
+    vb = {r[1]: num(r[col]) for r in rs if r[0] == b}
+    return [va[k] / vb[k] for k in va if va[k] is not None and vb.get(k)]
+
+
+def render_costs(rows):
+    """The costs experiment's block (bench/vm/costs.sh), or ''."""
+    if not (rows.get("steady") or rows.get("pageout") or rows.get("costs_pagemap")):
+        return ""
+    meta = rows.get("costs_meta", [[]])[0]
+    info = dict(zip(meta[0::2], meta[1::2]))
+    parts = ["### What monitoring and page-out cost",
+             f"Kernel {info.get('kernel', '?')}, one boot (bench/run --only costs). "
+             "Measured under QEMU emulation: only the ratios between rows of this block "
+             "mean anything."]
+    st = rows.get("steady", [])
+    if st:
+        r0 = st[0] + [""] * 10
+        body, names = [], []
+        for r in st:
+            if r[0] not in names:
+                names.append(r[0])
+        for name in names:
+            rs = [r for r in st if r[0] == name and r[-1] == "ok"]
+            if not rs:
+                body.append([name, "n/a", "n/a", "n/a", "n/a", "unavailable", 0])
                 continue
-            body.append([r[0], f"{r[1]} ({r[5]})", f"{r[6]} ({r[7]})", f"{r[8]} ({r[9]})",
-                         f"{r[2]} / {r[3]}", f"{r[10]} / {r[11]}"])
-        mib = rows["pagemap"][0][4] if len(rows["pagemap"][0]) > 4 else "?"
-        parts += [f"### Scan of {mib} MiB of 4 KiB pages against reading /proc/PID/pagemap\n\n"
-                  "Medians of interleaved runs, each run's own ratio in brackets. "
-                  "\"Pre-check\": PTE tables whose PMD accessed bit stayed clear are reported "
-                  "from their last read (kmod/scan_dump.c). \"Hot sampling\" is the scan "
-                  "slide asks for: a table found all accessed in 4 reads is read every other "
-                  "pass, its pages reported recently accessed in between; its row gives means "
-                  "over all passes, the spread over pairs of passes.",
-                  table(["state", "scan / pagemap", "without pre-check / pagemap",
-                         "with / without pre-check", "scan ms / pagemap ms",
-                         "tables read / skipped per scan"], body)]
+            per_s = [num(r[2]) / num(r[3]) for r in rs if num(r[2]) is not None and num(r[3])]
+            body.append([name, spread(per_s), spread(r[6] for r in rs), spread(r[7] for r in rs),
+                         spread(r[5] for r in rs), "ok", len(rs)])
+        etm = [r for r in st if r[0] == "etmem"]
+        lines = []
+        for other, what in (("damos", "DAMOS at DAMON's default intervals (5 ms / 100 ms)"),
+                            ("damoscheap", "DAMOS at 50 ms / 1 s")):
+            ratios = paired(st, "etmem", other, 2)
+            if etm and ratios:
+                lines.append(f"- etmemd / kdamond, {what}: **{ratio_spread(ratios, 3)}** "
+                             "(per repetition, median (min..max))")
+        parts += [f"#### Monitoring CPU in steady state\n\n"
+                  f"hotcold with {r0[4] if r0[4] else '?'} MiB managed "
+                  "(the cold set written once, a hot set read without pause); each reclaimer "
+                  "runs until >= 95% of the cold set is out (at most "
+                  "a bounded warm-up), then its CPU is measured over a window while nothing "
+                  "but the hot set is touched: etmemd's process (its kernel scans run in its "
+                  "threads) or kdamond. etmem is slide with `loop=2 interval=1 sleep=1 T=1`; "
+                  "DAMOS pages out regions with no access for 2 s. Interleaved repetitions.",
+                  table(["reclaimer", "CPU ms per s", "cold reclaimed % at the end",
+                         "workload major faults in the window", "warm-up s", "data", "runs"],
+                        body)]
+        if lines:
+            parts.append("\n".join(lines))
+    po = rows.get("pageout", [])
+    if po:
+        body = []
+        for name in ("etmem", "madvise"):
+            rs = [r for r in po if r[0] == name]
+            if rs:
+                body.append([name, ratio_spread([num(r[4]) for r in rs], 3),
+                             spread(r[2] for r in rs), spread(r[3] for r in rs), len(rs)])
+        verify = rows.get("pageout_verify", [["?"]])[0][0]
+        parts += ["#### Page-out CPU per MiB\n\n"
+                  "bench/pageoutcost: a child's pages are read back in, scanned once, then "
+                  "paged out by etmem (ETMEM_CMD_SWAP's check of every page, then "
+                  "process_madvise(MADV_PAGEOUT) of the approved ranges: slide's page-out) or "
+                  "by process_madvise(MADV_PAGEOUT) of the whole range alone, in alternating "
+                  "order; CPU of the calling thread (reclaim runs there) per MiB that left "
+                  f"the child's resident set. Every page checked afterwards: {verify}.",
+                  table(["method", "CPU ms per MiB", "MiB out", "CPU ms", "runs"], body),
+                  f"- etmem / MADV_PAGEOUT alone: **"
+                  f"{ratio_spread(paired(po, 'etmem', 'madvise', 4), 3)}** "
+                  "(per repetition, median (min..max))"]
+    if rows.get("costs_pagemap"):
+        parts += pagemap_section(rows["costs_pagemap"])
     return "\n\n".join(parts) + "\n"
 
 
@@ -491,12 +592,15 @@ def main(argv):
     rows = read_rows(log.split(","))
     write_csvs(rows, outdir)
     text, budget_text, damon_text = render(rows), render_budget(rows), render_damon(rows)
+    costs_text = render_costs(rows)
     with open(os.path.join(outdir, "tables.md"), "w") as f:
         f.write(text + ("\n" + budget_text if budget_text else "") +
-                ("\n" + damon_text if damon_text else ""))
+                ("\n" + damon_text if damon_text else "") +
+                ("\n" + costs_text if costs_text else ""))
     pngs = plot(rows, outdir)
-    print(text + budget_text + damon_text)
-    only = [o for o in ("--readme-budget-only", "--readme-damon-only") if o in argv]
+    print(text + budget_text + damon_text + costs_text)
+    only = [o for o in ("--readme-budget-only", "--readme-damon-only", "--readme-costs-only")
+            if o in argv]
     if "--readme" in argv:
         # --readme-budget-only: a boot of budget alone refreshes only its block.
         readme = argv[argv.index("--readme") + 1]
@@ -508,13 +612,34 @@ def main(argv):
             head, rest = content.split(BEGIN, 1)
             _, tail = rest.split(END, 1)
             content = head + BEGIN + "\n" + text + pics + END + tail
-        if budget_text and only != ["--readme-damon-only"]:
+        if budget_text and only in ([], ["--readme-budget-only"]):
             pic = f"\n![budget.png]({rel}/budget.png)\n" if "budget.png" in pngs else ""
             content = replace_block(content, BUDGET_BEGIN, BUDGET_END, budget_text + pic)
-        if damon_text and only != ["--readme-budget-only"]:
+        if damon_text and only in ([], ["--readme-damon-only"]):
             content = replace_block(content, DAMON_BEGIN, DAMON_END, damon_text)
+        if costs_text and only in ([], ["--readme-costs-only"]):
+            content = replace_block(content, COSTS_BEGIN, COSTS_END, costs_text)
         with open(readme, "w") as f:
             f.write(content)
+    if "--check-costs" in argv:
+        # A costs boot (bench/vm/costs.sh): each of its parts produced rows.
+        problems = []
+        steady = rows.get("steady", [])
+        if not any(r[0] == "etmem" and r[-1] == "ok" for r in steady):
+            problems.append("no steady etmem run that verified")
+        problems += [f"steady {r[0]} rep {r[1]}: data {r[-1]}" for r in steady
+                     if r[-1] not in ("ok", "unavailable")]
+        for method in ("etmem", "madvise"):
+            if not any(r[0] == method and num(r[2]) for r in rows.get("pageout", [])):
+                problems.append(f"no page-out by {method} that paged anything out")
+        if rows.get("pageout_verify", [["missing"]])[0][0] != "ok":
+            problems.append("page-out data not verified")
+        states = {r[0] for r in rows.get("costs_pagemap", [])}
+        problems += [f"no pagemap row {s}" for s in
+                     ("idle", "accessed", "accessed-sampled", "absent") if s not in states]
+        if problems:
+            print(f"report: costs: {problems}", file=sys.stderr)
+            return 1
     if "--check" in argv:
         missing = [e for e in ("meta", "quality", "curve", "redis", "cost",
                                "scale_mem", "scale_procs", "pagemap", "budget_meta",

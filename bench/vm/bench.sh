@@ -22,6 +22,14 @@ full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
+# steady (monitoring CPU after the cold set is out) and pageout (CPU per
+# MiB paged out); bench/vm/costs.sh runs them with the pagemap scan.
+case $size in
+smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 ;;
+full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=30 s_reps=${BENCH_STEADY_REPS:-5}
+	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} ;;
+esac
+s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
 # Experiment names of the quality runs: BENCH_PREFIX=damon_ makes them
 # damon_quality, damon_curve and damon_cost (bench/vm/damon.sh), so that a
@@ -37,11 +45,16 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 # --- setup ---------------------------------------------------------------
 setup() {
-	insmod "$build/kmod/$ETMEM_KVER/etmem_scan.ko" || die "cannot load etmem_scan"
-	insmod "$build/kmod/$ETMEM_KVER/etmem_swap.ko" || die "cannot load etmem_swap"
-	modprobe zram num_devices=1 || die "no zram"
-	echo 3G >/sys/block/zram0/disksize
-	mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || die "no swap"
+	# A second run in the same boot (bench_smoke) finds them set up.
+	[ -d /sys/module/etmem_scan ] ||
+		insmod "$build/kmod/$ETMEM_KVER/etmem_scan.ko" || die "cannot load etmem_scan"
+	[ -d /sys/module/etmem_swap ] ||
+		insmod "$build/kmod/$ETMEM_KVER/etmem_swap.ko" || die "cannot load etmem_swap"
+	if ! grep -q '^/dev/zram0 ' /proc/swaps; then
+		modprobe zram num_devices=1 || die "no zram"
+		echo 3G >/sys/block/zram0/disksize
+		mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || die "no swap"
+	fi
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p "$cg"
 	"$build/etmemd/etmemd" -l 2 -s "$sock" 2>/tmp/etmemd.log &
@@ -113,6 +126,7 @@ print(json.loads(sys.argv[1])["projects"][0]["tasks"][0]["cycles"])' "$show")
 # Settings: sample 5 ms, aggregate 100 ms, min age 2 s (20 aggregations),
 # no quota (DAMON's default), 10..1000 regions.
 damon=/sys/kernel/mm/damon/admin
+damos_sample_us=5000 damos_aggr_us=100000
 damos_config() { # PID: everything but the start
 	[ -d "$damon" ] || return 1
 	local k=$damon/kdamonds/0 c
@@ -120,8 +134,8 @@ damos_config() { # PID: everything but the start
 	echo 1 >"$k/contexts/nr_contexts"
 	c=$k/contexts/0
 	echo vaddr >"$c/operations"
-	echo 5000 >"$c/monitoring_attrs/intervals/sample_us"
-	echo 100000 >"$c/monitoring_attrs/intervals/aggr_us"
+	echo "$damos_sample_us" >"$c/monitoring_attrs/intervals/sample_us"
+	echo "$damos_aggr_us" >"$c/monitoring_attrs/intervals/aggr_us"
 	echo 1000000 >"$c/monitoring_attrs/intervals/update_us"
 	echo 10 >"$c/monitoring_attrs/nr_regions/min"
 	echo 1000 >"$c/monitoring_attrs/nr_regions/max"
@@ -134,10 +148,17 @@ damos_config() { # PID: everything but the start
 	# Every range defaults to 0..0: open sizes and ages up.
 	echo 4096 >"$c/schemes/0/access_pattern/sz/min"
 	echo 18446744073709551615 >"$c/schemes/0/access_pattern/sz/max"
-	echo 20 >"$c/schemes/0/access_pattern/age/min"
+	# No access for 2 s, in aggregation intervals.
+	echo $((2000000 / damos_aggr_us)) >"$c/schemes/0/access_pattern/age/min"
 	echo 4294967295 >"$c/schemes/0/access_pattern/age/max"
 }
 damos_start() { damos_config "$1" && echo on >"$damon/kdamonds/0/state"; }
+# The same scheme at a tenth of the sampling cost: sample 50 ms,
+# aggregate 1 s (still no access for 2 s before a page-out).
+damoscheap_start() {
+	damos_sample_us=50000 damos_aggr_us=1000000 damos_start "$1"
+}
+damoscheap_stop() { damos_stop; }
 # The same scheme with its quota tuned by DAMON against a PSI goal
 # (mm/damon/sysfs-schemes.c, quotas/goals/N): the system's "some" memory
 # stall in us per quota reset interval (1 s here), DAMON's feedback loop
@@ -269,7 +290,7 @@ none_stop() { :; }
 reclaimer_cpu_ms() {
 	case $1 in
 	etmem) cpu_ms_of "$etmemd_pid" ;;
-	damos) damos_cpu_ms ;;
+	damos|damoscheap) damos_cpu_ms ;;
 	# etmemd's kdamond is kdamond 0 (nothing else runs DAMON here).
 	damon) awk -v a="$(cpu_ms_of "$etmemd_pid")" -v b="$(damos_cpu_ms)" 'BEGIN {print a + b}' ;;
 	*) echo 0 ;;
@@ -410,14 +431,15 @@ scale() {
 # One row per state: state, ratio, scan ms, pagemap ms, MiB, runs,
 # ratio without the pre-check, its runs, with/without, its runs, tables
 # read and skipped per scan ("accessed-sampled": hot sampling, means over
-# all passes; no without-pre-check figures; skipped = left unread as hot).
+# all passes; no without-pre-check figures; skipped = left unread as hot),
+# then PAGEMAP_SCAN's median ms, scan / it and its runs (empty before 6.7).
 pagemap() {
 	local line out
 	out=$("$build/t/helpers/kmod_bench" "$pagemap_mib" "$reps_pagemap" 2>&1) ||
 		die "kmod_bench: $out"
 	while read -r line; do
 		log "pagemap: $line"
-		emit pagemap "${line%%:*}" \
+		emit "${qp}pagemap" "${line%%:*}" \
 			"$(sed -n 's/.*pagemap [0-9.]* ms, ratio \([0-9.]*\) (runs.*/\1/p' <<<"$line")" \
 			"$(sed -n 's/^[a-z-]*: .*, [0-9]* reps: scan \([0-9.]*\) ms.*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*pagemap \([0-9.]*\) ms.*/\1/p' <<<"$line")" "$pagemap_mib" \
@@ -427,7 +449,10 @@ pagemap() {
 			"$(sed -n 's/.*with\/without \([0-9.]*\).*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*with\/without [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")" \
 			"$(sed -n 's/.*per scan \([0-9.]*\) tables read.*/\1/p' <<<"$line")" \
-			"$(sed -n 's/.*tables read, \([0-9.]*\) \(skipped\|left unread\).*/\1/p' <<<"$line")"
+			"$(sed -n 's/.*tables read, \([0-9.]*\) \(skipped\|left unread\).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*PAGEMAP_SCAN \([0-9.]*\) ms.*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*PAGEMAP_SCAN [0-9.]* ms, scan \/ it \([0-9.]*\).*/\1/p' <<<"$line")" \
+			"$(sed -n 's/.*PAGEMAP_SCAN [0-9.]* ms, scan \/ it [0-9.]* (runs \([0-9.]*\.\.[0-9.]*\)).*/\1/p' <<<"$line")"
 	done < <(grep -E '^(idle|accessed|absent|accessed-sampled): ' <<<"$out")
 }
 
@@ -436,6 +461,59 @@ pagemap() {
 # since each other configuration is compared with the none run of its own
 # repetition. Percentages in settings are shares of wall time (1% = 10000
 # us of stall per second).
+# Monitoring CPU in steady state: the workload's cold set paged out
+# (>= 95%, or s_warm_max seconds), then the reclaimer's CPU over
+# s_window seconds while only the hot set is touched. One row:
+# reclaimer, rep, CPU ms in the window, window s, managed MiB, warm-up s,
+# cold reclaimed % at the end, workload major faults in the window, data.
+steady_one() { # RECLAIMER REP
+	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last
+	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$s_cold" --hot-mib "$s_hot" \
+		--interval-ms 1000 >"$out" 2>&1 &
+	wl=$!
+	pid=$(wait_ready "$out")
+	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
+	if ! "${r}_start" "$pid"; then
+		kill -TERM "$wl"; wait "$wl"
+		emit steady "$r" "$rep" n/a n/a n/a n/a n/a n/a unavailable
+		return
+	fi
+	t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt "$s_warm_max" ]; do
+		sleep 1
+		last=$(grep '^status' "$out" | tail -n1)
+		awk -F'[ =]' '{ exit !($5 <= $7 / 20) }' <<<"$last" && break
+	done
+	warm=$((SECONDS - t0))
+	cpu0=$(reclaimer_cpu_ms "$r")
+	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
+	sleep "$s_window"
+	cpu1=$(reclaimer_cpu_ms "$r")
+	last=$(grep '^status' "$out" | tail -n1)
+	f1=$(sed -n 's/.* majflt=\([0-9]*\).*/\1/p' <<<"$last")
+	"${r}_stop"
+	kill -TERM "$wl"
+	wait "$wl"
+	emit steady "$r" "$rep" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" \
+		"$s_window" $((s_cold + s_hot)) "$warm" \
+		"$(awk -F'[ =]' '{ printf "%.1f", 100 * ($7 - $5) / $7 }' <<<"$last")" \
+		$((${f1:-0} - ${f0:-0})) \
+		"$(grep -q '^verify ok' "$out" && echo ok || echo FAILED)"
+}
+
+# Page-out CPU per MiB: etmem's checked page-out against
+# process_madvise(MADV_PAGEOUT) alone (bench/pageoutcost.c). Rows:
+# method, rep, MiB out, CPU ms, ms per MiB; then pageout_verify ok|FAILED.
+pageout() {
+	local line out
+	out=$("$build/bench/pageoutcost" -r "$po_reps" "$po_mib" 2>&1)
+	log "pageout: $(tail -n1 <<<"$out")"
+	while read -r line; do
+		emit pageout $(sed -n 's/^pageoutcost rep=\([0-9]*\) method=\([a-z]*\) mib_out=\([0-9.]*\) cpu_ms=\([0-9.]*\) ms_per_mib=\([0-9.]*\)$/\2 \1 \3 \4 \5/p' <<<"$line")
+	done < <(grep '^pageoutcost rep=' <<<"$out")
+	emit pageout_verify "$(grep -q '^pageoutcost verify ok' <<<"$out" && echo ok || echo FAILED)"
+}
+
 budget_configs() {
 	local v
 	echo none slide:T1 slide:T1+age4 slide:T1+age16
@@ -547,6 +625,14 @@ main() {
 			done ;;
 		scale) log scale; scale ;;
 		pagemap) log pagemap; pagemap ;;
+		steady)
+			for rep in $(seq "$s_reps"); do
+				for r in $s_reclaimers; do
+					log "steady $r rep $rep"
+					steady_one "$r" "$rep"
+				done
+			done ;;
+		pageout) log pageout; pageout ;;
 		cost) ;;	# measured within quality
 		budget) budget ;;
 		esac

@@ -17,6 +17,10 @@
  *    other pass), what slide asks for. The passes alternate between
  *    reading and skipping, so this state reports means over all passes,
  *    not medians, and the spread is that of pairs of consecutive passes.
+ * In each of the first three states the PAGEMAP_SCAN ioctl of
+ * /proc/self/pagemap (6.7 on) also walks the range for its present pages,
+ * a reference row: it reads no accessed bit and clears nothing, but
+ * returns ranges, not a word a page.
  * Prints per state the medians, their ratios (scan / pagemap, and scan
  * with / without the pre-check), each repetition's own ratios as the
  * spread, and the PTE tables read and skipped per scan (ETMEM_CMD_STATUS).
@@ -30,9 +34,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/fs.h>
 
 #include "etmem_genl.h"
+
+/* The PAGEMAP_SCAN ioctl (Linux 6.7), for older headers. */
+#ifndef PAGEMAP_SCAN
+#define PAGE_IS_PRESENT	(1 << 3)
+struct page_region {
+	uint64_t start, end, categories;
+};
+struct pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
+#endif
 
 static double now_ms(void)
 {
@@ -119,6 +138,28 @@ static double timed_pagemap(void)
 	return now_ms() - t0;
 }
 
+/*
+ * One walk of the range with PAGEMAP_SCAN for its present pages; -1 when
+ * the kernel has no such ioctl.
+ */
+static double timed_pagemap_scan(void)
+{
+	static struct page_region regions[512];
+	struct pm_scan_arg arg = {
+		.size = sizeof(arg), .start = range.start, .end = range.end,
+		.vec = (uintptr_t)regions, .vec_len = 512,
+		.category_mask = PAGE_IS_PRESENT, .return_mask = PAGE_IS_PRESENT,
+	};
+	double t0 = now_ms();
+
+	while (arg.start < arg.end) {
+		if (ioctl(fd, PAGEMAP_SCAN, &arg) < 0)
+			return -1;
+		arg.start = arg.walk_end;
+	}
+	return now_ms() - t0;
+}
+
 static void minmax(double r, double *lo, double *hi, int first)
 {
 	if (first || r < *lo)
@@ -133,8 +174,9 @@ static void measure(int state, int reps)
 {
 	static const char *const names[] = { "idle", "accessed", "absent" };
 	double *on = calloc(reps, sizeof(double)), *off = calloc(reps, sizeof(double));
-	double *map = calloc(reps, sizeof(double));
-	double lo = 0, hi = 0, lo_off = 0, hi_off = 0, lo_oo = 0, hi_oo = 0;
+	double *map = calloc(reps, sizeof(double)), *ps = calloc(reps, sizeof(double));
+	double lo = 0, hi = 0, lo_off = 0, hi_off = 0, lo_oo = 0, hi_oo = 0, lo_ps = 0, hi_ps = 0;
+	int have_ps = 1;
 	struct etmem_status st0, st1;
 	long want = state == IDLE ? (long)npages : -1;
 	int i;
@@ -156,6 +198,11 @@ static void measure(int state, int reps)
 		if (state == ACCESSED)
 			memset(p, i, len);
 		map[i] = timed_pagemap();
+		if (have_ps)
+			ps[i] = timed_pagemap_scan();
+		have_ps = have_ps && ps[i] > 0;
+		if (have_ps)
+			minmax(on[i] / ps[i], &lo_ps, &hi_ps, !i);
 		minmax(on[i] / map[i], &lo, &hi, !i);
 		minmax(off[i] / map[i], &lo_off, &hi_off, !i);
 		minmax(on[i] / off[i], &lo_oo, &hi_oo, !i);
@@ -168,14 +215,23 @@ static void measure(int state, int reps)
 		printf("%s: %zu MiB, %d reps: scan %.2f ms, pagemap %.2f ms, ratio %.2f (runs %.2f..%.2f); "
 		       "without pre-check scan %.2f ms, ratio %.2f (runs %.2f..%.2f); "
 		       "with/without %.2f (runs %.2f..%.2f); per scan %.1f tables read, %.1f skipped, "
-		       "TLB flush rounds %.1f per GiB scanned\n",
+		       "TLB flush rounds %.1f per GiB scanned",
 		       names[state], len >> 20, reps, s, m, s / m, lo, hi, so, so / m, lo_off, hi_off,
 		       s / so, lo_oo, hi_oo,
 		       (double)(st1.scan_tables_read - st0.scan_tables_read) / (2.0 * reps),
 		       (double)(st1.scan_tables_skipped - st0.scan_tables_skipped) / (2.0 * reps),
 		       (double)(st1.tlb_flush_rounds - st0.tlb_flush_rounds) * 1024 /
 		       (2.0 * reps * (len >> 20)));
+		if (have_ps) {
+			double q = median(ps, reps);
+
+			printf("; PAGEMAP_SCAN %.2f ms, scan / it %.2f (runs %.2f..%.2f)\n",
+			       q, s / q, lo_ps, hi_ps);
+		} else {
+			printf("; PAGEMAP_SCAN unavailable\n");
+		}
 	}
+	free(ps);
 	free(on);
 	free(off);
 	free(map);

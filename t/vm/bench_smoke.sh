@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 600
+# vm-timeout: 900
 # vm-kernels: newest
 # Every benchmark scenario once at a tiny size, so the scripts cannot rot:
 # each experiment must produce its rows (the budget experiment one per
@@ -11,3 +11,13 @@ rc=$?
 grep -v '^BENCH|curve' "$out"
 [ "$rc" = 0 ] || { echo "bench.sh exited $rc"; exit 1; }
 python3 "$ETMEM_TOP/bench/report.py" "$out" /tmp/bench-results --check
+rc=$?
+[ "$rc" = 0 ] || exit 1
+# The costs experiment (bench/vm/costs.sh) at the same tiny size.
+out=/tmp/bench-smoke-costs.log
+BENCH_SIZE=smoke BENCH_ONLY="pagemap pageout steady" BENCH_PREFIX=costs_ \
+	"$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
+rc=$?
+grep -v '^BENCH|curve' "$out"
+[ "$rc" = 0 ] || { echo "bench.sh (costs) exited $rc"; exit 1; }
+python3 "$ETMEM_TOP/bench/report.py" "$out" /tmp/bench-results-costs --check-costs
