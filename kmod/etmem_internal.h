@@ -220,6 +220,8 @@ u32 etmem_marks_nr_procs(void);
  *	full read (@pass may be dated back)
  * @hot_reads: consecutive full reads, ending with the last, that found
  *	pages mapped and every one of them accessed (at most 255)
+ * @hot_skipped: a pass left the table unread as hot since the last read:
+ *	the next one credits a page it finds idle with one pass, not all
  * @idle_states: the table as a scan chunk reports it once nothing was
  *	loaded through it since: 2 bits a page (enum etmem_page_state),
  *	IDLE where a page was mapped, ABSENT elsewhere; copied whole into
@@ -234,6 +236,7 @@ struct etmem_table_rec {
 	u32 aged_pass;
 	u16 nr_present;
 	u8 hot_reads;
+	u8 hot_skipped;
 	u8 idle_states[PTRS_PER_PTE / 4];
 	u8 ages[PTRS_PER_PTE];
 };

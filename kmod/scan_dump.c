@@ -51,11 +51,14 @@
  * accessed is read again only every hot_skip_max_passes + 1 passes; in
  * between its mapped pages are reported ETMEM_PAGE_STATE_RECENT (age 0)
  * and nothing is cleared. Its accessed bits then cover every pass since
- * the last read, so the next read is exact for all of them: a page found
- * not accessed there was idle in each of those passes, and its idle age
- * counts them all. The cost is bounded staleness in one direction only:
- * a table that cools down is reported RECENT for at most
- * hot_skip_max_passes more passes, never idle too early.
+ * the last read, so the next read sees an access in any of them, unless
+ * something else cleared the bit meanwhile (the kernel's reclaim or MGLRU
+ * aging, DAMON, KSM): a page found not accessed there is therefore given
+ * idle age 1, as if only that read had found it idle, never the passes
+ * since its last read (which would make a page whose access was hidden
+ * that way look older than it is). The cost is bounded staleness in one
+ * direction only: a table that cools down is reported RECENT for at most
+ * hot_skip_max_passes more passes, never idle or aged too early.
  *
  * Resuming: the walk position and the chunk being filled live in a state
  * allocated by .start and freed by .done. A chunk whose message does not
@@ -88,7 +91,7 @@
 static unsigned int pmd_skip_max_passes = 8;
 module_param(pmd_skip_max_passes, uint, 0644);
 MODULE_PARM_DESC(pmd_skip_max_passes,
-		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read, at most 32 (0: read every table every pass)");
+		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read, at most 32 (0: read every table every pass, but for hot sampling)");
 
 static unsigned int hot_skip_max_passes = 1;
 module_param(hot_skip_max_passes, uint, 0644);
@@ -288,8 +291,8 @@ static void scan_table_from_record(struct scan_state *st,
 				   const struct etmem_table_rec *rec, bool as_huge)
 {
 	unsigned int i;
-
-	u32 elapsed = st->pass - rec->aged_pass;
+	/* After a hot skip: idle for the last pass only (see hot sampling). */
+	u32 elapsed = rec->hot_skipped ? 1 : st->pass - rec->aged_pass;
 
 	if (as_huge) {
 		u8 youngest = ETMEM_IDLE_AGE_MAX;
@@ -386,8 +389,9 @@ static bool scan_table_unchanged(const struct scan_state *st,
 
 /*
  * A PTE table, under the PMD lock only: one requested whole whose PMD
- * accessed bit is clear is reported from its record (ETMEM_WALK_DONE);
- * any other goes on to scan_ptes().
+ * accessed bit is clear is reported idle from its record, and one still
+ * hot under hot sampling is reported RECENT from it (both
+ * ETMEM_WALK_DONE); any other goes on to scan_ptes().
  */
 static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 		      unsigned long end, void *arg)
@@ -410,6 +414,7 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 		if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
 			return SCAN_EMIT;
 		scan_table_hot(st, w->rec, as_huge);
+		w->rec->hot_skipped = 1;
 		atomic64_inc(&tables_hot_skipped);
 		return ETMEM_WALK_DONE;
 	}
@@ -456,8 +461,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		 */
 		if (!known)
 			w->cleared = true;
+		/* After a hot skip: idle for this pass only (see the top). */
 		if (known)
-			elapsed = st->pass - rec->aged_pass;
+			elapsed = rec->hot_skipped ? 1 : st->pass - rec->aged_pass;
 		rec->nr_present = 0;
 	}
 	for (i = 0; i < n; i++, pte++) {
@@ -503,6 +509,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		/* Only a whole table read in full counts (rec is set then). */
 		rec->hot_reads = !any_present || nr_young < rec->nr_present ? 0 :
 				 known ? min_t(u32, rec->hot_reads + 1, U8_MAX) : 1;
+		rec->hot_skipped = 0;
 		rec->table_pfn = pmd_pfn(pmdval);
 		/*
 		 * Dated back by (pass + table index) % skip_passes: a table

@@ -30,6 +30,20 @@ full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=30 s_reps=${BENCH_STEADY_REPS:
 	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} ;;
 esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
+# workloads: the quality runs on workloads a region-based monitor finds
+# harder (bench/vm/workloads.sh): hot pages in every 2 MiB of the cold set,
+# a hot set that moves, a THP-backed heap.
+q_extra=
+w_reps=${BENCH_WL_REPS:-3}
+w_reclaimers=${BENCH_WL_RECLAIMERS:-none etmem damos}
+w_list=${BENCH_WL_LIST:-interleaved moving thp}
+workload_args() { # NAME: hotcold options of that workload
+	case $1 in
+	interleaved) echo "--hot-stride 64" ;;	# 8 hot pages in every 2 MiB
+	moving) echo "--move-mib $((hot * 4)) --move-every-ms 625" ;;
+	thp) echo "--thp" ;;
+	esac
+}
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
 # Experiment names of the quality runs: BENCH_PREFIX=damon_ makes them
 # damon_quality, damon_curve and damon_cost (bench/vm/damon.sh), so that a
@@ -308,8 +322,9 @@ wait_ready() { # FILE: wait for the workload's ready line, print its pid
 
 quality_one() { # RECLAIMER REP
 	local r=$1 rep=$2 out=/tmp/wl-$1-$2.out pid cpu0 cpu1 managed
+	# shellcheck disable=SC2086 # q_extra: the workload's own options
 	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$cold" --hot-mib "$hot" \
-		--interval-ms 1000 >"$out" 2>&1 &
+		--interval-ms 1000 $q_extra >"$out" 2>&1 &
 	local wl=$!
 	pid=$(wait_ready "$out")
 	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
@@ -633,6 +648,19 @@ main() {
 				done
 			done ;;
 		pageout) log pageout; pageout ;;
+		workloads)
+			emit wl_meta list "$w_list" reps "$w_reps" cold_mib "$cold" hot_mib "$hot" \
+				seconds "$secs"
+			for w in $w_list; do
+				q_extra=$(workload_args "$w") qp=wl_${w}_
+				for rep in $(seq "$w_reps"); do
+					for r in $w_reclaimers; do
+						log "workload $w: $r rep $rep"
+						quality_one "$r" "$rep"
+					done
+				done
+			done
+			q_extra= qp=${BENCH_PREFIX:-} ;;
 		cost) ;;	# measured within quality
 		budget) budget ;;
 		esac

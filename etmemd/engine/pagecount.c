@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
+#include "log.h"
 #include "pagecount.h"
 #include "procs.h"
 
@@ -265,6 +267,9 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 	}
 }
 
+/* The loaded module refused ETMEM_SCAN_FLAGS_SAMPLE_HOT once (it is older). */
+static atomic_bool sample_hot_refused;
+
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			  int client_err, bool cancel, const struct proc_id *id,
 			  uint32_t scan_flags, unsigned int pass,
@@ -279,8 +284,24 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 	}
 	if (cancel || !proc_alive(id))
 		return -ESRCH;
+	if (atomic_load(&sample_hot_refused))
+		scan_flags &= ~ETMEM_SCAN_FLAGS_SAMPLE_HOT;
 	page_counts_begin_pass(pc, pass);
 	ret = etmem_scan(client, id->pid, NULL, 0, scan_flags, page_counts_add_chunk, pc);
+	if (ret == -EINVAL && (scan_flags & ETMEM_SCAN_FLAGS_SAMPLE_HOT)) {
+		/*
+		 * A module older than this etmemd (loaded before an upgrade,
+		 * until it is reloaded) refuses the flag by its policy: scan
+		 * without hot sampling from now on, as before. Nothing of the
+		 * refused request was applied, so the pass starts again.
+		 */
+		page_counts_begin_pass(pc, pass);
+		ret = etmem_scan(client, id->pid, NULL, 0,
+				 scan_flags & ~ETMEM_SCAN_FLAGS_SAMPLE_HOT,
+				 page_counts_add_chunk, pc);
+		if (!ret && !atomic_exchange(&sample_hot_refused, true))
+			log_warn("the loaded etmem_scan module does not know hot sampling (an older version?): scanning every hot page table every pass until it is reloaded");
+	}
 	if (ret)
 		snprintf(errmsg, errmsg_len, "%s", etmem_client_errmsg(client));
 	return ret;

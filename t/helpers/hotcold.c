@@ -6,7 +6,7 @@
  *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
  *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
- *           [--move-mib M [--move-every-ms MS]]
+ *           [--move-mib M [--move-every-ms MS]] [--thp]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -18,6 +18,8 @@
  *   ready pid=P cold=START-END hot=START-END page=BYTES
  * With --swapflag it marks that part swappable through the etmem family
  * (etmem_madvise_swapflag) before printing ready.
+ * With --thp every region is 2 MiB aligned and asks for transparent huge
+ * pages (MADV_HUGEPAGE; 4 KiB pages otherwise), a THP-backed heap.
  * With --hot-stride N the hot thread also reads every N-th page of the cold
  * set, which leaves the cold set in many small pieces (as in a real heap).
  * With --warm-mib W the main thread also reads a third set of W MiB (2 MiB
@@ -69,7 +71,7 @@ struct region {
 static struct {
 	size_t cold_mib, hot_mib, warm_mib, move_mib;
 	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms, move_every_ms;
-	bool hugetlb;
+	bool hugetlb, thp;
 	int node;
 	const char *swapflag;
 	size_t page;
@@ -127,7 +129,7 @@ static int region_map(struct region *r, size_t mib, uint64_t salt)
 		return 0;
 	if (opt.hugetlb)
 		flags |= MAP_HUGETLB;
-	if (r == &warm && !opt.hugetlb) {
+	if ((r == &warm || opt.thp) && !opt.hugetlb) {
 		/*
 		 * 2 MiB aligned, in whole page tables: the kernel keeps idle
 		 * ages only for tables a scan reads whole, and a table the
@@ -151,9 +153,9 @@ static int region_map(struct region *r, size_t mib, uint64_t salt)
 		perror("hotcold: mmap");
 		return -1;
 	}
-	/* 4 KiB pages unless hugetlb: reclaim works page by page. */
+	/* 4 KiB pages unless hugetlb or --thp: reclaim works page by page. */
 	if (!opt.hugetlb)
-		madvise(r->mem, r->bytes, MADV_NOHUGEPAGE);
+		madvise(r->mem, r->bytes, opt.thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	if (opt.node >= 0) {
 		unsigned long mask = 1ul << opt.node;
 
@@ -332,7 +334,7 @@ static void usage(FILE *to)
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
 		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS] "
-		"[--move-mib M] [--move-every-ms MS]\n");
+		"[--move-mib M] [--move-every-ms MS] [--thp]\n");
 }
 
 int main(int argc, char **argv)
@@ -343,6 +345,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ "hugetlb", no_argument, NULL, 'g' },
+		{ "thp", no_argument, NULL, 'T' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "children", required_argument, NULL, 'k' },
 		{ "swapflag", required_argument, NULL, 'f' },
@@ -366,6 +369,7 @@ int main(int argc, char **argv)
 		case 's': opt.seconds = strtoul(optarg, NULL, 0); break;
 		case 'i': opt.interval_ms = strtoul(optarg, NULL, 0); break;
 		case 'g': opt.hugetlb = true; opt.page = 2 << 20; break;
+		case 'T': opt.thp = true; break;
 		case 'n': opt.node = atoi(optarg); break;
 		case 'k': opt.children = strtoul(optarg, NULL, 0); break;
 		case 'f': opt.swapflag = optarg; break;

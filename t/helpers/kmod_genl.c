@@ -93,7 +93,7 @@ static void parse_opts(int argc, char **argv)
 }
 
 struct scan_sum {
-	uint64_t units[2][3];	/* [4K or 2M][state] */
+	uint64_t units[2][4];	/* [4K or 2M][state]: RECENT is 3 */
 	uint64_t chunks;
 };
 
@@ -124,9 +124,10 @@ static int cmd_scan(struct etmem_client *c, pid_t pid)
 		return fail(c, ret);
 	printf("chunks %" PRIu64 " 4k: absent %" PRIu64 " idle %" PRIu64
 	       " accessed %" PRIu64 " 2m: absent %" PRIu64 " idle %" PRIu64
-	       " accessed %" PRIu64 "\n", sum.chunks,
+	       " accessed %" PRIu64 " recent: 4k %" PRIu64 " 2m %" PRIu64 "\n", sum.chunks,
 	       sum.units[0][0], sum.units[0][1], sum.units[0][2],
-	       sum.units[1][0], sum.units[1][1], sum.units[1][2]);
+	       sum.units[1][0], sum.units[1][1], sum.units[1][2],
+	       sum.units[0][3], sum.units[1][3]);
 	return 0;
 }
 
@@ -295,10 +296,11 @@ static int run(struct etmem_client *c, const char *cmd, int argc, char **argv)
 		ret = etmem_status(c, &status);
 		if (!ret)
 			printf("swap_loaded %d swapflag_procs %u tlb_flush_rounds %" PRIu64
-			       " scan_tables_read %" PRIu64 " scan_tables_skipped %" PRIu64 "\n",
+			       " scan_tables_read %" PRIu64 " scan_tables_skipped %" PRIu64
+			       " scan_tables_hot_skipped %" PRIu64 "\n",
 			       status.swap_loaded, status.swapflag_nr_procs,
 			       status.tlb_flush_rounds, status.scan_tables_read,
-			       status.scan_tables_skipped);
+			       status.scan_tables_skipped, status.scan_tables_hot_skipped);
 	} else if (!strcmp(cmd, "scan") && argc > 1) {
 		parse_opts(argc - 1, argv + 1);
 		return cmd_scan(c, pid);

@@ -24,9 +24,10 @@
  *    pages, and go on with the pre-check off; a THP has its own;
  *  - hot sampling (ETMEM_SCAN_FLAGS_SAMPLE_HOT, hot_skip_max_passes=1): a
  *    table found all accessed in 4 reads is left unread every other pass
- *    (RECENT), the next read is exact for both passes (a page idle in
- *    both has age 2), a cooled table is read and found idle, and neither
- *    a scan without the flag nor hot_skip_max_passes=0 skips.
+ *    (RECENT, also unaligned in a chunk and as AS_HUGE units), the next
+ *    read sees an access of either pass and gives a page found idle age 1,
+ *    a cooled table is read and found idle, and neither a scan without
+ *    the flag nor hot_skip_max_passes=0 skips.
  * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
  */
 #include <fcntl.h>
@@ -229,21 +230,26 @@ static int collect_hot(const struct etmem_chunk *chunk, void *arg)
 	uint32_t i;
 
 	(void)arg;
-	for (i = 0; i < chunk->nr_pages && chunk->page_shift == 12; i++) {
-		uint64_t a = chunk->addr + ((uint64_t)i << 12);
+	for (i = 0; i < chunk->nr_pages; i++) {
+		uint64_t a = chunk->addr + ((uint64_t)i << chunk->page_shift);
+		size_t j, n = 1ul << (chunk->page_shift - 12);
 
-		if (a >= (uintptr_t)hot && a < (uintptr_t)hot + HOT_TABLES * TABLE) {
-			hot_states[(a - (uintptr_t)hot) >> 12] = etmem_chunk_state(chunk, i);
-			hot_ages[(a - (uintptr_t)hot) >> 12] = chunk->idle_ages[i];
+		/* An AS_HUGE unit gives its state to each of its pages. */
+		for (j = 0; a >= (uintptr_t)hot && a < (uintptr_t)hot + HOT_TABLES * TABLE &&
+			    j < n; j++) {
+			hot_states[((a - (uintptr_t)hot) >> 12) + j] = etmem_chunk_state(chunk, i);
+			hot_ages[((a - (uintptr_t)hot) >> 12) + j] = chunk->idle_ages[i];
 		}
 	}
 	return 0;
 }
 
 /* Write every page of the hot range but @spare (-1: none), then scan it. */
+static size_t hot_from;	/* the scans start this far into the range */
+
 static struct counts touch_scan_hot(long spare, uint32_t flags)
 {
-	struct etmem_range r = { (uintptr_t)hot, (uintptr_t)hot + HOT_TABLES * TABLE };
+	struct etmem_range r = { (uintptr_t)hot + hot_from, (uintptr_t)hot + HOT_TABLES * TABLE };
 	struct counts c0, c1;
 	size_t i;
 
@@ -319,9 +325,10 @@ static void check_hot_sampling(void)
 	      "7th scan, page %ld untouched: skipped (%" PRIu64 "), RECENT (state %d)",
 	      spare, c.hot_skipped, hot_states[spare]);
 	c = touch_scan_hot(spare, f);
+	/* Age 1, not 2: an access in the skipped pass may have been hidden. */
 	check(c.read == HOT_TABLES && hot_states[spare] == ETMEM_PAGE_STATE_IDLE &&
-	      hot_ages[spare] == 2 && hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED) == 1,
-	      "8th scan reads: page %ld idle with age %d over both passes (want 2), the rest accessed",
+	      hot_ages[spare] == 1 && hot_wrong(0, HOT_PAGES, ETMEM_PAGE_STATE_ACCESSED) == 1,
+	      "8th scan reads: page %ld idle, age %d after a skipped pass (want 1), the rest accessed",
 	      spare, hot_ages[spare]);
 	/* Table 0 had an idle page: no longer hot; the other 7 still are. */
 	c = touch_scan_hot(-1, f);
@@ -353,6 +360,26 @@ static void check_hot_sampling(void)
 		n += touch_scan_hot(-1, f).hot_skipped;
 	check(n == 0, "hot_skip_max_passes=0: every hot table is read (%zu skipped)", n);
 	write_param(HOT_PARAM, 1);
+	/*
+	 * A request starting a page into the range: the first table is read
+	 * in part (no record), the hot ones after it land at chunk offsets
+	 * that are not a multiple of 4 units (RECENT set page by page).
+	 */
+	hot_from = 4096;
+	c = touch_scan_hot(-1, f);
+	hot_from = 0;
+	check(c.hot_skipped == HOT_TABLES - 1 &&
+	      !hot_wrong(PER_TABLE, HOT_PAGES, ETMEM_PAGE_STATE_RECENT) &&
+	      !hot_wrong(1, PER_TABLE, ETMEM_PAGE_STATE_ACCESSED),
+	      "unaligned in the chunk: %" PRIu64 " hot tables left unread, %zu pages not RECENT",
+	      c.hot_skipped, hot_wrong(PER_TABLE, HOT_PAGES, ETMEM_PAGE_STATE_RECENT));
+	touch_scan_hot(-1, f);	/* all read */
+	c = touch_scan_hot(-1, f | ETMEM_SCAN_FLAGS_AS_HUGE);
+	check(c.hot_skipped == HOT_TABLES - 1 &&
+	      !hot_wrong(PER_TABLE, HOT_PAGES, ETMEM_PAGE_STATE_RECENT) &&
+	      !hot_wrong(0, PER_TABLE, ETMEM_PAGE_STATE_ACCESSED),
+	      "AS_HUGE: %" PRIu64 " hot tables one RECENT unit each, the re-made one accessed",
+	      c.hot_skipped);
 	munmap(p, (HOT_TABLES + 1) * TABLE);
 }
 

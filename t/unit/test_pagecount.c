@@ -12,6 +12,7 @@
 #define A ETMEM_PAGE_STATE_ACCESSED
 #define I ETMEM_PAGE_STATE_IDLE
 #define X ETMEM_PAGE_STATE_ABSENT
+#define R ETMEM_PAGE_STATE_RECENT	/* a hot table left unread (SAMPLE_HOT) */
 #define BASE 0x10000000ull
 
 /* Feeds one chunk of 4 KiB pages with the given states. */
@@ -46,6 +47,13 @@ static const struct cold_case cases[] = {
 	  0, 0, 0, 0, 0 },
 	{ "absent in any pass is never cold", { X, I, I, I, I, I, I, I }, { I, X, I, A, I, I, I, I },
 	  1, 5, 2, 2, 3 },
+	/* RECENT counts as accessed, in the first pass and in later ones. */
+	{ "recent in pass 2 is hot at T=1", { I, I, I, I, I, I, I, I }, { R, R, I, I, I, I, I, I },
+	  1, 6, 1, 2, 8 },
+	{ "recent in pass 1 is hot at T=1", { R, I, I, I, I, I, I, R }, { I, I, I, I, I, I, I, I },
+	  1, 6, 1, 1, 7 },
+	{ "recent once and accessed once is hot at T=2", { R, A, I, I, I, I, I, I },
+	  { A, R, I, I, I, I, I, I }, 2, 6, 1, 2, 8 },
 };
 
 static void test_cold(void **state)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # vm-timeout: 900
 # vm-kernels: newest
-# Every benchmark scenario once at a tiny size, so the scripts cannot rot:
+# Every benchmark scenario once at a tiny size (the full run, then the costs
+# and workloads boots' experiments), so the scripts cannot rot:
 # each experiment must produce its rows (the budget experiment one per
 # configuration) and every workload must verify.
 set -u
@@ -21,3 +22,12 @@ rc=$?
 grep -v '^BENCH|curve' "$out"
 [ "$rc" = 0 ] || { echo "bench.sh (costs) exited $rc"; exit 1; }
 python3 "$ETMEM_TOP/bench/report.py" "$out" /tmp/bench-results-costs --check-costs
+rc=$?
+[ "$rc" = 0 ] || exit 1
+# The workloads experiment (bench/vm/workloads.sh), one run each.
+out=/tmp/bench-smoke-workloads.log
+BENCH_SIZE=smoke BENCH_ONLY=workloads BENCH_WL_REPS=1 "$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
+rc=$?
+grep -v '^BENCH|wl_[a-z]*_curve' "$out"
+[ "$rc" = 0 ] || { echo "bench.sh (workloads) exited $rc"; exit 1; }
+python3 "$ETMEM_TOP/bench/report.py" "$out" /tmp/bench-results-wl --check-workloads

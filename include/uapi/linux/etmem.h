@@ -48,8 +48,9 @@ enum etmem_scan_flags {
  * A unit's idle age (ETMEM_A_CHUNK_IDLE_AGES): the number of consecutive
  * scans of the process, ending with this one, that found it mapped and
  * not accessed, at most ETMEM_IDLE_AGE_MAX; 0 for a unit accessed in
- * this scan or absent. ETMEM_IDLE_AGE_UNKNOWN for an idle unit without
- * history (PTE tables requested partly, or the
+ * this scan, RECENT or absent (after a pass that left its table unread
+ * as RECENT, a unit found idle has age 1). ETMEM_IDLE_AGE_UNKNOWN for an
+ * idle unit without history (PTE tables requested partly, or the
  * pre-check switched off).
  */
 #define ETMEM_IDLE_AGE_MAX	254
