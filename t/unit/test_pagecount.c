@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of per-page access counting (etmemd/engine/pagecount.c). */
+// wrap: etmem_scan proc_alive
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +10,7 @@
 #include <cmocka.h>
 
 #include "pagecount.h"
+#include "procs.h"
 
 #define A ETMEM_PAGE_STATE_ACCESSED
 #define I ETMEM_PAGE_STATE_IDLE
@@ -197,6 +200,61 @@ static void test_aged_ranges(void **state)
 	g_array_free(ranges, TRUE);
 }
 
+/* A module older than hot sampling: its policy refuses the flag. */
+static uint32_t flags_seen[4];
+static unsigned int nr_scans;
+
+int __wrap_etmem_scan(struct etmem_client *client, pid_t pid,
+		      const struct etmem_range *ranges, size_t nr_ranges,
+		      uint32_t scan_flags, etmem_scan_cb cb, void *arg);
+int __wrap_etmem_scan(struct etmem_client *client, pid_t pid,
+		      const struct etmem_range *ranges, size_t nr_ranges,
+		      uint32_t scan_flags, etmem_scan_cb cb, void *arg)
+{
+	static const uint8_t idle[1] = { 0x55 };
+	struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = 4,
+				     .states = idle };
+
+	(void)client, (void)pid, (void)ranges, (void)nr_ranges;
+	if (nr_scans < 4)
+		flags_seen[nr_scans] = scan_flags;
+	nr_scans++;
+	if (scan_flags & ETMEM_SCAN_FLAGS_SAMPLE_HOT)
+		return -EINVAL;
+	return cb(&chunk, arg);
+}
+
+bool __wrap_proc_alive(const struct proc_id *id);
+bool __wrap_proc_alive(const struct proc_id *id)
+{
+	(void)id;
+	return true;
+}
+
+/*
+ * slide asks for hot sampling; a module that refuses the flag gets the
+ * pass again without it, and every later pass goes without at once.
+ */
+static void test_old_module_without_sample_hot(void **state)
+{
+	struct page_counts *pc = page_counts_new();
+	struct proc_id id = { .pid = 1 };
+	char err[128] = "";
+	uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_IDLE_AGES;
+
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f, 1, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 2);
+	assert_int_equal(flags_seen[0], f);
+	assert_int_equal(flags_seen[1], ETMEM_SCAN_FLAGS_IDLE_AGES);
+	assert_int_equal(page_counts_nr_pages(pc), 4);	/* one chunk, not two */
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f, 2, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 3);
+	assert_int_equal(flags_seen[2], ETMEM_SCAN_FLAGS_IDLE_AGES);
+	page_counts_free(pc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_new_pages_ignored),
 		cmocka_unit_test(test_min_idle_age),
 		cmocka_unit_test(test_aged_ranges),
+		cmocka_unit_test(test_old_module_without_sample_hot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
