@@ -71,6 +71,12 @@ def read_rows(paths):
     return collections.defaultdict(list, rows)
 
 
+def meta_of(rows, name):
+    """The key/value row @name (meta, budget_meta, ...) as a dict, or {}."""
+    row = rows.get(name, [[]])[0] if rows.get(name) else []
+    return dict(zip(row[0::2], row[1::2]))
+
+
 def num(text):
     try:
         return float(text)
@@ -366,8 +372,7 @@ def plot(rows, outdir):
 
 
 def render(rows):
-    meta = rows.get("meta", [[]])[0]
-    info = dict(zip(meta[0::2], meta[1::2]))
+    info = meta_of(rows, "meta")
     parts = [f"Kernel {info.get('kernel', '?')}, workload {info.get('cold_mib', '?')} MiB cold + "
              f"{info.get('hot_mib', '?')} MiB hot, {info.get('seconds', '?')} s per run, "
              f"{info.get('reps', '?')} runs each (median, then min..max). Measured under QEMU "
@@ -456,10 +461,7 @@ def render_workloads(rows):
     names = [w for w in WORKLOADS if rows.get(f"wl_{w}_quality")]
     if not names:
         return ""
-    meta = dict(zip(rows["wl_meta"][0][0::2], rows["wl_meta"][0][1::2])) \
-        if rows.get("wl_meta") else {}
-    kmeta = rows.get("workloads_meta", [[]])[0]
-    kinfo = dict(zip(kmeta[0::2], kmeta[1::2]))
+    meta, kinfo = meta_of(rows, "wl_meta"), meta_of(rows, "workloads_meta")
     parts = ["### Reclaim quality on harder workloads",
              f"Kernel {kinfo.get('kernel', '?')}, one boot (bench/run --only workloads): the "
              f"quality experiment ({meta.get('cold_mib', '?')} MiB cold, "
@@ -500,8 +502,7 @@ def render_costs(rows):
     """The costs experiment's block (bench/vm/costs.sh), or ''."""
     if not (rows.get("steady") or rows.get("pageout") or rows.get("costs_pagemap")):
         return ""
-    meta = rows.get("costs_meta", [[]])[0]
-    info = dict(zip(meta[0::2], meta[1::2]))
+    info = meta_of(rows, "costs_meta")
     parts = ["### What monitoring and page-out cost",
              f"Kernel {info.get('kernel', '?')}, one boot (bench/run --only costs). "
              "Measured under QEMU emulation: only the ratios between rows of this block "
@@ -572,8 +573,7 @@ def render_damon(rows):
     engine against DAMOS set up by hand with the same settings."""
     if not rows.get("damon_quality"):
         return ""
-    meta = rows.get("damon_meta", [[]])[0]
-    info = dict(zip(meta[0::2], meta[1::2]))
+    info = meta_of(rows, "damon_meta")
     parts = ["### etmemd's damon engine against DAMOS by hand",
              f"Kernel {info.get('kernel', '?')}, one boot: the reclaim-quality workload "
              f"({info.get('cold_mib', '?')} MiB cold + {info.get('hot_mib', '?')} MiB hot, "
@@ -593,8 +593,7 @@ def render_budget(rows):
     """The budget experiment's section, or '' without its rows."""
     parts = []
     if rows.get("budget"):
-        b = dict(zip(rows["budget_meta"][0][0::2], rows["budget_meta"][0][1::2])) \
-            if rows.get("budget_meta") else {}
+        b = meta_of(rows, "budget_meta")
         parts += ["### Memory saved against slowdown (budget mode)",
                   f"Kernel {b.get('kernel', '?')}, one boot: {b.get('cold_mib', '?')} MiB "
                   f"written once and a hot window of {b.get('hot_mib', '?')} MiB moving 1 MiB "
@@ -721,8 +720,7 @@ def main(argv):
         bad = [r for r in rows.get("quality", []) if r[6] not in ("ok", "unavailable")]
         bad += [r for r in rows.get("budget", []) if r[5] not in ("ok", "unavailable")]
         # Every configuration of every repetition produced its row.
-        meta = dict(zip(rows["budget_meta"][0][0::2], rows["budget_meta"][0][1::2])) \
-            if rows.get("budget_meta") else {}
+        meta = meta_of(rows, "budget_meta")
         seen = collections.Counter(r[0] for r in rows.get("budget", []))
         want = ["none", "slide:T1", "slide:T1+age4", "slide:T1+age16"]
         for family in ("damos", "psi", "budget"):

@@ -620,45 +620,33 @@ budget() {
 	done
 }
 
+# Every repetition runs each reclaimer once, so that their runs interleave.
+interleave() { # REPS RECLAIMERS EXPERIMENT: EXPERIMENT_one RECLAIMER REP
+	local rep r
+	for rep in $(seq "$1"); do
+		for r in $2; do
+			log "$3${qp:+ ($qp)} $r rep $rep"
+			"$3_one" "$r" "$rep"
+		done
+	done
+}
+
 main() {
 	setup
 	for exp in $only; do
 		case $exp in
-		quality)
-			for rep in $(seq "$reps"); do
-				for r in $reclaimers; do
-					log "quality $r rep $rep"
-					quality_one "$r" "$rep"
-				done
-			done ;;
-		redis)
-			for rep in $(seq "$reps"); do
-				for r in $reclaimers; do
-					log "redis $r rep $rep"
-					redis_one "$r" "$rep"
-				done
-			done ;;
+		quality) interleave "$reps" "$reclaimers" quality ;;
+		redis) interleave "$reps" "$reclaimers" redis ;;
 		scale) log scale; scale ;;
 		pagemap) log pagemap; pagemap ;;
-		steady)
-			for rep in $(seq "$s_reps"); do
-				for r in $s_reclaimers; do
-					log "steady $r rep $rep"
-					steady_one "$r" "$rep"
-				done
-			done ;;
+		steady) interleave "$s_reps" "$s_reclaimers" steady ;;
 		pageout) log pageout; pageout ;;
 		workloads)
 			emit wl_meta list "$w_list" reps "$w_reps" cold_mib "$cold" hot_mib "$hot" \
 				seconds "$secs"
 			for w in $w_list; do
 				q_extra=$(workload_args "$w") qp=wl_${w}_
-				for rep in $(seq "$w_reps"); do
-					for r in $w_reclaimers; do
-						log "workload $w: $r rep $rep"
-						quality_one "$r" "$rep"
-					done
-				done
+				interleave "$w_reps" "$w_reclaimers" quality
 			done
 			q_extra= qp=${BENCH_PREFIX:-} ;;
 		cost) ;;	# measured within quality
