@@ -11,11 +11,16 @@
  * pattern. Each repetition, for each method in turn (their order
  * alternating between repetitions): the child reads every page back in
  * and checks it, the parent scans it once (the accessed bits cleared, as
- * slide's scan leaves them; not timed: that is the monitoring cost), then
- * times the page-out in its own thread's CPU time (process_madvise()
- * reclaims in the caller's context) and counts the MiB that left the
- * child's resident set (/proc/PID/statm). Needs root, etmem_scan and
- * etmem_swap loaded, and swap.
+ * slide's scan leaves them; not timed: that is the monitoring cost, which
+ * MADV_PAGEOUT alone does not have), then times the page-out in its own
+ * thread's CPU time (process_madvise() reclaims in the caller's context)
+ * and counts the MiB that left the child's resident set (mincore() in the
+ * child). etmem's timed part is all of etmem_swap_out_pidfd(): the
+ * kernel's check of every page, the page-out, and its count of what
+ * really went (a read of /proc/PID/pagemap over the approved ranges).
+ * One untimed round of each method comes first, so that every timed
+ * round pages out memory that was swapped out and read back in before.
+ * Needs root, etmem_scan and etmem_swap loaded, and swap.
  *
  * Prints per repetition and method:
  *   pageoutcost rep=R method=etmem|madvise mib_out=M cpu_ms=C ms_per_mib=X
@@ -47,21 +52,6 @@ static double thread_cpu_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Resident pages of @pid (statm's second field). */
-static long resident_pages(pid_t pid)
-{
-	char path[64];
-	long size, res = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/statm", pid);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%ld %ld", &size, &res) != 2)
-		res = -1;
-	if (f)
-		fclose(f);
-	return res;
-}
 
 static uint8_t pattern(size_t page)
 {
@@ -69,8 +59,9 @@ static uint8_t pattern(size_t page)
 }
 
 /*
- * The child: fill, report the address, then for each command byte read
- * every page back and check it ('t'), answering 'k' or 'x' (a page lost).
+ * The child: fill, report the address, then for each command byte: 't'
+ * reads every page back and checks it, answering 'k' or 'x' (a page
+ * lost); 'r' answers how many of its pages are resident (mincore()).
  */
 static void child(size_t len, int cmd, int ans)
 {
@@ -89,6 +80,20 @@ static void child(size_t len, int cmd, int ans)
 	while (read(cmd, &c, 1) == 1) {
 		char ok = 'k';
 
+		if (c == 'r') {
+			unsigned char *vec = malloc(len / PAGE);
+			long n = 0;
+
+			if (!vec || mincore(p, len, vec))
+				n = -1;
+			for (size_t i = 0; n >= 0 && i < len / PAGE; i++)
+				n += vec[i] & 1;
+			free(vec);
+			if (write(ans, &n, sizeof(n)) != sizeof(n))
+				_exit(1);
+			continue;
+		}
+
 		for (size_t i = 0; i < len / PAGE; i++)
 			if (p[i * PAGE] != pattern(i) || p[i * PAGE + PAGE - 1] != pattern(i))
 				ok = 'x';
@@ -96,6 +101,18 @@ static void child(size_t len, int cmd, int ans)
 			_exit(1);
 	}
 	_exit(0);
+}
+
+static int cmd_fd = -1, ans_fd = -1;
+
+/* The child's resident pages, -1 on failure. */
+static long resident_pages(void)
+{
+	long n = -1;
+
+	if (write(cmd_fd, "r", 1) != 1 || read(ans_fd, &n, sizeof(n)) != sizeof(n))
+		return -1;
+	return n;
 }
 
 static int noop_chunk(const struct etmem_chunk *chunk, void *arg)
@@ -144,6 +161,8 @@ int main(int argc, char **argv)
 	}
 	range.start = addr;
 	range.end = addr + len;
+	cmd_fd = cmd[1];
+	ans_fd = ans[0];
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || etmem_client_open(&client)) {
 		fprintf(stderr, "pageoutcost: %s\n", pidfd < 0 ? strerror(errno) :
@@ -151,12 +170,13 @@ int main(int argc, char **argv)
 		kill(pid, SIGKILL);
 		return 1;
 	}
-	for (rep = 0; rep < reps && !failed; rep++) {
+	/* Round 0 is the untimed warm-up of both methods. */
+	for (rep = 0; rep <= reps && !failed; rep++) {
 		for (m = 0; m < 2 && !failed; m++) {
-			/* etmem first in even repetitions, madvise first in odd ones. */
-			int etmem = (m + rep) % 2 == 0;
+			/* etmem first in odd repetitions, madvise first in even ones. */
+			int etmem = (m + rep) % 2 == 1;
 			struct iovec iov = { (void *)addr, len };
-			long before, after;
+			long before, after, out;
 			double t0, cpu;
 			char ok;
 			int err = 0;
@@ -171,24 +191,32 @@ int main(int argc, char **argv)
 				failed = 1;
 				break;
 			}
-			before = resident_pages(pid);
+			before = resident_pages();
 			t0 = thread_cpu_ms();
 			if (etmem)
 				err = etmem_swap_out_pidfd(client, pidfd, pid, &range, 1, 0, NULL);
 			else if (syscall(SYS_process_madvise, pidfd, &iov, 1, MADV_PAGEOUT, 0) < 0)
 				err = -errno;
 			cpu = thread_cpu_ms() - t0;
-			after = resident_pages(pid);
+			after = resident_pages();
 			if (err) {
 				fprintf(stderr, "pageoutcost: %s: %s %s\n", etmem ? "etmem" : "madvise",
 					strerror(-err), etmem ? etmem_client_errmsg(client) : "");
 				failed = 1;
 				break;
 			}
+			if (before < 0 || after < 0) {
+				fprintf(stderr, "pageoutcost: mincore in the child failed\n");
+				failed = 1;
+				break;
+			}
+			if (!rep)
+				continue;	/* the warm-up */
+			out = before > after ? before - after : 0;
 			printf("pageoutcost rep=%u method=%s mib_out=%.1f cpu_ms=%.2f ms_per_mib=%.3f\n",
-			       rep, etmem ? "etmem" : "madvise",
-			       (before - after) * PAGE / 1048576.0, cpu,
-			       before > after ? cpu / ((before - after) * PAGE / 1048576.0) : 0.0);
+			       rep - 1, etmem ? "etmem" : "madvise",
+			       out * PAGE / 1048576.0, cpu,
+			       out ? cpu / (out * PAGE / 1048576.0) : 0.0);
 			fflush(stdout);
 		}
 	}

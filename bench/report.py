@@ -509,7 +509,7 @@ def render_costs(rows):
              "mean anything."]
     st = rows.get("steady", [])
     if st:
-        r0 = st[0] + [""] * 10
+        r0 = next((r for r in st if r[-1] == "ok"), st[0]) + [""] * 10
         body, names = [], []
         for r in st:
             if r[0] not in names:
@@ -522,11 +522,17 @@ def render_costs(rows):
             per_s = [num(r[2]) / num(r[3]) for r in rs if num(r[2]) is not None and num(r[3])]
             body.append([name, spread(per_s), spread(r[6] for r in rs), spread(r[7] for r in rs),
                          spread(r[5] for r in rs), "ok", len(rs)])
-        etm = [r for r in st if r[0] == "etmem"]
+        # Only verified runs that reached the steady state (no '+').
+        good = [r for r in st if r[-1] == "ok" and not r[5].endswith("+")]
+        etm = [r for r in good if r[0] == "etmem"]
         lines = []
+        unsteady = [f"{r[0]} rep {r[1]}" for r in st if r[-1] == "ok" and r[5].endswith("+")]
+        if unsteady:
+            lines.append("- runs that did not reach 95% within the warm-up (left out of the "
+                         "ratios): " + ", ".join(unsteady))
         for other, what in (("damos", "DAMOS at DAMON's default intervals (5 ms / 100 ms)"),
                             ("damoscheap", "DAMOS at 50 ms / 1 s")):
-            ratios = paired(st, "etmem", other, 2)
+            ratios = paired(good, "etmem", other, 2)
             if etm and ratios:
                 lines.append(f"- etmemd / kdamond, {what}: **{ratio_spread(ratios, 3)}** "
                              "(per repetition, median (min..max))")
@@ -553,12 +559,15 @@ def render_costs(rows):
                              spread(r[2] for r in rs), spread(r[3] for r in rs), len(rs)])
         verify = rows.get("pageout_verify", [["?"]])[0][0]
         parts += ["#### Page-out CPU per MiB\n\n"
-                  "bench/pageoutcost: a child's pages are read back in, scanned once, then "
-                  "paged out by etmem (ETMEM_CMD_SWAP's check of every page, then "
-                  "process_madvise(MADV_PAGEOUT) of the approved ranges: slide's page-out) or "
-                  "by process_madvise(MADV_PAGEOUT) of the whole range alone, in alternating "
-                  "order; CPU of the calling thread (reclaim runs there) per MiB that left "
-                  f"the child's resident set. Every page checked afterwards: {verify}.",
+                  "bench/pageoutcost: a child's pages are read back in, scanned once (not "
+                  "timed: the monitoring cost, which MADV_PAGEOUT alone does not have), then "
+                  "paged out by etmem (all of slide's page-out: ETMEM_CMD_SWAP's check of every "
+                  "page, process_madvise(MADV_PAGEOUT) of the approved ranges, and its count "
+                  "of what really went, a read of /proc/PID/pagemap over them) or by "
+                  "process_madvise(MADV_PAGEOUT) of the whole range alone, in alternating "
+                  "order after an untimed round of each; CPU of the calling thread (reclaim, "
+                  "zram's compression included, runs there) per MiB that left the child's "
+                  f"resident set (mincore). Every page checked afterwards: {verify}.",
                   table(["method", "CPU ms per MiB", "MiB out", "CPU ms", "runs"], body),
                   f"- etmem / MADV_PAGEOUT alone: **"
                   f"{ratio_spread(paired(po, 'etmem', 'madvise', 4), 3)}** "
@@ -690,6 +699,11 @@ def main(argv):
                 problems.append(f"{w}: no etmem run that verified")
             problems += [f"{w} {r[0]} rep {r[1]}: data {r[6]}" for r in q
                          if r[6] not in ("ok", "unavailable")]
+        problems += [f"thp {r[0]} rep {r[1]}: no THP ({r[2]} kB AnonHugePages)"
+                     for r in rows.get("wl_thp_thp", []) if not num(r[2])]
+        if "thp" in meta_of(rows, "wl_meta").get("list", "").split() and \
+                not rows.get("wl_thp_thp"):
+            problems.append("thp: AnonHugePages not recorded")
         if not rows.get("wl_meta") or problems:
             print(f"report: workloads: {problems or 'no rows'}", file=sys.stderr)
             return 1
@@ -701,9 +715,13 @@ def main(argv):
             problems.append("no steady etmem run that verified")
         problems += [f"steady {r[0]} rep {r[1]}: data {r[-1]}" for r in steady
                      if r[-1] not in ("ok", "unavailable")]
+        mib = num(meta_of(rows, "pageout_meta").get("mib"))
         for method in ("etmem", "madvise"):
-            if not any(r[0] == method and num(r[2]) for r in rows.get("pageout", [])):
-                problems.append(f"no page-out by {method} that paged anything out")
+            if not any(r[0] == method for r in rows.get("pageout", [])):
+                problems.append(f"no page-out by {method}")
+        # Every round must have paged out (nearly) the whole range.
+        problems += [f"page-out {r[0]} rep {r[1]}: {r[2]} MiB of {mib}"
+                     for r in rows.get("pageout", []) if not mib or (num(r[2]) or 0) < 0.95 * mib]
         if rows.get("pageout_verify", [["missing"]])[0][0] != "ok":
             problems.append("page-out data not verified")
         states = {r[0] for r in rows.get("costs_pagemap", [])}

@@ -328,6 +328,11 @@ quality_one() { # RECLAIMER REP
 	local wl=$!
 	pid=$(wait_ready "$out")
 	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
+	# --thp: how much of the workload the kernel did back with THPs.
+	case " $q_extra " in
+	*" --thp "*) emit "${qp}thp" "$r" "$rep" \
+		"$(awk '$1 == "AnonHugePages:" { print $2 }' "/proc/$pid/smaps_rollup")" ;;
+	esac
 	if ! "${r}_start" "$pid"; then
 		kill -TERM "$wl"; wait "$wl"
 		emit "${qp}quality" "$r" "$rep" n/a n/a n/a n/a unavailable
@@ -359,7 +364,8 @@ quality_one() { # RECLAIMER REP
 			printf "BENCH|%squality|%s|%s|%.1f|%.1f|%d|%.0f|%s\n", qp, r, rep, last_cold,
 				hotmax, mf, (tl > t0) ? (pl - p0) / (tl - t0) : 0, ok ? ok : "missing"
 		}' "$out"
-	managed=$((cold + hot))
+	# The moving workload's hot region is q_region MiB, not the hot size.
+	managed=$((cold + ${q_region:-$hot}))
 	case $r in
 	etmem|damos|damon)
 		# Cycles: etmemd's own count; DAMON has no cycle of that kind.
@@ -479,7 +485,8 @@ pagemap() {
 # Monitoring CPU in steady state: the workload's cold set paged out
 # (>= 95%, or s_warm_max seconds), then the reclaimer's CPU over
 # s_window seconds while only the hot set is touched. One row:
-# reclaimer, rep, CPU ms in the window, window s, managed MiB, warm-up s,
+# reclaimer, rep, CPU ms in the window, window s, managed MiB, warm-up s
+# (with a + when 95% was not reached: not a steady state),
 # cold reclaimed % at the end, workload major faults in the window, data.
 steady_one() { # RECLAIMER REP
 	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last
@@ -497,9 +504,13 @@ steady_one() { # RECLAIMER REP
 	while [ $((SECONDS - t0)) -lt "$s_warm_max" ]; do
 		sleep 1
 		last=$(grep '^status' "$out" | tail -n1)
-		awk -F'[ =]' '{ exit !($5 <= $7 / 20) }' <<<"$last" && break
+		[ -n "$last" ] &&
+			awk -F'[ =]' '{ exit !(NF >= 15 && $7 > 0 && $5 <= $7 / 20) }' <<<"$last" &&
+			break
 	done
 	warm=$((SECONDS - t0))
+	# Not reached: the window measures reclaim still going on; say so.
+	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
 	cpu0=$(reclaimer_cpu_ms "$r")
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
 	sleep "$s_window"
@@ -520,11 +531,15 @@ steady_one() { # RECLAIMER REP
 # process_madvise(MADV_PAGEOUT) alone (bench/pageoutcost.c). Rows:
 # method, rep, MiB out, CPU ms, ms per MiB; then pageout_verify ok|FAILED.
 pageout() {
-	local line out
+	local line out fields
 	out=$("$build/bench/pageoutcost" -r "$po_reps" "$po_mib" 2>&1)
+	emit pageout_meta mib "$po_mib" reps "$po_reps"
 	log "pageout: $(tail -n1 <<<"$out")"
 	while read -r line; do
-		emit pageout $(sed -n 's/^pageoutcost rep=\([0-9]*\) method=\([a-z]*\) mib_out=\([0-9.]*\) cpu_ms=\([0-9.]*\) ms_per_mib=\([0-9.]*\)$/\2 \1 \3 \4 \5/p' <<<"$line")
+		fields=$(sed -n 's/^pageoutcost rep=\([0-9]*\) method=\([a-z]*\) mib_out=\(-*[0-9.]*\) cpu_ms=\([0-9.]*\) ms_per_mib=\([0-9.]*\)$/\2 \1 \3 \4 \5/p' <<<"$line")
+		[ -n "$fields" ] || die "pageoutcost: cannot read: $line"
+		# shellcheck disable=SC2086 # five fields, split on purpose
+		emit pageout $fields
 	done < <(grep '^pageoutcost rep=' <<<"$out")
 	emit pageout_verify "$(grep -q '^pageoutcost verify ok' <<<"$out" && echo ok || echo FAILED)"
 }
@@ -645,10 +660,11 @@ main() {
 			emit wl_meta list "$w_list" reps "$w_reps" cold_mib "$cold" hot_mib "$hot" \
 				seconds "$secs"
 			for w in $w_list; do
-				q_extra=$(workload_args "$w") qp=wl_${w}_
+				q_extra=$(workload_args "$w") qp=wl_${w}_ q_region=
+				[ "$w" = moving ] && q_region=$((hot * 4))
 				interleave "$w_reps" "$w_reclaimers" quality
 			done
-			q_extra= qp=${BENCH_PREFIX:-} ;;
+			q_extra= qp=${BENCH_PREFIX:-} q_region= ;;
 		cost) ;;	# measured within quality
 		budget) budget ;;
 		esac
