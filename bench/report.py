@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Turn the BENCH rows of a benchmark VM log into tables and plots.
 
-    bench/report.py LOG[,LOG...] OUTDIR [--readme README.md [--readme-budget-only]] [--check]
+    bench/report.py LOG[,LOG...] OUTDIR [--readme README.md [--readme-NAME-only ...]]
+                    [--check] [--check-costs] [--check-workloads]
 
 Writes OUTDIR/tables.md (every table), OUTDIR/*.csv (the raw rows of each
 experiment) and, when gnuplot is present, OUTDIR/reclaim.png,
 OUTDIR/throughput.png and OUTDIR/budget.png. A LOG may also be a
 directory of such CSV files (the committed bench/results/ of an earlier
-run). --readme replaces the part of README.md between the bench markers
-with the tables and links to the plots, and the budget block (its own
-markers, added after that part if missing) with the budget table and plot;
-with --readme-budget-only, the budget block alone. --check fails unless
-every experiment produced rows and, in the budget experiment, every
-configuration its runs (the smoke test uses it).
+run); with several LOGs each experiment comes whole from the last that has
+it. --readme replaces the part of README.md between the bench markers
+with the tables and links to the plots, and the budget, damon, costs and
+workloads blocks (their own markers, added after that part if missing);
+with one or more --readme-NAME-only (NAME: budget, damon, costs,
+workloads), only those blocks. --check fails unless every experiment of a
+full run produced rows and, in the budget experiment, every configuration
+its runs; --check-costs and --check-workloads check a costs or workloads
+boot (the smoke test uses all three).
 """
 import collections
 import os
@@ -680,14 +684,14 @@ def main(argv):
             head, rest = content.split(BEGIN, 1)
             _, tail = rest.split(END, 1)
             content = head + BEGIN + "\n" + text + pics + END + tail
-        if budget_text and only in ([], ["--readme-budget-only"]):
+        if budget_text and (not only or "--readme-budget-only" in only):
             pic = f"\n![budget.png]({rel}/budget.png)\n" if "budget.png" in pngs else ""
             content = replace_block(content, BUDGET_BEGIN, BUDGET_END, budget_text + pic)
-        if damon_text and only in ([], ["--readme-damon-only"]):
+        if damon_text and (not only or "--readme-damon-only" in only):
             content = replace_block(content, DAMON_BEGIN, DAMON_END, damon_text)
-        if costs_text and only in ([], ["--readme-costs-only"]):
+        if costs_text and (not only or "--readme-costs-only" in only):
             content = replace_block(content, COSTS_BEGIN, COSTS_END, costs_text)
-        if wl_text and only in ([], ["--readme-workloads-only"]):
+        if wl_text and (not only or "--readme-workloads-only" in only):
             content = replace_block(content, WL_BEGIN, WL_END, wl_text)
         with open(readme, "w") as f:
             f.write(content)
