@@ -532,7 +532,11 @@ steady_one() { # RECLAIMER REP
 # method, rep, MiB out, CPU ms, ms per MiB; then pageout_verify ok|FAILED.
 pageout() {
 	local line out fields
-	out=$("$build/bench/pageoutcost" -r "$po_reps" "$po_mib" 2>&1)
+	# On CPU 0, so the child's memory is on node 0 and the calling thread
+	# (where reclaim and zram's compression run) never moves: a thread
+	# that wanders between the two vCPUs and nodes made the rounds of
+	# either method bimodal (4 or 6 ms per MiB).
+	out=$(taskset -c 0 "$build/bench/pageoutcost" -r "$po_reps" "$po_mib" 2>&1)
 	emit pageout_meta mib "$po_mib" reps "$po_reps"
 	log "pageout: $(tail -n1 <<<"$out")"
 	while read -r line; do
