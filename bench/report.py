@@ -61,11 +61,13 @@ def read_rows(paths):
         # leaves the earlier run's.
         # So does a boot of the damon experiment, whose own description
         # goes with its block.
-        if "damon_quality" in found and found.get("meta"):
+        # (A directory of CSV files has these rows of its own already.)
+        if "damon_quality" in found and found.get("meta") and "damon_meta" not in found:
             found["damon_meta"] = found["meta"]
-        if ("steady" in found or "pageout" in found) and found.get("meta"):
+        if ("steady" in found or "pageout" in found) and found.get("meta") and \
+                "costs_meta" not in found:
             found["costs_meta"] = found["meta"]
-        if "wl_meta" in found and found.get("meta"):
+        if "wl_meta" in found and found.get("meta") and "workloads_meta" not in found:
             found["workloads_meta"] = found["meta"]
         if "redis" not in found and "quality" not in found:
             found.pop("meta", None)
@@ -508,9 +510,10 @@ def render_costs(rows):
         return ""
     info = meta_of(rows, "costs_meta")
     parts = ["### What monitoring and page-out cost",
-             f"Kernel {info.get('kernel', '?')}, one boot (bench/run --only costs). "
-             "Measured under QEMU emulation: only the ratios between rows of this block "
-             "mean anything."]
+             f"Kernel {info.get('kernel', '?')} (bench/run --only costs). Every table's "
+             "rows come from one boot; a table rerun alone may come from a later boot than "
+             "the others. Measured under QEMU emulation: only the ratios between rows of one "
+             "table mean anything."]
     st = rows.get("steady", [])
     if st:
         r0 = next((r for r in st if r[-1] == "ok"), st[0]) + [""] * 10
