@@ -2,8 +2,9 @@
 /*
  * kmod_bench MIB REPS: time one etmem scan of MIB of 4 KiB pages against
  * one read of /proc/self/pagemap for the same range, REPS times each,
- * interleaved (scan with the PMD accessed-bit pre-check, scan without it,
- * pagemap, then the next repetition), in three states:
+ * interleaved (scan with the PMD accessed-bit pre-check, scan without it
+ * of a twin mapping in the same state, pagemap, then the next
+ * repetition), in these states:
  *  - "idle": resident, nothing touched between rounds (the steady state of
  *    a periodic scanner over cold memory);
  *  - "accessed": every page written before each timed call, so the scan
@@ -23,7 +24,8 @@
  * returns ranges, not a word a page.
  * Prints per state the medians, their ratios (scan / pagemap, and scan
  * with / without the pre-check), each repetition's own ratios as the
- * spread, and the PTE tables read and skipped per scan (ETMEM_CMD_STATUS).
+ * spread, and the PTE tables read and skipped per scan with the pre-check
+ * (ETMEM_CMD_STATUS).
  * The pre-check is switched with etmem_scan's pmd_skip_max_passes
  * parameter (needs root); it is left at its default, 8.
  */
@@ -83,7 +85,14 @@ static double median(double *v, int n)
 #define PARAM "/sys/module/etmem_scan/parameters/pmd_skip_max_passes"
 
 static struct etmem_client *client;
-static struct etmem_range range;
+/*
+ * @range is scanned with the pre-check, @twin (a second mapping in the
+ * same state) without it: a scan without the pre-check reads every table
+ * and so refreshes its record, which would hide the pre-check's forced
+ * re-reads (1 table in pmd_skip_max_passes per pass) from the scans of a
+ * range both kinds of scan shared.
+ */
+static struct etmem_range range, twin;
 static size_t len, npages;
 static uint64_t *pm;
 static char *p;
@@ -108,12 +117,12 @@ static void status(struct etmem_status *st)
 }
 
 /* One timed scan; @want pages must come back resident (-1: any). */
-static double timed_scan_flags(long want, uint32_t flags)
+static double timed_scan_range(const struct etmem_range *r, long want, uint32_t flags)
 {
 	uint64_t pages = 0;
 	double t0 = now_ms();
 
-	if (etmem_scan(client, getpid(), &range, 1, flags, count_chunk, &pages) ||
+	if (etmem_scan(client, getpid(), r, 1, flags, count_chunk, &pages) ||
 	    (want >= 0 && pages != (uint64_t)want)) {
 		fprintf(stderr, "scan failed: %s (%lu pages)\n",
 			etmem_client_errmsg(client), (unsigned long)pages);
@@ -122,9 +131,20 @@ static double timed_scan_flags(long want, uint32_t flags)
 	return now_ms() - t0;
 }
 
+static double timed_scan_flags(long want, uint32_t flags)
+{
+	return timed_scan_range(&range, want, flags);
+}
+
 static double timed_scan(long want)
 {
 	return timed_scan_flags(want, 0);
+}
+
+/* A scan of the twin (see above), without the pre-check. */
+static double timed_scan_twin(long want)
+{
+	return timed_scan_range(&twin, want, 0);
 }
 
 static double timed_pagemap(void)
@@ -181,20 +201,30 @@ static void measure(int state, int reps)
 	long want = state == IDLE ? (long)npages : -1;
 	int i;
 
-	/* Two scans first: the accessed bits cleared, the records made. */
+	uint64_t on_read = 0, on_skipped = 0;
+
+	/* Two scans of each first: the accessed bits cleared, the records made. */
 	set_precheck(1);
-	timed_scan(-1);
-	timed_scan(-1);
+	for (i = 0; i < 2; i++) {
+		timed_scan(-1);
+		timed_scan_twin(-1);
+	}
 	status(&st0);
 	for (i = 0; i < reps; i++) {
+		struct etmem_status a, b;
+
 		if (state == ACCESSED)
 			memset(p, i, len);
 		set_precheck(1);
+		status(&a);
 		on[i] = timed_scan(want);
+		status(&b);
+		on_read += b.scan_tables_read - a.scan_tables_read;
+		on_skipped += b.scan_tables_skipped - a.scan_tables_skipped;
 		if (state == ACCESSED)
-			memset(p, i, len);
+			memset(p + len + (2 << 20), i, len);
 		set_precheck(0);
-		off[i] = timed_scan(want);
+		off[i] = timed_scan_twin(want);
 		if (state == ACCESSED)
 			memset(p, i, len);
 		map[i] = timed_pagemap();
@@ -218,8 +248,7 @@ static void measure(int state, int reps)
 		       "TLB flush rounds %.1f per GiB scanned",
 		       names[state], len >> 20, reps, s, m, s / m, lo, hi, so, so / m, lo_off, hi_off,
 		       s / so, lo_oo, hi_oo,
-		       (double)(st1.scan_tables_read - st0.scan_tables_read) / (2.0 * reps),
-		       (double)(st1.scan_tables_skipped - st0.scan_tables_skipped) / (2.0 * reps),
+		       (double)on_read / reps, (double)on_skipped / reps,
 		       (double)(st1.tlb_flush_rounds - st0.tlb_flush_rounds) * 1024 /
 		       (2.0 * reps * (len >> 20)));
 		if (have_ps) {
@@ -283,23 +312,30 @@ int main(int argc, char **argv)
 	len = (argc > 1 ? strtoul(argv[1], NULL, 10) : 256) << 20;
 	npages = len >> 12;
 	pm = malloc(npages * 8);
-	/* 2 MiB aligned, so that every table is requested whole. */
-	p = mmap(NULL, len + (2 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/*
+	 * 2 MiB aligned, so that every table is requested whole: the range,
+	 * a 2 MiB gap, the twin.
+	 */
+	p = mmap(NULL, 2 * len + (4 << 20), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
 	if (p == MAP_FAILED || !pm || etmem_client_open(&client)) {
 		fprintf(stderr, "kmod_bench: setup failed: %s\n", etmem_client_errmsg(NULL));
 		return 1;
 	}
 	p = (char *)(((uintptr_t)p + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
-	madvise(p, len, MADV_NOHUGEPAGE);
+	madvise(p, 2 * len + (2 << 20), MADV_NOHUGEPAGE);
 	memset(p, 1, len);
+	memset(p + len + (2 << 20), 1, len);
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	range.start = (uintptr_t)p;
 	range.end = range.start + len;
+	twin.start = range.end + (2 << 20);
+	twin.end = twin.start + len;
 	measure(IDLE, reps);
 	measure(ACCESSED, reps);
 	/* Whole pairs of passes (a skip and a read): an odd count would bias the mean. */
 	measure_sampled(reps < 2 ? 2 : reps + reps % 2);
-	madvise(p, len, MADV_DONTNEED);
+	madvise(p, 2 * len + (2 << 20), MADV_DONTNEED);
 	measure(ABSENT, reps);
 	etmem_client_close(client);
 	return 0;
