@@ -31,6 +31,18 @@ vt_unload_etmem() {
 	rmmod etmem_scan
 }
 
+# Pause DAMON_STAT (on by default from 7.x) for a test that checks exact
+# accessed bits: it samples physical memory and clears the accessed bits of
+# the pages it samples, so a hot page can read as idle (kmod_swap saw 2049
+# approved of 2048 once). The harness's reset between tests turns it back on.
+vt_pause_damon_stat() {
+	local stat=/sys/module/damon_stat/parameters/enabled
+	if [ "$(cat "$stat" 2>/dev/null)" = Y ]; then
+		echo N >"$stat" || vt_die "pause DAMON_STAT ($stat)"
+		echo "# DAMON_STAT paused for this test"
+	fi
+}
+
 # Swap on a zram device of SIZE (default 1G).
 vt_zram_swap() {
 	modprobe zram num_devices=1 || vt_die "modprobe zram"

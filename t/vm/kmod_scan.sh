@@ -11,6 +11,7 @@
 g=$helpers/kmod_genl
 
 vt_load_etmem
+vt_pause_damon_stat
 echo 16 >/proc/sys/vm/nr_hugepages
 echo always >/sys/kernel/mm/transparent_hugepage/enabled
 

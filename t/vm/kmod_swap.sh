@@ -10,12 +10,7 @@ nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
 
 vt_load_etmem
 vt_zram_swap 1G
-# DAMON_STAT (on by default from 7.x) samples physical memory and clears
-# the accessed bits of the pages it samples: a hot page it happened to
-# clear between the scan and the swap check was approved (2049 of 2048
-# once). Paused here; the harness's reset turns it back on.
-stat=/sys/module/damon_stat/parameters/enabled
-[ "$(cat "$stat" 2>/dev/null)" = Y ] && echo N >"$stat"
+vt_pause_damon_stat
 echo 16 >/proc/sys/vm/nr_hugepages
 echo always >/sys/kernel/mm/transparent_hugepage/enabled
 
