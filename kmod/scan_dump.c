@@ -80,6 +80,12 @@
  * (NLMSG_GOODSIZE) when a larger one cannot be had.
  */
 #define SCAN_CHUNK_PAGES_AGES	2048
+/*
+ * Runs (ETMEM_SCAN_FLAGS_RUNS) replace the states and ages of a chunk only
+ * when smaller: at most the 2.5 KiB of a chunk with ages, 4 bytes a run.
+ */
+#define SCAN_RUNS_MAX		((SCAN_CHUNK_PAGES_AGES / 4 + SCAN_CHUNK_PAGES_AGES) / \
+				 sizeof(struct etmem_scan_run))
 /* The most passes a table is reported from its record (see pruning). */
 #define SCAN_SKIP_PASSES_MAX	32
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
@@ -154,6 +160,8 @@ struct scan_state {
 	unsigned int chunk_shift, chunk_nr;
 	u8 states[SCAN_CHUNK_PAGES / 4];
 	u8 ages[SCAN_CHUNK_PAGES];	/* with ETMEM_SCAN_FLAGS_IDLE_AGES */
+	u8 min_idle_age;		/* ETMEM_A_SCAN_MIN_IDLE_AGE, 0 without */
+	struct etmem_scan_run runs[SCAN_RUNS_MAX]; /* the chunk as runs */
 };
 
 /* One lock hold's worth of walking. */
@@ -257,6 +265,82 @@ static bool chunk_make_room(struct scan_state *st, unsigned long addr,
 	return true;
 }
 
+/*
+ * ETMEM_A_SCAN_MIN_IDLE_AGE: every known age at or above it becomes it
+ * ("idle for at least N scans"). Idempotent, so a chunk that did not fit
+ * in this skb may go through it again.
+ */
+static void chunk_cap_ages(struct scan_state *st)
+{
+	unsigned int i;
+
+	if (!st->min_idle_age)
+		return;
+	for (i = 0; i < st->chunk_nr; i++)
+		if (st->ages[i] > st->min_idle_age &&
+		    st->ages[i] != ETMEM_IDLE_AGE_UNKNOWN)
+			st->ages[i] = st->min_idle_age;
+}
+
+/*
+ * The chunk as runs of units with one state and age, into st->runs.
+ * Return: the number of runs, or 0 when there would be more than @limit
+ * (the chunk then goes as states and ages).
+ */
+static unsigned int chunk_runs(struct scan_state *st, unsigned int limit)
+{
+	bool ages = want_ages(st);
+	unsigned int i = 0, n = 0;
+
+	BUILD_BUG_ON(SCAN_CHUNK_PAGES > U16_MAX);
+	while (i < st->chunk_nr) {
+		unsigned int state = state_at(st->states, i), j = i + 1;
+		u8 age = ages ? st->ages[i] : 0;
+
+		while (j < st->chunk_nr) {
+			/* Without ages, four units of the run at a time. */
+			if (!ages && !(j % 4) && j + 4 <= st->chunk_nr &&
+			    st->states[j / 4] == state * 0x55) {
+				j += 4;
+				continue;
+			}
+			if (state_at(st->states, j) != state ||
+			    (ages && st->ages[j] != age))
+				break;
+			j++;
+		}
+		if (n == limit)
+			return 0;
+		st->runs[n].nr_units = j - i;
+		st->runs[n].state = state;
+		st->runs[n].idle_age = age;
+		n++;
+		i = j;
+	}
+	return n;
+}
+
+/* The chunk's units: as runs when asked for and smaller, else states (and ages). */
+static int chunk_put_units(struct sk_buff *skb, struct scan_state *st)
+{
+	unsigned int len = DIV_ROUND_UP(st->chunk_nr, 4);
+	unsigned int bytes = len + (want_ages(st) ? st->chunk_nr : 0);
+	unsigned int nr_runs = 0;
+
+	chunk_cap_ages(st);
+	if (st->flags & ETMEM_SCAN_FLAGS_RUNS)
+		nr_runs = chunk_runs(st, min_t(unsigned int, SCAN_RUNS_MAX,
+					       (bytes - 1) / sizeof(struct etmem_scan_run)));
+	if (nr_runs)
+		return nla_put(skb, ETMEM_A_CHUNK_RUNS,
+			       nr_runs * sizeof(struct etmem_scan_run), st->runs);
+	if (nla_put(skb, ETMEM_A_CHUNK_STATES, len, st->states))
+		return -EMSGSIZE;
+	if (want_ages(st))
+		return nla_put(skb, ETMEM_A_CHUNK_IDLE_AGES, st->chunk_nr, st->ages);
+	return 0;
+}
+
 static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 		      struct scan_state *st)
 {
@@ -270,9 +354,7 @@ static int chunk_emit(struct sk_buff *skb, struct netlink_callback *cb,
 	if (nla_put_u64_64bit(skb, ETMEM_A_CHUNK_ADDR, st->chunk_addr, ETMEM_A_PAD) ||
 	    nla_put_u8(skb, ETMEM_A_CHUNK_PAGE_SHIFT, st->chunk_shift) ||
 	    nla_put_u32(skb, ETMEM_A_CHUNK_NR_PAGES, st->chunk_nr) ||
-	    nla_put(skb, ETMEM_A_CHUNK_STATES, len, st->states) ||
-	    (want_ages(st) &&
-	     nla_put(skb, ETMEM_A_CHUNK_IDLE_AGES, st->chunk_nr, st->ages))) {
+	    chunk_put_units(skb, st)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -830,6 +912,11 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 		return -EPERM;
 	/* Unknown bits were refused by the policy (NLA_POLICY_MASK). */
 	flags = attrs[ETMEM_A_SCAN_FLAGS] ? nla_get_u32(attrs[ETMEM_A_SCAN_FLAGS]) : 0;
+	if (attrs[ETMEM_A_SCAN_MIN_IDLE_AGE] && !(flags & ETMEM_SCAN_FLAGS_IDLE_AGES)) {
+		NL_SET_BAD_ATTR(extack, attrs[ETMEM_A_SCAN_MIN_IDLE_AGE]);
+		etmem_errmsg(extack, "scan-min-idle-age needs the idle-ages scan flag");
+		return -EINVAL;
+	}
 	ret = etmem_target_get(attrs, extack, &target);
 	if (ret)
 		return ret;
@@ -840,6 +927,8 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 	}
 	INIT_LIST_HEAD(&st->busy);
 	st->flags = flags;
+	if (attrs[ETMEM_A_SCAN_MIN_IDLE_AGE])
+		st->min_idle_age = nla_get_u8(attrs[ETMEM_A_SCAN_MIN_IDLE_AGE]);
 	st->nr = target.nr;
 	ret = etmem_ranges_parse(cb->nlh, target.mm, extack, &st->ranges,
 				 &st->nr_ranges);

@@ -265,6 +265,7 @@ static const struct nla_policy etmem_scan_policy[ETMEM_A_MAX + 1] = {
 	[ETMEM_A_PID]		= ETMEM_PID_POLICY,
 	[ETMEM_A_RANGE]		= NLA_POLICY_NESTED(etmem_range_policy),
 	[ETMEM_A_SCAN_FLAGS]	= NLA_POLICY_MASK(NLA_U32, ETMEM_SCAN_FLAGS_MASK),
+	[ETMEM_A_SCAN_MIN_IDLE_AGE] = NLA_POLICY_RANGE(NLA_U8, 1, ETMEM_IDLE_AGE_MAX),
 };
 
 static const struct nla_policy etmem_swapflag_set_policy[ETMEM_A_MAX + 1] = {

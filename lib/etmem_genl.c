@@ -146,6 +146,7 @@ static const char *const attr_names[ETMEM_A_MAX + 1] = {
 	[ETMEM_A_PID]			= "pid",
 	[ETMEM_A_RANGE]			= "range",
 	[ETMEM_A_SCAN_FLAGS]		= "scan-flags",
+	[ETMEM_A_SCAN_MIN_IDLE_AGE]	= "scan-min-idle-age",
 	[ETMEM_A_SWAP_FLAGS]		= "swap-flags",
 	[ETMEM_A_SWAPFLAG_MARK]		= "swapflag-mark",
 	[ETMEM_A_SWAPCACHE_LOW]		= "swapcache-low",
@@ -409,8 +410,68 @@ static int parse_range(struct nlattr *nest, struct etmem_range *range)
 struct scan_ctx {
 	etmem_scan_cb cb;
 	void *arg;
+	uint32_t scan_flags;
 	int bad;
 };
+
+/*
+ * ETMEM_A_CHUNK_RUNS into @chunk: whole runs, each at least one unit of a
+ * known state, adding up to the chunk's units; -EBADMSG otherwise.
+ */
+static int parse_chunk_runs(struct nlattr *attr, struct etmem_chunk *chunk)
+{
+	const struct etmem_scan_run *runs = nla_data(attr);
+	size_t len = (size_t)nla_len(attr);
+	uint64_t units = 0;
+
+	if (!len || len % sizeof(*runs))
+		return -EBADMSG;
+	chunk->nr_runs = len / sizeof(*runs);
+	for (uint32_t i = 0; i < chunk->nr_runs; i++) {
+		if (!runs[i].nr_units || runs[i].state > ETMEM_PAGE_STATE_RECENT)
+			return -EBADMSG;
+		units += runs[i].nr_units;
+	}
+	if (units != chunk->nr_pages)
+		return -EBADMSG;
+	chunk->runs = runs;
+	return 0;
+}
+
+bool etmem_chunk_next_run(const struct etmem_chunk *chunk,
+			  struct etmem_chunk_cursor *cur, struct etmem_unit_run *run)
+{
+	uint32_t i = cur->next_unit, j;
+
+	if (i >= chunk->nr_pages)
+		return false;
+	run->first = i;
+	if (chunk->runs) {
+		const struct etmem_scan_run *r = &chunk->runs[cur->next_run++];
+
+		run->nr_units = r->nr_units;
+		run->state = (enum etmem_page_state)r->state;
+		run->idle_age = chunk->run_ages ? r->idle_age : ETMEM_IDLE_AGE_UNKNOWN;
+		cur->next_unit = i + r->nr_units;
+		return true;
+	}
+	run->state = etmem_chunk_state(chunk, i);
+	run->idle_age = chunk->idle_ages ? chunk->idle_ages[i] : ETMEM_IDLE_AGE_UNKNOWN;
+	for (j = i + 1; j < chunk->nr_pages; j++) {
+		/* Without ages, four units of the run at a time. */
+		if (!chunk->idle_ages && !(j % 4) && j + 4 <= chunk->nr_pages &&
+		    chunk->states[j / 4] == run->state * 0x55) {
+			j += 3;
+			continue;
+		}
+		if (etmem_chunk_state(chunk, j) != run->state ||
+		    (chunk->idle_ages && chunk->idle_ages[j] != run->idle_age))
+			break;
+	}
+	run->nr_units = j - i;
+	cur->next_unit = j;
+	return true;
+}
 
 static int parse_scan_chunk(struct nlattr **tb, struct nlmsghdr *nlh,
 			    void *arg)
@@ -419,11 +480,24 @@ static int parse_scan_chunk(struct nlattr **tb, struct nlmsghdr *nlh,
 	struct etmem_chunk chunk;
 
 	if (!tb[ETMEM_A_CHUNK_ADDR] || !tb[ETMEM_A_CHUNK_PAGE_SHIFT] ||
-	    !tb[ETMEM_A_CHUNK_NR_PAGES] || !tb[ETMEM_A_CHUNK_STATES])
+	    !tb[ETMEM_A_CHUNK_NR_PAGES] ||
+	    (!tb[ETMEM_A_CHUNK_STATES] && !tb[ETMEM_A_CHUNK_RUNS]))
 		return 0;	/* not a chunk: nothing we understand */
 	chunk.addr = nla_get_u64(tb[ETMEM_A_CHUNK_ADDR]);
 	chunk.page_shift = nla_get_u8(tb[ETMEM_A_CHUNK_PAGE_SHIFT]);
 	chunk.nr_pages = nla_get_u32(tb[ETMEM_A_CHUNK_NR_PAGES]);
+	chunk.runs = NULL;
+	chunk.nr_runs = 0;
+	if (!tb[ETMEM_A_CHUNK_STATES]) {
+		if (parse_chunk_runs(tb[ETMEM_A_CHUNK_RUNS], &chunk)) {
+			ctx->bad = 1;
+			return -EBADMSG;
+		}
+		chunk.states = NULL;
+		chunk.idle_ages = NULL;
+		chunk.run_ages = ctx->scan_flags & ETMEM_SCAN_FLAGS_IDLE_AGES;
+		return ctx->cb(&chunk, ctx->arg);
+	}
 	chunk.states = nla_data(tb[ETMEM_A_CHUNK_STATES]);
 	if ((uint64_t)nla_len(tb[ETMEM_A_CHUNK_STATES]) * 4 < chunk.nr_pages) {
 		ctx->bad = 1;
@@ -444,7 +518,15 @@ int etmem_scan(struct etmem_client *client, pid_t pid,
 	       const struct etmem_range *ranges, size_t nr_ranges,
 	       uint32_t scan_flags, etmem_scan_cb cb, void *arg)
 {
-	struct scan_ctx ctx = { .cb = cb, .arg = arg };
+	return etmem_scan_min_age(client, pid, ranges, nr_ranges, scan_flags, 0, cb, arg);
+}
+
+int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
+		       const struct etmem_range *ranges, size_t nr_ranges,
+		       uint32_t scan_flags, unsigned int min_idle_age,
+		       etmem_scan_cb cb, void *arg)
+{
+	struct scan_ctx ctx = { .cb = cb, .arg = arg, .scan_flags = scan_flags };
 	struct nl_msg *msg;
 	int ret;
 
@@ -457,7 +539,9 @@ int etmem_scan(struct etmem_client *client, pid_t pid,
 		return -ENOMEM;
 	if (nla_put_u32(msg, ETMEM_A_PID, (uint32_t)pid) ||
 	    etmem_put_ranges(msg, ranges, nr_ranges) ||
-	    nla_put_u32(msg, ETMEM_A_SCAN_FLAGS, scan_flags)) {
+	    nla_put_u32(msg, ETMEM_A_SCAN_FLAGS, scan_flags) ||
+	    (min_idle_age &&
+	     nla_put_u8(msg, ETMEM_A_SCAN_MIN_IDLE_AGE, (uint8_t)(min_idle_age > 255 ? 255 : min_idle_age)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

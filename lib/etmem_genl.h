@@ -39,13 +39,42 @@ struct etmem_chunk {
 	 * NULL otherwise.
 	 */
 	const uint8_t *idle_ages;
+	/*
+	 * Only when the scan asked for ETMEM_SCAN_FLAGS_RUNS, and the module
+	 * found the chunk shorter that way: its units as nr_runs runs (in
+	 * address order, adding up to nr_pages), states and idle_ages NULL.
+	 * Otherwise runs is NULL. etmem_chunk_next_run() reads either form.
+	 */
+	const struct etmem_scan_run *runs;
+	uint32_t nr_runs;
+	bool run_ages;		/* the runs' ages are real (the scan asked for them) */
 };
 
+/* Unit @i's state; only for a chunk with states (runs == NULL). */
 static inline enum etmem_page_state
 etmem_chunk_state(const struct etmem_chunk *chunk, uint32_t i)
 {
 	return (enum etmem_page_state)((chunk->states[i / 4] >> (2 * (i % 4))) & 3);
 }
+
+/*
+ * Walking a chunk run by run, whichever form it came in: a run is
+ * nr_units consecutive units (of 1 << page_shift bytes) from unit first,
+ * all in one state with one idle age (ETMEM_IDLE_AGE_UNKNOWN when the
+ * chunk has no ages). Start with a zeroed cursor; each call fills *run
+ * and returns true, false after the last one.
+ */
+struct etmem_chunk_cursor {
+	uint32_t next_unit;	/* the unit after the last run returned */
+	uint32_t next_run;	/* for chunks that came as runs */
+};
+struct etmem_unit_run {
+	uint32_t first, nr_units;
+	enum etmem_page_state state;
+	uint8_t idle_age;
+};
+bool etmem_chunk_next_run(const struct etmem_chunk *chunk,
+			  struct etmem_chunk_cursor *cur, struct etmem_unit_run *run);
 
 /*
  * Whether a unit counts as accessed in this scan: ACCESSED, or RECENT
@@ -119,6 +148,16 @@ int etmem_status(struct etmem_client *client, struct etmem_status *status);
 int etmem_scan(struct etmem_client *client, pid_t pid,
 	       const struct etmem_range *ranges, size_t nr_ranges,
 	       uint32_t scan_flags, etmem_scan_cb cb, void *arg);
+/*
+ * The same with ETMEM_A_SCAN_MIN_IDLE_AGE: @min_idle_age (1..254, needs
+ * ETMEM_SCAN_FLAGS_IDLE_AGES; 0 leaves it out) makes the kernel report
+ * every idle age at or above it as it ("idle for at least N scans"). An
+ * etmem_scan module older than that attribute refuses it with -EINVAL.
+ */
+int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
+		       const struct etmem_range *ranges, size_t nr_ranges,
+		       uint32_t scan_flags, unsigned int min_idle_age,
+		       etmem_scan_cb cb, void *arg);
 
 /*
  * Page out cold ranges of a process: the kernel re-checks every page and

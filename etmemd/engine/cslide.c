@@ -259,7 +259,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
 					    atomic_load(&job->run->cycle.cancel), &proc->id,
-					    proc->scan_flags, job->pass, job->errmsg,
+					    proc->scan_flags, 0, job->pass, job->errmsg,
 					    sizeof(job->errmsg));
 }
 
@@ -496,7 +496,7 @@ static void add_proc(struct cslide_run *run, struct task *task, const struct pro
 
 	proc->task = task;
 	proc->id = *id;
-	proc->scan_flags = ETMEM_SCAN_FLAGS_HUGETLB_ONLY |
+	proc->scan_flags = ETMEM_SCAN_FLAGS_HUGETLB_ONLY | ETMEM_SCAN_FLAGS_RUNS |
 			   (tp->anon_only ? ETMEM_SCAN_FLAGS_ANON_ONLY : 0) |
 			   (run->params.idle_age ? ETMEM_SCAN_FLAGS_IDLE_AGES : 0);
 	proc->counts = page_counts_new();

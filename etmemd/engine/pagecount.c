@@ -34,10 +34,10 @@ static void segment_clear(gpointer data)
 	free(((struct scan_segment *)data)->ages);
 }
 
-/* The idle age a chunk gives page @i, ETMEM_IDLE_AGE_UNKNOWN without one. */
-static uint8_t chunk_age(const struct etmem_chunk *chunk, uint32_t i)
+/* What a run's state makes of a page's count in the first pass. */
+static uint8_t first_count(enum etmem_page_state st)
 {
-	return chunk->idle_ages ? chunk->idle_ages[i] : ETMEM_IDLE_AGE_UNKNOWN;
+	return st == ETMEM_PAGE_STATE_ABSENT ? COUNT_ABSENT : etmem_state_accessed(st) ? 1 : 0;
 }
 
 struct page_counts *page_counts_new(void)
@@ -65,6 +65,11 @@ void page_counts_begin_pass(struct page_counts *pc, unsigned int pass)
 		g_array_set_size(pc->segs, 0);
 }
 
+/*
+ * The first pass: a chunk becomes a segment. The chunk is read run by run
+ * (etmem_chunk_next_run()), so a chunk the kernel sent as runs costs one
+ * memset a run here, not a decode a page.
+ */
 static int append_segment(struct page_counts *pc, const struct etmem_chunk *chunk)
 {
 	struct scan_segment seg = {
@@ -73,6 +78,8 @@ static int append_segment(struct page_counts *pc, const struct etmem_chunk *chun
 		.nr_pages = chunk->nr_pages,
 		.end = chunk->addr + ((uint64_t)chunk->nr_pages << chunk->page_shift),
 	};
+	struct etmem_chunk_cursor cur = { 0 };
+	struct etmem_unit_run run;
 
 	seg.counts = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
 	seg.ages = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
@@ -81,12 +88,9 @@ static int append_segment(struct page_counts *pc, const struct etmem_chunk *chun
 		free(seg.ages);
 		return -1;
 	}
-	for (uint32_t i = 0; i < chunk->nr_pages; i++) {
-		enum etmem_page_state st = etmem_chunk_state(chunk, i);
-
-		seg.counts[i] = st == ETMEM_PAGE_STATE_ABSENT ? COUNT_ABSENT :
-				etmem_state_accessed(st) ? 1 : 0;
-		seg.ages[i] = chunk_age(chunk, i);
+	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+		memset(seg.counts + run.first, first_count(run.state), run.nr_units);
+		memset(seg.ages + run.first, run.idle_age, run.nr_units);
 	}
 	g_array_append_val(pc->segs, seg);
 	return 0;
@@ -118,40 +122,87 @@ static int find_segment(struct page_counts *pc, uint64_t addr)
 	return -1;
 }
 
+/* Where the first segment above @addr starts (UINT64_MAX: none). */
+static uint64_t next_segment_addr(const struct page_counts *pc, uint64_t addr)
+{
+	const struct scan_segment *segs = (const struct scan_segment *)pc->segs->data;
+	guint lo = 0, hi = pc->segs->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (segs[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pc->segs->len ? segs[lo].addr : UINT64_MAX;
+}
+
+/*
+ * A later pass: @n units of one run from @addr, all in segment @seg (of the
+ * same page size), added to the counts of the first pass's layout.
+ */
+static void apply_run(struct scan_segment *seg, uint64_t addr, uint32_t n,
+		      const struct etmem_unit_run *run)
+{
+	uint32_t first = (addr - seg->addr) >> seg->page_shift;
+	uint8_t *count = seg->counts + first;
+
+	memset(seg->ages + first, run->idle_age, n);
+	switch (run->state) {
+	case ETMEM_PAGE_STATE_ABSENT:
+		for (uint32_t i = 0; i < n; i++)
+			count[i] |= COUNT_ABSENT;
+		break;
+	case ETMEM_PAGE_STATE_ACCESSED:
+	case ETMEM_PAGE_STATE_RECENT:	/* a hot table left unread */
+		for (uint32_t i = 0; i < n; i++)
+			if ((count[i] & COUNT_MAX) < COUNT_MAX)
+				count[i]++;
+		break;
+	default:
+		break;
+	}
+}
+
 int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
 {
 	struct page_counts *pc = arg;
+	struct etmem_chunk_cursor cur = { 0 };
+	struct etmem_unit_run run;
+	unsigned int shift = chunk->page_shift;
 
 	if (pc->pass <= 1)
 		return append_segment(pc, chunk);
-	for (uint32_t i = 0; i < chunk->nr_pages; i++) {
-		uint64_t addr = chunk->addr + ((uint64_t)i << chunk->page_shift);
-		int idx = find_segment(pc, addr);
-		struct scan_segment *seg;
-		uint8_t *count;
+	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+		uint64_t addr = chunk->addr + ((uint64_t)run.first << shift);
+		uint64_t end = addr + ((uint64_t)run.nr_units << shift);
 
-		if (idx < 0)
-			continue;	/* mapped after the first pass */
-		seg = &g_array_index(pc->segs, struct scan_segment, idx);
-		if (seg->page_shift != chunk->page_shift) {
-			/* A huge page split or formed: no stable history. */
-			count = &seg->counts[(addr - seg->addr) >> seg->page_shift];
-			*count |= COUNT_ABSENT;
-			continue;
-		}
-		count = &seg->counts[(addr - seg->addr) >> seg->page_shift];
-		seg->ages[(addr - seg->addr) >> seg->page_shift] = chunk_age(chunk, i);
-		switch (etmem_chunk_state(chunk, i)) {
-		case ETMEM_PAGE_STATE_ABSENT:
-			*count |= COUNT_ABSENT;
-			break;
-		case ETMEM_PAGE_STATE_ACCESSED:
-		case ETMEM_PAGE_STATE_RECENT:	/* a hot table left unread */
-			if ((*count & COUNT_MAX) < COUNT_MAX)
-				(*count)++;
-			break;
-		default:
-			break;
+		/* Segment by segment: one lookup per piece, not per page. */
+		while (addr < end) {
+			int idx = find_segment(pc, addr);
+			struct scan_segment *seg;
+			uint64_t piece_end;
+
+			if (idx < 0) {
+				/* Mapped after the first pass: on to the next segment. */
+				addr = MIN(end, next_segment_addr(pc, addr));
+				continue;
+			}
+			seg = &g_array_index(pc->segs, struct scan_segment, idx);
+			piece_end = MIN(end, seg->end);
+			if (seg->page_shift != shift) {
+				/* A huge page split or formed: no stable history. */
+				uint64_t a = addr & ~((1ull << seg->page_shift) - 1);
+
+				for (; a < piece_end; a += 1ull << seg->page_shift)
+					seg->counts[(a - seg->addr) >> seg->page_shift] |= COUNT_ABSENT;
+				addr = piece_end;
+				continue;
+			}
+			apply_run(seg, addr, (piece_end - addr) >> shift, &run);
+			addr = piece_end;
 		}
 	}
 	return 0;
@@ -267,14 +318,32 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 	}
 }
 
-/* The loaded module refused ETMEM_SCAN_FLAGS_SAMPLE_HOT once (it is older). */
-static atomic_bool sample_hot_refused;
+/*
+ * What a module older than this etmemd lacks (loaded before an upgrade,
+ * until it is reloaded): its policy refuses the flag or attribute with
+ * EINVAL, before anything of the request is applied. Newest first; each
+ * is dropped once, for good, with one warning.
+ */
+static const struct scan_feature {
+	uint32_t flags;
+	bool min_age;		/* ETMEM_A_SCAN_MIN_IDLE_AGE goes with it */
+	const char *warning;
+} scan_features[] = {
+	{ ETMEM_SCAN_FLAGS_RUNS, true,
+	  "the loaded etmem_scan module does not know run-length replies (an older version?): "
+	  "reading every page's state until it is reloaded" },
+	{ ETMEM_SCAN_FLAGS_SAMPLE_HOT, false,
+	  "the loaded etmem_scan module does not know hot sampling (an older version?): "
+	  "scanning every hot page table every pass until it is reloaded" },
+};
+static atomic_uint features_refused;	/* bit i: scan_features[i] */
 
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			  int client_err, bool cancel, const struct proc_id *id,
-			  uint32_t scan_flags, unsigned int pass,
+			  uint32_t scan_flags, unsigned int min_idle_age, unsigned int pass,
 			  char *errmsg, size_t errmsg_len)
 {
+	unsigned int refused = atomic_load(&features_refused), dropped = 0;
 	int ret;
 
 	if (!client) {
@@ -284,23 +353,43 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 	}
 	if (cancel || !proc_alive(id))
 		return -ESRCH;
-	if (atomic_load(&sample_hot_refused))
-		scan_flags &= ~ETMEM_SCAN_FLAGS_SAMPLE_HOT;
+	if (!(scan_flags & ETMEM_SCAN_FLAGS_IDLE_AGES))
+		min_idle_age = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(scan_features); i++) {
+		if (!(refused & (1u << i)))
+			continue;
+		scan_flags &= ~scan_features[i].flags;
+		if (scan_features[i].min_age)
+			min_idle_age = 0;
+	}
 	page_counts_begin_pass(pc, pass);
-	ret = etmem_scan(client, id->pid, NULL, 0, scan_flags, page_counts_add_chunk, pc);
-	if (ret == -EINVAL && (scan_flags & ETMEM_SCAN_FLAGS_SAMPLE_HOT)) {
-		/*
-		 * A module older than this etmemd (loaded before an upgrade,
-		 * until it is reloaded) refuses the flag by its policy: scan
-		 * without hot sampling from now on, as before. Nothing of the
-		 * refused request was applied, so the pass starts again.
-		 */
-		page_counts_begin_pass(pc, pass);
-		ret = etmem_scan(client, id->pid, NULL, 0,
-				 scan_flags & ~ETMEM_SCAN_FLAGS_SAMPLE_HOT,
+	ret = etmem_scan_min_age(client, id->pid, NULL, 0, scan_flags, min_idle_age,
 				 page_counts_add_chunk, pc);
-		if (!ret && !atomic_exchange(&sample_hot_refused, true))
-			log_warn("the loaded etmem_scan module does not know hot sampling (an older version?): scanning every hot page table every pass until it is reloaded");
+	/*
+	 * Modules only ever gain features: one that refuses an older feature
+	 * knows none of the newer ones either, so everything dropped on the
+	 * way to an accepted request stays dropped.
+	 */
+	for (size_t i = 0; ret == -EINVAL && i < G_N_ELEMENTS(scan_features); i++) {
+		const struct scan_feature *f = &scan_features[i];
+
+		if (!(scan_flags & f->flags))
+			continue;
+		/* Nothing of the refused request was applied: the pass starts again. */
+		scan_flags &= ~f->flags;
+		if (f->min_age)
+			min_idle_age = 0;
+		dropped |= 1u << i;
+		page_counts_begin_pass(pc, pass);
+		ret = etmem_scan_min_age(client, id->pid, NULL, 0, scan_flags, min_idle_age,
+					 page_counts_add_chunk, pc);
+	}
+	if (!ret && dropped) {
+		unsigned int before = atomic_fetch_or(&features_refused, dropped);
+
+		for (size_t i = 0; i < G_N_ELEMENTS(scan_features); i++)
+			if ((dropped & ~before) & (1u << i))
+				log_warn("%s", scan_features[i].warning);
 	}
 	if (ret)
 		snprintf(errmsg, errmsg_len, "%s", etmem_client_errmsg(client));

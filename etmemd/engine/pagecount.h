@@ -65,12 +65,17 @@ struct proc_id;
 
 /*
  * One scan pass of a process into @pc, on a worker: the body every engine's
- * scan job shares. Returns 0, -ESRCH when @cancel is set or the process is
- * gone, or the error with its reason in @errmsg.
+ * scan job shares. @min_idle_age (with ETMEM_SCAN_FLAGS_IDLE_AGES; 0 for
+ * none) caps the ages the kernel reports, as etmem_scan_min_age(): give
+ * the smallest age the caller will ask page_counts_*_ranges() about, so
+ * older pages run together. Flags and the cap that the loaded module is
+ * too old to know are dropped (with one warning each). Returns 0, -ESRCH
+ * when @cancel is set or the process is gone, or the error with its
+ * reason in @errmsg.
  */
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			  int client_err, bool cancel, const struct proc_id *id,
-			  uint32_t scan_flags, unsigned int pass,
+			  uint32_t scan_flags, unsigned int min_idle_age, unsigned int pass,
 			  char *errmsg, size_t errmsg_len);
 
 #endif /* ETMEMD_PAGECOUNT_H */

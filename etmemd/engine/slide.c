@@ -211,14 +211,24 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	 * pages counted accessed in between: it halves the cost of scanning
 	 * a hot working set, and can only keep pages resident a pass longer.
 	 */
-	uint32_t flags = ETMEM_SCAN_FLAGS_SAMPLE_HOT |
+	/*
+	 * Run-length replies: a chunk of pages in few runs (swapped out,
+	 * untouched, all hot) comes as its runs, and pagecount.c applies a
+	 * run at a time instead of decoding each page. The ages are capped at
+	 * the one age this cycle asks about (the budget controller's, or
+	 * idle_age; loop thread sets both before the passes), so all older
+	 * pages make one run.
+	 */
+	uint32_t flags = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_RUNS |
 			 (job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0);
+	unsigned int min_age = budget_mode(&job->run->params) ? job->run->ctl.age :
+			       job->run->params.idle_age;
 
 	if (job->run->params.idle_age)
 		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;	/* always in budget mode */
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
 					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
-					    job->pass, job->errmsg, sizeof(job->errmsg));
+					    min_age, job->pass, job->errmsg, sizeof(job->errmsg));
 	if (job->status) {
 		base->reconnect = job->status != -ESRCH;
 		return;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,32 +216,32 @@ struct pass_state {
 	int err;
 };
 
+/* Run by run (the kernel sends runs where shorter): absent runs cost nothing. */
 static int collect_chunk(const struct etmem_chunk *chunk, void *arg)
 {
 	struct pass_state *pass = arg;
 	uint64_t size = 1ULL << chunk->page_shift;
-	uint32_t i;
+	struct etmem_chunk_cursor cur = { 0 };
+	struct etmem_unit_run run;
 
-	for (i = 0; i < chunk->nr_pages; i++) {
-		enum etmem_page_state state = etmem_chunk_state(chunk, i);
-		struct page_refs *ref;
-
-		if (state == ETMEM_PAGE_STATE_ABSENT)
+	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+		if (run.state == ETMEM_PAGE_STATE_ABSENT)
 			continue;
-		ref = malloc(sizeof(*ref));
-		if (!ref) {
-			pass->err = -ENOMEM;
-			return -ENOMEM;
+		for (uint32_t i = run.first; i < run.first + run.nr_units; i++) {
+			struct page_refs *ref = malloc(sizeof(*ref));
+
+			if (!ref) {
+				pass->err = -ENOMEM;
+				return -ENOMEM;
+			}
+			ref->addr = chunk->addr + i * size;
+			ref->count = etmem_state_accessed(run.state);
+			ref->type = chunk->page_shift == 12 ? PTE_TYPE : PMD_TYPE;
+			ref->next = NULL;
+			ref->idle_age = run.idle_age == ETMEM_IDLE_AGE_UNKNOWN ? -1 : run.idle_age;
+			*pass->tail = ref;
+			pass->tail = &ref->next;
 		}
-		ref->addr = chunk->addr + i * size;
-		ref->count = etmem_state_accessed(state);
-		ref->type = chunk->page_shift == 12 ? PTE_TYPE : PMD_TYPE;
-		ref->next = NULL;
-		ref->idle_age = !chunk->idle_ages ||
-				chunk->idle_ages[i] == ETMEM_IDLE_AGE_UNKNOWN ? -1 :
-				chunk->idle_ages[i];
-		*pass->tail = ref;
-		pass->tail = &ref->next;
 	}
 	return 0;
 }
@@ -269,7 +270,7 @@ static void merge_pass(struct page_refs **list, struct page_refs *pass)
 
 static uint32_t scan_flags_of(int flags)
 {
-	uint32_t scan_flags = ETMEM_SCAN_FLAGS_IDLE_AGES;
+	uint32_t scan_flags = ETMEM_SCAN_FLAGS_IDLE_AGES | ETMEM_SCAN_FLAGS_RUNS;
 
 	if (flags & ETMEMD_SCAN_AS_HUGE)
 		scan_flags |= ETMEM_SCAN_FLAGS_AS_HUGE;
@@ -277,6 +278,9 @@ static uint32_t scan_flags_of(int flags)
 		scan_flags |= ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY;
 	return scan_flags;
 }
+
+/* The loaded module refused ETMEM_SCAN_FLAGS_RUNS once (it is older). */
+static atomic_bool runs_refused;
 
 #define KNOWN_FLAGS (ETMEMD_SCAN_AS_HUGE | ETMEMD_SCAN_IGN_HOST | ETMEMD_SCAN_SWAPFLAG)
 
@@ -312,8 +316,22 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 	/* The family takes a bounded number of ranges a request. */
 	for (done = 0; done < nr && !err; done += batch) {
 		batch = nr - done < ETMEM_MAX_RANGES ? nr - done : ETMEM_MAX_RANGES;
+		uint32_t scan_flags = scan_flags_of(flags);
+
+		if (atomic_load(&runs_refused))
+			scan_flags &= ~ETMEM_SCAN_FLAGS_RUNS;
 		err = etmem_scan(client, target, ranges + done, batch,
-				 scan_flags_of(flags), collect_chunk, &pass);
+				 scan_flags, collect_chunk, &pass);
+		/*
+		 * A module older than run-length replies refuses the flag by
+		 * its policy, before any of the request is applied: ask again
+		 * without it, and from now on.
+		 */
+		if (err == -EINVAL && (scan_flags & ETMEM_SCAN_FLAGS_RUNS)) {
+			atomic_store(&runs_refused, true);
+			err = etmem_scan(client, target, ranges + done, batch,
+					 scan_flags & ~ETMEM_SCAN_FLAGS_RUNS, collect_chunk, &pass);
+		}
 	}
 	free(ranges);
 	if (pass.err)

@@ -36,6 +36,7 @@
 static struct etmem_range ranges[MAX_RANGES];
 static size_t nr_ranges;
 static uint32_t flags;
+static unsigned int min_age;	/* -a: ETMEM_A_SCAN_MIN_IDLE_AGE */
 static int verbose;
 
 static const char *errno_name(int e)
@@ -68,8 +69,11 @@ static void parse_opts(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:r:v")) != -1) {
+	while ((opt = getopt(argc, argv, "a:f:r:v")) != -1) {
 		switch (opt) {
+		case 'a':
+			min_age = strtoul(optarg, NULL, 0);
+			break;
 		case 'f':
 			flags = strtoul(optarg, NULL, 0);
 			break;
@@ -95,22 +99,23 @@ static void parse_opts(int argc, char **argv)
 struct scan_sum {
 	uint64_t units[2][4];	/* [4K or 2M][state]: RECENT is 3 */
 	uint64_t chunks;
+	uint64_t run_chunks;	/* chunks that came as runs (ETMEM_SCAN_FLAGS_RUNS) */
 };
 
 static int print_chunk(const struct etmem_chunk *chunk, void *arg)
 {
 	struct scan_sum *sum = arg;
-	uint32_t i;
+	struct etmem_chunk_cursor cur = { 0 };
+	struct etmem_unit_run run;
 
 	sum->chunks++;
-	for (i = 0; i < chunk->nr_pages; i++) {
-		enum etmem_page_state s = etmem_chunk_state(chunk, i);
-
-		sum->units[chunk->page_shift == 21][s]++;
-		if (verbose)
+	sum->run_chunks += chunk->runs != NULL;
+	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+		sum->units[chunk->page_shift == 21][run.state] += run.nr_units;
+		for (uint32_t i = run.first; verbose && i < run.first + run.nr_units; i++)
 			printf("page %#" PRIx64 " %u %d\n",
 			       chunk->addr + ((uint64_t)i << chunk->page_shift),
-			       chunk->page_shift, s);
+			       chunk->page_shift, run.state);
 	}
 	return 0;
 }
@@ -118,16 +123,16 @@ static int print_chunk(const struct etmem_chunk *chunk, void *arg)
 static int cmd_scan(struct etmem_client *c, pid_t pid)
 {
 	struct scan_sum sum = { 0 };
-	int ret = etmem_scan(c, pid, ranges, nr_ranges, flags, print_chunk, &sum);
+	int ret = etmem_scan_min_age(c, pid, ranges, nr_ranges, flags, min_age, print_chunk, &sum);
 
 	if (ret)
 		return fail(c, ret);
 	printf("chunks %" PRIu64 " 4k: absent %" PRIu64 " idle %" PRIu64
 	       " accessed %" PRIu64 " 2m: absent %" PRIu64 " idle %" PRIu64
-	       " accessed %" PRIu64 " recent: 4k %" PRIu64 " 2m %" PRIu64 "\n", sum.chunks,
-	       sum.units[0][0], sum.units[0][1], sum.units[0][2],
+	       " accessed %" PRIu64 " recent: 4k %" PRIu64 " 2m %" PRIu64 " as runs %" PRIu64 "\n",
+	       sum.chunks, sum.units[0][0], sum.units[0][1], sum.units[0][2],
 	       sum.units[1][0], sum.units[1][1], sum.units[1][2],
-	       sum.units[0][3], sum.units[1][3]);
+	       sum.units[0][3], sum.units[1][3], sum.run_chunks);
 	return 0;
 }
 

@@ -27,7 +27,10 @@
  *    (RECENT, also unaligned in a chunk and as AS_HUGE units), the next
  *    read sees an access of either pass and gives a page found idle age 1,
  *    a cooled table is read and found idle, and neither a scan without
- *    the flag nor hot_skip_max_passes=0 skips.
+ *    the flag nor hot_skip_max_passes=0 skips;
+ *  - run-length replies (ETMEM_SCAN_FLAGS_RUNS): exact states and ages in
+ *    either form, runs only where shorter, ages capped by
+ *    ETMEM_A_SCAN_MIN_IDLE_AGE running together.
  * Needs root. Prints "ok"/"not ok" lines; exit 1 on any failure.
  */
 #include <fcntl.h>
@@ -383,6 +386,128 @@ static void check_hot_sampling(void)
 	munmap(p, (HOT_TABLES + 1) * TABLE);
 }
 
+/*
+ * Run-length replies (ETMEM_SCAN_FLAGS_RUNS) and the age cap
+ * (ETMEM_A_SCAN_MIN_IDLE_AGE), on 8 tables of their own: every unit's
+ * state and age is exact whichever form a chunk comes in, a chunk of few
+ * runs comes as runs and one of many as states, and capped ages run
+ * together.
+ */
+#define RUN_TABLES	8
+#define RUN_PAGES	(RUN_TABLES * PER_TABLE)
+static char *rmem;
+static uint8_t run_states[RUN_PAGES], run_ages[RUN_PAGES];
+static unsigned int run_chunks, state_chunks, nr_runs;
+
+static int collect_runs(const struct etmem_chunk *chunk, void *arg)
+{
+	struct etmem_chunk_cursor cur = { 0 };
+	struct etmem_unit_run run;
+
+	(void)arg;
+	if (chunk->page_shift != 12)
+		return 0;
+	if (chunk->runs)
+		run_chunks++, nr_runs += chunk->nr_runs;
+	else
+		state_chunks++;
+	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+		for (uint32_t i = run.first; i < run.first + run.nr_units; i++) {
+			uint64_t a = chunk->addr + ((uint64_t)i << 12);
+
+			if (a >= (uintptr_t)rmem && a < (uintptr_t)rmem + RUN_TABLES * TABLE) {
+				run_states[(a - (uintptr_t)rmem) >> 12] = run.state;
+				run_ages[(a - (uintptr_t)rmem) >> 12] = run.idle_age;
+			}
+		}
+	}
+	return 0;
+}
+
+static void scan_runs(uint32_t flags, unsigned int min_age)
+{
+	struct etmem_range r = { (uintptr_t)rmem, (uintptr_t)rmem + RUN_TABLES * TABLE };
+
+	memset(run_states, ETMEM_PAGE_STATE_ABSENT, sizeof(run_states));
+	memset(run_ages, 0xee, sizeof(run_ages));
+	run_chunks = state_chunks = nr_runs = 0;
+	if (etmem_scan_min_age(client, getpid(), &r, 1, flags, min_age, collect_runs, NULL)) {
+		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+}
+
+/* Pages of table @t whose state or age is not the expected one. */
+static size_t runs_wrong(size_t t, int state, int age, int odd_state, int odd_age)
+{
+	size_t n = 0;
+
+	for (size_t i = t * PER_TABLE; i < (t + 1) * PER_TABLE; i++) {
+		bool odd = i % 2;
+
+		n += run_states[i] != (odd ? odd_state : state) ||
+		     run_ages[i] != (odd ? odd_age : age);
+	}
+	return n;
+}
+
+static void check_runs(void)
+{
+	const int A = ETMEM_PAGE_STATE_ACCESSED, I = ETMEM_PAGE_STATE_IDLE;
+	const uint32_t f = ETMEM_SCAN_FLAGS_IDLE_AGES | ETMEM_SCAN_FLAGS_RUNS;
+	char *p = mmap(NULL, (RUN_TABLES + 1) * TABLE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t bad, t;
+
+	if (p == MAP_FAILED) {
+		check(0, "runs: mmap");
+		return;
+	}
+	set_param(8);
+	rmem = (char *)(((uintptr_t)p + TABLE - 1) & ~(TABLE - 1));
+	madvise(rmem, RUN_TABLES * TABLE, MADV_NOHUGEPAGE);
+	memset(rmem, 0x3c, RUN_TABLES * TABLE);
+	scan_runs(ETMEM_SCAN_FLAGS_IDLE_AGES, 0);
+	scan_runs(ETMEM_SCAN_FLAGS_IDLE_AGES, 0);	/* all idle, age 1 */
+	/*
+	 * Tables 0-1 touched whole, 4-5 every other page: the chunk of tables
+	 * 0-3 (2048 units with ages) is 2 runs, the one of 4-7 over 1000.
+	 */
+	for (t = 0; t < 2 * TABLE; t += 4096)
+		rmem[t] = 1;
+	for (t = 4 * TABLE; t < 6 * TABLE; t += 2 * 4096)
+		rmem[t] = 1;
+	scan_runs(f, 0);
+	bad = runs_wrong(0, A, 0, A, 0) + runs_wrong(1, A, 0, A, 0) +
+	      runs_wrong(2, I, 2, I, 2) + runs_wrong(3, I, 2, I, 2) +
+	      runs_wrong(4, A, 0, I, 2) + runs_wrong(5, A, 0, I, 2) +
+	      runs_wrong(6, I, 2, I, 2) + runs_wrong(7, I, 2, I, 2);
+	check(!bad, "runs: every page's state and age exact in either form (%zu wrong)", bad);
+	check(run_chunks == 1 && nr_runs == 2 && state_chunks == 1,
+	      "runs: the chunk of 2 runs came as runs, the one of 1000+ as states (%u run chunks, %u runs, %u state chunks)",
+	      run_chunks, nr_runs, state_chunks);
+	scan_runs(f, 0);
+	scan_runs(f, 0);
+	bad = runs_wrong(0, I, 2, I, 2) + runs_wrong(4, I, 2, I, 4) + runs_wrong(7, I, 4, I, 4);
+	check(!bad, "runs: ages go on across passes (%zu wrong)", bad);
+	/* Ages 3 and 5 capped at 3: all 16 MiB idle for at least 3 scans. */
+	scan_runs(f, 3);
+	for (t = 0, bad = 0; t < RUN_TABLES; t++)
+		bad += runs_wrong(t, I, 3, I, 3);
+	check(!bad && run_chunks == 2 && nr_runs == 2 && !state_chunks,
+	      "runs: min idle age 3 caps every age at 3, one run a chunk (%zu wrong, %u chunks, %u runs, %u state chunks)",
+	      bad, run_chunks, nr_runs, state_chunks);
+	/* Without ages: one state a run, ages unknown to the caller. */
+	rmem[3 * TABLE] = 1;
+	scan_runs(ETMEM_SCAN_FLAGS_RUNS, 0);
+	for (t = 0, bad = 0; t < RUN_TABLES; t++)
+		bad += runs_wrong(t, I, ETMEM_IDLE_AGE_UNKNOWN, I, ETMEM_IDLE_AGE_UNKNOWN);
+	check(bad == 1 && run_states[3 * PER_TABLE] == A && nr_runs == 3,
+	      "runs without ages: states exact, ages unknown, 3 runs (%zu pages differ, %u runs)",
+	      bad, nr_runs);
+	munmap(p, (RUN_TABLES + 1) * TABLE);
+}
+
 int main(void)
 {
 	int mapped = skips_mapped_tables(), fd;
@@ -508,6 +633,7 @@ int main(void)
 
 	check_thp_ages();
 	check_hot_sampling();
+	check_runs();
 
 	set_param(0);
 	c = scan();

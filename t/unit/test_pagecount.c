@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of per-page access counting (etmemd/engine/pagecount.c). */
-// wrap: etmem_scan proc_alive
+// wrap: etmem_scan_min_age proc_alive
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -200,26 +201,36 @@ static void test_aged_ranges(void **state)
 	g_array_free(ranges, TRUE);
 }
 
-/* A module older than hot sampling: its policy refuses the flag. */
-static uint32_t flags_seen[4];
+/*
+ * A module older than run-length replies and hot sampling: its policy
+ * refuses the flags (and the age cap) that it does not know.
+ */
+static uint32_t flags_seen[8];
+static unsigned int min_age_seen[8];
 static unsigned int nr_scans;
+static uint32_t module_knows = ~0u;	/* scan flags the fake module accepts */
 
-int __wrap_etmem_scan(struct etmem_client *client, pid_t pid,
-		      const struct etmem_range *ranges, size_t nr_ranges,
-		      uint32_t scan_flags, etmem_scan_cb cb, void *arg);
-int __wrap_etmem_scan(struct etmem_client *client, pid_t pid,
-		      const struct etmem_range *ranges, size_t nr_ranges,
-		      uint32_t scan_flags, etmem_scan_cb cb, void *arg)
+int __wrap_etmem_scan_min_age(struct etmem_client *client, pid_t pid,
+			      const struct etmem_range *ranges, size_t nr_ranges,
+			      uint32_t scan_flags, unsigned int min_idle_age,
+			      etmem_scan_cb cb, void *arg);
+int __wrap_etmem_scan_min_age(struct etmem_client *client, pid_t pid,
+			      const struct etmem_range *ranges, size_t nr_ranges,
+			      uint32_t scan_flags, unsigned int min_idle_age,
+			      etmem_scan_cb cb, void *arg)
 {
 	static const uint8_t idle[1] = { 0x55 };
 	struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = 4,
 				     .states = idle };
 
 	(void)client, (void)pid, (void)ranges, (void)nr_ranges;
-	if (nr_scans < 4)
+	if (nr_scans < 8) {
 		flags_seen[nr_scans] = scan_flags;
+		min_age_seen[nr_scans] = min_idle_age;
+	}
 	nr_scans++;
-	if (scan_flags & ETMEM_SCAN_FLAGS_SAMPLE_HOT)
+	if ((scan_flags & ~module_knows) ||
+	    (min_idle_age && !(module_knows & ETMEM_SCAN_FLAGS_RUNS)))
 		return -EINVAL;
 	return cb(&chunk, arg);
 }
@@ -232,26 +243,252 @@ bool __wrap_proc_alive(const struct proc_id *id)
 }
 
 /*
- * slide asks for hot sampling; a module that refuses the flag gets the
- * pass again without it, and every later pass goes without at once.
+ * slide asks for run-length replies with an age cap, and hot sampling; a
+ * module that knows neither refuses the newest first: the pass is asked
+ * again without it, then without the next, and every later pass goes
+ * without both at once.
  */
-static void test_old_module_without_sample_hot(void **state)
+static void test_old_module(void **state)
 {
 	struct page_counts *pc = page_counts_new();
 	struct proc_id id = { .pid = 1 };
 	char err[128] = "";
-	uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_IDLE_AGES;
+	uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_IDLE_AGES |
+		     ETMEM_SCAN_FLAGS_RUNS;
 
+	module_knows = ETMEM_SCAN_FLAGS_IDLE_AGES;
+	nr_scans = 0;
 	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
-					       f, 1, err, sizeof(err)), 0);
-	assert_int_equal(nr_scans, 2);
-	assert_int_equal(flags_seen[0], f);
-	assert_int_equal(flags_seen[1], ETMEM_SCAN_FLAGS_IDLE_AGES);
-	assert_int_equal(page_counts_nr_pages(pc), 4);	/* one chunk, not two */
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
-					       f, 2, err, sizeof(err)), 0);
+					       f, 3, 1, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 3);
+	assert_int_equal(flags_seen[0], f);
+	assert_int_equal(min_age_seen[0], 3);
+	assert_int_equal(flags_seen[1], f & ~ETMEM_SCAN_FLAGS_RUNS);
+	assert_int_equal(min_age_seen[1], 0);
 	assert_int_equal(flags_seen[2], ETMEM_SCAN_FLAGS_IDLE_AGES);
+	assert_int_equal(page_counts_nr_pages(pc), 4);	/* one chunk, not three */
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f, 3, 2, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 4);
+	assert_int_equal(flags_seen[3], ETMEM_SCAN_FLAGS_IDLE_AGES);
+	assert_int_equal(min_age_seen[3], 0);
+	page_counts_free(pc);
+	module_knows = ~0u;
+}
+
+/* The age cap goes only with idle ages: without them it is left out. */
+static void test_min_age_needs_ages(void **state)
+{
+	struct page_counts *pc = page_counts_new();
+	struct proc_id id = { .pid = 1 };
+	char err[128] = "";
+
+	nr_scans = 0;
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       0, 5, 1, err, sizeof(err)), 0);
+	assert_int_equal(min_age_seen[0], 0);
+	page_counts_free(pc);
+}
+
+/* ---- run-length chunks ---- */
+
+#define NR_UNITS 700
+static uint8_t u_states[NR_UNITS], u_ages[NR_UNITS];
+static uint8_t u_packed[NR_UNITS / 4 + 1];
+static struct etmem_scan_run u_runs[NR_UNITS];
+
+/* Random units in few long runs or many short ones, as a scan may give. */
+static void random_units(unsigned int seed, unsigned int mean_run, bool ages)
+{
+	unsigned int i = 0;
+
+	srand(seed);
+	memset(u_packed, 0, sizeof(u_packed));
+	while (i < NR_UNITS) {
+		unsigned int len = 1 + rand() % (2 * mean_run);
+		uint8_t st = rand() % 4, age = ages ? (st == I ? rand() % 6 : 0) : 0;
+
+		if (ages && st == I && rand() % 7 == 0)
+			age = ETMEM_IDLE_AGE_UNKNOWN;
+		for (; len && i < NR_UNITS; len--, i++) {
+			u_states[i] = st;
+			u_ages[i] = ages ? age : ETMEM_IDLE_AGE_UNKNOWN;
+			u_packed[i / 4] |= st << (2 * (i % 4));
+		}
+	}
+}
+
+/* Units [first, first + nr) as the kernel's run form (ages 0 without ages). */
+static uint32_t units_as_runs(uint32_t first, uint32_t nr, bool ages)
+{
+	uint32_t n = 0, end = first + nr;
+
+	for (uint32_t i = first; i < end; n++) {
+		uint32_t j = i + 1;
+
+		while (j < end && u_states[j] == u_states[i] && u_ages[j] == u_ages[i])
+			j++;
+		u_runs[n] = (struct etmem_scan_run){ .nr_units = j - i, .state = u_states[i],
+						     .idle_age = ages ? u_ages[i] : 0 };
+		i = j;
+	}
+	return n;
+}
+
+/*
+ * etmem_chunk_next_run() gives back every unit, in order, from either
+ * form, and its runs are maximal: no two neighbours share state and age.
+ */
+static void test_chunk_runs(void **state)
+{
+	for (unsigned int seed = 1; seed <= 60; seed++) {
+		bool ages = seed % 2;
+		uint32_t nr = NR_UNITS - seed % 5;	/* not always whole bytes */
+
+		random_units(seed, seed % 3 ? 9 : 1, ages);
+		for (int form = 0; form < 2; form++) {
+			struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = nr };
+			struct etmem_chunk_cursor cur = { 0 };
+			struct etmem_unit_run run, prev = { 0 };
+			uint32_t next = 0;
+
+			if (form) {
+				chunk.nr_runs = units_as_runs(0, nr, ages);
+				chunk.runs = u_runs;
+				chunk.run_ages = ages;
+			} else {
+				chunk.states = u_packed;
+				chunk.idle_ages = ages ? u_ages : NULL;
+			}
+			while (etmem_chunk_next_run(&chunk, &cur, &run)) {
+				assert_int_equal(run.first, next);
+				assert_true(run.nr_units >= 1);
+				if (next)
+					assert_false(run.state == prev.state &&
+						     run.idle_age == prev.idle_age);
+				for (uint32_t i = run.first; i < run.first + run.nr_units; i++) {
+					assert_int_equal(run.state, u_states[i]);
+					assert_int_equal(run.idle_age, ages ? u_ages[i] :
+							 ETMEM_IDLE_AGE_UNKNOWN);
+				}
+				next = run.first + run.nr_units;
+				prev = run;
+			}
+			assert_int_equal(next, nr);
+		}
+	}
+}
+
+/*
+ * page_counts reads both forms the same: three passes, each chunk sent
+ * as runs or as states at random, give the cold ranges, page counts and
+ * ages of the all-states feed.
+ */
+struct seen_page { uint64_t addr; unsigned int count; int age; };
+
+static void collect_pages(uint64_t addr, unsigned int shift, unsigned int count, int age,
+			  void *arg)
+{
+	GArray *a = arg;
+	struct seen_page p = { addr, count, age };
+
+	(void)shift;
+	g_array_append_val(a, p);
+}
+
+static void test_runs_same_counts(void **state)
+{
+	for (unsigned int seed = 1; seed <= 30; seed++) {
+		struct page_counts *pc[2] = { page_counts_new(), page_counts_new() };
+		GArray *ranges[2], *pages[2];
+		uint64_t cold[2], aged[2];
+		GHashTable *own[2] = { NULL, NULL };
+
+		for (unsigned int pass = 1; pass <= 3; pass++) {
+			bool ages = seed % 3 != 0;
+
+			random_units(seed * 10 + pass, seed % 2 ? 12 : 2, ages);
+			for (int v = 0; v < 2; v++) {
+				page_counts_begin_pass(pc[v], pass);
+				/* Two chunks, the second one 3 pages further (a hole). */
+				for (int half = 0; half < 2; half++) {
+					uint32_t first = half ? 350 : 0, nr = 350;
+					struct etmem_chunk chunk = {
+						.addr = BASE + (first + 3u * half) * 4096ull,
+						.page_shift = 12, .nr_pages = nr };
+
+					if (v && (seed + pass + half) % 2) {
+						chunk.nr_runs = units_as_runs(first, nr, ages);
+						chunk.runs = u_runs;
+						chunk.run_ages = ages;
+					} else {
+						static uint8_t p2[NR_UNITS / 4 + 1];
+
+						memset(p2, 0, sizeof(p2));
+						for (uint32_t i = 0; i < nr; i++)
+							p2[i / 4] |= u_states[first + i] << (2 * (i % 4));
+						chunk.states = p2;
+						chunk.idle_ages = ages ? u_ages + first : NULL;
+					}
+					assert_int_equal(page_counts_add_chunk(&chunk, pc[v]), 0);
+				}
+			}
+		}
+		for (int v = 0; v < 2; v++) {
+			ranges[v] = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+			pages[v] = g_array_new(FALSE, FALSE, sizeof(struct seen_page));
+			cold[v] = page_counts_cold_ranges(pc[v], 1 + seed % 2, seed % 4, ranges[v]);
+			aged[v] = page_counts_aged_ranges(pc[v], 2, &own[v], ranges[v]);
+			page_counts_foreach(pc[v], collect_pages, pages[v]);
+		}
+		assert_int_equal(cold[0], cold[1]);
+		assert_int_equal(aged[0], aged[1]);
+		assert_int_equal(page_counts_nr_pages(pc[0]), page_counts_nr_pages(pc[1]));
+		assert_int_equal(ranges[0]->len, ranges[1]->len);
+		assert_memory_equal(ranges[0]->data, ranges[1]->data,
+				    ranges[0]->len * sizeof(struct etmem_range));
+		assert_int_equal(pages[0]->len, pages[1]->len);
+		for (guint i = 0; i < pages[0]->len; i++) {
+			struct seen_page *a = &g_array_index(pages[0], struct seen_page, i);
+			struct seen_page *b = &g_array_index(pages[1], struct seen_page, i);
+
+			assert_int_equal(a->addr, b->addr);
+			assert_int_equal(a->count, b->count);
+			assert_int_equal(a->age, b->age);
+		}
+		for (int v = 0; v < 2; v++) {
+			g_array_free(ranges[v], TRUE);
+			g_array_free(pages[v], TRUE);
+			if (own[v])
+				g_hash_table_destroy(own[v]);
+			page_counts_free(pc[v]);
+		}
+	}
+}
+
+/*
+ * A page size that changed since the first pass (a THP formed or split):
+ * every page it covers is never cold, not only the first.
+ */
+static void test_page_size_changed(void **state)
+{
+	uint8_t idle512[128];
+	struct etmem_scan_run huge_idle = { .nr_units = 1, .state = I };
+	struct etmem_chunk small = { .addr = BASE, .page_shift = 12, .nr_pages = 512,
+				     .states = idle512 };
+	struct etmem_chunk huge = { .addr = BASE, .page_shift = 21, .nr_pages = 1,
+				    .runs = &huge_idle, .nr_runs = 1 };
+	struct page_counts *pc = page_counts_new();
+	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+
+	memset(idle512, 0x55, sizeof(idle512));
+	page_counts_begin_pass(pc, 1);
+	assert_int_equal(page_counts_add_chunk(&small, pc), 0);
+	page_counts_begin_pass(pc, 2);
+	assert_int_equal(page_counts_add_chunk(&huge, pc), 0);
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 0);
+	assert_int_equal(page_counts_nr_pages(pc), 0);
+	g_array_free(ranges, TRUE);
 	page_counts_free(pc);
 }
 
@@ -262,7 +499,11 @@ int main(void)
 		cmocka_unit_test(test_new_pages_ignored),
 		cmocka_unit_test(test_min_idle_age),
 		cmocka_unit_test(test_aged_ranges),
-		cmocka_unit_test(test_old_module_without_sample_hot),
+		cmocka_unit_test(test_old_module),
+		cmocka_unit_test(test_min_age_needs_ages),
+		cmocka_unit_test(test_chunk_runs),
+		cmocka_unit_test(test_runs_same_counts),
+		cmocka_unit_test(test_page_size_changed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,12 @@ expect_err() { # expect_err ERRNO MESSAGE-REGEX COMMAND...
 sleep 1000 & victim=$!
 expect_err EINVAL "missing pid" "$g" raw no-pid
 expect_err ERANGE "out of range: attribute pid, allowed 1\.\.4194304" "$g" scan 0
+# The age cap (ETMEM_A_SCAN_MIN_IDLE_AGE): only with ages, 1..254.
+expect_err EINVAL "scan-min-idle-age needs the idle-ages scan flag" "$g" scan "$victim" -a 3
+expect_err ERANGE "out of range: attribute scan-min-idle-age, allowed 1\.\.254" "$g" scan "$victim" -f 16 -a 255
+out=$("$g" scan "$victim" -f $((16 | 64)) -a 2)
+echo "# runs and an age cap: $out"
+vt_check "a scan with runs and an age cap is accepted and reports chunks" grep -Eq '^chunks [1-9][0-9]* .* as runs [0-9]+$' <<<"$out"
 expect_err ERANGE "out of range: attribute pid, allowed 1\.\.4194304" "$g" scan -5
 expect_err ESRCH "no process with pid 4000000" "$g" scan 4000000
 expect_err EINVAL "kernel thread" "$g" scan 2

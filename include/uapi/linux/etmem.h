@@ -12,6 +12,8 @@
 #ifndef _UAPI_LINUX_ETMEM_H
 #define _UAPI_LINUX_ETMEM_H
 
+#include <linux/types.h>
+
 #define ETMEM_FAMILY_NAME	"etmem"
 #define ETMEM_FAMILY_VERSION	1
 
@@ -42,6 +44,20 @@ enum etmem_scan_flags {
 	ETMEM_SCAN_FLAGS_HUGETLB_ONLY = 8,	/* only hugetlb mappings (vm_flags=ht) */
 	ETMEM_SCAN_FLAGS_IDLE_AGES = 16,	/* add ETMEM_A_CHUNK_IDLE_AGES to each chunk */
 	ETMEM_SCAN_FLAGS_SAMPLE_HOT = 32,	/* hot PTE tables may be left unread (RECENT) */
+	ETMEM_SCAN_FLAGS_RUNS = 64,		/* chunks may come as runs (ETMEM_A_CHUNK_RUNS) */
+};
+
+/*
+ * With ETMEM_SCAN_FLAGS_RUNS, a chunk whose units form few runs carries
+ * them as an array of these (ETMEM_A_CHUNK_RUNS), in address order from
+ * ETMEM_A_CHUNK_ADDR and adding up to ETMEM_A_CHUNK_NR_PAGES, instead of
+ * ETMEM_A_CHUNK_STATES and ETMEM_A_CHUNK_IDLE_AGES; the module picks the
+ * smaller of the two forms for each chunk, so a caller must read both.
+ */
+struct etmem_scan_run {
+	__u16 nr_units;	/* consecutive units with this state and age, >= 1 */
+	__u8 state;	/* enum etmem_page_state */
+	__u8 idle_age;	/* as in ETMEM_A_CHUNK_IDLE_AGES; 0 without that flag */
 };
 
 /*
@@ -52,6 +68,9 @@ enum etmem_scan_flags {
  * as RECENT, a unit found idle has age 1). ETMEM_IDLE_AGE_UNKNOWN for an
  * idle unit without history (PTE tables requested partly, or the
  * pre-check switched off).
+ * A scan request may carry ETMEM_A_SCAN_MIN_IDLE_AGE (with IDLE_AGES):
+ * every age at or above it is then reported as it, so "idle for at least
+ * N scans" is one value and such units run together (ETMEM_SCAN_FLAGS_RUNS).
  */
 #define ETMEM_IDLE_AGE_MAX	254
 #define ETMEM_IDLE_AGE_UNKNOWN	255
@@ -114,6 +133,8 @@ enum {
 	ETMEM_A_SCAN_TABLES_SKIPPED,	/* u64, PTE tables reported from history (PMD bit clear) */
 	ETMEM_A_CHUNK_IDLE_AGES,	/* binary, 1 byte a unit: idle age (see above) */
 	ETMEM_A_SCAN_TABLES_HOT_SKIPPED, /* u64, PTE tables reported RECENT, unread */
+	ETMEM_A_CHUNK_RUNS,		/* binary, struct etmem_scan_run[] (see above) */
+	ETMEM_A_SCAN_MIN_IDLE_AGE,	/* u8, 1..254: report older idle ages as this */
 
 	/* add new constants above here */
 	__ETMEM_A_MAX,
