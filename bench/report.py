@@ -545,6 +545,15 @@ def render_costs(rows):
             if etm and ratios:
                 lines.append(f"- etmemd / kdamond, {what}: **{ratio_spread(ratios, 3)}** "
                              "(per repetition, median (min..max))")
+        split = [r for r in rows.get("steady_split", []) if r[0] == "etmem"]
+        if split:
+            user = [num(r[2]) for r in split if num(r[2]) is not None]
+            kern = [num(r[3]) for r in split if num(r[3]) is not None]
+            shares = [100 * u / (u + k) for u, k in zip(user, kern) if u + k]
+            if shares:
+                lines.append("- etmemd's CPU in the window, user space (slide's bookkeeping) "
+                             f"against kernel (the scans, page-out): user **{spread(shares)}%** "
+                             f"of it; user {spread(user)} ms, kernel {spread(kern)} ms per window")
         parts += [f"#### Monitoring CPU in steady state\n\n"
                   f"hotcold with {r0[4] if r0[4] else '?'} MiB managed "
                   "(the cold set written once, a hot set read without pause); each reclaimer "

@@ -91,6 +91,9 @@ in_cgroup() {
 cpu_ms_of() { # utime+stime of a process, all threads, in ms
 	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+user_sys_ms_of() { # "utime stime" of a process, all threads, in ms
+	awk -v hz="$(getconf CLK_TCK)" '{print $14 * 1000 / hz, $15 * 1000 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0 0
+}
 
 # --- reclaimers ----------------------------------------------------------
 # etmem: slide engine through etmemd, documented settings. Further
@@ -489,7 +492,7 @@ pagemap() {
 # (with a + when 95% was not reached: not a steady state),
 # cold reclaimed % at the end, workload major faults in the window, data.
 steady_one() { # RECLAIMER REP
-	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last
+	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last u0 k0 u1 k1
 	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$s_cold" --hot-mib "$s_hot" \
 		--interval-ms 1000 >"$out" 2>&1 &
 	wl=$!
@@ -512,9 +515,16 @@ steady_one() { # RECLAIMER REP
 	# Not reached: the window measures reclaim still going on; say so.
 	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
 	cpu0=$(reclaimer_cpu_ms "$r")
+	[ "$r" = etmem ] && read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid")
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
 	sleep "$s_window"
 	cpu1=$(reclaimer_cpu_ms "$r")
+	# Where etmemd's time goes: user space, or the kernel (its scans).
+	if [ "$r" = etmem ]; then
+		read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
+		emit steady_split "$r" "$rep" "$(awk -v a="$u0" -v b="$u1" 'BEGIN {print b - a}')" \
+			"$(awk -v a="$k0" -v b="$k1" 'BEGIN {print b - a}')"
+	fi
 	last=$(grep '^status' "$out" | tail -n1)
 	f1=$(sed -n 's/.* majflt=\([0-9]*\).*/\1/p' <<<"$last")
 	"${r}_stop"
