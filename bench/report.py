@@ -547,9 +547,11 @@ def render_costs(rows):
                              "(per repetition, median (min..max))")
         split = [r for r in rows.get("steady_split", []) if r[0] == "etmem"]
         if split:
-            user = [num(r[2]) for r in split if num(r[2]) is not None]
-            kern = [num(r[3]) for r in split if num(r[3]) is not None]
-            shares = [100 * u / (u + k) for u, k in zip(user, kern) if u + k]
+            pairs = [(num(r[2]), num(r[3])) for r in split
+                     if num(r[2]) is not None and num(r[3]) is not None]
+            user = [u for u, _ in pairs]
+            kern = [k for _, k in pairs]
+            shares = [100 * u / (u + k) for u, k in pairs if u + k]
             if shares:
                 lines.append("- etmemd's CPU in the window, user space (slide's bookkeeping) "
                              f"against kernel (the scans, page-out): user **{spread(shares)}%** "

@@ -443,7 +443,7 @@ bool etmem_chunk_next_run(const struct etmem_chunk *chunk,
 {
 	uint32_t i = cur->next_unit, j;
 
-	if (i >= chunk->nr_pages)
+	if (i >= chunk->nr_pages || (chunk->runs && cur->next_run >= chunk->nr_runs))
 		return false;
 	run->first = i;
 	if (chunk->runs) {
@@ -534,6 +534,12 @@ int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
 		etmem_set_errmsg(client, "at most %d ranges per scan", ETMEM_MAX_RANGES);
 		return -E2BIG;
 	}
+	/* A u8 on the wire: larger would wrap; 255 and 0 the kernel judges. */
+	if (min_idle_age > 255) {
+		etmem_set_errmsg(client, "minimum idle age %u out of range: allowed 1..%d",
+				 min_idle_age, ETMEM_IDLE_AGE_MAX);
+		return -ERANGE;
+	}
 	msg = etmem_req_new(client, ETMEM_CMD_SCAN, NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
@@ -541,7 +547,7 @@ int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
 	    etmem_put_ranges(msg, ranges, nr_ranges) ||
 	    nla_put_u32(msg, ETMEM_A_SCAN_FLAGS, scan_flags) ||
 	    (min_idle_age &&
-	     nla_put_u8(msg, ETMEM_A_SCAN_MIN_IDLE_AGE, (uint8_t)(min_idle_age > 255 ? 255 : min_idle_age)))) {
+	     nla_put_u8(msg, ETMEM_A_SCAN_MIN_IDLE_AGE, (uint8_t)min_idle_age))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

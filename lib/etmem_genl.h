@@ -151,8 +151,10 @@ int etmem_scan(struct etmem_client *client, pid_t pid,
 /*
  * The same with ETMEM_A_SCAN_MIN_IDLE_AGE: @min_idle_age (1..254, needs
  * ETMEM_SCAN_FLAGS_IDLE_AGES; 0 leaves it out) makes the kernel report
- * every idle age at or above it as it ("idle for at least N scans"). An
- * etmem_scan module older than that attribute refuses it with -EINVAL.
+ * every idle age at or above it as it ("idle for at least N scans"). The
+ * kernel refuses 255 with -ERANGE and a cap without IDLE_AGES with
+ * -EINVAL (above 255: -ERANGE here); an etmem_scan module older than the
+ * attribute refuses it with -EINVAL as well.
  */
 int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
 		       const struct etmem_range *ranges, size_t nr_ranges,

@@ -331,12 +331,17 @@ static const struct scan_feature {
 } scan_features[] = {
 	{ ETMEM_SCAN_FLAGS_RUNS, true,
 	  "the loaded etmem_scan module does not know run-length replies (an older version?): "
-	  "reading every page's state until it is reloaded" },
+	  "reading every page's state until etmemd restarts (reload the module first)" },
 	{ ETMEM_SCAN_FLAGS_SAMPLE_HOT, false,
 	  "the loaded etmem_scan module does not know hot sampling (an older version?): "
-	  "scanning every hot page table every pass until it is reloaded" },
+	  "scanning every hot page table every pass until etmemd restarts (reload the module first)" },
 };
 static atomic_uint features_refused;	/* bit i: scan_features[i] */
+
+void page_counts_forget_refusals(void)
+{
+	atomic_store(&features_refused, 0);
+}
 
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			  int client_err, bool cancel, const struct proc_id *id,
@@ -373,7 +378,8 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 	for (size_t i = 0; ret == -EINVAL && i < G_N_ELEMENTS(scan_features); i++) {
 		const struct scan_feature *f = &scan_features[i];
 
-		if (!(scan_flags & f->flags))
+		/* The cap came with runs: it goes with them, even if asked alone. */
+		if (!(scan_flags & f->flags) && !(f->min_age && min_idle_age))
 			continue;
 		/* Nothing of the refused request was applied: the pass starts again. */
 		scan_flags &= ~f->flags;

@@ -78,4 +78,10 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			  uint32_t scan_flags, unsigned int min_idle_age, unsigned int pass,
 			  char *errmsg, size_t errmsg_len);
 
+/*
+ * Forget which scan features an older module refused (they are
+ * remembered for the life of the process): for tests.
+ */
+void page_counts_forget_refusals(void);
+
 #endif /* ETMEMD_PAGECOUNT_H */

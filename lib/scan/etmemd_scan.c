@@ -328,9 +328,11 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 		 * without it, and from now on.
 		 */
 		if (err == -EINVAL && (scan_flags & ETMEM_SCAN_FLAGS_RUNS)) {
-			atomic_store(&runs_refused, true);
 			err = etmem_scan(client, target, ranges + done, batch,
 					 scan_flags & ~ETMEM_SCAN_FLAGS_RUNS, collect_chunk, &pass);
+			/* Only a request that then goes through says the module is older. */
+			if (!err)
+				atomic_store(&runs_refused, true);
 		}
 	}
 	free(ranges);

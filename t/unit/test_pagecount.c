@@ -256,6 +256,7 @@ static void test_old_module(void **state)
 	uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_IDLE_AGES |
 		     ETMEM_SCAN_FLAGS_RUNS;
 
+	page_counts_forget_refusals();
 	module_knows = ETMEM_SCAN_FLAGS_IDLE_AGES;
 	nr_scans = 0;
 	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
@@ -276,6 +277,43 @@ static void test_old_module(void **state)
 	module_knows = ~0u;
 }
 
+/*
+ * The module of the release before: hot sampling but no runs. Only runs
+ * and the cap are dropped, hot sampling stays; and a cap asked without
+ * runs is dropped too, not hot sampling.
+ */
+static void test_module_without_runs(void **state)
+{
+	struct page_counts *pc = page_counts_new();
+	struct proc_id id = { .pid = 1 };
+	char err[128] = "";
+	uint32_t f = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_IDLE_AGES;
+
+	page_counts_forget_refusals();
+	module_knows = f;
+	nr_scans = 0;
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f | ETMEM_SCAN_FLAGS_RUNS, 3, 1, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 2);
+	assert_int_equal(flags_seen[1], f);
+	assert_int_equal(min_age_seen[1], 0);
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f | ETMEM_SCAN_FLAGS_RUNS, 3, 2, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 3);
+	assert_int_equal(flags_seen[2], f);
+
+	page_counts_forget_refusals();
+	nr_scans = 0;
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+					       f, 3, 1, err, sizeof(err)), 0);
+	assert_int_equal(nr_scans, 2);
+	assert_int_equal(flags_seen[1], f);	/* hot sampling kept */
+	assert_int_equal(min_age_seen[1], 0);
+	page_counts_free(pc);
+	module_knows = ~0u;
+	page_counts_forget_refusals();
+}
+
 /* The age cap goes only with idle ages: without them it is left out. */
 static void test_min_age_needs_ages(void **state)
 {
@@ -283,6 +321,7 @@ static void test_min_age_needs_ages(void **state)
 	struct proc_id id = { .pid = 1 };
 	char err[128] = "";
 
+	page_counts_forget_refusals();
 	nr_scans = 0;
 	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
 					       0, 5, 1, err, sizeof(err)), 0);
@@ -467,6 +506,43 @@ static void test_runs_same_counts(void **state)
 }
 
 /*
+ * A run of a later pass across a hole of the first pass's layout (pages
+ * mapped since): the pages after the hole get the run too. And a page
+ * size that changed the other way (a THP split): its unit is never cold.
+ */
+static void test_run_across_hole(void **state)
+{
+	uint8_t idle1[1] = { 0x55 };
+	struct etmem_scan_run acc12 = { .nr_units = 12, .state = A };
+	struct etmem_chunk a = { .addr = BASE, .page_shift = 12, .nr_pages = 4, .states = idle1 };
+	struct etmem_chunk b = { .addr = BASE + 8 * 4096, .page_shift = 12, .nr_pages = 4,
+				 .states = idle1 };
+	struct etmem_chunk all = { .addr = BASE, .page_shift = 12, .nr_pages = 12,
+				   .runs = &acc12, .nr_runs = 1 };
+	struct etmem_scan_run idle_huge = { .nr_units = 1, .state = I };
+	struct etmem_scan_run idle512 = { .nr_units = 512, .state = I };
+	struct etmem_chunk huge = { .addr = BASE + 2 * 1024 * 1024, .page_shift = 21,
+				    .nr_pages = 1, .runs = &idle_huge, .nr_runs = 1 };
+	struct etmem_chunk split = { .addr = BASE + 2 * 1024 * 1024, .page_shift = 12,
+				     .nr_pages = 512, .runs = &idle512, .nr_runs = 1 };
+	struct page_counts *pc = page_counts_new();
+	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+
+	page_counts_begin_pass(pc, 1);
+	assert_int_equal(page_counts_add_chunk(&a, pc), 0);
+	assert_int_equal(page_counts_add_chunk(&b, pc), 0);
+	assert_int_equal(page_counts_add_chunk(&huge, pc), 0);
+	page_counts_begin_pass(pc, 2);
+	assert_int_equal(page_counts_add_chunk(&all, pc), 0);
+	assert_int_equal(page_counts_add_chunk(&split, pc), 0);
+	/* Accessed in pass 2 on both sides of the hole; the split THP absent. */
+	assert_int_equal(page_counts_cold_ranges(pc, 1, 0, ranges), 0);
+	assert_int_equal(page_counts_nr_pages(pc), 8);
+	g_array_free(ranges, TRUE);
+	page_counts_free(pc);
+}
+
+/*
  * A page size that changed since the first pass (a THP formed or split):
  * every page it covers is never cold, not only the first.
  */
@@ -500,7 +576,9 @@ int main(void)
 		cmocka_unit_test(test_min_idle_age),
 		cmocka_unit_test(test_aged_ranges),
 		cmocka_unit_test(test_old_module),
+		cmocka_unit_test(test_module_without_runs),
 		cmocka_unit_test(test_min_age_needs_ages),
+		cmocka_unit_test(test_run_across_hole),
 		cmocka_unit_test(test_chunk_runs),
 		cmocka_unit_test(test_runs_same_counts),
 		cmocka_unit_test(test_page_size_changed),
