@@ -389,8 +389,16 @@ def render(rows):
         parts += ["### redis-server, hot keys only", redis_table(rows["redis"])]
     if rows.get("cost"):
         parts += ["### Cost", cost_table(rows["cost"])]
+    scale_boot = meta_of(rows, "scale_meta")
     if rows.get("scale_mem"):
-        parts += ["### Scan cost by managed memory", scale_table(rows["scale_mem"], "MiB")]
+        parts += ["### Scan cost by managed memory"]
+        if scale_boot:
+            parts += [f"This table and the next come from a boot of their own (bench/run "
+                      f"--only scale, kernel {scale_boot.get('kernel', '?')}, a 6 GiB guest). "
+                      "A full scan (bench/scancost: every page's state through the family, "
+                      "no flags) of processes whose memory was written once; wall and CPU "
+                      "time of the scanning thread, 3 repetitions each."]
+        parts += [scale_table(rows["scale_mem"], "MiB")]
     if rows.get("scale_procs"):
         parts += ["### Scan cost by number of processes (16 MiB each)",
                   scale_table(rows["scale_procs"], "processes")]

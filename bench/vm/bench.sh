@@ -17,7 +17,8 @@ smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_window=5 b_reps=1
 	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
-	scale_sizes="256 512 1024 2048" scale_procs="1 8 64" pagemap_mib=256 reps_pagemap=11
+	scale_sizes=${BENCH_SCALE_SIZES:-256 512 1024 2048} scale_procs="1 8 64"
+	pagemap_mib=256 reps_pagemap=11
 	b_cold=128 b_move=64 b_hot=16 b_move_ms=625 b_warm=60 b_window=45 b_reps=1
 	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
@@ -77,7 +78,9 @@ setup() {
 		"$build/etmem/etmem" project show -s "$sock" >/dev/null 2>&1 && break
 		sleep 0.2
 	done
-	emit meta kernel "$ETMEM_KVER" size "$size" cold_mib "$cold" hot_mib "$hot" \
+	# A boot of one experiment keeps its meta apart (scale_meta, ...), so
+	# the full run's stays with the tables it describes.
+	emit "${BENCH_META:-meta}" kernel "$ETMEM_KVER" size "$size" cold_mib "$cold" hot_mib "$hot" \
 		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)"
 }
 
