@@ -516,7 +516,8 @@ def render_workloads(rows):
 
 def render_costs(rows):
     """The costs experiment's block (bench/vm/costs.sh), or ''."""
-    if not (rows.get("steady") or rows.get("pageout") or rows.get("costs_pagemap")):
+    if not (rows.get("steady") or rows.get("pageout") or rows.get("costs_pagemap") or
+            rows.get("countcost")):
         return ""
     info = meta_of(rows, "costs_meta")
     parts = ["### What monitoring and page-out cost",
@@ -600,6 +601,30 @@ def render_costs(rows):
                   f"- etmem / MADV_PAGEOUT alone: **"
                   f"{ratio_spread(paired(po, 'etmem', 'madvise', 4), 3)}** "
                   "(per repetition, median (min..max))"]
+    cc = rows.get("countcost", [])
+    if cc:
+        body, ratios = [], []
+        for layout in dict.fromkeys(r[0] for r in cc):
+            rs = [r for r in cc if r[0] == layout]
+            st = {r[1]: num(r[3]) for r in rs if r[2] == "states"}
+            ru = {r[1]: num(r[3]) for r in rs if r[2] == "runs"}
+            per = [ru[k] / st[k] for k in ru if ru[k] is not None and st.get(k)]
+            body.append([layout, ratio_spread(list(st.values()), 2),
+                         ratio_spread(list(ru.values()), 2),
+                         ratio_spread(per, 2),
+                         max((r[4] for r in rs if r[2] == "runs"), key=lambda x: num(x) or 0),
+                         len(per)])
+        parts += ["#### slide's page counting per cycle: per-page against run-length replies\n\n"
+                  "bench/countcost: slide's user-space bookkeeping (etmemd/engine/pagecount.c) "
+                  "for one cycle with `loop=2` and idle ages over 512 MiB of 4 KiB pages (two "
+                  "passes of replies, then the cold ranges), fed the same replies once page by "
+                  "page (2 bits and an age byte a page) and once as the module sends them with "
+                  "`ETMEM_SCAN_FLAGS_RUNS` (runs where shorter), alternating, CPU time. "
+                  "Layouts: *steady* is the steady state above (448 MiB swapped out, 64 MiB "
+                  "hot), *interleaved* one hot page in every 64, *alternating* every other page "
+                  "hot (no chunk pays as runs: both forms are the same replies).",
+                  table(["layout", "states ms", "runs ms", "runs / states", "chunks as runs (of 64)",
+                         "runs"], body)]
     if rows.get("costs_pagemap"):
         parts += pagemap_section(rows["costs_pagemap"])
     return "\n\n".join(parts) + "\n"
@@ -752,6 +777,9 @@ def main(argv):
                      for r in rows.get("pageout", []) if not mib or (num(r[2]) or 0) < 0.95 * mib]
         if rows.get("pageout_verify", [["missing"]])[0][0] != "ok":
             problems.append("page-out data not verified")
+        layouts = {r[0] for r in rows.get("countcost", []) if r[2] == "runs"}
+        problems += [f"no countcost rows for {l}" for l in
+                     ("steady", "interleaved", "alternating") if l not in layouts]
         states = {r[0] for r in rows.get("costs_pagemap", [])}
         problems += [f"no pagemap row {s}" for s in
                      ("idle", "accessed", "accessed-sampled", "absent") if s not in states]

@@ -26,9 +26,9 @@ esac
 # steady (monitoring CPU after the cold set is out) and pageout (CPU per
 # MiB paged out); bench/vm/costs.sh runs them with the pagemap scan.
 case $size in
-smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 ;;
+smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 cc_reps=2 ;;
 full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=30 s_reps=${BENCH_STEADY_REPS:-5}
-	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} ;;
+	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} cc_reps=10 ;;
 esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
 # workloads: the quality runs on workloads a region-based monitor finds
@@ -561,6 +561,21 @@ pageout() {
 	emit pageout_verify "$(grep -q '^pageoutcost verify ok' <<<"$out" && echo ok || echo FAILED)"
 }
 
+# slide's page counting per cycle in user space, per-page replies against
+# run-length ones (bench/countcost.c). Rows: layout, rep, form, ms, chunks
+# that came as runs.
+countcost() {
+	local l line
+	for l in steady interleaved alternating; do
+		"$build/bench/countcost" -r "$cc_reps" "$l" >/tmp/countcost.out 2>&1 ||
+			die "countcost $l: $(cat /tmp/countcost.out)"
+		while read -r line; do
+			# shellcheck disable=SC2046 # five fields, split on purpose
+			emit countcost $(sed -n 's/^countcost layout=\([a-z]*\) rep=\([0-9]*\) form=\([a-z]*\) units=[0-9]* chunks_as_runs=\([0-9]*\) ms=\([0-9.]*\)$/\1 \2 \3 \5 \4/p' <<<"$line")
+		done </tmp/countcost.out
+	done
+}
+
 budget_configs() {
 	local v
 	echo none slide:T1 slide:T1+age4 slide:T1+age16
@@ -673,6 +688,7 @@ main() {
 		pagemap) log pagemap; pagemap ;;
 		steady) interleave "$s_reps" "$s_reclaimers" steady ;;
 		pageout) log pageout; pageout ;;
+		countcost) log countcost; countcost ;;
 		workloads)
 			emit wl_meta list "$w_list" reps "$w_reps" cold_mib "$cold" hot_mib "$hot" \
 				seconds "$secs"
