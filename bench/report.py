@@ -397,7 +397,9 @@ def render(rows):
                       f"--only scale, kernel {scale_boot.get('kernel', '?')}, a 6 GiB guest). "
                       "A full scan (bench/scancost: every page's state through the family, "
                       "no flags) of processes whose memory was written once; wall and CPU "
-                      "time of the scanning thread, 3 repetitions each."]
+                      "time of the scanning thread, 3 repetitions each: the first finds every "
+                      "page accessed (the max), the next two idle, mostly reported through the "
+                      "PMD pre-check (the median)."]
         parts += [scale_table(rows["scale_mem"], "MiB")]
     if rows.get("scale_procs"):
         parts += ["### Scan cost by number of processes (16 MiB each)",
