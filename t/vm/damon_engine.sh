@@ -402,8 +402,14 @@ sleep 2	# one more check of the task: fresh statistics
 show_json "$SOCK" dp >"$WORK/show.json"
 "$ETMEM" project show -n dp -s "$SOCK" >"$WORK/show.txt"
 cat "$WORK/show.txt"
+# What etmemd shows is DAMON's own count, never more: at most what DAMON's
+# sysfs says after it (the statistics only grow; etmemd refreshes them each
+# cycle). Not compared with what left RAM: 6.12 counted 116 of the 182 MiB
+# that had left in one run (7.2: all of it), so it says "DAMOS acted".
 applied=$(field sz_applied)
-vt_check "show -j: sz_applied $applied >= 90% of $COLD_MIB MiB" test "$applied" -ge $((COLD_MIB * 1048576 * 9 / 10))
+kd_applied=$(kd_cat "$KD/0/contexts/0/schemes/0/stats/sz_applied")
+vt_check "show -j: sz_applied $applied > 0, at most DAMON's own count after it ($kd_applied)" \
+	test "$applied" -gt 0 -a "$applied" -le "$kd_applied"
 vt_check "show -j: nr_tried >= nr_applied > 0" \
 	python3 -c "import json; t=json.load(open('$WORK/show.json'))['projects'][0]['tasks'][0]; assert t['nr_tried'] >= t['nr_applied'] > 0 and t['sz_tried'] >= t['sz_applied']; assert t['action'] == 'pageout' and t['quota_bytes'] == 2 << 30 and t['quota_reset_ms'] == 1000 and 'qt_exceeds' in t and t['state'] == 'monitoring', t"
 vt_check "show text: DAMOS statistics and quotas" \
