@@ -208,6 +208,29 @@ int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
 	return 0;
 }
 
+/*
+ * The first index at or after @i whose page was present in every pass.
+ * Eight counts at a time: in steady state most of a process is swapped
+ * out or unmapped (COUNT_ABSENT), and the per-cycle loops below are the
+ * largest share of etmemd's user time (measured with perf, 6.12).
+ */
+static uint32_t skip_absent(const struct scan_segment *seg, uint32_t i)
+{
+	const uint64_t all_absent = 0x0101010101010101ull * COUNT_ABSENT;
+
+	while (i + 8 <= seg->nr_pages) {
+		uint64_t word;
+
+		memcpy(&word, seg->counts + i, sizeof(word));
+		if ((word & all_absent) != all_absent)
+			break;
+		i += 8;
+	}
+	while (i < seg->nr_pages && (seg->counts[i] & COUNT_ABSENT))
+		i++;
+	return i;
+}
+
 uint64_t page_counts_nr_pages(const struct page_counts *pc)
 {
 	uint64_t nr = 0;
@@ -215,9 +238,11 @@ uint64_t page_counts_nr_pages(const struct page_counts *pc)
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
 
-		for (uint32_t i = 0; i < seg->nr_pages; i++)
-			if (!(seg->counts[i] & COUNT_ABSENT))
-				nr += 1ull << (seg->page_shift - 12);
+		uint32_t present = 0;
+
+		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1))
+			present++;
+		nr += (uint64_t)present << (seg->page_shift - 12);
 	}
 	return nr;
 }
@@ -245,11 +270,11 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
 
-		for (uint32_t i = 0; i < seg->nr_pages; i++) {
+		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1)) {
 			uint64_t addr = seg->addr + ((uint64_t)i << seg->page_shift);
 			uint64_t size = 1ull << seg->page_shift;
 
-			if ((seg->counts[i] & COUNT_ABSENT) || seg->counts[i] >= threshold)
+			if (seg->counts[i] >= threshold)
 				continue;
 			/* Without a kernel age the count alone decides. */
 			if (min_age && seg->ages[i] != ETMEM_IDLE_AGE_UNKNOWN &&
@@ -275,12 +300,10 @@ uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
 
-		for (uint32_t i = 0; i < seg->nr_pages; i++) {
+		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1)) {
 			uint64_t addr = seg->addr + ((uint64_t)i << seg->page_shift);
 			unsigned int age = seg->ages[i];
 
-			if (seg->counts[i] & COUNT_ABSENT)
-				continue;
 			if (age == ETMEM_IDLE_AGE_UNKNOWN) {
 				gpointer key = GSIZE_TO_POINTER(addr >> 12);
 
@@ -310,11 +333,10 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
 
-		for (uint32_t i = 0; i < seg->nr_pages; i++)
-			if (!(seg->counts[i] & COUNT_ABSENT))
-				fn(seg->addr + ((uint64_t)i << seg->page_shift),
-				   seg->page_shift, seg->counts[i],
-				   seg->ages[i] == ETMEM_IDLE_AGE_UNKNOWN ? -1 : seg->ages[i], arg);
+		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1))
+			fn(seg->addr + ((uint64_t)i << seg->page_shift), seg->page_shift,
+			   seg->counts[i],
+			   seg->ages[i] == ETMEM_IDLE_AGE_UNKNOWN ? -1 : seg->ages[i], arg);
 	}
 }
 

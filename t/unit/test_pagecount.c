@@ -506,6 +506,70 @@ static void test_runs_same_counts(void **state)
 }
 
 /*
+ * Counts, cold ranges and the pages present against a page-by-page model,
+ * with long absent runs at every alignment: the loops skip absent pages
+ * eight at a time.
+ */
+static void count_page(const struct etmem_range *r, unsigned int len, uint64_t addr,
+		       uint64_t *nr_seen)
+{
+	for (unsigned int k = 0; k < len; k++)
+		if (addr >= r[k].start && addr < r[k].end)
+			(*nr_seen)++;
+}
+
+static void collect_addr(uint64_t addr, unsigned int page_shift, unsigned int count, int age,
+			 void *arg)
+{
+	g_array_append_val((GArray *)arg, addr);
+}
+
+static void test_absent_skip_model(void **state)
+{
+	for (unsigned int seed = 1; seed <= 40; seed++) {
+		struct page_counts *pc = page_counts_new();
+		GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+		GArray *present = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		uint8_t count[NR_UNITS] = { 0 };
+		bool absent[NR_UNITS] = { false };
+		unsigned int threshold = 1 + seed % 2;
+		uint64_t want_cold = 0, want_present = 0;
+
+		for (unsigned int pass = 1; pass <= 2; pass++) {
+			struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12,
+						     .nr_pages = NR_UNITS, .states = u_packed };
+
+			random_units(seed * 7 + pass, 3 + seed % 29, false);
+			for (unsigned int i = 0; i < NR_UNITS; i++) {
+				absent[i] |= u_states[i] == X;
+				count[i] += u_states[i] == A || u_states[i] == R;
+			}
+			page_counts_begin_pass(pc, pass);
+			assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
+		}
+		for (unsigned int i = 0; i < NR_UNITS; i++) {
+			want_present += !absent[i];
+			want_cold += !absent[i] && count[i] < threshold;
+		}
+		assert_int_equal(page_counts_nr_pages(pc), want_present);
+		assert_int_equal(page_counts_cold_ranges(pc, threshold, 0, ranges), want_cold);
+		page_counts_foreach(pc, collect_addr, present);
+		assert_int_equal(present->len, want_present);
+		for (unsigned int i = 0, seen = 0; i < NR_UNITS; i++) {
+			uint64_t addr = BASE + i * 4096ull, in_ranges = 0;
+
+			count_page((struct etmem_range *)ranges->data, ranges->len, addr, &in_ranges);
+			assert_int_equal(in_ranges, !absent[i] && count[i] < threshold);
+			if (!absent[i])
+				assert_int_equal(g_array_index(present, uint64_t, seen++), addr);
+		}
+		g_array_free(present, TRUE);
+		g_array_free(ranges, TRUE);
+		page_counts_free(pc);
+	}
+}
+
+/*
  * A run of a later pass across a hole of the first pass's layout (pages
  * mapped since): the pages after the hole get the run too. And a page
  * size that changed the other way (a THP split): its unit is never cold.
@@ -582,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_runs),
 		cmocka_unit_test(test_runs_same_counts),
 		cmocka_unit_test(test_page_size_changed),
+		cmocka_unit_test(test_absent_skip_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
