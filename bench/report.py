@@ -556,6 +556,12 @@ def render_costs(rows):
             if etm and ratios:
                 lines.append(f"- etmemd / kdamond, {what}: **{ratio_spread(ratios, 3)}** "
                              "(per repetition, median (min..max))")
+        hot3 = paired(good, "etmemhot3", "etmem", 2)
+        if hot3:
+            lines.append("- etmem with hot tables left unread up to 3 passes in a row "
+                         "(`hot_skip_max_passes=3`) / etmem at the default (1): "
+                         f"**{ratio_spread(hot3, 3)}**; against kdamond at the default "
+                         f"intervals: **{ratio_spread(paired(good, 'etmemhot3', 'damos', 2), 3)}**")
         split = [r for r in rows.get("steady_split", []) if r[0] == "etmem"]
         if split:
             pairs = [(num(r[2]), num(r[3])) for r in split

@@ -302,6 +302,17 @@ psi_stop() {
 	"$build/etmem/etmem" obj del -f /tmp/bench_psi.conf -s "$sock"
 }
 
+# etmem as above with hot page tables left unread up to 3 passes in a row
+# instead of 1 (etmem_scan's hot_skip_max_passes; steady state only): what
+# a longer staleness of hot tables saves.
+etmemhot3_start() {
+	echo 3 >/sys/module/etmem_scan/parameters/hot_skip_max_passes && etmem_start "$@"
+}
+etmemhot3_stop() {
+	etmem_stop
+	echo 1 >/sys/module/etmem_scan/parameters/hot_skip_max_passes
+}
+
 none_start() { :; }
 none_stop() { :; }
 
@@ -309,7 +320,7 @@ none_stop() { :; }
 # runs in the reclaimer's context).
 reclaimer_cpu_ms() {
 	case $1 in
-	etmem) cpu_ms_of "$etmemd_pid" ;;
+	etmem|etmemhot3) cpu_ms_of "$etmemd_pid" ;;
 	damos|damoscheap) damos_cpu_ms ;;
 	# etmemd's kdamond is kdamond 0 (nothing else runs DAMON here).
 	damon) awk -v a="$(cpu_ms_of "$etmemd_pid")" -v b="$(damos_cpu_ms)" 'BEGIN {print a + b}' ;;
@@ -518,12 +529,12 @@ steady_one() { # RECLAIMER REP
 	# Not reached: the window measures reclaim still going on; say so.
 	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
 	cpu0=$(reclaimer_cpu_ms "$r")
-	[ "$r" = etmem ] && read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid")
+	case $r in etmem*) read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid") ;; esac
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
 	sleep "$s_window"
 	cpu1=$(reclaimer_cpu_ms "$r")
 	# Where etmemd's time goes: user space, or the kernel (its scans).
-	if [ "$r" = etmem ]; then
+	if [ "${r#etmem}" != "$r" ]; then
 		read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
 		emit steady_split "$r" "$rep" "$(awk -v a="$u0" -v b="$u1" 'BEGIN {print b - a}')" \
 			"$(awk -v a="$k0" -v b="$k1" 'BEGIN {print b - a}')"
