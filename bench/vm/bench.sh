@@ -191,7 +191,8 @@ damos_goal_start() { # PID GOAL_US
 	echo 1 >"$q/goals/nr_goals"
 	echo some_mem_psi_us >"$q/goals/0/target_metric" || return 1
 	echo "$2" >"$q/goals/0/target_value"
-	echo on >"$damon/kdamonds/0/state"
+	echo on >"$damon/kdamonds/0/state" || return 1
+	pin_reclaimer "$(cat "$damon/kdamonds/0/pid")"
 }
 damos_stop() {
 	local s=$damon/kdamonds/0/contexts/0/schemes/0/stats
@@ -594,13 +595,28 @@ budget_configs() {
 	for v in $b_psi; do echo "psi:$v%"; done
 	for v in $b_majflt; do echo "budget:${v}flt/s"; done
 	for v in $b_stall; do echo "budget:stall$v%"; done
+	# The baseline again, last: its "slowdown" against the first none is
+	# the drift of the measurement itself within a repetition.
+	echo none:again
+}
+
+# The workload on the last CPU, the reclaimers (etmemd and its threads,
+# kdamond) on the others: the slowdown measured is what the memory taken
+# costs the workload (refaults, stalls), not the reclaimer's own CPU
+# competing with the hot thread for one of the guest's two vCPUs (that is
+# the steady-state and page-out cost tables' subject). Empty with 1 CPU.
+b_work_cpu=$(($(nproc) - 1))
+b_reclaim_cpus=0-$((b_work_cpu - 1))
+[ "$b_work_cpu" -ge 1 ] || b_work_cpu=
+pin_reclaimer() { # PID: all its threads, and those it starts later
+	[ -n "$b_work_cpu" ] && taskset -a -pc "$b_reclaim_cpus" "$1" >/dev/null
 }
 
 budget_start() { # CONFIG PID
 	local set=${1#*:} v
 	v=${set//[!0-9]/}
 	case $1 in
-	none) ;;
+	none|none:*) ;;
 	slide:T1) etmem_start "$2" T=1 ;;
 	slide:T1+age*) etmem_start "$2" T=1 "idle_age=${set#T1+age}" ;;
 	damos:*) damos_goal_start "$2" $((v * 10000)) ;;
@@ -627,8 +643,8 @@ cg_stall_us() { # the benchmark cgroup's memory stall (PSI some) so far, in us
 # window), the hot thread's passes/s, major faults/s, the cgroup's stall.
 budget_one() { # CONFIG REP N
 	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow
-	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$b_cold" --hot-mib "$b_hot" \
-		--move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
+	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} "$build/t/helpers/hotcold" \
+		--cold-mib "$b_cold" --hot-mib "$b_hot" --move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
 	wl=$!
 	pid=$(wait_ready "$out")
 	[ -n "$pid" ] || die "workload did not start: $(cat "$out")"
@@ -667,7 +683,9 @@ budget_one() { # CONFIG REP N
 budget() {
 	local rep c n
 	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
-		move_every_ms "$b_move_ms" warm_s "$b_warm" window_s "$b_window" reps "$b_reps"
+		move_every_ms "$b_move_ms" warm_s "$b_warm" window_s "$b_window" reps "$b_reps" \
+		workload_cpu "${b_work_cpu:-any}"
+	pin_reclaimer "$etmemd_pid"
 	for rep in $(seq "$b_reps"); do
 		none_res='' none_rate='' n=0
 		for c in $(budget_configs); do
@@ -676,6 +694,7 @@ budget() {
 			budget_one "$c" "$rep" "$n"
 		done
 	done
+	[ -z "$b_work_cpu" ] || taskset -a -pc "0-$b_work_cpu" "$etmemd_pid" >/dev/null
 }
 
 # Every repetition runs each reclaimer once, so that their runs interleave.
