@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <unistd.h>
 
 #include "etmem_kvm.h"
@@ -60,6 +61,17 @@ bool proc_alive(const struct proc_id *id)
 
 	return !proc_read_stat(id->pid, &st) && st.start_time == id->start_time &&
 	       st.state != 'Z' && st.state != 'X';
+}
+
+int proc_open_pidfd(const struct proc_id *id)
+{
+	int pidfd = pidfd_open(id->pid, 0);
+
+	if (pidfd >= 0 && !proc_alive(id)) {
+		close(pidfd);
+		pidfd = -1;
+	}
+	return pidfd;
 }
 
 void proc_gone_reason(const struct proc_id *id, char *buf, size_t size)

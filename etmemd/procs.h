@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/pidfd.h>
 #include <sys/types.h>
 
 /* A process as identified across cycles: a pid alone can be reused. */
@@ -30,6 +31,24 @@ int proc_read_stat(pid_t pid, struct proc_stat *st);
  * process has not exited (a zombie has no memory left to work on).
  */
 bool proc_alive(const struct proc_id *id);
+
+/*
+ * A pidfd of the process first seen as @id, or -1 when it is not alive.
+ * Opened first and checked after, so it cannot be another process's: a
+ * pid is not reused while its process exists, zombie included.
+ */
+int proc_open_pidfd(const struct proc_id *id);
+
+/*
+ * proc_alive() for a caller holding @pidfd from proc_open_pidfd() (or
+ * -1: then it is proc_alive()): one signal-0 check instead of reading
+ * /proc/PID/stat. A zombie counts as alive here; the scan and the
+ * page-out find its memory gone and say so.
+ */
+static inline bool proc_alive_pidfd(const struct proc_id *id, int pidfd)
+{
+	return pidfd < 0 ? proc_alive(id) : !pidfd_send_signal(pidfd, 0, NULL, 0);
+}
 
 /*
  * Why the process first seen as @id is not alive, for a note:

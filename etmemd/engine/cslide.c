@@ -258,7 +258,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct cs_proc *proc = job->proc;
 
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
-					    atomic_load(&job->run->cycle.cancel), &proc->id,
+					    atomic_load(&job->run->cycle.cancel), &proc->id, -1,
 					    proc->scan_flags, 0, job->pass, job->errmsg,
 					    sizeof(job->errmsg));
 }

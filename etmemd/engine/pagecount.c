@@ -366,7 +366,7 @@ void page_counts_forget_refusals(void)
 }
 
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
-			  int client_err, bool cancel, const struct proc_id *id,
+			  int client_err, bool cancel, const struct proc_id *id, int pidfd,
 			  uint32_t scan_flags, unsigned int min_idle_age, unsigned int pass,
 			  char *errmsg, size_t errmsg_len)
 {
@@ -378,7 +378,7 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 			 "cannot open the etmem netlink family; is etmem_scan installed? (package etmem-dkms, or make modules_install)");
 		return client_err;
 	}
-	if (cancel || !proc_alive(id))
+	if (cancel || !proc_alive_pidfd(id, pidfd))
 		return -ESRCH;
 	if (!(scan_flags & ETMEM_SCAN_FLAGS_IDLE_AGES))
 		min_idle_age = 0;

@@ -69,12 +69,13 @@ struct proc_id;
  * none) caps the ages the kernel reports, as etmem_scan_min_age(): give
  * the smallest age the caller will ask page_counts_*_ranges() about, so
  * older pages run together. Flags and the cap that the loaded module is
- * too old to know are dropped (with one warning each). Returns 0, -ESRCH
- * when @cancel is set or the process is gone, or the error with its
- * reason in @errmsg.
+ * too old to know are dropped (with one warning each). @pidfd is the
+ * process's from proc_open_pidfd(), or -1 (then its /proc stat is read
+ * to check it is still @id). Returns 0, -ESRCH when @cancel is set or the
+ * process is gone, or the error with its reason in @errmsg.
  */
 int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
-			  int client_err, bool cancel, const struct proc_id *id,
+			  int client_err, bool cancel, const struct proc_id *id, int pidfd,
 			  uint32_t scan_flags, unsigned int min_idle_age, unsigned int pass,
 			  char *errmsg, size_t errmsg_len);
 

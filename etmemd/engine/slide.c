@@ -61,6 +61,12 @@ static bool budget_mode(const struct slide_params *sp)
 /* One process of the current cycle. */
 struct slide_proc {
 	struct proc_id id;
+	/*
+	 * Opened when the cycle found it (proc_open_pidfd()), or -1: each
+	 * pass and the page-out check the process with it instead of reading
+	 * /proc/PID/stat (a third of etmemd's file opens in steady state).
+	 */
+	int pidfd;
 	struct page_counts *counts;	/* owned by the job in flight, if any */
 	GArray *cold;			/* struct etmem_range, after the last scan */
 	uint64_t nr_pages;
@@ -227,7 +233,8 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	if (job->run->params.idle_age)
 		flags |= ETMEM_SCAN_FLAGS_IDLE_AGES;	/* always in budget mode */
 	job->status = page_counts_scan_pass(proc->counts, client, client_err,
-					    atomic_load(&job->run->cycle.cancel), &proc->id, flags,
+					    atomic_load(&job->run->cycle.cancel), &proc->id,
+					    proc->pidfd, flags,
 					    min_age, job->pass, job->errmsg, sizeof(job->errmsg));
 	if (job->status) {
 		base->reconnect = job->status != -ESRCH;
@@ -252,7 +259,7 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct slide_proc *proc = job->proc;
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY : 0;
 	const struct etmem_range *ranges = (const struct etmem_range *)proc->cold->data;
-	int pidfd;
+	int pidfd, own_pidfd = -1;
 
 	if (!client) {
 		job->status = client_err;
@@ -265,10 +272,10 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	 * pidfd is open, so the page-out reaches that process or none, even
 	 * if the pid is given to another process meanwhile.
 	 */
-	pidfd = pidfd_open(proc->id.pid, 0);
-	if (pidfd < 0 || !proc_alive(&proc->id)) {
-		if (pidfd >= 0)
-			close(pidfd);
+	pidfd = proc->pidfd;
+	if (pidfd < 0)
+		pidfd = own_pidfd = proc_open_pidfd(&proc->id);
+	if (pidfd < 0) {
 		job->status = -ESRCH;
 		return;
 	}
@@ -298,7 +305,8 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 			break;
 		}
 	}
-	close(pidfd);
+	if (own_pidfd >= 0)
+		close(own_pidfd);
 	/* The swap state right after the page-out explains what stayed. */
 	meminfo_swap(&job->swap_total, &job->swap_free);
 	task_counts_add_swap(&job->counts, &job->result, job->swap_total, job->swap_free);
@@ -310,6 +318,8 @@ static void slide_proc_free(gpointer data)
 {
 	struct slide_proc *proc = data;
 
+	if (proc->pidfd >= 0)
+		close(proc->pidfd);
 	page_counts_free(proc->counts);
 	g_array_free(proc->cold, TRUE);
 	if (proc->own_ages)
@@ -425,6 +435,7 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 		return;
 	proc = g_new0(struct slide_proc, 1);
 	proc->id = *id;
+	proc->pidfd = proc_open_pidfd(id);
 	if (g_hash_table_steal_extended(run->own_ages, proc_key(id, key), &old_key, &ages)) {
 		g_free(old_key);
 		proc->own_ages = ages;

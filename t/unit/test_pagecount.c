@@ -259,7 +259,7 @@ static void test_old_module(void **state)
 	page_counts_forget_refusals();
 	module_knows = ETMEM_SCAN_FLAGS_IDLE_AGES;
 	nr_scans = 0;
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       f, 3, 1, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 3);
 	assert_int_equal(flags_seen[0], f);
@@ -268,7 +268,7 @@ static void test_old_module(void **state)
 	assert_int_equal(min_age_seen[1], 0);
 	assert_int_equal(flags_seen[2], ETMEM_SCAN_FLAGS_IDLE_AGES);
 	assert_int_equal(page_counts_nr_pages(pc), 4);	/* one chunk, not three */
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       f, 3, 2, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 4);
 	assert_int_equal(flags_seen[3], ETMEM_SCAN_FLAGS_IDLE_AGES);
@@ -292,19 +292,19 @@ static void test_module_without_runs(void **state)
 	page_counts_forget_refusals();
 	module_knows = f;
 	nr_scans = 0;
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       f | ETMEM_SCAN_FLAGS_RUNS, 3, 1, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 2);
 	assert_int_equal(flags_seen[1], f);
 	assert_int_equal(min_age_seen[1], 0);
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       f | ETMEM_SCAN_FLAGS_RUNS, 3, 2, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 3);
 	assert_int_equal(flags_seen[2], f);
 
 	page_counts_forget_refusals();
 	nr_scans = 0;
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       f, 3, 1, err, sizeof(err)), 0);
 	assert_int_equal(nr_scans, 2);
 	assert_int_equal(flags_seen[1], f);	/* hot sampling kept */
@@ -323,7 +323,7 @@ static void test_min_age_needs_ages(void **state)
 
 	page_counts_forget_refusals();
 	nr_scans = 0;
-	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id,
+	assert_int_equal(page_counts_scan_pass(pc, (struct etmem_client *)1, 0, false, &id, -1,
 					       0, 5, 1, err, sizeof(err)), 0);
 	assert_int_equal(min_age_seen[0], 0);
 	page_counts_free(pc);
