@@ -606,12 +606,15 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 	}
 	run->counts.pages_scanned = scanned;
 	run->counts.pages_cold = cold;
-	avail = meminfo_available_pct();
-	if (run->proj.sysmem_threshold >= 0 && avail >= run->proj.sysmem_threshold) {
-		run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
-			 avail, run->proj.sysmem_threshold);
-		run->held_back = true;
-		return CYCLE_SLEEPING;
+	/* /proc/meminfo only when a threshold asks: one file read less a cycle. */
+	if (run->proj.sysmem_threshold >= 0) {
+		avail = meminfo_available_pct();
+		if (avail >= run->proj.sysmem_threshold) {
+			run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
+				 avail, run->proj.sysmem_threshold);
+			run->held_back = true;
+			return CYCLE_SLEEPING;
+		}
 	}
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct slide_proc *proc = run->procs->pdata[i];
