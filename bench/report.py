@@ -562,6 +562,18 @@ def render_costs(rows):
                          "(`hot_skip_max_passes=3`) / etmem at the default (1): "
                          f"**{ratio_spread(hot3, 3)}**; against kdamond at the default "
                          f"intervals: **{ratio_spread(paired(good, 'etmemhot3', 'damos', 2), 3)}**")
+        # A steady table from a boot of its own (bench/run --only steady)
+        # replaces the costs boot's; the costs boot's comparison with the
+        # cheaper DAMOS setting stays, as steady_costs rows, from its boot.
+        earlier = [r for r in rows.get("steady_costs", [])
+                   if r[-1] == "ok" and not r[5].endswith("+")]
+        cheap = paired(earlier, "etmem", "damoscheap", 2)
+        if cheap and not paired(good, "etmem", "damoscheap", 2):
+            n = len({r[1] for r in earlier})
+            lines.append("- etmemd / kdamond, DAMOS at 50 ms / 1 s, from the costs boot "
+                         f"({n} repetitions; not rerun with this table): "
+                         f"**{ratio_spread(cheap, 3)}**; in that boot against the default "
+                         f"intervals: {ratio_spread(paired(earlier, 'etmem', 'damos', 2), 3)}")
         split = [r for r in rows.get("steady_split", []) if r[0] == "etmem"]
         if split:
             pairs = [(num(r[2]), num(r[3])) for r in split
