@@ -58,6 +58,9 @@ static bool budget_mode(const struct slide_params *sp)
 	return sp->stall_budget_us || sp->majflt_budget;
 }
 
+/* Most processes of one task that keep a pidfd for the cycle. */
+#define SLIDE_PIDFDS_MAX	64
+
 /* One process of the current cycle. */
 struct slide_proc {
 	struct proc_id id;
@@ -435,7 +438,12 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 		return;
 	proc = g_new0(struct slide_proc, 1);
 	proc->id = *id;
-	proc->pidfd = proc_open_pidfd(id);
+	/*
+	 * A task of many processes holds at most SLIDE_PIDFDS_MAX pidfds (the
+	 * daemon's descriptors are limited, 1024 under systemd's default);
+	 * the rest are checked through /proc as before.
+	 */
+	proc->pidfd = run->procs->len < SLIDE_PIDFDS_MAX ? proc_open_pidfd(id) : -1;
 	if (g_hash_table_steal_extended(run->own_ages, proc_key(id, key), &old_key, &ages)) {
 		g_free(old_key);
 		proc->own_ages = ages;
