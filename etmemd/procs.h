@@ -6,7 +6,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/pidfd.h>
+#include <poll.h>
 #include <sys/types.h>
 
 /* A process as identified across cycles: a pid alone can be reused. */
@@ -41,13 +41,18 @@ int proc_open_pidfd(const struct proc_id *id);
 
 /*
  * proc_alive() for a caller holding @pidfd from proc_open_pidfd() (or
- * -1: then it is proc_alive()): one signal-0 check instead of reading
- * /proc/PID/stat. A zombie counts as alive here; the scan and the
- * page-out find its memory gone and say so.
+ * -1: then it is proc_alive()): one poll() instead of reading
+ * /proc/PID/stat. A pidfd turns readable once its process has exited,
+ * zombie included, as proc_alive() says; unlike a signal 0 it needs no
+ * permission over the process (the unit has no CAP_KILL).
  */
 static inline bool proc_alive_pidfd(const struct proc_id *id, int pidfd)
 {
-	return pidfd < 0 ? proc_alive(id) : !pidfd_send_signal(pidfd, 0, NULL, 0);
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd < 0)
+		return proc_alive(id);
+	return poll(&p, 1, 0) == 0;
 }
 
 /*
