@@ -238,7 +238,11 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	 * approves anything, process_madvise() fails the same way; nothing
 	 * is ever counted out without a pagemap to verify it.
 	 */
-	if (pagemap_fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0)) {
+	/*
+	 * EPERM: the process exists, but etmemd may not signal it (a process
+	 * of another user; etmemd.service's bounding set has no CAP_KILL).
+	 */
+	if (pagemap_fd >= 0 && pidfd_send_signal(pidfd, 0, NULL, 0) && errno != EPERM) {
 		ret = -errno;
 		etmem_set_errmsg(client, "process %d: %s", (int)pid, strerror(errno));
 		close(pagemap_fd);

@@ -25,7 +25,8 @@
 # its depmod of the whole module tree), the whole boot under 6 min.
 # run (after the boot): etmemd.service is active (Type=notify, sandboxed,
 # exposure <= 4.5), its modules came from DKMS, the project from the file
-# runs and pages out a workload's cold memory with its checksums intact;
+# runs and pages out the cold memory of a workload of another user (nobody)
+# with its checksums intact;
 # systemctl reload picks up a new file; restart brings the same projects
 # back; stop leaves no etmemd, turns swapcache reclaim back off and puts
 # vm.swappiness back (kernel_swap=off); the
@@ -166,11 +167,16 @@ run() {
 	vt_check "kernel_swap=off set vm.swappiness to 0 through the sandbox" \
 		test "$(cat /proc/sys/vm/swappiness)" = 0
 
-	# The project pages out the cold memory of a workload named hotcold.
+	# The project pages out the cold memory of a workload named hotcold,
+	# run as another user (nobody), as a database or cache would be: the
+	# sandboxed service holds no CAP_KILL, so it may not signal it.
 	vt_zram_swap 1G
-	"$helpers/hotcold" --cold-mib 256 --hot-mib 32 --interval-ms 500 >/root/hc.out 2>&1 &
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$helpers/hotcold" --cold-mib 256 --hot-mib 32 --interval-ms 500 >/root/hc.out 2>&1 &
 	hc=$!
 	vt_wait_line /root/hc.out '^ready'
+	vt_check "the workload runs as nobody (uid 65534)" \
+		test "$(stat -c %u "/proc/$hc")" = 65534
 	out=
 	for _ in $(seq 240); do
 		sleep 0.5
