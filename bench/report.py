@@ -690,7 +690,7 @@ def render_budget(rows):
                   "faster, i.e. noise); *none again* is the baseline run once more at the end "
                   "of each repetition, so its slowdown is the measurement's own drift. "
                   + (f"The workload runs on CPU {b['workload_cpu']} and the reclaimers "
-                     "(etmemd, kdamond) on the other, so the slowdown is what the memory taken "
+                     "(etmemd, kdamond) on the others, so the slowdown is what the memory taken "
                      "costs the workload, not the reclaimer's CPU time (the costs tables "
                      "measure that). " if b.get("workload_cpu", "any") != "any" else "")
                   + "Major faults/s are the workload's; the stall is the "

@@ -307,7 +307,11 @@ psi_stop() {
 # instead of 1 (etmem_scan's hot_skip_max_passes; steady state only): what
 # a longer staleness of hot tables saves.
 etmemhot3_start() {
-	echo 3 >/sys/module/etmem_scan/parameters/hot_skip_max_passes && etmem_start "$@"
+	echo 3 >/sys/module/etmem_scan/parameters/hot_skip_max_passes || return 1
+	etmem_start "$@" && return 0
+	# Not started: the runs after this one must not inherit the setting.
+	echo 1 >/sys/module/etmem_scan/parameters/hot_skip_max_passes
+	return 1
 }
 etmemhot3_stop() {
 	etmem_stop
@@ -609,7 +613,7 @@ b_work_cpu=$(($(nproc) - 1))
 b_reclaim_cpus=0-$((b_work_cpu - 1))
 [ "$b_work_cpu" -ge 1 ] || b_work_cpu=
 pin_reclaimer() { # PID: all its threads, and those it starts later
-	[ -n "$b_work_cpu" ] && taskset -a -pc "$b_reclaim_cpus" "$1" >/dev/null
+	[ -z "$b_work_cpu" ] || taskset -a -pc "$b_reclaim_cpus" "$1" >/dev/null
 }
 
 budget_start() { # CONFIG PID
