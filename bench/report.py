@@ -690,9 +690,11 @@ def render_budget(rows):
                   "faster, i.e. noise); *none again* is the baseline run once more at the end "
                   "of each repetition, so its slowdown is the measurement's own drift. "
                   + (f"The workload runs on CPU {b['workload_cpu']} and the reclaimers "
-                     "(etmemd, kdamond) on the others, so the slowdown is what the memory taken "
-                     "costs the workload, not the reclaimer's CPU time (the costs tables "
-                     "measure that). " if b.get("workload_cpu", "any") != "any" else "")
+                     "(etmemd, kdamond) on the others, so that they do not compete for the "
+                     "workload's vCPU; the slowdown still holds what monitoring does to the "
+                     "workload besides refaults and stalls: accessed bits cleared in its page "
+                     "tables and its TLB flushed (under QEMU's emulation a flush for another "
+                     "vCPU stops every vCPU). " if b.get("workload_cpu", "any") != "any" else "")
                   + "Major faults/s are the workload's; the stall is the "
                   "cgroup's PSI some. Settings: slide T1 is `loop=2 interval=1 sleep=1 T=1`, "
                   "+ageN adds `idle_age=N`; DAMOS pages out regions idle for 2 s with its "
