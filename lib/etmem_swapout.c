@@ -233,6 +233,17 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	/*
+	 * Refused (the file is 0400 and the process's user's; no
+	 * CAP_DAC_READ_SEARCH): what leaves RAM could not be counted, so
+	 * nothing is paged out. It was paged out and counted as 0 before.
+	 */
+	if (pagemap_fd < 0 && (errno == EACCES || errno == EPERM)) {
+		ret = -errno;
+		etmem_set_errmsg(client, "cannot open %s to count the page-out: %s (reading another user's needs CAP_DAC_READ_SEARCH)",
+				 path, strerror(errno));
+		return ret;
+	}
+	/*
 	 * No pagemap (a zombie, or a process whose main thread exited): the
 	 * kernel's check says why nothing can be paged out, and if it
 	 * approves anything, process_madvise() fails the same way; nothing
