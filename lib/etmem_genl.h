@@ -166,6 +166,15 @@ int etmem_scan_min_age(struct etmem_client *client, pid_t pid,
  * approves the eligible ones, then process_madvise(MADV_PAGEOUT) reclaims
  * exactly those. nr_ranges == 0 means the whole address space. Ranges are
  * page aligned and sorted. @result may be NULL.
+ *
+ * What left RAM is counted from /proc/PID/pagemap (result->bytes_out), so
+ * the caller must be able to open it: mode 0400 and the process's user's,
+ * behind the ptrace read check (CAP_DAC_READ_SEARCH for another user's
+ * process, CAP_SYS_PTRACE for one with capabilities the caller lacks).
+ * When it cannot and the kernel approved pages, nothing is paged out:
+ * -EACCES (or -EPERM) with the reason in the error message. The kernel's
+ * own refusal (-EPERM without CAP_SYS_ADMIN for another process) comes
+ * first. process_madvise() asks for CAP_SYS_NICE on top.
  */
 int etmem_swap_out(struct etmem_client *client, pid_t pid,
 		   const struct etmem_range *ranges, size_t nr_ranges,

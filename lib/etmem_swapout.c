@@ -197,6 +197,22 @@ static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pi
 	total->nr_absent += reply->counts.nr_absent;
 	total->nr_unevictable += reply->counts.nr_unevictable;
 	total->nr_not_swapcache += reply->counts.nr_not_swapcache;
+	if (reply->nr_iov && pagemap_fd < 0) {
+		/*
+		 * What would leave RAM could not be counted, so nothing is
+		 * paged out (it once was, and was counted as 0 bytes).
+		 * /proc/PID/pagemap is 0400 and the process's user's, and its
+		 * open passes the ptrace read check.
+		 */
+		if (pagemap_fd == -EACCES || pagemap_fd == -EPERM)
+			etmem_set_errmsg(client,
+					 "cannot open /proc/%d/pagemap to count the page-out: %s (another user's process needs CAP_DAC_READ_SEARCH; one with capabilities the caller lacks, or not dumpable, needs CAP_SYS_PTRACE)",
+					 (int)pid, strerror(-pagemap_fd));
+		else
+			etmem_set_errmsg(client, "cannot open /proc/%d/pagemap to count the page-out: %s",
+					 (int)pid, strerror(-pagemap_fd));
+		return pagemap_fd == -ENOENT ? -ESRCH : pagemap_fd;
+	}
 	memcpy(reply->approved, reply->iov, reply->nr_iov * sizeof(reply->iov[0]));
 	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
 	if (advised < 0)
@@ -233,22 +249,15 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	/*
-	 * Refused (the file is 0400 and the process's user's; no
-	 * CAP_DAC_READ_SEARCH): what leaves RAM could not be counted, so
-	 * nothing is paged out. It was paged out and counted as 0 before.
+	 * Without a pagemap, pagemap_fd holds -errno: swap_round() lets the
+	 * kernel's check run first (its refusal, e.g. EPERM for another
+	 * process without CAP_SYS_ADMIN, is the authoritative answer) and
+	 * pages nothing out that it could not count. A zombie, or a process
+	 * whose main thread exited, has no pagemap either: the kernel's check
+	 * says why nothing can be paged out.
 	 */
-	if (pagemap_fd < 0 && (errno == EACCES || errno == EPERM)) {
-		ret = -errno;
-		etmem_set_errmsg(client, "cannot open %s to count the page-out: %s (reading another user's needs CAP_DAC_READ_SEARCH)",
-				 path, strerror(errno));
-		return ret;
-	}
-	/*
-	 * No pagemap (a zombie, or a process whose main thread exited): the
-	 * kernel's check says why nothing can be paged out, and if it
-	 * approves anything, process_madvise() fails the same way; nothing
-	 * is ever counted out without a pagemap to verify it.
-	 */
+	if (pagemap_fd < 0)
+		pagemap_fd = -errno;
 	/*
 	 * EPERM: the process exists, but etmemd may not signal it (a process
 	 * of another user; etmemd.service's bounding set has no CAP_KILL).

@@ -39,23 +39,12 @@ static uint32_t flags;
 static unsigned int min_age;	/* -a: ETMEM_A_SCAN_MIN_IDLE_AGE */
 static int verbose;
 
+/* The errno's symbolic name (EPERM, ...), as the tests grep for it. */
 static const char *errno_name(int e)
 {
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case EINVAL: return "EINVAL";
-	case EBUSY: return "EBUSY";
-	case E2BIG: return "E2BIG";
-	case ENOSPC: return "ENOSPC";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EMSGSIZE: return "EMSGSIZE";
-	case ERANGE: return "ERANGE";
-	case EOWNERDEAD: return "EOWNERDEAD";
-	case ESTALE: return "ESTALE";
-	default: return "E?";
-	}
+	const char *name = strerrorname_np(e);
+
+	return name ? name : "E?";
 }
 
 static int fail(struct etmem_client *c, int ret)

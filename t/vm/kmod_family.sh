@@ -56,6 +56,32 @@ out=$($sysadm "$g" swap $victim -r 1000-2000); echo "# with CAP_SYS_ADMIN: $out"
 vt_check "CAP_SYS_ADMIN: swap check works" bash -c "! grep -q error: <<<\"\$1\"" _ "$out"
 kill $victim; wait $victim 2>/dev/null
 
+# A page-out the kernel approves but the caller could not count is
+# refused before anything leaves RAM: the caller may page out (CAP_SYS_NICE
+# and CAP_SYS_PTRACE, as process_madvise() asks) but not read the pagemap
+# of another user's process (mode 0400, no CAP_DAC_READ_SEARCH). The
+# kernel's own refusal above still came first.
+vt_zram_swap 64M
+$nobody "$helpers/hotcold" --cold-mib 16 --hot-mib 1 >/tmp/hc.out & hc=$!
+vt_wait_line /tmp/hc.out "^ready"
+cold=$(sed -n 's/^ready .* cold=0x\([0-9a-f]*\)-0x\([0-9a-f]*\) .*/\1-\2/p' /tmp/hc.out)
+nodac="setpriv --bounding-set -all,+net_admin,+sys_admin,+sys_nice,+sys_ptrace"
+$nodac "$g" scan $hc >/dev/null
+sleep 1
+$nodac "$g" scan $hc >/dev/null
+out=$($nodac "$g" swap $hc -r "$cold"); echo "# without CAP_DAC_READ_SEARCH: $out"
+vt_check "uncountable page-out: refused, naming the pagemap and the capabilities" \
+	grep -q "error: EACCES (13): cannot open /proc/$hc/pagemap to count the page-out: Permission denied (another user.s process needs CAP_DAC_READ_SEARCH" <<<"$out"
+vt_check "uncountable page-out: nothing left RAM (VmSwap $(vt_status_kb $hc VmSwap) kB)" \
+	[ "$(vt_status_kb $hc VmSwap)" = 0 ]
+out=$("$g" swap $hc -r "$cold"); echo "# as root: $out"
+vt_check "the same page-out as root: no error" bash -c "! grep -q error: <<<\"\$1\"" _ "$out"
+vt_check "the same page-out as root: at least 12 MiB left RAM (VmSwap $(vt_status_kb $hc VmSwap) kB)" \
+	[ "$(vt_status_kb $hc VmSwap)" -ge 12288 ]
+kill $hc; wait $hc
+vt_check "workload data intact after the page-out" grep -q "^verify ok" /tmp/hc.out
+swapoff /dev/zram0
+
 # Malformed requests: strict policies answer with extack text.
 out=$("$g" raw unknown-attr); echo "$out"
 vt_check "unknown attribute: EINVAL + message" grep -Eq "error: EINVAL.*: .+" <<<"$out"
