@@ -1,0 +1,29 @@
+#!/bin/bash
+# A guest that dies mid-list fails the test it died in and its boot, and
+# the tests it never began run in a new boot instead of each failing as
+# "not run" (CI once lost 13 tests of a 6.12 boot that way). Boots the
+# oldest kernel twice with three trivial tests from t/harness/.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+. t/lib/kernels.sh
+k=$(etmem_kernels | tr " " "\n" | head -n1)
+fails=0
+check() { # check DESCRIPTION COMMAND...
+	local d=$1; shift
+	if "$@"; then echo "ok - $d"; else echo "not ok - $d"; fails=$((fails + 1)); fi
+}
+out=$(t/vm-run -k "$k" t/harness/before.sh t/harness/dies.sh t/harness/after.sh 2>&1)
+rc=$?
+echo "$out"
+check "vm-run fails (exit $rc)" [ "$rc" != 0 ]
+check "the test before the death passed" grep -q "^PASS vm t/harness/before.sh \[$k\]" <<<"$out"
+check "the test the guest died in failed, saying so" \
+	grep -q "^FAIL vm t/harness/dies.sh \[$k\] (the guest stopped during the test" <<<"$out"
+check "the boot failed, its console kept" \
+	grep -q "^FAIL vm boot \[$k\] (the guest did not finish its list, .*boot-$k-stopped1.log)" <<<"$out"
+check "the stopped boot's console is there" test -s "build/vm-logs/boot-$k-stopped1.log"
+check "a new boot was announced" grep -q "a new boot for the 1 tests it did not begin" <<<"$out"
+check "the test after the death ran and passed" grep -q "^PASS vm t/harness/after.sh \[$k\]" <<<"$out"
+check "nothing reported as not run" bash -c '! grep -q "not run" <<<"$1"' _ "$out"
+[ "$fails" = 0 ]
