@@ -29,6 +29,7 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 	ctl->floor = MAX(floor, 1u);
 	ctl->ceiling = MAX(ceiling, ctl->floor);
 	ctl->age = clamp_age(ctl, BUDGET_AGE_START);
+	ctl->probe_share = BUDGET_PROBE_ALL;
 	ctl->verdict = BUDGET_NO_DATA;
 	ctl->forget_after = BUDGET_FORGET;
 }
@@ -65,7 +66,7 @@ static unsigned int recent_min(const struct budget_ctl *ctl)
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower)
 {
-	unsigned int old = ctl->age, lowest, blame;
+	unsigned int old = ctl->age, old_share = ctl->probe_share, lowest, blame;
 	uint64_t pct;
 
 	/* The age the last cycle paged out with, for the lag window. */
@@ -92,7 +93,16 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		blame = recent_min(ctl);
 		if (blame > ctl->too_young || !ctl->too_young) {
 			ctl->too_young = MAX(ctl->too_young, blame);
-			ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+			/*
+			 * A probe that costs too much ends where it started:
+			 * that age was within budget for BUDGET_DWELL cycles.
+			 */
+			if (ctl->probe_from)
+				ctl->age = ctl->probe_from;
+			else
+				ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+			ctl->probe_from = 0;
+			ctl->probe_share = BUDGET_PROBE_ALL;
 		}
 	} else {
 		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
@@ -107,12 +117,20 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			ctl->relaxed = true;
 		}
 		lowest = MAX(ctl->floor, ctl->too_young + 1);
-		/* Lower only when the last page-out was not held back. */
-		if (ctl->verdict == BUDGET_ROOM && may_lower && ctl->dwell >= BUDGET_DWELL &&
-		    ctl->age > lowest)
+		/* Go further only when the last page-out was not held back. */
+		if (ctl->verdict != BUDGET_ROOM || !may_lower || ctl->dwell < BUDGET_DWELL) {
+			/* stay */
+		} else if (ctl->probe_from) {
+			ctl->probe_share = MIN(ctl->probe_share * 2, (unsigned int)BUDGET_PROBE_ALL);
+			if (ctl->probe_share == BUDGET_PROBE_ALL)
+				ctl->probe_from = 0;
+		} else if (ctl->age > lowest) {
+			ctl->probe_from = ctl->age;
+			ctl->probe_share = BUDGET_PROBE_START;
 			ctl->age = MAX(lowest, ctl->age - MAX(ctl->age / 4, 1u));
+		}
 	}
-	if (ctl->age == old)
+	if (ctl->age == old && ctl->probe_share == old_share)
 		return false;
 	ctl->dwell = 0;
 	return true;

@@ -50,6 +50,18 @@
 #define BUDGET_FORGET_MAX	1024
 /* Below this fraction (in percent) of the budget there is room to go lower. */
 #define BUDGET_ROOM_PCT		50
+/*
+ * A lower age is probed, not taken at once: of the pages it adds (idle at
+ * least the new age but younger than the old one: the band), a share is
+ * paged out, in per mille, starting here and doubling after BUDGET_DWELL
+ * cycles with room, up to all of them. Where every page of the band comes
+ * back (a working set reused after a pause about that long), the refaults
+ * a probe costs are the share's, not the band's: a budget of a few faults
+ * per second is not blown by one step. The share stays where the cost is
+ * within budget without room: the controller settles on part of the band.
+ */
+#define BUDGET_PROBE_START	125
+#define BUDGET_PROBE_ALL	1000
 
 enum budget_verdict {
 	BUDGET_NO_DATA,		/* first cycle: nothing measured yet */
@@ -67,6 +79,14 @@ struct budget_ctl {
 	unsigned int ceiling;		/* ETMEM_IDLE_AGE_MAX */
 	/* state */
 	unsigned int age;		/* pages idle this many scans go out */
+	/*
+	 * 0: every page idle at least age scans goes out. Else the band
+	 * [age, probe_from) is probed: of its pages, probe_share per mille
+	 * go out (budget_probe_pick()); pages idle probe_from scans or
+	 * more all go.
+	 */
+	unsigned int probe_from;
+	unsigned int probe_share;	/* per mille, BUDGET_PROBE_ALL: all */
 	unsigned int too_young;		/* highest age found over budget; 0 none */
 	unsigned int dwell;		/* cycles since the age last changed */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
@@ -108,18 +128,54 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *
  * Over budget, the youngest age in force in the last BUDGET_LAG cycles
  * (the page-outs the cost can come from) is remembered as too young and
- * the age at least doubles at once (up to the ceiling); a cost blamed on
- * the same page-out again does not double it again. The controller does
- * not go back to a too-young age or below, until BUDGET_FORGET calm cycles
- * relax the bound by a quarter (ever more rarely if it proves right).
- * Under half the budget, after BUDGET_DWELL cycles at the same age, the
- * age goes down by a quarter (at least one), never below the floor or to
- * a too-young age. In between, the age stays.
+ * the age at least doubles at once (up to the ceiling), or, during a
+ * probe, goes back to the age the probe started from; a cost blamed on the
+ * same page-out again does not raise it again. The controller does not go
+ * back to a too-young age or below, until BUDGET_FORGET calm cycles relax
+ * the bound by a quarter (ever more rarely if it proves right). Under half
+ * the budget, after BUDGET_DWELL cycles at the same age and share, a probe
+ * doubles its share (the whole band from BUDGET_PROBE_ALL on: the probe
+ * ends), and without a probe the age goes down by a quarter (at least
+ * one), never below the floor or to a too-young age, starting a probe of
+ * the band it adds at BUDGET_PROBE_START. In between, both stay.
  *
- * Return: true when the age changed.
+ * Return: true when the age or the probe's share changed.
  */
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower);
+
+/**
+ * budget_scan_age() - The idle age a cycle's scans must tell apart.
+ * @ctl: the controller
+ *
+ * The kernel reports every age at or above the one asked as that one
+ * (ETMEM_A_SCAN_MIN_IDLE_AGE); a probe needs the ages of its band.
+ *
+ * Return: probe_from during a probe, else age.
+ */
+static inline unsigned int budget_scan_age(const struct budget_ctl *ctl)
+{
+	return ctl->probe_from ? ctl->probe_from : ctl->age;
+}
+
+/**
+ * budget_probe_pick() - Is a page of the probed band paged out?
+ * @addr: the page's virtual address
+ * @share: the probe's share, per mille
+ *
+ * Pages are picked by 64 KiB block, from a hash of its address, so a
+ * probe's pages are spread over the band, come in runs of up to 16 pages,
+ * and a larger share keeps every block a smaller one picked.
+ *
+ * Return: true for about @share per mille of the blocks.
+ */
+static inline bool budget_probe_pick(uint64_t addr, unsigned int share)
+{
+	/* Fibonacci hashing of the block number: uniform in the top bits. */
+	uint64_t h = (addr >> 16) * 0x9e3779b97f4a7c15ull;
+
+	return (h >> 32) * BUDGET_PROBE_ALL >> 32 < share;
+}
 
 /**
  * budget_ctl_forget() - Forget what was learnt about too-young ages.

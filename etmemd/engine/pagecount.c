@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
+#include "budget.h"
 #include "log.h"
 #include "pagecount.h"
 #include "procs.h"
@@ -290,6 +291,7 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 }
 
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
+				 unsigned int probe_from, unsigned int probe_share,
 				 GHashTable **own_ages, GArray *ranges)
 {
 	/* Page numbers to ages, only for pages idle a while: absent is 0. */
@@ -313,7 +315,8 @@ uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_
 				if (age)
 					g_hash_table_insert(now, key, GUINT_TO_POINTER(age));
 			}
-			if (age < min_age)
+			if (age < min_age ||
+			    (age < probe_from && !budget_probe_pick(addr, probe_share)))
 				continue;
 			nr_cold += 1ull << (seg->page_shift - 12);
 			range_append(ranges, &run, addr, 1ull << seg->page_shift);

@@ -47,10 +47,13 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
  * across cycles in *own_ages (address -> age; NULL at first; replaced by
  * a table of only this cycle's pages without a kernel age; the caller owns
  * it, g_hash_table_destroy). Our own age only grows by whole cycles, so it
- * lags the kernel's by at most one cycle. Returns the number of such pages
- * (4 KiB units).
+ * lags the kernel's by at most one cycle. When probe_from is not 0, a page
+ * younger than probe_from (the probed band) is taken only when
+ * budget_probe_pick(address, probe_share) picks it. Returns the number of
+ * such pages (4 KiB units).
  */
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
+				 unsigned int probe_from, unsigned int probe_share,
 				 GHashTable **own_ages, GArray *ranges);
 
 /*

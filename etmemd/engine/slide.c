@@ -230,7 +230,7 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	 */
 	uint32_t flags = ETMEM_SCAN_FLAGS_SAMPLE_HOT | ETMEM_SCAN_FLAGS_RUNS |
 			 (job->run->params.swap_flag ? ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY : 0);
-	unsigned int min_age = budget_mode(&job->run->params) ? job->run->ctl.age :
+	unsigned int min_age = budget_mode(&job->run->params) ? budget_scan_age(&job->run->ctl) :
 			       job->run->params.idle_age;
 
 	if (job->run->params.idle_age)
@@ -250,6 +250,8 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	g_array_set_size(proc->cold, 0);
 	if (budget_mode(&job->run->params))
 		proc->nr_cold = page_counts_aged_ranges(proc->counts, job->run->ctl.age,
+							job->run->ctl.probe_from,
+							job->run->ctl.probe_share,
 							&proc->own_ages, proc->cold);
 	else
 		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
@@ -521,7 +523,8 @@ static void budget_step(struct slide_run *run)
 	struct budget_meter *m = &run->meter;
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	uint64_t stall, flt, window;
-	unsigned int old = ctl->age;
+	char probe[96];
+	unsigned int old = ctl->age, old_share = ctl->probe_share;
 
 	for (guint i = 0; i < run->procs->len; i++)
 		g_array_append_val(pids, ((struct slide_proc *)run->procs->pdata[i])->id.pid);
@@ -545,9 +548,14 @@ static void budget_step(struct slide_run *run)
 		window = 0;
 	if (!budget_ctl_update(ctl, stall, flt, window, !run->held_back))
 		return;
-	log_info("%s: idle age %u -> %u scans: stall %" PRIu64 " us/s (budget %" PRIu64
+	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
+		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
+	log_info("%s: idle age %u -> %u scans%s%s: stall %" PRIu64 " us/s (budget %" PRIu64
 		 "), major faults %.1f/s (budget %" PRIu64 "), %s budget",
-		 run->name, old, ctl->age, ctl->stall_us_per_s, ctl->stall_budget_us,
+		 run->name, old, ctl->age,
+		 ctl->probe_from ? probe : "",
+		 !ctl->probe_from && old_share != BUDGET_PROBE_ALL ? ", probe ended" : "",
+		 ctl->stall_us_per_s, ctl->stall_budget_us,
 		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget,
 		 ctl->verdict == BUDGET_OVER ? "over" : "under");
 }
@@ -783,6 +791,12 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 
 		etmem_out_uint(out, "idle_age", "\n         idle age: %" PRIu64 " scans", ctl->age);
 		etmem_out_uint(out, "too_young", " (too young: %" PRIu64 ")", ctl->too_young);
+		etmem_out_uint(out, "probe_from", NULL, ctl->probe_from);
+		etmem_out_double(out, "probe_share", NULL,
+				 ctl->probe_share / (double)BUDGET_PROBE_ALL);
+		if (ctl->probe_from && !etmem_out_is_json(out))
+			etmem_out_text(out, ", probing %.1f%% of the pages idle %u..%u scans",
+				       ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
 		etmem_out_str(out, "verdict", NULL, budget_verdict_name(ctl->verdict));
 		if (!etmem_out_is_json(out))
 			etmem_out_text(out, ", cost %s", budget_verdict_text(ctl->verdict));

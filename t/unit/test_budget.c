@@ -66,6 +66,95 @@ static void test_descends_to_floor(void **state)
 		assert_false(cycle(&ctl, 0));
 	assert_true(cycle(&ctl, 0));
 	assert_int_equal(ctl.age, BUDGET_AGE_START - BUDGET_AGE_START / 4);
+	/* ... and probes the band it adds. */
+	assert_int_equal(ctl.probe_from, BUDGET_AGE_START);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+}
+
+/*
+ * The share of the pages idle exactly @age scans that a cycle pages out:
+ * none below the age, a probe's share in its band, all above.
+ */
+static double taken(const struct budget_ctl *ctl, unsigned int age)
+{
+	if (age < ctl->age)
+		return 0;
+	if (ctl->probe_from && age < ctl->probe_from)
+		return ctl->probe_share / (double)BUDGET_PROBE_ALL;
+	return 1;
+}
+
+/*
+ * A lower age is probed: the band it adds goes out a share at a time,
+ * doubling after BUDGET_DWELL cycles with room, until all of it goes and
+ * the probe ends. A probe over budget ends where it started; one within
+ * budget without room keeps its share.
+ */
+static void test_probe(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int share = BUDGET_PROBE_START;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < BUDGET_DWELL; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.age, 12);
+	assert_int_equal(ctl.probe_from, 16);
+	assert_int_equal(budget_scan_age(&ctl), 16);
+	while (share < BUDGET_PROBE_ALL) {
+		assert_int_equal(ctl.probe_share, share);
+		for (int i = 1; i < BUDGET_DWELL; i++)
+			assert_false(cycle(&ctl, 0));
+		assert_true(cycle(&ctl, 0));
+		share = MIN(share * 2, (unsigned int)BUDGET_PROBE_ALL);
+	}
+	/* The whole band: the probe is over, the age stays 12. */
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_ALL);
+	assert_int_equal(ctl.age, 12);
+	assert_int_equal(budget_scan_age(&ctl), 12);
+	/* The next step down starts a probe of [9, 12). */
+	for (int i = 0; i < BUDGET_DWELL; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.age, 9);
+	assert_int_equal(ctl.probe_from, 12);
+	/* Within budget without room: the share stays. */
+	for (int i = 0; i < 10; i++)
+		assert_false(cycle(&ctl, 70));
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+	/* Over budget: back to 12, 9 is too young. */
+	assert_true(cycle(&ctl, 101));
+	assert_int_equal(ctl.age, 12);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.too_young, 9);
+}
+
+/* budget_probe_pick(): per mille of 64 KiB blocks, nested, whole blocks. */
+static void test_probe_pick(void **state)
+{
+	static const unsigned int shares[] = { 0, 125, 250, 500, 1000 };
+	const unsigned int nr_blocks = 8192;
+
+	for (unsigned int s = 0; s < sizeof(shares) / sizeof(shares[0]); s++) {
+		unsigned int picked = 0;
+
+		for (uint64_t b = 0; b < nr_blocks; b++) {
+			uint64_t addr = 0x7f0000000000ull + (b << 16);
+			bool pick = budget_probe_pick(addr, shares[s]);
+
+			picked += pick;
+			/* Every page of the block alike. */
+			assert_int_equal(budget_probe_pick(addr + 15 * 4096, shares[s]), pick);
+			/* A larger share keeps it. */
+			if (pick && s + 1 < sizeof(shares) / sizeof(shares[0]))
+				assert_true(budget_probe_pick(addr, shares[s + 1]));
+		}
+		/* Within 4 standard deviations of the share (binomial). */
+		double want = nr_blocks * shares[s] / 1000.0;
+		double var = want * (1 - shares[s] / 1000.0);
+
+		assert_true((picked - want) * (picked - want) <= 16 * var);
+	}
 }
 
 /*
@@ -97,11 +186,12 @@ static void test_over_raises_fast(void **state)
 }
 
 /*
- * A workload whose pages refault when they are taken at age 5 or
- * younger: the controller comes down, overshoots once, and settles at 6
- * within 30 cycles. From then on it leaves 6 only to probe whether the
- * bound still holds, after 32 calm cycles, then 64, then 128: three
- * probes (each one over-budget cycle) in 200 cycles.
+ * A workload whose pages idle 5 scans or fewer all come back: the cost is
+ * 400 faults/s for all of them, in proportion to the share taken. The
+ * controller comes down probing each band and settles within 45 cycles on
+ * age 5 probed at BUDGET_PROBE_START (60 faults/s: within the budget of
+ * 100, without room to double), without ever going over. Without probes it
+ * went over at 5 and settled on 6.
  */
 static void test_settles(void **state)
 {
@@ -110,17 +200,20 @@ static void test_settles(void **state)
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	for (unsigned int i = 0; i < 200; i++) {
-		uint64_t flt = ctl.age <= 5 ? 400 : 10;
+		uint64_t flt = 10 + (uint64_t)(400 * taken(&ctl, 5));
 
 		cycle(&ctl, flt);
 		over += ctl.verdict == BUDGET_OVER;
-		if (!first_settled && ctl.age == 6 && ctl.too_young == 5)
+		if (!first_settled && ctl.age == 5 && ctl.probe_from == 6)
 			first_settled = i;
+		if (first_settled) {
+			assert_int_equal(ctl.age, 5);
+			assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+		}
 	}
-	assert_true(first_settled > 0 && first_settled <= 30);
-	assert_true(over <= 3);
-	assert_int_equal(ctl.too_young, 5);
-	assert_int_equal(ctl.age, 6);
+	assert_true(first_settled > 0 && first_settled <= 45);
+	assert_int_equal(over, 0);
+	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
 }
 
 /*
@@ -259,7 +352,7 @@ static void test_forget(void **state)
 		cycle(&ctl, 0);
 	assert_int_equal(ctl.age, BUDGET_AGE_START + 1);
 	budget_ctl_forget(&ctl);
-	for (int i = 0; i < 50; i++)
+	for (int i = 0; i < 100; i++)
 		cycle(&ctl, 0);
 	assert_int_equal(ctl.age, 2);
 }
@@ -282,6 +375,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_descends_to_floor),
+		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_probe_pick),
 		cmocka_unit_test(test_over_raises_fast),
 		cmocka_unit_test(test_settles),
 		cmocka_unit_test(test_lagging_cost),

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "budget.h"
 #include "pagecount.h"
 #include "procs.h"
 
@@ -174,7 +175,7 @@ static void test_aged_ranges(void **state)
 	feed_aged(pc, idle, ages, 4);
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, idle, ages, 4);
-	assert_int_equal(page_counts_aged_ranges(pc, 3, &own, ranges), 2);	/* pages 0, 1 */
+	assert_int_equal(page_counts_aged_ranges(pc, 3, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 0, 1 */
 	assert_int_equal(g_hash_table_size(own), 2);
 	page_counts_free(pc);
 	/* Cycle 2: page 3 accessed in pass 2 (own age 0); page 2 reaches 4. */
@@ -184,7 +185,7 @@ static void test_aged_ranges(void **state)
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, hit3, ages, 4);
 	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_aged_ranges(pc, 4, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 1, 2 */
 	assert_int_equal(ranges->len, 1);
 	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).start, BASE + 4096);
 	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).end, BASE + 3 * 4096);
@@ -194,7 +195,7 @@ static void test_aged_ranges(void **state)
 	page_counts_begin_pass(pc, 1);
 	feed_aged(pc, idle, aged_all, 4);
 	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_aged_ranges(pc, 4, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 1, 2 */
 	assert_int_equal(g_hash_table_size(own), 1);
 	page_counts_free(pc);
 	g_hash_table_destroy(own);
@@ -477,7 +478,7 @@ static void test_runs_same_counts(void **state)
 			ranges[v] = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 			pages[v] = g_array_new(FALSE, FALSE, sizeof(struct seen_page));
 			cold[v] = page_counts_cold_ranges(pc[v], 1 + seed % 2, seed % 4, ranges[v]);
-			aged[v] = page_counts_aged_ranges(pc[v], 2, &own[v], ranges[v]);
+			aged[v] = page_counts_aged_ranges(pc[v], 2, seed % 2 ? 5 : 0, 125 * (1 + seed % 4), &own[v], ranges[v]);
 			page_counts_foreach(pc[v], collect_pages, pages[v]);
 		}
 		assert_int_equal(cold[0], cold[1]);
@@ -522,6 +523,51 @@ static void collect_addr(uint64_t addr, unsigned int page_shift, unsigned int co
 			 void *arg)
 {
 	g_array_append_val((GArray *)arg, addr);
+}
+
+/*
+ * Budget mode's probe against a page-by-page model: a page idle at least
+ * min_age goes out when it is idle probe_from or more, or when
+ * budget_probe_pick() picks it; ages made up at random, some unknown (our
+ * own age: 1 after one idle pass).
+ */
+static void test_aged_probe_model(void **state)
+{
+	for (unsigned int seed = 1; seed <= 30; seed++) {
+		struct page_counts *pc = page_counts_new();
+		GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+		GArray *pages = g_array_new(FALSE, FALSE, sizeof(struct seen_page));
+		GHashTable *own = NULL;
+		struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = NR_UNITS };
+		unsigned int min_age = 1 + seed % 2, probe_from = seed % 3 ? min_age + 2 : 0;
+		unsigned int share = 125 * (seed % 9);
+		uint64_t nr, want = 0;
+
+		random_units(seed, 20, true);
+		chunk.states = u_packed;
+		chunk.idle_ages = u_ages;
+		page_counts_begin_pass(pc, 1);
+		assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
+		nr = page_counts_aged_ranges(pc, min_age, probe_from, share, &own, ranges);
+		page_counts_foreach(pc, collect_pages, pages);
+		for (guint i = 0; i < pages->len; i++) {
+			struct seen_page *p = &g_array_index(pages, struct seen_page, i);
+			unsigned int age = p->age >= 0 ? (unsigned int)p->age : !p->count;
+			bool out = age >= min_age &&
+				   (age >= probe_from || budget_probe_pick(p->addr, share));
+			uint64_t seen = 0;
+
+			count_page((struct etmem_range *)ranges->data, ranges->len, p->addr, &seen);
+			assert_int_equal(seen, out);
+			want += out;
+		}
+		assert_int_equal(nr, want);
+		g_array_free(ranges, TRUE);
+		g_array_free(pages, TRUE);
+		if (own)
+			g_hash_table_destroy(own);
+		page_counts_free(pc);
+	}
 }
 
 static void test_absent_skip_model(void **state)
@@ -647,6 +693,7 @@ int main(void)
 		cmocka_unit_test(test_runs_same_counts),
 		cmocka_unit_test(test_page_size_changed),
 		cmocka_unit_test(test_absent_skip_model),
+		cmocka_unit_test(test_aged_probe_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 600
+# vm-timeout: 800
 # vm-kernels: 6.1 6.12
 # Slide's budget mode (majflt_budget instead of T): on a steady workload
 # with a cold set, a hot set and a warm set read every 6 s, the controller
@@ -77,9 +77,9 @@ field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
 ages() { grep -o 'idle age [0-9]* -> [0-9]*' "$WORK/etmemd-$SOCK.log"; }
 
 # Steady state: the age stays put for 40 s (about 15 cycles) and the cold
-# set is out. Up to 280 s.
+# set is out. Up to 400 s: each step down is probed over about 8 cycles.
 settled=0
-for _ in $(seq 7); do
+for _ in $(seq 10); do
 	n0=$(ages | wc -l)
 	s0=$(last_status)
 	sleep 40
@@ -114,15 +114,22 @@ snapshot() {
 	for _ in 1 2 3 4 5; do
 		age0=$(budget idle_age)
 		verdict0=$(budget verdict)
+		share0=$(budget probe_share)
 		show_txt=$("$ETMEM" project show -n steady -s "$SOCK")
-		[ "$(budget idle_age)" = "$age0" ] && [ "$(budget verdict)" = "$verdict0" ] && return 0
+		[ "$(budget idle_age)" = "$age0" ] && [ "$(budget verdict)" = "$verdict0" ] &&
+			[ "$(budget probe_share)" = "$share0" ] && return 0
 	done
 	return 1
 }
 vt_check "show and show --json agree on the controller's state" snapshot
 echo "$show_txt"
 vt_check "show names the age ($age0), the floor and the verdict ($verdict0)" \
-	grep -Eq "floor=2.*idle age: $age0 scans \(too young: [0-9]+\), cost (under half the budget|within the budget)" <<<"$(tr '\n' ' ' <<<"$show_txt")"
+	grep -Eq "floor=2.*idle age: $age0 scans \(too young: [0-9]+\)(, probing [0-9.]+% of the pages idle $age0\.\.[0-9]+ scans)?, cost (under half the budget|within the budget)" <<<"$(tr '\n' ' ' <<<"$show_txt")"
+if [ "$share0" != 1 ]; then
+	vt_check "show names the probe (share $share0)" grep -q "probing $(python3 -c "print('%.1f' % ($share0 * 100))")% of the pages idle $age0\.\." <<<"$show_txt"
+fi
+vt_check "each step down was a probe: the log has its first share" \
+	grep -q "idle age 16 -> 12 scans, probing 12.5% of the pages idle 12..15 scans" "$WORK/etmemd-$SOCK.log"
 vt_check "the age is above the floor 2 ($age0)" test "$age0" -gt 2
 
 # The working set grows: the cold set is read every second from now on.
@@ -166,6 +173,8 @@ for _ in 1 2 3 4 5; do
 done
 vt_check "metrics: the controller's age ($age1) is a gauge" \
 	grep -q "^etmem_task_budget_idle_age_scans{project=\"steady\",engine=\"slide\",task=\"t\"} $age1\$" <<<"$prom"
+vt_check "metrics: the probe's share is a gauge" \
+	grep -Eq "^etmem_task_budget_probe_share_ratio\{project=\"steady\",.*\} (0\.[0-9]+|1)\$" <<<"$prom"
 vt_check "metrics: the majflt budget is a gauge" \
 	grep -q "^etmem_task_budget_major_faults_limit_per_second{project=\"steady\",.*} $BUDGET\$" <<<"$prom"
 vt_check "metrics: the stall budget is a ratio (0.05)" \
@@ -176,7 +185,7 @@ import json,sys
 t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
 print(sorted(t))')
 vt_check "project show -j has the controller's state: $metrics" \
-	grep -q "'idle_age'.*'majflt_budget'.*'majflt_per_s'.*'stall_us_per_s'.*'too_young'.*'verdict'" <<<"$metrics"
+	grep -q "'idle_age'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'verdict'" <<<"$metrics"
 
 kill -TERM "$wl" "$st"
 wait "$wl" "$st"
