@@ -51,6 +51,9 @@ reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
 # boot of its own adds a block and leaves the full run's tables alone.
 qp=${BENCH_PREFIX:-}
 b_reps=${BENCH_BUDGET_REPS:-$b_reps}
+# Only these budget configurations (names as in the table: "none
+# budget:5flt/s none:again"); default all of them.
+b_only=${BENCH_BUDGET_ONLY:-}
 sock=bench
 cg=/sys/fs/cgroup/bench
 
@@ -593,6 +596,12 @@ countcost() {
 }
 
 budget_configs() {
+	local c
+	for c in $(budget_all_configs); do
+		[ -z "$b_only" ] || [[ " $b_only " == *" $c "* ]] && echo "$c"
+	done
+}
+budget_all_configs() {
 	local v
 	echo none slide:T1 slide:T1+age4 slide:T1+age16
 	for v in $b_damos; do echo "damos:psi$v%"; done
