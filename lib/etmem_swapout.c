@@ -204,7 +204,16 @@ static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pi
 		 * /proc/PID/pagemap is 0400 and the process's user's, and its
 		 * open passes the ptrace read check.
 		 */
-		if (pagemap_fd == -EACCES || pagemap_fd == -EPERM)
+		if (pagemap_fd == -ESRCH)
+			/*
+			 * 7.x's pagemap_open() finds no mm when the main
+			 * thread exited; the kernel's check found the memory
+			 * through a live thread.
+			 */
+			etmem_set_errmsg(client,
+					 "cannot open /proc/%d/pagemap to count the page-out: %s (its main thread exited: the process's memory is reachable only through live threads, and neither the pagemap nor process_madvise() uses them)",
+					 (int)pid, strerror(ESRCH));
+		else if (pagemap_fd == -EACCES || pagemap_fd == -EPERM)
 			etmem_set_errmsg(client,
 					 "cannot open /proc/%d/pagemap to count the page-out: %s (another user's process needs CAP_DAC_READ_SEARCH; one with capabilities the caller lacks, or not dumpable, needs CAP_SYS_PTRACE)",
 					 (int)pid, strerror(-pagemap_fd));

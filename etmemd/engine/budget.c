@@ -91,18 +91,20 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		 * several cycles) is no new evidence: the age was raised for it.
 		 */
 		blame = recent_min(ctl);
-		if (blame > ctl->too_young || !ctl->too_young) {
-			ctl->too_young = MAX(ctl->too_young, blame);
+		if (ctl->probe_from) {
 			/*
-			 * A probe that costs too much ends where it started:
-			 * that age was within budget for BUDGET_DWELL cycles.
+			 * A probe ends on any cost over budget, where it
+			 * started: that age had room for BUDGET_DWELL cycles.
+			 * Even a cost blamed on an earlier page-out: the band
+			 * adds to it.
 			 */
-			if (ctl->probe_from)
-				ctl->age = ctl->probe_from;
-			else
-				ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+			ctl->too_young = MAX(ctl->too_young, blame);
+			ctl->age = ctl->probe_from;
 			ctl->probe_from = 0;
 			ctl->probe_share = BUDGET_PROBE_ALL;
+		} else if (blame > ctl->too_young || !ctl->too_young) {
+			ctl->too_young = MAX(ctl->too_young, blame);
+			ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
 		}
 	} else {
 		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
@@ -117,8 +119,12 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			ctl->relaxed = true;
 		}
 		lowest = MAX(ctl->floor, ctl->too_young + 1);
-		/* Go further only when the last page-out was not held back. */
-		if (ctl->verdict != BUDGET_ROOM || !may_lower || ctl->dwell < BUDGET_DWELL) {
+		/*
+		 * Go further only when the last page-out was not held back,
+		 * and a share only once its cost had time to show.
+		 */
+		if (ctl->verdict != BUDGET_ROOM || !may_lower ||
+		    ctl->dwell < (ctl->probe_from ? BUDGET_LAG : BUDGET_DWELL)) {
 			/* stay */
 		} else if (ctl->probe_from) {
 			ctl->probe_share = MIN(ctl->probe_share * 2, (unsigned int)BUDGET_PROBE_ALL);

@@ -53,8 +53,9 @@
 /*
  * A lower age is probed, not taken at once: of the pages it adds (idle at
  * least the new age but younger than the old one: the band), a share is
- * paged out, in per mille, starting here and doubling after BUDGET_DWELL
- * cycles with room, up to all of them. Where every page of the band comes
+ * paged out, in per mille, starting here and doubling after BUDGET_LAG
+ * cycles with room (a share's cost can lag it that long), up to all of
+ * them. Where every page of the band comes
  * back (a working set reused after a pause about that long), the refaults
  * a probe costs are the share's, not the band's: a budget of a few faults
  * per second is not blown by one step. The share stays where the cost is
@@ -128,16 +129,17 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *
  * Over budget, the youngest age in force in the last BUDGET_LAG cycles
  * (the page-outs the cost can come from) is remembered as too young and
- * the age at least doubles at once (up to the ceiling), or, during a
- * probe, goes back to the age the probe started from; a cost blamed on the
- * same page-out again does not raise it again. The controller does not go
- * back to a too-young age or below, until BUDGET_FORGET calm cycles relax
- * the bound by a quarter (ever more rarely if it proves right). Under half
- * the budget, after BUDGET_DWELL cycles at the same age and share, a probe
- * doubles its share (the whole band from BUDGET_PROBE_ALL on: the probe
- * ends), and without a probe the age goes down by a quarter (at least
- * one), never below the floor or to a too-young age, starting a probe of
- * the band it adds at BUDGET_PROBE_START. In between, both stay.
+ * the age at least doubles at once (up to the ceiling); a cost blamed on
+ * the same page-out again does not raise it again. A probe ends on any
+ * cost over budget: the age goes back to the one the probe started from.
+ * The controller does not go back to a too-young age or below, until
+ * BUDGET_FORGET calm cycles relax the bound by a quarter (ever more rarely
+ * if it proves right). Under half the budget, a probe doubles its share
+ * after BUDGET_LAG cycles at the same share (the whole band from
+ * BUDGET_PROBE_ALL on: the probe ends); without a probe, after
+ * BUDGET_DWELL cycles at the same age, the age goes down by a quarter (at
+ * least one), never below the floor or to a too-young age, and a probe of
+ * the band it adds starts at BUDGET_PROBE_START. In between, both stay.
  *
  * Return: true when the age or the probe's share changed.
  */

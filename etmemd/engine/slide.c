@@ -103,9 +103,10 @@ struct slide_run {
 	struct log_ctx ctx;		/* names point to the two below */
 	char proj_name[CFG_NAME_SIZE], task_name[CFG_NAME_SIZE];
 	/*
-	 * Budget mode. ctl.age changes only in begin_cycle(), before the
-	 * cycle's scan jobs are submitted, and the jobs read it: the cycle
-	 * waits for all its jobs before the next begins.
+	 * Budget mode. ctl.age, ctl.probe_from and ctl.probe_share change
+	 * only in begin_cycle(), before the cycle's scan jobs are submitted,
+	 * and the jobs read them: the cycle waits for all its jobs before the
+	 * next begins.
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;

@@ -8,6 +8,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . t/lib/kernels.sh
 k=$(etmem_kernels | tr " " "\n" | head -n1)
+[ -n "$k" ] || { echo "not ok - no kernel to boot (t/lib/kernels.sh; make deps installs them)"; exit 1; }
+rm -f build/vm-logs/boot-"$k"-stopped*.log
 fails=0
 check() { # check DESCRIPTION COMMAND...
 	local d=$1; shift

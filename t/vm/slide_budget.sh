@@ -125,14 +125,18 @@ vt_check "show and show --json agree on the controller's state" snapshot
 echo "$show_txt"
 vt_check "show names the age ($age0), the floor and the verdict ($verdict0)" \
 	grep -Eq "floor=2.*idle age: $age0 scans \(too young: [0-9]+\)(, probing [0-9.]+% of the pages idle $age0\.\.[0-9]+ scans)?, cost (under half the budget|within the budget)" <<<"$(tr '\n' ' ' <<<"$show_txt")"
-pct0=$(python3 -c "s = $share0; print('%.1f' % (s * 100) if s < 1 else '')")
+pct0=$(python3 -c "s = float('$share0'); print('%.1f' % (s * 100) if s < 1 else '')")
 if [ -n "$pct0" ]; then
 	vt_check "show names the probe (share $share0)" grep -q "probing $pct0% of the pages idle $age0\.\." <<<"$show_txt"
 else
 	vt_check "show names no probe (share $share0)" bash -c '! grep -q probing <<<"$1"' _ "$show_txt"
 fi
-vt_check "each step down was a probe: the log has its first share" \
-	grep -q "idle age 16 -> 12 scans, probing 12.5% of the pages idle 12..15 scans" "$WORK/etmemd-$SOCK.log"
+vt_check "the first step down was a probe at 1/8" \
+	grep -q "steady.*idle age 16 -> 12 scans, probing 12.5% of the pages idle 12..15 scans" "$WORK/etmemd-$SOCK.log"
+downs=$(grep -E "steady.*idle age ([0-9]+) -> " "$WORK/etmemd-$SOCK.log" |
+	awk '{ for (i = 1; i < NF; i++) if ($i == "age") { if ($(i + 3) + 0 < $(i + 1) + 0) print; break } }')
+echo "steps down: $(wc -l <<<"$downs")"
+vt_check "every step down was a probe" bash -c '[ -n "$1" ] && ! grep -v "probing 12.5% of the pages idle" <<<"$1"' _ "$downs"
 vt_check "the age is above the floor 2 ($age0)" test "$age0" -gt 2
 
 # The working set grows: the cold set is read every second from now on.
