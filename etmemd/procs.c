@@ -173,16 +173,24 @@ unsigned int procs_find_by_name(const char *name, GArray *out)
 	return added;
 }
 
-unsigned int procs_drop_kvm_guests(GArray *found, pid_t *first)
+unsigned int procs_drop_kvm_guests(GArray *found, char *why, size_t len)
 {
 	unsigned int dropped = 0;
+	int err;
 
+	why[0] = '\0';
 	for (guint i = found->len; i-- > 0;) {
 		pid_t pid = g_array_index(found, struct proc_id, i).pid;
 
-		if (etmem_kvm_guest(pid) != 1)
+		if (!etmem_kvm_refuse(pid, &err))
 			continue;
-		*first = pid;	/* walking backwards: ends at the first */
+		/* Walking backwards: ends at the first. */
+		if (err)
+			snprintf(why, len,
+				 "%d: cannot tell whether it runs a KVM guest: /proc/%d/fd: %s ("
+				 ETMEM_KVM_UNCHECKED_NEEDS ")", (int)pid, (int)pid, strerror(-err));
+		else
+			snprintf(why, len, "%d: " ETMEM_KVM_REFUSAL, (int)pid);
 		dropped++;
 		g_array_remove_index(found, i);
 	}

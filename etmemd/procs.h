@@ -86,9 +86,13 @@ unsigned int procs_find_by_name(const char *name, GArray *out);
 /*
  * Removes from @found (GArray of struct proc_id) the processes that run a
  * KVM guest (lib/etmem_kvm.h says why a page-table scan must not touch
- * them); returns how many, with the first one's pid in *@first.
+ * them), and those for which that cannot be checked (etmem_kvm_refuse());
+ * returns how many. @why (@len bytes) gets the first one's pid and why
+ * ("PID: reason"), "" when none.
  */
-unsigned int procs_drop_kvm_guests(GArray *found, pid_t *first);
+unsigned int procs_drop_kvm_guests(GArray *found, char *why, size_t len);
+/* Room for that reason, and for it in a task's 256-byte note. */
+#define PROCS_KVM_WHY_SIZE	208
 
 /* Resident bytes of a process (VmRSS); 0 when it is gone. */
 uint64_t proc_rss_bytes(pid_t pid);

@@ -42,3 +42,13 @@ int etmem_kvm_guest(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	return etmem_kvm_guest_fd_dir(path);
 }
+
+int etmem_kvm_refuse(pid_t pid, int *err)
+{
+	int r = etmem_kvm_guest(pid);
+
+	*err = r < 0 ? r : 0;
+	if (r == -ENOENT || r == -ESRCH)
+		return 0;
+	return r != 0;
+}

@@ -27,6 +27,21 @@ int etmem_kvm_guest_fd_dir(const char *fd_dir);
 /* The same for process @pid. */
 int etmem_kvm_guest(pid_t pid);
 
+/*
+ * Must a page-table scan leave process @pid alone? 1 when it runs a KVM
+ * guest, and when that cannot be checked: its /proc/PID/fd cannot be read
+ * (mode 0500 and the process's user's, behind the ptrace read check), and
+ * a guest's RAM must not be taken for idle on a guess; *@err is then the
+ * -errno of the read (0 for a guest). 0 when it runs none, or is gone
+ * (the scan finds that out itself).
+ */
+int etmem_kvm_refuse(pid_t pid, int *err);
+
+/* What reading /proc/PID/fd needs, for the refusal when it failed. */
+#define ETMEM_KVM_UNCHECKED_NEEDS \
+	"another user's process needs CAP_DAC_READ_SEARCH, one with more capabilities " \
+	"CAP_SYS_PTRACE"
+
 /* Why such a process is refused, one line, for notes and logs. */
 #define ETMEM_KVM_REFUSAL \
 	"runs a KVM guest (anon_inode:kvm-vm): a page-table scan cannot see guest " \

@@ -508,7 +508,7 @@ static void find_procs(struct cslide_run *run)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	unsigned int nr_kvm;
-	pid_t kvm_pid = 0;
+	char kvm_why[PROCS_KVM_WHY_SIZE];
 
 	g_ptr_array_set_size(run->procs, 0);
 	for (GList *l = run->tasks; l; l = l->next) {
@@ -520,14 +520,14 @@ static void find_procs(struct cslide_run *run)
 			procs_find_by_name(task->value, found);
 		else
 			pinned_proc_find(&task->pinned, task->pid, found);
-		nr_kvm = procs_drop_kvm_guests(found, &kvm_pid);
+		nr_kvm = procs_drop_kvm_guests(found, kvm_why, sizeof(kvm_why));
 		for (guint i = 0; i < found->len; i++)
 			add_proc(run, task, &g_array_index(found, struct proc_id, i));
 		task->stats.nr_procs = run->procs->len - before;
 		if (nr_kvm) {
-			log_warn("%s: process %d refused: " ETMEM_KVM_REFUSAL, run->name, kvm_pid);
+			log_warn("%s: process refused, %s", run->name, kvm_why);
 			snprintf(task->stats.note, sizeof(task->stats.note),
-				 "%u process(es) refused, e.g. %d: " ETMEM_KVM_REFUSAL, nr_kvm, kvm_pid);
+				 "%u process(es) refused, e.g. %s", nr_kvm, kvm_why);
 		} else if (!task->stats.nr_procs && task->type == TASK_TYPE_PID && task->pinned.valid) {
 			char why[160];
 

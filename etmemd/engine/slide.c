@@ -93,7 +93,7 @@ struct slide_run {
 	char value[CFG_COMM_MAX + 1];
 	struct pinned_proc pinned;	/* type=pid */
 	unsigned int nr_kvm;		/* KVM guests refused this cycle */
-	pid_t kvm_pid;
+	char kvm_why[PROCS_KVM_WHY_SIZE];	/* the first one: "PID: reason" */
 
 	GPtrArray *procs;		/* struct slide_proc *, this cycle */
 	bool noted;			/* a note was set during this cycle */
@@ -481,7 +481,7 @@ static unsigned int find_procs(struct slide_run *run)
 	} else {
 		pinned_proc_find(&run->pinned, atoi(run->value), found);
 	}
-	run->nr_kvm = procs_drop_kvm_guests(found, &run->kvm_pid);
+	run->nr_kvm = procs_drop_kvm_guests(found, run->kvm_why, sizeof(run->kvm_why));
 	for (guint i = 0; i < found->len; i++)
 		add_proc(run, &g_array_index(found, struct proc_id, i));
 	nr_found = found->len;
@@ -491,9 +491,8 @@ static unsigned int find_procs(struct slide_run *run)
 
 static void note_kvm(struct slide_run *run)
 {
-	log_warn("%s: process %d refused: " ETMEM_KVM_REFUSAL, run->name, run->kvm_pid);
-	run_note(run, "%u process(es) refused, e.g. %d: " ETMEM_KVM_REFUSAL, run->nr_kvm,
-		 run->kvm_pid);
+	log_warn("%s: process refused, %s", run->name, run->kvm_why);
+	run_note(run, "%u process(es) refused, e.g. %s", run->nr_kvm, run->kvm_why);
 }
 
 static void note_no_procs(struct slide_run *run, unsigned int nr_found)

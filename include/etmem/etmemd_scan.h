@@ -86,7 +86,11 @@ struct page_refs {
  * etmemd_get_page_refs and etmemd_swap_out (-EOPNOTSUPP): a host
  * page-table scan cannot see the guest's accesses (the hardware sets them
  * in the EPT/NPT tables), so all guest RAM would look idle. etmemd's
- * damon engine monitors such processes correctly.
+ * damon engine monitors such processes correctly. A process whose
+ * /proc/PID/fd the caller cannot read (another user's without
+ * CAP_DAC_READ_SEARCH, one with more capabilities without CAP_SYS_PTRACE)
+ * cannot be checked, and is refused the same way with that error (errno
+ * EACCES or EPERM, or -EACCES, -EPERM).
  */
 
 /*

@@ -125,14 +125,15 @@ struct vmas *etmemd_get_vmas(const char *pid, char **vmflags_array,
 	bool keep = false;
 	pid_t target;
 	FILE *file;
+	int err;
 
 	if (parse_pid(pid, &target) || vmflags_num < 0 ||
 	    (vmflags_num > 0 && !vmflags_array)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	if (etmem_kvm_guest(target) == 1) {
-		errno = EOPNOTSUPP;
+	if (etmem_kvm_refuse(target, &err)) {
+		errno = err ? -err : EOPNOTSUPP;
 		return NULL;
 	}
 	/* VmFlags exist only in smaps, which is much slower to read. */
@@ -297,8 +298,8 @@ int etmemd_get_page_refs(const struct vmas *vmas, const char *pid,
 
 	if (!vmas || !page_refs || parse_pid(pid, &target) || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
-	if (etmem_kvm_guest(target) == 1)
-		return -EOPNOTSUPP;
+	if (etmem_kvm_refuse(target, &err))
+		return err ? err : -EOPNOTSUPP;
 	if (vmas->vma_cnt == 0)
 		return 0;
 	err = client_get(&client);
@@ -359,8 +360,8 @@ long long etmemd_swap_out(const char *pid, const struct page_refs *page_refs,
 
 	if (parse_pid(pid, &target) || (flags & ~KNOWN_FLAGS))
 		return -EINVAL;
-	if (etmem_kvm_guest(target) == 1)
-		return -EOPNOTSUPP;
+	if (etmem_kvm_refuse(target, &err))
+		return err ? err : -EOPNOTSUPP;
 	for (ref = page_refs; ref; ref = ref->next) {
 		uint64_t size = ref->type == PTE_TYPE ? 4096 : 2 << 20;
 

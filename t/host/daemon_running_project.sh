@@ -83,5 +83,42 @@ sys.exit(0 if t["started"] else 1)' && pass "task added to a started project run
 "$ETMEM" project show -n bypid -s "$SOCK" >/dev/null 2>&1 && fail "project bypid still there after obj del"
 
 daemon_stop
+
+# An etmemd that cannot read a process's /proc/PID/fd cannot tell whether
+# it runs a KVM guest: it refuses the process (fails closed) and says why,
+# instead of taking a guest's RAM for idle. Here: no CAP_DAC_READ_SEARCH,
+# CAP_DAC_OVERRIDE or CAP_SYS_PTRACE, and a process of nobody.
+nocaps="setpriv --bounding-set -dac_read_search,-dac_override,-sys_ptrace"
+printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$nocaps" "$BUILD/etmemd/etmemd" >"$WORK/etmemd-nocaps"
+chmod 755 "$WORK/etmemd-nocaps"
+setpriv --reuid=65534 --regid=65534 --clear-groups sleep 300 &
+theirs=$!
+$nocaps sleep 300 &
+ours=$!
+OTHER_PIDS+=("$theirs" "$ours")
+ETMEMD=$WORK/etmemd-nocaps daemon_start "$SOCK-nocaps" -l 0 || exit 1
+"$ETMEM" obj add -f "$(slide_conf theirs pid "$theirs" | conf theirs.conf)" -s "$SOCK-nocaps" >/dev/null &&
+	"$ETMEM" project start -n theirs -s "$SOCK-nocaps" >/dev/null || fail "start project theirs"
+"$ETMEM" obj add -f "$(slide_conf ours pid "$ours" | conf ours.conf)" -s "$SOCK-nocaps" >/dev/null &&
+	"$ETMEM" project start -n ours -s "$SOCK-nocaps" >/dev/null || fail "start project ours"
+SOCK=$SOCK-nocaps
+want="1 process(es) refused, e.g. $theirs: cannot tell whether it runs a KVM guest: /proc/$theirs/fd: Permission denied (another user's process needs CAP_DAC_READ_SEARCH, one with more capabilities CAP_SYS_PTRACE)"
+for i in $(seq 40); do
+	[ "$(note theirs)" = "$want" ] && break
+	sleep 0.25
+done
+[ "$(note theirs)" = "$want" ] && pass "unreadable /proc/PID/fd: refused: $(note theirs)" ||
+	fail "unreadable /proc/PID/fd: note '$(note theirs)', want '$want'"
+[ "$(procs theirs)" = 0 ] || fail "the unchecked process is counted: $(procs theirs)"
+grep -q "process refused, $theirs: cannot tell whether it runs a KVM guest" "$WORK/etmemd-$SOCK.log" &&
+	pass "and logged" || fail "not logged: $(tail -n 3 "$WORK/etmemd-$SOCK.log")"
+# The same daemon reads the fd directory of a process with its own caps.
+for i in $(seq 40); do
+	[ "$(procs ours)" = 1 ] && break
+	sleep 0.25
+done
+[ "$(procs ours)" = 1 ] && pass "a process whose /proc/PID/fd it can read is checked and kept" ||
+	fail "process ours: $(procs ours) found, note '$(note ours)'"
+daemon_stop
 echo "$nr_fail failures"
 [ "$nr_fail" = 0 ]
