@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <glib.h>
@@ -81,12 +82,44 @@ static void test_errors(void **state)
 	assert_int_equal(etmem_kvm_guest(0x7ffffff0), -ENOENT);
 }
 
+/*
+ * etmem_kvm_refuse(): no guest and gone processes are not refused; one
+ * whose fd directory cannot be read is (fail closed), with the error.
+ * Reading root's as nobody needs root to become nobody.
+ */
+static void test_refuse(void **state)
+{
+	int err = 1, status;
+	pid_t child;
+
+	assert_int_equal(etmem_kvm_refuse(getpid(), &err), 0);
+	assert_int_equal(err, 0);
+	assert_int_equal(etmem_kvm_refuse(0x7ffffff0, &err), 0);
+	assert_int_equal(err, -ENOENT);
+	if (geteuid() != 0)
+		skip();
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		pid_t parent = getppid();
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		_exit(etmem_kvm_refuse(parent, &err) == 1 && (err == -EACCES || err == -EPERM) ?
+		      0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_like),
 		cmocka_unit_test(test_not_a_guest),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_refuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
