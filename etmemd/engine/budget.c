@@ -130,10 +130,26 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			ctl->probe_share = MIN(ctl->probe_share * 2, (unsigned int)BUDGET_PROBE_ALL);
 			if (ctl->probe_share == BUDGET_PROBE_ALL)
 				ctl->probe_from = 0;
-		} else if (ctl->age > lowest) {
+		} else if (ctl->age > lowest &&
+			   (!ctl->too_young || ctl->calm >= BUDGET_LAG)) {
+			/*
+			 * Not within BUDGET_LAG cycles of a cost over budget:
+			 * its refaults would be blamed on the new probe's age,
+			 * or the new probe's on it.
+			 */
 			ctl->probe_from = ctl->age;
 			ctl->probe_share = BUDGET_PROBE_START;
-			ctl->age = MAX(lowest, ctl->age - MAX(ctl->age / 4, 1u));
+			/*
+			 * A quarter down; with a too-young age below, at most
+			 * half way to it: the boundary is found by bisection,
+			 * each failed probe a burst of refaults, not by trying
+			 * every age above the bound in turn.
+			 */
+			unsigned int step = ctl->age - MAX(ctl->age / 4, 1u);
+
+			if (ctl->too_young)
+				step = MAX(step, (ctl->too_young + ctl->age + 1) / 2);
+			ctl->age = MAX(lowest, MIN(step, ctl->age - 1));
 		}
 	}
 	if (ctl->age == old && ctl->probe_share == old_share)

@@ -137,9 +137,11 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * if it proves right). Under half the budget, a probe doubles its share
  * after BUDGET_LAG cycles at the same share (the whole band from
  * BUDGET_PROBE_ALL on: the probe ends); without a probe, after
- * BUDGET_DWELL cycles at the same age, the age goes down by a quarter (at
- * least one), never below the floor or to a too-young age, and a probe of
- * the band it adds starts at BUDGET_PROBE_START. In between, both stay.
+ * BUDGET_DWELL cycles at the same age and BUDGET_LAG since the last cost
+ * over budget, the age goes down by a quarter (at least one; with a
+ * too-young age below, at most half the way to it), never below the floor
+ * or to a too-young age, and a probe of the band it adds starts at
+ * BUDGET_PROBE_START. In between, both stay.
  *
  * Return: true when the age or the probe's share changed.
  */

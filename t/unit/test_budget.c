@@ -146,6 +146,29 @@ static void test_probe(void **state)
 	assert_int_equal(ctl.too_young, 20);
 }
 
+/*
+ * With a too-young age below, a step goes at most half way to it: a
+ * boundary at 27 under an age of 32 (bound 24) is found with few failed
+ * probes, not by trying 25, 26, 27 in turn.
+ */
+static void test_bisects(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int over = 0;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 32;
+	ctl.too_young = 24;
+	/* Before the bound relaxes (BUDGET_FORGET calm cycles). */
+	for (int i = 0; i < 40; i++) {
+		cycle(&ctl, ctl.age <= 27 && ctl.probe_share > 0 ? 400 : 0);
+		over += ctl.verdict == BUDGET_OVER;
+	}
+	assert_int_equal(ctl.age, 28);
+	assert_int_equal(ctl.too_young, 27);
+	assert_true(over <= 2);
+}
+
 /* budget_probe_pick(): per mille of 64 KiB blocks, nested, whole blocks. */
 static void test_probe_pick(void **state)
 {
@@ -375,9 +398,12 @@ static void test_forget(void **state)
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	cycle(&ctl, 1000);
 	assert_int_equal(ctl.too_young, BUDGET_AGE_START);
-	for (int i = 0; i < BUDGET_FORGET - 1; i++)
+	/* It comes down by halves towards the bound, never to it. */
+	for (int i = 0; i < BUDGET_FORGET - 1; i++) {
 		cycle(&ctl, 0);
-	assert_int_equal(ctl.age, BUDGET_AGE_START + 1);
+		assert_true(ctl.age > BUDGET_AGE_START);
+	}
+	assert_true(ctl.age < 2 * BUDGET_AGE_START);
 	budget_ctl_forget(&ctl);
 	for (int i = 0; i < 200; i++)
 		cycle(&ctl, 0);
@@ -404,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_descends_to_floor),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_probe_pick),
+		cmocka_unit_test(test_bisects),
 		cmocka_unit_test(test_over_raises_fast),
 		cmocka_unit_test(test_settles),
 		cmocka_unit_test(test_lagging_cost),
