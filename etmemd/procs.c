@@ -185,10 +185,13 @@ unsigned int procs_drop_kvm_guests(GArray *found, char *why, size_t len)
 		if (!etmem_kvm_refuse(pid, &err))
 			continue;
 		/* Walking backwards: ends at the first. */
-		if (err)
+		if (err == -EACCES || err == -EPERM)
 			snprintf(why, len,
 				 "%d: cannot tell whether it runs a KVM guest: /proc/%d/fd: %s ("
 				 ETMEM_KVM_UNCHECKED_NEEDS ")", (int)pid, (int)pid, strerror(-err));
+		else if (err)
+			snprintf(why, len, "%d: cannot tell whether it runs a KVM guest: /proc/%d/fd: %s",
+				 (int)pid, (int)pid, strerror(-err));
 		else
 			snprintf(why, len, "%d: " ETMEM_KVM_REFUSAL, (int)pid);
 		dropped++;

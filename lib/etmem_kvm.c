@@ -13,7 +13,7 @@ int etmem_kvm_guest_fd_dir(const char *fd_dir)
 {
 	char link[sizeof(ETMEM_KVM_VM_LINK) + 1];
 	struct dirent *de;
-	int dfd, found = 0;
+	int dfd, found = 0, err = 0;
 	DIR *dir;
 
 	dfd = open(fd_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -24,15 +24,40 @@ int etmem_kvm_guest_fd_dir(const char *fd_dir)
 		close(dfd);
 		return -errno;
 	}
-	while (!found && (de = readdir(dir))) {
-		/* One byte more than the name: a longer link does not match. */
-		ssize_t n = readlinkat(dfd, de->d_name, link, sizeof(link));
+	/*
+	 * Listing the directory needs its mode; reading a link also passes
+	 * the ptrace read check (CAP_SYS_PTRACE for a process with more
+	 * capabilities). A link that cannot be read might be the VM's: the
+	 * answer is then its error, not "no guest". One closed meanwhile
+	 * (ENOENT) is no VM.
+	 */
+	for (;;) {
+		ssize_t n;
 
-		found = n == (ssize_t)strlen(ETMEM_KVM_VM_LINK) &&
-			!memcmp(link, ETMEM_KVM_VM_LINK, n);
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			if (errno && !err)
+				err = -errno;
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* One byte more than the name: a longer link does not match. */
+		n = readlinkat(dfd, de->d_name, link, sizeof(link));
+		if (n < 0) {
+			if (errno != ENOENT && !err)
+				err = -errno;
+			continue;
+		}
+		if (n == (ssize_t)strlen(ETMEM_KVM_VM_LINK) &&
+		    !memcmp(link, ETMEM_KVM_VM_LINK, n)) {
+			found = 1;
+			break;
+		}
 	}
 	closedir(dir);
-	return found;
+	return found ? 1 : err;
 }
 
 int etmem_kvm_guest(pid_t pid)

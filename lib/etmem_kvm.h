@@ -19,8 +19,9 @@
 
 /*
  * 1 when a link in @fd_dir (a /proc/PID/fd directory) reads
- * ETMEM_KVM_VM_LINK, 0 when none does, -errno when the directory cannot
- * be read (-ENOENT: the process is gone).
+ * ETMEM_KVM_VM_LINK, 0 when none does, -errno when the directory or, with
+ * no VM link found, one of its links cannot be read (-ENOENT for the
+ * directory: the process is gone; a link that vanished meanwhile is no VM).
  */
 int etmem_kvm_guest_fd_dir(const char *fd_dir);
 
@@ -29,8 +30,9 @@ int etmem_kvm_guest(pid_t pid);
 
 /*
  * Must a page-table scan leave process @pid alone? 1 when it runs a KVM
- * guest, and when that cannot be checked: its /proc/PID/fd cannot be read
- * (mode 0500 and the process's user's, behind the ptrace read check), and
+ * guest, and when that cannot be checked: its /proc/PID/fd or a link in it
+ * cannot be read (the directory is mode 0500 and the process's user's, a
+ * link is behind the ptrace read check), and
  * a guest's RAM must not be taken for idle on a guess; *@err is then the
  * -errno of the read (0 for a guest). 0 when it runs none, or is gone
  * (the scan finds that out itself).

@@ -80,6 +80,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	if (pct > 100) {
 		ctl->verdict = BUDGET_OVER;
 		ctl->calm = 0;
+		ctl->since_over = 0;
 		if (ctl->relaxed) {
 			/* A relaxed bound proved too young again: probe less often. */
 			ctl->forget_after = MIN(ctl->forget_after * 2, BUDGET_FORGET_MAX);
@@ -108,6 +109,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		}
 	} else {
 		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
+		ctl->since_over++;
 		/*
 		 * A bound learnt from one spike (a start-up burst, another
 		 * tenant's stall) must not hold for ever: after forget_after
@@ -131,7 +133,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			if (ctl->probe_share == BUDGET_PROBE_ALL)
 				ctl->probe_from = 0;
 		} else if (ctl->age > lowest &&
-			   (!ctl->too_young || ctl->calm >= BUDGET_LAG)) {
+			   (!ctl->too_young || ctl->since_over >= BUDGET_LAG)) {
 			/*
 			 * Not within BUDGET_LAG cycles of a cost over budget:
 			 * its refaults would be blamed on the new probe's age,

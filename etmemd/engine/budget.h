@@ -92,7 +92,8 @@ struct budget_ctl {
 	unsigned int dwell;		/* cycles since the age last changed */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
 	unsigned int nr_cycles;
-	unsigned int calm;		/* cycles without a cost over budget */
+	unsigned int calm;		/* calm cycles since the bound last changed */
+	unsigned int since_over;	/* cycles since a cost over budget */
 	unsigned int forget_after;	/* calm cycles that relax too_young */
 	bool relaxed;			/* too_young relaxed since the last over */
 	enum budget_verdict verdict;

@@ -87,10 +87,11 @@ struct page_refs {
  * page-table scan cannot see the guest's accesses (the hardware sets them
  * in the EPT/NPT tables), so all guest RAM would look idle. etmemd's
  * damon engine monitors such processes correctly. A process whose
- * /proc/PID/fd the caller cannot read (another user's without
- * CAP_DAC_READ_SEARCH, one with more capabilities without CAP_SYS_PTRACE)
- * cannot be checked, and is refused the same way with that error (errno
- * EACCES or EPERM, or -EACCES, -EPERM).
+ * /proc/PID/fd (or a link in it) the caller cannot read (another user's
+ * without CAP_DAC_READ_SEARCH, one with more capabilities without
+ * CAP_SYS_PTRACE) cannot be checked, and is refused the same way with that
+ * error: a negative errno (errno for etmemd_get_vmas) other than ENOENT and
+ * ESRCH, usually EACCES.
  */
 
 /*

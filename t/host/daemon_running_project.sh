@@ -112,6 +112,21 @@ done
 [ "$(procs theirs)" = 0 ] || fail "the unchecked process is counted: $(procs theirs)"
 grep -q "process refused, $theirs: cannot tell whether it runs a KVM guest" "$WORK/etmemd-$SOCK.log" &&
 	pass "and logged" || fail "not logged: $(tail -n 3 "$WORK/etmemd-$SOCK.log")"
+# A process of its own user with more capabilities: the directory lists
+# (same user), but its links pass the ptrace check, which needs
+# CAP_SYS_PTRACE: refused the same way, not taken for no guest.
+sleep 300 &
+full=$!
+OTHER_PIDS+=("$full")
+"$ETMEM" obj add -f "$(slide_conf full pid "$full" | conf full.conf)" -s "$SOCK" >/dev/null &&
+	"$ETMEM" project start -n full -s "$SOCK" >/dev/null || fail "start project full"
+want="1 process(es) refused, e.g. $full: cannot tell whether it runs a KVM guest: /proc/$full/fd: Permission denied"
+for i in $(seq 40); do
+	note full | grep -qF "$want" && break
+	sleep 0.25
+done
+note full | grep -qF "$want" && pass "unreadable links in /proc/PID/fd: refused: $(note full)" ||
+	fail "unreadable links: note '$(note full)', want '$want ...'"
 # The same daemon reads the fd directory of a process with its own caps.
 for i in $(seq 40); do
 	[ "$(procs ours)" = 1 ] && break

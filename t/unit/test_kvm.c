@@ -5,6 +5,7 @@
  * exactly anon_inode:kvm-vm marks a KVM guest.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -74,6 +75,37 @@ static void test_not_a_guest(void **state)
 	check(empty, 0);
 }
 
+/*
+ * A link that cannot be read (here: not a link, EINVAL; in /proc, the
+ * ptrace check's EACCES) might be the VM's: its error, not "no guest",
+ * unless a VM link is found anyway.
+ */
+static void test_unreadable_link(void **state)
+{
+	static const char *const two[] = { "pipe:[1]", "anon_inode:kvm-vm", NULL };
+	char dir[] = "/tmp/etmem-kvm-XXXXXX", path[64];
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/5", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(etmem_kvm_guest_fd_dir(dir), -EINVAL);
+	for (int i = 0; two[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%d", dir, i);
+		assert_int_equal(symlink(two[i], path), 0);
+	}
+	assert_int_equal(etmem_kvm_guest_fd_dir(dir), 1);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%d", dir, i);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/5", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_errors(void **state)
 {
 	assert_int_equal(etmem_kvm_guest_fd_dir("/nonexistent/etmem/fd"), -ENOENT);
@@ -119,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_like),
 		cmocka_unit_test(test_not_a_guest),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_unreadable_link),
 		cmocka_unit_test(test_refuse),
 	};
 
