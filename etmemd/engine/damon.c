@@ -38,6 +38,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -265,13 +266,29 @@ static int nr_kdamonds_read(unsigned long *nr)
 	return ret;
 }
 
+/*
+ * Held by the statistics worker while it uses a kdamond's files, and by
+ * the loop thread while it writes nr_kdamonds. Without it, 6.12 deadlocks
+ * (seen in CI twice: etmemd in D state in kernfs_drain for good): a
+ * request written to kdamonds/N/state holds that file open in the kernel
+ * and polls for DAMON's sysfs lock with trylock until the kdamond answers
+ * or stops; nr_kdamonds_store() takes that lock, then waits for every
+ * file of the directories it removes to be released. Neither lets go. The
+ * loop thread waits here at most as long as one request, and only after
+ * it turned every kdamond off, which ends a pending request within
+ * DAMON's 100 ms poll.
+ */
+static pthread_mutex_t kdamonds_files_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int nr_kdamonds_write(unsigned int nr, GString *err)
 {
 	char value[16];
 	int ret;
 
 	snprintf(value, sizeof(value), "%u", nr);
+	pthread_mutex_lock(&kdamonds_files_lock);
 	ret = sysfs_write(DAMON_KDAMONDS "/nr_kdamonds", value);
+	pthread_mutex_unlock(&kdamonds_files_lock);
 	if (ret && err)
 		g_string_append_printf(err, "writing %u to " DAMON_KDAMONDS "/nr_kdamonds failed: %s",
 				       nr, strerror(-ret));
@@ -798,7 +815,9 @@ static void stats_job_run(struct worker_job *base, struct etmem_client *client, 
 {
 	struct stats_job *job = (struct stats_job *)base;
 
+	pthread_mutex_lock(&kdamonds_files_lock);
 	job->ret = read_stats_slot(job->slot, job->request, &job->st);
+	pthread_mutex_unlock(&kdamonds_files_lock);
 }
 
 static void stats_job_done(struct worker_job *base)
