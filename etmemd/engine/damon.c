@@ -268,15 +268,19 @@ static int nr_kdamonds_read(unsigned long *nr)
 
 /*
  * Held by the statistics worker while it uses a kdamond's files, and by
- * the loop thread while it writes nr_kdamonds. Without it, 6.12 deadlocks
- * (seen in CI twice: etmemd in D state in kernfs_drain for good): a
- * request written to kdamonds/N/state holds that file open in the kernel
- * and polls for DAMON's sysfs lock with trylock until the kdamond answers
- * or stops; nr_kdamonds_store() takes that lock, then waits for every
- * file of the directories it removes to be released. Neither lets go. The
- * loop thread waits here at most as long as one request, and only after
- * it turned every kdamond off, which ends a pending request within
- * DAMON's 100 ms poll.
+ * the loop thread while it writes nr_kdamonds. Without it, 6.12 can
+ * deadlock (seen in CI twice: etmemd in D state in kernfs_drain for good).
+ * A request written to kdamonds/N/state keeps that file in use while it
+ * polls for DAMON's sysfs lock; once the kdamond stopped, it clears the
+ * request, drops the lock, and takes it again with a blocking
+ * mutex_lock() to return. A nr_kdamonds write that gets the lock in that
+ * gap finds no request pending and no kdamond running, and removes the
+ * directories: it waits for the state file to be released while holding
+ * the lock the request waits for. The gap is a few instructions, so the
+ * hang is rare and cannot be made to happen on demand. The loop thread
+ * waits here at most as long as one request, and only after it turned
+ * every kdamond off, which ends a pending request within DAMON's 100 ms
+ * poll.
  */
 static pthread_mutex_t kdamonds_files_lock = PTHREAD_MUTEX_INITIALIZER;
 
