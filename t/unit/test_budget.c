@@ -26,6 +26,22 @@ static bool cycle(struct budget_ctl *ctl, uint64_t flt)
 	return budget_ctl_update(ctl, 0, flt, SEC, true);
 }
 
+/*
+ * @n cycles of a workload whose pages idle @worst scans or fewer all come
+ * back (400 faults/s against 100 whenever the age lets them go); returns
+ * how many were over budget.
+ */
+static unsigned int cycles_over(struct budget_ctl *ctl, int n, unsigned int worst)
+{
+	unsigned int over = 0;
+
+	for (int i = 0; i < n; i++) {
+		cycle(ctl, ctl->age <= worst ? 400 : 0);
+		over += ctl->verdict == BUDGET_OVER;
+	}
+	return over;
+}
+
 /* The start is cold (BUDGET_AGE_START); the first window measures nothing. */
 static void test_start(void **state)
 {
@@ -154,16 +170,13 @@ static void test_probe(void **state)
 static void test_bisects(void **state)
 {
 	struct budget_ctl ctl;
-	unsigned int over = 0;
+	unsigned int over;
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	ctl.age = 32;
 	ctl.too_young = 24;
 	/* Before the bound relaxes (BUDGET_FORGET calm cycles). */
-	for (int i = 0; i < 40; i++) {
-		cycle(&ctl, ctl.age <= 27 && ctl.probe_share > 0 ? 400 : 0);
-		over += ctl.verdict == BUDGET_OVER;
-	}
+	over = cycles_over(&ctl, 40, 27);
 	assert_int_equal(ctl.age, 28);
 	assert_int_equal(ctl.too_young, 27);
 	assert_true(over <= 2);
@@ -313,13 +326,10 @@ static void test_spike_forgotten(void **state)
 static void test_forget_backs_off(void **state)
 {
 	struct budget_ctl ctl;
-	unsigned int over = 0;
+	unsigned int over;
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
-	for (int i = 0; i < 3000; i++) {
-		cycle(&ctl, ctl.age <= 5 ? 400 : 0);
-		over += ctl.verdict == BUDGET_OVER;
-	}
+	over = cycles_over(&ctl, 3000, 5);
 	/* 32 + 64 + ... + 1024 calm cycles between probes: at most ~7 probes. */
 	assert_true(over <= 8);
 	assert_true(ctl.forget_after > BUDGET_FORGET);
