@@ -240,10 +240,24 @@ def budget_table(rows):
         body.append([FAMILY_TEXT.get(family, family), setting or "-",
                      spread(r[2] for r in ok_rs), spread(r[3] for r in ok_rs),
                      spread(r[4] for r in ok_rs), spread(stall_pct),
-                     spread(r[6] for r in ok_rs), met, data, len(rs)])
+                     spread(r[6] for r in ok_rs), met, warm_up(ok_rs), data, len(rs)])
     return table(["reclaimer", "setting", "memory saved %", "slowdown %",
                   "major faults/s", "cgroup stall % of time", "resident MiB",
-                  "budget met (within 20%)", "data", "runs"], body)
+                  "budget met (within 20%)", "warm-up s", "data", "runs"], body)
+
+
+def warm_up(rs):
+    """The warm-up before the window (column 9) and, for budget mode, in how
+    many runs the controller had settled by then (column 10: yes, no; - for
+    a fixed warm-up). Logs from before the settle wait have neither."""
+    warm = [r[9] for r in rs if len(r) > 10]
+    if not warm:
+        return "n/a"
+    settled = [r[10] for r in rs if len(r) > 10 and r[10] in ("yes", "no")]
+    text = spread(warm)
+    if settled:
+        text += f", settled {settled.count('yes')}/{len(settled)}"
+    return text
 
 
 def budget_points(rows):
@@ -671,6 +685,16 @@ def render_damon(rows):
     return "\n\n".join(parts) + "\n"
 
 
+def settle_text(meta):
+    """How budget mode's warm-up was extended, from the budget_meta row."""
+    if "settle_max_s" not in meta:
+        return ""
+    return (f" (budget mode: on until the controller's state, age, bound and probe, has "
+            f"not changed for {meta.get('settle_cycles', '?')} cycles, at most "
+            f"{meta['settle_max_s']} s in all; the *warm-up s* column gives the time "
+            "and in how many runs it settled)")
+
+
 def render_budget(rows):
     """The budget experiment's section, or '' without its rows."""
     parts = []
@@ -682,7 +706,7 @@ def render_budget(rows):
                   f"every {b.get('move_every_ms', '?')} ms through {b.get('move_mib', '?')} MiB "
                   "(`hotcold --move-mib`: pages cool down and heat up again), in the "
                   "benchmark cgroup with zram swap. Each configuration is warmed up "
-                  f"{b.get('warm_s', '?')} s, then measured over {b.get('window_s', '?')} s, "
+                  f"{b.get('warm_s', '?')} s{settle_text(b)}, then measured over {b.get('window_s', '?')} s, "
                   f"{b.get('reps', '?')} run(s) each, interleaved. *Memory saved*: the "
                   "workload's resident memory (mincore of its cold set and moving region, "
                   "mean over the window) below that of the none run of the same repetition; "
@@ -821,6 +845,12 @@ def main(argv):
                    if not rows.get(e)]
         bad = [r for r in rows.get("quality", []) if r[6] not in ("ok", "unavailable")]
         bad += [r for r in rows.get("budget", []) if r[5] not in ("ok", "unavailable")]
+        # Budget mode's runs say how long they warmed up and whether the
+        # controller settled (yes or no: a run that did not is reported, not
+        # failed); the others warmed up the fixed time (-).
+        bad += [r for r in rows.get("budget", []) if r[5] != "unavailable" and (
+            len(r) < 11 or num(r[9]) is None or
+            r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
         # Every configuration of every repetition produced its row.
         meta = meta_of(rows, "budget_meta")
         seen = collections.Counter(r[0] for r in rows.get("budget", []))

@@ -32,10 +32,20 @@ read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid")
 read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
 log "under strace 30 s: user $((${u1%.*} - ${u0%.*})) ms, sys $((${k1%.*} - ${k0%.*})) ms"
 cat /tmp/strace.out >&2
+cycles_of() { "$build/etmem/etmem" project show -n bench -s "$sock" | sed -n 's/.*cycles: \([0-9]*\).*/\1/p'; }
 read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid")
+c0=$(cycles_of); s0=$("$build/t/helpers/kmod_genl" status)
 sleep 30
 read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
-log "plain 30 s: user $((${u1%.*} - ${u0%.*})) ms, sys $((${k1%.*} - ${k0%.*})) ms"
+c1=$(cycles_of); s1=$("$build/t/helpers/kmod_genl" status)
+log "plain 30 s: user $((${u1%.*} - ${u0%.*})) ms, sys $((${k1%.*} - ${k0%.*})) ms, $((c1 - c0)) cycles"
+log "module counters before: $s0"
+log "module counters after:  $s1"
+# The system calls of those cycles, by kind (perf's own tracer: strace
+# cannot attach here).
+perf trace -s -p "$etmemd_pid" -o /tmp/trace.out -- sleep 20 >/dev/null 2>&1
+log "--- system calls in 20 s ($(cycles_of) cycles so far)"
+grep -v '^$' /tmp/trace.out | head -80 >&2
 for t in /proc/"$etmemd_pid"/task/*; do
 	log "thread $(cat "$t/comm"): $(awk '{print "utime", $14, "stime", $15}' "$t/stat")"
 done
