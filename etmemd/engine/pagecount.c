@@ -19,21 +19,42 @@ struct scan_segment {
 	uint64_t end;
 	unsigned int page_shift;
 	uint32_t nr_pages;
+	/*
+	 * counts[nr_pages], then ages[nr_pages] (the idle ages of the latest
+	 * pass, if it had them), in one buffer of 2 * cap bytes. NULL when
+	 * every page was absent in the first pass: nothing of it can be cold,
+	 * whatever later passes find, so nothing is stored. In steady state
+	 * that is most of a process (its cold set swapped out).
+	 */
 	uint8_t *counts;
-	uint8_t *ages;		/* idle ages of the latest pass, if it had them */
+	uint8_t *ages;
+	uint32_t cap;
 };
+
+/* A buffer of 2 * cap bytes, kept for the next cycle's first pass. */
+struct spare_buf {
+	uint8_t *buf;
+	uint32_t cap;
+};
+
+/* The smallest buffer: a chunk with idle ages (2048 units, kmod/scan_dump.c). */
+#define SPARE_CAP_MIN	2048
 
 struct page_counts {
 	GArray *segs;		/* struct scan_segment, ascending addresses */
+	/*
+	 * Buffers of the cycle before, reused by this cycle's first pass:
+	 * a page_counts kept across cycles (slide keeps one per process)
+	 * allocates nothing in steady state, and glibc does not give the
+	 * memory back only to fault it in again the next cycle (measured:
+	 * a madvise and the page faults after it, every cycle). Spares a
+	 * whole first pass left unused are freed at the next one, so at most
+	 * two cycles' worth is held.
+	 */
+	GArray *spare;		/* struct spare_buf */
 	unsigned int pass;
 	guint cursor;		/* where the last lookup hit */
 };
-
-static void segment_clear(gpointer data)
-{
-	free(((struct scan_segment *)data)->counts);
-	free(((struct scan_segment *)data)->ages);
-}
 
 /* What a run's state makes of a page's count in the first pass. */
 static uint8_t first_count(enum etmem_page_state st)
@@ -46,15 +67,26 @@ struct page_counts *page_counts_new(void)
 	struct page_counts *pc = g_new0(struct page_counts, 1);
 
 	pc->segs = g_array_new(FALSE, FALSE, sizeof(struct scan_segment));
-	g_array_set_clear_func(pc->segs, segment_clear);
+	pc->spare = g_array_new(FALSE, FALSE, sizeof(struct spare_buf));
 	return pc;
+}
+
+static void free_spares(struct page_counts *pc)
+{
+	for (guint i = 0; i < pc->spare->len; i++)
+		free(g_array_index(pc->spare, struct spare_buf, i).buf);
+	g_array_set_size(pc->spare, 0);
 }
 
 void page_counts_free(struct page_counts *pc)
 {
 	if (!pc)
 		return;
+	free_spares(pc);
+	for (guint i = 0; i < pc->segs->len; i++)
+		free(g_array_index(pc->segs, struct scan_segment, i).counts);
 	g_array_free(pc->segs, TRUE);
+	g_array_free(pc->spare, TRUE);
 	g_free(pc);
 }
 
@@ -62,8 +94,39 @@ void page_counts_begin_pass(struct page_counts *pc, unsigned int pass)
 {
 	pc->pass = pass;
 	pc->cursor = 0;
-	if (pass <= 1)
-		g_array_set_size(pc->segs, 0);
+	if (pass > 1)
+		return;
+	free_spares(pc);
+	for (guint i = 0; i < pc->segs->len; i++) {
+		struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, i);
+		struct spare_buf spare = { seg->counts, seg->cap };
+
+		if (seg->counts)
+			g_array_append_val(pc->spare, spare);
+	}
+	g_array_set_size(pc->segs, 0);
+}
+
+/* Counts and ages for @nr pages: a spare of the last cycle, or new. */
+static int take_buffer(struct page_counts *pc, struct scan_segment *seg, uint32_t nr)
+{
+	for (guint i = pc->spare->len; i-- > 0;) {
+		struct spare_buf *spare = &g_array_index(pc->spare, struct spare_buf, i);
+
+		if (spare->cap < nr)
+			continue;
+		seg->counts = spare->buf;
+		seg->cap = spare->cap;
+		g_array_remove_index_fast(pc->spare, i);
+		seg->ages = seg->counts + seg->cap;
+		return 0;
+	}
+	seg->cap = MAX(nr, SPARE_CAP_MIN);
+	seg->counts = malloc(2 * (size_t)seg->cap);
+	if (!seg->counts)
+		return -1;
+	seg->ages = seg->counts + seg->cap;
+	return 0;
 }
 
 /*
@@ -81,18 +144,19 @@ static int append_segment(struct page_counts *pc, const struct etmem_chunk *chun
 	};
 	struct etmem_chunk_cursor cur = { 0 };
 	struct etmem_unit_run run;
+	bool first = etmem_chunk_next_run(chunk, &cur, &run);
 
-	seg.counts = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
-	seg.ages = malloc(chunk->nr_pages ? chunk->nr_pages : 1);
-	if (!seg.counts || !seg.ages) {
-		free(seg.counts);
-		free(seg.ages);
-		return -1;
+	/* All absent (or empty): a segment without counts. */
+	if (!first || (run.state == ETMEM_PAGE_STATE_ABSENT && run.nr_units == chunk->nr_pages)) {
+		g_array_append_val(pc->segs, seg);
+		return 0;
 	}
-	while (etmem_chunk_next_run(chunk, &cur, &run)) {
+	if (take_buffer(pc, &seg, chunk->nr_pages))
+		return -1;
+	do {
 		memset(seg.counts + run.first, first_count(run.state), run.nr_units);
 		memset(seg.ages + run.first, run.idle_age, run.nr_units);
-	}
+	} while (etmem_chunk_next_run(chunk, &cur, &run));
 	g_array_append_val(pc->segs, seg);
 	return 0;
 }
@@ -193,6 +257,11 @@ int page_counts_add_chunk(const struct etmem_chunk *chunk, void *arg)
 			}
 			seg = &g_array_index(pc->segs, struct scan_segment, idx);
 			piece_end = MIN(end, seg->end);
+			if (!seg->counts) {
+				/* Absent in the first pass: never cold, whatever now. */
+				addr = piece_end;
+				continue;
+			}
 			if (seg->page_shift != shift) {
 				/* A huge page split or formed: no stable history. */
 				uint64_t a = addr & ~((1ull << seg->page_shift) - 1);
@@ -219,6 +288,8 @@ static uint32_t skip_absent(const struct scan_segment *seg, uint32_t i)
 {
 	const uint64_t all_absent = 0x0101010101010101ull * COUNT_ABSENT;
 
+	if (!seg->counts)
+		return seg->nr_pages;
 	while (i + 8 <= seg->nr_pages) {
 		uint64_t word;
 

@@ -61,7 +61,12 @@ static bool budget_mode(const struct slide_params *sp)
 /* Most processes of one task that keep a pidfd for the cycle. */
 #define SLIDE_PIDFDS_MAX	64
 
-/* One process of the current cycle. */
+/*
+ * One process of the current cycle. find_procs() carries it over to the
+ * next cycle while the same process (pid and start time) is found again,
+ * with its pidfd, its page counts' buffers and its own ages: in steady
+ * state a cycle opens and allocates nothing for it.
+ */
 struct slide_proc {
 	struct proc_id id;
 	/*
@@ -77,8 +82,7 @@ struct slide_proc {
 	bool gone;
 	/*
 	 * Budget mode: our own idle ages of the pages the kernel gives none
-	 * (page_counts_aged_ranges()); the job in flight owns them, and
-	 * find_procs() carries them over to the same process's next cycle.
+	 * (page_counts_aged_ranges()); the job in flight owns them.
 	 */
 	GHashTable *own_ages;
 };
@@ -110,7 +114,6 @@ struct slide_run {
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;
-	GHashTable *own_ages;		/* "pid:start" -> a slide_proc's own_ages, between cycles */
 	bool held_back;			/* the last page-out was skipped or kept by swap */
 };
 
@@ -324,6 +327,8 @@ static void slide_proc_free(gpointer data)
 {
 	struct slide_proc *proc = data;
 
+	if (!proc)
+		return;		/* carried over to the next cycle */
 	if (proc->pidfd >= 0)
 		close(proc->pidfd);
 	page_counts_free(proc->counts);
@@ -356,7 +361,6 @@ static struct slide_run *run_of(struct cycle *cycle)
 static void run_free(struct slide_run *run)
 {
 	budget_meter_free(&run->meter);
-	g_hash_table_destroy(run->own_ages);
 	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
 	g_free(run);
@@ -430,15 +434,29 @@ static const char *proc_key(const struct proc_id *id, char key[48])
 	return key;
 }
 
-static void add_proc(struct slide_run *run, const struct proc_id *id)
+/*
+ * Adds process @id to this cycle: the last cycle's entry of the same
+ * process if @last (proc_key -> index in @last_procs) has one, else a new
+ * entry.
+ */
+static void add_proc(struct slide_run *run, const struct proc_id *id,
+		     GPtrArray *last_procs, GHashTable *last)
 {
 	struct slide_proc *proc;
-	gpointer old_key, ages;
+	gpointer idx;
 	char key[48];
 
 	if (run->params.swap_threshold_bytes &&
 	    proc_rss_bytes(id->pid) < run->params.swap_threshold_bytes)
 		return;
+	if (g_hash_table_lookup_extended(last, proc_key(id, key), NULL, &idx)) {
+		proc = last_procs->pdata[GPOINTER_TO_UINT(idx)];
+		last_procs->pdata[GPOINTER_TO_UINT(idx)] = NULL;
+		g_array_set_size(proc->cold, 0);
+		proc->nr_pages = proc->nr_cold = 0;
+		g_ptr_array_add(run->procs, proc);
+		return;
+	}
 	proc = g_new0(struct slide_proc, 1);
 	proc->id = *id;
 	/*
@@ -447,10 +465,6 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 	 * the rest are checked through /proc as before.
 	 */
 	proc->pidfd = run->procs->len < SLIDE_PIDFDS_MAX ? proc_open_pidfd(id) : -1;
-	if (g_hash_table_steal_extended(run->own_ages, proc_key(id, key), &old_key, &ages)) {
-		g_free(old_key);
-		proc->own_ages = ages;
-	}
 	proc->counts = page_counts_new();
 	proc->cold = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	g_ptr_array_add(run->procs, proc);
@@ -458,24 +472,27 @@ static void add_proc(struct slide_run *run, const struct proc_id *id)
 
 static void end_cycle(struct cycle *cycle);
 
-/* Fills run->procs; returns how many processes exist (threshold or not). */
+/*
+ * Fills run->procs; returns how many processes exist (threshold or not).
+ * Processes of the last cycle found again keep their entries; the others
+ * (gone, or a new process under an old pid) are freed.
+ */
 static unsigned int find_procs(struct slide_run *run)
 {
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
+	GPtrArray *last_procs = run->procs;
+	GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	unsigned int nr_found;
 
-	/* Own ages go to the same processes' next cycle, the rest with them. */
-	g_hash_table_remove_all(run->own_ages);
-	for (guint i = 0; i < run->procs->len; i++) {
-		struct slide_proc *proc = run->procs->pdata[i];
+	for (guint i = 0; i < last_procs->len; i++) {
+		struct slide_proc *proc = last_procs->pdata[i];
 		char key[48];
 
-		if (proc->gone || !proc->own_ages)
-			continue;
-		g_hash_table_insert(run->own_ages, g_strdup(proc_key(&proc->id, key)), proc->own_ages);
-		proc->own_ages = NULL;
+		if (!proc->gone)
+			g_hash_table_insert(last, g_strdup(proc_key(&proc->id, key)),
+					    GUINT_TO_POINTER(i));
 	}
-	g_ptr_array_set_size(run->procs, 0);
+	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
 	if (run->type == TASK_TYPE_NAME) {
 		procs_find_by_name(run->value, found);
 	} else {
@@ -483,9 +500,11 @@ static unsigned int find_procs(struct slide_run *run)
 	}
 	run->nr_kvm = procs_drop_kvm_guests(found, run->kvm_why, sizeof(run->kvm_why));
 	for (guint i = 0; i < found->len; i++)
-		add_proc(run, &g_array_index(found, struct proc_id, i));
+		add_proc(run, &g_array_index(found, struct proc_id, i), last_procs, last);
 	nr_found = found->len;
 	g_array_free(found, TRUE);
+	g_hash_table_destroy(last);
+	g_ptr_array_free(last_procs, TRUE);
 	return nr_found;
 }
 
@@ -725,8 +744,6 @@ static int slide_start_task(struct task *task, GString *err)
 	strcpy(run->value, task->value);
 	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
 	budget_meter_init(&run->meter);
-	run->own_ages = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      (GDestroyNotify)g_hash_table_destroy);
 	budget_ctl_init(&run->ctl, run->params.stall_budget_us, run->params.majflt_budget,
 			run->params.idle_age, ETMEM_IDLE_AGE_MAX);
 	if (cycle_init(&run->cycle, &slide_cycle_ops, run->name, "paging out", &run->proj,
