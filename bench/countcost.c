@@ -12,7 +12,9 @@
  * other page hot: runs do not pay, the module sends states, and both
  * forms must cost the same).
  * A cycle is slide's with loop=2 and idle ages: two passes into a
- * page_counts, then the cold ranges at T=1 and idle age 2. Prints per
+ * page_counts, then the cold ranges at T=1 and idle age 2. Each form
+ * keeps one page_counts across its cycles, as slide keeps one per
+ * process (the buffers of a cycle are reused by the next). Prints per
  * repetition, in alternating order after an untimed round of each:
  *   countcost layout=L rep=R form=states|runs units=N chunks_as_runs=C ms=M
  * No kernel involved: the replies are built here as the module builds
@@ -99,10 +101,9 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* One slide cycle on @pass1 and @pass2; CPU ms. */
-static double cycle(const struct reply *pass1, const struct reply *pass2)
+/* One slide cycle on @pass1 and @pass2 into @pc; CPU ms. */
+static double cycle(struct page_counts *pc, const struct reply *pass1, const struct reply *pass2)
 {
-	struct page_counts *pc = page_counts_new();
 	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	double t0 = now_ms(), t1;
 
@@ -115,13 +116,13 @@ static double cycle(const struct reply *pass1, const struct reply *pass2)
 	page_counts_cold_ranges(pc, 1, 2, ranges);
 	t1 = now_ms();
 	g_array_free(ranges, TRUE);
-	page_counts_free(pc);
 	return t1 - t0;
 }
 
 int main(int argc, char **argv)
 {
 	struct reply states1, states2, runs1, runs2;
+	struct page_counts *pc_states = page_counts_new(), *pc_runs = page_counts_new();
 	int reps = 10, opt;
 	const char *layout;
 
@@ -141,17 +142,20 @@ int main(int argc, char **argv)
 	build(&states2, layout, 0, 6);
 	build(&runs1, layout, 1, 5);
 	build(&runs2, layout, 1, 6);
-	cycle(&states1, &states2);	/* untimed: warm caches and the allocator */
-	cycle(&runs1, &runs2);
+	cycle(pc_states, &states1, &states2);	/* untimed: warm caches and the allocator */
+	cycle(pc_runs, &runs1, &runs2);
 	for (int rep = 1; rep <= reps; rep++) {
 		for (int k = 0; k < 2; k++) {
 			int runs = (rep + k) % 2;
-			double ms = runs ? cycle(&runs1, &runs2) : cycle(&states1, &states2);
+			double ms = runs ? cycle(pc_runs, &runs1, &runs2) :
+					   cycle(pc_states, &states1, &states2);
 
 			printf("countcost layout=%s rep=%d form=%s units=%u chunks_as_runs=%u ms=%.3f\n",
 			       layout, rep, runs ? "runs" : "states", 512 * 256,
 			       runs ? runs1.as_runs : 0, ms);
 		}
 	}
+	page_counts_free(pc_states);
+	page_counts_free(pc_runs);
 	return 0;
 }

@@ -110,6 +110,11 @@ enum task_kept {
 struct task_counts {
 	uint64_t pages_scanned;
 	uint64_t pages_cold;
+	/*
+	 * Of pages_cold, those not asked to go this cycle: the kernel refused
+	 * them at an earlier page-out for a lasting reason (slide's hold-back).
+	 */
+	uint64_t pages_cold_held;
 	uint64_t bytes_paged_out;	/* no longer resident after the page-out */
 	uint64_t bytes_kept[__TASK_KEPT_CNT];
 };

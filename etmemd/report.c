@@ -48,6 +48,7 @@ void task_counts_add(struct task_counts *sum, const struct task_counts *c)
 {
 	sum->pages_scanned += c->pages_scanned;
 	sum->pages_cold += c->pages_cold;
+	sum->pages_cold_held += c->pages_cold_held;
 	sum->bytes_paged_out += c->bytes_paged_out;
 	for (int i = 0; i < __TASK_KEPT_CNT; i++)
 		sum->bytes_kept[i] += c->bytes_kept[i];
@@ -137,9 +138,11 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 	kept_text(cycle, kept, sizeof(kept));
 	out = etmem_out_format_size(cycle->bytes_paged_out);
 	log_ctx_msg(LOG_LEVEL_INFO, ctx, "%s/%s: cycle %" PRIu64 ": %u process(es), %" PRIu64
-		    " pages scanned, %" PRIu64 " cold, %s paged out, kept: %s; %" PRIu64 " ms",
+		    " pages scanned, %" PRIu64 " cold (%" PRIu64 " held back), %s paged out, kept: %s; %"
+		    PRIu64 " ms",
 		    task->engine->project->params.name, task->name, st->nr_cycles, st->nr_procs,
-		    cycle->pages_scanned, cycle->pages_cold, out, kept, duration_ms);
+		    cycle->pages_scanned, cycle->pages_cold, cycle->pages_cold_held, out, kept,
+		    duration_ms);
 	g_free(out);
 }
 

@@ -56,6 +56,7 @@ static void show_counts(struct etmem_out *out, const struct task_counts *c)
 {
 	etmem_out_uint(out, "pages_scanned", NULL, c->pages_scanned);
 	etmem_out_uint(out, "pages_cold", NULL, c->pages_cold);
+	etmem_out_uint(out, "pages_cold_held", NULL, c->pages_cold_held);
 	etmem_out_size(out, "bytes_paged_out", NULL, c->bytes_paged_out);
 	show_kept(out, "bytes_kept", NULL, c);
 }
@@ -80,8 +81,12 @@ static void show_task(struct etmem_out *out, const struct task *task)
 	etmem_out_str(out, "last_cycle", " %s\n", when);
 	etmem_out_str(out, "state", "         state: %s", task_state_text(task));
 	etmem_out_uint(out, "cycles", ", cycles: %" PRIu64, st->nr_cycles);
-	etmem_out_size(out, "bytes_paged_out_last_cycle", ", paged out last cycle: %s\n",
+	etmem_out_size(out, "bytes_paged_out_last_cycle", ", paged out last cycle: %s",
 		       st->bytes_paged_out_last);
+	if (st->last.pages_cold_held || etmem_out_is_json(out))
+		etmem_out_uint(out, "pages_cold_held_last_cycle",
+			       ", cold pages held back: %" PRIu64, st->last.pages_cold_held);
+	etmem_out_text(out, "\n");
 	if (st->failing || etmem_out_is_json(out))
 		etmem_out_str(out, "error", "         error: %s\n", st->failing ? st->error : "");
 	show_kept(out, "bytes_kept_last_cycle", "         kept in RAM last cycle: ", &st->last);

@@ -191,6 +191,19 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 			 const struct etmem_range *ranges, size_t nr_ranges,
 			 uint32_t swap_flags, struct etmem_swap_result *result);
 
+/*
+ * etmem_swap_out_pidfd() that also calls @approved (if not NULL) with each
+ * range the kernel approved, in address order, before it is paged out;
+ * the pages of @ranges it is not called with were refused (counted in
+ * @result by reason: young, locked, shared, ...). A non-zero return from
+ * @approved ends the page-out with that error.
+ */
+typedef int (*etmem_range_fn)(const struct etmem_range *range, void *arg);
+int etmem_swap_out_pidfd_approved(struct etmem_client *client, int pidfd, pid_t pid,
+				  const struct etmem_range *ranges, size_t nr_ranges,
+				  uint32_t swap_flags, struct etmem_swap_result *result,
+				  etmem_range_fn approved, void *arg);
+
 /* Mark (or unmark) ranges of a process as swappable; pid 0 is the caller. */
 int etmem_swapflag_set(struct etmem_client *client, pid_t pid,
 		       const struct etmem_range *ranges, size_t nr_ranges,

@@ -166,7 +166,7 @@ static int count_outcome(struct etmem_client *client, int pagemap_fd,
 static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pid_t pid,
 		      const struct etmem_range *ranges, size_t nr,
 		      uint64_t from, uint32_t swap_flags, struct swap_reply *reply,
-		      struct etmem_swap_result *total)
+		      struct etmem_swap_result *total, etmem_range_fn approved, void *arg)
 {
 	struct nl_msg *msg;
 	int64_t advised;
@@ -222,6 +222,16 @@ static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pi
 					 (int)pid, strerror(-pagemap_fd));
 		return pagemap_fd == -ENOENT ? -ESRCH : pagemap_fd;
 	}
+	for (size_t i = 0; approved && i < reply->nr_iov; i++) {
+		struct etmem_range r = {
+			.start = (uintptr_t)reply->iov[i].iov_base,
+			.end = (uintptr_t)reply->iov[i].iov_base + reply->iov[i].iov_len,
+		};
+
+		ret = approved(&r, arg);
+		if (ret)
+			return ret;
+	}
 	memcpy(reply->approved, reply->iov, reply->nr_iov * sizeof(reply->iov[0]));
 	advised = pageout_approved(client, pidfd, reply->iov, reply->nr_iov);
 	if (advised < 0)
@@ -233,6 +243,15 @@ static int swap_round(struct etmem_client *client, int pidfd, int pagemap_fd, pi
 int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 			 const struct etmem_range *ranges, size_t nr_ranges,
 			 uint32_t swap_flags, struct etmem_swap_result *result)
+{
+	return etmem_swap_out_pidfd_approved(client, pidfd, pid, ranges, nr_ranges, swap_flags,
+					     result, NULL, NULL);
+}
+
+int etmem_swap_out_pidfd_approved(struct etmem_client *client, int pidfd, pid_t pid,
+				  const struct etmem_range *ranges, size_t nr_ranges,
+				  uint32_t swap_flags, struct etmem_swap_result *result,
+				  etmem_range_fn approved, void *arg)
 {
 	struct etmem_swap_result total = { 0 };
 	struct etmem_range batch[ETMEM_MAX_RANGES];
@@ -286,7 +305,7 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 	/* No ranges: the whole address space, resumed by address. */
 	while (nr_ranges == 0) {
 		ret = swap_round(client, pidfd, pagemap_fd, pid, NULL, 0, cut, swap_flags,
-				 reply, &total);
+				 reply, &total, approved, arg);
 		if (ret || !reply->resume_addr)
 			break;
 		if (reply->resume_addr <= cut) {
@@ -304,7 +323,7 @@ int etmem_swap_out_pidfd(struct etmem_client *client, int pidfd, pid_t pid,
 		if (cut > batch[0].start)
 			batch[0].start = cut;
 		ret = swap_round(client, pidfd, pagemap_fd, pid, batch, nr, 0, swap_flags,
-				 reply, &total);
+				 reply, &total, approved, arg);
 		if (ret)
 			break;
 		if (!reply->resume_addr) {

@@ -414,6 +414,73 @@ void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *
 	}
 }
 
+uint64_t ranges_subtract(GArray *from, const GArray *minus)
+{
+	const struct etmem_range *m = (const struct etmem_range *)minus->data;
+	GArray *out;
+	guint j = 0;
+	uint64_t removed = 0;
+
+	if (!from->len || !minus->len)
+		return 0;
+	out = g_array_sized_new(FALSE, FALSE, sizeof(struct etmem_range), from->len);
+	for (guint i = 0; i < from->len; i++) {
+		struct etmem_range r = g_array_index(from, struct etmem_range, i);
+
+		/* Ranges of @minus wholly below r cannot touch it or later ones. */
+		while (j < minus->len && m[j].end <= r.start)
+			j++;
+		for (guint k = j; k < minus->len && m[k].start < r.end; k++) {
+			if (m[k].start > r.start) {
+				struct etmem_range keep = { r.start, m[k].start };
+
+				g_array_append_val(out, keep);
+			}
+			removed += MIN(r.end, m[k].end) - MAX(r.start, m[k].start);
+			r.start = MAX(r.start, m[k].end);
+			if (r.start >= r.end)
+				break;
+		}
+		if (r.start < r.end)
+			g_array_append_val(out, r);
+	}
+	g_array_set_size(from, 0);
+	g_array_append_vals(from, out->data, out->len);
+	g_array_free(out, TRUE);
+	return removed;
+}
+
+void ranges_merge(GArray *into, const GArray *add)
+{
+	GArray *out;
+	guint i = 0, j = 0;
+
+	if (!add->len)
+		return;
+	out = g_array_sized_new(FALSE, FALSE, sizeof(struct etmem_range), into->len + add->len);
+	while (i < into->len || j < add->len) {
+		const struct etmem_range *a = i < into->len ?
+			&g_array_index(into, struct etmem_range, i) : NULL;
+		const struct etmem_range *b = j < add->len ?
+			&g_array_index(add, struct etmem_range, j) : NULL;
+		const struct etmem_range *next = !b || (a && a->start <= b->start) ? a : b;
+		struct etmem_range *last = out->len ?
+			&g_array_index(out, struct etmem_range, out->len - 1) : NULL;
+
+		if (next == a)
+			i++;
+		else
+			j++;
+		if (last && next->start <= last->end)
+			last->end = MAX(last->end, next->end);
+		else
+			g_array_append_val(out, *next);
+	}
+	g_array_set_size(into, 0);
+	g_array_append_vals(into, out->data, out->len);
+	g_array_free(out, TRUE);
+}
+
 /*
  * What a module older than this etmemd lacks (loaded before an upgrade,
  * until it is reloaded): its policy refuses the flag or attribute with

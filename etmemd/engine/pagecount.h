@@ -64,6 +64,18 @@ typedef void (*page_counts_fn)(uint64_t addr, unsigned int page_shift,
 			       unsigned int count, int idle_age, void *arg);
 void page_counts_foreach(const struct page_counts *pc, page_counts_fn fn, void *arg);
 
+/*
+ * Range sets: GArrays of struct etmem_range, sorted by address, not
+ * overlapping, empty ranges never stored.
+ *
+ * ranges_subtract() removes from @from every byte that a range of @minus
+ * covers (ranges split where needed). Returns the bytes removed.
+ * ranges_merge() adds the ranges of @add to @into, joining ranges that
+ * touch or overlap.
+ */
+uint64_t ranges_subtract(GArray *from, const GArray *minus);
+void ranges_merge(GArray *into, const GArray *add);
+
 struct proc_id;
 
 /*

@@ -58,6 +58,12 @@ static bool budget_mode(const struct slide_params *sp)
 	return sp->stall_budget_us || sp->majflt_budget;
 }
 
+/*
+ * Cycles that cold ranges the kernel refused for a lasting reason are left
+ * out of page-outs (struct slide_proc's held) before they are asked again.
+ */
+#define SLIDE_HOLD_CYCLES	16
+
 /* Most processes of one task that keep a pidfd for the cycle. */
 #define SLIDE_PIDFDS_MAX	64
 
@@ -78,7 +84,25 @@ struct slide_proc {
 	struct page_counts *counts;	/* owned by the job in flight, if any */
 	GArray *cold;			/* struct etmem_range, after the last scan */
 	uint64_t nr_pages;
-	uint64_t nr_cold;
+	uint64_t nr_cold;		/* held ones included; 4 KiB units */
+	/*
+	 * Hold-back. Ranges (a range set, pagecount.h) that the kernel
+	 * refused at a page-out job of this process in which no page was
+	 * refused as accessed again or already gone: every refusal there had
+	 * a lasting reason (mapped by another process too, mlocked, hugetlb,
+	 * not marked under swap_flag, unevictable). Asking for them every
+	 * cycle only repeats the refusal, and a page-out job costs a pagemap
+	 * open, a request and a process_madvise() (in the costs benchmark's
+	 * steady state, one a cycle for about 380 pages of shared libraries).
+	 * They stay cold in pages_cold, are counted in pages_cold_held, and
+	 * are asked again after SLIDE_HOLD_CYCLES cycles: a page whose reason
+	 * went away (the other process exited, munlock) goes out at most
+	 * that many cycles late. Written by the jobs, reset by the loop
+	 * thread between cycles.
+	 */
+	GArray *held;
+	unsigned int held_cycles;	/* cycles left until held is emptied */
+	uint64_t nr_held;		/* of nr_cold: held back this cycle */
 	bool gone;
 	/*
 	 * Budget mode: our own idle ages of the pages the kernel gives none
@@ -260,6 +284,32 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	else
 		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
 							job->run->params.idle_age, proc->cold);
+	proc->nr_held = ranges_subtract(proc->cold, proc->held) >> 12;
+}
+
+static int add_approved(const struct etmem_range *range, void *arg)
+{
+	g_array_append_val((GArray *)arg, *range);
+	return 0;
+}
+
+/*
+ * After a page-out job: hold back what the kernel refused, when every
+ * refusal had a lasting reason (struct slide_proc's held).
+ */
+static void hold_refused(struct slide_proc *proc, const struct etmem_swap_result *r,
+			 const GArray *approved)
+{
+	GArray *refused;
+
+	if (r->nr_young || r->nr_absent)
+		return;
+	refused = g_array_copy(proc->cold);
+	ranges_subtract(refused, approved);
+	if (refused->len && !proc->held->len)
+		proc->held_cycles = SLIDE_HOLD_CYCLES;
+	ranges_merge(proc->held, refused);
+	g_array_free(refused, TRUE);
 }
 
 static void swap_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -268,6 +318,7 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	struct slide_proc *proc = job->proc;
 	uint32_t flags = job->run->params.swap_flag ? ETMEM_SWAP_FLAGS_SWAPFLAG_ONLY : 0;
 	const struct etmem_range *ranges = (const struct etmem_range *)proc->cold->data;
+	GArray *approved;
 	int pidfd, own_pidfd = -1;
 
 	if (!client) {
@@ -288,11 +339,13 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 		job->status = -ESRCH;
 		return;
 	}
+	approved = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	for (guint done = 0; done < proc->cold->len; done += SWAP_RANGES_PER_CALL) {
 		struct etmem_swap_result r = { 0 };
 		size_t n = MIN(proc->cold->len - done, SWAP_RANGES_PER_CALL);
-		int ret = etmem_swap_out_pidfd(client, pidfd, proc->id.pid,
-					       ranges + done, n, flags, &r);
+		int ret = etmem_swap_out_pidfd_approved(client, pidfd, proc->id.pid,
+							ranges + done, n, flags, &r,
+							add_approved, approved);
 
 		/* What a failed call did before failing counts too. */
 		job->result.nr_eligible += r.nr_eligible;
@@ -316,6 +369,9 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	}
 	if (own_pidfd >= 0)
 		close(own_pidfd);
+	if (!job->status)
+		hold_refused(proc, &job->result, approved);
+	g_array_free(approved, TRUE);
 	/* The swap state right after the page-out explains what stayed. */
 	meminfo_swap(&job->swap_total, &job->swap_free);
 	task_counts_add_swap(&job->counts, &job->result, job->swap_total, job->swap_free);
@@ -333,6 +389,7 @@ static void slide_proc_free(gpointer data)
 		close(proc->pidfd);
 	page_counts_free(proc->counts);
 	g_array_free(proc->cold, TRUE);
+	g_array_free(proc->held, TRUE);
 	if (proc->own_ages)
 		g_hash_table_destroy(proc->own_ages);
 	g_free(proc);
@@ -453,7 +510,9 @@ static void add_proc(struct slide_run *run, const struct proc_id *id,
 		proc = last_procs->pdata[GPOINTER_TO_UINT(idx)];
 		last_procs->pdata[GPOINTER_TO_UINT(idx)] = NULL;
 		g_array_set_size(proc->cold, 0);
-		proc->nr_pages = proc->nr_cold = 0;
+		proc->nr_pages = proc->nr_cold = proc->nr_held = 0;
+		if (proc->held_cycles && !--proc->held_cycles)
+			g_array_set_size(proc->held, 0);
 		g_ptr_array_add(run->procs, proc);
 		return;
 	}
@@ -467,6 +526,7 @@ static void add_proc(struct slide_run *run, const struct proc_id *id,
 	proc->pidfd = run->procs->len < SLIDE_PIDFDS_MAX ? proc_open_pidfd(id) : -1;
 	proc->counts = page_counts_new();
 	proc->cold = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+	proc->held = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	g_ptr_array_add(run->procs, proc);
 }
 
@@ -628,7 +688,7 @@ static void next_pass(struct cycle *cycle)
 static enum cycle_state begin_swap(struct cycle *cycle)
 {
 	struct slide_run *run = run_of(cycle);
-	uint64_t scanned = 0, cold = 0;
+	uint64_t scanned = 0, cold = 0, held = 0;
 	int avail;
 
 	for (guint i = 0; i < run->procs->len; i++) {
@@ -638,9 +698,11 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 			continue;
 		scanned += proc->nr_pages;
 		cold += proc->nr_cold;
+		held += proc->nr_held;
 	}
 	run->counts.pages_scanned = scanned;
 	run->counts.pages_cold = cold;
+	run->counts.pages_cold_held = held;
 	/* /proc/meminfo only when a threshold asks: one file read less a cycle. */
 	if (run->proj.sysmem_threshold >= 0) {
 		avail = meminfo_available_pct();

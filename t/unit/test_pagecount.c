@@ -112,6 +112,65 @@ static void test_cold(void **state)
 	page_counts_free(kept);
 }
 
+static GArray *range_set(const uint64_t *bounds, size_t n)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		struct etmem_range r = { bounds[i], bounds[i + 1] };
+
+		g_array_append_val(a, r);
+	}
+	return a;
+}
+
+static void assert_ranges(const GArray *a, const uint64_t *bounds, size_t n, const char *what)
+{
+	if (a->len != n / 2)
+		fail_msg("%s: %u ranges, want %zu", what, a->len, n / 2);
+	for (size_t i = 0; i < n / 2; i++) {
+		const struct etmem_range *r = &g_array_index(a, struct etmem_range, i);
+
+		if (r->start != bounds[2 * i] || r->end != bounds[2 * i + 1])
+			fail_msg("%s: range %zu is %llu..%llu, want %llu..%llu", what, i,
+				 (unsigned long long)r->start, (unsigned long long)r->end,
+				 (unsigned long long)bounds[2 * i],
+				 (unsigned long long)bounds[2 * i + 1]);
+	}
+}
+
+/* The range sets of slide's hold-back. */
+static void test_range_sets(void **state)
+{
+	static const uint64_t from[] = { 0, 10, 20, 30, 40, 50, 60, 70 };
+	/* Cuts: inside one, across two, covering one whole, none of the last. */
+	static const uint64_t minus[] = { 2, 4, 8, 22, 40, 50, 55, 58 };
+	static const uint64_t left[] = { 0, 2, 4, 8, 22, 30, 60, 70 };
+	static const uint64_t add[] = { 2, 4, 8, 22, 35, 38, 55, 60, 80, 90 };
+	static const uint64_t merged[] = { 0, 30, 35, 38, 55, 70, 80, 90 };
+	GArray *a = range_set(from, 8), *m = range_set(minus, 8), *b, *none = range_set(NULL, 0);
+
+	(void)state;
+	assert_int_equal(ranges_subtract(a, m), 2 + 2 + 2 + 10);
+	assert_ranges(a, left, 8, "subtract");
+	assert_int_equal(ranges_subtract(a, none), 0);
+	assert_ranges(a, left, 8, "subtract nothing");
+	b = range_set(add, 10);
+	ranges_merge(a, b);
+	assert_ranges(a, merged, 8, "merge");
+	/* What was added back comes off again, exactly. */
+	assert_int_equal(ranges_subtract(a, b), 2 + 14 + 3 + 5 + 10);
+	assert_ranges(a, left, 8, "subtract what was merged");
+	ranges_merge(none, b);
+	assert_ranges(none, add, 10, "merge into nothing");
+	assert_int_equal(ranges_subtract(none, none), 2 + 14 + 3 + 5 + 10);
+	assert_int_equal(none->len, 0);
+	g_array_free(a, TRUE);
+	g_array_free(m, TRUE);
+	g_array_free(b, TRUE);
+	g_array_free(none, TRUE);
+}
+
 static void test_new_pages_ignored(void **state)
 {
 	static const int idle[4] = { I, I, I, I };
@@ -704,6 +763,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cold),
+		cmocka_unit_test(test_range_sets),
 		cmocka_unit_test(test_new_pages_ignored),
 		cmocka_unit_test(test_min_idle_age),
 		cmocka_unit_test(test_aged_ranges),
