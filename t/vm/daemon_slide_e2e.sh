@@ -4,8 +4,10 @@
 # 448 MiB cold (written once, checksummed) and 64 MiB hot (read by a thread
 # that never sleeps), zram swap. loop=2 interval=1 sleep=1 T=1: >= 90% of
 # the cold pages leave RAM within 6 cycles, >= 95% of the hot pages stay,
-# every checksum verifies; project stop stops page-outs; obj del removes
-# everything; SIGTERM ends etmemd with exit 0.
+# every checksum verifies; pages the kernel refuses as shared (the
+# workload's shared-library pages) are held back, not asked for every
+# cycle; project stop stops page-outs; obj del removes everything; SIGTERM
+# ends etmemd with exit 0.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -64,6 +66,38 @@ vt_check "the cold data went to swap (VmSwap $swap_kb kB >= 90% of 448 MiB)" \
 	test "$swap_kb" -ge $((448 * 1024 * 9 / 10))
 paged=$(field bytes_paged_out)
 vt_check "show counts the bytes paged out ($paged)" test "$paged" -ge $((448 * 1048576 * 9 / 10))
+
+# Hold-back: in steady state the cold pages the kernel refuses are the
+# workload's shared-library pages (mapped by other processes too). Once a
+# page-out refused them for that reason alone, they are held back 16
+# cycles: counted in pages_cold_held, not refused as shared again.
+last_cycle() { # "cycles shared_bytes held_pages" of the last cycle
+	show_json "$SOCK" e2e | python3 -c "import json,sys
+t = json.load(sys.stdin)['projects'][0]['tasks'][0]
+print(t['cycles'], t['bytes_kept_last_cycle']['shared'], t['pages_cold_held_last_cycle'])"
+}
+seen=; held_cycles=0; shared_after_held=0; log=
+for _ in $(seq 200); do
+	read -r c shared held <<<"$(last_cycle)"
+	if [ "$c" != "$seen" ]; then
+		seen=$c
+		log+=" $c:$shared/$held"
+		[ "$held" -gt 0 ] && held_cycles=$((held_cycles + 1))
+		[ "$held_cycles" -gt 0 ] && [ "$held" -eq 0 ] && [ "$shared" -gt 0 ] &&
+			shared_after_held=$((shared_after_held + 1))
+		[ "$c" -ge $((reached + 14)) ] && break
+	fi
+	sleep 0.5
+done
+echo "cycle:shared bytes kept/pages held back:$log"
+vt_check "cold pages refused as shared are held back (in $held_cycles of the last 12 cycles)" \
+	test "$held_cycles" -ge 6
+vt_check "held pages are not asked for again within 16 cycles ($shared_after_held cycles refused shared pages after the hold began)" \
+	test "$shared_after_held" -le 1
+total_held=$(show_json "$SOCK" e2e | python3 -c "import json,sys; print(json.load(sys.stdin)['projects'][0]['tasks'][0]['total']['pages_cold_held'])")
+vt_check "the total counts the held pages ($total_held)" test "$total_held" -gt 0
+"$ETMEM" project show -n e2e -s "$SOCK" | grep 'cold pages held back' ||
+	vt_fail "project show does not say how many cold pages were held back"
 
 # Stop: no page-out after it.
 vt_check "project stop" "$ETMEM" project stop -n e2e -s "$SOCK"
