@@ -36,8 +36,13 @@
  *    PTE bit but not the PMD bit: that page is called idle until its
  *    2 MiB is walked again or the next full read.
  * A full read happens at least every pmd_skip_max_passes (at most 32)
- * passes of a table, and whenever the PMD points to another table than
- * the record's.
+ * passes of a table with mapped pages, every SCAN_EMPTY_SKIP_FACTOR times
+ * that of a table whose last read found none, and whenever the PMD
+ * points to another table than the record's. An empty table (swapped out,
+ * or never touched) can only miss pages of the second kind above, which
+ * are reported absent, never idle: the longer bound costs no wrong answer,
+ * only such pages' late discovery, and spares the steady state most of
+ * its full reads (a swapped-out cold set is most of the tables).
  * Where the pre-check does not hold it is off: Xen PV (the hypervisor
  * owns the page tables; arch_has_hw_nonleaf_pmd_young() says so), and
  * before 6.12 for tables with pages mapped, where MGLRU may clear PMD
@@ -88,6 +93,8 @@
 				 sizeof(struct etmem_scan_run))
 /* The most passes a table is reported from its record (see pruning). */
 #define SCAN_SKIP_PASSES_MAX	32
+/* An empty table's bound, in units of pmd_skip_max_passes (see the top). */
+#define SCAN_EMPTY_SKIP_FACTOR	4
 #define SCAN_BATCH_PMDS		128	/* PMD entries per mmap-lock hold */
 /* Full reads finding a table all accessed before hot sampling may skip it. */
 #define HOT_READS_MIN		4
@@ -97,7 +104,7 @@
 static unsigned int pmd_skip_max_passes = 8;
 module_param(pmd_skip_max_passes, uint, 0644);
 MODULE_PARM_DESC(pmd_skip_max_passes,
-		 "most passes a PTE table whose PMD accessed bit stays clear is reported from its last full read, at most 32 (0: read every table every pass, but for hot sampling)");
+		 "most passes a PTE table with pages mapped whose PMD accessed bit stays clear is reported from its last full read, at most 32; 4 times that for a table without (0: read every table every pass, but for hot sampling)");
 
 static unsigned int hot_skip_max_passes = 1;
 module_param(hot_skip_max_passes, uint, 0644);
@@ -462,9 +469,11 @@ static bool scan_table_still_hot(const struct scan_state *st,
 static bool scan_table_unchanged(const struct scan_state *st,
 				 const struct etmem_table_rec *rec, pmd_t pmdval)
 {
+	u32 bound = st->skip_passes * (rec && !rec->nr_present ? SCAN_EMPTY_SKIP_FACTOR : 1);
+
 	if (!rec || pmd_young(pmdval) || rec->table_pfn != pmd_pfn(pmdval))
 		return false;
-	if (!st->skip_passes || st->pass - rec->pass >= st->skip_passes)
+	if (!bound || st->pass - rec->pass >= bound)
 		return false;
 	return rec->nr_present == 0 || SCAN_SKIP_MAPPED_TABLES;
 }

@@ -16,7 +16,8 @@
  *    read on any kernel (skipped, or freed by the kernel: 7.x);
  *  - a page faulted in by the process in a skipped table is accessed;
  *  - a page written through /proc/self/mem (the kernel faults it in, no
- *    walk of ours) is never reported idle;
+ *    walk of ours) is never reported idle, and is found within 4 times
+ *    pmd_skip_max_passes passes (the bound of a table without pages);
  *  - a request that covers a table partly reads it;
  *  - pmd_skip_max_passes=0 reads every table;
  *  - idle ages (ETMEM_SCAN_FLAGS_IDLE_AGES) count consecutive idle passes
@@ -512,6 +513,7 @@ int main(void)
 {
 	int mapped = skips_mapped_tables(), fd;
 	size_t i, t, half = PAGES / 2;
+	uint64_t empty_reads;
 	struct counts c;
 	char *p;
 
@@ -603,6 +605,16 @@ int main(void)
 	      "empty tables are not read on any kernel: %" PRIu64 " read, %" PRIu64 " skipped",
 	      c.read, c.skipped);
 	set_param(3);
+	/*
+	 * Read at most 2 passes ago and dated back at most 2: at a bound of
+	 * 3, empty tables fall due after 12 passes, so none in the next 6
+	 * (a table with pages would be read twice).
+	 */
+	for (i = 0, empty_reads = 0; i < 6; i++)
+		empty_reads += scan_from(LEN / 2).read;
+	check(empty_reads == 0 && !wrong(half, PAGES, ETMEM_PAGE_STATE_ABSENT),
+	      "empty tables are read again only after 4 times pmd_skip_max_passes: %" PRIu64
+	      " reads in 6 passes at 3", empty_reads);
 
 	/* Faulted in by the process: the fault's retry walks the table. */
 	mem[LEN / 2 + 3 * 4096] = 2;
@@ -617,14 +629,20 @@ int main(void)
 		return 1;
 	}
 	close(fd);
-	for (i = 0; i < 5; i++) {
+	/* Its table was empty: read again within 4 * 3 passes. */
+	for (i = 0; i < 13; i++) {
 		scan();
 		if (states[half + PER_TABLE + 5] != ETMEM_PAGE_STATE_ABSENT)
 			break;
 	}
-	check(i < 5 && states[half + PER_TABLE + 5] == ETMEM_PAGE_STATE_ACCESSED,
-	      "a page the kernel faulted in: absent, then accessed after %zu passes (state %d)",
+	check(i < 13 && states[half + PER_TABLE + 5] == ETMEM_PAGE_STATE_ACCESSED,
+	      "a page the kernel faulted in: absent, then accessed after %zu passes (state %d, at most 13 with pmd_skip_max_passes=3)",
 	      i + 1, states[half + PER_TABLE + 5]);
+	/*
+	 * The other 6 empty tables of the second half (not the 2 a page was
+	 * faulted into) were read last when they emptied, or dated back
+	 * after: their bound is 12 passes, not 3.
+	 */
 
 	/* A request that starts inside a table reads that table. */
 	c = scan_from(4096);
