@@ -37,7 +37,7 @@
  *    2 MiB is walked again or the next full read.
  * A full read happens at least every pmd_skip_max_passes (at most 32)
  * passes of a table with mapped pages, every SCAN_EMPTY_SKIP_FACTOR times
- * that of a table whose last read found none, and whenever the PMD
+ * that (at most 32) of a table whose last read found none, and whenever the PMD
  * points to another table than the record's. An empty table (swapped out,
  * or never touched) can only miss pages of the second kind above, which
  * are reported absent, never idle: the longer bound costs no wrong answer,
@@ -91,7 +91,10 @@
  */
 #define SCAN_RUNS_MAX		((SCAN_CHUNK_PAGES_AGES / 4 + SCAN_CHUNK_PAGES_AGES) / \
 				 sizeof(struct etmem_scan_run))
-/* The most passes a table is reported from its record (see pruning). */
+/*
+ * The most passes a table is reported from its record, empty or not: well
+ * below HISTORY_PRUNE_PASSES, so a record is never pruned before its due.
+ */
 #define SCAN_SKIP_PASSES_MAX	32
 /* An empty table's bound, in units of pmd_skip_max_passes (see the top). */
 #define SCAN_EMPTY_SKIP_FACTOR	4
@@ -104,7 +107,7 @@
 static unsigned int pmd_skip_max_passes = 8;
 module_param(pmd_skip_max_passes, uint, 0644);
 MODULE_PARM_DESC(pmd_skip_max_passes,
-		 "most passes a PTE table with pages mapped whose PMD accessed bit stays clear is reported from its last full read, at most 32; 4 times that for a table without (0: read every table every pass, but for hot sampling)");
+		 "most passes a PTE table with pages mapped whose PMD accessed bit stays clear is reported from its last full read, at most 32; 4 times that, at most 32, for a table without (0: read every table every pass, but for hot sampling)");
 
 static unsigned int hot_skip_max_passes = 1;
 module_param(hot_skip_max_passes, uint, 0644);
@@ -469,7 +472,9 @@ static bool scan_table_still_hot(const struct scan_state *st,
 static bool scan_table_unchanged(const struct scan_state *st,
 				 const struct etmem_table_rec *rec, pmd_t pmdval)
 {
-	u32 bound = st->skip_passes * (rec && !rec->nr_present ? SCAN_EMPTY_SKIP_FACTOR : 1);
+	u32 bound = rec && !rec->nr_present ?
+		    min_t(u32, st->skip_passes * SCAN_EMPTY_SKIP_FACTOR, SCAN_SKIP_PASSES_MAX) :
+		    st->skip_passes;
 
 	if (!rec || pmd_young(pmdval) || rec->table_pfn != pmd_pfn(pmdval))
 		return false;

@@ -39,7 +39,7 @@ static const struct metric task_metrics[] = {
 	  "Pages found cold, summed over the cycles since the task started.",
 	  SRC_TOTAL, "pages_cold" },
 	{ "etmem_task_cold_held_pages_total", "counter",
-	  "Cold pages not asked to go because the kernel refused them at an earlier page-out for a lasting reason (shared, locked, hugetlb, unmarked, unevictable, absent), summed over the cycles since the task started.",
+	  "Cold pages not asked to go because the kernel refused them at an earlier page-out for a lasting reason (shared, locked, hugetlb, unmarked), summed over the cycles since the task started.",
 	  SRC_TOTAL, "pages_cold_held" },
 	{ "etmem_task_paged_out_bytes_total", "counter",
 	  "Bytes no longer resident after the task's page-outs since it started.",

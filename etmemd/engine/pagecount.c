@@ -37,9 +37,6 @@ struct spare_buf {
 	uint32_t cap;
 };
 
-/* The smallest buffer: a chunk with idle ages (2048 units, kmod/scan_dump.c). */
-#define SPARE_CAP_MIN	2048
-
 struct page_counts {
 	GArray *segs;		/* struct scan_segment, ascending addresses */
 	/*
@@ -133,7 +130,8 @@ static int take_buffer(struct page_counts *pc, struct scan_segment *seg, uint32_
 		seg->ages = seg->counts + seg->cap;
 		return 0;
 	}
-	seg->cap = MAX(nr, SPARE_CAP_MIN);
+	/* Exactly: a chunk may be a single THP, or a few pages between gaps. */
+	seg->cap = MAX(nr, 1);
 	seg->counts = malloc(2 * (size_t)seg->cap);
 	if (!seg->counts)
 		return -1;

@@ -88,17 +88,18 @@ struct slide_proc {
 	/*
 	 * Hold-back. Ranges (a range set, pagecount.h) that the kernel
 	 * refused at a page-out job of this process in which no page was
-	 * refused as accessed again or already gone: every refusal there had
-	 * a lasting reason (mapped by another process too, mlocked, hugetlb,
-	 * not marked under swap_flag, unevictable). Asking for them every
+	 * refused as accessed again, already gone or unevictable (which
+	 * includes pages off the LRU lists for a moment): every refusal there
+	 * had a lasting reason (mapped by another process too, in a VM_LOCKED
+	 * mapping, hugetlb, not marked under swap_flag). Asking for them every
 	 * cycle only repeats the refusal, and a page-out job costs a pagemap
 	 * open, a request and a process_madvise() (in the costs benchmark's
 	 * steady state, one a cycle for about 380 pages of shared libraries).
 	 * They stay cold in pages_cold, are counted in pages_cold_held, and
-	 * are asked again after SLIDE_HOLD_CYCLES cycles: a page whose reason
-	 * went away (the other process exited, munlock) goes out at most
-	 * that many cycles late. Written by the jobs, reset by the loop
-	 * thread between cycles.
+	 * are asked again after SLIDE_HOLD_CYCLES cycles (ranges refused while
+	 * a hold runs end with it, sooner): a page whose reason went away (the
+	 * other process exited, munlock) goes out at most that many cycles
+	 * late. Written by the jobs, reset by the loop thread between cycles.
 	 */
 	GArray *held;
 	unsigned int held_cycles;	/* cycles left until held is emptied */
@@ -302,12 +303,18 @@ static void hold_refused(struct slide_proc *proc, const struct etmem_swap_result
 {
 	GArray *refused;
 
-	if (r->nr_young || r->nr_absent)
+	/*
+	 * Accessed again, already gone, or off the LRU lists (which the
+	 * kernel counts as unevictable: also pages being migrated or
+	 * reclaimed right now) can pass in a moment: hold nothing then.
+	 */
+	if (r->nr_young || r->nr_absent || r->nr_unevictable)
 		return;
 	refused = g_array_copy(proc->cold);
 	ranges_subtract(refused, approved);
+	/* Counted down at the start of each later cycle: held in 16 of them. */
 	if (refused->len && !proc->held->len)
-		proc->held_cycles = SLIDE_HOLD_CYCLES;
+		proc->held_cycles = SLIDE_HOLD_CYCLES + 1;
 	ranges_merge(proc->held, refused);
 	g_array_free(refused, TRUE);
 }
@@ -497,7 +504,7 @@ static const char *proc_key(const struct proc_id *id, char key[48])
  * entry.
  */
 static void add_proc(struct slide_run *run, const struct proc_id *id,
-		     GPtrArray *last_procs, GHashTable *last)
+		     GPtrArray *last_procs, GHashTable *last, unsigned int *nr_pidfds)
 {
 	struct slide_proc *proc;
 	gpointer idx;
@@ -509,6 +516,13 @@ static void add_proc(struct slide_run *run, const struct proc_id *id,
 	if (g_hash_table_lookup_extended(last, proc_key(id, key), NULL, &idx)) {
 		proc = last_procs->pdata[GPOINTER_TO_UINT(idx)];
 		last_procs->pdata[GPOINTER_TO_UINT(idx)] = NULL;
+		g_hash_table_remove(last, key);
+		/* The cap holds for carried entries too. */
+		if (proc->pidfd >= 0 && *nr_pidfds >= SLIDE_PIDFDS_MAX) {
+			close(proc->pidfd);
+			proc->pidfd = -1;
+		}
+		*nr_pidfds += proc->pidfd >= 0;
 		g_array_set_size(proc->cold, 0);
 		proc->nr_pages = proc->nr_cold = proc->nr_held = 0;
 		if (proc->held_cycles && !--proc->held_cycles)
@@ -523,7 +537,8 @@ static void add_proc(struct slide_run *run, const struct proc_id *id,
 	 * daemon's descriptors are limited, 1024 under systemd's default);
 	 * the rest are checked through /proc as before.
 	 */
-	proc->pidfd = run->procs->len < SLIDE_PIDFDS_MAX ? proc_open_pidfd(id) : -1;
+	proc->pidfd = *nr_pidfds < SLIDE_PIDFDS_MAX ? proc_open_pidfd(id) : -1;
+	*nr_pidfds += proc->pidfd >= 0;
 	proc->counts = page_counts_new();
 	proc->cold = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	proc->held = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
@@ -542,7 +557,7 @@ static unsigned int find_procs(struct slide_run *run)
 	GArray *found = g_array_new(FALSE, FALSE, sizeof(struct proc_id));
 	GPtrArray *last_procs = run->procs;
 	GHashTable *last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	unsigned int nr_found;
+	unsigned int nr_found, nr_pidfds = 0;
 
 	for (guint i = 0; i < last_procs->len; i++) {
 		struct slide_proc *proc = last_procs->pdata[i];
@@ -560,7 +575,8 @@ static unsigned int find_procs(struct slide_run *run)
 	}
 	run->nr_kvm = procs_drop_kvm_guests(found, run->kvm_why, sizeof(run->kvm_why));
 	for (guint i = 0; i < found->len; i++)
-		add_proc(run, &g_array_index(found, struct proc_id, i), last_procs, last);
+		add_proc(run, &g_array_index(found, struct proc_id, i), last_procs, last,
+			 &nr_pidfds);
 	nr_found = found->len;
 	g_array_free(found, TRUE);
 	g_hash_table_destroy(last);
