@@ -35,22 +35,28 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 }
 
 /*
- * The cost as a share of the budget, in percent: the larger of the two
- * budgets' shares. Rates are kept for show: stall in us/s, faults in
- * thousandths per second.
+ * A cost as a share of the budget, in percent: the larger of the two
+ * budgets' shares; the stall in us/s, the faults in thousandths per second.
  */
-static uint64_t cost_pct(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
-			 uint64_t window_us)
+static uint64_t share_pct(const struct budget_ctl *ctl, uint64_t stall_us_per_s,
+			  uint64_t majflt_milli_per_s)
 {
 	uint64_t pct = 0;
 
+	if (ctl->stall_budget_us)
+		pct = MAX(pct, stall_us_per_s * 100 / ctl->stall_budget_us);
+	if (ctl->majflt_budget)
+		pct = MAX(pct, majflt_milli_per_s / 10 / ctl->majflt_budget);
+	return pct;
+}
+
+/* The window's cost as a share of the budget; its rates are kept for show. */
+static uint64_t cost_pct(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
+			 uint64_t window_us)
+{
 	ctl->stall_us_per_s = stall_us * 1000000 / window_us;
 	ctl->majflt_milli_per_s = majflt * 1000000000 / window_us;
-	if (ctl->stall_budget_us)
-		pct = MAX(pct, ctl->stall_us_per_s * 100 / ctl->stall_budget_us);
-	if (ctl->majflt_budget)
-		pct = MAX(pct, ctl->majflt_milli_per_s / 10 / ctl->majflt_budget);
-	return pct;
+	return share_pct(ctl, ctl->stall_us_per_s, ctl->majflt_milli_per_s);
 }
 
 /* The youngest age in force in the last BUDGET_LAG cycles, this one included. */
@@ -63,14 +69,51 @@ static unsigned int recent_min(const struct budget_ctl *ctl)
 	return min;
 }
 
+/* The youngest age from which every page went, in the last BUDGET_LAG cycles. */
+static unsigned int recent_full_min(const struct budget_ctl *ctl)
+{
+	unsigned int n = MIN(ctl->nr_cycles, (unsigned int)BUDGET_LAG);
+	unsigned int min = budget_scan_age(ctl);
+
+	for (unsigned int i = 0; i < n; i++)
+		min = MIN(min, ctl->recent_full[i]);
+	return min;
+}
+
+/*
+ * Do the faults the probed bands cannot explain cost more than the budget?
+ * A page taken faults back once per page-out, so the bands' pages asked
+ * out in the last BUDGET_LAG cycles bound the faults they cause; the stall
+ * is shared in proportion to the faults.
+ */
+static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
+			 uint64_t window_us)
+{
+	unsigned int n = MIN(ctl->nr_cycles, (unsigned int)BUDGET_LAG);
+	uint64_t band = 0, out, stall_out;
+
+	for (unsigned int i = 0; i < n; i++)
+		band += ctl->recent_band[i];
+	if (majflt <= band)
+		return false;
+	out = majflt - band;
+	stall_out = (uint64_t)((double)stall_us * out / majflt);
+	return share_pct(ctl, stall_out * 1000000 / window_us,
+			 out * 1000000000 / window_us) > 100;
+}
+
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower)
 {
 	unsigned int old = ctl->age, old_share = ctl->probe_share, lowest, blame;
+	unsigned int slot = ctl->nr_cycles++ % BUDGET_LAG;
 	uint64_t pct;
 
-	/* The age the last cycle paged out with, for the lag window. */
-	ctl->recent[ctl->nr_cycles++ % BUDGET_LAG] = ctl->age;
+	/* What the last cycle paged out with, for the lag window. */
+	ctl->recent[slot] = ctl->age;
+	ctl->recent_full[slot] = budget_scan_age(ctl);
+	ctl->recent_band[slot] = ctl->band_taken;
+	ctl->band_taken = 0;
 	ctl->dwell++;
 	if (!window_us) {
 		ctl->verdict = BUDGET_NO_DATA;
@@ -78,6 +121,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	}
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
 	if (pct > 100) {
+		bool beyond = beyond_bands(ctl, stall_us, majflt, window_us);
+
 		ctl->verdict = BUDGET_OVER;
 		ctl->calm = 0;
 		ctl->since_over = 0;
@@ -91,8 +136,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		 * Blaming the same page-out again (its refaults spread over
 		 * several cycles) is no new evidence: the age was raised for it.
 		 */
-		blame = recent_min(ctl);
-		if (ctl->probe_from) {
+		blame = beyond ? recent_full_min(ctl) : recent_min(ctl);
+		if (ctl->probe_from && !beyond) {
 			/*
 			 * A probe ends on any cost over budget, where it
 			 * started: that age had room for BUDGET_DWELL cycles.
@@ -103,9 +148,17 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			ctl->age = ctl->probe_from;
 			ctl->probe_from = 0;
 			ctl->probe_share = BUDGET_PROBE_ALL;
-		} else if (blame > ctl->too_young || !ctl->too_young) {
-			ctl->too_young = MAX(ctl->too_young, blame);
-			ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+		} else {
+			/* Beyond the bands: the probe is not to blame, but ends. */
+			if (ctl->probe_from) {
+				ctl->age = ctl->probe_from;
+				ctl->probe_from = 0;
+				ctl->probe_share = BUDGET_PROBE_ALL;
+			}
+			if (blame > ctl->too_young || !ctl->too_young) {
+				ctl->too_young = MAX(ctl->too_young, blame);
+				ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
+			}
 		}
 	} else {
 		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;

@@ -91,6 +91,11 @@ struct budget_ctl {
 	unsigned int too_young;		/* highest age found over budget; 0 none */
 	unsigned int dwell;		/* cycles since the age last changed */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
+	/* the same cycles' budget_scan_age(): from it up, every page went */
+	unsigned int recent_full[BUDGET_LAG];
+	/* the same cycles' pages of a probed band asked out, 4 KiB units */
+	uint64_t recent_band[BUDGET_LAG];
+	uint64_t band_taken;		/* budget_ctl_took() since the last update */
 	unsigned int nr_cycles;
 	unsigned int calm;		/* calm cycles since the bound last changed */
 	unsigned int since_over;	/* cycles since a cost over budget */
@@ -133,6 +138,12 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * the age at least doubles at once (up to the ceiling); a cost blamed on
  * the same page-out again does not raise it again. A probe ends on any
  * cost over budget: the age goes back to the one the probe started from.
+ * Major faults beyond the pages the probed bands of the last BUDGET_LAG
+ * cycles took (budget_ctl_took()) cannot all be theirs: when those alone
+ * cost more than the budget (the working set grew into pages taken long
+ * ago), the blame is the youngest age from which every page went, and the
+ * age doubles from there, a probe or not (the stall is shared out in
+ * proportion to the faults).
  * The controller does not go back to a too-young age or below, until
  * BUDGET_FORGET calm cycles relax the bound by a quarter (ever more rarely
  * if it proves right). Under half the budget, a probe doubles its share
@@ -148,6 +159,20 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  */
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower);
+
+/**
+ * budget_ctl_took() - Tell the controller what a page-out took of the band.
+ * @ctl: the controller
+ * @band_pages: pages of the probed band (younger than probe_from) asked
+ *	out by this cycle's page-out, 4 KiB units; 0 without a probe
+ *
+ * Counted until the next budget_ctl_update(); what was asked, not what
+ * left RAM, so that the faults a probe can cause are not underestimated.
+ */
+static inline void budget_ctl_took(struct budget_ctl *ctl, uint64_t band_pages)
+{
+	ctl->band_taken += band_pages;
+}
 
 /**
  * budget_scan_age() - The idle age a cycle's scans must tell apart.

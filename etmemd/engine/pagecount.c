@@ -373,7 +373,7 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
 				 unsigned int probe_from, unsigned int probe_share,
-				 GHashTable **own_ages, GArray *ranges)
+				 GHashTable **own_ages, GArray *ranges, uint64_t *nr_band)
 {
 	/* Page numbers to ages, only for pages idle a while: absent is 0. */
 	GHashTable *now = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -399,6 +399,8 @@ uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_
 			if (age < min_age ||
 			    (age < probe_from && !budget_probe_pick(addr, probe_share)))
 				continue;
+			if (age < probe_from)
+				*nr_band += 1ull << (seg->page_shift - 12);
 			nr_cold += 1ull << (seg->page_shift - 12);
 			range_append(ranges, &run, addr, 1ull << seg->page_shift);
 		}

@@ -49,12 +49,13 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
  * it, g_hash_table_destroy). Our own age only grows by whole cycles, so it
  * lags the kernel's by at most one cycle. When probe_from is not 0, a page
  * younger than probe_from (the probed band) is taken only when
- * budget_probe_pick(address, probe_share) picks it. Returns the number of
- * such pages (4 KiB units).
+ * budget_probe_pick(address, probe_share) picks it; those are added to
+ * *nr_band. Returns the number of pages appended (4 KiB units, the band's
+ * included).
  */
 uint64_t page_counts_aged_ranges(const struct page_counts *pc, unsigned int min_age,
 				 unsigned int probe_from, unsigned int probe_share,
-				 GHashTable **own_ages, GArray *ranges);
+				 GHashTable **own_ages, GArray *ranges, uint64_t *nr_band);
 
 /*
  * Every page present in all passes so far, in address order, with its

@@ -104,6 +104,7 @@ struct slide_proc {
 	GArray *held;
 	unsigned int held_cycles;	/* cycles left until held is emptied */
 	uint64_t nr_held;		/* of nr_cold: held back this cycle */
+	uint64_t nr_band;		/* of nr_cold: in a budget probe's band */
 	bool gone;
 	/*
 	 * Budget mode: our own idle ages of the pages the kernel gives none
@@ -277,11 +278,13 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 	/* Cold ranges are computed here, off the loop thread. */
 	proc->nr_pages = page_counts_nr_pages(proc->counts);
 	g_array_set_size(proc->cold, 0);
+	proc->nr_band = 0;
 	if (budget_mode(&job->run->params))
 		proc->nr_cold = page_counts_aged_ranges(proc->counts, job->run->ctl.age,
 							job->run->ctl.probe_from,
 							job->run->ctl.probe_share,
-							&proc->own_ages, proc->cold);
+							&proc->own_ages, proc->cold,
+							&proc->nr_band);
 	else
 		proc->nr_cold = page_counts_cold_ranges(proc->counts, job->run->params.threshold,
 							job->run->params.idle_age, proc->cold);
@@ -524,7 +527,7 @@ static void add_proc(struct slide_run *run, const struct proc_id *id,
 		}
 		*nr_pidfds += proc->pidfd >= 0;
 		g_array_set_size(proc->cold, 0);
-		proc->nr_pages = proc->nr_cold = proc->nr_held = 0;
+		proc->nr_pages = proc->nr_cold = proc->nr_held = proc->nr_band = 0;
 		if (proc->held_cycles && !--proc->held_cycles)
 			g_array_set_size(proc->held, 0);
 		g_ptr_array_add(run->procs, proc);
@@ -732,8 +735,11 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct slide_proc *proc = run->procs->pdata[i];
 
-		if (!proc->gone && proc->cold->len)
-			submit(run, proc, 0);
+		if (proc->gone || !proc->cold->len)
+			continue;
+		/* What a probe can cost: the controller weighs faults against it. */
+		budget_ctl_took(&run->ctl, proc->nr_band);
+		submit(run, proc, 0);
 	}
 	return cycle->pending ? CYCLE_ACTING : CYCLE_SLEEPING;
 }

@@ -20,9 +20,14 @@
 
 #define SEC 1000000ull	/* a one-second window, us */
 
-/* One cycle with @flt major faults per second against a budget of 100/s. */
+/*
+ * One cycle with @flt major faults per second against a budget of 100/s.
+ * A probe's page-outs take a band larger than any cost made up here, so
+ * the faults can all be the band's (test_growth_beyond_band takes less).
+ */
 static bool cycle(struct budget_ctl *ctl, uint64_t flt)
 {
+	budget_ctl_took(ctl, ctl->probe_from ? 1000000 : 0);
 	return budget_ctl_update(ctl, 0, flt, SEC, true);
 }
 
@@ -400,6 +405,65 @@ static void test_stall_budget(void **state)
 	assert_int_equal(ctl.majflt_milli_per_s, 5000);
 }
 
+/*
+ * The working set grows into pages taken long ago while a probe runs (CI
+ * once saw the age go back to where the probe started and stay there):
+ * faults beyond what the probed band took are not the probe's, and the
+ * age doubles from where the probe started. Faults the band can explain
+ * end the probe only. After a failed probe (its age still in the lag
+ * window, no new evidence against it), faults beyond the band raise too.
+ */
+static void test_growth_beyond_band(void **state)
+{
+	struct budget_ctl ctl;
+
+	/* Settled at 6, 5 found too young once and relaxed to 3. */
+	budget_ctl_init(&ctl, 0, 20, 2, 254);
+	ctl.age = 6;
+	ctl.too_young = 3;
+	for (int i = 0; i < BUDGET_LAG && !ctl.probe_from; i++)
+		budget_ctl_update(&ctl, 0, 0, SEC, true);
+	assert_int_equal(ctl.probe_from, 6);
+	assert_int_equal(ctl.age, 5);
+	/* The probe took 100 pages of the band; 6000 faults in a second. */
+	budget_ctl_took(&ctl, 100);
+	assert_true(budget_ctl_update(&ctl, 0, 6000, SEC, true));
+	assert_int_equal(ctl.verdict, BUDGET_OVER);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.age, 12);
+	assert_int_equal(ctl.too_young, 6);
+
+	/* The same probe, 110 faults: the band's 100 and 10 more (under 20). */
+	budget_ctl_init(&ctl, 0, 20, 2, 254);
+	ctl.age = 6;
+	ctl.too_young = 3;
+	for (int i = 0; i < BUDGET_LAG && !ctl.probe_from; i++)
+		budget_ctl_update(&ctl, 0, 0, SEC, true);
+	budget_ctl_took(&ctl, 100);
+	assert_true(budget_ctl_update(&ctl, 0, 110, SEC, true));
+	assert_int_equal(ctl.age, 6);
+	assert_int_equal(ctl.too_young, 5);
+	/*
+	 * The next cycle, the working set grows: 5 is still in the lag window
+	 * and no new evidence, but 6000 faults are far beyond the band's 100.
+	 */
+	assert_true(budget_ctl_update(&ctl, 0, 6000, SEC, true));
+	assert_int_equal(ctl.age, 12);
+	assert_int_equal(ctl.too_young, 6);
+
+	/* A stall budget alone: the stall is shared out by the faults. */
+	budget_ctl_init(&ctl, 1000, 0, 2, 254);
+	ctl.age = 6;
+	ctl.too_young = 3;
+	for (int i = 0; i < BUDGET_LAG && !ctl.probe_from; i++)
+		budget_ctl_update(&ctl, 0, 0, SEC, true);
+	budget_ctl_took(&ctl, 100);
+	/* 1500 us/s with 200 faults, 100 of them the band's: 750 us/s beyond. */
+	assert_true(budget_ctl_update(&ctl, 1500, 200, SEC, true));
+	assert_int_equal(ctl.age, 6);
+	assert_int_equal(ctl.too_young, 5);
+}
+
 /* Forgetting lets the age go below a once too-young age again. */
 static void test_forget(void **state)
 {
@@ -450,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_meter),
 		cmocka_unit_test(test_stall_budget),
 		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_growth_beyond_band),
 		cmocka_unit_test(test_psi_parse),
 	};
 

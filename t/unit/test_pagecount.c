@@ -249,6 +249,7 @@ static void test_aged_ranges(void **state)
 	GArray *ranges = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 	GHashTable *own = NULL;
 	struct page_counts *pc;
+	uint64_t band = 0;
 
 	/* Cycle 1, 2 passes: pages 2 and 3 have no kernel age: own age 2. */
 	pc = page_counts_new();
@@ -256,7 +257,7 @@ static void test_aged_ranges(void **state)
 	feed_aged(pc, idle, ages, 4);
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, idle, ages, 4);
-	assert_int_equal(page_counts_aged_ranges(pc, 3, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 0, 1 */
+	assert_int_equal(page_counts_aged_ranges(pc, 3, 0, BUDGET_PROBE_ALL, &own, ranges, &band), 2);	/* pages 0, 1 */
 	assert_int_equal(g_hash_table_size(own), 2);
 	page_counts_free(pc);
 	/* Cycle 2: page 3 accessed in pass 2 (own age 0); page 2 reaches 4. */
@@ -266,7 +267,7 @@ static void test_aged_ranges(void **state)
 	page_counts_begin_pass(pc, 2);
 	feed_aged(pc, hit3, ages, 4);
 	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges, &band), 2);	/* pages 1, 2 */
 	assert_int_equal(ranges->len, 1);
 	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).start, BASE + 4096);
 	assert_int_equal(g_array_index(ranges, struct etmem_range, 0).end, BASE + 3 * 4096);
@@ -276,10 +277,11 @@ static void test_aged_ranges(void **state)
 	page_counts_begin_pass(pc, 1);
 	feed_aged(pc, idle, aged_all, 4);
 	g_array_set_size(ranges, 0);
-	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges), 2);	/* pages 1, 2 */
+	assert_int_equal(page_counts_aged_ranges(pc, 4, 0, BUDGET_PROBE_ALL, &own, ranges, &band), 2);	/* pages 1, 2 */
 	assert_int_equal(g_hash_table_size(own), 1);
 	page_counts_free(pc);
 	g_hash_table_destroy(own);
+	assert_int_equal(band, 0);	/* no probe */
 	g_array_free(ranges, TRUE);
 }
 
@@ -522,7 +524,7 @@ static void test_runs_same_counts(void **state)
 	for (unsigned int seed = 1; seed <= 30; seed++) {
 		struct page_counts *pc[2] = { page_counts_new(), page_counts_new() };
 		GArray *ranges[2], *pages[2];
-		uint64_t cold[2], aged[2];
+		uint64_t cold[2], aged[2], band[2] = { 0, 0 };
 		GHashTable *own[2] = { NULL, NULL };
 
 		for (unsigned int pass = 1; pass <= 3; pass++) {
@@ -559,11 +561,13 @@ static void test_runs_same_counts(void **state)
 			ranges[v] = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
 			pages[v] = g_array_new(FALSE, FALSE, sizeof(struct seen_page));
 			cold[v] = page_counts_cold_ranges(pc[v], 1 + seed % 2, seed % 4, ranges[v]);
-			aged[v] = page_counts_aged_ranges(pc[v], 2, seed % 2 ? 5 : 0, 125 * (1 + seed % 4), &own[v], ranges[v]);
+			aged[v] = page_counts_aged_ranges(pc[v], 2, seed % 2 ? 5 : 0, 125 * (1 + seed % 4),
+							  &own[v], ranges[v], &band[v]);
 			page_counts_foreach(pc[v], collect_pages, pages[v]);
 		}
 		assert_int_equal(cold[0], cold[1]);
 		assert_int_equal(aged[0], aged[1]);
+		assert_int_equal(band[0], band[1]);
 		assert_int_equal(page_counts_nr_pages(pc[0]), page_counts_nr_pages(pc[1]));
 		assert_int_equal(ranges[0]->len, ranges[1]->len);
 		assert_memory_equal(ranges[0]->data, ranges[1]->data,
@@ -622,14 +626,14 @@ static void test_aged_probe_model(void **state)
 		struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12, .nr_pages = NR_UNITS };
 		unsigned int min_age = 1 + seed % 2, probe_from = seed % 3 ? min_age + 2 : 0;
 		unsigned int share = 125 * (seed % 9);
-		uint64_t nr, want = 0;
+		uint64_t nr, want = 0, band = 0, want_band = 0;
 
 		random_units(seed, 20, true);
 		chunk.states = u_packed;
 		chunk.idle_ages = u_ages;
 		page_counts_begin_pass(pc, 1);
 		assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
-		nr = page_counts_aged_ranges(pc, min_age, probe_from, share, &own, ranges);
+		nr = page_counts_aged_ranges(pc, min_age, probe_from, share, &own, ranges, &band);
 		page_counts_foreach(pc, collect_pages, pages);
 		for (guint i = 0; i < pages->len; i++) {
 			struct seen_page *p = &g_array_index(pages, struct seen_page, i);
@@ -641,8 +645,10 @@ static void test_aged_probe_model(void **state)
 			count_page((struct etmem_range *)ranges->data, ranges->len, p->addr, &seen);
 			assert_int_equal(seen, out);
 			want += out;
+			want_band += out && age < probe_from;
 		}
 		assert_int_equal(nr, want);
+		assert_int_equal(band, want_band);
 		g_array_free(ranges, TRUE);
 		g_array_free(pages, TRUE);
 		if (own)
