@@ -186,6 +186,7 @@ static const struct {
 } scan_type_keys[] = {
 	{ "loop", SCAN_TYPE_PAGE, true },
 	{ "sleep", SCAN_TYPE_PAGE, true },
+	{ "sleep_max", SCAN_TYPE_PAGE, true },
 	{ "sysmem_threshold", SCAN_TYPE_PAGE, true },
 	{ "swapcache_high_wmark", SCAN_TYPE_PAGE, false },
 	{ "swapcache_low_wmark", SCAN_TYPE_PAGE, false },
@@ -223,12 +224,15 @@ static const char *const kernel_swap_choices[] = { "on", "off", NULL };
 static int read_page_keys(struct cfg_section *sec, struct project_params *pp, GString *err)
 {
 	unsigned int kswap = 0;
-	unsigned long loop, interval, sleep_s, sysmem = 0;
+	unsigned long loop, interval, sleep_s, sleep_max, sysmem = 0;
 	int ret;
 
 	if (cfg_get_uint(sec, "loop", true, 1, 120, &loop, err) ||
 	    cfg_get_uint(sec, "interval", true, 1, 1200, &interval, err) ||
 	    cfg_get_uint(sec, "sleep", true, 1, 1200, &sleep_s, err))
+		return -EINVAL;
+	sleep_max = sleep_s;
+	if (cfg_get_uint(sec, "sleep_max", false, sleep_s, 1200, &sleep_max, err) == -EINVAL)
 		return -EINVAL;
 	ret = cfg_get_uint(sec, "sysmem_threshold", false, 0, 100, &sysmem, err);
 	if (ret == -EINVAL)
@@ -244,6 +248,7 @@ static int read_page_keys(struct cfg_section *sec, struct project_params *pp, GS
 	pp->loop = loop;
 	pp->interval_s = interval;
 	pp->sleep_s = sleep_s;
+	pp->sleep_max_s = sleep_max;
 	return 0;
 }
 
@@ -325,7 +330,7 @@ static int read_project(struct cfg_section *sec, struct project **out, GString *
 		if (!ret && cfg_get_uint(sec, "interval", false, 1, 1200, &interval, err) == -EINVAL)
 			ret = -EINVAL;
 		pp->interval_s = interval;
-		pp->loop = pp->sleep_s = 1;
+		pp->loop = pp->sleep_s = pp->sleep_max_s = 1;
 	}
 	if (ret || check_scan_type_keys(sec, pp->scan_type, err))
 		goto free_project;

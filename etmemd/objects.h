@@ -51,6 +51,11 @@ struct project_params {
 	unsigned int loop;		/* scans per cycle */
 	unsigned int interval_s;	/* between scans; region, psi: between checks */
 	unsigned int sleep_s;		/* between cycles */
+	/*
+	 * The longest the sleep stretches to, doubling after each quiet cycle
+	 * (one that found nothing to do); sleep_s: never stretched.
+	 */
+	unsigned int sleep_max_s;
 	int sysmem_threshold;		/* percent, -1 when unset */
 	unsigned int swapcache_low_pct;	/* 0 when unset (then high too) */
 	unsigned int swapcache_high_pct;

@@ -164,7 +164,9 @@ static void show_scan_choice(struct etmem_out *out, const struct project *proj)
 		etmem_out_str(out, "scan", "  scan: %s", scan);
 		etmem_out_str(out, "scan_reason", " (%s)", proj->scan_reason);
 		if (proj->scan_chosen == SCAN_TYPE_REGION)
-			etmem_out_text(out, "; sleep and max_threads do not apply");
+			etmem_out_text(out, "; sleep%s and max_threads do not apply",
+				       proj->params.sleep_max_s != proj->params.sleep_s ?
+				       ", sleep_max" : "");
 		etmem_out_text(out, "\n");
 	} else if (*proj->scan_reason) {
 		etmem_out_str(out, "scan", "  scan: none", scan);
@@ -194,6 +196,8 @@ static void show_project(struct etmem_out *out, const struct project *proj)
 		etmem_out_uint(out, "loop", " loop=%" PRIu64, pp->loop);
 		etmem_out_uint(out, "interval", " interval=%" PRIu64, pp->interval_s);
 		etmem_out_uint(out, "sleep", " sleep=%" PRIu64, pp->sleep_s);
+		if (pp->sleep_max_s != pp->sleep_s || json)
+			etmem_out_uint(out, "sleep_max", " sleep_max=%" PRIu64, pp->sleep_max_s);
 		if (pp->scan_type == SCAN_TYPE_AUTO)
 			show_damon_attrs(out, &pp->damon);
 	}

@@ -71,6 +71,7 @@ struct cs_proc {
 /* Moves of one cycle, for show. */
 struct cs_moves {
 	uint64_t demoted, promoted, failed;
+	uint64_t held;		/* pages held back after a lasting refusal */
 };
 
 struct cslide_run {
@@ -336,6 +337,10 @@ static void execute_moves(struct cslide_run *run, const struct cslide_move *move
 
 			if (status[k] != g_array_index(to, int, k)) {
 				done->failed++;
+				/* A lasting refusal: CSLIDE_HOLD_CYCLES. */
+				if (status[k] == -EACCES || status[k] == -EFAULT)
+					cslide_history_hold(run->history, proc->id.pid, addr,
+							    run->cycle_nr);
 				continue;
 			}
 			if (page)
@@ -410,7 +415,7 @@ static void migrate_job_run(struct worker_job *base, struct etmem_client *client
 	}
 	if (atomic_load(&run->cycle.cancel))
 		return;
-	cslide_history_expire(run->history, run->cycle_nr);
+	job->moves.held = cslide_history_expire(run->history, run->cycle_nr);
 	for (guint i = 0; i < run->params.pairs->len; i++)
 		migrate_pair(run, &g_array_index(run->params.pairs, struct cslide_pair, i),
 			     &job->moves);
@@ -471,8 +476,14 @@ static void job_done(struct worker_job *base)
 		}
 		proc->gone = true;
 	}
-	if (!job->proc)
+	if (!job->proc) {
 		run->moves = job->moves;
+		/* No move tried (held-back pages aside): sleep_max may stretch. */
+		run->cycle.quiet = !job->moves.demoted && !job->moves.promoted &&
+				   !job->moves.failed;
+		for (guint i = 0; i < run->procs->len; i++)
+			run->cycle.quiet &= !((struct cs_proc *)run->procs->pdata[i])->failed;
+	}
 	g_free(job);
 	cycle_job_done(&run->cycle);
 }
@@ -577,8 +588,8 @@ static void end_cycle(struct cycle *cycle)
 		task_cycle_end(task, &ctx, &counts, cycle_elapsed_ms(cycle), had_errors);
 	}
 	log_debug("%s: cycle %u: %" PRIu64 " pages demoted, %" PRIu64 " promoted, %"
-		  PRIu64 " failed", run->name, run->cycle_nr, run->moves.demoted,
-		  run->moves.promoted, run->moves.failed);
+		  PRIu64 " failed, %" PRIu64 " held back", run->name, run->cycle_nr,
+		  run->moves.demoted, run->moves.promoted, run->moves.failed, run->moves.held);
 	g_ptr_array_free(run->last, TRUE);
 	run->last = done;
 	run->procs = g_ptr_array_new_with_free_func(cs_proc_free);
@@ -731,6 +742,8 @@ static void cslide_show_task(const struct task *task, struct etmem_out *out)
 		       m.promoted);
 	etmem_out_size(out, NULL, " (%s)", m.promoted << 21);
 	etmem_out_uint(out, "last_cycle_failed_moves", ", %" PRIu64 " moves failed", m.failed);
+	etmem_out_uint(out, "last_cycle_held_pages", ", %" PRIu64
+		       " huge pages held back after a lasting refusal", m.held);
 }
 
 #define MAX_NODES	1024

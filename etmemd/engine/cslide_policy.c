@@ -24,6 +24,7 @@
 
 struct cslide_history {
 	GHashTable *last_move;	/* page key -> (cycle << 1 | dir) */
+	GHashTable *held;	/* page key -> last cycle of its hold */
 };
 
 struct page_key {
@@ -53,6 +54,7 @@ struct cslide_history *cslide_history_new(void)
 		return NULL;
 	history->last_move = g_hash_table_new_full(page_key_hash, page_key_equal,
 						   g_free, NULL);
+	history->held = g_hash_table_new_full(page_key_hash, page_key_equal, g_free, NULL);
 	return history;
 }
 
@@ -61,6 +63,7 @@ void cslide_history_free(struct cslide_history *history)
 	if (!history)
 		return;
 	g_hash_table_destroy(history->last_move);
+	g_hash_table_destroy(history->held);
 	free(history);
 }
 
@@ -82,10 +85,38 @@ static gboolean move_is_old(gpointer key, gpointer value, gpointer cycle)
 	return moved + 1 < GPOINTER_TO_UINT(cycle);
 }
 
-void cslide_history_expire(struct cslide_history *history, unsigned int cycle)
+void cslide_history_hold(struct cslide_history *history, pid_t pid, uint64_t addr,
+			 unsigned int cycle)
+{
+	struct page_key *key = g_new(struct page_key, 1);
+
+	key->pid = pid;
+	key->addr = addr;
+	g_hash_table_insert(history->held, key, GUINT_TO_POINTER(cycle + CSLIDE_HOLD_CYCLES));
+}
+
+static gboolean hold_ended(gpointer key, gpointer value, gpointer cycle)
+{
+	return GPOINTER_TO_UINT(value) < GPOINTER_TO_UINT(cycle);
+}
+
+unsigned int cslide_history_expire(struct cslide_history *history, unsigned int cycle)
 {
 	g_hash_table_foreach_remove(history->last_move, move_is_old,
 				    GUINT_TO_POINTER(cycle));
+	g_hash_table_foreach_remove(history->held, hold_ended, GUINT_TO_POINTER(cycle));
+	return g_hash_table_size(history->held);
+}
+
+/* Is the page held back in @cycle (a lasting refusal before)? */
+static bool is_held(const struct cslide_history *history, const struct cslide_page *page,
+		    unsigned int cycle)
+{
+	struct page_key key = { .pid = page->pid, .addr = page->addr };
+	gpointer value;
+
+	return history && g_hash_table_lookup_extended(history->held, &key, NULL, &value) &&
+	       GPOINTER_TO_UINT(value) >= cycle;
 }
 
 /* Did the page move in direction @dir in the cycle before @cycle? */
@@ -167,7 +198,7 @@ int cslide_plan(const struct cslide_params *params,
 	for (i = nr_pages; i-- > 0 && nr_demoted < demote_budget;) {
 		const struct cslide_page *page = &pages[i];
 
-		if (page->node != pair->hot_node || wants_fast[i])
+		if (page->node != pair->hot_node || wants_fast[i] || is_held(history, page, cycle))
 			continue;
 		/* Used within min_idle_age scans (the kernel's count): stays. */
 		if (params->min_idle_age && page->idle_age >= 0 &&
@@ -187,7 +218,7 @@ int cslide_plan(const struct cslide_params *params,
 	for (i = 0; i < nr_pages && promote_budget; i++) {
 		const struct cslide_page *page = &pages[i];
 
-		if (page->node != pair->cold_node || !wants_fast[i])
+		if (page->node != pair->cold_node || !wants_fast[i] || is_held(history, page, cycle))
 			continue;
 		if (moved_last_cycle(history, page, CSLIDE_DEMOTE, cycle) &&
 		    page->count < params->hot_threshold + PINGPONG_MARGIN)

@@ -51,8 +51,27 @@ struct cslide_history *cslide_history_new(void);
 void cslide_history_free(struct cslide_history *history);
 void cslide_history_record(struct cslide_history *history, pid_t pid,
 			   uint64_t addr, enum cslide_dir dir, unsigned int cycle);
-/* Forget pages whose last move is older than the previous cycle. */
-void cslide_history_expire(struct cslide_history *history, unsigned int cycle);
+/*
+ * Cycles a page whose move the kernel refused for a lasting reason is left
+ * where it is (move_pages() status -EACCES: mapped by another process too,
+ * which MPOL_MF_MOVE does not move; -EFAULT: in a mapping that cannot
+ * migrate). Asking again every cycle would repeat the refusal and spend
+ * node_mig_quota on it, so that pages that can move wait; after the hold
+ * the page is asked again (the other process may have exited).
+ */
+#define CSLIDE_HOLD_CYCLES	16
+
+/*
+ * Hold back the page at @addr of @pid: cslide_plan() moves it in neither
+ * direction in cycles cycle + 1 .. cycle + CSLIDE_HOLD_CYCLES.
+ */
+void cslide_history_hold(struct cslide_history *history, pid_t pid, uint64_t addr,
+			 unsigned int cycle);
+/*
+ * Forget pages whose last move is older than the previous cycle, and holds
+ * that ended before @cycle. Returns the number of pages still held.
+ */
+unsigned int cslide_history_expire(struct cslide_history *history, unsigned int cycle);
 
 /*
  * Plan one cycle's moves for one node pair.
@@ -62,6 +81,8 @@ void cslide_history_expire(struct cslide_history *history, unsigned int cycle);
  * Demotions come first in *@moves (they free the fast node's pages that
  * promotions then use); at most mig_quota_pages of each direction. With
  * min_idle_age, a page whose known idle age is below it is not demoted.
+ * A page held back (cslide_history_hold()) is not moved, and takes no
+ * quota; a hot one still fills the fast node's reserve where it sits.
  * Returns 0 or -ENOMEM; the caller frees *@moves.
  */
 int cslide_plan(const struct cslide_params *params,

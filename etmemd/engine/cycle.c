@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The scan cycle shared by the slide and cslide engines; see cycle.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,7 +49,23 @@ static const char *state_name(const struct cycle *cycle, enum cycle_state state)
 
 const char *cycle_state_name(const struct cycle *cycle)
 {
-	return state_name(cycle, cycle->state);
+	return cycle->state == CYCLE_SLEEPING && cycle->cur_sleep_s != cycle->sleep_s ?
+	       cycle->state_text : state_name(cycle, cycle->state);
+}
+
+/* The sleep after a cycle: doubled after a quiet one, up to sleep_max_s. */
+static void next_sleep(struct cycle *cycle)
+{
+	if (!cycle->quiet) {
+		cycle->nr_quiet = 0;
+		cycle->cur_sleep_s = cycle->sleep_s;
+		return;
+	}
+	cycle->nr_quiet++;
+	cycle->cur_sleep_s = MIN(cycle->cur_sleep_s * 2, cycle->sleep_max_s);
+	snprintf(cycle->state_text, sizeof(cycle->state_text),
+		 "sleeping %u s (after %u quiet cycles; sleep=%u)", cycle->cur_sleep_s,
+		 cycle->nr_quiet, cycle->sleep_s);
 }
 
 static void set_state(struct cycle *cycle, enum cycle_state next)
@@ -57,10 +74,14 @@ static void set_state(struct cycle *cycle, enum cycle_state next)
 		log_debug("%s: %s -> %s", cycle->name, state_name(cycle, cycle->state),
 			  state_name(cycle, next));
 	cycle->state = next;
-	if (next == CYCLE_WAITING || next == CYCLE_SLEEPING)
+	if (next == CYCLE_WAITING) {
 		loop_timer_arm(cycle->timer, cycle->sleep_s * 1000);
-	else if (next == CYCLE_PAUSED)
+	} else if (next == CYCLE_SLEEPING) {
+		next_sleep(cycle);
+		loop_timer_arm(cycle->timer, cycle->cur_sleep_s * 1000);
+	} else if (next == CYCLE_PAUSED) {
 		loop_timer_arm(cycle->timer, cycle->interval_s * 1000);
+	}
 }
 
 /* The whole state machine: every transition of a cycle happens here. */
@@ -82,6 +103,7 @@ static void cycle_step(struct cycle *cycle, enum cycle_event ev)
 	case CYCLE_SLEEPING:
 		set_state(cycle, CYCLE_FINDING);
 		cycle->pass = 1;
+		cycle->quiet = false;
 		cycle->started_ms = now_ms();
 		next = cycle->ops->begin(cycle);
 		break;
@@ -131,6 +153,8 @@ int cycle_init(struct cycle *cycle, const struct cycle_ops *ops, const char *nam
 	cycle->loop = proj->loop;
 	cycle->interval_s = proj->interval_s;
 	cycle->sleep_s = proj->sleep_s;
+	cycle->sleep_max_s = MAX(proj->sleep_max_s, proj->sleep_s);
+	cycle->cur_sleep_s = proj->sleep_s;
 	cycle->state = CYCLE_FINDING;
 	cycle->timer = loop_timer_new(timer_fired, cycle);
 	cycle->pool = worker_pool_new(nr_threads, pool_name);

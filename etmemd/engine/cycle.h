@@ -60,6 +60,18 @@ struct cycle {
 	const char *name;		/* "project/task" or similar, for logs */
 	const char *acting_name;	/* CYCLE_ACTING in show: "paging out" */
 	unsigned int loop, interval_s, sleep_s;	/* the project's, at start */
+	unsigned int sleep_max_s;		/* the project's sleep_max */
+	/*
+	 * Set by the engine before its cycle ends when the cycle found
+	 * nothing to do (nothing paged out or moved, no error); cleared when
+	 * a cycle begins. Each quiet cycle doubles the next sleep, up to
+	 * sleep_max_s; any other cycle puts it back to sleep_s. A change is
+	 * so seen at most sleep_max_s late (plus the cycle's scans).
+	 */
+	bool quiet;
+	unsigned int nr_quiet;			/* quiet cycles in a row */
+	unsigned int cur_sleep_s;		/* the sleep in force */
+	char state_text[64];			/* "sleeping N s ..." for show */
 	enum cycle_state state;
 	unsigned int pass;		/* 1..loop, the scan pass in progress */
 	unsigned int pending;		/* jobs of the current phase in flight */

@@ -141,6 +141,7 @@ struct slide_run {
 	struct budget_ctl ctl;
 	struct budget_meter meter;
 	bool held_back;			/* the last page-out was skipped or kept by swap */
+	bool ctl_moved;			/* the controller changed the age this cycle */
 };
 
 struct slide_job {
@@ -644,7 +645,8 @@ static void budget_step(struct slide_run *run)
 	}
 	if (!m->nr_procs_read)
 		window = 0;
-	if (!budget_ctl_update(ctl, stall, flt, window, !run->held_back))
+	run->ctl_moved = budget_ctl_update(ctl, stall, flt, window, !run->held_back);
+	if (!run->ctl_moved)
 		return;
 	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
 		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
@@ -670,6 +672,7 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 	memset(&run->counts, 0, sizeof(run->counts));
 	run->swap_total = run->swap_free = 0;
 	nr_found = find_procs(run);
+	run->ctl_moved = false;
 
 	if (run->task)
 		run->task->stats.nr_procs = run->procs->len;
@@ -681,6 +684,7 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 		if (!nr_found)
 			return CYCLE_WAITING;
 		/* All below swap_threshold: a cycle that decided to do nothing. */
+		cycle->quiet = !run->ctl_moved;
 		end_cycle(cycle);
 		return CYCLE_SLEEPING;
 	}
@@ -729,6 +733,7 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 			run_note(run, "MemAvailable is %d%% of RAM, not below sysmem_threshold %d%%: nothing paged out",
 				 avail, run->proj.sysmem_threshold);
 			run->held_back = true;
+			cycle->quiet = !run->had_errors && !run->ctl_moved;
 			return CYCLE_SLEEPING;
 		}
 	}
@@ -741,6 +746,8 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 		budget_ctl_took(&run->ctl, proc->nr_band);
 		submit(run, proc, 0);
 	}
+	/* Nothing to page out (held-back pages aside): sleep_max may stretch. */
+	cycle->quiet = !cycle->pending && !run->had_errors && !run->ctl_moved;
 	return cycle->pending ? CYCLE_ACTING : CYCLE_SLEEPING;
 }
 

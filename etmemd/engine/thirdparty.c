@@ -100,6 +100,12 @@ static int tp_parse_task(struct cfg_section *sec, const struct project_params *p
 	GString *why = g_string_new(NULL);
 	int ret;
 
+	if (proj->sleep_max_s != proj->sleep_s) {
+		cfg_error_prefix(sec, NULL, err);
+		g_string_append_printf(err, "project %s has sleep_max=%u, which slide and cslide apply; a third-party engine's library runs its own cycle (remove sleep_max or use slide/cslide)",
+				       proj->name, proj->sleep_max_s);
+		return -EINVAL;
+	}
 	tp_engine_bind(tpe, proj->name, proj->loop, proj->interval_s, proj->sleep_s);
 	ret = tp_task_new(tpe, task->name, task_type_name(task->type), task->value,
 			  sec->keys, &tpt, why);

@@ -6,7 +6,7 @@
  *   hotcold --cold-mib C --hot-mib H [--seconds S] [--interval-ms MS]
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
  *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
- *           [--move-mib M [--move-every-ms MS]] [--thp]
+ *           [--move-mib M [--move-every-ms MS]] [--thp] [--share-cold]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -39,6 +39,11 @@
  * is followed by "move t_ms=.. move_pos_mib=.." (where the window starts).
  * SIGUSR1 grows the working set: from then on the main thread reads the
  * whole cold set every --interval-ms too (status lines add cold_reads=..).
+ * With --share-cold the cold set is a shared mapping that a second
+ * process (forked after it is written, killed when hotcold exits) maps
+ * too: its pages are mapped by two processes, which move_pages() without
+ * MPOL_MF_MOVE_ALL and MADV_PAGEOUT leave alone; the ready line adds
+ * sharer=PID.
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -54,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,7 +77,7 @@ struct region {
 static struct {
 	size_t cold_mib, hot_mib, warm_mib, move_mib;
 	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms, move_every_ms;
-	bool hugetlb, thp;
+	bool hugetlb, thp, share_cold;
 	int node;
 	const char *swapflag;
 	size_t page;
@@ -120,7 +126,7 @@ static void fill_page(unsigned char *page, size_t bytes, uint64_t salt, size_t i
 
 static int region_map(struct region *r, size_t mib, uint64_t salt)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	int flags = (r == &cold && opt.share_cold ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS;
 	size_t i;
 
 	r->bytes = mib << 20;
@@ -252,13 +258,31 @@ static int run(const char *who)
 	pthread_t thread;
 	uint64_t start, next, next_warm, next_move, warm_reads = 0, cold_reads = 0;
 	volatile uint64_t sink = 0;
-	char warm_text[128] = "";
+	char warm_text[128] = "", sharer_text[32] = "";
+	pid_t sharer = 0;
 	size_t bad, i;
 
 	if (region_map(&cold, opt.cold_mib, 1) ||
 	    region_map(&hot, opt.move_mib ? opt.move_mib : opt.hot_mib, 2) ||
 	    region_map(&warm, opt.warm_mib, 3))
 		return 2;
+	if (opt.share_cold) {
+		pid_t parent = getpid();
+
+		sharer = fork();
+
+		if (sharer < 0)
+			return 2;
+		if (!sharer) {
+			/* Holds the cold set's mapping until hotcold exits. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
+			for (;;)
+				pause();
+		}
+		snprintf(sharer_text, sizeof(sharer_text), " sharer=%d", (int)sharer);
+	}
 	if (opt.swapflag && mark_swapflag()) {
 		perror("hotcold: etmem_madvise_swapflag");
 		return 2;
@@ -268,9 +292,10 @@ static int run(const char *who)
 	if (warm.bytes)
 		snprintf(warm_text, sizeof(warm_text), " warm=%#lx-%#lx", (unsigned long)warm.mem,
 			 (unsigned long)warm.mem + warm.bytes);
-	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu%s\n", who,
+	printf("%sready pid=%d cold=%#lx-%#lx hot=%#lx-%#lx page=%zu%s%s\n", who,
 	       getpid(), (unsigned long)cold.mem, (unsigned long)cold.mem + cold.bytes,
-	       (unsigned long)hot.mem, (unsigned long)hot.mem + hot.bytes, opt.page, warm_text);
+	       (unsigned long)hot.mem, (unsigned long)hot.mem + hot.bytes, opt.page, warm_text,
+	       sharer_text);
 	start = now_ms();
 	next = start + opt.interval_ms;
 	next_warm = start + opt.warm_every_ms;
@@ -315,6 +340,10 @@ static int run(const char *who)
 	atomic_store(&hot_stop, true);
 	if (hot.bytes || opt.hot_stride)
 		pthread_join(thread, NULL);
+	if (sharer > 0) {
+		kill(sharer, SIGKILL);
+		waitpid(sharer, NULL, 0);
+	}
 	getrusage(RUSAGE_SELF, &ru);
 	printf("%sfinal cold_resident=%zu hot_resident=%zu hot_passes=%" PRIu64
 	       " majflt=%ld\n", who, region_resident(&cold), region_resident(&hot),
@@ -334,7 +363,7 @@ static void usage(FILE *to)
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
 		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS] "
-		"[--move-mib M] [--move-every-ms MS] [--thp]\n");
+		"[--move-mib M] [--move-every-ms MS] [--thp] [--share-cold]\n");
 }
 
 int main(int argc, char **argv)
@@ -354,6 +383,7 @@ int main(int argc, char **argv)
 		{ "warm-every-ms", required_argument, NULL, 'W' },
 		{ "move-mib", required_argument, NULL, 'm' },
 		{ "move-every-ms", required_argument, NULL, 'M' },
+		{ "share-cold", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -378,6 +408,7 @@ int main(int argc, char **argv)
 		case 'W': opt.warm_every_ms = strtoul(optarg, NULL, 0); break;
 		case 'm': opt.move_mib = strtoul(optarg, NULL, 0); break;
 		case 'M': opt.move_every_ms = strtoul(optarg, NULL, 0); break;
+		case 'S': opt.share_cold = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

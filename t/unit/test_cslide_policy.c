@@ -214,6 +214,48 @@ static void test_no_ping_pong_after_promotion(void **state)
 	cslide_history_free(history);
 }
 
+/*
+ * A page whose move was refused for a lasting reason is held back for
+ * CSLIDE_HOLD_CYCLES cycles in both directions and takes no quota: the
+ * next cold page goes instead. Then it is asked again.
+ */
+static void test_held_back(void **state)
+{
+	struct cslide_params params = { .hot_threshold = 1,
+		.mig_quota_pages = 1, .hot_reserve_pages = 100 };
+	struct cslide_history *history = cslide_history_new();
+	struct cslide_page pages[] = { page(0, FAST, 0), page(1, FAST, 0), page(2, SLOW, 3) };
+	struct cslide_move *moves;
+	size_t nr;
+
+	/* Without a hold, page 1 (coldest last in address order) goes first. */
+	assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history, 10,
+				     &moves, &nr), 0);
+	assert_int_equal(count_dir(moves, nr, CSLIDE_DEMOTE), 1);
+	assert_non_null(find_move(moves, nr, 1));
+	assert_non_null(find_move(moves, nr, 2));
+	free(moves);
+	/* Refused in cycle 10: pages 1 and 2 are held in 11..26. */
+	cslide_history_hold(history, 100, 1 * MB2, 10);
+	cslide_history_hold(history, 100, 2 * MB2, 10);
+	for (unsigned int c = 11; c <= 10 + CSLIDE_HOLD_CYCLES; c++) {
+		assert_int_equal(cslide_history_expire(history, c), 2);
+		assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history, c,
+					     &moves, &nr), 0);
+		assert_int_equal(nr, 1);
+		assert_non_null(find_move(moves, nr, 0));	/* the quota's one page */
+		free(moves);
+	}
+	/* The hold is over: both are asked again. */
+	assert_int_equal(cslide_history_expire(history, 11 + CSLIDE_HOLD_CYCLES), 0);
+	assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history,
+				     11 + CSLIDE_HOLD_CYCLES, &moves, &nr), 0);
+	assert_non_null(find_move(moves, nr, 1));
+	assert_non_null(find_move(moves, nr, 2));
+	free(moves);
+	cslide_history_free(history);
+}
+
 static void test_empty(void **state)
 {
 	struct cslide_params params = { .hot_threshold = 1 };
@@ -237,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_hot_reserve_overflow),
 		cmocka_unit_test(test_no_ping_pong),
 		cmocka_unit_test(test_no_ping_pong_after_promotion),
+		cmocka_unit_test(test_held_back),
 		cmocka_unit_test(test_empty),
 	};
 

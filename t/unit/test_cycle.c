@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -89,6 +90,7 @@ static struct {
 	unsigned int last_pass;
 	unsigned int jobs_per_call;		/* what begin/next_pass/act submit */
 	enum cycle_state begin_returns;		/* when it submits nothing */
+	bool quiet;				/* act calls the cycle quiet */
 } eng;
 
 static struct worker_job dummy_job;
@@ -118,6 +120,7 @@ static enum cycle_state fake_act(struct cycle *cycle)
 {
 	eng.act++;
 	submit_jobs(cycle);
+	cycle->quiet = eng.quiet;
 	return eng.jobs_per_call ? CYCLE_ACTING : CYCLE_SLEEPING;
 }
 
@@ -240,6 +243,57 @@ static void test_nothing_to_act_on(void **state)
 	assert_int_equal(timer.armed_ms, 5000);
 }
 
+/*
+ * sleep_max: each quiet cycle doubles the sleep up to sleep_max (show says
+ * so); a cycle that acts puts it back to sleep, and so does a dropped one.
+ */
+static void test_sleep_stretches(void **state)
+{
+	static const int want[] = { 10000, 20000, 30000, 30000 };
+
+	(void)state;
+	cycle.sleep_max_s = 30;
+	eng.quiet = true;
+	cycle_start(&cycle);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(want); i++) {
+		char text[64];
+
+		jobs_done(2);
+		fire_timer();
+		eng.jobs_per_call = 0;		/* nothing to page out */
+		jobs_done(2);
+		assert_int_equal(timer.armed_ms, want[i]);
+		snprintf(text, sizeof(text), "sleeping %d s (after %u quiet cycles; sleep=5)",
+			 want[i] / 1000, i + 1);
+		assert_string_equal(cycle_state_name(&cycle), text);
+		eng.jobs_per_call = 2;
+		fire_timer();
+	}
+	/* A cycle that pages out: back to sleep. */
+	eng.quiet = false;
+	jobs_done(2);
+	fire_timer();
+	jobs_done(2);
+	jobs_done(2);
+	assert_int_equal(timer.armed_ms, 5000);
+	assert_string_equal(cycle_state_name(&cycle), "sleeping");
+	/* Quiet again, then every process gone mid-cycle: back to sleep too. */
+	eng.quiet = true;
+	fire_timer();
+	jobs_done(2);
+	fire_timer();
+	eng.jobs_per_call = 0;
+	jobs_done(2);
+	assert_int_equal(timer.armed_ms, 10000);
+	eng.jobs_per_call = 2;
+	fire_timer();
+	jobs_done(2);
+	eng.jobs_per_call = 0;
+	fire_timer();
+	assert_int_equal(eng.end, 6);
+	assert_int_equal(timer.armed_ms, 5000);
+}
+
 /* Every process gone between passes: the cycle is dropped, not counted. */
 static void test_all_gone_between_passes(void **state)
 {
@@ -292,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup(test_full_cycle, setup),
 		cmocka_unit_test_setup(test_waiting, setup),
 		cmocka_unit_test_setup(test_nothing_to_act_on, setup),
+		cmocka_unit_test_setup(test_sleep_stretches, setup),
 		cmocka_unit_test_setup(test_all_gone_between_passes, setup),
 		cmocka_unit_test_setup(test_stop_with_jobs_in_flight, setup),
 		cmocka_unit_test_setup(test_stop_while_sleeping, setup),

@@ -6,6 +6,7 @@
 # The cslide engine end to end on the two-node guest (node 0 = DRAM, node 1
 # = slow tier): cold huge pages go to node 1 and hot ones come back to
 # node 0, never more than node_mig_quota a cycle, node_hot_reserve is kept,
+# pages another process maps too are refused once and then held back,
 # idle_age (the kernel's idle ages) is passed through,
 # engine commands agree with /proc/PID/numa_maps, data stays intact, and
 # bad configurations get specific errors.
@@ -183,6 +184,42 @@ vt_check "engine commands refuse a stopped engine: $out" grep -q "no process is 
 "$ETMEM" obj del -f "$f2" -s "$sock"
 kill -TERM "$pid2"; wait "$pid2" 2>/dev/null
 vt_check "workload 2 data intact" grep -q '^verify ok' "$wl2"
+
+# --- phase 3: a cold set another process maps too: refused, then held back ---
+wl3=$WORK/wl3.out
+"$helpers/hotcold" --hugetlb --node 0 --cold-mib 8 --hot-mib 4 --share-cold \
+	--interval-ms 5000 >"$wl3" 2>&1 &
+vt_wait_line "$wl3" '^ready'
+pid3=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$wl3")
+cold3=$(field "$wl3" cold)
+f3=$(cslide_file shared 0,1 8 1024 "$(task_lines shared vm3 "$pid3")")
+"$ETMEM" obj add -f "$f3" -s "$sock" || vt_die "obj add shared"
+"$ETMEM" project start -n shared -s "$sock" || vt_die "project start shared"
+jfield() { grep -o "\"$1\":[0-9]*" <<<"$2" | head -n1 | cut -d: -f2; }
+max_failed=0 held=0
+for i in $(seq 60); do
+	sleep 1
+	j=$(show_json "$sock" shared)
+	f=$(jfield last_cycle_failed_moves "$j") held=$(jfield last_cycle_held_pages "$j")
+	[ -n "$f" ] && [ "$f" -gt "$max_failed" ] && max_failed=$f
+	[ "${held:-0}" = 4 ] && break
+done
+vt_check "the 4 shared cold pages were refused (most failed in a cycle: $max_failed)" \
+	[ "$max_failed" = 4 ]
+vt_check "and are held back ($held)" [ "$held" = 4 ]
+n0=$(grep -c "shared.*cycle [0-9]*: .* 4 failed" "$WORK/etmemd-$sock.log")
+sleep 8	# two more cycles
+show=$("$ETMEM" project show -n shared -s "$sock")
+echo "$show"
+vt_check "while held they are not asked again (no more cycles with 4 failed: $n0)" \
+	[ "$(grep -c "shared.*cycle [0-9]*: .* 4 failed" "$WORK/etmemd-$sock.log")" = "$n0" ]
+vt_check "cycles log the held pages" grep -q "shared.*cycle [0-9]*: .* 0 failed, 4 held back" \
+	"$WORK/etmemd-$sock.log"
+vt_check "show names them" grep -q "0 moves failed, 4 huge pages held back after a lasting refusal" <<<"$show"
+vt_check "the shared pages stayed on node 0" [ "$(vt_pages_on "$pid3" "$cold3" 0)" = 4 ]
+"$ETMEM" obj del -f "$f3" -s "$sock"
+kill -TERM "$pid3"; wait "$pid3" 2>/dev/null
+vt_check "workload 3 data intact" grep -q '^verify ok' "$wl3"
 
 vt_check "etmemd still running" kill -0 "$DAEMON_PID"
 daemon_stop

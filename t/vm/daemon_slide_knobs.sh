@@ -8,7 +8,9 @@
 # (a process below it is left alone, one above it is not), swap_flag=yes
 # (only memory the process marked), type=name (a process and its
 # children found by name), and idle_age (the kernel's idle ages: memory
-# read every 2 s is kept with idle_age=6, paged out without it). Every
+# read every 2 s is kept with idle_age=6, paged out without it), and
+# sleep_max (once the cold set is out, cycles find nothing to do and the
+# sleep doubles up to it: fewer cycles than with sleep alone). Every
 # workload verifies its checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
@@ -39,7 +41,8 @@ start_workload unmarked --cold-mib 16 --hot-mib 4
 start_workload family --cold-mib 16 --hot-mib 4 --children 2
 start_workload aged --cold-mib 16 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload unaged --cold-mib 8 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged; do
+start_workload stretch --cold-mib 8 --hot-mib 2
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
 sleep 1	# the family's children
@@ -78,9 +81,11 @@ swapcache_low_vmark=5'
 	printf '[project]\nname=ages\nloop=1\ninterval=1\nsleep=1\n[engine]\nname=slide\nproject=ages\n'
 	task ages aged pid "$pid_aged" 'idle_age=6'
 	task ages unaged pid "$pid_unaged" ''
+	project stretch 'sleep_max=8'
+	task stretch t pid "$pid_stretch"
 } | conf knobs.conf >/dev/null
-vt_check "obj add of 6 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
-for p in sysmem_never sysmem_always thresh flags family ages; do
+vt_check "obj add of 7 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
+for p in sysmem_never sysmem_always thresh flags family ages stretch; do
 	vt_check "project start $p" "$ETMEM" project start -n "$p" -s "$SOCK"
 done
 
@@ -139,10 +144,31 @@ vt_check "idle_age=6: the warm part stayed resident (fewest resident $(warm_min 
 vt_check "without idle_age: the warm part was paged out at some point (fewest resident $(warm_min unaged) of 1024)" \
 	test "$(warm_min unaged)" -lt 1024
 
-for p in sysmem_never sysmem_always thresh flags family ages; do
+# sleep_max=8: once the cold set is out, cycles are quiet and the sleep
+# doubles (2, 4, 8 s); thresh (sleep=1, cold sets long out too) keeps
+# cycling every couple of seconds.
+vt_check "sleep_max: the cold set went out (VmSwap $(swap_mib $pid_stretch) MiB)" out_mib "$pid_stretch" 8
+vt_check "sleep_max: project show names it" \
+	grep -q "project stretch: started, scan_type=page loop=2 interval=1 sleep=1 sleep_max=8" \
+	<<<"$("$ETMEM" project show -n stretch -s "$SOCK")"
+stretched=""
+for _ in $(seq 30); do
+	st=$(task_field stretch t state)
+	grep -Eq '^sleeping 8 s \(after [0-9]+ quiet cycles; sleep=1\)$' <<<"$st" && stretched=$st && break
+	sleep 1
+done
+vt_check "sleep_max: the sleep stretched to 8 s ($st)" test -n "$stretched"
+c0_stretch=$(task_field stretch t cycles) c0_thresh=$(task_field thresh large cycles)
+sleep 30
+n_stretch=$(( $(task_field stretch t cycles) - c0_stretch ))
+n_thresh=$(( $(task_field thresh large cycles) - c0_thresh ))
+vt_check "sleep_max: $n_stretch cycles in 30 s, against $n_thresh with sleep=1 alone" \
+	test "$n_stretch" -ge 1 -a $((n_stretch * 2)) -lt "$n_thresh"
+
+for p in sysmem_never sysmem_always thresh flags family ages stretch; do
 	"$ETMEM" project stop -n "$p" -s "$SOCK" >/dev/null
 done
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged; do
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch; do
 	pid_var=pid_$w
 	kill -TERM "${!pid_var}"
 	wait "${!pid_var}"
