@@ -576,6 +576,12 @@ def render_costs(rows):
                          "(`hot_skip_max_passes=3`) / etmem at the default (1): "
                          f"**{ratio_spread(hot3, 3)}**; against kdamond at the default "
                          f"intervals: **{ratio_spread(paired(good, 'etmemhot3', 'damos', 2), 3)}**")
+        quiet = paired(good, "etmemquiet", "etmem", 2)
+        if quiet:
+            lines.append("- etmem with `sleep_max=16` (the sleep doubles after cycles that "
+                         "find nothing to do, up to 16 s) / etmem with `sleep=1` alone: "
+                         f"**{ratio_spread(quiet, 3)}**; against kdamond at the default "
+                         f"intervals: **{ratio_spread(paired(good, 'etmemquiet', 'damos', 2), 3)}**")
         # A steady table from a boot of its own (bench/run --only steady)
         # replaces the costs boot's; the costs boot's comparison with the
         # cheaper DAMOS setting stays, as steady_costs rows, from its boot.

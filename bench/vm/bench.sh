@@ -104,6 +104,7 @@ user_sys_ms_of() { # "utime stime" of a process, all threads, in ms
 # --- reclaimers ----------------------------------------------------------
 # etmem: slide engine through etmemd, documented settings. Further
 # arguments are the task's keys instead of T=1 (the budget experiment).
+etmem_project_extra=""	# more [project] lines (etmemquiet)
 etmem_start() { # PID [TASK-KEY=VALUE...]
 	local pid=$1
 	shift
@@ -115,6 +116,7 @@ name=bench
 loop=2
 interval=1
 sleep=1
+$etmem_project_extra
 
 [engine]
 name=slide
@@ -321,6 +323,18 @@ etmemhot3_stop() {
 	echo 1 >/sys/module/etmem_scan/parameters/hot_skip_max_passes
 }
 
+# etmem as above with sleep_max=16: after cycles that find nothing to do
+# (the steady state), the sleep doubles up to 16 s (docs/daemon.md, Quiet
+# cycles): what stretching the sleep saves.
+etmemquiet_start() {
+	etmem_project_extra="sleep_max=16"
+	etmem_start "$@"
+	local rc=$?
+	etmem_project_extra=""
+	return $rc
+}
+etmemquiet_stop() { etmem_stop; }
+
 none_start() { :; }
 none_stop() { :; }
 
@@ -328,7 +342,7 @@ none_stop() { :; }
 # runs in the reclaimer's context).
 reclaimer_cpu_ms() {
 	case $1 in
-	etmem|etmemhot3) cpu_ms_of "$etmemd_pid" ;;
+	etmem|etmemhot3|etmemquiet) cpu_ms_of "$etmemd_pid" ;;
 	damos|damoscheap) damos_cpu_ms ;;
 	# etmemd's kdamond is kdamond 0 (nothing else runs DAMON here).
 	damon) awk -v a="$(cpu_ms_of "$etmemd_pid")" -v b="$(damos_cpu_ms)" 'BEGIN {print a + b}' ;;
