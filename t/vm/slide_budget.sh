@@ -104,9 +104,20 @@ vt_check "the cold set is out ($cold_res of $cold_pages pages resident)" \
 hot=$(field hot_resident "$s1")
 vt_check "the hot set stayed ($hot of $(field hot_pages "$s1") pages resident)" \
 	test "$hot" = "$(field hot_pages "$s1")"
-warm=$(grep '^warm' "$WORK/wl.out" | tail -n 1)
-vt_check "the warm set is resident in steady state ($(field warm_resident "$warm") of $(field warm_pages "$warm"))" \
-	test "$(field warm_resident "$warm")" -ge $(( $(field warm_pages "$warm") * 9 / 10 ))
+# The warm set over the steady window (a line a second): the controller
+# re-probes a relaxed bound now and then (docs/daemon.md), and a probe
+# that reaches the warm set takes about 1/8 of it until the next read; a
+# run on 6.12 once sampled a single line at that moment (1792 of 2048,
+# with no major fault in the window). The median
+# line of the window says whether the warm set stays.
+warm_pages=$(grep '^warm' "$WORK/wl.out" | tail -n 1 | sed -n 's/.* warm_pages=\([0-9]*\).*/\1/p')
+warm_res=$(awk -v a="$t0" -v b="$t1" '/^warm/ {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		if (f["t_ms"] >= a && f["t_ms"] <= b) print f["warm_resident"] }' "$WORK/wl.out" | sort -n)
+warm_med=$(sed -n "$(( ($(wc -l <<<"$warm_res") + 1) / 2 ))p" <<<"$warm_res")
+warm_med=${warm_med:-0}
+vt_check "the warm set is resident in steady state (median over the window: $warm_med of $warm_pages)" \
+	test "$warm_med" -ge $(( warm_pages * 9 / 10 ))
 # The controller may move between two requests (CI once saw the age change
 # between the JSON and the text show): take the text between two JSON
 # reads that agree, so all three describe one state.
