@@ -41,7 +41,8 @@
  * whole cold set every --interval-ms too (status lines add cold_reads=..).
  * With --share-cold the cold set is a shared mapping that a second
  * process (forked after it is written, killed when hotcold exits) maps
- * too: its pages are mapped by two processes, which move_pages() without
+ * too (it reads every page, since fork() does not copy a shared mapping's
+ * page tables): its pages are mapped by two processes, which move_pages() without
  * MPOL_MF_MOVE_ALL and MADV_PAGEOUT leave alone; the ready line adds
  * sharer=PID.
  * With --children K it forks K copies (each with its own memory) that
@@ -278,6 +279,12 @@ static int run(const char *who)
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(0);
+			/*
+			 * fork() does not copy the page tables of a shared
+			 * mapping: read every page so that both map it.
+			 */
+			for (i = 0; i < cold.bytes; i += 4096)
+				sink += cold.mem[i];
 			for (;;)
 				pause();
 		}
