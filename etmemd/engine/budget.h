@@ -163,10 +163,11 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 /**
  * budget_ctl_took() - Tell the controller what a page-out took of the band.
  * @ctl: the controller
- * @band_pages: pages of the probed band (younger than probe_from) asked
- *	out by this cycle's page-out, 4 KiB units; 0 without a probe
+ * @band_pages: pages of the probed band (younger than probe_from) this
+ *	cycle chose to page out, held-back ones included, 4 KiB units; 0
+ *	without a probe
  *
- * Counted until the next budget_ctl_update(); what was asked, not what
+ * Counted until the next budget_ctl_update(); what was chosen, not what
  * left RAM, so that the faults a probe can cause are not underestimated.
  */
 static inline void budget_ctl_took(struct budget_ctl *ctl, uint64_t band_pages)

@@ -71,7 +71,7 @@ struct cs_proc {
 /* Moves of one cycle, for show. */
 struct cs_moves {
 	uint64_t demoted, promoted, failed;
-	uint64_t held;		/* pages held back after a lasting refusal */
+	uint64_t held;		/* pages of this cycle's processes held back */
 };
 
 struct cslide_run {
@@ -337,8 +337,8 @@ static void execute_moves(struct cslide_run *run, const struct cslide_move *move
 
 			if (status[k] != g_array_index(to, int, k)) {
 				done->failed++;
-				/* A lasting refusal: CSLIDE_HOLD_CYCLES. */
-				if (status[k] == -EACCES || status[k] == -EFAULT)
+				/* Mapped more than once: CSLIDE_HOLD_CYCLES. */
+				if (status[k] == -EACCES)
 					cslide_history_hold(run->history, proc->id.pid, addr,
 							    run->cycle_nr);
 				continue;
@@ -374,7 +374,7 @@ static void migrate_pair(struct cslide_run *run, const struct cslide_pair *pair,
 	GArray *pages = g_array_new(FALSE, FALSE, sizeof(struct cslide_page));
 	struct node_hugepages hot_pool = { 0 }, cold_pool = { 0 };
 	struct cslide_move *moves = NULL;
-	size_t nr_moves = 0;
+	size_t nr_moves = 0, nr_held = 0;
 
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct cs_proc *proc = run->procs->pdata[i];
@@ -390,7 +390,8 @@ static void migrate_pair(struct cslide_run *run, const struct cslide_pair *pair,
 	numa_tier_hugepages(pair->cold_node, &cold_pool);
 	if (cslide_plan(&params, pair, (struct cslide_page *)pages->data, pages->len,
 			hot_pool.free, cold_pool.free, run->history, run->cycle_nr,
-			&moves, &nr_moves) == 0) {
+			&moves, &nr_moves, &nr_held) == 0) {
+		done->held += nr_held;
 		/* Demotions first: they free the DRAM pages promotions use. */
 		execute_moves(run, moves, nr_moves, CSLIDE_DEMOTE, done);
 		execute_moves(run, moves, nr_moves, CSLIDE_PROMOTE, done);
@@ -415,7 +416,7 @@ static void migrate_job_run(struct worker_job *base, struct etmem_client *client
 	}
 	if (atomic_load(&run->cycle.cancel))
 		return;
-	job->moves.held = cslide_history_expire(run->history, run->cycle_nr);
+	cslide_history_expire(run->history, run->cycle_nr);
 	for (guint i = 0; i < run->params.pairs->len; i++)
 		migrate_pair(run, &g_array_index(run->params.pairs, struct cslide_pair, i),
 			     &job->moves);
@@ -744,6 +745,8 @@ static void cslide_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "last_cycle_failed_moves", ", %" PRIu64 " moves failed", m.failed);
 	etmem_out_uint(out, "last_cycle_held_pages", ", %" PRIu64
 		       " huge pages held back after a lasting refusal", m.held);
+	if (ce->run)
+		cycle_show_sleep(&ce->run->cycle, out);
 }
 
 #define MAX_NODES	1024

@@ -164,7 +164,7 @@ int cslide_plan(const struct cslide_params *params,
 		const struct cslide_pair *pair, struct cslide_page *pages,
 		size_t nr_pages, uint64_t free_hot, uint64_t free_cold,
 		const struct cslide_history *history, unsigned int cycle,
-		struct cslide_move **moves, size_t *nr_moves)
+		struct cslide_move **moves, size_t *nr_moves, size_t *nr_held)
 {
 	uint64_t reserve_left = params->hot_reserve_pages;
 	uint64_t demote_budget, promote_budget, nr_demoted = 0;
@@ -175,6 +175,7 @@ int cslide_plan(const struct cslide_params *params,
 
 	*moves = NULL;
 	*nr_moves = 0;
+	*nr_held = 0;
 	if (nr_pages == 0)
 		return 0;
 	plan = calloc(nr_pages, sizeof(*plan));
@@ -185,9 +186,15 @@ int cslide_plan(const struct cslide_params *params,
 		return -ENOMEM;
 	}
 	qsort_r(pages, nr_pages, sizeof(*pages), hotter_first, &fast);
-	for (i = 0; i < nr_pages && reserve_left; i++) {
-		if (pages[i].count < params->hot_threshold)
-			break;
+	for (i = 0; i < nr_pages; i++) {
+		bool held = is_held(history, &pages[i], cycle);
+
+		*nr_held += held;
+		if (!reserve_left || pages[i].count < params->hot_threshold)
+			continue;
+		/* A held page on the slow node cannot come up: no reserve slot. */
+		if (held && pages[i].node != fast)
+			continue;
 		wants_fast[i] = true;
 		reserve_left--;
 	}

@@ -53,11 +53,13 @@ void cslide_history_record(struct cslide_history *history, pid_t pid,
 			   uint64_t addr, enum cslide_dir dir, unsigned int cycle);
 /*
  * Cycles a page whose move the kernel refused for a lasting reason is left
- * where it is (move_pages() status -EACCES: mapped by another process too,
- * which MPOL_MF_MOVE does not move; -EFAULT: in a mapping that cannot
- * migrate). Asking again every cycle would repeat the refusal and spend
+ * where it is: move_pages() status -EACCES, mapped more than once (by
+ * another process too, or twice by this one), which MPOL_MF_MOVE does not
+ * move. Asking again every cycle would repeat the refusal and spend
  * node_mig_quota on it, so that pages that can move wait; after the hold
- * the page is asked again (the other process may have exited).
+ * the page is asked again (the other mapping may be gone). Other refusals
+ * (-EFAULT: mostly a page or mapping gone since the scan; -ENOENT,
+ * -EBUSY) pass and are asked again the next cycle.
  */
 #define CSLIDE_HOLD_CYCLES	16
 
@@ -81,14 +83,15 @@ unsigned int cslide_history_expire(struct cslide_history *history, unsigned int 
  * Demotions come first in *@moves (they free the fast node's pages that
  * promotions then use); at most mig_quota_pages of each direction. With
  * min_idle_age, a page whose known idle age is below it is not demoted.
- * A page held back (cslide_history_hold()) is not moved, and takes no
- * quota; a hot one still fills the fast node's reserve where it sits.
+ * A page held back (cslide_history_hold()) is not moved and takes no
+ * quota; a hot one fills the fast node's reserve only when it is on the
+ * fast node. *@nr_held counts the pages of @pages held back.
  * Returns 0 or -ENOMEM; the caller frees *@moves.
  */
 int cslide_plan(const struct cslide_params *params,
 		const struct cslide_pair *pair, struct cslide_page *pages,
 		size_t nr_pages, uint64_t free_hot, uint64_t free_cold,
 		const struct cslide_history *history, unsigned int cycle,
-		struct cslide_move **moves, size_t *nr_moves);
+		struct cslide_move **moves, size_t *nr_moves, size_t *nr_held);
 
 #endif /* ETMEMD_CSLIDE_POLICY_H */

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The scan cycle shared by the slide and cslide engines; see cycle.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cycle.h"
+#include "etmem_out.h"
 #include "log.h"
 #include "loop.h"
 
@@ -49,23 +51,31 @@ static const char *state_name(const struct cycle *cycle, enum cycle_state state)
 
 const char *cycle_state_name(const struct cycle *cycle)
 {
-	return cycle->state == CYCLE_SLEEPING && cycle->cur_sleep_s != cycle->sleep_s ?
-	       cycle->state_text : state_name(cycle, cycle->state);
+	return state_name(cycle, cycle->state);
+}
+
+void cycle_show_sleep(const struct cycle *cycle, struct etmem_out *out)
+{
+	if (!etmem_out_is_json(out) && cycle->cur_sleep_s == cycle->sleep_s)
+		return;
+	etmem_out_uint(out, "sleep_now_s", " | sleep stretched to %" PRIu64 " s",
+		       cycle->cur_sleep_s);
+	etmem_out_uint(out, "quiet_cycles", " after %" PRIu64 " quiet cycles", cycle->nr_quiet);
+	if (!etmem_out_is_json(out))
+		etmem_out_text(out, " (sleep=%u sleep_max=%u)", cycle->sleep_s,
+			       cycle->sleep_max_s);
 }
 
 /* The sleep after a cycle: doubled after a quiet one, up to sleep_max_s. */
-static void next_sleep(struct cycle *cycle)
+static void next_sleep(struct cycle *cycle, bool quiet)
 {
-	if (!cycle->quiet) {
+	if (!quiet) {
 		cycle->nr_quiet = 0;
 		cycle->cur_sleep_s = cycle->sleep_s;
 		return;
 	}
 	cycle->nr_quiet++;
 	cycle->cur_sleep_s = MIN(cycle->cur_sleep_s * 2, cycle->sleep_max_s);
-	snprintf(cycle->state_text, sizeof(cycle->state_text),
-		 "sleeping %u s (after %u quiet cycles; sleep=%u)", cycle->cur_sleep_s,
-		 cycle->nr_quiet, cycle->sleep_s);
 }
 
 static void set_state(struct cycle *cycle, enum cycle_state next)
@@ -75,9 +85,11 @@ static void set_state(struct cycle *cycle, enum cycle_state next)
 			  state_name(cycle, next));
 	cycle->state = next;
 	if (next == CYCLE_WAITING) {
+		/* No process: a streak of quiet cycles is over. */
+		next_sleep(cycle, false);
 		loop_timer_arm(cycle->timer, cycle->sleep_s * 1000);
 	} else if (next == CYCLE_SLEEPING) {
-		next_sleep(cycle);
+		next_sleep(cycle, cycle->quiet);
 		loop_timer_arm(cycle->timer, cycle->cur_sleep_s * 1000);
 	} else if (next == CYCLE_PAUSED) {
 		loop_timer_arm(cycle->timer, cycle->interval_s * 1000);

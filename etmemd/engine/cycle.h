@@ -71,7 +71,6 @@ struct cycle {
 	bool quiet;
 	unsigned int nr_quiet;			/* quiet cycles in a row */
 	unsigned int cur_sleep_s;		/* the sleep in force */
-	char state_text[64];			/* "sleeping N s ..." for show */
 	enum cycle_state state;
 	unsigned int pass;		/* 1..loop, the scan pass in progress */
 	unsigned int pending;		/* jobs of the current phase in flight */
@@ -100,6 +99,14 @@ void cycle_submit(struct cycle *cycle, struct worker_job *job);
 void cycle_job_done(struct cycle *cycle);
 
 const char *cycle_state_name(const struct cycle *cycle);
+
+struct etmem_out;
+/*
+ * For an engine's show: the sleep after the last cycle, in seconds, and
+ * the quiet cycles in a row that stretched it (JSON: sleep_now_s,
+ * quiet_cycles, always; text: only while stretched beyond sleep).
+ */
+void cycle_show_sleep(const struct cycle *cycle, struct etmem_out *out);
 
 /* Milliseconds since the current cycle began. */
 uint64_t cycle_elapsed_ms(const struct cycle *cycle);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* NUMA tiers for cslide: node pools and page placement (move_pages). */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <numaif.h>
 #include <stdio.h>
@@ -51,6 +52,9 @@ int numa_tier_hugepages(int node, struct node_hugepages *pages)
 	return read_u64(path, &pages->free);
 }
 
+/* A status move_pages() never writes: a node or a negative errno. */
+#define NOT_REPORTED	INT_MIN
+
 static long move_batch(pid_t pid, const uint64_t *addrs, const int *to_nodes,
 		       size_t nr, int *status)
 {
@@ -60,10 +64,9 @@ static long move_batch(pid_t pid, const uint64_t *addrs, const int *to_nodes,
 	for (i = 0; i < nr; i++)
 		pages[i] = (void *)(uintptr_t)addrs[i];
 	/* nodes == NULL only asks where the pages are. */
-	if (move_pages(pid, nr, pages, to_nodes, status,
-		       to_nodes ? MPOL_MF_MOVE : 0) < 0)
-		return -errno;
-	return 0;
+	long ret = move_pages(pid, nr, pages, to_nodes, status, to_nodes ? MPOL_MF_MOVE : 0);
+
+	return ret < 0 ? -errno : ret;
 }
 
 int numa_tier_where(pid_t pid, const uint64_t *addrs, size_t nr, int *nodes)
@@ -88,15 +91,29 @@ long numa_tier_move(pid_t pid, const uint64_t *addrs, const int *to_nodes,
 
 	for (done = 0; done < nr; done += n) {
 		n = nr - done < MOVE_BATCH ? nr - done : MOVE_BATCH;
+		for (i = done; i < done + n; i++)
+			status[i] = NOT_REPORTED;
 		err = move_batch(pid, addrs + done, to_nodes + done, n,
 				 status + done);
-		/*
-		 * move_pages() returns the number of pages it could not move
-		 * as a positive count, or fails as a whole; per-page results
-		 * are in status either way.
-		 */
 		if (err < 0)
 			return err;
+		/*
+		 * A positive return counts pages that failed inside the
+		 * migration itself (busy, pinned, no memory on the node), and
+		 * the kernel then stops: the statuses of that group and of
+		 * every later page are left unwritten. Where those pages are
+		 * now is the result.
+		 */
+		for (i = done; i < done + n; i++) {
+			int node;
+
+			if (status[i] != NOT_REPORTED)
+				continue;
+			if (numa_tier_where(pid, &addrs[i], 1, &node) == 0 && node == to_nodes[i])
+				status[i] = node;
+			else
+				status[i] = -EAGAIN;
+		}
 		for (i = done; i < done + n; i++)
 			moved += status[i] == to_nodes[i];
 	}

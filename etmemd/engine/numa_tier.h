@@ -32,8 +32,12 @@ int numa_tier_where(pid_t pid, const uint64_t *addrs, size_t nr, int *nodes);
 
 /*
  * Move the pages at @addrs of @pid to @to_nodes (same length). @status
- * receives each page's node after the call, or a negative errno. Returns
- * the number of pages that reached their node, or a negative errno.
+ * receives each page's node after the call, or the negative errno
+ * move_pages() gave it (-EACCES: mapped more than once, -ENOENT: not
+ * present, -EBUSY, ...), or -EAGAIN for a page the kernel gave no result
+ * for and that is not on its node (the migration failed for a group of
+ * pages, busy, pinned or out of memory there, and the kernel stopped).
+ * Returns the number of pages that reached their node, or a negative errno.
  */
 long numa_tier_move(pid_t pid, const uint64_t *addrs, const int *to_nodes,
 		    size_t nr, int *status);

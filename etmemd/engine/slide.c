@@ -889,6 +889,8 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "max_threads", "max_threads=%" PRIu64, sp->max_threads);
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
 	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
+	if (run)
+		cycle_show_sleep(&run->cycle, out);
 	etmem_out_text(out, "\n         ");
 	etmem_out_open_object(out, "budget");
 	etmem_out_uint(out, "stall_budget_us", "budget: stall_budget_us=%" PRIu64, sp->stall_budget_us);
@@ -930,6 +932,8 @@ static void slide_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
 	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
 	etmem_out_uint(out, "idle_age", " idle_age=%" PRIu64, sp->idle_age);
+	if (task->priv && !on_damon(task))
+		cycle_show_sleep(&((const struct slide_run *)task->priv)->cycle, out);
 	if (task->priv && on_damon(task)) {
 		etmem_out_text(out, "\n         ");
 		damon_task_show(task, out);

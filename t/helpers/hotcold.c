@@ -269,9 +269,14 @@ static int run(const char *who)
 		return 2;
 	if (opt.share_cold) {
 		pid_t parent = getpid();
+		int ready[2];
+		char c = 0;
 
+		/* Only the cold set is shared: not the private copy-on-write rest. */
+		if ((hot.bytes && madvise(hot.mem, hot.bytes, MADV_DONTFORK)) ||
+		    (warm.bytes && madvise(warm.mem, warm.bytes, MADV_DONTFORK)) || pipe(ready))
+			return 2;
 		sharer = fork();
-
 		if (sharer < 0)
 			return 2;
 		if (!sharer) {
@@ -285,9 +290,16 @@ static int run(const char *who)
 			 */
 			for (i = 0; i < cold.bytes; i += 4096)
 				sink += cold.mem[i];
+			if (write(ready[1], &c, 1) != 1)
+				_exit(1);
 			for (;;)
 				pause();
 		}
+		close(ready[1]);
+		/* "ready" only once both map the cold set. */
+		if (read(ready[0], &c, 1) != 1)
+			return 2;
+		close(ready[0]);
 		snprintf(sharer_text, sizeof(sharer_text), " sharer=%d", (int)sharer);
 	}
 	if (opt.swapflag && mark_swapflag()) {

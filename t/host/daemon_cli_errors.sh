@@ -54,7 +54,7 @@ bad_file interval_0 "${P/interval=1/interval=0}" "interval='0' is not an integer
 bad_file interval_1201 "${P/interval=1/interval=1201}" "interval='1201' is not an integer in 1..1200"
 bad_file sleep_0 "${P/sleep=1/sleep=0}" "sleep='0' is not an integer in 1..1200"
 bad_file sleep_1201 "${P/sleep=1/sleep=1201}" "sleep='1201' is not an integer in 1..1200"
-bad_file sleep_max_below_sleep "${P}sleep_max=0\n" "sleep_max='0' is not an integer in 1..1200"
+bad_file sleep_max_below_sleep "${P/sleep=1/sleep=4}sleep_max=2\n" "sleep_max='2' is not an integer in 4..1200"
 bad_file sleep_max_word "${P}sleep_max=8s\n" "sleep_max='8s' is not an integer in 1..1200"
 bad_file sysmem_101 "${P}sysmem_threshold=101\n" "sysmem_threshold='101' is not an integer in 0..100"
 bad_file high_wmark_101 "${P}swapcache_high_wmark=101\nswapcache_low_wmark=1\n" "swapcache_high_wmark='101' is not an integer in 1..100"

@@ -14,6 +14,7 @@
 #define MB2 (2ULL << 20)
 
 static const struct cslide_pair pair = { .hot_node = FAST, .cold_node = SLOW };
+static size_t held;	/* cslide_plan()'s count of held-back pages */
 
 static struct cslide_page page(uint64_t idx, int node, uint32_t count)
 {
@@ -61,7 +62,7 @@ static void test_min_idle_age_keeps_recently_used(void **state)
 	pages[2].idle_age = -1;	/* unknown: the count decides, demoted */
 	pages[3].idle_age = 0;	/* hot */
 	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 0, 10, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(nr, 2);
 	assert_non_null(find_move(moves, nr, 0));
 	assert_non_null(find_move(moves, nr, 2));
@@ -80,7 +81,7 @@ static void test_demotes_cold_keeps_hot(void **state)
 	size_t nr;
 
 	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 0, 10, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(nr, 2);
 	assert_non_null(find_move(moves, nr, 1));
 	assert_non_null(find_move(moves, nr, 3));
@@ -101,7 +102,7 @@ static void test_promotes_hot_into_freed_pages(void **state)
 
 	/* No free page on the fast node: only the one demotion makes room. */
 	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 0, 10, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(count_dir(moves, nr, CSLIDE_DEMOTE), 1);
 	assert_int_equal(count_dir(moves, nr, CSLIDE_PROMOTE), 1);
 	assert_int_equal(moves[0].dir, CSLIDE_DEMOTE);
@@ -123,7 +124,7 @@ static void test_quota_per_direction(void **state)
 	for (i = 0; i < 6; i++)
 		pages[i] = page(i, FAST, (uint32_t)i);
 	assert_int_equal(cslide_plan(&params, &pair, pages, 6, 0, 100, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(nr, 2);
 	assert_non_null(find_move(moves, nr, 0));
 	assert_non_null(find_move(moves, nr, 1));
@@ -141,7 +142,7 @@ static void test_limited_by_free_pages(void **state)
 	size_t nr;
 
 	assert_int_equal(cslide_plan(&params, &pair, pages, 3, 0, 1, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(nr, 1);
 	free(moves);
 }
@@ -157,7 +158,7 @@ static void test_hot_reserve_overflow(void **state)
 	size_t nr;
 
 	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 0, 10, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	/* Reserve of 2 holds pages 0 (5) and 3 (4): 1 and 2 are demoted. */
 	assert_int_equal(count_dir(moves, nr, CSLIDE_DEMOTE), 2);
 	assert_non_null(find_move(moves, nr, 1));
@@ -179,7 +180,7 @@ static void test_no_ping_pong(void **state)
 	cslide_history_record(history, 100, 0 * MB2, CSLIDE_DEMOTE, 4);
 	cslide_history_record(history, 100, 1 * MB2, CSLIDE_DEMOTE, 4);
 	assert_int_equal(cslide_plan(&params, &pair, pages, 2, 10, 10, history,
-				     5, &moves, &nr), 0);
+				     5, &moves, &nr, &held), 0);
 	/* Count 2 is just at the threshold: stays; count 3 crossed it. */
 	assert_int_equal(nr, 1);
 	assert_non_null(find_move(moves, nr, 1));
@@ -188,7 +189,7 @@ static void test_no_ping_pong(void **state)
 	/* Two cycles later the history no longer holds it back. */
 	cslide_history_expire(history, 6);
 	assert_int_equal(cslide_plan(&params, &pair, pages, 2, 10, 10, history,
-				     6, &moves, &nr), 0);
+				     6, &moves, &nr, &held), 0);
 	assert_int_equal(nr, 2);
 	free(moves);
 	cslide_history_free(history);
@@ -207,7 +208,7 @@ static void test_no_ping_pong_after_promotion(void **state)
 	cslide_history_record(history, 100, 0 * MB2, CSLIDE_PROMOTE, 7);
 	cslide_history_record(history, 100, 1 * MB2, CSLIDE_PROMOTE, 7);
 	assert_int_equal(cslide_plan(&params, &pair, pages, 2, 10, 10, history,
-				     8, &moves, &nr), 0);
+				     8, &moves, &nr, &held), 0);
 	assert_int_equal(nr, 1);
 	assert_non_null(find_move(moves, nr, 1));
 	free(moves);
@@ -230,7 +231,7 @@ static void test_held_back(void **state)
 
 	/* Without a hold, page 1 (coldest last in address order) goes first. */
 	assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history, 10,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_int_equal(count_dir(moves, nr, CSLIDE_DEMOTE), 1);
 	assert_non_null(find_move(moves, nr, 1));
 	assert_non_null(find_move(moves, nr, 2));
@@ -241,17 +242,43 @@ static void test_held_back(void **state)
 	for (unsigned int c = 11; c <= 10 + CSLIDE_HOLD_CYCLES; c++) {
 		assert_int_equal(cslide_history_expire(history, c), 2);
 		assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history, c,
-					     &moves, &nr), 0);
+					     &moves, &nr, &held), 0);
 		assert_int_equal(nr, 1);
+		assert_int_equal(held, 2);
 		assert_non_null(find_move(moves, nr, 0));	/* the quota's one page */
 		free(moves);
 	}
 	/* The hold is over: both are asked again. */
 	assert_int_equal(cslide_history_expire(history, 11 + CSLIDE_HOLD_CYCLES), 0);
 	assert_int_equal(cslide_plan(&params, &pair, pages, 3, 10, 10, history,
-				     11 + CSLIDE_HOLD_CYCLES, &moves, &nr), 0);
+				     11 + CSLIDE_HOLD_CYCLES, &moves, &nr, &held), 0);
 	assert_non_null(find_move(moves, nr, 1));
 	assert_non_null(find_move(moves, nr, 2));
+	assert_int_equal(held, 0);
+	free(moves);
+	cslide_history_free(history);
+}
+
+/*
+ * A held hot page on the slow node cannot come up, so it takes no slot of
+ * the reserve: the hot pages on the fast node keep theirs.
+ */
+static void test_held_keeps_no_reserve(void **state)
+{
+	struct cslide_params params = { .hot_threshold = 1,
+		.mig_quota_pages = 10, .hot_reserve_pages = 3 };
+	struct cslide_history *history = cslide_history_new();
+	struct cslide_page pages[] = { page(0, SLOW, 5), page(1, SLOW, 5),
+				       page(2, FAST, 3), page(3, FAST, 3) };
+	struct cslide_move *moves;
+	size_t nr;
+
+	cslide_history_hold(history, 100, 0 * MB2, 1);
+	cslide_history_hold(history, 100, 1 * MB2, 1);
+	assert_int_equal(cslide_plan(&params, &pair, pages, 4, 10, 10, history, 2,
+				     &moves, &nr, &held), 0);
+	assert_int_equal(held, 2);
+	assert_int_equal(nr, 0);	/* nothing demoted, nothing promoted */
 	free(moves);
 	cslide_history_free(history);
 }
@@ -263,7 +290,7 @@ static void test_empty(void **state)
 	size_t nr = 1;
 
 	assert_int_equal(cslide_plan(&params, &pair, NULL, 0, 0, 0, NULL, 1,
-				     &moves, &nr), 0);
+				     &moves, &nr, &held), 0);
 	assert_null(moves);
 	assert_int_equal(nr, 0);
 }
@@ -280,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_no_ping_pong),
 		cmocka_unit_test(test_no_ping_pong_after_promotion),
 		cmocka_unit_test(test_held_back),
+		cmocka_unit_test(test_held_keeps_no_reserve),
 		cmocka_unit_test(test_empty),
 	};
 

@@ -256,16 +256,14 @@ static void test_sleep_stretches(void **state)
 	eng.quiet = true;
 	cycle_start(&cycle);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(want); i++) {
-		char text[64];
-
 		jobs_done(2);
 		fire_timer();
 		eng.jobs_per_call = 0;		/* nothing to page out */
 		jobs_done(2);
 		assert_int_equal(timer.armed_ms, want[i]);
-		snprintf(text, sizeof(text), "sleeping %d s (after %u quiet cycles; sleep=5)",
-			 want[i] / 1000, i + 1);
-		assert_string_equal(cycle_state_name(&cycle), text);
+		assert_int_equal(cycle.cur_sleep_s, want[i] / 1000);
+		assert_int_equal(cycle.nr_quiet, i + 1);
+		assert_string_equal(cycle_state_name(&cycle), "sleeping");
 		eng.jobs_per_call = 2;
 		fire_timer();
 	}
@@ -292,6 +290,20 @@ static void test_sleep_stretches(void **state)
 	fire_timer();
 	assert_int_equal(eng.end, 6);
 	assert_int_equal(timer.armed_ms, 5000);
+	/* Quiet, then no process at all: the streak is over. */
+	eng.jobs_per_call = 2;
+	fire_timer();
+	jobs_done(2);
+	fire_timer();
+	eng.jobs_per_call = 0;
+	jobs_done(2);
+	assert_int_equal(timer.armed_ms, 10000);
+	eng.begin_returns = CYCLE_WAITING;
+	fire_timer();
+	assert_string_equal(cycle_state_name(&cycle), "waiting for processes");
+	assert_int_equal(timer.armed_ms, 5000);
+	assert_int_equal(cycle.nr_quiet, 0);
+	assert_int_equal(cycle.cur_sleep_s, 5);
 }
 
 /* Every process gone between passes: the cycle is dropped, not counted. */

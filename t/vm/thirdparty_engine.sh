@@ -100,6 +100,12 @@ gcc -shared -fPIC -o "$WORK/broken.so" "$WORK/broken.c" \
 install -m 0500 "$WORK/broken.so" "$libdir/broken.so"
 expect_add_error "$(tp_file nostart "$libdir/broken.so" no_start_ops)" "has no start_task (mandatory)"
 expect_add_error "$(tp_file nostop "$libdir/broken.so" no_stop_ops)" "has no stop_task (mandatory)"
+# sleep_max stretches slide's and cslide's cycle; a policy runs its own.
+sed 's/^sleep=1$/sleep=1\nsleep_max=8/' "$(tp_file stretch "$libdir/idle_swap.so" idle_swap_ops $$)" |
+	conf stretch_bad.conf >/dev/null
+expect_add_error "$WORK/stretch_bad.conf" "project stretch has sleep_max=8, which slide and cslide apply"
+vt_check "no project stretch left behind" \
+	test -z "$("$ETMEM" project show -n stretch -s "$sock" 2>/dev/null)"
 
 # What a policy writes for a private command reaches the client byte for
 # byte, 0xff and 0xfe included: the protocol is length-framed.
