@@ -27,7 +27,7 @@ esac
 # MiB paged out); bench/vm/costs.sh runs them with the pagemap scan.
 case $size in
 smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 cc_reps=2 ;;
-full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=30 s_reps=${BENCH_STEADY_REPS:-5}
+full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=${BENCH_STEADY_WINDOW:-30} s_reps=${BENCH_STEADY_REPS:-5}
 	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} cc_reps=10 ;;
 esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
