@@ -71,6 +71,7 @@ struct cs_proc {
 /* Moves of one cycle, for show. */
 struct cs_moves {
 	uint64_t demoted, promoted, failed;
+	uint64_t refused;	/* of failed: -EACCES, held back from now on */
 	uint64_t held;		/* pages of this cycle's processes held back */
 };
 
@@ -338,9 +339,11 @@ static void execute_moves(struct cslide_run *run, const struct cslide_move *move
 			if (status[k] != g_array_index(to, int, k)) {
 				done->failed++;
 				/* Mapped more than once: CSLIDE_HOLD_CYCLES. */
-				if (status[k] == -EACCES)
+				if (status[k] == -EACCES) {
 					cslide_history_hold(run->history, proc->id.pid, addr,
 							    run->cycle_nr);
+					done->refused++;
+				}
 				continue;
 			}
 			if (page)
@@ -479,9 +482,13 @@ static void job_done(struct worker_job *base)
 	}
 	if (!job->proc) {
 		run->moves = job->moves;
-		/* No move tried (held-back pages aside): sleep_max may stretch. */
+		/*
+		 * Nothing moved, and every move tried was refused for a lasting
+		 * reason (held back now: a hold that ended, refused again):
+		 * memory is as it was, so sleep_max may stretch.
+		 */
 		run->cycle.quiet = !job->moves.demoted && !job->moves.promoted &&
-				   !job->moves.failed;
+				   job->moves.failed == job->moves.refused;
 		for (guint i = 0; i < run->procs->len; i++)
 			run->cycle.quiet &= !((struct cs_proc *)run->procs->pdata[i])->failed;
 	}

@@ -153,6 +153,13 @@ struct slide_job {
 	int status;
 	char errmsg[160];
 	struct etmem_swap_result result;
+	/*
+	 * Page-out: no page left RAM and every page refused is held back
+	 * for a lasting reason (hold_refused()), so memory is as before. A
+	 * hold that ended asks its pages again; refused again, that cycle
+	 * is still quiet and does not put the sleep back to sleep.
+	 */
+	bool changed_nothing;
 	struct task_counts counts;	/* page-out: what left RAM, what stayed */
 	uint64_t swap_total, swap_free;
 };
@@ -300,9 +307,10 @@ static int add_approved(const struct etmem_range *range, void *arg)
 
 /*
  * After a page-out job: hold back what the kernel refused, when every
- * refusal had a lasting reason (struct slide_proc's held).
+ * refusal had a lasting reason (struct slide_proc's held). Returns true
+ * when it held them all.
  */
-static void hold_refused(struct slide_proc *proc, const struct etmem_swap_result *r,
+static bool hold_refused(struct slide_proc *proc, const struct etmem_swap_result *r,
 			 const GArray *approved)
 {
 	GArray *refused;
@@ -313,7 +321,7 @@ static void hold_refused(struct slide_proc *proc, const struct etmem_swap_result
 	 * reclaimed right now) can pass in a moment: hold nothing then.
 	 */
 	if (r->nr_young || r->nr_absent || r->nr_unevictable)
-		return;
+		return false;
 	refused = g_array_copy(proc->cold);
 	ranges_subtract(refused, approved);
 	/* Counted down at the start of each later cycle: held in 16 of them. */
@@ -321,6 +329,7 @@ static void hold_refused(struct slide_proc *proc, const struct etmem_swap_result
 		proc->held_cycles = SLIDE_HOLD_CYCLES + 1;
 	ranges_merge(proc->held, refused);
 	g_array_free(refused, TRUE);
+	return true;
 }
 
 static void swap_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -381,7 +390,8 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	if (own_pidfd >= 0)
 		close(own_pidfd);
 	if (!job->status)
-		hold_refused(proc, &job->result, approved);
+		job->changed_nothing = hold_refused(proc, &job->result, approved) &&
+				       !job->result.nr_eligible && !job->result.bytes_out;
 	g_array_free(approved, TRUE);
 	/* The swap state right after the page-out explains what stayed. */
 	meminfo_swap(&job->swap_total, &job->swap_free);
@@ -470,6 +480,8 @@ static void job_done(struct worker_job *base)
 		job->proc->gone = true;
 	}
 	if (!job->pass) {
+		if (!job->changed_nothing)
+			run->cycle.quiet = false;
 		task_counts_add(&run->counts, &job->counts);
 		run->swap_total = job->swap_total;
 		run->swap_free = job->swap_free;
@@ -746,8 +758,11 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 		budget_ctl_took(&run->ctl, proc->nr_band);
 		submit(run, proc, 0);
 	}
-	/* Nothing to page out (held-back pages aside): sleep_max may stretch. */
-	cycle->quiet = !cycle->pending && !run->had_errors && !run->ctl_moved;
+	/*
+	 * Nothing to page out (held-back pages aside), or page-outs that
+	 * change nothing (job_done()): sleep_max may stretch.
+	 */
+	cycle->quiet = !run->had_errors && !run->ctl_moved;
 	return cycle->pending ? CYCLE_ACTING : CYCLE_SLEEPING;
 }
 
