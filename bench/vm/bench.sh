@@ -136,6 +136,11 @@ CONF
 	"$build/etmem/etmem" obj add -f /tmp/bench_etmem.conf -s "$sock" &&
 		"$build/etmem/etmem" project start -n bench -s "$sock"
 }
+etmem_task_field() { # FIELD: of the bench project's task, from show -j
+	"$build/etmem/etmem" project show -n bench -s "$sock" -j |
+		python3 -c 'import json, sys
+print(json.load(sys.stdin)["projects"][0]["tasks"][0][sys.argv[1]])' "$1"
+}
 etmem_stop() {
 	local show
 	show=$("$build/etmem/etmem" project show -n bench -s "$sock" -j)
@@ -528,7 +533,7 @@ pagemap() {
 # (with a + when 95% was not reached: not a steady state),
 # cold reclaimed % at the end, workload major faults in the window, data.
 steady_one() { # RECLAIMER REP
-	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last u0 k0 u1 k1
+	local r=$1 rep=$2 out=/tmp/steady-$1-$2.out pid wl t0 warm cpu0 cpu1 f0 f1 last u0 k0 u1 k1 c0
 	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$s_cold" --hot-mib "$s_hot" \
 		--interval-ms 1000 >"$out" 2>&1 &
 	wl=$!
@@ -550,11 +555,17 @@ steady_one() { # RECLAIMER REP
 	warm=$((SECONDS - t0))
 	# Not reached: the window measures reclaim still going on; say so.
 	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
+	# etmemd's cycles in the window (asked outside the CPU readings).
+	case $r in etmem*) c0=$(etmem_task_field cycles) ;; esac
 	cpu0=$(reclaimer_cpu_ms "$r")
 	case $r in etmem*) read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid") ;; esac
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
 	sleep "$s_window"
 	cpu1=$(reclaimer_cpu_ms "$r")
+	case $r in etmem*)
+		log "steady $r rep $rep: $(( $(etmem_task_field cycles) - c0 )) cycles in the ${s_window} s window; at its end $(etmem_task_field quiet_cycles) quiet cycles in a row, sleep $(etmem_task_field sleep_now_s) s"
+		;;
+	esac
 	# Where etmemd's time goes: user space, or the kernel (its scans).
 	if [ "${r#etmem}" != "$r" ]; then
 		read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
