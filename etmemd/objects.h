@@ -53,7 +53,8 @@ struct project_params {
 	unsigned int sleep_s;		/* between cycles */
 	/*
 	 * The longest the sleep stretches to, doubling after each quiet cycle
-	 * (one that found nothing to do); sleep_s: never stretched.
+	 * (one that changed nothing and failed nowhere, docs/daemon.md);
+	 * sleep_s: never stretched.
 	 */
 	unsigned int sleep_max_s;
 	int sysmem_threshold;		/* percent, -1 when unset */

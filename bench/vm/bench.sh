@@ -562,15 +562,12 @@ steady_one() { # RECLAIMER REP
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
 	sleep "$s_window"
 	cpu1=$(reclaimer_cpu_ms "$r")
-	case $r in etmem*)
-		log "steady $r rep $rep: $(( $(etmem_task_field cycles) - c0 )) cycles in the ${s_window} s window; at its end $(etmem_task_field quiet_cycles) quiet cycles in a row, sleep $(etmem_task_field sleep_now_s) s"
-		;;
-	esac
 	# Where etmemd's time goes: user space, or the kernel (its scans).
 	if [ "${r#etmem}" != "$r" ]; then
 		read -r u1 k1 < <(user_sys_ms_of "$etmemd_pid")
 		emit steady_split "$r" "$rep" "$(awk -v a="$u0" -v b="$u1" 'BEGIN {print b - a}')" \
 			"$(awk -v a="$k0" -v b="$k1" 'BEGIN {print b - a}')"
+		log "steady $r rep $rep: $(( $(etmem_task_field cycles) - c0 )) cycles in the ${s_window} s window; at its end $(etmem_task_field quiet_cycles) quiet cycles in a row, sleep $(etmem_task_field sleep_now_s) s"
 	fi
 	last=$(grep '^status' "$out" | tail -n1)
 	f1=$(sed -n 's/.* majflt=\([0-9]*\).*/\1/p' <<<"$last")

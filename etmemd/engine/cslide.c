@@ -596,8 +596,10 @@ static void end_cycle(struct cycle *cycle)
 		task_cycle_end(task, &ctx, &counts, cycle_elapsed_ms(cycle), had_errors);
 	}
 	log_debug("%s: cycle %u: %" PRIu64 " pages demoted, %" PRIu64 " promoted, %"
-		  PRIu64 " failed, %" PRIu64 " held back", run->name, run->cycle_nr,
-		  run->moves.demoted, run->moves.promoted, run->moves.failed, run->moves.held);
+		  PRIu64 " failed, %" PRIu64 " held back; of the failed, %" PRIu64
+		  " mapped more than once", run->name, run->cycle_nr,
+		  run->moves.demoted, run->moves.promoted, run->moves.failed, run->moves.held,
+		  run->moves.refused);
 	g_ptr_array_free(run->last, TRUE);
 	run->last = done;
 	run->procs = g_ptr_array_new_with_free_func(cs_proc_free);

@@ -62,9 +62,10 @@ struct cycle {
 	unsigned int loop, interval_s, sleep_s;	/* the project's, at start */
 	unsigned int sleep_max_s;		/* the project's sleep_max */
 	/*
-	 * Set by the engine before its cycle ends when the cycle found
-	 * nothing to do (nothing paged out or moved, no error); cleared when
-	 * a cycle begins. Each quiet cycle doubles the next sleep, up to
+	 * Set by the engine before its cycle ends when the cycle changed
+	 * nothing (nothing approved for page-out or moved; whatever was
+	 * asked was refused for a lasting reason and is held back) and
+	 * failed nowhere; cleared when a cycle begins. Each quiet cycle doubles the next sleep, up to
 	 * sleep_max_s; any other cycle puts it back to sleep_s. A change is
 	 * so seen at most sleep_max_s late (plus the cycle's scans).
 	 */

@@ -390,8 +390,8 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 	if (own_pidfd >= 0)
 		close(own_pidfd);
 	if (!job->status)
-		job->changed_nothing = hold_refused(proc, &job->result, approved) &&
-				       !job->result.nr_eligible && !job->result.bytes_out;
+		job->changed_nothing = !approved->len &&
+				       hold_refused(proc, &job->result, approved);
 	g_array_free(approved, TRUE);
 	/* The swap state right after the page-out explains what stayed. */
 	meminfo_swap(&job->swap_total, &job->swap_free);

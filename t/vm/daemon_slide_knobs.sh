@@ -42,7 +42,7 @@ start_workload family --cold-mib 16 --hot-mib 4 --children 2
 start_workload aged --cold-mib 16 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload unaged --cold-mib 8 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload stretch --cold-mib 8 --hot-mib 2
-start_workload rehold --cold-mib 4 --hot-mib 1 --share-cold
+start_workload rehold --cold-mib 4 --hot-mib 0 --share-cold
 for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
@@ -182,9 +182,10 @@ vt_check "sleep_max: $n_stretch cycles in 30 s, against $n_thresh with sleep=1 a
 # it for a lasting reason and slide holds it back for 16 cycles, then asks
 # again. Refused again, that cycle changed nothing: it is quiet, and the
 # streak of quiet cycles runs through it (the sleep stays stretched).
-reask_cycle() { # the last cycle after the first 10 that asked the whole shared set again
-	sed -n 's|.*rehold/t: cycle \([0-9]*\): 1 process(es), [0-9]* pages scanned, \([0-9]*\) cold (0 held back), 0 bytes paged out.*|\1 \2|p' \
-		"$WORK/etmemd-$SOCK.log" | awk '$1 > 10 && $2 >= 1024 {c = $1} END {print c}'
+reask_cycle() { # the last cycle that asked the whole shared set again after a hold
+	sed -n 's|.*rehold/t: cycle \([0-9]*\): 1 process(es), [0-9]* pages scanned, \([0-9]*\) cold (\([0-9]*\) held back), \(.*\) paged out.*|\1 \2 \3 \4|p' \
+		"$WORK/etmemd-$SOCK.log" |
+		awk 'held >= 1024 && $3 == 0 && $2 >= 1024 && $4 == "0" && $5 == "bytes" {c = $1} {held = $3} END {print c}'
 }
 reask=""
 for _ in $(seq 120); do
