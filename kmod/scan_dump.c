@@ -567,8 +567,13 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		bool young, was_present;
 		u8 age;
 
-		if (!pte_present(val)) {
-			/* none, swapped out or migrating: absent */
+		/*
+		 * None, swapped out or migrating; or special: the zero page
+		 * of a read fault, a PFN map. No page of the process's own
+		 * is there, to page out or to move, so it is absent: called
+		 * idle, it would be asked for every cycle and refused.
+		 */
+		if (!pte_present(val) || pte_special(val)) {
 			if (rec) {
 				rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_ABSENT);
 				rec->ages[i] = 0;
@@ -633,6 +638,17 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 }
 
 /*
+ * The huge zero page, mapped by a read fault on THP memory: in an
+ * anonymous mapping every other huge page is anonymous. (The kernel's
+ * is_huge_zero_pmd() reads a symbol modules cannot reach.) Like the 4 KiB
+ * zero page it is no memory of the process's own: reported absent.
+ */
+static bool huge_zero(struct vm_area_struct *vma, pmd_t val)
+{
+	return vma_is_anonymous(vma) && !PageAnon(pmd_page(val));
+}
+
+/*
  * A THP or hugetlb PMD: one 2 MiB unit, under the PMD lock. A huge page
  * that two requested ranges both reach is reported once, for the first.
  */
@@ -649,6 +665,13 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	if (!chunk_fits(st, haddr, PMD_SHIFT, 1)) {
 		st->addr = addr;
 		return SCAN_EMIT;
+	}
+	if (huge_zero(w->vma, val)) {
+		/* The chunk's states are zero: absent. */
+		chunk_open(st, haddr, PMD_SHIFT);
+		st->ages[st->chunk_nr++] = 0;
+		st->last_huge = haddr + 1;
+		return 0;
 	}
 	if (etmem_pmdp_test_clear_young(pmd, val)) {
 		state = ETMEM_PAGE_STATE_ACCESSED;

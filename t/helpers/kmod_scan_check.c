@@ -10,7 +10,8 @@
  * exiting mid-dump ends the dump with EOWNERDEAD and one exec'ing with
  * ESTALE, that a zombie is refused with EOWNERDEAD, that a process whose
  * main thread exited while another runs is scanned, and that a thread
- * that sleeps between touches is seen as often as one that spins. Needs root, 2 CPUs and 8
+ * that sleeps between touches is seen as often as one that spins, and
+ * that zero pages (4 KiB and huge) are absent. Needs root, 2 CPUs and 8
  * reserved 2 MiB hugetlb pages. Prints "ok"/"not ok" lines; exit 1 on
  * any failure.
  */
@@ -475,6 +476,61 @@ static void test_huge_zero_page(void)
 	munmap(raw, 6 * MB);
 }
 
+/*
+ * Zero pages are no memory of the process's own: a scan reports them
+ * absent (not idle, which slide would ask to page out every cycle, and the
+ * page-out refuse), both the 4 KiB one and the huge one; written, the same
+ * pages are the process's and are reported again.
+ */
+static void test_zero_pages_absent(void)
+{
+	char *raw = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct scan_result res = { 0 };
+	struct etmem_range r[2];
+	volatile char *small, *huge;
+	size_t i, nr_small = 64;
+
+	if (raw == MAP_FAILED) {
+		check(0, "zero pages: mmap: %s", strerror(errno));
+		return;
+	}
+	small = (char *)(((uintptr_t)raw + 2 * MB - 1) & ~(2 * MB - 1));
+	huge = small + 2 * MB;
+	madvise((char *)small, 2 * MB, MADV_NOHUGEPAGE);
+	madvise((char *)huge, 4 * MB, MADV_HUGEPAGE);
+	for (i = 0; i < nr_small; i++)
+		(void)small[i << 12];
+	(void)huge[0];
+	(void)huge[2 * MB];
+	r[0] = range_of((char *)small, nr_small << 12);
+	r[1] = range_of((char *)huge, 4 * MB);
+	/* Twice: the second scan sees the pages idle if they count at all. */
+	scan(r, 2, 0, &res);
+	check(scan(r, 2, 0, &res) == 0 && units_in(&res, (char *)small, nr_small << 12, 12, -1) == nr_small &&
+	      units_in(&res, (char *)small, nr_small << 12, 0, ETMEM_PAGE_STATE_ABSENT) == nr_small,
+	      "read-faulted 4 KiB pages (the zero page) are absent: %zu of %zu",
+	      units_in(&res, (char *)small, nr_small << 12, 0, ETMEM_PAGE_STATE_ABSENT), nr_small);
+	check(units_in(&res, (char *)huge, 4 * MB, 0, ETMEM_PAGE_STATE_IDLE) == 0 &&
+	      units_in(&res, (char *)huge, 4 * MB, 0, ETMEM_PAGE_STATE_ACCESSED) == 0,
+	      "read-faulted THP memory (the huge zero page) is never idle nor accessed (%zu units, %zu absent)",
+	      units_in(&res, (char *)huge, 4 * MB, 0, -1),
+	      units_in(&res, (char *)huge, 4 * MB, 0, ETMEM_PAGE_STATE_ABSENT));
+	for (i = 0; i < nr_small; i++)
+		small[i << 12] = 1;
+	huge[0] = 1;
+	scan(r, 2, 0, &res);
+	check(scan(r, 2, 0, &res) == 0 &&
+	      units_in(&res, (char *)small, nr_small << 12, 0, ETMEM_PAGE_STATE_IDLE) == nr_small,
+	      "written, the same 4 KiB pages are the process's: %zu of %zu idle",
+	      units_in(&res, (char *)small, nr_small << 12, 0, ETMEM_PAGE_STATE_IDLE), nr_small);
+	check(units_in(&res, (char *)huge, 2 * MB, 0, ETMEM_PAGE_STATE_IDLE) > 0,
+	      "written, the THP memory is the process's: %zu idle units",
+	      units_in(&res, (char *)huge, 2 * MB, 0, ETMEM_PAGE_STATE_IDLE));
+	free(res.units);
+	munmap(raw, 8 * MB);
+}
+
 /* ---- targets in odd states ------------------------------------------ */
 
 static int count_present(const struct etmem_chunk *chunk, void *arg)
@@ -673,6 +729,7 @@ int main(void)
 	test_flags(all, 4);
 	test_thp_once();
 	test_huge_zero_page();
+	test_zero_pages_absent();
 	test_concurrency();
 	test_leader_exited();
 	test_zombie();

@@ -25,7 +25,7 @@
  * page, page i in bits 2*(i%4)..2*(i%4)+1 of byte i/4).
  */
 enum etmem_page_state {
-	ETMEM_PAGE_STATE_ABSENT,	/* no page mapped there (hole, swapped out) */
+	ETMEM_PAGE_STATE_ABSENT,	/* no page of its own there (hole, swapped out, zero page) */
 	ETMEM_PAGE_STATE_IDLE,		/* mapped, not accessed since the last scan */
 	ETMEM_PAGE_STATE_ACCESSED,	/* mapped and accessed since the last scan */
 	/*
