@@ -147,6 +147,16 @@ static inline bool etmem_pmd_is_table(pmd_t pmd)
 	return pmd_present(pmd) && !pmd_leaf(pmd) && !pmd_bad(pmd);
 }
 
+/*
+ * Whether a huge PMD leaf of @vma maps the huge zero page (a read fault on
+ * THP memory): in an anonymous mapping every other huge page is anonymous.
+ * The kernel's is_huge_zero_pmd() reads a symbol modules cannot reach.
+ */
+static inline bool etmem_huge_zero_pmd(struct vm_area_struct *vma, pmd_t val)
+{
+	return vma_is_anonymous(vma) && !PageAnon(pmd_page(val));
+}
+
 /* Whether a page is mapped by more than one process (an estimate for THP). */
 static inline bool etmem_page_shared(struct page *page)
 {

@@ -638,17 +638,6 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 }
 
 /*
- * The huge zero page, mapped by a read fault on THP memory: in an
- * anonymous mapping every other huge page is anonymous. (The kernel's
- * is_huge_zero_pmd() reads a symbol modules cannot reach.) Like the 4 KiB
- * zero page it is no memory of the process's own: reported absent.
- */
-static bool huge_zero(struct vm_area_struct *vma, pmd_t val)
-{
-	return vma_is_anonymous(vma) && !PageAnon(pmd_page(val));
-}
-
-/*
  * A THP or hugetlb PMD: one 2 MiB unit, under the PMD lock. A huge page
  * that two requested ranges both reach is reported once, for the first.
  */
@@ -666,8 +655,8 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 		st->addr = addr;
 		return SCAN_EMIT;
 	}
-	if (huge_zero(w->vma, val)) {
-		/* The chunk's states are zero: absent. */
+	if (etmem_huge_zero_pmd(w->vma, val)) {
+		/* No memory of its own, like the zero page: absent (zero). */
 		chunk_open(st, haddr, PMD_SHIFT);
 		st->ages[st->chunk_nr++] = 0;
 		st->last_huge = haddr + 1;

@@ -61,6 +61,7 @@ struct swap_check {
 	bool swapcache_only;	/* ETMEM_SWAP_FLAGS_SWAPCACHE_ONLY */
 	u64 counts[SWAP_NR_COUNTS];
 	u64 nr_checked;		/* mapped pages looked at, present or not */
+	struct vm_area_struct *vma;	/* being walked */
 	struct etmem_urange *approved;
 	unsigned int nr_approved;
 	unsigned long resume;	/* where checking stopped, if it did */
@@ -158,7 +159,9 @@ static int swap_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 
 	if (c->last_huge == haddr + 1)
 		return 0;
+	/* The huge zero page is unevictable first, as the zero page is. */
 	why = c->forced >= 0 ? c->forced :
+	      etmem_huge_zero_pmd(c->vma, val) ? SWAP_UNEVICTABLE :
 	      swap_refusal(c, pmd_page(val), pmd_young(val));
 	if (why >= 0) {
 		c->counts[why] += (end - addr) >> PAGE_SHIFT;
@@ -226,6 +229,7 @@ static int swap_check_step(struct swap_check *c, unsigned long *addr,
 			stop = me;
 		}
 	}
+	c->vma = vma;
 	locked = etmem_hugetlb_share_lock(vma);
 	ret = etmem_walk_pmds(c->mm, start, stop, swap_pmd, c);
 	etmem_hugetlb_share_unlock(vma, locked);
