@@ -7,6 +7,7 @@
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
  *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
  *           [--move-mib M [--move-every-ms MS]] [--thp] [--share-cold]
+ *           [--zero-mib Z]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -45,6 +46,9 @@
  * page tables): its pages are mapped by two processes, which move_pages() without
  * MPOL_MF_MOVE_ALL and MADV_PAGEOUT leave alone; the ready line adds
  * sharer=PID.
+ * With --zero-mib Z it also maps Z MiB (4 KiB pages) that it only reads,
+ * once, before ready: every page maps the zero page, no memory of its own.
+ * At the end they must still read as zeroes (counted in the verify).
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -79,6 +83,7 @@ static struct {
 	size_t cold_mib, hot_mib, warm_mib, move_mib;
 	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms, move_every_ms;
 	bool hugetlb, thp, share_cold;
+	size_t zero_mib;
 	int node;
 	const char *swapflag;
 	size_t page;
@@ -253,6 +258,39 @@ static int mark_swapflag(void)
 	return 0;
 }
 
+/* --zero-mib: read once, never written (the zero page in every entry). */
+static volatile char *zero_mem;
+
+static int zero_map(void)
+{
+	void *p = mmap(NULL, opt.zero_mib << 20, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+	char sum = 0;
+
+	if (p == MAP_FAILED)
+		return -1;
+	madvise(p, opt.zero_mib << 20, MADV_NOHUGEPAGE);
+	zero_mem = p;
+	for (i = 0; i < opt.zero_mib << 20; i += 4096)
+		sum |= zero_mem[i];
+	return sum ? -1 : 0;
+}
+
+/* Pages of the --zero-mib set that no longer read as zeroes. */
+static size_t zero_verify(void)
+{
+	size_t bad = 0, i, j;
+
+	for (i = 0; zero_mem && i < opt.zero_mib << 20; i += 4096)
+		for (j = 0; j < 4096; j++)
+			if (zero_mem[i + j]) {
+				bad++;
+				break;
+			}
+	return bad;
+}
+
 static int run(const char *who)
 {
 	struct rusage ru;
@@ -266,6 +304,8 @@ static int run(const char *who)
 	if (region_map(&cold, opt.cold_mib, 1) ||
 	    region_map(&hot, opt.move_mib ? opt.move_mib : opt.hot_mib, 2) ||
 	    region_map(&warm, opt.warm_mib, 3))
+		return 2;
+	if (opt.zero_mib && zero_map())
 		return 2;
 	if (opt.share_cold) {
 		pid_t parent = getpid();
@@ -367,7 +407,7 @@ static int run(const char *who)
 	printf("%sfinal cold_resident=%zu hot_resident=%zu hot_passes=%" PRIu64
 	       " majflt=%ld\n", who, region_resident(&cold), region_resident(&hot),
 	       (uint64_t)atomic_load(&hot_passes), ru.ru_majflt);
-	bad = region_verify(&cold) + region_verify(&hot) + region_verify(&warm);
+	bad = region_verify(&cold) + region_verify(&hot) + region_verify(&warm) + zero_verify();
 	if (bad) {
 		printf("%sverify FAILED: %zu of %zu pages changed\n", who, bad,
 		       cold.nr_pages + hot.nr_pages + warm.nr_pages);
@@ -382,7 +422,7 @@ static void usage(FILE *to)
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
 		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS] "
-		"[--move-mib M] [--move-every-ms MS] [--thp] [--share-cold]\n");
+		"[--move-mib M] [--move-every-ms MS] [--thp] [--share-cold] [--zero-mib Z]\n");
 }
 
 int main(int argc, char **argv)
@@ -403,6 +443,7 @@ int main(int argc, char **argv)
 		{ "move-mib", required_argument, NULL, 'm' },
 		{ "move-every-ms", required_argument, NULL, 'M' },
 		{ "share-cold", no_argument, NULL, 'S' },
+		{ "zero-mib", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -428,6 +469,7 @@ int main(int argc, char **argv)
 		case 'm': opt.move_mib = strtoul(optarg, NULL, 0); break;
 		case 'M': opt.move_every_ms = strtoul(optarg, NULL, 0); break;
 		case 'S': opt.share_cold = true; break;
+		case 'z': opt.zero_mib = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -10,8 +10,9 @@
 # children found by name), and idle_age (the kernel's idle ages: memory
 # read every 2 s is kept with idle_age=6, paged out without it), and
 # sleep_max (once the cold set is out, cycles find nothing to do and the
-# sleep doubles up to it: fewer cycles than with sleep alone). Every
-# workload verifies its checksums.
+# sleep doubles up to it: fewer cycles than with sleep alone; a hold of
+# refused pages that ends and is refused again keeps the cycles quiet;
+# zero pages are never asked for). Every workload verifies its checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -43,7 +44,8 @@ start_workload aged --cold-mib 16 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload unaged --cold-mib 8 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload stretch --cold-mib 8 --hot-mib 2
 start_workload rehold --cold-mib 4 --hot-mib 0 --share-cold
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold; do
+start_workload zeroread --cold-mib 4 --hot-mib 0 --zero-mib 8
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
 sleep 1	# the family's children
@@ -88,6 +90,7 @@ swapcache_low_vmark=5'
 	printf '[project]\nname=rehold\nloop=1\ninterval=1\nsleep=1\nsleep_max=2\n'
 	printf '[engine]\nname=slide\nproject=rehold\n'
 	task rehold t pid "$pid_rehold"
+	task rehold z pid "$pid_zeroread"
 } | conf knobs.conf >/dev/null
 vt_check "obj add of 8 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
 for p in sysmem_never sysmem_always thresh flags family ages stretch rehold; do
@@ -200,7 +203,7 @@ streak=""
 for _ in $(seq 30); do
 	read -r cyc quiet < <(show_json "$SOCK" rehold | python3 -c '
 import json,sys
-t=json.load(sys.stdin)["projects"][0]["tasks"][0]
+t=[t for t in json.load(sys.stdin)["projects"][0]["tasks"] if t["name"]=="t"][0]
 print(t["cycles"], t["quiet_cycles"])')
 	[ "${cyc:-0}" -gt "${reask:-0}" ] && streak="$quiet quiet cycles in a row at cycle $cyc" && break
 	sleep 1
@@ -209,10 +212,25 @@ grep "rehold/t: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 4
 vt_check "hold: the cycle that asked again was quiet ($streak, the ask at cycle ${reask:-none})" \
 	test -n "$streak" -a "${quiet:-0}" -gt $(( ${cyc:-0} - ${reask:-0} ))
 
+# zeroread read 8 MiB once and never wrote it: every page maps the zero
+# page, no memory of its own. The scan reports it absent, so it is never
+# called cold nor asked for (the page-out would refuse it as unevictable
+# every cycle), and its cycles go quiet once the cold set is out.
+vt_check "zero pages: the cold set went out (VmSwap $(swap_mib $pid_zeroread) MiB)" out_mib "$pid_zeroread" 4
+read -r zq zc < <(show_json "$SOCK" rehold | python3 -c '
+import json,sys
+t=[t for t in json.load(sys.stdin)["projects"][0]["tasks"] if t["name"]=="z"][0]
+print(t["quiet_cycles"], t["cycles"])')
+grep "rehold/z: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 3
+vt_check "zero pages: no cycle of the last 5 asked for them (none kept unevictable pages)" \
+	test "$(grep "rehold/z: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 5 | grep -c unevictable)" = 0
+vt_check "zero pages: the cycles went quiet (${zq:-?} quiet in a row at cycle ${zc:-?})" \
+	test "${zq:-0}" -ge 5
+
 for p in sysmem_never sysmem_always thresh flags family ages stretch rehold; do
 	"$ETMEM" project stop -n "$p" -s "$SOCK" >/dev/null
 done
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold; do
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread; do
 	pid_var=pid_$w
 	kill -TERM "${!pid_var}"
 	wait "${!pid_var}"
