@@ -148,12 +148,19 @@ static inline bool etmem_pmd_is_table(pmd_t pmd)
 }
 
 /*
- * Whether a huge PMD leaf of @vma maps the huge zero page (a read fault on
- * THP memory): in an anonymous mapping every other huge page is anonymous.
- * The kernel's is_huge_zero_pmd() reads a symbol modules cannot reach.
+ * Whether a huge PMD leaf of @vma maps no memory of the process's own: a
+ * special PMD (6.12+: a huge PFN map, whose pfn may have no struct page;
+ * on 7.2 also the huge zero page), or the huge zero page of a read fault
+ * on THP memory, which in an anonymous mapping is the only huge page that
+ * is not anonymous (the kernel's is_huge_zero_pmd() reads a symbol modules
+ * cannot reach). Checked before pmd_page() is used for anything else.
  */
-static inline bool etmem_huge_zero_pmd(struct vm_area_struct *vma, pmd_t val)
+static inline bool etmem_pmd_not_own(struct vm_area_struct *vma, pmd_t val)
 {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	if (pmd_special(val))
+		return true;
+#endif
 	return vma_is_anonymous(vma) && !PageAnon(pmd_page(val));
 }
 

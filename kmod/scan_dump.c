@@ -655,7 +655,7 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 		st->addr = addr;
 		return SCAN_EMIT;
 	}
-	if (etmem_huge_zero_pmd(w->vma, val)) {
+	if (etmem_pmd_not_own(w->vma, val)) {
 		/* No memory of its own, like the zero page: absent (zero). */
 		chunk_open(st, haddr, PMD_SHIFT);
 		st->ages[st->chunk_nr++] = 0;

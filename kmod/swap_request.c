@@ -159,9 +159,12 @@ static int swap_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 
 	if (c->last_huge == haddr + 1)
 		return 0;
-	/* The huge zero page is unevictable first, as the zero page is. */
+	/*
+	 * The huge zero page and huge PFN maps are unevictable first, as
+	 * special PTEs are (and pmd_page() may not be a page at all then).
+	 */
 	why = c->forced >= 0 ? c->forced :
-	      etmem_huge_zero_pmd(c->vma, val) ? SWAP_UNEVICTABLE :
+	      etmem_pmd_not_own(c->vma, val) ? SWAP_UNEVICTABLE :
 	      swap_refusal(c, pmd_page(val), pmd_young(val));
 	if (why >= 0) {
 		c->counts[why] += (end - addr) >> PAGE_SHIFT;

@@ -115,8 +115,9 @@ struct vmas *etmemd_get_vmas(const char *pid, char **vmflags_array,
 void etmemd_free_vmas(struct vmas *vmas);
 
 /*
- * One scan pass over @vmas of process @pid: every mapped page is reported
- * once and its accessed bit is cleared, so the next pass sees only new
+ * One scan pass over @vmas of process @pid: every mapped page of the
+ * process's own is reported once (not the zero page or a PFN map: the
+ * kernel reports them absent) and its accessed bit is cleared, so the next pass sees only new
  * accesses. If *@page_refs already holds a list from earlier passes over
  * the same mappings, the counts of the pages found again are incremented
  * and new pages are inserted, keeping address order; pass *@page_refs ==

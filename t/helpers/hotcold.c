@@ -305,8 +305,10 @@ static int run(const char *who)
 	    region_map(&hot, opt.move_mib ? opt.move_mib : opt.hot_mib, 2) ||
 	    region_map(&warm, opt.warm_mib, 3))
 		return 2;
-	if (opt.zero_mib && zero_map())
+	if (opt.zero_mib && zero_map()) {
+		perror("hotcold: --zero-mib");
 		return 2;
+	}
 	if (opt.share_cold) {
 		pid_t parent = getpid();
 		int ready[2];
@@ -314,7 +316,9 @@ static int run(const char *who)
 
 		/* Only the cold set is shared: not the private copy-on-write rest. */
 		if ((hot.bytes && madvise(hot.mem, hot.bytes, MADV_DONTFORK)) ||
-		    (warm.bytes && madvise(warm.mem, warm.bytes, MADV_DONTFORK)) || pipe(ready))
+		    (warm.bytes && madvise(warm.mem, warm.bytes, MADV_DONTFORK)) ||
+		    (zero_mem && madvise((void *)zero_mem, opt.zero_mib << 20, MADV_DONTFORK)) ||
+		    pipe(ready))
 			return 2;
 		sharer = fork();
 		if (sharer < 0)
@@ -410,10 +414,11 @@ static int run(const char *who)
 	bad = region_verify(&cold) + region_verify(&hot) + region_verify(&warm) + zero_verify();
 	if (bad) {
 		printf("%sverify FAILED: %zu of %zu pages changed\n", who, bad,
-		       cold.nr_pages + hot.nr_pages + warm.nr_pages);
+		       cold.nr_pages + hot.nr_pages + warm.nr_pages + (opt.zero_mib << 8));
 		return 1;
 	}
-	printf("%sverify ok %zu pages\n", who, cold.nr_pages + hot.nr_pages + warm.nr_pages);
+	printf("%sverify ok %zu pages\n", who,
+	       cold.nr_pages + hot.nr_pages + warm.nr_pages + (opt.zero_mib << 8));
 	return 0;
 }
 
