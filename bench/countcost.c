@@ -12,7 +12,8 @@
  * other page hot: runs do not pay, the module sends states, and both
  * forms must cost the same).
  * A cycle is slide's with loop=2 and idle ages: two passes into a
- * page_counts, then the cold ranges at T=1 and idle age 2. Each form
+ * page_counts, then the pages present and the cold ranges at T=1 and
+ * idle age 2. Each form
  * keeps one page_counts across its cycles, as slide keeps one per
  * process (the buffers of a cycle are reused by the next). Prints per
  * repetition, in alternating order after an untimed round of each:
@@ -113,6 +114,7 @@ static double cycle(struct page_counts *pc, const struct reply *pass1, const str
 	page_counts_begin_pass(pc, 2);
 	for (size_t c = 0; c < pass2->nr; c++)
 		page_counts_add_chunk(&pass2->chunks[c], pc);
+	page_counts_nr_pages(pc);
 	page_counts_cold_ranges(pc, 1, 2, ranges);
 	t1 = now_ms();
 	g_array_free(ranges, TRUE);

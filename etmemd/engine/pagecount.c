@@ -313,18 +313,58 @@ static uint32_t skip_absent(const struct scan_segment *seg, uint32_t i)
 	return i;
 }
 
+/*
+ * The first index at or after @i whose page was present in every pass and
+ * whose count is below @threshold (a cold page). Eight counts at a time,
+ * with the test for "a byte below n" of Hacker's Delight (6-1), exact
+ * for n <= 128: an absent page's count has its top bit set, so it is
+ * never below a threshold the counts can reach. A hot set is long
+ * stretches of counts at or above the threshold, skipped a word at a
+ * time like the absent ones.
+ */
+static uint32_t next_cold(const struct scan_segment *seg, uint32_t i, unsigned int threshold)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
+
+	/* Counts stop at COUNT_MAX: every present page is below. */
+	if (threshold > COUNT_MAX)
+		return skip_absent(seg, i);
+	if (!seg->counts || !threshold)
+		return seg->nr_pages;
+	while (i + 8 <= seg->nr_pages) {
+		uint64_t word;
+
+		memcpy(&word, seg->counts + i, sizeof(word));
+		if ((word - ones * threshold) & ~word & highs)
+			break;
+		i += 8;
+	}
+	while (i < seg->nr_pages && seg->counts[i] >= threshold)
+		i++;
+	return i;
+}
+
 uint64_t page_counts_nr_pages(const struct page_counts *pc)
 {
+	const uint64_t highs = 0x8080808080808080ull;
 	uint64_t nr = 0;
 
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
+		uint32_t absent = 0, i = 0;
 
-		uint32_t present = 0;
+		if (!seg->counts)
+			continue;
+		/* The absent bits, eight counts at a time. */
+		for (; i + 8 <= seg->nr_pages; i += 8) {
+			uint64_t word;
 
-		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1))
-			present++;
-		nr += (uint64_t)present << (seg->page_shift - 12);
+			memcpy(&word, seg->counts + i, sizeof(word));
+			absent += __builtin_popcountll(word & highs);
+		}
+		for (; i < seg->nr_pages; i++)
+			absent += !!(seg->counts[i] & COUNT_ABSENT);
+		nr += (uint64_t)(seg->nr_pages - absent) << (seg->page_shift - 12);
 	}
 	return nr;
 }
@@ -352,12 +392,11 @@ uint64_t page_counts_cold_ranges(const struct page_counts *pc,
 	for (guint s = 0; s < pc->segs->len; s++) {
 		const struct scan_segment *seg = &g_array_index(pc->segs, struct scan_segment, s);
 
-		for (uint32_t i = skip_absent(seg, 0); i < seg->nr_pages; i = skip_absent(seg, i + 1)) {
+		for (uint32_t i = next_cold(seg, 0, threshold); i < seg->nr_pages;
+		     i = next_cold(seg, i + 1, threshold)) {
 			uint64_t addr = seg->addr + ((uint64_t)i << seg->page_shift);
 			uint64_t size = 1ull << seg->page_shift;
 
-			if (seg->counts[i] >= threshold)
-				continue;
 			/* Without a kernel age the count alone decides. */
 			if (min_age && seg->ages[i] != ETMEM_IDLE_AGE_UNKNOWN &&
 			    seg->ages[i] < min_age)
