@@ -288,5 +288,6 @@ void etmem_scan_table_counts(u64 *read, u64 *skipped, u64 *hot_skipped);
 int etmem_scan_start(struct netlink_callback *cb);
 int etmem_scan_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 int etmem_scan_done(struct netlink_callback *cb);
+void etmem_scan_dump_exit(void);
 
 #endif /* ETMEM_INTERNAL_H */

@@ -397,6 +397,7 @@ static int __init etmem_scan_init(void)
 static void __exit etmem_scan_exit(void)
 {
 	genl_unregister_family(&etmem_genl_family);
+	etmem_scan_dump_exit();
 	etmem_history_exit();
 	etmem_marks_exit();
 }
