@@ -38,13 +38,21 @@
 static void folio_keep_reference(unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
+	struct folio *folio;
 
 	/*
 	 * The caller holds the page-table lock of the entry mapping @pfn,
 	 * so the folio cannot be freed or split meanwhile.
 	 */
-	if (page)
-		folio_set_young(page_folio(page));
+	if (!page)
+		return;
+	/*
+	 * Tested first: a hot page is found accessed at every scan, and
+	 * reclaim has seldom taken its young flag meanwhile.
+	 */
+	folio = page_folio(page);
+	if (!folio_test_young(folio))
+		folio_set_young(folio);
 }
 
 /**

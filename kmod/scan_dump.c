@@ -51,6 +51,23 @@
  * gained is only ever reported absent. Only tables a request covers whole
  * take part (a partial read must not clear the PMD bit for the rest).
  *
+ * Tables shared by VMAs. A table whose 2 MiB several VMAs share (a
+ * program and its libraries, small mappings, a stack's guard) is walked a
+ * part (a VMA's share) at a time. When the request covers every part of
+ * it in one range (scan_table_groupable()), the first part this pass
+ * comes to decides for all of them, as for a whole table: report them
+ * from the record, report them RECENT, or read the table whole, all 512
+ * entries under its one lock, recording every entry and reporting only
+ * the part's, after which the other parts are reported from that record,
+ * as that read found them. So the table is read at most once per pass,
+ * its accesses cleared once, and none cleared without being reported or
+ * kept in the record. A part whose table has changed since the decision
+ * (freed and replaced, after the walk dropped the mmap lock) or that
+ * comes after a first part that found no table is read on its own, and
+ * the record is dropped. A record made by a read stays valid however
+ * the VMAs change later: entries outside any VMA are none and reported
+ * absent, and what mapping and unmapping can miss is the list above.
+ *
  * Hot sampling (ETMEM_SCAN_FLAGS_SAMPLE_HOT, asked by the caller). A
  * table whose last HOT_READS_MIN full reads each found every mapped page
  * accessed is read again only every hot_skip_max_passes + 1 passes; in
@@ -146,6 +163,14 @@ static atomic64_t tables_hot_skipped = ATOMIC64_INIT(0);
 /* Why a walk step stopped early (positive, unlike errors). */
 enum { SCAN_EMIT = 1, SCAN_YIELD };
 
+/* What a pass does with a PTE table that several VMAs share. */
+enum scan_group_mode {
+	GROUP_PARTIAL,		/* each part read on its own, no record */
+	GROUP_UNDECIDED,	/* a record is ready; the first part decides */
+	GROUP_RECORD,		/* every part reported from the record */
+	GROUP_HOT,		/* every part reported RECENT (hot sampling) */
+};
+
 struct scan_state {
 	struct list_head busy;		/* in scans_running */
 	struct mm_struct *mm;		/* mmgrab() reference */
@@ -166,6 +191,15 @@ struct scan_state {
 	int error;			/* deferred rejection, see scan_defer */
 	char errmsg[96];
 	u8 min_idle_age;		/* ETMEM_A_SCAN_MIN_IDLE_AGE, 0 without */
+	/*
+	 * The PTE table shared by several VMAs that this pass last came to,
+	 * the part it came to first, and what this pass does with it (see
+	 * "Tables shared by VMAs" at the top): fixed at the first part, so
+	 * that no part is reported from one read and cleared by another.
+	 */
+	unsigned long group_table;	/* table address; ~0UL: none yet */
+	unsigned long group_first;
+	enum scan_group_mode group_mode;
 	/* the chunk being filled */
 	unsigned long chunk_addr;
 	unsigned int chunk_shift, chunk_nr;
@@ -231,6 +265,8 @@ struct scan_walk {
 	/* the PMD entry being walked, when it covers a whole table */
 	struct etmem_table_rec *rec;	/* its record, or NULL */
 	bool whole_table;
+	bool grouped;			/* a part of a shared table, in st->group_mode */
+	bool drop_rec;			/* read in part after all: forget the record */
 	bool store_spare;		/* st->spare now describes it */
 	bool store_leaf;		/* a huge page's age to keep: */
 	unsigned long leaf_value;	/* etmem_history_leaf_age()'s value */
@@ -505,6 +541,45 @@ static void scan_table_hot(struct scan_state *st,
 }
 
 /*
+ * Entries [@first, @first + @n) of a shared table (see "Tables shared by
+ * VMAs" at the top) from its record, for a part of it: mapped pages idle
+ * and aged by the passes since the record was made, or, when this pass
+ * made it, as that read found them (accessed at age 0); the others absent.
+ */
+static void scan_part_from_record(struct scan_state *st,
+				  const struct etmem_table_rec *rec,
+				  unsigned int first, unsigned int n)
+{
+	u32 elapsed = rec->hot_skipped ? 1 : st->pass - rec->aged_pass;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u8 age = rec->ages[first + i];
+
+		/* Absent: the chunk's state and age are zero already. */
+		if (!state_at(rec->idle_states, first + i))
+			continue;
+		chunk_set(st->states, st->chunk_nr + i,
+			  !elapsed && !age ? ETMEM_PAGE_STATE_ACCESSED :
+			  ETMEM_PAGE_STATE_IDLE);
+		st->ages[st->chunk_nr + i] = age_after(age, elapsed);
+	}
+	st->chunk_nr += n;
+}
+
+/* The same for a part of a hot shared table: mapped pages RECENT, age 0. */
+static void scan_part_hot(struct scan_state *st, const struct etmem_table_rec *rec,
+			  unsigned int first, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (state_at(rec->idle_states, first + i))
+			chunk_set(st->states, st->chunk_nr + i, ETMEM_PAGE_STATE_RECENT);
+	st->chunk_nr += n;
+}
+
+/*
  * Whether the table under @pmdval may be left unread as hot (see hot
  * sampling at the top): the caller asked for it, the record is of this
  * table, its last reads found it all accessed, it was read at most
@@ -539,6 +614,60 @@ static bool scan_table_unchanged(const struct scan_state *st,
 }
 
 /*
+ * A part of a table that several VMAs share, under the PMD lock only (see
+ * "Tables shared by VMAs" at the top). The first part decides for the
+ * pass, as scan_table() does for a whole table: from the record, RECENT,
+ * or read whole (scan_ptes(), ETMEM_WALK_DONE not returned). The other
+ * parts follow, from the record that decision left.
+ */
+static int scan_table_part(struct scan_walk *w, pmd_t pmdval,
+			   unsigned long addr, unsigned long end)
+{
+	struct scan_state *st = w->st;
+	struct etmem_table_rec *rec = w->rec;
+	unsigned int first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+	unsigned int n = (end - addr) >> PAGE_SHIFT;
+
+	if (!chunk_make_room(st, addr, false, n))
+		return SCAN_EMIT;
+	if (st->group_mode == GROUP_UNDECIDED) {
+		/*
+		 * Only the part the pass came to first may read the table
+		 * whole: had the table appeared since (no table then, so
+		 * nothing reported), a read now would clear accesses to
+		 * those parts unreported.
+		 */
+		if (addr != st->group_first)
+			goto partial;
+		if (scan_table_unchanged(st, rec, pmdval)) {
+			st->group_mode = GROUP_RECORD;
+			atomic64_inc(&tables_skipped);
+		} else if (scan_table_still_hot(st, rec, pmdval)) {
+			st->group_mode = GROUP_HOT;
+			rec->hot_skipped = 1;
+			atomic64_inc(&tables_hot_skipped);
+		} else {
+			return 0;	/* scan_ptes() reads it whole */
+		}
+	} else if (rec->table_pfn != pmd_pfn(pmdval)) {
+		/* Freed and replaced since the decision: the record is void. */
+		goto partial;
+	}
+	if (st->group_mode == GROUP_HOT)
+		scan_part_hot(st, rec, first, n);
+	else
+		scan_part_from_record(st, rec, first, n);
+	return ETMEM_WALK_DONE;
+
+partial:
+	st->group_mode = GROUP_PARTIAL;
+	w->grouped = false;
+	w->rec = NULL;
+	w->drop_rec = true;
+	return 0;
+}
+
+/*
  * A PTE table, under the PMD lock only: one requested whole whose PMD
  * accessed bit is clear is reported idle from its record, and one still
  * hot under hot sampling is reported RECENT from it (both
@@ -551,6 +680,8 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 	struct scan_state *st = w->st;
 	bool as_huge = st->flags & ETMEM_SCAN_FLAGS_AS_HUGE;
 
+	if (w->grouped)
+		return scan_table_part(w, pmdval, addr, end);
 	if (!w->whole_table || is_vm_hugetlb_page(w->vma))
 		return 0;
 	/* Idle from the record first: a clear PMD bit is the stronger fact. */
@@ -591,12 +722,23 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	u8 youngest = ETMEM_IDLE_AGE_UNKNOWN;
 	bool known = false;		/* the record held ages of this table */
 	u32 elapsed = 0;
+	/*
+	 * The entries read, from @base: those of [addr, end), or all of a
+	 * shared table's, read whole for the part at @first.
+	 */
+	unsigned int first = 0, nr_entries = n;
+	pte_t *base = pte;
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
 	if (!chunk_make_room(st, addr, as_huge, n))
 		return SCAN_EMIT;
-	if (w->whole_table) {
+	if (w->grouped) {
+		first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+		base = pte - first;
+		nr_entries = PTRS_PER_PTE;
+	}
+	if (w->whole_table || w->grouped) {
 		/*
 		 * Cleared before the PTEs are read: a walk from now on sets
 		 * it again (the dump call's flush covers cached PMDs).
@@ -617,8 +759,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			elapsed = rec->hot_skipped ? 1 : st->pass - rec->aged_pass;
 		rec->nr_present = 0;
 	}
-	for (i = 0; i < n; i++, pte++) {
-		pte_t val = ptep_get(pte);
+	for (i = 0; i < nr_entries; i++) {
+		pte_t val = ptep_get(base + i);
+		bool report = i >= first && i < first + n;
 		bool young, was_present;
 		u8 age;
 
@@ -635,7 +778,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			}
 			continue;
 		}
-		young = etmem_ptep_test_clear_young(pte, val);
+		young = etmem_ptep_test_clear_young(base + i, val);
 		w->cleared |= young;
 		any_present = true;
 		any_young |= young;
@@ -654,11 +797,11 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			rec->nr_present++;
 		}
 		youngest = min(youngest, age);
-		if (!as_huge) {
-			chunk_set(st->states, st->chunk_nr + i,
+		if (!as_huge && report) {
+			chunk_set(st->states, st->chunk_nr + i - first,
 				  young ? ETMEM_PAGE_STATE_ACCESSED :
 				  ETMEM_PAGE_STATE_IDLE);
-			st->ages[st->chunk_nr + i] = age;
+			st->ages[st->chunk_nr + i - first] = age;
 		}
 	}
 	if (rec) {
@@ -679,6 +822,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		rec->aged_pass = st->pass;
 		w->store_spare = rec == st->spare;
 	}
+	/* The other parts of a shared table come from this read. */
+	if (w->grouped)
+		st->group_mode = GROUP_RECORD;
 	if (as_huge) {
 		chunk_set(st->states, st->chunk_nr,
 			  any_young ? ETMEM_PAGE_STATE_ACCESSED :
@@ -744,34 +890,112 @@ static const struct etmem_walk_ops scan_walk_ops = {
 	.ptes = scan_ptes,
 };
 
+static bool scan_wants_vma(const struct scan_state *st,
+			   struct vm_area_struct *vma);
+
+/*
+ * Whether the PTE table at @table may be read whole for its parts (see
+ * "Tables shared by VMAs" at the top): every VMA in its 2 MiB is one this
+ * request scans, within the current range, or a PFN map that cannot be
+ * written privately (its entries are all special, which a read neither
+ * reports nor clears: the vDSO's data pages next to ld.so, say).
+ * Called with the mmap lock held, at the first part of each table only.
+ */
+static bool scan_table_groupable(struct scan_state *st, unsigned long table)
+{
+	const struct etmem_urange *r = &st->ranges[st->cur];
+	unsigned long tend = table + PMD_SIZE, a = table;
+	struct vm_area_struct *v;
+
+	/* That walk reaches only marked parts of its VMAs. */
+	if (st->flags & ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY)
+		return false;
+	while (a < tend && (v = find_vma(st->mm, a)) && v->vm_start < tend) {
+		a = v->vm_end;
+		if ((v->vm_flags & VM_PFNMAP) && !is_cow_mapping(v->vm_flags))
+			continue;
+		if (is_vm_hugetlb_page(v) || !scan_wants_vma(st, v) ||
+		    max(v->vm_start, table) < r->start || min(v->vm_end, tend) > r->end)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The record a shared table is read into, stored before the walk (a
+ * store after it could fail, and the other parts would have no record of
+ * a read that cleared their bits). Blank (table_pfn 0, which no page
+ * table has: x86 reserves the first page), it is no history of any table.
+ */
+static bool scan_group_record(struct scan_state *st, unsigned long table)
+{
+	struct etmem_table_rec *rec = etmem_history_lookup(st->history, table);
+
+	if (rec)
+		return true;
+	rec = etmem_history_rec_alloc();
+	if (!rec)
+		return false;
+	rec->table_pfn = 0;
+	rec->nr_present = 0;
+	rec->hot_reads = 0;
+	rec->hot_skipped = 0;
+	rec->pass = st->pass;
+	rec->aged_pass = st->pass;
+	if (etmem_history_store(st->history, table, rec)) {
+		etmem_history_rec_free(rec);
+		return false;
+	}
+	return true;
+}
+
 static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg)
 {
 	struct scan_walk *w = arg;
 	struct scan_state *st = w->st;
+	unsigned long table = addr & PMD_MASK;
+	/* Not hugetlb: no PTE tables, and its i_mmap_rwsem may be held. */
+	bool tables = st->history && !is_vm_hugetlb_page(w->vma);
 	int ret;
 
 	if (!w->budget--) {
 		st->addr = addr;
 		return SCAN_YIELD;
 	}
-	/* Not hugetlb: no PTE tables, and its i_mmap_rwsem may be held. */
-	w->whole_table = st->history && !(addr & ~PMD_MASK) &&
-			 end - addr == PMD_SIZE && !is_vm_hugetlb_page(w->vma);
+	w->whole_table = tables && addr == table && end - addr == PMD_SIZE;
+	w->grouped = false;
+	w->drop_rec = false;
 	w->store_spare = false;
 	w->store_leaf = false;
 	w->rec = NULL;
-	if (w->whole_table) {
+	if (tables && !w->whole_table) {
+		/* A part of a table: the first part this pass decides. */
+		if (st->group_table != table) {
+			st->group_table = table;
+			st->group_first = addr;
+			st->group_mode = scan_table_groupable(st, table) &&
+					 scan_group_record(st, table) ?
+					 GROUP_UNDECIDED : GROUP_PARTIAL;
+		}
+		if (st->group_mode != GROUP_PARTIAL)
+			w->rec = etmem_history_lookup(st->history, table);
+		w->grouped = !!w->rec;
+		if (!w->grouped) {
+			/* Read in part, its bits cleared: the record would lie. */
+			st->group_mode = GROUP_PARTIAL;
+			etmem_history_drop(st->history, addr);
+		}
+	} else if (w->whole_table) {
 		w->rec = etmem_history_lookup(st->history, addr);
 		/* Allocated here: the walk below holds spinlocks. */
 		if (!w->rec && !st->spare)
 			st->spare = etmem_history_rec_alloc();
 		if (!w->rec && !st->spare)
 			w->whole_table = false;	/* no memory: no pre-check */
-	} else if (st->history && !is_vm_hugetlb_page(w->vma)) {
-		/* Read in part, its bits cleared: the record would lie. */
-		etmem_history_drop(st->history, addr);
 	}
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
+	if (w->drop_rec)
+		etmem_history_drop(st->history, addr);
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
 	if (w->store_leaf) {
@@ -1007,6 +1231,7 @@ static int scan_start(struct netlink_callback *cb, struct netlink_ext_ack *extac
 		goto put_target;
 	}
 	INIT_LIST_HEAD(&st->busy);
+	st->group_table = ~0UL;
 	st->flags = flags;
 	if (attrs[ETMEM_A_SCAN_MIN_IDLE_AGE])
 		st->min_idle_age = nla_get_u8(attrs[ETMEM_A_SCAN_MIN_IDLE_AGE]);

@@ -164,6 +164,148 @@ static int skips_mapped_tables(void)
 	return major > 6 || (major == 6 && minor >= 12);
 }
 
+/* ---- a table shared by VMAs: read whole, once a pass ---- */
+
+static char *sh;			/* 2 MiB, aligned: one PTE table */
+static uint8_t sh_states[PER_TABLE], sh_ages[PER_TABLE];
+
+static int collect_shared(const struct etmem_chunk *chunk, void *arg)
+{
+	uint32_t i;
+
+	(void)arg;
+	for (i = 0; i < chunk->nr_pages; i++) {
+		uint64_t a = chunk->addr + ((uint64_t)i << chunk->page_shift);
+
+		if (chunk->page_shift != 12 || a < (uintptr_t)sh || a >= (uintptr_t)sh + TABLE)
+			continue;
+		sh_states[(a - (uintptr_t)sh) >> 12] = etmem_chunk_state(chunk, i);
+		sh_ages[(a - (uintptr_t)sh) >> 12] = chunk->idle_ages ? chunk->idle_ages[i] : 0xee;
+	}
+	return 0;
+}
+
+/* Scan pages [from, PER_TABLE) of the shared table; the tables read. */
+static struct counts scan_shared(unsigned int from)
+{
+	struct etmem_range r = { (uintptr_t)sh + from * 4096ul, (uintptr_t)sh + TABLE };
+	struct counts c0 = counts_now(), c1;
+
+	memset(sh_states, ETMEM_PAGE_STATE_ABSENT, sizeof(sh_states));
+	memset(sh_ages, 0, sizeof(sh_ages));
+	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES, collect_shared, NULL)) {
+		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
+		exit(1);
+	}
+	c1 = counts_now();
+	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped,
+				c1.hot_skipped - c0.hot_skipped };
+}
+
+/* Pages of the shared table whose state is not what the test did. */
+static size_t shared_wrong(const int *want)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < PER_TABLE; i++)
+		n += sh_states[i] != want[i];
+	return n;
+}
+
+/* The hole the table has: pages [300, 310) unmapped. */
+static int in_hole(size_t i)
+{
+	return i >= 300 && i < 310;
+}
+
+/*
+ * One 2 MiB table, four VMAs (pages 0-99 read-write, 100-199 read-only,
+ * 200-299 and 310-511 read-write again, 300-309 unmapped): the scan
+ * reads it once a pass, not once per VMA, reports each part exactly, and
+ * keeps the pre-check and the idle ages across passes. A request that
+ * leaves a part out reads only what it covers and clears no other bit.
+ */
+static void check_shared_table(void)
+{
+	char *raw = mmap(NULL, 2 * TABLE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int want[PER_TABLE];
+	struct counts c;
+	size_t i, n;
+
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	sh = (char *)(((uintptr_t)raw + TABLE - 1) & ~(uintptr_t)(TABLE - 1));
+	/* 4 KiB pages only: THP may be "always" here. */
+	if (madvise(sh, TABLE, MADV_NOHUGEPAGE)) {
+		perror("madvise");
+		exit(1);
+	}
+	memset(sh, 1, TABLE);
+	if (mprotect(sh + 100 * 4096, 100 * 4096, PROT_READ) ||
+	    munmap(sh + 300 * 4096, 10 * 4096)) {
+		perror("mprotect/munmap");
+		exit(1);
+	}
+	for (i = 0; i < PER_TABLE; i++)
+		want[i] = in_hole(i) ? ETMEM_PAGE_STATE_ABSENT : ETMEM_PAGE_STATE_ACCESSED;
+	c = scan_shared(0);
+	check(!shared_wrong(want) && c.read == 1,
+	      "shared table: written pages accessed, the hole absent (%zu wrong), read once for 4 VMAs (%" PRIu64 " reads)",
+	      shared_wrong(want), c.read);
+	for (i = 0; i < PER_TABLE; i++)
+		want[i] = in_hole(i) ? ETMEM_PAGE_STATE_ABSENT : ETMEM_PAGE_STATE_IDLE;
+	c = scan_shared(0);
+	for (i = 0, n = 0; i < PER_TABLE; i++)
+		n += !in_hole(i) && sh_ages[i] != 1;
+	check(!shared_wrong(want) && !n,
+	      "shared table, second pass: all idle at age 1 (%zu wrong states, %zu wrong ages)",
+	      shared_wrong(want), n);
+	check(skips_mapped_tables() ? c.read == 0 && c.skipped == 1 : c.read == 1,
+	      "shared table, nothing touched: %s (%" PRIu64 " read, %" PRIu64 " skipped)",
+	      skips_mapped_tables() ? "reported from its record" : "read once", c.read, c.skipped);
+	/* One access in the first part, one in the read-only one, one in the last. */
+	sh[50 * 4096] = 2;
+	want[50] = ETMEM_PAGE_STATE_ACCESSED;
+	(void)*(volatile char *)(sh + 150 * 4096);
+	want[150] = ETMEM_PAGE_STATE_ACCESSED;
+	sh[400 * 4096] = 2;
+	want[400] = ETMEM_PAGE_STATE_ACCESSED;
+	c = scan_shared(0);
+	for (i = 0, n = 0; i < PER_TABLE; i++)
+		n += !in_hole(i) && sh_ages[i] != (want[i] == ETMEM_PAGE_STATE_ACCESSED ? 0 : 2);
+	check(!shared_wrong(want) && !n && c.read == 1,
+	      "shared table, 3 pages touched in 3 VMAs: those accessed, the rest idle at age 2 (%zu wrong states, %zu wrong ages), read once (%" PRIu64 ")",
+	      shared_wrong(want), n, c.read);
+	want[50] = want[150] = want[400] = ETMEM_PAGE_STATE_IDLE;
+	c = scan_shared(0);
+	for (i = 0, n = 0; i < PER_TABLE; i++)
+		n += !in_hole(i) && sh_ages[i] != (i == 50 || i == 150 || i == 400 ? 1 : 3);
+	check(!shared_wrong(want) && !n,
+	      "shared table, next pass: all idle, the 3 at age 1, the rest at 3 (%zu wrong states, %zu wrong ages)",
+	      shared_wrong(want), n);
+	/*
+	 * A request from page 120 leaves pages 0-119 out: its 3 parts are
+	 * read on their own, and the access to page 10 stays for the next
+	 * whole request.
+	 */
+	sh[10 * 4096] = 2;
+	c = scan_shared(120);
+	for (i = 0, n = 0; i < PER_TABLE; i++)
+		n += sh_states[i] != (i < 120 ? ETMEM_PAGE_STATE_ABSENT : want[i]);
+	check(!n && c.read == 3,
+	      "a request that leaves part of a shared table out reads the 3 parts it covers (%" PRIu64 " reads), exactly (%zu wrong)",
+	      c.read, n);
+	want[10] = ETMEM_PAGE_STATE_ACCESSED;
+	c = scan_shared(0);
+	check(!shared_wrong(want) && c.read == 1 && sh_ages[10] == 0 && sh_ages[20] == 1,
+	      "then a whole request: page 10's access was kept (state %d), the table read whole again with new ages (%zu wrong, %" PRIu64 " reads, page 20 age %d)",
+	      sh_states[10], shared_wrong(want), c.read, sh_ages[20]);
+	munmap(raw, 2 * TABLE);
+}
+
 /* ---- huge pages: an age of their own ---- */
 
 static char *thp;
@@ -650,6 +792,7 @@ int main(void)
 	      "a partly requested table is read (%" PRIu64 " tables read)", c.read);
 
 	check_thp_ages();
+	check_shared_table();
 	check_hot_sampling();
 	check_runs();
 
