@@ -49,24 +49,27 @@
  * bits of a process with notifiers too (and leave PTE bits set); a table
  * without mapped pages is safe there as well, since a page it may have
  * gained is only ever reported absent. Only tables a request covers whole
- * take part (a partial read must not clear the PMD bit for the rest).
+ * take part (a partial read must not clear the PMD bit for the rest), and
+ * tables VMAs share, below.
  *
  * Tables shared by VMAs. A table whose 2 MiB several VMAs share (a
  * program and its libraries, small mappings, a stack's guard) is walked a
- * part (a VMA's share) at a time. When the request covers every part of
- * it in one range (scan_table_groupable()), the first part this pass
- * comes to decides for all of them, as for a whole table: report them
- * from the record, report them RECENT, or read the table whole, all 512
- * entries under its one lock, recording every entry and reporting only
- * the part's, after which the other parts are reported from that record,
- * as that read found them. So the table is read at most once per pass,
- * its accesses cleared once, and none cleared without being reported or
- * kept in the record. A part whose table has changed since the decision
- * (freed and replaced, after the walk dropped the mmap lock) or that
- * comes after a first part that found no table is read on its own, and
- * the record is dropped. A record made by a read stays valid however
- * the VMAs change later: entries outside any VMA are none and reported
- * absent, and what mapping and unmapping can miss is the list above.
+ * share (a VMA's part) at a time. When the request covers every VMA in it
+ * in one range (scan_table_groupable()), the first share the pass comes
+ * to, if it is the first VMA the request scans there, reports the whole
+ * span from that VMA's start to the end of the last one, holes included
+ * (absent), in one step under the table's locks, as for a whole table:
+ * from the record, RECENT, or read whole (all 512 entries recorded); the
+ * walk then passes the other shares by. So such a table is read at most
+ * once a pass, is skipped by the pre-check like any other, and no share
+ * has its bits cleared without being reported in that same step. The
+ * record is stored before the read (a blank one, table_pfn 0: no page
+ * table has pfn 0, x86 reserves the first page), so that a failed store
+ * cannot leave a read unrecorded. When the walk lets go of the mmap lock
+ * before the step (a chunk to send first), the decision is taken again;
+ * when the first share finds no table under the lock, or the walk passed
+ * a share by without a table, the other shares are read on their own and
+ * the record is dropped.
  *
  * Hot sampling (ETMEM_SCAN_FLAGS_SAMPLE_HOT, asked by the caller). A
  * table whose last HOT_READS_MIN full reads each found every mapped page
@@ -83,8 +86,9 @@
  * hot_skip_max_passes more passes, never idle or aged too early.
  *
  * Resuming: the walk position and the chunk being filled live in a state
- * allocated by .start and freed by .done. A chunk whose message does not
- * fit in the current skb stays pending and goes first into the next one.
+ * taken by .start and given back by .done (scan_state_new()). A chunk
+ * whose message does not fit in the current skb stays pending and goes
+ * first into the next one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -163,12 +167,11 @@ static atomic64_t tables_hot_skipped = ATOMIC64_INIT(0);
 /* Why a walk step stopped early (positive, unlike errors). */
 enum { SCAN_EMIT = 1, SCAN_YIELD };
 
-/* What a pass does with a PTE table that several VMAs share. */
+/* Where a pass is with a PTE table that several VMAs share. */
 enum scan_group_mode {
-	GROUP_PARTIAL,		/* each part read on its own, no record */
-	GROUP_UNDECIDED,	/* a record is ready; the first part decides */
-	GROUP_RECORD,		/* every part reported from the record */
-	GROUP_HOT,		/* every part reported RECENT (hot sampling) */
+	GROUP_PARTIAL,		/* each share read on its own, no record */
+	GROUP_PENDING,		/* a record is ready; the first share reports all */
+	GROUP_DONE,		/* every share reported: the walk passes them by */
 };
 
 struct scan_state {
@@ -192,13 +195,14 @@ struct scan_state {
 	char errmsg[96];
 	u8 min_idle_age;		/* ETMEM_A_SCAN_MIN_IDLE_AGE, 0 without */
 	/*
-	 * The PTE table shared by several VMAs that this pass last came to,
-	 * the part it came to first, and what this pass does with it (see
-	 * "Tables shared by VMAs" at the top): fixed at the first part, so
-	 * that no part is reported from one read and cleared by another.
+	 * The PTE table shared by several VMAs that this pass last came to
+	 * (see "Tables shared by VMAs" at the top), the span from the start
+	 * of its first VMA the request scans to the end of its last, and
+	 * where the pass is with it. All of the span is reported in one
+	 * locked step, so that no share's bits are cleared unreported.
 	 */
 	unsigned long group_table;	/* table address; ~0UL: none yet */
-	unsigned long group_first;
+	unsigned long group_start, group_end;
 	enum scan_group_mode group_mode;
 	/* the chunk being filled */
 	unsigned long chunk_addr;
@@ -206,8 +210,7 @@ struct scan_state {
 	/*
 	 * From here on, not cleared when a spare state is reused (see
 	 * scan_state_new()): states and ages are all zero between chunks
-	 * (ages are only with ETMEM_SCAN_FLAGS_IDLE_AGES; without, they are
-	 * written but never read, and zeroed when the state is freed).
+	 * (ages are written only with ETMEM_SCAN_FLAGS_IDLE_AGES).
 	 */
 	u8 states[SCAN_CHUNK_PAGES / 4];
 	u8 ages[SCAN_CHUNK_PAGES] __aligned(4);
@@ -237,10 +240,10 @@ static struct scan_state *scan_state_new(void)
 
 static void scan_state_free(struct scan_state *st)
 {
-	/* What the last chunk (or, without ages, any chunk) left set. */
+	/* What the last chunk, not sent, left set. */
 	memset(st->states, 0, DIV_ROUND_UP(st->chunk_nr, 4));
-	memset(st->ages, 0, st->flags & ETMEM_SCAN_FLAGS_IDLE_AGES ?
-	       st->chunk_nr : sizeof(st->ages));
+	if (st->flags & ETMEM_SCAN_FLAGS_IDLE_AGES)
+		memset(st->ages, 0, st->chunk_nr);
 	if (cmpxchg(&spare_state, NULL, st))
 		kvfree(st);
 }
@@ -262,11 +265,10 @@ struct scan_walk {
 	struct vm_area_struct *vma;
 	unsigned int budget;
 	bool cleared;			/* some accessed bit was cleared */
-	/* the PMD entry being walked, when it covers a whole table */
+	/* the PMD entry being walked: a whole table, or a shared one's first share */
 	struct etmem_table_rec *rec;	/* its record, or NULL */
 	bool whole_table;
-	bool grouped;			/* a part of a shared table, in st->group_mode */
-	bool drop_rec;			/* read in part after all: forget the record */
+	bool grouped;			/* the first share of a shared table */
 	bool store_spare;		/* st->spare now describes it */
 	bool store_leaf;		/* a huge page's age to keep: */
 	unsigned long leaf_value;	/* etmem_history_leaf_age()'s value */
@@ -542,11 +544,10 @@ static void scan_table_hot(struct scan_state *st,
 
 /*
  * Entries [@first, @first + @n) of a shared table (see "Tables shared by
- * VMAs" at the top) from its record, for a part of it: mapped pages idle
- * and aged by the passes since the record was made, or, when this pass
- * made it, as that read found them (accessed at age 0); the others absent.
+ * VMAs" at the top) from its record: mapped pages idle, aged by the passes
+ * since the record was made; the others (holes too) absent.
  */
-static void scan_part_from_record(struct scan_state *st,
+static void scan_span_from_record(struct scan_state *st,
 				  const struct etmem_table_rec *rec,
 				  unsigned int first, unsigned int n)
 {
@@ -554,21 +555,19 @@ static void scan_part_from_record(struct scan_state *st,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		u8 age = rec->ages[first + i];
-
 		/* Absent: the chunk's state and age are zero already. */
 		if (!state_at(rec->idle_states, first + i))
 			continue;
-		chunk_set(st->states, st->chunk_nr + i,
-			  !elapsed && !age ? ETMEM_PAGE_STATE_ACCESSED :
-			  ETMEM_PAGE_STATE_IDLE);
-		st->ages[st->chunk_nr + i] = age_after(age, elapsed);
+		chunk_set(st->states, st->chunk_nr + i, ETMEM_PAGE_STATE_IDLE);
+		if (want_ages(st))
+			st->ages[st->chunk_nr + i] =
+				age_after(rec->ages[first + i], elapsed);
 	}
 	st->chunk_nr += n;
 }
 
-/* The same for a part of a hot shared table: mapped pages RECENT, age 0. */
-static void scan_part_hot(struct scan_state *st, const struct etmem_table_rec *rec,
+/* The same for a hot shared table: mapped pages RECENT, age 0. */
+static void scan_span_hot(struct scan_state *st, const struct etmem_table_rec *rec,
 			  unsigned int first, unsigned int n)
 {
 	unsigned int i;
@@ -614,57 +613,32 @@ static bool scan_table_unchanged(const struct scan_state *st,
 }
 
 /*
- * A part of a table that several VMAs share, under the PMD lock only (see
- * "Tables shared by VMAs" at the top). The first part decides for the
- * pass, as scan_table() does for a whole table: from the record, RECENT,
- * or read whole (scan_ptes(), ETMEM_WALK_DONE not returned). The other
- * parts follow, from the record that decision left.
+ * The first share of a table that several VMAs share, under the PMD lock
+ * only (see "Tables shared by VMAs" at the top): the whole span is
+ * reported now, as a whole table would be, from the record, RECENT, or
+ * read whole (scan_ptes(); ETMEM_WALK_DONE not returned).
  */
-static int scan_table_part(struct scan_walk *w, pmd_t pmdval,
-			   unsigned long addr, unsigned long end)
+static int scan_table_span(struct scan_walk *w, pmd_t pmdval)
 {
 	struct scan_state *st = w->st;
 	struct etmem_table_rec *rec = w->rec;
-	unsigned int first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
-	unsigned int n = (end - addr) >> PAGE_SHIFT;
+	unsigned int first = (st->group_start & ~PMD_MASK) >> PAGE_SHIFT;
+	unsigned int n = (st->group_end - st->group_start) >> PAGE_SHIFT;
 
-	if (!chunk_make_room(st, addr, false, n))
+	if (!chunk_make_room(st, st->group_start, false, n))
 		return SCAN_EMIT;
-	if (st->group_mode == GROUP_UNDECIDED) {
-		/*
-		 * Only the part the pass came to first may read the table
-		 * whole: had the table appeared since (no table then, so
-		 * nothing reported), a read now would clear accesses to
-		 * those parts unreported.
-		 */
-		if (addr != st->group_first)
-			goto partial;
-		if (scan_table_unchanged(st, rec, pmdval)) {
-			st->group_mode = GROUP_RECORD;
-			atomic64_inc(&tables_skipped);
-		} else if (scan_table_still_hot(st, rec, pmdval)) {
-			st->group_mode = GROUP_HOT;
-			rec->hot_skipped = 1;
-			atomic64_inc(&tables_hot_skipped);
-		} else {
-			return 0;	/* scan_ptes() reads it whole */
-		}
-	} else if (rec->table_pfn != pmd_pfn(pmdval)) {
-		/* Freed and replaced since the decision: the record is void. */
-		goto partial;
+	if (scan_table_unchanged(st, rec, pmdval)) {
+		scan_span_from_record(st, rec, first, n);
+		atomic64_inc(&tables_skipped);
+	} else if (scan_table_still_hot(st, rec, pmdval)) {
+		scan_span_hot(st, rec, first, n);
+		rec->hot_skipped = 1;
+		atomic64_inc(&tables_hot_skipped);
+	} else {
+		return 0;	/* scan_ptes() reads it whole */
 	}
-	if (st->group_mode == GROUP_HOT)
-		scan_part_hot(st, rec, first, n);
-	else
-		scan_part_from_record(st, rec, first, n);
+	st->group_mode = GROUP_DONE;
 	return ETMEM_WALK_DONE;
-
-partial:
-	st->group_mode = GROUP_PARTIAL;
-	w->grouped = false;
-	w->rec = NULL;
-	w->drop_rec = true;
-	return 0;
 }
 
 /*
@@ -681,7 +655,7 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 	bool as_huge = st->flags & ETMEM_SCAN_FLAGS_AS_HUGE;
 
 	if (w->grouped)
-		return scan_table_part(w, pmdval, addr, end);
+		return scan_table_span(w, pmdval);
 	if (!w->whole_table || is_vm_hugetlb_page(w->vma))
 		return 0;
 	/* Idle from the record first: a clear PMD bit is the stronger fact. */
@@ -706,7 +680,9 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 /*
  * The PTEs of [addr, end), one table, under the PMD and PTE locks (see
  * access.c). With AS_HUGE a whole 2 MiB table folds into one unit. A
- * table requested whole is recorded for the PMD accessed-bit pre-check.
+ * table requested whole is recorded for the PMD accessed-bit pre-check;
+ * the first share of a shared table reads all 512 entries into its
+ * record and reports its span (see the top).
  */
 static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		     unsigned long end, void *arg)
@@ -723,21 +699,23 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	bool known = false;		/* the record held ages of this table */
 	u32 elapsed = 0;
 	/*
-	 * The entries read, from @base: those of [addr, end), or all of a
-	 * shared table's, read whole for the part at @first.
+	 * The entries read, from @base, and those reported, from @first:
+	 * [addr, end), or all of a shared table's and its span.
 	 */
 	unsigned int first = 0, nr_entries = n;
 	pte_t *base = pte;
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
-	if (!chunk_make_room(st, addr, as_huge, n))
-		return SCAN_EMIT;
 	if (w->grouped) {
+		/* @addr is the span's start (scan_pmd()). */
 		first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
 		base = pte - first;
 		nr_entries = PTRS_PER_PTE;
+		n = (st->group_end - addr) >> PAGE_SHIFT;
 	}
+	if (!chunk_make_room(st, addr, as_huge, n))
+		return SCAN_EMIT;
 	if (w->whole_table || w->grouped) {
 		/*
 		 * Cleared before the PTEs are read: a walk from now on sets
@@ -801,7 +779,8 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 			chunk_set(st->states, st->chunk_nr + i - first,
 				  young ? ETMEM_PAGE_STATE_ACCESSED :
 				  ETMEM_PAGE_STATE_IDLE);
-			st->ages[st->chunk_nr + i - first] = age;
+			if (want_ages(st))
+				st->ages[st->chunk_nr + i - first] = age;
 		}
 	}
 	if (rec) {
@@ -822,15 +801,15 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		rec->aged_pass = st->pass;
 		w->store_spare = rec == st->spare;
 	}
-	/* The other parts of a shared table come from this read. */
 	if (w->grouped)
-		st->group_mode = GROUP_RECORD;
+		st->group_mode = GROUP_DONE;
 	if (as_huge) {
 		chunk_set(st->states, st->chunk_nr,
 			  any_young ? ETMEM_PAGE_STATE_ACCESSED :
 			  any_present ? ETMEM_PAGE_STATE_IDLE :
 			  ETMEM_PAGE_STATE_ABSENT);
-		st->ages[st->chunk_nr] = any_present ? youngest : 0;
+		if (want_ages(st))
+			st->ages[st->chunk_nr] = any_present ? youngest : 0;
 		n = 1;
 	}
 	st->chunk_nr += n;
@@ -849,6 +828,7 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	struct scan_state *st = w->st;
 	unsigned long haddr = addr & PMD_MASK;
 	unsigned int state = ETMEM_PAGE_STATE_IDLE;
+	u8 age;
 
 	if (st->last_huge == haddr + 1)
 		return 0;
@@ -859,7 +839,7 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	if (etmem_pmd_not_own(w->vma, val)) {
 		/* No memory of its own, like the zero page: absent (zero). */
 		chunk_open(st, haddr, PMD_SHIFT);
-		st->ages[st->chunk_nr++] = 0;
+		st->chunk_nr++;
 		st->last_huge = haddr + 1;
 		return 0;
 	}
@@ -870,15 +850,15 @@ static int scan_huge(pmd_t *pmd, pmd_t val, unsigned long addr,
 	chunk_open(st, haddr, PMD_SHIFT);
 	if (st->history) {
 		/* Kept once the locks are dropped (scan_pmd()). */
-		st->ages[st->chunk_nr] =
-			etmem_history_leaf_age(st->history, haddr, pmd_pfn(val),
-					       state == ETMEM_PAGE_STATE_ACCESSED,
-					       &w->leaf_value);
+		age = etmem_history_leaf_age(st->history, haddr, pmd_pfn(val),
+					     state == ETMEM_PAGE_STATE_ACCESSED,
+					     &w->leaf_value);
 		w->store_leaf = true;
 	} else {
-		st->ages[st->chunk_nr] = state == ETMEM_PAGE_STATE_IDLE ?
-					 ETMEM_IDLE_AGE_UNKNOWN : 0;
+		age = state == ETMEM_PAGE_STATE_IDLE ? ETMEM_IDLE_AGE_UNKNOWN : 0;
 	}
+	if (want_ages(st))
+		st->ages[st->chunk_nr] = age;
 	chunk_set(st->states, st->chunk_nr++, state);
 	st->last_huge = haddr + 1;
 	return 0;
@@ -894,14 +874,16 @@ static bool scan_wants_vma(const struct scan_state *st,
 			   struct vm_area_struct *vma);
 
 /*
- * Whether the PTE table at @table may be read whole for its parts (see
- * "Tables shared by VMAs" at the top): every VMA in its 2 MiB is one this
- * request scans, within the current range, or a PFN map that cannot be
- * written privately (its entries are all special, which a read neither
- * reports nor clears: the vDSO's data pages next to ld.so, say).
- * Called with the mmap lock held, at the first part of each table only.
+ * Whether the PTE table at @table, which several VMAs share, may be read
+ * whole for them (see "Tables shared by VMAs" at the top): every VMA in
+ * its 2 MiB is one this request scans, within the current range, or a
+ * PFN map that cannot be written privately (its entries are all special,
+ * which a read neither reports nor clears: the vDSO's data pages next to
+ * ld.so, say). If so, *@start and *@end span the VMAs it scans there.
+ * Called with the mmap lock held.
  */
-static bool scan_table_groupable(struct scan_state *st, unsigned long table)
+static bool scan_table_groupable(struct scan_state *st, unsigned long table,
+				 unsigned long *start, unsigned long *end)
 {
 	const struct etmem_urange *r = &st->ranges[st->cur];
 	unsigned long tend = table + PMD_SIZE, a = table;
@@ -910,15 +892,21 @@ static bool scan_table_groupable(struct scan_state *st, unsigned long table)
 	/* That walk reaches only marked parts of its VMAs. */
 	if (st->flags & ETMEM_SCAN_FLAGS_SWAPFLAG_ONLY)
 		return false;
+	*start = tend;
+	*end = table;
 	while (a < tend && (v = find_vma(st->mm, a)) && v->vm_start < tend) {
+		unsigned long vs = max(v->vm_start, table), ve = min(v->vm_end, tend);
+
 		a = v->vm_end;
 		if ((v->vm_flags & VM_PFNMAP) && !is_cow_mapping(v->vm_flags))
 			continue;
 		if (is_vm_hugetlb_page(v) || !scan_wants_vma(st, v) ||
-		    max(v->vm_start, table) < r->start || min(v->vm_end, tend) > r->end)
+		    vs < r->start || ve > r->end)
 			return false;
+		*start = min(*start, vs);
+		*end = ve;
 	}
-	return true;
+	return *start < *end;
 }
 
 /*
@@ -964,20 +952,35 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	}
 	w->whole_table = tables && addr == table && end - addr == PMD_SIZE;
 	w->grouped = false;
-	w->drop_rec = false;
 	w->store_spare = false;
 	w->store_leaf = false;
 	w->rec = NULL;
 	if (tables && !w->whole_table) {
-		/* A part of a table: the first part this pass decides. */
+		unsigned long start, end_span;
+
+		/* A share of a table: all of them were reported already? */
+		if (st->group_table == table && st->group_mode == GROUP_DONE &&
+		    addr < st->group_end)
+			return 0;
+		/*
+		 * The first share the walk comes to reports them all, if it
+		 * is the first the request scans: had the walk passed one
+		 * by, without a table then, its pages would be cleared now
+		 * unreported. Decided again after the walk let go of the
+		 * mmap lock (a chunk to send first), as the VMAs may have
+		 * changed meanwhile.
+		 */
 		if (st->group_table != table) {
 			st->group_table = table;
-			st->group_first = addr;
-			st->group_mode = scan_table_groupable(st, table) &&
-					 scan_group_record(st, table) ?
-					 GROUP_UNDECIDED : GROUP_PARTIAL;
+			st->group_mode = GROUP_PARTIAL;
+			if (scan_table_groupable(st, table, &start, &end_span) &&
+			    addr == start && scan_group_record(st, table)) {
+				st->group_mode = GROUP_PENDING;
+				st->group_start = start;
+				st->group_end = end_span;
+			}
 		}
-		if (st->group_mode != GROUP_PARTIAL)
+		if (st->group_mode == GROUP_PENDING && addr == st->group_start)
 			w->rec = etmem_history_lookup(st->history, table);
 		w->grouped = !!w->rec;
 		if (!w->grouped) {
@@ -994,8 +997,17 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 			w->whole_table = false;	/* no memory: no pre-check */
 	}
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
-	if (w->drop_rec)
-		etmem_history_drop(st->history, addr);
+	if (w->grouped && st->group_mode == GROUP_PENDING) {
+		/*
+		 * Nothing reported: a chunk to send first (decide again
+		 * then), or no table under the lock after all (then the
+		 * other shares are read on their own).
+		 */
+		if (ret == SCAN_EMIT)
+			st->group_table = ~0UL;
+		else
+			st->group_mode = GROUP_PARTIAL;
+	}
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
 	if (w->store_leaf) {

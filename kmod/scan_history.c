@@ -318,8 +318,9 @@ int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
 void etmem_history_drop(struct etmem_scan_history *h, unsigned long addr)
 {
 	/*
-	 * Looked up first: a table shared by several VMAs is read in parts
-	 * every pass and has no record, and xa_erase() takes the lock.
+	 * Looked up first: a table read in parts every pass (one that VMAs
+	 * share which the request does not cover whole) has no record, and
+	 * xa_erase() takes the lock.
 	 */
 	if (xa_load(&h->tables, addr >> PMD_SHIFT))
 		etmem_history_rec_free(xa_erase(&h->tables, addr >> PMD_SHIFT));

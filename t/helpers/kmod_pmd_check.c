@@ -186,20 +186,26 @@ static int collect_shared(const struct etmem_chunk *chunk, void *arg)
 }
 
 /* Scan pages [from, PER_TABLE) of the shared table; the tables read. */
-static struct counts scan_shared(unsigned int from)
+static struct counts scan_shared_flags(unsigned int from, uint32_t flags)
 {
 	struct etmem_range r = { (uintptr_t)sh + from * 4096ul, (uintptr_t)sh + TABLE };
 	struct counts c0 = counts_now(), c1;
 
 	memset(sh_states, ETMEM_PAGE_STATE_ABSENT, sizeof(sh_states));
 	memset(sh_ages, 0, sizeof(sh_ages));
-	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES, collect_shared, NULL)) {
+	if (etmem_scan(client, getpid(), &r, 1, ETMEM_SCAN_FLAGS_IDLE_AGES | flags,
+		       collect_shared, NULL)) {
 		fprintf(stderr, "scan: %s\n", etmem_client_errmsg(client));
 		exit(1);
 	}
 	c1 = counts_now();
 	return (struct counts){ c1.read - c0.read, c1.skipped - c0.skipped,
 				c1.hot_skipped - c0.hot_skipped };
+}
+
+static struct counts scan_shared(unsigned int from)
+{
+	return scan_shared_flags(from, 0);
 }
 
 /* Pages of the shared table whose state is not what the test did. */
@@ -212,31 +218,48 @@ static size_t shared_wrong(const int *want)
 	return n;
 }
 
-/* The hole the table has: pages [300, 310) unmapped. */
+/* Pages 300-309: a hole at first, then a memfd's. */
 static int in_hole(size_t i)
 {
 	return i >= 300 && i < 310;
 }
 
+/* Mapped pages whose idle age is not @want, but for @but (-1: none). */
+static size_t shared_wrong_age(int want, size_t but, int want_but)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < PER_TABLE; i++)
+		if (!in_hole(i))
+			n += sh_ages[i] != (i == but ? want_but : want);
+	return n;
+}
+
 /*
  * One 2 MiB table, four VMAs (pages 0-99 read-write, 100-199 read-only,
  * 200-299 and 310-511 read-write again, 300-309 unmapped): the scan
- * reads it once a pass, not once per VMA, reports each part exactly, and
- * keeps the pre-check and the idle ages across passes. A request that
- * leaves a part out reads only what it covers and clears no other bit.
+ * reads it once a pass, not once per VMA, reports each share exactly
+ * (the hole absent), and keeps the pre-check, idle ages and hot sampling
+ * across passes. A request that leaves a VMA out (a range that starts
+ * inside the table, or a file VMA under ANON_ONLY) reads only its shares
+ * and clears no other bit.
  */
 static void check_shared_table(void)
 {
 	char *raw = mmap(NULL, 2 * TABLE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int want[PER_TABLE];
+	int want[PER_TABLE], fd;
+	uint64_t skips = 0, reads = 0;
 	struct counts c;
-	size_t i, n;
+	size_t i, pass;
 
 	if (raw == MAP_FAILED) {
 		perror("mmap");
 		exit(1);
 	}
+	/* The skip bound a record is dated back within (set_param(3) before). */
+	set_param(8);
+	write_param(HOT_PARAM, 1);
 	sh = (char *)(((uintptr_t)raw + TABLE - 1) & ~(uintptr_t)(TABLE - 1));
 	/* 4 KiB pages only: THP may be "always" here. */
 	if (madvise(sh, TABLE, MADV_NOHUGEPAGE)) {
@@ -257,53 +280,106 @@ static void check_shared_table(void)
 	      shared_wrong(want), c.read);
 	for (i = 0; i < PER_TABLE; i++)
 		want[i] = in_hole(i) ? ETMEM_PAGE_STATE_ABSENT : ETMEM_PAGE_STATE_IDLE;
-	c = scan_shared(0);
-	for (i = 0, n = 0; i < PER_TABLE; i++)
-		n += !in_hole(i) && sh_ages[i] != 1;
-	check(!shared_wrong(want) && !n,
-	      "shared table, second pass: all idle at age 1 (%zu wrong states, %zu wrong ages)",
-	      shared_wrong(want), n);
-	check(skips_mapped_tables() ? c.read == 0 && c.skipped == 1 : c.read == 1,
-	      "shared table, nothing touched: %s (%" PRIu64 " read, %" PRIu64 " skipped)",
-	      skips_mapped_tables() ? "reported from its record" : "read once", c.read, c.skipped);
-	/* One access in the first part, one in the read-only one, one in the last. */
+	/*
+	 * Two passes with nothing touched: each reads the table or reports
+	 * it from its record (the first may find the record due, as it is
+	 * dated back), and from 6.12 at least one of them skips it.
+	 */
+	for (pass = 1; pass <= 2; pass++) {
+		c = scan_shared(0);
+		check(!shared_wrong(want) && !shared_wrong_age(pass, -1, 0) &&
+		      c.read + c.skipped == 1,
+		      "shared table, untouched pass %zu: all idle at age %zu (%zu wrong states, %zu wrong ages), read or skipped once (%" PRIu64 " + %" PRIu64 ")",
+		      pass, pass, shared_wrong(want), shared_wrong_age(pass, -1, 0),
+		      c.read, c.skipped);
+		skips += c.skipped;
+		reads += c.read;
+	}
+	check(skips_mapped_tables() ? skips >= 1 : reads == 2,
+	      "shared table, nothing touched: %s (%" PRIu64 " skipped, %" PRIu64 " read in 2 passes)",
+	      skips_mapped_tables() ? "reported from its record" : "read once a pass", skips, reads);
+	/* One access in the first share, one in the read-only one, one in the last. */
 	sh[50 * 4096] = 2;
-	want[50] = ETMEM_PAGE_STATE_ACCESSED;
 	(void)*(volatile char *)(sh + 150 * 4096);
-	want[150] = ETMEM_PAGE_STATE_ACCESSED;
 	sh[400 * 4096] = 2;
-	want[400] = ETMEM_PAGE_STATE_ACCESSED;
+	want[50] = want[150] = want[400] = ETMEM_PAGE_STATE_ACCESSED;
 	c = scan_shared(0);
-	for (i = 0, n = 0; i < PER_TABLE; i++)
-		n += !in_hole(i) && sh_ages[i] != (want[i] == ETMEM_PAGE_STATE_ACCESSED ? 0 : 2);
-	check(!shared_wrong(want) && !n && c.read == 1,
-	      "shared table, 3 pages touched in 3 VMAs: those accessed, the rest idle at age 2 (%zu wrong states, %zu wrong ages), read once (%" PRIu64 ")",
-	      shared_wrong(want), n, c.read);
+	for (i = 0, pass = 0; i < PER_TABLE; i++)
+		pass += !in_hole(i) && sh_ages[i] != (want[i] == ETMEM_PAGE_STATE_ACCESSED ? 0 : 3);
+	check(!shared_wrong(want) && !pass && c.read == 1,
+	      "shared table, 3 pages touched in 3 VMAs: those accessed, the rest idle at age 3 (%zu wrong states, %zu wrong ages), read once (%" PRIu64 ")",
+	      shared_wrong(want), pass, c.read);
 	want[50] = want[150] = want[400] = ETMEM_PAGE_STATE_IDLE;
 	c = scan_shared(0);
-	for (i = 0, n = 0; i < PER_TABLE; i++)
-		n += !in_hole(i) && sh_ages[i] != (i == 50 || i == 150 || i == 400 ? 1 : 3);
-	check(!shared_wrong(want) && !n,
-	      "shared table, next pass: all idle, the 3 at age 1, the rest at 3 (%zu wrong states, %zu wrong ages)",
-	      shared_wrong(want), n);
+	for (i = 0, pass = 0; i < PER_TABLE; i++)
+		pass += !in_hole(i) && sh_ages[i] != (i == 50 || i == 150 || i == 400 ? 1 : 4);
+	check(!shared_wrong(want) && !pass,
+	      "shared table, next pass: all idle, the 3 at age 1, the rest at 4 (%zu wrong states, %zu wrong ages)",
+	      shared_wrong(want), pass);
 	/*
-	 * A request from page 120 leaves pages 0-119 out: its 3 parts are
+	 * A request from page 120 leaves pages 0-119 out: its 3 shares are
 	 * read on their own, and the access to page 10 stays for the next
 	 * whole request.
 	 */
 	sh[10 * 4096] = 2;
 	c = scan_shared(120);
-	for (i = 0, n = 0; i < PER_TABLE; i++)
-		n += sh_states[i] != (i < 120 ? ETMEM_PAGE_STATE_ABSENT : want[i]);
-	check(!n && c.read == 3,
-	      "a request that leaves part of a shared table out reads the 3 parts it covers (%" PRIu64 " reads), exactly (%zu wrong)",
-	      c.read, n);
+	for (i = 0, pass = 0; i < PER_TABLE; i++)
+		pass += sh_states[i] != (i < 120 ? ETMEM_PAGE_STATE_ABSENT : want[i]);
+	check(!pass && c.read == 3,
+	      "a request that leaves part of a shared table out reads the 3 shares it covers (%" PRIu64 " reads), exactly (%zu wrong)",
+	      c.read, pass);
 	want[10] = ETMEM_PAGE_STATE_ACCESSED;
 	c = scan_shared(0);
 	check(!shared_wrong(want) && c.read == 1 && sh_ages[10] == 0 && sh_ages[20] == 1,
 	      "then a whole request: page 10's access was kept (state %d), the table read whole again with new ages (%zu wrong, %" PRIu64 " reads, page 20 age %d)",
 	      sh_states[10], shared_wrong(want), c.read, sh_ages[20]);
+	want[10] = ETMEM_PAGE_STATE_IDLE;
+
+	/* A memfd's pages in the hole: a file VMA, left out by ANON_ONLY. */
+	fd = memfd_create("etmem-shared-table", 0);
+	if (fd < 0 || ftruncate(fd, 10 * 4096) ||
+	    mmap(sh + 300 * 4096, 10 * 4096, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		perror("memfd");
+		exit(1);
+	}
+	memset(sh + 300 * 4096, 3, 10 * 4096);
+	sh[20 * 4096] = 2;
+	c = scan_shared_flags(0, ETMEM_SCAN_FLAGS_ANON_ONLY);
+	want[20] = ETMEM_PAGE_STATE_ACCESSED;
+	check(!shared_wrong(want) && c.read == 4,
+	      "ANON_ONLY with a file VMA in the table: its 4 anonymous shares read on their own (%" PRIu64 " reads), the file's pages not reported (%zu wrong)",
+	      c.read, shared_wrong(want));
+	want[20] = ETMEM_PAGE_STATE_IDLE;
+	for (i = 300; i < 310; i++)
+		want[i] = ETMEM_PAGE_STATE_ACCESSED;
+	c = scan_shared(0);
+	check(!shared_wrong(want) && c.read == 1,
+	      "then a request for all: the file's pages accessed, their bits kept (%zu wrong), the table read once (%" PRIu64 ")",
+	      shared_wrong(want), c.read);
+	for (i = 300; i < 310; i++)
+		want[i] = ETMEM_PAGE_STATE_IDLE;
+
+	/* Hot sampling: all touched at every pass; after 4 reads, a skip. */
+	for (pass = 0; pass < 6; pass++) {
+		for (i = 0; i < PER_TABLE; i++)
+			if (i >= 100 && i < 200)
+				(void)*(volatile char *)(sh + i * 4096);
+			else
+				sh[i * 4096] = 4;
+		c = scan_shared_flags(0, ETMEM_SCAN_FLAGS_SAMPLE_HOT);
+		if (c.hot_skipped)
+			break;
+	}
+	for (i = 0; i < PER_TABLE; i++)
+		want[i] = ETMEM_PAGE_STATE_RECENT;
+	check(c.hot_skipped == 1 && c.read == 0 && !shared_wrong(want) && pass == 4,
+	      "shared table all accessed in 4 reads: left unread (%" PRIu64 " hot skipped at pass %zu), every page RECENT (%zu wrong)",
+	      c.hot_skipped, pass + 1, shared_wrong(want));
+	munmap(sh + 300 * 4096, 10 * 4096);
+	close(fd);
 	munmap(raw, 2 * TABLE);
+	set_param(3);
 }
 
 /* ---- huge pages: an age of their own ---- */
