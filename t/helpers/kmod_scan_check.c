@@ -384,9 +384,33 @@ static int kill_target(const struct etmem_chunk *chunk, void *arg)
 }
 
 /*
- * A victim with 30000 one-page mappings: its scan is 30000 chunks, far
- * more than the socket buffers, so the dump runs in many rounds.
+ * In a child: 20000 one-page anonymous mappings, each between two
+ * mappings of a memfd's page. An ANON_ONLY scan leaves the memfd's out,
+ * so each anonymous page is a chunk of its own: 20000 chunks, far more
+ * than the socket buffers, and the dump runs in many rounds. (Holes
+ * would not do: the scan reports a page table that mappings share, holes
+ * and all, in one step.)
  */
+#define MANY_CHUNKS	20000
+#define MANY_CHUNKS_FLAGS ETMEM_SCAN_FLAGS_ANON_ONLY
+
+static void map_many_chunks(void)
+{
+	char *area = mmap(NULL, 2 * MANY_CHUNKS * 4096UL, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = memfd_create("etmem-many-chunks", 0), i;
+
+	if (area == MAP_FAILED || fd < 0 || ftruncate(fd, 4096))
+		_exit(1);
+	for (i = 0; i < 2 * MANY_CHUNKS; i += 2) {
+		area[i * 4096UL] = 1;
+		if (mmap(area + (i + 1) * 4096UL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+			_exit(1);
+	}
+}
+
+/* A victim whose scan is many chunks (map_many_chunks()). */
 static pid_t start_victim(void)
 {
 	int pipefd[2];
@@ -397,15 +421,7 @@ static pid_t start_victim(void)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		char *area = mmap(NULL, 60000 * 4096UL, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		int i;
-
-		/* Holes between the pages: each page is a chunk of its own. */
-		for (i = 0; i < 60000; i += 2) {
-			area[i * 4096UL] = 1;
-			munmap(area + (i + 1) * 4096UL, 4096);
-		}
+		map_many_chunks();
 		if (write(pipefd[1], "r", 1) != 1)
 			_exit(1);
 		pause();
@@ -421,10 +437,10 @@ static void test_concurrency(void)
 	int result = 1, killed = 0, ret;
 
 	victim = start_victim();
-	ret = etmem_scan(client, victim, NULL, 0, 0, try_concurrent, &result);
+	ret = etmem_scan(client, victim, NULL, 0, MANY_CHUNKS_FLAGS, try_concurrent, &result);
 	check(ret == 0 && result == -EBUSY,
 	      "second scan of the same process during a scan: EBUSY with message (%d)", result);
-	ret = etmem_scan(client, victim, NULL, 0, 0, kill_target, &killed);
+	ret = etmem_scan(client, victim, NULL, 0, MANY_CHUNKS_FLAGS, kill_target, &killed);
 	check(ret == -EOWNERDEAD && strstr(etmem_client_errmsg(client), "exited"),
 	      "target killed mid-dump: EOWNERDEAD \"%s\" (ret %d)",
 	      etmem_client_errmsg(client), ret);
@@ -713,14 +729,7 @@ static void test_exec(void)
 		return;
 	victim = fork();
 	if (victim == 0) {
-		char *area = mmap(NULL, 60000 * 4096UL, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		int i;
-
-		for (i = 0; i < 60000; i += 2) {
-			area[i * 4096UL] = 1;
-			munmap(area + (i + 1) * 4096UL, 4096);
-		}
+		map_many_chunks();
 		if (write(ready[1], "r", 1) != 1 || read(pipefd[0], &c, 1) != 1)
 			_exit(1);
 		execl("/bin/sleep", "sleep", "30", (char *)NULL);
@@ -729,7 +738,7 @@ static void test_exec(void)
 	if (read(ready[0], &c, 1) != 1)
 		return;
 	exec_pipe = pipefd[1];
-	ret = etmem_scan(client, victim, NULL, 0, 0, trigger_exec, &done);
+	ret = etmem_scan(client, victim, NULL, 0, MANY_CHUNKS_FLAGS, trigger_exec, &done);
 	check(ret == -ESTALE && strstr(etmem_client_errmsg(client), "exec'd"),
 	      "target exec'd mid-dump: ESTALE \"%s\" (ret %d)", etmem_client_errmsg(client), ret);
 	kill(victim, SIGKILL);
