@@ -246,6 +246,12 @@ u32 etmem_marks_nr_procs(void);
  * @ages: each mapped page's idle age at @aged_pass (consecutive passes
  *	found mapped and not accessed, at most ETMEM_IDLE_AGE_MAX); a pass
  *	that reports the table from this record adds the passes since
+ * @pfn_tags: the low byte of each mapped page's pfn at the last read. A
+ *	table can be freed and its page reused for the next table at the
+ *	same address (same @table_pfn), and a page can be unmapped and
+ *	another mapped in its place, between two reads: a page whose tag
+ *	differs is another page, and its age and the table's @hot_reads
+ *	start again (a match by chance, 1 in 256, keeps the old age)
  */
 struct etmem_table_rec {
 	unsigned long table_pfn;
@@ -256,6 +262,7 @@ struct etmem_table_rec {
 	u8 hot_skipped;
 	u8 idle_states[PTRS_PER_PTE / 4];
 	u8 ages[PTRS_PER_PTE];
+	u8 pfn_tags[PTRS_PER_PTE];
 };
 
 struct etmem_scan_history;

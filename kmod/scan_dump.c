@@ -697,6 +697,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	struct etmem_table_rec *rec = NULL;
 	u8 youngest = ETMEM_IDLE_AGE_UNKNOWN;
 	bool known = false;		/* the record held ages of this table */
+	bool replaced = false;		/* a page it recorded is another now */
 	u32 elapsed = 0;
 	/*
 	 * The entries read, from @base, and those reported, from @first:
@@ -764,14 +765,20 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		/*
 		 * Idle age: one more than recorded if the page was mapped
 		 * and idle at the last read of this table; 1 for a page
-		 * idle in its first read; 0 once accessed.
+		 * idle in its first read; 0 once accessed. The same page:
+		 * its pfn tag too (see struct etmem_table_rec).
 		 */
 		was_present = known && state_at(rec->idle_states, i);
+		if (was_present && rec->pfn_tags[i] != (u8)pte_pfn(val)) {
+			was_present = false;
+			replaced = true;
+		}
 		age = young ? 0 : was_present ? age_after(rec->ages[i], elapsed) :
 		      rec ? 1 : ETMEM_IDLE_AGE_UNKNOWN;
 		if (rec) {
 			rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_IDLE);
 			rec->ages[i] = age;
+			rec->pfn_tags[i] = (u8)pte_pfn(val);
 			rec->nr_present++;
 		}
 		youngest = min(youngest, age);
@@ -784,9 +791,13 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		}
 	}
 	if (rec) {
-		/* Only a whole table read in full counts (rec is set then). */
+		/*
+		 * Only a whole table read in full counts (rec is set then),
+		 * and only with the same pages as the last read.
+		 */
 		rec->hot_reads = !any_present || nr_young < rec->nr_present ? 0 :
-				 known ? min_t(u32, rec->hot_reads + 1, U8_MAX) : 1;
+				 known && !replaced ?
+				 min_t(u32, rec->hot_reads + 1, U8_MAX) : 1;
 		rec->hot_skipped = 0;
 		rec->table_pfn = pmd_pfn(pmdval);
 		/*

@@ -6,8 +6,8 @@
  * reading its PTEs. scan_dump.c decides when that is allowed (the PMD
  * accessed-bit pre-check); this file only keeps the records.
  *
- * Memory: one record (struct etmem_table_rec, 656 bytes) per PTE table a
- * scan read whole, i.e. about 330 KiB per GiB of mapped 4 KiB pages (the
+ * Memory: one record (struct etmem_table_rec, 1176 bytes) per PTE table a
+ * scan read whole, i.e. about 590 KiB per GiB of mapped 4 KiB pages (the
  * page tables themselves take 2 MiB), and one xarray value per huge page
  * (THP or hugetlb) for its idle age. Records not refreshed for
  * HISTORY_PRUNE_PASSES passes (their memory was unmapped, or is no longer
