@@ -246,6 +246,11 @@ u32 etmem_marks_nr_procs(void);
  * @ages: each mapped page's idle age at @aged_pass (consecutive passes
  *	found mapped and not accessed, at most ETMEM_IDLE_AGE_MAX); a pass
  *	that reports the table from this record adds the passes since
+ * @layout: a hash of the VMAs in the table's 2 MiB at the last read (their
+ *	bounds there, offsets, flags, file or anon_vma): the VMAs that share
+ *	a table can change without a walk through it (munmap, mremap into a
+ *	hole), and a shared table whose VMAs differ is read, not reported
+ *	from this record
  * @pfn_tags: the low byte of each mapped page's pfn at the last read. A
  *	table can be freed and its page reused for the next table at the
  *	same address (same @table_pfn), and a page can be unmapped and
@@ -260,6 +265,7 @@ struct etmem_table_rec {
 	u16 nr_present;
 	u8 hot_reads;
 	u8 hot_skipped;
+	u32 layout;
 	u8 idle_states[PTRS_PER_PTE / 4];
 	u8 ages[PTRS_PER_PTE];
 	u8 pfn_tags[PTRS_PER_PTE];

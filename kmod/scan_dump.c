@@ -63,6 +63,9 @@
  * walk then passes the other shares by. So such a table is read at most
  * once a pass, is skipped by the pre-check like any other, and no share
  * has its bits cleared without being reported in that same step. The
+ * record keeps a hash of the VMAs there (layout_mix()): munmap and mremap
+ * change them without a walk through the table, so a table whose VMAs
+ * changed is read, never reported from the record. The
  * record is stored before the read (a blank one, table_pfn 0: no page
  * table has pfn 0, x86 reserves the first page), so that a failed store
  * cannot leave a read unrecorded. When the walk lets go of the mmap lock
@@ -93,6 +96,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/hugetlb.h>
+#include <linux/jhash.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -203,6 +207,7 @@ struct scan_state {
 	 */
 	unsigned long group_table;	/* table address; ~0UL: none yet */
 	unsigned long group_start, group_end;
+	u32 group_layout;		/* its VMAs (struct etmem_table_rec) */
 	enum scan_group_mode group_mode;
 	/* the chunk being filled */
 	unsigned long chunk_addr;
@@ -335,6 +340,22 @@ static inline void rec_set_state(u8 *states, unsigned int i, unsigned int state)
 static inline bool want_ages(const struct scan_state *st)
 {
 	return st->flags & ETMEM_SCAN_FLAGS_IDLE_AGES;
+}
+
+/*
+ * Mix VMA @v's share [@vs, @ve) of a table into @hash (the record's
+ * layout): what a change of the VMAs there, made without a walk through
+ * the table, changes.
+ */
+static u32 layout_mix(u32 hash, const struct vm_area_struct *v,
+		      unsigned long vs, unsigned long ve)
+{
+	const void *backing = v->vm_file ? (const void *)v->vm_file :
+			      (const void *)v->anon_vma;
+	unsigned long words[5] = { vs, ve, v->vm_pgoff, v->vm_flags,
+				   (unsigned long)backing };
+
+	return jhash(words, sizeof(words), hash);
 }
 
 /* A recorded age @elapsed passes later, with no access meanwhile. */
@@ -627,6 +648,9 @@ static int scan_table_span(struct scan_walk *w, pmd_t pmdval)
 
 	if (!chunk_make_room(st, st->group_start, false, n))
 		return SCAN_EMIT;
+	/* Its VMAs changed since the record (munmap, mremap): read it. */
+	if (rec->layout != st->group_layout)
+		return 0;
 	if (scan_table_unchanged(st, rec, pmdval)) {
 		scan_span_from_record(st, rec, first, n);
 		atomic64_inc(&tables_skipped);
@@ -810,6 +834,8 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		rec->pass = st->pass - (st->skip_passes ?
 			    (st->pass + (addr >> PMD_SHIFT)) % st->skip_passes : 0);
 		rec->aged_pass = st->pass;
+		rec->layout = w->grouped ? st->group_layout :
+			      layout_mix(0, w->vma, addr, addr + PMD_SIZE);
 		w->store_spare = rec == st->spare;
 	}
 	if (w->grouped)
@@ -889,12 +915,13 @@ static bool scan_wants_vma(const struct scan_state *st,
  * whole for them (see "Tables shared by VMAs" at the top): every VMA in
  * its 2 MiB is one this request scans, within the current range, or a
  * PFN map that cannot be written privately (its entries are all special,
- * which a read neither reports nor clears: the vDSO's data pages next to
- * ld.so, say). If so, *@start and *@end span the VMAs it scans there.
- * Called with the mmap lock held.
+ * which a read never clears, and reports absent in a span: the vDSO's
+ * data pages next to ld.so, say). If so, *@start and *@end span the VMAs it scans there,
+ * and *@layout is their hash (see struct etmem_table_rec). Called with the
+ * mmap lock held.
  */
 static bool scan_table_groupable(struct scan_state *st, unsigned long table,
-				 unsigned long *start, unsigned long *end)
+				 unsigned long *start, unsigned long *end, u32 *layout)
 {
 	const struct etmem_urange *r = &st->ranges[st->cur];
 	unsigned long tend = table + PMD_SIZE, a = table;
@@ -905,6 +932,7 @@ static bool scan_table_groupable(struct scan_state *st, unsigned long table,
 		return false;
 	*start = tend;
 	*end = table;
+	*layout = 0;
 	while (a < tend && (v = find_vma(st->mm, a)) && v->vm_start < tend) {
 		unsigned long vs = max(v->vm_start, table), ve = min(v->vm_end, tend);
 
@@ -916,14 +944,15 @@ static bool scan_table_groupable(struct scan_state *st, unsigned long table,
 			return false;
 		*start = min(*start, vs);
 		*end = ve;
+		*layout = layout_mix(*layout, v, vs, ve);
 	}
 	return *start < *end;
 }
 
 /*
- * The record a shared table is read into, stored before the walk (a
- * store after it could fail, and the other parts would have no record of
- * a read that cleared their bits). Blank (table_pfn 0, which no page
+ * The record a shared table is read into, stored before the walk: the
+ * span is reported in one step under the table's locks, which a failed
+ * store after the read could not undo. Blank (table_pfn 0, which no page
  * table has: x86 reserves the first page), it is no history of any table.
  */
 static bool scan_group_record(struct scan_state *st, unsigned long table)
@@ -968,11 +997,20 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	w->rec = NULL;
 	if (tables && !w->whole_table) {
 		unsigned long start, end_span;
+		u32 layout;
 
 		/* A share of a table: all of them were reported already? */
 		if (st->group_table == table && st->group_mode == GROUP_DONE &&
-		    addr < st->group_end)
-			return 0;
+		    addr < st->group_end) {
+			if (end <= st->group_end)
+				return 0;
+			/*
+			 * Grown past the span while the walk let go of the
+			 * mmap lock: the rest is read on its own.
+			 */
+			addr = st->group_end;
+			st->group_mode = GROUP_PARTIAL;
+		}
 		/*
 		 * The first share the walk comes to reports them all, if it
 		 * is the first the request scans: had the walk passed one
@@ -984,11 +1022,12 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 		if (st->group_table != table) {
 			st->group_table = table;
 			st->group_mode = GROUP_PARTIAL;
-			if (scan_table_groupable(st, table, &start, &end_span) &&
+			if (scan_table_groupable(st, table, &start, &end_span, &layout) &&
 			    addr == start && scan_group_record(st, table)) {
 				st->group_mode = GROUP_PENDING;
 				st->group_start = start;
 				st->group_end = end_span;
+				st->group_layout = layout;
 			}
 		}
 		if (st->group_mode == GROUP_PENDING && addr == st->group_start)

@@ -398,6 +398,23 @@ static void check_shared_table(void)
 	check(pass == 4 && reads == 4 && c.hot_skipped == 1,
 	      "a new table at the same address: read %" PRIu64 " times before a hot skip (want 4, skipped at pass %zu)",
 	      reads, pass + 1);
+	/*
+	 * 64 KiB unmapped from a quiet table (no walk through it): the table
+	 * is now shared by two VMAs, and its record, of one VMA, is not
+	 * reported from: the unmapped pages are absent at once, not idle.
+	 */
+	scan_shared(0);
+	if (munmap(sh + 200 * 4096, 16 * 4096)) {
+		perror("munmap");
+		exit(1);
+	}
+	c = scan_shared(0);
+	for (i = 0, pass = 0; i < PER_TABLE; i++)
+		pass += sh_states[i] != (i >= 200 && i < 216 ? ETMEM_PAGE_STATE_ABSENT :
+					 ETMEM_PAGE_STATE_IDLE);
+	check(!pass && c.read == 1,
+	      "64 KiB unmapped from a quiet table: absent at once, the rest idle (%zu wrong), the table read (%" PRIu64 ")",
+	      pass, c.read);
 	munmap(raw, 2 * TABLE);
 	set_param(3);
 }
