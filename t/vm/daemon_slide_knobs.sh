@@ -208,7 +208,9 @@ print(t["cycles"], t["quiet_cycles"])')
 	[ "${cyc:-0}" -gt "${reask:-0}" ] && streak="$quiet quiet cycles in a row at cycle $cyc" && break
 	sleep 1
 done
-grep "rehold/t: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 4
+# From the cycle before the ask on: what a streak that broke broke on.
+grep "rehold/t: cycle" "$WORK/etmemd-$SOCK.log" |
+	awk -v from=$(( ${reask:-0} - 1 )) 'match($0, /cycle [0-9]+:/) && substr($0, RSTART + 6, RLENGTH - 7) + 0 >= from'
 vt_check "hold: the cycle that asked again was quiet ($streak, the ask at cycle ${reask:-none})" \
 	test -n "$streak" -a "${quiet:-0}" -gt $(( ${cyc:-0} - ${reask:-0} ))
 
