@@ -211,6 +211,21 @@ damos_stop() {
 	echo off >"$damon/kdamonds/0/state" 2>/dev/null
 	echo 0 >"$damon/kdamonds/nr_kdamonds" 2>/dev/null
 }
+# damonstat: DAMON's monitoring alone at the default intervals, the
+# denominator of the steady-state target ("monitoring CPU"). The cold set
+# is paged out by the pageout scheme above during the warm-up; at the
+# window's start the scheme's action becomes stat (committed online:
+# "commit" in kdamonds/N/state), so kdamond keeps sampling and splitting
+# regions as before but pages nothing out, and its CPU in the window is
+# monitoring only, not DAMOS paging hot pages out that fault back in.
+damonstat_start() { damos_start "$1"; }
+damonstat_window() {
+	local c=$damon/kdamonds/0/contexts/0
+	echo stat >"$c/schemes/0/action" && echo commit >"$damon/kdamonds/0/state" ||
+		die "damonstat: cannot switch the scheme to stat online"
+	log "damonstat: scheme action now $(cat "$c/schemes/0/action")"
+}
+damonstat_stop() { damos_stop; }
 damos_cpu_ms() {
 	local pid
 	pid=$(cat "$damon/kdamonds/0/pid" 2>/dev/null)
@@ -348,7 +363,7 @@ none_stop() { :; }
 reclaimer_cpu_ms() {
 	case $1 in
 	etmem|etmemhot3|etmemquiet) cpu_ms_of "$etmemd_pid" ;;
-	damos|damoscheap) damos_cpu_ms ;;
+	damos|damoscheap|damonstat) damos_cpu_ms ;;
 	# etmemd's kdamond is kdamond 0 (nothing else runs DAMON here).
 	damon) awk -v a="$(cpu_ms_of "$etmemd_pid")" -v b="$(damos_cpu_ms)" 'BEGIN {print a + b}' ;;
 	*) echo 0 ;;
@@ -557,6 +572,8 @@ steady_one() { # RECLAIMER REP
 	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
 	# etmemd's cycles in the window (asked outside the CPU readings).
 	case $r in etmem*) c0=$(etmem_task_field cycles) ;; esac
+	# A reclaimer that changes what it does once steady (damonstat).
+	if declare -F "${r}_window" >/dev/null; then "${r}_window"; fi
 	cpu0=$(reclaimer_cpu_ms "$r")
 	case $r in etmem*) read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid") ;; esac
 	f0=$(grep '^status' "$out" | tail -n1 | sed -n 's/.* majflt=\([0-9]*\).*/\1/p')
