@@ -582,6 +582,16 @@ def render_costs(rows):
                          "find nothing to do, up to 16 s) / etmem with `sleep=1` alone: "
                          f"**{ratio_spread(quiet, 3)}**; against kdamond at the default "
                          f"intervals: **{ratio_spread(paired(good, 'etmemquiet', 'damos', 2), 3)}**")
+        # damonstat: kdamond's monitoring alone (no page-out in the window).
+        for mine in ("etmem", "etmemquiet"):
+            mon = paired(good, mine, "damonstat", 2)
+            if mon:
+                lines.append(f"- {mine} / kdamond monitoring alone at the default intervals "
+                             f"(damonstat: the scheme's action `stat` in the window): "
+                             f"**{ratio_spread(mon, 3)}**")
+        if paired(good, "damos", "damonstat", 2):
+            lines.append("- kdamond with DAMOS paging out / monitoring alone: "
+                         f"{ratio_spread(paired(good, 'damos', 'damonstat', 2), 3)}")
         # A steady table from a boot of its own (bench/run --only steady)
         # replaces the costs boot's; the costs boot's comparison with the
         # cheaper DAMOS setting stays, as steady_costs rows, from its boot.

@@ -115,15 +115,21 @@ static void cycle_step(struct cycle *cycle, enum cycle_event ev)
 	case CYCLE_SLEEPING:
 		set_state(cycle, CYCLE_FINDING);
 		cycle->pass = 1;
+		cycle->nr_passes = 0;
 		cycle->quiet = false;
 		cycle->started_ms = now_ms();
 		next = cycle->ops->begin(cycle);
 		break;
 	case CYCLE_SCANNING:	/* CYCLE_EV_JOBS_DONE */
-		if (cycle->pass < cycle->loop) {
+		if (cycle->pass < cycle->loop &&
+		    !(cycle->ops->decided && cycle->ops->decided(cycle))) {
 			next = CYCLE_PAUSED;
 			break;
 		}
+		if (cycle->pass < cycle->loop)
+			log_debug("%s: decided after %u of %u scans", cycle->name, cycle->pass,
+				  cycle->loop);
+		cycle->nr_passes = cycle->pass;
 		next = cycle->ops->act(cycle);
 		if (next == CYCLE_SLEEPING)
 			cycle->ops->end(cycle);

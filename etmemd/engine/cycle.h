@@ -44,6 +44,13 @@ struct cycle_ops {
 	/* Submits scan pass cycle->pass for the processes still there. */
 	void (*next_pass)(struct cycle *cycle);
 	/*
+	 * Optional, after each pass but the last: true when the passes made
+	 * so far already decide what act() will do, whatever the others
+	 * would find. The cycle then acts at once and skips the rest (no
+	 * interval, no scan). NULL: every cycle makes all `loop` passes.
+	 */
+	bool (*decided)(struct cycle *cycle);
+	/*
 	 * After the last pass: submits the jobs that act on the scans and
 	 * returns CYCLE_ACTING, or CYCLE_SLEEPING when there is nothing to
 	 * do (the cycle then ends at once).
@@ -74,6 +81,8 @@ struct cycle {
 	unsigned int cur_sleep_s;		/* the sleep in force */
 	enum cycle_state state;
 	unsigned int pass;		/* 1..loop, the scan pass in progress */
+	/* Passes this cycle made before it acted: loop, or fewer if decided. */
+	unsigned int nr_passes;
 	unsigned int pending;		/* jobs of the current phase in flight */
 	atomic_bool cancel;		/* set on stop; scan jobs read it */
 	uint64_t started_ms;		/* CLOCK_MONOTONIC when this cycle began */

@@ -142,6 +142,12 @@ struct slide_run {
 	struct budget_meter meter;
 	bool held_back;			/* the last page-out was skipped or kept by swap */
 	bool ctl_moved;			/* the controller changed the age this cycle */
+	/*
+	 * Decide a cycle early (slide_decided()): T alone judges, not ages
+	 * (no budget, no idle_age), and there is more than one pass.
+	 */
+	bool may_decide_early;
+	unsigned int last_nr_passes;	/* scan passes of the last cycle that ended */
 };
 
 struct slide_job {
@@ -248,6 +254,28 @@ static void slide_free_task(struct task *task)
 
 /* ---- jobs (run on workers) ---- */
 
+/*
+ * After a pass before the last: the pages that could still be cold. A
+ * page is cold when the cycle's passes found it accessed fewer than T
+ * times; one found accessed T times already is hot whatever the passes
+ * left find, and one absent in any pass is never cold. So the pages
+ * accessed fewer than T times so far are all that could still be cold:
+ * they go to proc->cold, less those held back (counted in nr_held), and
+ * an empty proc->cold means the passes left cannot change what this cycle
+ * pages out of the process (slide_decided()). A cycle that ends here
+ * reports as cold the held pages that were idle enough in the passes it
+ * made.
+ */
+static void judge_so_far(const struct slide_run *run, struct slide_proc *proc)
+{
+	g_array_set_size(proc->cold, 0);
+	proc->nr_band = 0;
+	proc->nr_pages = page_counts_nr_pages(proc->counts);
+	proc->nr_cold = page_counts_cold_ranges(proc->counts, run->params.threshold, 0,
+						proc->cold);
+	proc->nr_held = ranges_subtract(proc->cold, proc->held) >> 12;
+}
+
 static void scan_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
 {
 	struct slide_job *job = (struct slide_job *)base;
@@ -281,8 +309,11 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 		base->reconnect = job->status != -ESRCH;
 		return;
 	}
-	if (!job->last_pass)
+	if (!job->last_pass) {
+		if (job->run->may_decide_early)
+			judge_so_far(job->run, proc);
 		return;
+	}
 	/* Cold ranges are computed here, off the loop thread. */
 	proc->nr_pages = page_counts_nr_pages(proc->counts);
 	g_array_set_size(proc->cold, 0);
@@ -707,6 +738,31 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 	return CYCLE_SCANNING;
 }
 
+/*
+ * Between passes: no process has a page that could still be cold but is
+ * not held back (judge_so_far()), so the passes left would page out
+ * nothing. In steady state (cold set out, hot set hot, shared libraries
+ * held) a cycle then scans once instead of `loop` times. What skipping
+ * changes: the accessed bits set after this pass are found by the next
+ * cycle's first pass, which can only count a page accessed where the
+ * skipped pass would have, never idle; so a page may go out one cycle
+ * later, never sooner.
+ */
+static bool slide_decided(struct cycle *cycle)
+{
+	struct slide_run *run = run_of(cycle);
+
+	if (!run->may_decide_early)
+		return false;
+	for (guint i = 0; i < run->procs->len; i++) {
+		struct slide_proc *proc = run->procs->pdata[i];
+
+		if (!proc->gone && proc->cold->len)
+			return false;
+	}
+	return true;
+}
+
 static void next_pass(struct cycle *cycle)
 {
 	struct slide_run *run = run_of(cycle);
@@ -794,6 +850,7 @@ static void end_cycle(struct cycle *cycle)
 	struct slide_run *run = run_of(cycle);
 	struct log_ctx ctx = run->ctx;
 
+	run->last_nr_passes = cycle->nr_passes;
 	if (!run->task)
 		return;
 	if (run->counts.bytes_kept[TASK_KEPT_NO_SWAP] || run->counts.bytes_kept[TASK_KEPT_SWAP_FULL])
@@ -808,6 +865,7 @@ static void end_cycle(struct cycle *cycle)
 static const struct cycle_ops slide_cycle_ops = {
 	.begin = begin_cycle,
 	.next_pass = next_pass,
+	.decided = slide_decided,
 	.act = begin_swap,
 	.end = end_cycle,
 	.free = slide_cycle_free,
@@ -852,6 +910,12 @@ static int slide_start_task(struct task *task, GString *err)
 	budget_meter_init(&run->meter);
 	budget_ctl_init(&run->ctl, run->params.stall_budget_us, run->params.majflt_budget,
 			run->params.idle_age, ETMEM_IDLE_AGE_MAX);
+	/*
+	 * Ages grow with every pass, and budget mode judges by them alone: a
+	 * pass skipped there would change the answer.
+	 */
+	run->may_decide_early = !budget_mode(&run->params) && !run->params.idle_age &&
+				run->proj.loop > 1;
 	if (cycle_init(&run->cycle, &slide_cycle_ops, run->name, "paging out", &run->proj,
 		       run->params.max_threads, "slide", err)) {
 		run_free(run);
@@ -947,8 +1011,17 @@ static void slide_show_task(const struct task *task, struct etmem_out *out)
 	etmem_out_uint(out, "swap_threshold", " swap_threshold=%" PRIu64, sp->swap_threshold_bytes);
 	etmem_out_bool(out, "swap_flag", " swap_flag=%s", sp->swap_flag);
 	etmem_out_uint(out, "idle_age", " idle_age=%" PRIu64, sp->idle_age);
-	if (task->priv && !on_damon(task))
-		cycle_show_sleep(&((const struct slide_run *)task->priv)->cycle, out);
+	if (task->priv && !on_damon(task)) {
+		const struct slide_run *run = task->priv;
+
+		cycle_show_sleep(&run->cycle, out);
+		/* Text only when a cycle was decided early (slide_decided()). */
+		if (etmem_out_is_json(out) ||
+		    (run->last_nr_passes && run->last_nr_passes < run->proj.loop))
+			etmem_out_uint(out, "scans_last_cycle",
+				       " | last cycle decided after %" PRIu64 " of its scans",
+				       run->last_nr_passes);
+	}
 	if (task->priv && on_damon(task)) {
 		etmem_out_text(out, "\n         ");
 		damon_task_show(task, out);

@@ -91,6 +91,8 @@ static struct {
 	unsigned int jobs_per_call;		/* what begin/next_pass/act submit */
 	enum cycle_state begin_returns;		/* when it submits nothing */
 	bool quiet;				/* act calls the cycle quiet */
+	unsigned int decided_from;		/* decided() true from this pass; 0 never */
+	unsigned int decided_calls;
 } eng;
 
 static struct worker_job dummy_job;
@@ -136,9 +138,16 @@ static void fake_free(struct cycle *cycle)
 	eng.free++;
 }
 
+static bool fake_decided(struct cycle *cycle)
+{
+	eng.decided_calls++;
+	return eng.decided_from && cycle->pass >= eng.decided_from;
+}
+
 static const struct cycle_ops fake_ops = {
 	.begin = fake_begin,
 	.next_pass = fake_next_pass,
+	.decided = fake_decided,
 	.act = fake_act,
 	.end = fake_end,
 	.free = fake_free,
@@ -306,6 +315,62 @@ static void test_sleep_stretches(void **state)
 	assert_int_equal(cycle.cur_sleep_s, 5);
 }
 
+/*
+ * A cycle decided after its first pass acts at once: no interval, no
+ * second pass; decided() is asked between passes only, never after the
+ * last; the next cycle makes its passes again.
+ */
+static void test_decided_early(void **state)
+{
+	struct project_params proj = { .loop = 3, .interval_s = 3, .sleep_s = 5 };
+	GString *err = g_string_new(NULL);
+
+	(void)state;
+	cycle_destroy(&cycle);
+	assert_int_equal(cycle_init(&cycle, &fake_ops, "p/t", "paging out", &proj, 1,
+				    "test", err), 0);
+	g_string_free(err, TRUE);
+
+	/* Undecided: every pass, decided() asked after passes 1 and 2. */
+	cycle_start(&cycle);
+	jobs_done(2);
+	fire_timer();
+	jobs_done(2);
+	fire_timer();
+	assert_int_equal(eng.last_pass, 3);
+	eng.jobs_per_call = 0;		/* nothing to page out */
+	jobs_done(2);
+	assert_int_equal(eng.decided_calls, 2);
+	assert_int_equal(cycle.nr_passes, 3);
+	assert_string_equal(cycle_state_name(&cycle), "sleeping");
+
+	/* Decided after pass 2: acts without a third pass. */
+	eng.jobs_per_call = 2;
+	eng.decided_from = 2;
+	fire_timer();
+	jobs_done(2);
+	assert_string_equal(cycle_state_name(&cycle), "between scans");
+	fire_timer();
+	jobs_done(2);
+	assert_int_equal(eng.next_pass, 3);	/* 2 last cycle, 1 now */
+	assert_int_equal(eng.act, 2);
+	assert_int_equal(cycle.nr_passes, 2);
+	assert_string_equal(cycle_state_name(&cycle), "paging out");
+	jobs_done(2);
+	assert_int_equal(eng.end, 2);
+	assert_int_equal(timer.armed_ms, 5000);	/* the sleep, not the interval */
+
+	/* Decided after pass 1. */
+	eng.decided_from = 1;
+	fire_timer();
+	eng.jobs_per_call = 0;
+	jobs_done(2);
+	assert_int_equal(eng.next_pass, 3);
+	assert_int_equal(eng.act, 3);
+	assert_int_equal(cycle.nr_passes, 1);
+	assert_string_equal(cycle_state_name(&cycle), "sleeping");
+}
+
 /* Every process gone between passes: the cycle is dropped, not counted. */
 static void test_all_gone_between_passes(void **state)
 {
@@ -359,6 +424,7 @@ int main(void)
 		cmocka_unit_test_setup(test_waiting, setup),
 		cmocka_unit_test_setup(test_nothing_to_act_on, setup),
 		cmocka_unit_test_setup(test_sleep_stretches, setup),
+		cmocka_unit_test_setup(test_decided_early, setup),
 		cmocka_unit_test_setup(test_all_gone_between_passes, setup),
 		cmocka_unit_test_setup(test_stop_with_jobs_in_flight, setup),
 		cmocka_unit_test_setup(test_stop_while_sleeping, setup),

@@ -12,7 +12,8 @@
 # sleep_max (once the cold set is out, cycles find nothing to do and the
 # sleep doubles up to it: fewer cycles than with sleep alone; a hold of
 # refused pages that ends and is refused again keeps the cycles quiet;
-# zero pages are never asked for). Every workload verifies its checksums.
+# zero pages are never asked for), and cycles decided after one of their
+# scans. Every workload verifies its checksums.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 . "$ETMEM_TOP/t/helpers/daemon_lib.sh"
 
@@ -45,7 +46,8 @@ start_workload unaged --cold-mib 8 --hot-mib 2 --warm-mib 4 --warm-every-ms 2000
 start_workload stretch --cold-mib 8 --hot-mib 2
 start_workload rehold --cold-mib 4 --hot-mib 0 --share-cold
 start_workload zeroread --cold-mib 4 --hot-mib 0 --zero-mib 8
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread; do
+start_workload decide --cold-mib 4 --hot-mib 2 --warm-mib 2 --warm-every-ms 6000
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread decide; do
 	vt_wait_line "$WORK/$w.out" '^ready'
 done
 sleep 1	# the family's children
@@ -91,9 +93,11 @@ swapcache_low_vmark=5'
 	printf '[engine]\nname=slide\nproject=rehold\n'
 	task rehold t pid "$pid_rehold"
 	task rehold z pid "$pid_zeroread"
+	project decide ''
+	task decide t pid "$pid_decide"
 } | conf knobs.conf >/dev/null
-vt_check "obj add of 8 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
-for p in sysmem_never sysmem_always thresh flags family ages stretch rehold; do
+vt_check "obj add of 9 projects from one file" "$ETMEM" obj add -f "$WORK/knobs.conf" -s "$SOCK"
+for p in sysmem_never sysmem_always thresh flags family ages stretch rehold decide; do
 	vt_check "project start $p" "$ETMEM" project start -n "$p" -s "$SOCK"
 done
 
@@ -181,6 +185,43 @@ n_thresh=$(( $(task_field thresh large cycles) - c0_thresh ))
 vt_check "sleep_max: $n_stretch cycles in 30 s, against $n_thresh with sleep=1 alone" \
 	test "$n_stretch" -ge 1 -a $((n_stretch * 2)) -lt "$n_thresh"
 
+# A cycle decided early: once nothing but held or accessed pages could
+# be cold after its first scan, it skips its second (loop=2). stretch's
+# cold set is out and its hot set read without pause: its cycles scan
+# once. sysmem_never keeps a cold set resident, so every one of its
+# cycles needs both scans. decide reads a warm 2 MiB every 6 s: a cycle
+# right after a read is decided after one scan, the next ones find the
+# warm part idle, scan twice and page it out; so a page that goes cold
+# after early cycles still goes out.
+# (A cycle whose hold of refused pages ended asks for them again, with
+# both scans: every 17th or so; so the first of several looks.)
+said=""
+for _ in $(seq 20); do
+	said=$("$ETMEM" project show -n stretch -s "$SOCK" |
+		grep -o "last cycle decided after 1 of its scans") && break
+	sleep 1
+done
+vt_check "decided early: stretch's cycles make 1 of their 2 scans (show: ${said:-not said})" \
+	test -n "$said"
+vt_check "decided early: sysmem_never's last cycle made both scans (its cold set stays resident)" \
+	test "$(task_field sysmem_never t scans_last_cycle)" = 2
+early="" later=""
+for _ in $(seq 60); do
+	read -r scans out < <(show_json "$SOCK" decide | python3 -c '
+import json,sys
+t=json.load(sys.stdin)["projects"][0]["tasks"][0]
+print(t["scans_last_cycle"], t["bytes_paged_out"])')
+	if [ -z "$early" ] && [ "$scans" = 1 ]; then
+		early=$out
+	elif [ -n "$early" ] && [ "$out" -gt "$early" ]; then
+		later="$early -> $out bytes" && break
+	fi
+	sleep 1
+done
+grep "decide/t: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 6
+vt_check "decided early: a cycle scanned once, and a later one paged out the warm part gone idle (${later:-no page-out after an early cycle})" \
+	test -n "$later"
+
 # rehold's cold set is shared with a second process: the kernel refuses
 # it for a lasting reason and slide holds it back for 16 cycles, then asks
 # again. Refused again, that cycle changed nothing: it is quiet, and the
@@ -229,10 +270,10 @@ vt_check "zero pages: no cycle of the last 5 asked for them (none kept unevictab
 vt_check "zero pages: the cycles went quiet (${zq:-?} quiet in a row at cycle ${zc:-?})" \
 	test "${zq:-0}" -ge 5
 
-for p in sysmem_never sysmem_always thresh flags family ages stretch rehold; do
+for p in sysmem_never sysmem_always thresh flags family ages stretch rehold decide; do
 	"$ETMEM" project stop -n "$p" -s "$SOCK" >/dev/null
 done
-for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread; do
+for w in sysmem_never sysmem_always small large marked unmarked family aged unaged stretch rehold zeroread decide; do
 	pid_var=pid_$w
 	kill -TERM "${!pid_var}"
 	wait "${!pid_var}"
