@@ -105,6 +105,11 @@ struct slide_proc {
 	unsigned int held_cycles;	/* cycles left until held is emptied */
 	uint64_t nr_held;		/* of nr_cold: held back this cycle */
 	uint64_t nr_band;		/* of nr_cold: in a budget probe's band */
+	/*
+	 * Set by judge_so_far() after a pass but the last: no page of it
+	 * could still be cold but held ones. Cleared by every such pass.
+	 */
+	bool settled;
 	bool gone;
 	/*
 	 * Budget mode: our own idle ages of the pages the kernel gives none
@@ -274,6 +279,7 @@ static void judge_so_far(const struct slide_run *run, struct slide_proc *proc)
 	proc->nr_cold = page_counts_cold_ranges(proc->counts, run->params.threshold, 0,
 						proc->cold);
 	proc->nr_held = ranges_subtract(proc->cold, proc->held) >> 12;
+	proc->settled = !proc->cold->len;
 }
 
 static void scan_job_run(struct worker_job *base, struct etmem_client *client, int client_err)
@@ -310,7 +316,9 @@ static void scan_job_run(struct worker_job *base, struct etmem_client *client, i
 		return;
 	}
 	if (!job->last_pass) {
-		if (job->run->may_decide_early)
+		proc->settled = false;
+		/* Counts reach at most the pass number: no earlier pass decides. */
+		if (job->run->may_decide_early && job->pass >= job->run->params.threshold)
 			judge_so_far(job->run, proc);
 		return;
 	}
@@ -742,25 +750,33 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
  * Between passes: no process has a page that could still be cold but is
  * not held back (judge_so_far()), so the passes left would page out
  * nothing. In steady state (cold set out, hot set hot, shared libraries
- * held) a cycle then scans once instead of `loop` times. What skipping
- * changes: the accessed bits set after this pass are found by the next
- * cycle's first pass, which can only count a page accessed where the
- * skipped pass would have, never idle; so a page may go out one cycle
- * later, never sooner.
+ * held) a T=1 cycle then scans once instead of `loop` times. What
+ * skipping changes: a cycle that pages anything out still judges its
+ * pages on all `loop` scans, and no accessed bit is lost (the next
+ * cycle's first pass reads what the skipped one would have). Cycles that
+ * skip end sooner, so the later ones start sooner: a page that cools
+ * may go out earlier or later in wall time than without, never after
+ * less idle time than `sleep` + (loop - 1) * `interval`.
  */
 static bool slide_decided(struct cycle *cycle)
 {
 	struct slide_run *run = run_of(cycle);
+
+	bool live = false;
 
 	if (!run->may_decide_early)
 		return false;
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct slide_proc *proc = run->procs->pdata[i];
 
-		if (!proc->gone && proc->cold->len)
+		if (proc->gone)
+			continue;
+		if (!proc->settled)
 			return false;
+		live = true;
 	}
-	return true;
+	/* All gone: the next pass finds nobody and the cycle is dropped. */
+	return live;
 }
 
 static void next_pass(struct cycle *cycle)
