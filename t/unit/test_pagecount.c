@@ -704,6 +704,43 @@ static void test_absent_skip_model(void **state)
 }
 
 /*
+ * What lets slide end a cycle early (slide.c, judge_so_far()): counts
+ * only grow and absence sticks, so the pages cold after pass 1 (those
+ * that could still be cold) contain the pages cold after pass 2, for
+ * every threshold: a pass skipped when the first holds nothing could
+ * page out nothing.
+ */
+static void test_cold_only_shrinks(void **state)
+{
+	for (unsigned int seed = 1; seed <= 40; seed++) {
+		struct page_counts *pc = page_counts_new();
+		GArray *early = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+		GArray *final = g_array_new(FALSE, FALSE, sizeof(struct etmem_range));
+		unsigned int threshold = seed % 5 == 4 ? 200 : seed % 5;
+		uint64_t nr_early = 0, nr_final;
+
+		for (unsigned int pass = 1; pass <= 2; pass++) {
+			struct etmem_chunk chunk = { .addr = BASE, .page_shift = 12,
+						     .nr_pages = NR_UNITS, .states = u_packed };
+
+			random_units(seed * 13 + pass, 2 + seed % 31, false);
+			page_counts_begin_pass(pc, pass);
+			assert_int_equal(page_counts_add_chunk(&chunk, pc), 0);
+			if (pass == 1)
+				nr_early = page_counts_cold_ranges(pc, threshold, 0, early);
+		}
+		nr_final = page_counts_cold_ranges(pc, threshold, 0, final);
+		assert_true(nr_final <= nr_early);
+		/* final minus early is empty: nothing cold now that could not be. */
+		assert_int_equal(ranges_subtract(final, early), nr_final << 12);
+		assert_int_equal(final->len, 0);
+		g_array_free(early, TRUE);
+		g_array_free(final, TRUE);
+		page_counts_free(pc);
+	}
+}
+
+/*
  * A run of a later pass across a hole of the first pass's layout (pages
  * mapped since): the pages after the hole get the run too. And a page
  * size that changed the other way (a THP split): its unit is never cold.
@@ -782,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_runs_same_counts),
 		cmocka_unit_test(test_page_size_changed),
 		cmocka_unit_test(test_absent_skip_model),
+		cmocka_unit_test(test_cold_only_shrinks),
 		cmocka_unit_test(test_aged_probe_model),
 	};
 
