@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 600
+# vm-timeout: 900
 # vm-kernels: newest
 # (user-space behaviour the kernel does not change: one kernel is enough;
 # the kernel-facing paths run on every kernel in the kmod_* and other tests)
@@ -221,6 +221,12 @@ done
 grep "decide/t: cycle" "$WORK/etmemd-$SOCK.log" | tail -n 6
 vt_check "decided early: a cycle scanned once, and a later one paged out the warm part gone idle (${later:-no page-out after an early cycle})" \
 	test -n "$later"
+# The hot set, read without pause, was never taken: the fewest hot pages
+# resident in any status line since the start is all of them.
+hot_min=$(awk -F'hot_resident=' '/^status/{split($2, a, " "); if (m == "" || a[1] < m) m = a[1]} END {print m}' \
+	"$WORK/decide.out")
+vt_check "decided early: decide's hot set stayed resident (fewest $hot_min of 512)" \
+	test "${hot_min:-0}" = 512
 
 # rehold's cold set is shared with a second process: the kernel refuses
 # it for a lasting reason and slide holds it back for 16 cycles, then asks
