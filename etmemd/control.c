@@ -41,7 +41,12 @@ struct conn {
 #define CONN_GROUP_PAYLOAD_MAX	4096u
 
 static GList *conns;		/* struct conn *, open connections */
+/*
+ * Armed only while a client is connected: an idle daemon (most of its
+ * life) has no timer of its own to wake up for between cycles.
+ */
 static struct loop_timer *sweep_timer;
+static bool sweep_armed;
 
 static int listen_fd = -1;
 static struct loop_watch *listen_watch;
@@ -411,6 +416,8 @@ static void accept_clients(int fd, uint32_t events, void *arg)
 		}
 		conn->accepted_us = g_get_monotonic_time();
 		conns = g_list_prepend(conns, conn);
+		if (!sweep_armed)
+			sweep_armed = !loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 		/* Refuse others before reading (and allocating for) anything. */
 		if (conn->uid != 0 && !conn->in_group)
 			refuse_non_root(conn);
@@ -433,7 +440,7 @@ static void sweep_conns(void *arg)
 			conn_free(conn);
 		}
 	}
-	loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
+	sweep_armed = conns && !loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
 }
 
 /*
@@ -577,7 +584,7 @@ int control_open(const char *name, GString *why)
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (!sweep_timer || !backoff_timer || reserve_fd < 0)
 		return -errno;
-	return loop_timer_arm(sweep_timer, CONN_SWEEP_MS);
+	return 0;
 }
 
 void control_close(void)
@@ -586,6 +593,7 @@ void control_close(void)
 		conn_free(conns->data);
 	loop_timer_free(sweep_timer);
 	sweep_timer = NULL;
+	sweep_armed = false;
 	loop_timer_free(backoff_timer);
 	backoff_timer = NULL;
 	if (reserve_fd >= 0)
