@@ -24,7 +24,7 @@ t0=$SECONDS
 while [ $((SECONDS - t0)) -lt 150 ]; do
 	sleep 1
 	last=$(grep '^status' "$out" | tail -n1)
-	[ -n "$last" ] && awk -F'[ =]' '{ exit !(NF >= 15 && $7 > 0 && $5 <= $7 / 20) }' <<<"$last" && break
+	[ -n "$last" ] && awk -F'[ =]' '{ exit !(NF >= 15 && $7 > 0 && $5 * 1000 <= $7) }' <<<"$last" && break
 done
 log "warm after $((SECONDS - t0)) s: $last"
 read -r u0 k0 < <(user_sys_ms_of "$etmemd_pid")
