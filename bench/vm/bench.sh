@@ -33,9 +33,9 @@ esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
 # The share of the cold set (per mille) out before the steady window
 # starts. At 95% (the figures before this setting existed) the window
-# still held the page-out of the last 5%, about 22 MiB, which for etmemd
-# cost as much CPU as its monitoring (zram's compression runs in its
-# thread); "after the cold set is out" is 99.9%.
+# still held the page-out of the last 5%, about 22 MiB: up to 90 ms of
+# etmemd's CPU (zram's compression runs in its thread) in windows of 190
+# to 260 ms; "after the cold set is out" is 99.9%.
 s_out_permille=${BENCH_STEADY_OUT_PERMILLE:-999}
 # workloads: the quality runs on workloads a region-based monitor finds
 # harder (bench/vm/workloads.sh): hot pages in every 2 MiB of the cold set,
