@@ -122,6 +122,12 @@ struct task_counts {
 	 */
 	uint64_t pages_cold_held;
 	uint64_t bytes_paged_out;	/* no longer resident after the page-out */
+	/*
+	 * Chosen for a page-out and no longer in RAM when it came (the
+	 * kernel's reclaim took them, or the process unmapped them, between
+	 * the scan and the page-out): neither paged out by the task nor kept.
+	 */
+	uint64_t bytes_gone;
 	uint64_t bytes_kept[__TASK_KEPT_CNT];
 };
 

@@ -50,6 +50,7 @@ void task_counts_add(struct task_counts *sum, const struct task_counts *c)
 	sum->pages_cold += c->pages_cold;
 	sum->pages_cold_held += c->pages_cold_held;
 	sum->bytes_paged_out += c->bytes_paged_out;
+	sum->bytes_gone += c->bytes_gone;
 	for (int i = 0; i < __TASK_KEPT_CNT; i++)
 		sum->bytes_kept[i] += c->bytes_kept[i];
 }
@@ -62,6 +63,7 @@ void task_counts_add_swap(struct task_counts *counts, const struct etmem_swap_re
 	uint64_t anon = r->nr_kept_anon * page;
 
 	counts->bytes_paged_out += r->bytes_out;
+	counts->bytes_gone += r->nr_absent * page;
 	kept[TASK_KEPT_YOUNG] += r->nr_young * page;
 	kept[TASK_KEPT_LOCKED] += r->nr_locked * page;
 	kept[TASK_KEPT_SHARED] += r->nr_shared * page;
@@ -119,7 +121,7 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 		    const struct task_counts *cycle, uint64_t duration_ms, bool had_errors)
 {
 	struct task_stats *st = &task->stats;
-	char kept[256], *out;
+	char kept[256], gone[64] = "", *out;
 
 	st->duration_ms[st->nr_cycles % TASK_DURATIONS] = (uint32_t)MIN(duration_ms, UINT32_MAX);
 	st->duration_ms_max = MAX(st->duration_ms_max, duration_ms);
@@ -136,12 +138,18 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 		st->error[0] = '\0';
 	}
 	kept_text(cycle, kept, sizeof(kept));
+	if (cycle->bytes_gone) {
+		char *sz = etmem_out_format_size(cycle->bytes_gone);
+
+		snprintf(gone, sizeof(gone), " (%s already gone from RAM)", sz);
+		g_free(sz);
+	}
 	out = etmem_out_format_size(cycle->bytes_paged_out);
 	log_ctx_msg(LOG_LEVEL_INFO, ctx, "%s/%s: cycle %" PRIu64 ": %u process(es), %" PRIu64
-		    " pages scanned, %" PRIu64 " cold (%" PRIu64 " held back), %s paged out, kept: %s; %"
+		    " pages scanned, %" PRIu64 " cold (%" PRIu64 " held back), %s paged out%s, kept: %s; %"
 		    PRIu64 " ms",
 		    task->engine->project->params.name, task->name, st->nr_cycles, st->nr_procs,
-		    cycle->pages_scanned, cycle->pages_cold, cycle->pages_cold_held, out, kept,
+		    cycle->pages_scanned, cycle->pages_cold, cycle->pages_cold_held, out, gone, kept,
 		    duration_ms);
 	g_free(out);
 }

@@ -37,8 +37,9 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 uint64_t task_duration_median(const struct task_stats *st);
 
 /*
- * A page-out's result as task counts: bytes no longer resident, and what
- * stayed by reason. Anonymous pages that stayed are put down to no swap
+ * A page-out's result as task counts: bytes no longer resident, bytes
+ * already gone when it came (the kernel's nr_absent), and what stayed by
+ * reason. Anonymous pages that stayed are put down to no swap
  * (@swap_total 0), a full swap (less than 1/16 free) or reclaim otherwise;
  * read the swap state right after the page-out.
  */

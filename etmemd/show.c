@@ -58,6 +58,7 @@ static void show_counts(struct etmem_out *out, const struct task_counts *c)
 	etmem_out_uint(out, "pages_cold", NULL, c->pages_cold);
 	etmem_out_uint(out, "pages_cold_held", NULL, c->pages_cold_held);
 	etmem_out_size(out, "bytes_paged_out", NULL, c->bytes_paged_out);
+	etmem_out_size(out, "bytes_gone", NULL, c->bytes_gone);
 	show_kept(out, "bytes_kept", NULL, c);
 }
 
@@ -83,6 +84,9 @@ static void show_task(struct etmem_out *out, const struct task *task)
 	etmem_out_uint(out, "cycles", ", cycles: %" PRIu64, st->nr_cycles);
 	etmem_out_size(out, "bytes_paged_out_last_cycle", ", paged out last cycle: %s",
 		       st->bytes_paged_out_last);
+	if (st->last.bytes_gone || etmem_out_is_json(out))
+		etmem_out_size(out, "bytes_gone_last_cycle", ", already gone from RAM: %s",
+			       st->last.bytes_gone);
 	if (st->last.pages_cold_held || etmem_out_is_json(out))
 		etmem_out_uint(out, "pages_cold_held_last_cycle",
 			       ", cold pages held back: %" PRIu64, st->last.pages_cold_held);

@@ -49,8 +49,10 @@ assert d["format_version"] == 1, d
 p = d["projects"][0]
 assert p["name"] == "prøject-ü", p["name"]
 t = p["tasks"][0]
-for k in ("total", "bytes_kept_last_cycle", "errors", "cycle_ms_median", "cycle_ms_max"):
+for k in ("total", "bytes_kept_last_cycle", "bytes_gone_last_cycle", "errors",
+          "cycle_ms_median", "cycle_ms_max"):
     assert k in t, k
+assert "bytes_gone" in t["total"], t["total"]
 assert set(t["total"]["bytes_kept"]) == {"accessed_again", "locked", "shared", "hugetlb",
     "unmarked", "unevictable", "no_swap", "swap_full", "reclaim_refused"}, t["total"]
 ' && pass "JSON: strict UTF-8, format_version, history, non-ASCII name" || fail "JSON checks"
@@ -64,6 +66,8 @@ else
 fi
 grep -q '^etmem_task_failing{project="prøject-ü",engine="slide",task="task1"} 1$' "$WORK/metrics.txt" &&
 	pass "metrics: the task is failing" || fail "metrics: no failing sample"
+grep -q '^etmem_task_gone_bytes_total{project="prøject-ü",engine="slide",task="task1"} 0$' "$WORK/metrics.txt" &&
+	pass "metrics: bytes gone before the page-out" || fail "metrics: no gone bytes"
 grep -q '^etmem_task_kept_bytes_total{.*reason="no_swap"} ' "$WORK/metrics.txt" &&
 	pass "metrics: kept bytes by reason" || fail "metrics: no kept bytes by reason"
 sleep 1.5

@@ -79,7 +79,7 @@ static void test_escaping(void **state)
 static void test_kept_reasons(void **state)
 {
 	struct etmem_swap_result r = { .nr_young = 1, .nr_locked = 2, .bytes_out = 8192,
-				       .nr_kept_anon = 3, .nr_kept_file = 4 };
+				       .nr_kept_anon = 3, .nr_kept_file = 4, .nr_absent = 5 };
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	struct task_counts c = { 0 };
 
@@ -90,6 +90,8 @@ static void test_kept_reasons(void **state)
 	assert_int_equal(c.bytes_kept[TASK_KEPT_LOCKED], 2 * page);
 	assert_int_equal(c.bytes_kept[TASK_KEPT_NO_SWAP], 3 * page);
 	assert_int_equal(c.bytes_kept[TASK_KEPT_REFUSED], 4 * page);
+	/* Gone before the page-out: neither paged out by it nor kept. */
+	assert_int_equal(c.bytes_gone, 5 * page);
 	memset(&c, 0, sizeof(c));
 	task_counts_add_swap(&c, &r, 32 << 20, 1 << 20);	/* 1/32 free: full */
 	assert_int_equal(c.bytes_kept[TASK_KEPT_SWAP_FULL], 3 * page);
