@@ -15,12 +15,15 @@ case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
 	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_settle_max=12 b_window=5 b_reps=1
-	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
+	# Every fixed T (report.py --check wants them) and one setting of
+	# each other kind: the smoke test checks the scripts, not the curve,
+	# and each configuration costs it 15 s.
+	b_slide="T1 T1+age4 T1+age16" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes=${BENCH_SCALE_SIZES:-256 512 1024 2048} scale_procs="1 8 64"
 	pagemap_mib=256 reps_pagemap=11
 	b_cold=128 b_move=64 b_hot=16 b_move_ms=625 b_warm=60 b_settle_max=${BENCH_SETTLE_MAX:-300} b_window=45 b_reps=1
-	b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
+	b_slide="T1 T1+age4 T1+age16" b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 # steady (monitoring CPU after the cold set is out) and pageout (CPU per
@@ -649,7 +652,8 @@ budget_configs() {
 }
 budget_all_configs() {
 	local v
-	echo none slide:T1 slide:T1+age4 slide:T1+age16
+	echo none
+	for v in $b_slide; do echo "slide:$v"; done
 	for v in $b_damos; do echo "damos:psi$v%"; done
 	for v in $b_psi; do echo "psi:$v%"; done
 	for v in $b_majflt; do echo "budget:${v}flt/s"; done
