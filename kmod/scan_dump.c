@@ -23,10 +23,13 @@
  * accessed, and none was faulted in by the process (the fault's retry
  * walks the table). The table is then reported from the record (mapped
  * entries idle, the others absent) without reading its 512 PTEs.
+ * PTEs changed without a walk (pages unmapped by reclaim or MADV_PAGEOUT,
+ * zapped by MADV_DONTNEED or munmap, migrated, merged by KSM, a THP split)
+ * leave the PMD bit clear too; the history's mmu notifier marks the
+ * records of the tables they were in (->invalidate_range_end), and a
+ * marked table is read, so a page gone is never reported idle from a
+ * record (scan_history.c says how a change during a read is caught).
  * What the record can miss, and why that is harmless or bounded:
- *  - pages unmapped without a walk (reclaim, MADV_PAGEOUT, MADV_DONTNEED,
- *    migration in progress) are reported idle: a swap request finds them
- *    absent and counts them so;
  *  - pages mapped by the kernel for someone else (get_user_pages() of
  *    another process faulting them in, userfaultfd copies) are reported
  *    absent until the process touches them: never called idle;
@@ -275,6 +278,9 @@ struct scan_walk {
 	bool whole_table;
 	bool grouped;			/* the first share of a shared table */
 	bool store_spare;		/* st->spare now describes it */
+	bool changed;			/* its PTEs changed without a walk: read it */
+	bool read_whole;		/* its record was filled by a full read */
+	unsigned int since;		/* etmem_history_invalidations() before */
 	bool store_leaf;		/* a huge page's age to keep: */
 	unsigned long leaf_value;	/* etmem_history_leaf_age()'s value */
 };
@@ -651,7 +657,7 @@ static int scan_table_span(struct scan_walk *w, pmd_t pmdval)
 	/* Its VMAs changed since the record (munmap, mremap): read it. */
 	if (rec->layout != st->group_layout)
 		return 0;
-	if (scan_table_unchanged(st, rec, pmdval)) {
+	if (!w->changed && scan_table_unchanged(st, rec, pmdval)) {
 		scan_span_from_record(st, rec, first, n);
 		atomic64_inc(&tables_skipped);
 	} else if (scan_table_still_hot(st, rec, pmdval)) {
@@ -683,7 +689,7 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 	if (!w->whole_table || is_vm_hugetlb_page(w->vma))
 		return 0;
 	/* Idle from the record first: a clear PMD bit is the stronger fact. */
-	if (scan_table_unchanged(st, w->rec, pmdval)) {
+	if (!w->changed && scan_table_unchanged(st, w->rec, pmdval)) {
 		if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
 			return SCAN_EMIT;
 		scan_table_from_record(st, w->rec, as_huge);
@@ -837,6 +843,7 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		rec->layout = w->grouped ? st->group_layout :
 			      layout_mix(0, w->vma, addr, addr + PMD_SIZE);
 		w->store_spare = rec == st->spare;
+		w->read_whole = true;
 	}
 	if (w->grouped)
 		st->group_mode = GROUP_DONE;
@@ -994,6 +1001,8 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	w->grouped = false;
 	w->store_spare = false;
 	w->store_leaf = false;
+	w->changed = false;
+	w->read_whole = false;
 	w->rec = NULL;
 	if (tables && !w->whole_table) {
 		unsigned long start, end_span;
@@ -1046,6 +1055,14 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 		if (!w->rec && !st->spare)
 			w->whole_table = false;	/* no memory: no pre-check */
 	}
+	/*
+	 * Read before the table's PTEs: see etmem_history_read_done(). A
+	 * table the notifier marked is read, not reported from its record.
+	 */
+	if (w->rec || w->whole_table) {
+		w->changed = w->rec && etmem_history_changed(st->history, table);
+		w->since = etmem_history_invalidations(st->history);
+	}
 	ret = etmem_pmd_walk_locked(st->mm, pmd, addr, end, &scan_walk_ops, w);
 	if (w->grouped && st->group_mode == GROUP_PENDING) {
 		/*
@@ -1060,6 +1077,8 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	}
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
+	if (w->read_whole)
+		etmem_history_read_done(st->history, table, w->since);
 	if (w->store_leaf) {
 		etmem_history_leaf_store(st->history, addr & PMD_MASK, w->leaf_value);
 		/*

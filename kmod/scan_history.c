@@ -30,7 +30,10 @@
  * Locking: a process is scanned by one scan at a time (scan_claim()), and
  * only that scan reads or changes the pass count and the records, so
  * they need no lock of their own; @histories_lock guards the hash table
- * and the listed flags.
+ * and the listed flags. The notifier's ->invalidate_range_end() runs
+ * concurrently with scans: it only sets the HISTORY_CHANGED mark of
+ * records (under the xarray's lock, never touching a record's memory)
+ * and counts @invalidations.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -54,6 +57,8 @@ struct etmem_scan_history {
 	bool listed;
 	refcount_t refs;		/* the notifier's share, each scan's */
 	u32 pass;			/* scans of this mm so far */
+	/* invalidate_range_end() calls so far (etmem_history_read_done()) */
+	atomic_t invalidations;
 	struct xarray tables;		/* addr >> PMD_SHIFT -> record */
 	struct xarray leaves;		/* addr >> PMD_SHIFT -> leaf value */
 };
@@ -69,6 +74,14 @@ struct etmem_scan_history {
 #define LEAF_AGE(v)		((v) & 0xff)
 #define LEAF_VALUE(pfn, pass, age) \
 	(((unsigned long)(pfn) << 16) | (((pass) & 0xff) << 8) | (age))
+
+/*
+ * On a record in @tables: the PTEs of its table changed without a walk
+ * through it since it was read, so it must be read again.
+ */
+#define HISTORY_CHANGED		XA_MARK_1
+/* Records marked per hold of the xarray lock when the caller may sleep. */
+#define HISTORY_MARK_BATCH	64
 
 static DEFINE_HASHTABLE(histories, 10);
 static DEFINE_SPINLOCK(histories_lock);
@@ -139,8 +152,49 @@ static void history_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	}
 }
 
+/*
+ * The PTEs of [range->start, range->end) changed: pages unmapped by
+ * reclaim or MADV_PAGEOUT, zapped (MADV_DONTNEED, munmap), migrated,
+ * merged by KSM, a THP split. None of that walks through the tables, so
+ * their PMD accessed bits stay clear and the pre-check would report them
+ * from records that no longer hold: pages gone would be called idle, and
+ * asked for, every cycle, until the bound forces a read. Mark the records
+ * there, so that the next pass reads those tables.
+ *
+ * Called after the change, with no page-table lock held; when the range
+ * is not blockable (the OOM reaper) it must not sleep, and the xarray's
+ * spinlock does not. The counter goes first: a scan that cleared a mark
+ * and then finds the counter unchanged knows that any change after its
+ * read marks the record after it (etmem_history_read_done()).
+ */
+static void history_invalidate_end(struct mmu_notifier *mn,
+				   const struct mmu_notifier_range *range)
+{
+	struct etmem_scan_history *h =
+		container_of(mn, struct etmem_scan_history, mn);
+	XA_STATE(xas, &h->tables, range->start >> PMD_SHIFT);
+	unsigned long last = (range->end - 1) >> PMD_SHIFT;
+	unsigned int n = 0;
+	void *rec;
+
+	atomic_inc(&h->invalidations);
+	xas_lock(&xas);
+	xas_for_each(&xas, rec, last) {
+		xas_set_mark(&xas, HISTORY_CHANGED);
+		/* A large munmap: let go of the lock now and then. */
+		if (++n % HISTORY_MARK_BATCH == 0 && mmu_notifier_range_blockable(range)) {
+			xas_pause(&xas);
+			xas_unlock(&xas);
+			cond_resched();
+			xas_lock(&xas);
+		}
+	}
+	xas_unlock(&xas);
+}
+
 static const struct mmu_notifier_ops history_ops = {
 	.release	= history_release,
+	.invalidate_range_end = history_invalidate_end,
 	.alloc_notifier	= history_alloc,
 	.free_notifier	= history_free,
 };
@@ -305,6 +359,57 @@ int etmem_history_store(struct etmem_scan_history *h, unsigned long addr,
 		return xa_err(old);
 	etmem_history_rec_free(old);
 	return 0;
+}
+
+/**
+ * etmem_history_changed - whether a table's PTEs changed without a walk
+ * @h: the history, held by the one running scan
+ * @addr: an address in the table's 2 MiB
+ *
+ * Lockless; may be called under the table's locks.
+ *
+ * Return: true when the record of the table mapping @addr must not be
+ * reported from: the mmu notifier saw its PTEs change since its last full
+ * read (or during it).
+ */
+bool etmem_history_changed(struct etmem_scan_history *h, unsigned long addr)
+{
+	return xa_get_mark(&h->tables, addr >> PMD_SHIFT, HISTORY_CHANGED);
+}
+
+/**
+ * etmem_history_invalidations - the count etmem_history_read_done() needs
+ * @h: the history
+ *
+ * Return: how many invalidations of the mm's PTEs the notifier has seen,
+ * to be read before a table is read in full (wraps; compare for equality).
+ */
+unsigned int etmem_history_invalidations(struct etmem_scan_history *h)
+{
+	return atomic_read(&h->invalidations);
+}
+
+/**
+ * etmem_history_read_done - a table's record was filled by a full read
+ * @h: the history, held by the one running scan
+ * @addr: an address in the table's 2 MiB
+ * @since: etmem_history_invalidations() from before the read
+ *
+ * Clears the table's mark; sets it again if any invalidation came since
+ * @since, since that one may have changed the table after its read and
+ * before its record could be marked (a new record is stored only after
+ * the read). Takes the xarray lock: not under the table's locks.
+ */
+void etmem_history_read_done(struct etmem_scan_history *h, unsigned long addr,
+			     unsigned int since)
+{
+	unsigned long index = addr >> PMD_SHIFT;
+
+	xa_clear_mark(&h->tables, index, HISTORY_CHANGED);
+	/* Pairs with the order in history_invalidate_end(). */
+	smp_mb();
+	if (atomic_read(&h->invalidations) != since)
+		xa_set_mark(&h->tables, index, HISTORY_CHANGED);
 }
 
 /**
