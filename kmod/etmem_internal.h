@@ -284,7 +284,7 @@ void etmem_history_drop(struct etmem_scan_history *h, unsigned long addr);
 bool etmem_history_changed(struct etmem_scan_history *h, unsigned long addr);
 unsigned int etmem_history_invalidations(struct etmem_scan_history *h);
 void etmem_history_read_done(struct etmem_scan_history *h, unsigned long addr,
-			     unsigned int since);
+			     unsigned int since, bool was_changed);
 struct etmem_table_rec *etmem_history_rec_alloc(void);
 void etmem_history_rec_free(struct etmem_table_rec *rec);
 int etmem_history_init(void);

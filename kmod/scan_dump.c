@@ -1078,7 +1078,7 @@ static int scan_pmd(pmd_t *pmd, unsigned long addr, unsigned long end, void *arg
 	if (w->store_spare && !etmem_history_store(st->history, addr, st->spare))
 		st->spare = NULL;
 	if (w->read_whole)
-		etmem_history_read_done(st->history, table, w->since);
+		etmem_history_read_done(st->history, table, w->since, w->changed);
 	if (w->store_leaf) {
 		etmem_history_leaf_store(st->history, addr & PMD_MASK, w->leaf_value);
 		/*

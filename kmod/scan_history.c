@@ -394,18 +394,22 @@ unsigned int etmem_history_invalidations(struct etmem_scan_history *h)
  * @h: the history, held by the one running scan
  * @addr: an address in the table's 2 MiB
  * @since: etmem_history_invalidations() from before the read
+ * @was_changed: etmem_history_changed() from before the read
  *
- * Clears the table's mark; sets it again if any invalidation came since
- * @since, since that one may have changed the table after its read and
- * before its record could be marked (a new record is stored only after
- * the read). Takes the xarray lock: not under the table's locks.
+ * Clears the table's mark if it was set before the read (one set during
+ * the read stays: the table is read again, which is never wrong); sets
+ * it if any invalidation came since @since, since that one may have
+ * changed the table after its read and before its record could be marked
+ * (a new record is stored only after the read). Takes the xarray lock
+ * only to change the mark: not under the table's locks.
  */
 void etmem_history_read_done(struct etmem_scan_history *h, unsigned long addr,
-			     unsigned int since)
+			     unsigned int since, bool was_changed)
 {
 	unsigned long index = addr >> PMD_SHIFT;
 
-	xa_clear_mark(&h->tables, index, HISTORY_CHANGED);
+	if (was_changed)
+		xa_clear_mark(&h->tables, index, HISTORY_CHANGED);
 	/* Pairs with the order in history_invalidate_end(). */
 	smp_mb();
 	if (atomic_read(&h->invalidations) != since)
