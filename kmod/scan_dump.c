@@ -24,15 +24,17 @@
  * walks the table). The table is then reported from the record (mapped
  * entries idle, the others absent) without reading its 512 PTEs.
  * PTEs changed without a walk (pages unmapped by reclaim or MADV_PAGEOUT,
- * zapped by MADV_DONTNEED or munmap, migrated, merged by KSM, a THP split)
- * leave the PMD bit clear too; the history's mmu notifier marks the
- * records of the tables they were in (->invalidate_range_end), and a
- * marked table is read, so a page gone is never reported idle from a
- * record (scan_history.c says how a change during a read is caught).
+ * zapped by MADV_DONTNEED or munmap, taken for migration, merged by KSM, a
+ * THP split) leave the PMD bit clear too; the history's mmu notifier marks
+ * the records of the tables they were in (->invalidate_range_end), and a
+ * marked table is read, neither reported from its record nor left unread
+ * as hot, so a page gone is never reported idle from a record
+ * (scan_history.c says how a change during a read is caught).
  * What the record can miss, and why that is harmless or bounded:
  *  - pages mapped by the kernel for someone else (get_user_pages() of
- *    another process faulting them in, userfaultfd copies) are reported
- *    absent until the process touches them: never called idle;
+ *    another process faulting them in, userfaultfd copies) or put back
+ *    after a migration (remove_migration_ptes() invalidates nothing) are
+ *    reported absent until the process touches them: never called idle;
  *  - an access between the read of its PTE and the dump call's flush
  *    (the rest of that call's walk: milliseconds, more if the walk has to
  *    wait for the mmap lock), through a paging-structure cache, sets the
@@ -660,7 +662,7 @@ static int scan_table_span(struct scan_walk *w, pmd_t pmdval)
 	if (!w->changed && scan_table_unchanged(st, rec, pmdval)) {
 		scan_span_from_record(st, rec, first, n);
 		atomic64_inc(&tables_skipped);
-	} else if (scan_table_still_hot(st, rec, pmdval)) {
+	} else if (!w->changed && scan_table_still_hot(st, rec, pmdval)) {
 		scan_span_hot(st, rec, first, n);
 		rec->hot_skipped = 1;
 		atomic64_inc(&tables_hot_skipped);
@@ -696,7 +698,7 @@ static int scan_table(pmd_t *pmd, pmd_t pmdval, unsigned long addr,
 		atomic64_inc(&tables_skipped);
 		return ETMEM_WALK_DONE;
 	}
-	if (scan_table_still_hot(st, w->rec, pmdval)) {
+	if (!w->changed && scan_table_still_hot(st, w->rec, pmdval)) {
 		if (!chunk_make_room(st, addr, as_huge, PTRS_PER_PTE))
 			return SCAN_EMIT;
 		scan_table_hot(st, w->rec, as_huge);

@@ -154,18 +154,23 @@ static void history_release(struct mmu_notifier *mn, struct mm_struct *mm)
 
 /*
  * The PTEs of [range->start, range->end) changed: pages unmapped by
- * reclaim or MADV_PAGEOUT, zapped (MADV_DONTNEED, munmap), migrated,
- * merged by KSM, a THP split. None of that walks through the tables, so
- * their PMD accessed bits stay clear and the pre-check would report them
- * from records that no longer hold: pages gone would be called idle, and
- * asked for, every cycle, until the bound forces a read. Mark the records
- * there, so that the next pass reads those tables.
+ * reclaim or MADV_PAGEOUT, zapped (MADV_DONTNEED, munmap), taken for
+ * migration, merged by KSM, a THP split. None of that walks through the
+ * tables, so their PMD accessed bits stay clear and the pre-check would
+ * report them from records that no longer hold: pages gone would be
+ * called idle, and asked for, every cycle, until the bound forces a read.
+ * Mark the records there, so that the next pass reads those tables.
  *
- * Called after the change, with no page-table lock held; when the range
- * is not blockable (the OOM reaper) it must not sleep, and the xarray's
- * spinlock does not. The counter goes first: a scan that cleared a mark
- * and then finds the counter unchanged knows that any change after its
- * read marks the record after it (etmem_history_read_done()).
+ * Changes of protection alone (mprotect, NUMA balancing's hinting faults,
+ * userfaultfd write-protect, write-protect for writeback, fork's COW
+ * write-protect, soft-dirty clearing) leave every page where it was: a
+ * PROT_NONE entry is still present to pte_present(), so records stay true
+ * and are not marked (NUMA balancing would otherwise have every idle table
+ * read again each of its scan periods).
+ *
+ * Called after the change, with no page-table lock held; sleeps (in
+ * cond_resched()) only when the range is blockable, never for the OOM
+ * reaper. Why a change is never missed: see etmem_history_read_done().
  */
 static void history_invalidate_end(struct mmu_notifier *mn,
 				   const struct mmu_notifier_range *range)
@@ -177,6 +182,15 @@ static void history_invalidate_end(struct mmu_notifier *mn,
 	unsigned int n = 0;
 	void *rec;
 
+	switch (range->event) {
+	case MMU_NOTIFY_PROTECTION_VMA:
+	case MMU_NOTIFY_PROTECTION_PAGE:
+	case MMU_NOTIFY_SOFT_DIRTY:
+		return;
+	default:
+		break;
+	}
+	/* Before the lock: its release publishes the count with the marks. */
 	atomic_inc(&h->invalidations);
 	xas_lock(&xas);
 	xas_for_each(&xas, rec, last) {
@@ -398,10 +412,23 @@ unsigned int etmem_history_invalidations(struct etmem_scan_history *h)
  *
  * Clears the table's mark if it was set before the read (one set during
  * the read stays: the table is read again, which is never wrong); sets
- * it if any invalidation came since @since, since that one may have
- * changed the table after its read and before its record could be marked
- * (a new record is stored only after the read). Takes the xarray lock
- * only to change the mark: not under the table's locks.
+ * it if any invalidation came since @since (a new record is stored only
+ * after the read, and one that came in between had nothing to mark).
+ * Takes the xarray lock only to change the mark: not under the table's
+ * locks.
+ *
+ * Why no change after the read is missed. @since was read before the
+ * table's PTE lock was taken for the read, and a change takes that lock
+ * too: a change the read did not see comes after it, and counts after
+ * @since was read. Its notifier increments the count, then takes the
+ * xarray lock to mark. The scan stored the new record (xa_store()) or
+ * cleared the mark (xa_clear_mark()) under that same lock before reading
+ * the count here. If the notifier's locked section came after the scan's,
+ * it finds the record and marks it, after the clear; if before, its
+ * unlock published the increment to the scan's lock, and the count read
+ * here differs from @since. A record refilled in place, unmarked, needs
+ * neither: the notifier marks it whenever it comes, and only a scan
+ * clears marks.
  */
 void etmem_history_read_done(struct etmem_scan_history *h, unsigned long addr,
 			     unsigned int since, bool was_changed)
@@ -410,8 +437,6 @@ void etmem_history_read_done(struct etmem_scan_history *h, unsigned long addr,
 
 	if (was_changed)
 		xa_clear_mark(&h->tables, index, HISTORY_CHANGED);
-	/* Pairs with the order in history_invalidate_end(). */
-	smp_mb();
 	if (atomic_read(&h->invalidations) != since)
 		xa_set_mark(&h->tables, index, HISTORY_CHANGED);
 }
