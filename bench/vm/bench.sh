@@ -84,6 +84,15 @@ setup() {
 	fi
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	mkdir -p "$cg"
+	# DAMON_STAT (on by default from 7.x) runs a kdamond of its own: DAMON
+	# then refuses to start another (EBUSY), so DAMOS and the damon engine
+	# could not run, and its sampling clears accessed bits under every
+	# reclaimer measured. The benchmark turns it off for the boot.
+	local stat=/sys/module/damon_stat/parameters/enabled
+	if [ "$(cat "$stat" 2>/dev/null)" = Y ]; then
+		echo N >"$stat" || die "cannot turn DAMON_STAT off ($stat)"
+		log "DAMON_STAT turned off for the benchmark"
+	fi
 	"$build/etmemd/etmemd" -l 2 -s "$sock" 2>/tmp/etmemd.log &
 	etmemd_pid=$!
 	for _ in $(seq 50); do
@@ -93,7 +102,7 @@ setup() {
 	# A boot of one experiment keeps its meta apart (scale_meta, ...), so
 	# the full run's stays with the tables it describes.
 	emit "${BENCH_META:-meta}" kernel "$ETMEM_KVER" size "$size" cold_mib "$cold" hot_mib "$hot" \
-		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)"
+		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)" only "$only"
 }
 
 # Run as `in_cgroup CMD... &`: the background subshell joins the

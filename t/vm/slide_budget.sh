@@ -74,19 +74,29 @@ print(json.load(sys.stdin)['projects'][0]['tasks'][0].get('budget', {}).get('$1'
 }
 last_status() { grep '^status' "$WORK/wl.out" | tail -n 1; }
 field() { sed -n "s/.* $1=\\([0-9]*\\).*/\\1/p" <<<"$2"; }
-ages() { grep -o 'idle age [0-9]* -> [0-9]*' "$WORK/etmemd-$SOCK.log"; }
+# The steady task's lines about its age (the stall task's go on apart).
+ages() { grep 'steady' "$WORK/etmemd-$SOCK.log" | grep -o 'idle age [0-9]* -> [0-9]*'; }
 
 # Steady state: the age stays put for 40 s (about 15 cycles) and the cold
 # set is out. Up to 400 s: each step down is probed over about 8 cycles.
+# Polled every 5 s, so that the 40 s start at the last change.
 settled=0
-for _ in $(seq 10); do
-	n0=$(ages | wc -l)
-	s0=$(last_status)
-	sleep 40
+n0=$(ages | wc -l)
+t_change=$SECONDS
+s0=$(last_status)
+while [ $((SECONDS - t_change)) -lt 400 ]; do
+	sleep 5
+	if [ "$(ages | wc -l)" != "$n0" ]; then
+		n0=$(ages | wc -l)
+		t_change=$SECONDS
+		s0=$(last_status)
+		continue
+	fi
+	[ $((SECONDS - t_change)) -ge 40 ] || continue
 	s1=$(last_status)
 	cold_res=$(field cold_resident "$s1")
 	cold_pages=$(field cold_pages "$s1")
-	if [ "$(ages | wc -l)" = "$n0" ] && [ "$cold_res" -le $((cold_pages / 10)) ]; then
+	if [ "$cold_res" -le $((cold_pages / 10)) ]; then
 		settled=1
 		break
 	fi
