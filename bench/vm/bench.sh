@@ -112,8 +112,18 @@ in_cgroup() {
 	exec "$@"
 }
 
-cpu_ms_of() { # utime+stime of a process, all threads, in ms
-	awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0
+# CPU time of a process, all its threads (those gone too), in ms: its
+# process CPU clock (clock_gettime of MAKE_PROCESS_CPUCLOCK(pid,
+# CPUCLOCK_SCHED), the scheduler's runtime in ns), not utime+stime of
+# /proc/PID/stat, which come in ticks of 10 ms (a window of 110 ms of
+# etmemd's CPU was 11 of them).
+cpu_ms_of() {
+	python3 -c 'import sys, time
+pid = int(sys.argv[1])
+try:
+    print("%.3f" % (time.clock_gettime_ns(((~pid) << 3) | 2) / 1e6))
+except OSError:
+    print(0)' "$1"
 }
 user_sys_ms_of() { # "utime stime" of a process, all threads, in ms
 	awk -v hz="$(getconf CLK_TCK)" '{print $14 * 1000 / hz, $15 * 1000 / hz}' "/proc/$1/stat" 2>/dev/null || echo 0 0
@@ -372,6 +382,17 @@ etmemquiet_start() {
 	return $rc
 }
 etmemquiet_stop() { etmem_stop; }
+# Its steady state: quiet cycles at sleep_max (the ramp 1, 2, 4, 8 s takes
+# about 25 s after the last page-out; a 120 s window from the page-out held
+# 11 cycles, against about 7 at sleep_max).
+etmemquiet_settle() {
+	local t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt 90 ]; do
+		[ "$(etmem_task_field sleep_now_s)" = 16 ] && break
+		sleep 1
+	done
+	log "etmemquiet: sleep at $(etmem_task_field sleep_now_s) s after $((SECONDS - t0)) s more"
+}
 
 none_start() { :; }
 none_stop() { :; }
@@ -586,9 +607,12 @@ steady_one() { # RECLAIMER REP
 				'{ exit !(NF >= 15 && $7 > 0 && $5 * 1000 <= $7 * (1000 - p)) }' <<<"$last" &&
 			break
 	done
-	warm=$((SECONDS - t0))
 	# Not reached: the window measures reclaim still going on; say so.
-	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=${warm}+
+	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=+
+	# A reclaimer that ramps down once nothing is left to do (etmemquiet's
+	# sleep doubling up to sleep_max) starts its window when it is down.
+	if declare -F "${r}_settle" >/dev/null; then "${r}_settle"; fi
+	warm=$((SECONDS - t0))${warm:+$warm}
 	# etmemd's cycles in the window (asked outside the CPU readings).
 	case $r in etmem*) c0=$(etmem_task_field cycles) ;; esac
 	# A reclaimer that changes what it does once steady (damonstat).
