@@ -33,7 +33,15 @@ smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 c
 full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=${BENCH_STEADY_WINDOW:-30} s_reps=${BENCH_STEADY_REPS:-5}
 	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} cc_reps=10 ;;
 esac
-s_reclaimers=${BENCH_STEADY_RECLAIMERS:-etmem damos damoscheap}
+# The smoke run drives each reclaimer's start and stop once or twice, not
+# in every experiment: its redis, steady and workloads runs leave out the
+# reclaimers whose paths the quality runs already took (damon, memreclaim,
+# damoscheap, damos on the harder workloads).
+case $size in
+smoke)	s_def="etmem damos" w_def="none etmem" r_def="none etmem damos" ;;
+full)	s_def="etmem damos damoscheap" w_def="none etmem damos" r_def= ;;
+esac
+s_reclaimers=${BENCH_STEADY_RECLAIMERS:-$s_def}
 # The share of the cold set (per mille) out before the steady window
 # starts. At 95% (the figures before this setting existed) the window
 # still held the page-out of the last 5%, about 22 MiB: up to 90 ms of
@@ -45,7 +53,7 @@ s_out_permille=${BENCH_STEADY_OUT_PERMILLE:-999}
 # a hot set that moves, a THP-backed heap.
 q_extra=
 w_reps=${BENCH_WL_REPS:-3}
-w_reclaimers=${BENCH_WL_RECLAIMERS:-none etmem damos}
+w_reclaimers=${BENCH_WL_RECLAIMERS:-$w_def}
 w_list=${BENCH_WL_LIST:-interleaved moving thp}
 workload_args() { # NAME: hotcold options of that workload
 	case $1 in
@@ -55,6 +63,7 @@ workload_args() { # NAME: hotcold options of that workload
 	esac
 }
 reclaimers=${BENCH_RECLAIMERS:-none etmem damos damon memreclaim}
+redis_reclaimers=${BENCH_RECLAIMERS:-${r_def:-$reclaimers}}
 # Experiment names of the quality runs: BENCH_PREFIX=damon_ makes them
 # damon_quality, damon_curve and damon_cost (bench/vm/damon.sh), so that a
 # boot of its own adds a block and leaves the full run's tables alone.
@@ -848,7 +857,7 @@ main() {
 	for exp in $only; do
 		case $exp in
 		quality) interleave "$reps" "$reclaimers" quality ;;
-		redis) interleave "$reps" "$reclaimers" redis ;;
+		redis) interleave "$reps" "$redis_reclaimers" redis ;;
 		scale) log scale; scale ;;
 		pagemap) log pagemap; pagemap ;;
 		steady) emit steady_out permille "$s_out_permille"
