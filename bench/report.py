@@ -627,7 +627,10 @@ def render_costs(rows):
                   "a bounded warm-up), then its CPU is measured over a window while nothing "
                   "but the hot set is touched: etmemd's process (its kernel scans run in its "
                   "threads) or kdamond. etmem is slide with `loop=2 interval=1 sleep=1 T=1`; "
-                  "DAMOS pages out regions with no access for 2 s. Interleaved repetitions.",
+                  "DAMOS pages out regions with no access for 2 s. Interleaved repetitions. "
+                  "In runs from commit df9c96e on, CPU times come from the processes' CPU "
+                  "clocks (ns; before, /proc ticks of 10 ms) and etmemquiet's window starts "
+                  "once its sleep is at sleep_max (its warm-up includes that ramp).",
                   table(["reclaimer", "CPU ms per s", "cold reclaimed % at the end",
                          "workload major faults in the window", "warm-up s", "data", "runs"],
                         body)]
