@@ -869,7 +869,9 @@ def main(argv):
         rows_of = {"quality": ("quality", "curve", "cost"), "redis": ("redis",),
                    "scale": ("scale_mem", "scale_procs"), "pagemap": ("pagemap",),
                    "budget": ("budget_meta", "budget"), "cost": ()}
-        asked = meta_of(rows, "meta").get("only", " ".join(rows_of)).split()
+        # (read_rows() keeps a log's meta only with quality or redis rows:
+        # a run asked for neither has none, and then needs all of them.)
+        asked = meta_of(rows, "meta").get("only", "").split() or list(rows_of)
         missing = [e for e in ["meta", "done"] + [r for x in asked for r in rows_of.get(x, ())]
                    if not rows.get(e)]
         bad = [r for r in rows.get("quality", []) if r[6] not in ("ok", "unavailable")]

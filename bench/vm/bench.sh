@@ -395,12 +395,14 @@ etmemquiet_stop() { etmem_stop; }
 # about 25 s after the last page-out; a 120 s window from the page-out held
 # 11 cycles, against about 7 at sleep_max).
 etmemquiet_settle() {
-	local t0=$SECONDS
+	local t0=$SECONDS now=
 	while [ $((SECONDS - t0)) -lt 90 ]; do
-		[ "$(etmem_task_field sleep_now_s)" = 16 ] && break
+		now=$(etmem_task_field sleep_now_s 2>/dev/null)
+		[ "$now" = 16 ] && break
 		sleep 1
 	done
-	log "etmemquiet: sleep at $(etmem_task_field sleep_now_s) s after $((SECONDS - t0)) s more"
+	log "etmemquiet: sleep at ${now:-?} s after $((SECONDS - t0)) s more"
+	[ "$now" = 16 ]
 }
 
 none_start() { :; }
@@ -620,7 +622,9 @@ steady_one() { # RECLAIMER REP
 	[ $((SECONDS - t0)) -lt "$s_warm_max" ] || warm=+
 	# A reclaimer that ramps down once nothing is left to do (etmemquiet's
 	# sleep doubling up to sleep_max) starts its window when it is down.
-	if declare -F "${r}_settle" >/dev/null; then "${r}_settle"; fi
+	# One that does not get down within its bound is flagged like a
+	# warm-up that ran out.
+	if declare -F "${r}_settle" >/dev/null; then "${r}_settle" || warm=+; fi
 	warm=$((SECONDS - t0))${warm:+$warm}
 	# etmemd's cycles in the window (asked outside the CPU readings).
 	case $r in etmem*) c0=$(etmem_task_field cycles) ;; esac
