@@ -885,7 +885,10 @@ def main(argv):
         # Every configuration of every repetition produced its row.
         meta = meta_of(rows, "budget_meta")
         seen = collections.Counter(r[0] for r in rows.get("budget", []))
-        want = ["none", "slide:T1", "slide:T1+age4", "slide:T1+age16"]
+        # The configurations the run was asked for (budget_meta's
+        # "configs"; logs from before it: none and every fixed T).
+        want = meta.get("configs", "").split() or \
+            ["none", "slide:T1", "slide:T1+age4", "slide:T1+age16"]
         for family in ("damos", "psi", "budget") if "budget" in asked else ():
             if not any(c.startswith(family + ":") for c in seen):
                 missing.append(f"budget {family}")

@@ -15,10 +15,9 @@ case $size in
 smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
 	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_settle_max=12 b_window=5 b_reps=1
-	# Every fixed T (report.py --check wants them) and one setting of
-	# each other kind: the smoke test checks the scripts, not the curve,
-	# and each configuration costs it 15 s.
-	b_slide="T1 T1+age4 T1+age16" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 ;;
+	# One setting of each kind (idle_age too): the smoke test checks the
+	# scripts, not the curve, and each configuration costs it 15 s.
+	b_slide="T1+age4" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes=${BENCH_SCALE_SIZES:-256 512 1024 2048} scale_procs="1 8 64"
 	pagemap_mib=256 reps_pagemap=11
@@ -38,7 +37,7 @@ esac
 # reclaimers whose paths the quality runs already took (damon, memreclaim,
 # damoscheap, damos on the harder workloads).
 case $size in
-smoke)	s_def="etmem damos" w_def="none etmem" r_def="none etmem damos" ;;
+smoke)	s_def="etmem damos" w_def="etmem" r_def="none etmem damos" ;;
 full)	s_def="etmem damos damoscheap" w_def="none etmem damos" r_def= ;;
 esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-$s_def}
@@ -832,7 +831,7 @@ budget() {
 	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
 		move_every_ms "$b_move_ms" warm_s "$b_warm" settle_max_s "$b_settle_max" \
 		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" window_s "$b_window" reps "$b_reps" \
-		workload_cpu "${b_work_cpu:-any}"
+		workload_cpu "${b_work_cpu:-any}" configs "$(budget_configs | tr '\n' ' ')"
 	pin_reclaimer "$etmemd_pid"
 	for rep in $(seq "$b_reps"); do
 		none_res='' none_rate='' n=0

@@ -179,10 +179,10 @@ for _ in $(seq 10); do
 done
 vt_check "sleep_max: project show says so ($said)" test -n "$said"
 c0_stretch=$(task_field stretch t cycles) c0_thresh=$(task_field thresh large cycles)
-sleep 30
+sleep 20
 n_stretch=$(( $(task_field stretch t cycles) - c0_stretch ))
 n_thresh=$(( $(task_field thresh large cycles) - c0_thresh ))
-vt_check "sleep_max: $n_stretch cycles in 30 s, against $n_thresh with sleep=1 alone" \
+vt_check "sleep_max: $n_stretch cycles in 20 s, against $n_thresh with sleep=1 alone" \
 	test "$n_stretch" -ge 1 -a $((n_stretch * 2)) -lt "$n_thresh"
 
 # A cycle decided early: once nothing but held or accessed pages could
