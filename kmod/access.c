@@ -28,53 +28,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
-#include <linux/memory_hotplug.h>
-#include <linux/page_idle.h>
 #include <asm/tlbflush.h>
 
 #include "etmem_internal.h"
-
-/* Tell reclaim about a reference whose accessed bit a scan cleared. */
-static void folio_keep_reference(unsigned long pfn)
-{
-	struct page *page = pfn_to_online_page(pfn);
-	struct folio *folio;
-
-	/*
-	 * The caller holds the page-table lock of the entry mapping @pfn,
-	 * so the folio cannot be freed or split meanwhile.
-	 */
-	if (!page)
-		return;
-	/*
-	 * Tested first: a hot page is found accessed at every scan, and
-	 * reclaim has seldom taken its young flag meanwhile.
-	 */
-	folio = page_folio(page);
-	if (!folio_test_young(folio))
-		folio_set_young(folio);
-}
-
-/**
- * etmem_ptep_test_clear_young - test and clear the accessed bit of a PTE
- * @pte: the entry, PTE lock held
- * @val: its value as read under that lock
- *
- * Test first: clearing a clear bit would still dirty the cache line. When
- * the bit was set, the page's folio is marked young for reclaim.
- *
- * Return: whether the bit was set.
- */
-bool etmem_ptep_test_clear_young(pte_t *pte, pte_t val)
-{
-	if (!pte_young(val) ||
-	    !test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&pte->pte))
-		return false;
-	if (!pte_special(val))
-		folio_keep_reference(pte_pfn(val));
-	return true;
-}
-EXPORT_SYMBOL_GPL(etmem_ptep_test_clear_young);
 
 /**
  * etmem_pmdp_test_clear_young - test and clear the accessed bit of a huge PMD
@@ -88,7 +44,7 @@ bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val)
 	if (!pmd_young(val) ||
 	    !test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)pmd))
 		return false;
-	folio_keep_reference(pmd_pfn(val));
+	etmem_folio_keep_reference(pmd_pfn(val));
 	return true;
 }
 EXPORT_SYMBOL_GPL(etmem_pmdp_test_clear_young);

@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
+#include <linux/page_idle.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 #include <linux/etmem.h>
@@ -178,7 +179,53 @@ static inline bool etmem_page_shared(struct page *page)
 
 /* ---- accessed bits and the locked PMD walk (access.c) ------------- */
 
-bool etmem_ptep_test_clear_young(pte_t *pte, pte_t val);
+/*
+ * Tell reclaim about a reference whose accessed bit a scan cleared (see
+ * access.c). @pfn comes from a present entry that is not special, read
+ * under its page-table lock: by the rule vm_normal_page() relies on (on
+ * x86 every PFN mapping without a struct page is special, devmap
+ * included), such an entry maps a page with a memmap, and the lock keeps
+ * the folio from being freed or split meanwhile. pfn_valid() is checked
+ * anyway, as MGLRU's walk does, because a scan must never dereference a
+ * bad memmap address. Without CONFIG_PAGE_IDLE_FLAG (Debian 6.1) there
+ * is no flag to set and nothing is looked up.
+ */
+static inline void etmem_folio_keep_reference(unsigned long pfn)
+{
+	struct folio *folio;
+
+	if (!IS_ENABLED(CONFIG_PAGE_IDLE_FLAG) || !pfn_valid(pfn))
+		return;
+	/*
+	 * Tested first: a hot page is found accessed at every scan, and
+	 * reclaim has seldom taken its young flag meanwhile.
+	 */
+	folio = pfn_folio(pfn);
+	if (!folio_test_young(folio))
+		folio_set_young(folio);
+}
+
+/**
+ * etmem_ptep_test_clear_young - test and clear the accessed bit of a PTE
+ * @pte: the entry, PTE lock held
+ * @val: its value as read under that lock, present
+ *
+ * Test first: clearing a clear bit would still dirty the cache line. When
+ * the bit was set, the page's folio is marked young for reclaim. Inline:
+ * the scan calls it for every present PTE it reads.
+ *
+ * Return: whether the bit was set.
+ */
+static inline bool etmem_ptep_test_clear_young(pte_t *pte, pte_t val)
+{
+	if (!pte_young(val) ||
+	    !test_and_clear_bit(_PAGE_BIT_ACCESSED, (unsigned long *)&pte->pte))
+		return false;
+	if (!pte_special(val))
+		etmem_folio_keep_reference(pte_pfn(val));
+	return true;
+}
+
 bool etmem_pmdp_test_clear_young(pmd_t *pmd, pmd_t val);
 
 /*

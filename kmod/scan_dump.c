@@ -737,6 +737,10 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	 */
 	unsigned int first = 0, nr_entries = n;
 	pte_t *base = pte;
+	unsigned int nr_present = 0, at;
+	u8 *chunk_states, *chunk_ages;
+	u8 old_states = 0, new_states = 0;
+	bool report_pages;
 
 	if (is_vm_hugetlb_page(w->vma))
 		return 0;
@@ -768,14 +772,30 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		/* After a hot skip: idle for this pass only (see the top). */
 		if (known)
 			elapsed = rec->hot_skipped ? 1 : st->pass - rec->aged_pass;
-		rec->nr_present = 0;
 	}
+	/*
+	 * The loop runs for every PTE a scan reads, so what it touches is
+	 * kept in locals: the kernel is built with -fno-strict-aliasing, and
+	 * each byte stored would otherwise make the compiler load the
+	 * counters and pointers behind @st, @rec and @w again. A record's
+	 * states are read and written a byte (4 entries) at a time; a record
+	 * covers all PTRS_PER_PTE entries (whole or grouped table), a
+	 * multiple of 4.
+	 */
+	chunk_states = st->states;
+	chunk_ages = want_ages(st) && !as_huge ? st->ages : NULL;
+	at = st->chunk_nr - first;	/* entry i goes to unit at + i */
+	report_pages = !as_huge;
 	for (i = 0; i < nr_entries; i++) {
+		unsigned int shift = 2 * (i % 4);
 		pte_t val = ptep_get(base + i);
-		bool report = i >= first && i < first + n;
 		bool young, was_present;
-		u8 age;
+		u8 age, tag;
 
+		if (rec && !shift) {
+			old_states = rec->idle_states[i / 4];
+			new_states = 0;
+		}
 		/*
 		 * None, swapped out or migrating; or special: the zero page
 		 * of a read fault, a PFN map. No page of the process's own
@@ -783,16 +803,12 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		 * idle, it would be asked for every cycle and refused.
 		 */
 		if (!pte_present(val) || pte_special(val)) {
-			if (rec) {
-				rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_ABSENT);
-				rec->ages[i] = 0;
-			}
-			continue;
+			if (rec)
+				rec->ages[i] = 0;	/* state ABSENT: 0 */
+			goto next;
 		}
 		young = etmem_ptep_test_clear_young(base + i, val);
-		w->cleared |= young;
-		any_present = true;
-		any_young |= young;
+		nr_present++;
 		nr_young += young;
 		/*
 		 * Idle age: one more than recorded if the page was mapped
@@ -800,28 +816,37 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 		 * idle in its first read; 0 once accessed. The same page:
 		 * its pfn tag too (see struct etmem_table_rec).
 		 */
-		was_present = known && state_at(rec->idle_states, i);
-		if (was_present && rec->pfn_tags[i] != (u8)pte_pfn(val)) {
+		tag = (u8)pte_pfn(val);
+		was_present = known && ((old_states >> shift) & 3);
+		if (was_present && rec->pfn_tags[i] != tag) {
 			was_present = false;
 			replaced = true;
 		}
 		age = young ? 0 : was_present ? age_after(rec->ages[i], elapsed) :
 		      rec ? 1 : ETMEM_IDLE_AGE_UNKNOWN;
 		if (rec) {
-			rec_set_state(rec->idle_states, i, ETMEM_PAGE_STATE_IDLE);
+			new_states |= ETMEM_PAGE_STATE_IDLE << shift;
 			rec->ages[i] = age;
-			rec->pfn_tags[i] = (u8)pte_pfn(val);
-			rec->nr_present++;
+			rec->pfn_tags[i] = tag;
 		}
 		youngest = min(youngest, age);
-		if (!as_huge && report) {
-			chunk_set(st->states, st->chunk_nr + i - first,
+		if (report_pages && i - first < n) {
+			chunk_set(chunk_states, at + i,
 				  young ? ETMEM_PAGE_STATE_ACCESSED :
 				  ETMEM_PAGE_STATE_IDLE);
-			if (want_ages(st))
-				st->ages[st->chunk_nr + i - first] = age;
+			if (chunk_ages)
+				chunk_ages[at + i] = age;
 		}
+next:
+		if (rec && shift == 6)
+			rec->idle_states[i / 4] = new_states;
 	}
+	any_present = nr_present;
+	any_young = nr_young;
+	if (nr_young)
+		w->cleared = true;
+	if (rec)
+		rec->nr_present = nr_present;
 	if (rec) {
 		/*
 		 * Only a whole table read in full counts (rec is set then),
