@@ -181,14 +181,16 @@ static inline bool etmem_page_shared(struct page *page)
 
 /*
  * Tell reclaim about a reference whose accessed bit a scan cleared (see
- * access.c). @pfn comes from a present entry that is not special, read
- * under its page-table lock: by the rule vm_normal_page() relies on (on
- * x86 every PFN mapping without a struct page is special, devmap
- * included), such an entry maps a page with a memmap, and the lock keeps
- * the folio from being freed or split meanwhile. pfn_valid() is checked
- * anyway, as MGLRU's walk does, because a scan must never dereference a
- * bad memmap address. Without CONFIG_PAGE_IDLE_FLAG (Debian 6.1) there
- * is no flag to set and nothing is looked up.
+ * access.c). @pfn comes from a present entry read under its page-table
+ * lock (a PTE that is not special, or a huge PMD), so the lock keeps
+ * whatever it maps from being freed or split meanwhile. pfn_valid() makes
+ * sure there is a memmap to look at before pfn_folio() (the entry may map
+ * memory the kernel has no struct page for only in VMAs the scan leaves
+ * out, but a scan must never read a bad memmap address). ZONE_DEVICE
+ * folios (DAX, P2PDMA, device-coherent memory; on 7.x DAX maps them with
+ * normal entries) are not on the LRU and keep their flags across reuse,
+ * so nothing is set there. Without CONFIG_PAGE_IDLE_FLAG (Debian 6.1)
+ * there is no flag to set and nothing is looked up.
  */
 static inline void etmem_folio_keep_reference(unsigned long pfn)
 {
@@ -196,11 +198,13 @@ static inline void etmem_folio_keep_reference(unsigned long pfn)
 
 	if (!IS_ENABLED(CONFIG_PAGE_IDLE_FLAG) || !pfn_valid(pfn))
 		return;
+	folio = pfn_folio(pfn);
+	if (folio_is_zone_device(folio))
+		return;
 	/*
 	 * Tested first: a hot page is found accessed at every scan, and
 	 * reclaim has seldom taken its young flag meanwhile.
 	 */
-	folio = pfn_folio(pfn);
 	if (!folio_test_young(folio))
 		folio_set_young(folio);
 }
@@ -211,8 +215,10 @@ static inline void etmem_folio_keep_reference(unsigned long pfn)
  * @val: its value as read under that lock, present
  *
  * Test first: clearing a clear bit would still dirty the cache line. When
- * the bit was set, the page's folio is marked young for reclaim. Inline:
- * the scan calls it for every present PTE it reads.
+ * the bit was set and the entry is not special, the page's folio is marked
+ * young for reclaim (with CONFIG_PAGE_IDLE_FLAG, for a page with a memmap
+ * outside ZONE_DEVICE: etmem_folio_keep_reference()). Inline: the scan
+ * calls it for every present PTE it reads.
  *
  * Return: whether the bit was set.
  */

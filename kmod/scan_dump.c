@@ -782,6 +782,9 @@ static int scan_ptes(pmd_t *pmd, pmd_t pmdval, pte_t *pte, unsigned long addr,
 	 * covers all PTRS_PER_PTE entries (whole or grouped table), a
 	 * multiple of 4.
 	 */
+	BUILD_BUG_ON(PTRS_PER_PTE % 4);
+	if (WARN_ON_ONCE(rec && nr_entries != PTRS_PER_PTE))
+		return 0;
 	chunk_states = st->states;
 	chunk_ages = want_ages(st) && !as_huge ? st->ages : NULL;
 	at = st->chunk_nr - first;	/* entry i goes to unit at + i */
