@@ -110,8 +110,14 @@ setup() {
 	# A boot of one experiment keeps its meta apart (scale_meta, ...), so
 	# the full run's stays with the tables it describes.
 	emit "${BENCH_META:-meta}" kernel "$ETMEM_KVER" size "$size" cold_mib "$cold" hot_mib "$hot" \
-		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)" only "$only"
+		seconds "$secs" reps "$reps" accel "$(grep -c hypervisor /proc/cpuinfo)" only "$only" \
+		icount_shift "$icount_shift"
 }
+
+# The guest's clock: "-" for the host's, or N when QEMU counts
+# instructions as time, 2^N ns each (t/vm-run's ETMEM_VM_ICOUNT).
+icount_shift=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^etmem_icount=\([0-9]*\)$/\1/p')
+icount_shift=${icount_shift:--}
 
 # Run as `in_cgroup CMD... &`: the background subshell joins the
 # benchmark cgroup and becomes CMD, so $! is CMD's pid.
@@ -831,7 +837,8 @@ budget() {
 	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
 		move_every_ms "$b_move_ms" warm_s "$b_warm" settle_max_s "$b_settle_max" \
 		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" window_s "$b_window" reps "$b_reps" \
-		workload_cpu "${b_work_cpu:-any}" configs "$(budget_configs | tr '\n' ' ')"
+		workload_cpu "${b_work_cpu:-any}" icount_shift "$icount_shift" \
+		configs "$(budget_configs | tr '\n' ' ')"
 	pin_reclaimer "$etmemd_pid"
 	for rep in $(seq "$b_reps"); do
 		none_res='' none_rate='' n=0
