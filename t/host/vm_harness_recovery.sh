@@ -2,7 +2,9 @@
 # A guest that dies mid-list fails the test it died in and its boot, and
 # the tests it never began run in a new boot instead of each failing as
 # "not run" (CI once lost 13 tests of a 6.12 boot that way). Boots the
-# oldest kernel twice with three trivial tests from t/harness/.
+# oldest kernel twice with three trivial tests from t/harness/. Then the
+# benchmarks' instruction clock (ETMEM_VM_ICOUNT): bad values refused, one
+# boot on it.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -28,4 +30,16 @@ check "the stopped boot's console is there" test -s "build/vm-logs/boot-$k-stopp
 check "a new boot was announced" grep -q "a new boot for the 1 tests it did not begin" <<<"$out"
 check "the test after the death ran and passed" grep -q "^PASS vm t/harness/after.sh \[$k\]" <<<"$out"
 check "nothing reported as not run" bash -c '! grep -q "not run" <<<"$1"' _ "$out"
+
+# The instruction clock for benchmarks (ETMEM_VM_ICOUNT): bad shifts are
+# refused before anything boots, a good one boots and the guest knows it.
+for bad in x 11 -1 "1,sleep=off"; do
+	err=$(ETMEM_VM_ICOUNT=$bad t/vm-run -k "$k" t/harness/icount.sh 2>&1)
+	rc=$?
+	check "ETMEM_VM_ICOUNT='$bad' is refused (exit $rc): $err" \
+		bash -c '[ "$1" = 2 ] && grep -q "ETMEM_VM_ICOUNT is a shift from 0 to 10" <<<"$2"' _ "$rc" "$err"
+done
+out=$(ETMEM_VM_ICOUNT=3 t/vm-run -k "$k" t/harness/icount.sh 2>&1)
+echo "$out"
+check "a boot on the instruction clock passes its test" grep -q "^PASS vm t/harness/icount.sh \[$k\]" <<<"$out"
 [ "$fails" = 0 ]
