@@ -154,14 +154,16 @@ def redis_table(rows):
         rs = [r for r in by.get(name, []) if r[-1] == "ok"]
         if not rs:
             if by.get(name):
-                body.append([name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
+                body.append([name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
             continue
         saved = [100 * (num(r[2]) - num(r[3])) / num(r[2]) for r in rs if num(r[2])]
+        # Rows before the major-fault column had 8 fields.
         body.append([name, spread(r[2] for r in rs), spread(r[3] for r in rs),
-                     spread(saved), spread(vs_none(rs, none_rs, 4)),
+                     spread(saved), spread(r[7] for r in rs if len(r) >= 9),
+                     spread(vs_none(rs, none_rs, 4)),
                      spread(r[5] for r in rs), spread(r[6] for r in rs)])
     return table(["reclaimer", "RSS before MiB", "RSS after MiB", "saved %",
-                  "GET rate % of none", "p50 ms", "p99 ms"], body)
+                  "major faults in run", "GET rate % of none", "p50 ms", "p99 ms"], body)
 
 
 def cost_table(rows):
