@@ -207,7 +207,8 @@ def budget_groups(rows):
 
 def budget_target(config):
     """('majflt', N per s) or ('stall', us per s) of a budget-mode setting."""
-    setting = config.split(":", 1)[-1]
+    # "5flt/s+sleep16": the budget is before the "+".
+    setting = config.split(":", 1)[-1].split("+", 1)[0]
     digits = "".join(c for c in setting if c.isdigit())
     if not config.startswith("budget:") or not digits:
         return None

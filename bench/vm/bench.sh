@@ -17,12 +17,12 @@ smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
 	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_settle_max=12 b_window=5 b_reps=1
 	# One setting of each kind (idle_age too): the smoke test checks the
 	# scripts, not the curve, and each configuration costs it 15 s.
-	b_slide="T1+age4" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 ;;
+	b_slide="T1+age4" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 b_quiet= ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes=${BENCH_SCALE_SIZES:-256 512 1024 2048} scale_procs="1 8 64"
 	pagemap_mib=256 reps_pagemap=11
 	b_cold=128 b_move=64 b_hot=16 b_move_ms=625 b_warm=60 b_settle_max=${BENCH_SETTLE_MAX:-300} b_window=45 b_reps=1
-	b_slide="T1 T1+age4 T1+age16" b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" ;;
+	b_slide="T1 T1+age4 T1+age16" b_majflt="5 50 500" b_stall=1 b_damos="1 5" b_psi="1 10" b_quiet=5 ;;
 *)	echo "bench: BENCH_SIZE is smoke or full" >&2; exit 2 ;;
 esac
 # steady (monitoring CPU after the cold set is out) and pageout (CPU per
@@ -719,6 +719,9 @@ budget_all_configs() {
 	for v in $b_psi; do echo "psi:$v%"; done
 	for v in $b_majflt; do echo "budget:${v}flt/s"; done
 	for v in $b_stall; do echo "budget:stall$v%"; done
+	# Budget mode whose quiet cycles stretch the sleep (sleep_max=16):
+	# what its scans cost once the controller has settled.
+	for v in $b_quiet; do echo "budget:${v}flt/s+sleep16"; done
 	# The baseline again, last: its "slowdown" against the first none is
 	# the drift of the measurement itself within a repetition.
 	echo none:again
@@ -737,7 +740,11 @@ pin_reclaimer() { # PID: all its threads, and those it starts later
 }
 
 budget_start() { # CONFIG PID
-	local set=${1#*:} v
+	local set=${1#*:} v extra=
+	# budget:...+sleepN: the project also has sleep_max=N.
+	case $1 in
+	budget:*+sleep*) extra="sleep_max=${set##*+sleep}" set=${set%+sleep*} ;;
+	esac
 	v=${set//[!0-9]/}
 	case $1 in
 	none|none:*) ;;
@@ -745,8 +752,8 @@ budget_start() { # CONFIG PID
 	slide:T1+age*) etmem_start "$2" T=1 "idle_age=${set#T1+age}" ;;
 	damos:*) damos_goal_start "$2" $((v * 10000)) ;;
 	psi:*) psi_start "$(awk -v p="$v" 'BEGIN {printf "%g", p / 100}')" "${b_hot}m" ;;
-	budget:stall*) etmem_start "$2" "stall_budget_us=$((v * 10000))" ;;
-	budget:*) etmem_start "$2" "majflt_budget=$v" ;;
+	budget:stall*) etmem_project_extra=$extra etmem_start "$2" "stall_budget_us=$((v * 10000))" ;;
+	budget:*) etmem_project_extra=$extra etmem_start "$2" "majflt_budget=$v" ;;
 	*) return 1 ;;
 	esac
 }
