@@ -166,6 +166,31 @@ def redis_table(rows):
                   "major faults in run", "GET rate % of none", "p50 ms", "p99 ms"], body)
 
 
+def redis_vs_damos(rows):
+    """Issue 16's redis targets, etmem against DAMOS per repetition: memory
+    saved (RSS after the run), major faults, GET rate. '' for rows from
+    before the major-fault column."""
+    ok = [r for r in rows if r[-1] == "ok" and len(r) >= 9]
+    fe = {r[1]: num(r[7]) for r in ok if r[0] == "etmem"}
+    fd = {r[1]: num(r[7]) for r in ok if r[0] == "damos"}
+    keys = [k for k in sorted(fe) if k in fd and fe[k] is not None and fd[k] is not None]
+    if not keys:
+        return ""
+    # RSS after: less is more memory saved; etmem / DAMOS above 1 saves less.
+    rss = paired(ok, "etmem", "damos", 3)
+    rate = paired(ok, "etmem", "damos", 4)
+    lines = ["- major faults, etmem vs DAMOS per repetition: "
+             + ", ".join(f"{fe[k]:.0f} vs {fd[k]:.0f}" for k in keys)
+             + (f" (ratio {ratio_spread(paired(ok, 'etmem', 'damos', 7), 3)})"
+                if all(fd[k] for k in keys) else "")]
+    if rss:
+        lines.append(f"- RSS after the run, etmem / DAMOS: {ratio_spread(rss)} "
+                     "(above 1: etmem saved less)")
+    if rate:
+        lines.append(f"- GET rate, etmem / DAMOS: {ratio_spread(rate)}")
+    return "\n".join(lines)
+
+
 def cost_table(rows):
     by = collections.defaultdict(list)
     for r in rows:
@@ -404,6 +429,9 @@ def render(rows):
         parts += ["### Reclaim quality", quality_table(rows["quality"], info.get("cold_mib"))]
     if rows.get("redis"):
         parts += ["### redis-server, hot keys only", redis_table(rows["redis"])]
+        lines = redis_vs_damos(rows["redis"])
+        if lines:
+            parts.append(lines)
     if rows.get("cost"):
         parts += ["### Cost", cost_table(rows["cost"])]
     scale_boot = meta_of(rows, "scale_meta")
