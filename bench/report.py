@@ -762,13 +762,15 @@ def clock_text(meta):
     n = icount(meta)
     if n is None:
         return ""
-    return (f"Time in the guest is QEMU's instruction count (`-icount shift={n}`, "
-            f"`ETMEM_VM_ICOUNT={n}`): every guest instruction is {2 ** n} ns, on either "
+    return (f"Time in the guest is QEMU's instruction count (`bench/run --icount {n}`, "
+            f"`-icount shift={n}`): every guest instruction is {2 ** n} ns, on either "
             "vCPU, and both vCPUs take turns on one clock, so a busy host makes the boot "
-            "longer but does not change what the guest measures. The model is one core "
-            f"of {1000 // 2 ** n} million instructions per second: the reclaimers' own "
-            "instructions count in the workload's slowdown as if they ran on its core, "
-            "and cache and TLB misses cost nothing (docs/bench.md). ")
+            "longer but does not change what the guest measures. The slowdown is then that "
+            f"of one core of {1000 / 2 ** n:g} million instructions per second: the "
+            "workload's refaults and the reclaimer's own instructions (etmemd or kdamond, "
+            "although on the other vCPU) count in full, while cache misses, TLB misses and "
+            "page-table walks cost nothing, so it compares reclaimers with each other, "
+            "not with hardware or the host-clock tables (docs/bench.md). ")
 
 
 def render_budget(rows):
@@ -811,9 +813,10 @@ def render_budget(rows):
                   "the same slowdown (for example 1% and 5% of throughput) budget mode saves "
                   "at least as much memory as each of the others, and it meets its own "
                   "budget within 20% in steady state. "
-                  + ("With the instruction clock the *none again* row gives the "
-                     "measurement's own drift; slowdowns well above it can be ranked. "
-                     if icount(b) else
+                  + ("With the instruction clock the host's load no longer reaches "
+                     "the figures (*none again* against *none*); what is left is how "
+                     "much runs of one configuration differ, the spreads in brackets. "
+                     if icount(b) is not None else
                      "Under QEMU the hot thread's rate "
                      "moves by several percent between runs of one configuration (the spread "
                      "of the quality table's throughput), so slowdowns of 1% and 5% are "

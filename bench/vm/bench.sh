@@ -116,7 +116,7 @@ setup() {
 
 # The guest's clock: "-" for the host's, or N when QEMU counts
 # instructions as time, 2^N ns each (t/vm-run's ETMEM_VM_ICOUNT).
-icount_shift=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^etmem_icount=\([0-9]*\)$/\1/p')
+icount_shift=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^etmem_icount=\([0-9]*\)$/\1/p' | tail -n1)
 icount_shift=${icount_shift:--}
 
 # Run as `in_cgroup CMD... &`: the background subshell joins the
