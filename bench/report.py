@@ -410,7 +410,9 @@ def plot_budget(rows, outdir):
     script = ("set terminal png size 900,560; set output 'budget.png';"
               "set xlabel 'slowdown of the hot thread (% of none)';"
               "set ylabel 'memory saved (% of none)'; set key bottom right; set grid;"
-              "set title 'moving hot set, medians; measured under QEMU emulation';"
+              "set title 'moving hot set, medians; measured under QEMU emulation"
+              + (f", instruction clock (shift {icount(meta_of(rows, 'budget_meta'))})"
+                 if icount(meta_of(rows, "budget_meta")) is not None else "") + "';"
               f"plot {', '.join(series)}")
     return ["budget.png"] if subprocess.run(["gnuplot", "-e", script], cwd=outdir).returncode == 0 else []
 
