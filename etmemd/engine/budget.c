@@ -32,6 +32,8 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 	ctl->probe_share = BUDGET_PROBE_ALL;
 	ctl->verdict = BUDGET_NO_DATA;
 	ctl->forget_after = BUDGET_FORGET;
+	ctl->before_pct = -1;
+	ctl->explore_after = BUDGET_EXPLORE;
 }
 
 /*
@@ -106,7 +108,10 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		       uint64_t window_us, bool may_lower)
 {
 	unsigned int old = ctl->age, old_share = ctl->probe_share, lowest, blame;
+	unsigned int old_from = ctl->probe_from;
 	unsigned int slot = ctl->nr_cycles++ % BUDGET_LAG;
+	enum budget_step step = BUDGET_STEP_NONE;
+	bool room, flat = false, explore = false;
 	uint64_t pct;
 
 	/* What the last cycle paged out with, for the lag window. */
@@ -120,10 +125,18 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		return false;
 	}
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
+	ctl->pct_sum += pct;
+	ctl->pct_n++;
 	if (pct > 100) {
 		bool beyond = beyond_bands(ctl, stall_us, majflt, window_us);
 
 		ctl->verdict = BUDGET_OVER;
+		step = BUDGET_STEP_UP;
+		ctl->within = 0;
+		/* A step tried within the budget went over: try less often. */
+		if (ctl->before_pct >= 0 && ctl->step_within)
+			ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
+		ctl->before_pct = -1;
 		ctl->calm = 0;
 		ctl->since_over = 0;
 		if (ctl->relaxed) {
@@ -174,15 +187,54 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			ctl->relaxed = true;
 		}
 		lowest = MAX(ctl->floor, ctl->too_young + 1);
+		room = ctl->verdict == BUDGET_ROOM;
+		/*
+		 * A step down is judged once its cost had BUDGET_LAG cycles
+		 * to show (BUDGET_FLAT_PCT).
+		 */
+		if (ctl->before_pct >= 0 && ctl->pct_n >= BUDGET_LAG) {
+			ctl->step_pct = ctl->pct_sum / ctl->pct_n;
+			ctl->step_before_pct = (uint64_t)ctl->before_pct;
+			if (ctl->step_pct <= (uint64_t)ctl->before_pct + BUDGET_FLAT_PCT) {
+				flat = room = true;
+			} else if (ctl->step_within) {
+				ctl->age = ctl->undo_age;
+				ctl->probe_from = ctl->undo_probe_from;
+				ctl->probe_share = ctl->undo_share;
+				ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
+				step = BUDGET_STEP_UNDONE;
+			}
+			ctl->before_pct = -1;
+		}
+		/* Settled within the budget: now and then, try a step. */
+		if (ctl->verdict == BUDGET_WITHIN && !room && step == BUDGET_STEP_NONE &&
+		    ctl->before_pct < 0 && may_lower) {
+			if (++ctl->within >= ctl->explore_after)
+				explore = room = true;
+		} else {
+			ctl->within = 0;
+		}
 		/*
 		 * Go further only when the last page-out was not held back,
 		 * and a share only once its cost had time to show.
 		 */
-		if (ctl->verdict != BUDGET_ROOM || !may_lower ||
+		if (!room || !may_lower || step != BUDGET_STEP_NONE ||
 		    ctl->dwell < (ctl->probe_from ? BUDGET_LAG : BUDGET_DWELL)) {
 			/* stay */
 		} else if (ctl->probe_from) {
-			ctl->probe_share = MIN(ctl->probe_share * 2, (unsigned int)BUDGET_PROBE_ALL);
+			/*
+			 * Doubled with room; all at once after a flat step
+			 * (the band's share cost nothing); up by half when
+			 * tried within the budget (a smaller bite of a
+			 * budget nearly spent).
+			 */
+			if (flat)
+				ctl->probe_share = BUDGET_PROBE_ALL;
+			else if (explore)
+				ctl->probe_share += ctl->probe_share / 2;
+			else
+				ctl->probe_share *= 2;
+			ctl->probe_share = MIN(ctl->probe_share, (unsigned int)BUDGET_PROBE_ALL);
 			if (ctl->probe_share == BUDGET_PROBE_ALL)
 				ctl->probe_from = 0;
 		} else if (ctl->age > lowest &&
@@ -200,15 +252,34 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			 * each failed probe a burst of refaults, not by trying
 			 * every age above the bound in turn.
 			 */
-			unsigned int step = ctl->age - MAX(ctl->age / 4, 1u);
+			unsigned int to = ctl->age - MAX(ctl->age / 4, 1u);
 
 			if (ctl->too_young)
-				step = MAX(step, (ctl->too_young + ctl->age + 1) / 2);
-			ctl->age = MAX(lowest, MIN(step, ctl->age - 1));
+				to = MAX(to, (ctl->too_young + ctl->age + 1) / 2);
+			ctl->age = MAX(lowest, MIN(to, ctl->age - 1));
 		}
 	}
-	if (ctl->age == old && ctl->probe_share == old_share)
+	if (ctl->age == old && ctl->probe_share == old_share && ctl->probe_from == old_from)
 		return false;
+	if (step == BUDGET_STEP_NONE) {
+		/*
+		 * A step down: the cost before it is what it is judged by.
+		 * BUDGET_DWELL cycles are enough here: a cost of an earlier
+		 * step still lagging would be missing from it, and the step
+		 * would only look costlier than it is.
+		 */
+		step = flat ? BUDGET_STEP_FLAT : explore ? BUDGET_STEP_EXPLORE : BUDGET_STEP_DOWN;
+		ctl->before_pct = ctl->pct_n >= BUDGET_DWELL ?
+				  (int64_t)(ctl->pct_sum / ctl->pct_n) : -1;
+		ctl->step_within = ctl->verdict != BUDGET_ROOM;
+		ctl->undo_age = old;
+		ctl->undo_probe_from = old_from;
+		ctl->undo_share = old_share;
+	}
+	ctl->step = step;
+	ctl->within = 0;
+	ctl->pct_sum = 0;
+	ctl->pct_n = 0;
 	ctl->dwell = 0;
 	return true;
 }
@@ -246,6 +317,35 @@ const char *budget_verdict_text(enum budget_verdict v)
 		return "over the budget";
 	default:
 		return "not measured yet";
+	}
+}
+
+const char *budget_step_name(enum budget_step s)
+{
+	static const char *const names[] = {
+		[BUDGET_STEP_NONE] = "none",	[BUDGET_STEP_DOWN] = "down",
+		[BUDGET_STEP_FLAT] = "flat",	[BUDGET_STEP_EXPLORE] = "try",
+		[BUDGET_STEP_UNDONE] = "undone", [BUDGET_STEP_UP] = "up",
+	};
+
+	return s < G_N_ELEMENTS(names) ? names[s] : "none";
+}
+
+const char *budget_step_text(enum budget_step s)
+{
+	switch (s) {
+	case BUDGET_STEP_DOWN:
+		return "down, under half the budget";
+	case BUDGET_STEP_FLAT:
+		return "on down, the last step having added no cost";
+	case BUDGET_STEP_EXPLORE:
+		return "a step tried within the budget";
+	case BUDGET_STEP_UNDONE:
+		return "the step tried undone, it added cost";
+	case BUDGET_STEP_UP:
+		return "up, over the budget";
+	default:
+		return "none yet";
 	}
 }
 

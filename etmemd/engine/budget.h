@@ -63,6 +63,42 @@
  */
 #define BUDGET_PROBE_START	125
 #define BUDGET_PROBE_ALL	1000
+/*
+ * Stepping on within the budget. A cost between half the budget and all
+ * of it does not say whether a younger age would add to it: where every
+ * page younger than some age comes back whatever is taken (a hot set that
+ * moves through a region faults its pages back when it returns, young or
+ * old), the first band into the region pays the whole cost and the rest
+ * is free. So, settled within the budget for BUDGET_EXPLORE cycles, the
+ * controller tries one small step down (a probe's share up by half, or a
+ * new band at BUDGET_PROBE_START). A step is judged on the mean cost of
+ * at least BUDGET_LAG cycles after it against the mean before it:
+ *  - at most BUDGET_FLAT_PCT percent of the budget more: flat, the step
+ *    added nothing the meter tells from noise. The controller goes on
+ *    down (a flat probe takes its whole band at once), each step judged
+ *    the same way;
+ *  - more, for a step taken within the budget: undone, back to the
+ *    setting before it, and the wait before the next try doubles, up to
+ *    BUDGET_EXPLORE_MAX cycles (a steady workload is tried ever more
+ *    rarely). A step taken with room that ends within the budget stays,
+ *    as before (the controller settles on part of a band);
+ *  - over budget: as any cost over budget (the wait doubles too).
+ * Flat steps can add up to BUDGET_FLAT_PCT each: a cost that creeps up
+ * ends over budget and is handled as such.
+ */
+#define BUDGET_FLAT_PCT		5
+#define BUDGET_EXPLORE		8
+#define BUDGET_EXPLORE_MAX	1024
+
+/* What the last budget_ctl_update() that changed the setting did. */
+enum budget_step {
+	BUDGET_STEP_NONE,
+	BUDGET_STEP_DOWN,	/* with room: under half the budget */
+	BUDGET_STEP_FLAT,	/* on, the last step having added no cost */
+	BUDGET_STEP_EXPLORE,	/* tried from a setting within the budget */
+	BUDGET_STEP_UNDONE,	/* a step within the budget that added cost, undone */
+	BUDGET_STEP_UP,		/* over budget */
+};
 
 enum budget_verdict {
 	BUDGET_NO_DATA,		/* first cycle: nothing measured yet */
@@ -90,6 +126,23 @@ struct budget_ctl {
 	unsigned int probe_share;	/* per mille, BUDGET_PROBE_ALL: all */
 	unsigned int too_young;		/* highest age found over budget; 0 none */
 	unsigned int dwell;		/* cycles since the age last changed */
+	/* costs measured since the age or the share last changed, % of budget */
+	uint64_t pct_sum;
+	unsigned int pct_n;
+	/*
+	 * A step down not judged yet: the mean cost (% of budget) at the
+	 * setting before it, measured over at least BUDGET_DWELL cycles;
+	 * -1 none.
+	 */
+	int64_t before_pct;
+	bool step_within;		/* that step was taken within the budget */
+	/* the setting before that step, for undoing it */
+	unsigned int undo_age, undo_probe_from, undo_share;
+	unsigned int within;		/* cycles within the budget, no step pending */
+	unsigned int explore_after;	/* ... before a step down is tried */
+	/* the last step judged: its mean cost after and before it, % of budget */
+	uint64_t step_pct, step_before_pct;
+	enum budget_step step;		/* what the last change did */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
 	/* the same cycles' budget_scan_age(): from it up, every page went */
 	unsigned int recent_full[BUDGET_LAG];
@@ -153,7 +206,9 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * over budget, the age goes down by a quarter (at least one; with a
  * too-young age below, at most half the way to it), never below the floor
  * or to a too-young age, and a probe of the band it adds starts at
- * BUDGET_PROBE_START. In between, both stay.
+ * BUDGET_PROBE_START. In between, both stay, apart from the steps within
+ * the budget described at BUDGET_FLAT_PCT (ctl->step tells the caller
+ * which change was made).
  *
  * Return: true when the age or the probe's share changed.
  */
@@ -232,6 +287,22 @@ const char *budget_verdict_name(enum budget_verdict v);
  * Return: "under half the budget", "within the budget", ...
  */
 const char *budget_verdict_text(enum budget_verdict v);
+
+/**
+ * budget_step_name() - What the last change did, for JSON and metrics.
+ * @s: the step
+ *
+ * Return: "none", "down", "flat", "try", "undone" or "up".
+ */
+const char *budget_step_name(enum budget_step s);
+
+/**
+ * budget_step_text() - What the last change did, for people and logs.
+ * @s: the step
+ *
+ * Return: "down with room", "on: the last step added no cost", ...
+ */
+const char *budget_step_text(enum budget_step s);
 
 /*
  * What the cost is read from: the processes' cgroups and their major

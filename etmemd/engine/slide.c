@@ -673,7 +673,7 @@ static void budget_step(struct slide_run *run)
 	struct budget_meter *m = &run->meter;
 	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	uint64_t stall, flt, window;
-	char probe[96];
+	char probe[96], judged[96];
 	unsigned int old = ctl->age, old_share = ctl->probe_share;
 
 	for (guint i = 0; i < run->procs->len; i++)
@@ -701,14 +701,20 @@ static void budget_step(struct slide_run *run)
 		return;
 	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
 		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
-	log_info("%s: idle age %u -> %u scans%s%s: stall %" PRIu64 " us/s (budget %" PRIu64
-		 "), major faults %.1f/s (budget %" PRIu64 "), %s budget",
+	judged[0] = '\0';
+	if (ctl->step == BUDGET_STEP_FLAT || ctl->step == BUDGET_STEP_UNDONE)
+		snprintf(judged, sizeof(judged), " (the last step: %" PRIu64
+			 "%% of the budget after it, against %" PRIu64 "%% before)",
+			 ctl->step_pct, ctl->step_before_pct);
+	log_info("%s: idle age %u -> %u scans%s%s: %s%s: stall %" PRIu64 " us/s (budget %" PRIu64
+		 "), major faults %.1f/s (budget %" PRIu64 "), %s",
 		 run->name, old, ctl->age,
 		 ctl->probe_from ? probe : "",
 		 !ctl->probe_from && old_share != BUDGET_PROBE_ALL ? ", probe ended" : "",
+		 budget_step_text(ctl->step), judged,
 		 ctl->stall_us_per_s, ctl->stall_budget_us,
 		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget,
-		 ctl->verdict == BUDGET_OVER ? "over" : "under");
+		 budget_verdict_text(ctl->verdict));
 }
 
 /* Starts a cycle; returns the state to go to. */
@@ -1010,6 +1016,13 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 				 ctl->majflt_milli_per_s / 1000.0);
 		etmem_out_str(out, "stall_source", ", stall from %s",
 			      run->meter.source[0] ? run->meter.source : "(not read yet)");
+		etmem_out_str(out, "last_step", "\n         last step: %s",
+			      budget_step_name(ctl->step));
+		if (!etmem_out_is_json(out))
+			etmem_out_text(out, " (%s)", budget_step_text(ctl->step));
+		etmem_out_uint(out, "try_after_cycles",
+			       "; settled within the budget, a step is tried after %" PRIu64 " cycles",
+			       ctl->explore_after);
 	}
 	etmem_out_close_object(out);
 }

@@ -107,9 +107,10 @@ static double taken(const struct budget_ctl *ctl, unsigned int age)
 
 /*
  * A lower age is probed: the band it adds goes out a share at a time,
- * doubling after BUDGET_LAG cycles with room, until all of it goes and
- * the probe ends. A probe over budget ends where it started, even when the
- * cost is blamed on an older page-out; one within budget without room
+ * doubling after BUDGET_LAG cycles with room while each doubling costs
+ * more, all of it at once after a share that cost nothing (flat), until
+ * the probe ends. A probe over budget ends where it started, even when
+ * the cost is blamed on an older page-out; one within budget without room
  * keeps its share.
  */
 static void test_probe(void **state)
@@ -123,11 +124,14 @@ static void test_probe(void **state)
 	assert_int_equal(ctl.age, 12);
 	assert_int_equal(ctl.probe_from, 16);
 	assert_int_equal(budget_scan_age(&ctl), 16);
+	assert_int_equal(ctl.step, BUDGET_STEP_DOWN);
+	/* Each share costs 30 faults/s per 1/8: room, but not flat. */
 	while (share < BUDGET_PROBE_ALL) {
 		assert_int_equal(ctl.probe_share, share);
 		for (int i = 1; i < BUDGET_LAG; i++)
-			assert_false(cycle(&ctl, 0));
-		assert_true(cycle(&ctl, 0));
+			assert_false(cycle(&ctl, 0 + 30 * ctl.probe_share / 125 / 4));
+		assert_true(cycle(&ctl, 30 * ctl.probe_share / 125 / 4));
+		assert_int_equal(ctl.step, BUDGET_STEP_DOWN);
 		share = MIN(share * 2, (unsigned int)BUDGET_PROBE_ALL);
 	}
 	/* The whole band: the probe is over, the age stays 12. */
@@ -135,20 +139,32 @@ static void test_probe(void **state)
 	assert_int_equal(ctl.probe_share, BUDGET_PROBE_ALL);
 	assert_int_equal(ctl.age, 12);
 	assert_int_equal(budget_scan_age(&ctl), 12);
-	/* The next step down starts a probe of [9, 12). */
+	/* A share that costs nothing: the whole band goes at once. */
 	for (int i = 0; i < BUDGET_DWELL; i++)
 		cycle(&ctl, 0);
 	assert_int_equal(ctl.age, 9);
-	assert_int_equal(ctl.probe_from, 12);
-	/* Within budget without room: the share stays. */
-	for (int i = 0; i < 10; i++)
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+	for (int i = 1; i < BUDGET_LAG; i++)
+		assert_false(cycle(&ctl, 0));
+	assert_true(cycle(&ctl, 0));
+	assert_int_equal(ctl.step, BUDGET_STEP_FLAT);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.age, 9);
+	/* The next step down starts a probe of [7, 9). */
+	for (int i = 0; i < BUDGET_DWELL; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.age, 7);
+	assert_int_equal(ctl.probe_from, 9);
+	/* Within budget without room: the share stays (until a try). */
+	for (int i = 0; i < BUDGET_EXPLORE; i++)
 		assert_false(cycle(&ctl, 70));
 	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
-	/* Over budget: back to 12, 9 is too young. */
+	/* Over budget: back to 9, 7 is too young. */
 	assert_true(cycle(&ctl, 101));
-	assert_int_equal(ctl.age, 12);
+	assert_int_equal(ctl.age, 9);
 	assert_int_equal(ctl.probe_from, 0);
-	assert_int_equal(ctl.too_young, 9);
+	assert_int_equal(ctl.too_young, 7);
+	assert_int_equal(ctl.step, BUDGET_STEP_UP);
 
 	/*
 	 * A probe over budget while the cost is still blamed on an older
@@ -247,15 +263,17 @@ static void test_over_raises_fast(void **state)
  * A workload whose pages idle 5 scans or fewer all come back: the cost is
  * 400 faults/s for all of them, in proportion to the share taken, at once
  * or @lag cycles after the page-out. The controller comes down probing
- * each band and settles within 75 cycles on age 5 probed at
+ * each band and settles within 50 cycles on age 5 probed at
  * BUDGET_PROBE_START (60 faults/s: within the budget of 100, without room
  * to double), without ever going over. Without probes it went over at 5
- * and settled on 6.
+ * and settled on 6. Settled within the budget, it tries a share half as
+ * large again (85 faults/s: more than the flat margin) after
+ * BUDGET_EXPLORE cycles, undoes it, and waits twice as long each time.
  */
 static void settles(unsigned int lag)
 {
 	struct budget_ctl ctl;
-	unsigned int over = 0, first_settled = 0;
+	unsigned int over = 0, first_settled = 0, tries = 0, undone = 0;
 	double share5[300] = { 0 };
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
@@ -264,18 +282,26 @@ static void settles(unsigned int lag)
 
 		share5[i] = taken(&ctl, 5);
 		flt = 10 + (uint64_t)(400 * (i >= lag ? share5[i - lag] : 0));
-		cycle(&ctl, flt);
+		if (cycle(&ctl, flt)) {
+			tries += ctl.step == BUDGET_STEP_EXPLORE;
+			undone += ctl.step == BUDGET_STEP_UNDONE;
+		}
 		over += ctl.verdict == BUDGET_OVER;
 		if (!first_settled && ctl.age == 5 && ctl.probe_from == 6)
 			first_settled = i;
 		if (first_settled) {
 			assert_int_equal(ctl.age, 5);
-			assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+			assert_int_equal(ctl.probe_from, 6);
+			assert_true(ctl.probe_share == BUDGET_PROBE_START ||
+				    ctl.probe_share == BUDGET_PROBE_START * 3 / 2);
 		}
 	}
-	assert_true(first_settled > 0 && first_settled <= 75);
+	assert_true(first_settled > 0 && first_settled <= 50);
 	assert_int_equal(over, 0);
-	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
+	/* Tried after 8, 16, 32, 64 and 128 cycles settled: at most 5. */
+	assert_true(tries >= 3 && tries <= 5);
+	assert_true(undone >= tries - 1 && undone <= tries);
+	assert_true(ctl.explore_after >= BUDGET_EXPLORE * 8);
 }
 
 static void test_settles(void **state)
@@ -354,6 +380,82 @@ static void test_held_back_holds(void **state)
 		assert_false(budget_ctl_update(&ctl, 0, 0, SEC, false));
 	assert_int_equal(ctl.age, BUDGET_AGE_START);
 	assert_int_equal(ctl.verdict, BUDGET_ROOM);
+}
+
+/*
+ * A hot set moving through a region (bench/vm/budget.sh's workload):
+ * every page of the region younger than 12 scans comes back when the hot
+ * set returns, whatever share of it was taken, 80 faults/s against a
+ * budget of 100, and older pages never do. The first band into the region
+ * pays it all and ends within the budget; a try then finds the next share
+ * adds nothing, and the controller goes on down to the floor, as a fixed
+ * T of 1 would, never over budget.
+ */
+static void test_flat_to_floor(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int over = 0, at_floor = 0;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (unsigned int i = 0; i < 200; i++) {
+		bool region = ctl.age < 12;
+
+		cycle(&ctl, region ? 80 : 0);
+		over += ctl.verdict == BUDGET_OVER;
+		if (!at_floor && ctl.age == 2 && !ctl.probe_from)
+			at_floor = i;
+	}
+	assert_int_equal(over, 0);
+	assert_true(at_floor > 0 && at_floor <= 100);
+	assert_int_equal(ctl.age, 2);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.verdict, BUDGET_WITHIN);
+}
+
+/*
+ * A step tried within the budget that costs more, but not over it, is
+ * undone: back to the setting before it, exactly. One that goes over
+ * backs off as any cost over budget, and the next try waits longer too.
+ */
+static void test_try_undone(void **state)
+{
+	struct budget_ctl ctl;
+
+	/* Settled at 6, full, 60 faults/s; a band below costs 25 more. */
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 6;
+	for (int i = 0; i < BUDGET_EXPLORE - 1; i++)
+		assert_false(cycle(&ctl, 60));
+	assert_true(cycle(&ctl, 60));
+	assert_int_equal(ctl.step, BUDGET_STEP_EXPLORE);
+	assert_int_equal(ctl.age, 5);
+	assert_int_equal(ctl.probe_from, 6);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+	for (int i = 1; i < BUDGET_LAG; i++)
+		assert_false(cycle(&ctl, 85));
+	assert_true(cycle(&ctl, 85));
+	assert_int_equal(ctl.step, BUDGET_STEP_UNDONE);
+	assert_int_equal(ctl.age, 6);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_ALL);
+	assert_int_equal(ctl.explore_after, 2 * BUDGET_EXPLORE);
+	assert_int_equal(ctl.too_young, 0);
+	/* The next try waits twice as long, and goes over: backs off. */
+	for (int i = 0; i < 2 * BUDGET_EXPLORE - 1; i++)
+		assert_false(cycle(&ctl, 60));
+	assert_true(cycle(&ctl, 60));
+	assert_int_equal(ctl.step, BUDGET_STEP_EXPLORE);
+	assert_true(cycle(&ctl, 130));
+	assert_int_equal(ctl.step, BUDGET_STEP_UP);
+	assert_int_equal(ctl.age, 6);
+	assert_int_equal(ctl.too_young, 5);
+	assert_int_equal(ctl.explore_after, 4 * BUDGET_EXPLORE);
+	/* Held back: no try, however long. */
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 6;
+	for (int i = 0; i < 4 * BUDGET_EXPLORE; i++)
+		assert_false(budget_ctl_update(&ctl, 0, 60, SEC, false));
+	assert_int_equal(ctl.age, 6);
 }
 
 /*
@@ -507,6 +609,8 @@ int main(void)
 		cmocka_unit_test(test_bisects),
 		cmocka_unit_test(test_over_raises_fast),
 		cmocka_unit_test(test_settles),
+		cmocka_unit_test(test_flat_to_floor),
+		cmocka_unit_test(test_try_undone),
 		cmocka_unit_test(test_lagging_cost),
 		cmocka_unit_test(test_spike_forgotten),
 		cmocka_unit_test(test_forget_backs_off),

@@ -208,6 +208,8 @@ vt_check "metrics: the controller's age ($age1) is a gauge" \
 	grep -q "^etmem_task_budget_idle_age_scans{project=\"steady\",engine=\"slide\",task=\"t\"} $age1\$" <<<"$prom"
 vt_check "metrics: the probe's share is a gauge" \
 	grep -Eq "^etmem_task_budget_probe_share_ratio\{project=\"steady\",.*\} (0\.[0-9]+|1)\$" <<<"$prom"
+vt_check "metrics: the wait before a try is a gauge" \
+	grep -Eq "^etmem_task_budget_try_after_cycles\{project=\"steady\",.*\} [0-9]+\$" <<<"$prom"
 vt_check "metrics: the majflt budget is a gauge" \
 	grep -q "^etmem_task_budget_major_faults_limit_per_second{project=\"steady\",.*} $BUDGET\$" <<<"$prom"
 vt_check "metrics: the stall budget is a ratio (0.05)" \
@@ -218,7 +220,7 @@ import json,sys
 t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
 print(sorted(t))')
 vt_check "project show -j has the controller's state: $metrics" \
-	grep -q "'idle_age'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'verdict'" <<<"$metrics"
+	grep -q "'idle_age'.*'last_step'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'try_after_cycles'.*'verdict'" <<<"$metrics"
 
 kill -TERM "$wl" "$st"
 wait "$wl" "$st"
