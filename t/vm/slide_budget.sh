@@ -177,7 +177,7 @@ done
 echo "age changes: $(ages | tr '\n' ' ')"
 vt_check "growing the working set raised the age ($age0 -> $(budget idle_age))" test "$raised" = 1
 vt_check "the log says the cost went over the budget" \
-	grep -q "over budget" <<<"$(grep 'idle age' "$WORK/etmemd-$SOCK.log" | tail -n +$((n0 + 1)))"
+	grep -q "up, over the budget: stall" <<<"$(grep 'idle age' "$WORK/etmemd-$SOCK.log" | tail -n +$((n0 + 1)))"
 # The cold set, now read every second, comes back and stays.
 sleep 20
 back=1
