@@ -6,14 +6,15 @@
 
 Writes OUTDIR/tables.md (every table), OUTDIR/*.csv (the raw rows of each
 experiment) and, when gnuplot is present, OUTDIR/reclaim.png,
-OUTDIR/throughput.png and OUTDIR/budget.png. A LOG may also be a
+OUTDIR/throughput.png, OUTDIR/budget.png and OUTDIR/budgetredis.png. A LOG may also be a
 directory of such CSV files (the committed bench/results/ of an earlier
 run); with several LOGs each experiment comes whole from the last that has
 it. --readme replaces the part of README.md between the bench markers
 with the tables and links to the plots, and the budget, damon, costs and
-workloads blocks (their own markers, added after that part if missing);
+workloads blocks (their own markers, added after that part if missing;
+the budget experiment on redis right after the budget block);
 with one or more --readme-NAME-only (NAME: budget, damon, costs,
-workloads), only those blocks. --check fails unless every experiment of a
+workloads; budget covers both budget blocks), only those blocks. --check fails unless every experiment of a
 full run produced rows and, in the budget experiment, every configuration
 its runs; --check-costs and --check-workloads check a costs or workloads
 boot (the smoke test uses all three).
@@ -33,6 +34,8 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 # The budget experiment has a block of its own, so that a boot of budget
 # alone (bench/run --only budget) refreshes it and leaves the rest alone.
 BUDGET_BEGIN, BUDGET_END = "<!-- bench:budget:begin -->", "<!-- bench:budget:end -->"
+# The same experiment on redis (bench/run --only budget-redis).
+BREDIS_BEGIN, BREDIS_END = "<!-- bench:budgetredis:begin -->", "<!-- bench:budgetredis:end -->"
 # Likewise the damon experiment (bench/run --only damon).
 DAMON_BEGIN, DAMON_END = "<!-- bench:damon:begin -->", "<!-- bench:damon:end -->"
 COSTS_BEGIN, COSTS_END = "<!-- bench:costs:begin -->", "<!-- bench:costs:end -->"
@@ -390,16 +393,20 @@ def write_csvs(rows, outdir):
                 f.write(",".join(r) + "\n")
 
 
-def plot_budget(rows, outdir):
-    points = budget_points(rows.get("budget", []))
+def plot_budget(rows, outdir, name="budget", workload="moving hot set",
+                xlabel="slowdown of the hot thread (% of none)"):
+    """The memory saved against slowdown plot of the budget experiment
+    @name (budget, budgetredis): {name}.png, or [] without rows or gnuplot."""
+    points = budget_points(rows.get(name, []))
     if not points or subprocess.run(["which", "gnuplot"], capture_output=True).returncode:
         return []
     series = []
+    meta = meta_of(rows, f"{name}_meta")
     for i, family in enumerate(FAMILIES):
         mine = [p for p in points if p[0] == family]
         if not mine:
             continue
-        dat = f"budget-{family}.dat"
+        dat = f"{name}-{family}.dat"
         with open(os.path.join(outdir, dat), "w") as f:
             for _, setting, slow, saved in mine:
                 f.write(f'{slow:.2f} {saved:.2f} "{setting}"\n')
@@ -407,18 +414,21 @@ def plot_budget(rows, outdir):
                       f"title '{FAMILY_TEXT[family]}'")
         series.append(f"'{dat}' using 1:2:3 with labels offset 0.8,0.7 left font ',8' "
                       f"tc lt {i + 1} notitle")
-    script = ("set terminal png size 900,560; set output 'budget.png';"
-              "set xlabel 'slowdown of the hot thread (% of none)';"
+    script = (f"set terminal png size 900,560; set output '{name}.png';"
+              f"set xlabel '{xlabel}';"
               "set ylabel 'memory saved (% of none)'; set key bottom right; set grid;"
-              "set title 'moving hot set, medians; measured under QEMU emulation"
-              + (f", instruction clock (shift {icount(meta_of(rows, 'budget_meta'))})"
-                 if icount(meta_of(rows, "budget_meta")) is not None else "") + "';"
+              f"set title '{workload}, medians; measured under QEMU emulation"
+              + (f", instruction clock (shift {icount(meta)})"
+                 if icount(meta) is not None else "") + "';"
               f"plot {', '.join(series)}")
-    return ["budget.png"] if subprocess.run(["gnuplot", "-e", script], cwd=outdir).returncode == 0 else []
+    ok = subprocess.run(["gnuplot", "-e", script], cwd=outdir).returncode == 0
+    return [f"{name}.png"] if ok else []
 
 
 def plot(rows, outdir):
     made = plot_budget(rows, outdir)
+    made += plot_budget(rows, outdir, "budgetredis", "redis, hot keys only",
+                        "slowdown: GETs per second below none (%)")
     curves = collections.defaultdict(list)
     for r in rows.get("curve", []):
         if r[1] == "1":
@@ -850,6 +860,33 @@ def render_budget(rows):
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
+def render_budget_redis(rows):
+    """The budget experiment on redis, or '' without its rows."""
+    if not rows.get("budgetredis"):
+        return ""
+    b = meta_of(rows, "budgetredis_meta")
+    return "\n\n".join([
+        "### Memory saved against slowdown on redis (budget mode)",
+        f"Kernel {b.get('kernel', '?')}, one boot: redis-server with {b.get('redis_keys', '?')} "
+        "keys of 1 KiB loaded, then `redis-benchmark -t get` with "
+        f"{b.get('clients', '?')} clients GETting only the first {b.get('redis_hot', '?')} keys "
+        "(`-r`) for the whole run, server and clients in the benchmark cgroup with zram "
+        f"swap. Each configuration is warmed up {b.get('warm_s', '?')} s{settle_text(b)}, then "
+        f"measured over {b.get('window_s', '?')} s, {b.get('reps', '?')} run(s) each, "
+        "interleaved. *Memory saved*: redis-server's RSS (mean of one sample a second) below "
+        "that of the none run of the same repetition; *slowdown*: GETs per second (INFO's "
+        "keyspace_hits) below none's; *none again* measures the drift. "
+        + (f"Server and clients run on CPU {b['workload_cpu']}, the reclaimers on the "
+           "others. " if b.get("workload_cpu", "any") != "any" else "")
+        + clock_text(b).replace("the workload's refaults", "redis's refaults")
+        + "Major faults/s are redis-server's; the stall is the cgroup's PSI some; the "
+        "*data* column says whether 16 keys spread over the data set (cold ones included) "
+        "read back as loaded at the end. Settings as in the table above.",
+        budget_table(rows["budgetredis"]),
+        "The plot: `budgetredis.png`. Against the medians above, with the same goal as on "
+        "the moving hot set:\n\n" + budget_verdict(rows["budgetredis"])]) + "\n"
+
+
 def replace_block(content, begin, end, text):
     """content with the text between the markers begin and end replaced;
     a block not there yet goes after the benchmark section."""
@@ -873,14 +910,16 @@ def main(argv):
     rows = read_rows(log.split(","))
     write_csvs(rows, outdir)
     text, budget_text, damon_text = render(rows), render_budget(rows), render_damon(rows)
+    bredis_text = render_budget_redis(rows)
     costs_text, wl_text = render_costs(rows), render_workloads(rows)
     with open(os.path.join(outdir, "tables.md"), "w") as f:
         f.write(text + ("\n" + budget_text if budget_text else "") +
+                ("\n" + bredis_text if bredis_text else "") +
                 ("\n" + damon_text if damon_text else "") +
                 ("\n" + costs_text if costs_text else "") +
                 ("\n" + wl_text if wl_text else ""))
     pngs = plot(rows, outdir)
-    print(text + budget_text + damon_text + costs_text + wl_text)
+    print(text + budget_text + bredis_text + damon_text + costs_text + wl_text)
     only = [o for o in ("--readme-budget-only", "--readme-damon-only", "--readme-costs-only",
                         "--readme-workloads-only") if o in argv]
     if "--readme" in argv:
@@ -890,13 +929,22 @@ def main(argv):
             content = f.read()
         rel = os.path.relpath(outdir, os.path.dirname(os.path.abspath(readme)))
         if BEGIN in content and END in content and not only:
-            pics = "".join(f"\n![{p}]({rel}/{p})\n" for p in pngs if p != "budget.png")
+            pics = "".join(f"\n![{p}]({rel}/{p})\n" for p in pngs
+                           if p not in ("budget.png", "budgetredis.png"))
             head, rest = content.split(BEGIN, 1)
             _, tail = rest.split(END, 1)
             content = head + BEGIN + "\n" + text + pics + END + tail
         if budget_text and (not only or "--readme-budget-only" in only):
             pic = f"\n![budget.png]({rel}/budget.png)\n" if "budget.png" in pngs else ""
             content = replace_block(content, BUDGET_BEGIN, BUDGET_END, budget_text + pic)
+        if bredis_text and (not only or "--readme-budget-only" in only):
+            pic = (f"\n![budgetredis.png]({rel}/budgetredis.png)\n"
+                   if "budgetredis.png" in pngs else "")
+            if BREDIS_BEGIN not in content and BUDGET_END in content:
+                # The redis block goes right after the moving hot set's.
+                content = content.replace(BUDGET_END, BUDGET_END + "\n\n" + BREDIS_BEGIN + "\n"
+                                          + BREDIS_END, 1)
+            content = replace_block(content, BREDIS_BEGIN, BREDIS_END, bredis_text + pic)
         if damon_text and (not only or "--readme-damon-only" in only):
             content = replace_block(content, DAMON_BEGIN, DAMON_END, damon_text)
         if costs_text and (not only or "--readme-costs-only" in only):
@@ -952,7 +1000,8 @@ def main(argv):
         # in logs from before it was recorded) produced its rows.
         rows_of = {"quality": ("quality", "curve", "cost"), "redis": ("redis",),
                    "scale": ("scale_mem", "scale_procs"), "pagemap": ("pagemap",),
-                   "budget": ("budget_meta", "budget"), "cost": ()}
+                   "budget": ("budget_meta", "budget"),
+                   "budgetredis": ("budgetredis_meta", "budgetredis"), "cost": ()}
         # (read_rows() keeps a log's meta only with quality or redis rows:
         # a run asked for neither has none, and then needs all of them.)
         asked = meta_of(rows, "meta").get("only", "").split() or list(rows_of)
@@ -979,6 +1028,17 @@ def main(argv):
         for config in (want if "budget" in asked else []) + [c for c in seen if c not in want]:
             if seen[config] != int(meta.get("reps", 1)):
                 missing.append(f"budget {config}: {seen[config]} runs")
+        # The redis runs: every configuration asked, each repetition, its
+        # data read back, the warm-up recorded as above.
+        rmeta = meta_of(rows, "budgetredis_meta")
+        rseen = collections.Counter(r[0] for r in rows.get("budgetredis", []))
+        if "budgetredis" in asked:
+            for config in rmeta.get("configs", "").split():
+                if rseen[config] != int(rmeta.get("reps", 1)):
+                    missing.append(f"budgetredis {config}: {rseen[config]} runs")
+        bad += [r for r in rows.get("budgetredis", []) if r[5] != "unavailable" and (
+            r[5] != "ok" or len(r) < 11 or num(r[9]) is None or
+            r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
         if missing or bad:
             print(f"report: missing experiments {missing}, bad runs {bad}", file=sys.stderr)
             return 1

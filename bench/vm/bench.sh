@@ -491,6 +491,35 @@ quality_one() { # RECLAIMER REP
 		"$(awk -v a="$ecpu0" -v b="$ecpu1" 'BEGIN {print b - a}')" "$managed" "$secs" n/a
 }
 
+# Every key of the data set exists (random SETs would leave a third out),
+# named as redis-benchmark's __rand_int__ names them for the GETs:
+# key:%012d, values of 1 KiB.
+redis_load() { # PORT
+	python3 -c 'import sys
+w = sys.stdout.buffer
+v = b"x" * 1024
+for i in range(int(sys.argv[1])):
+    w.write(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$1024\r\n%s\r\n" % (i, v))' \
+		"$redis_keys" | redis-cli -p "$1" --pipe >/dev/null 2>&1 ||
+		die "loading redis failed"
+}
+# GETs served so far (every key exists: hits only).
+redis_gets() { # PORT
+	redis-cli -p "$1" info stats | sed -n 's/^keyspace_hits:\([0-9]*\).*/\1/p'
+}
+# 16 keys spread over the data set, cold ones included, read back whole:
+# "ok" when every value is as loaded (pages a reclaimer took come back
+# from swap for it).
+redis_verify() { # PORT
+	local want i v
+	want=$(printf 'x%.0s' $(seq 1024))
+	for i in $(seq 0 $((redis_keys / 16)) $((redis_keys - 1))); do
+		v=$(redis-cli -p "$1" --raw get "$(printf 'key:%012d' "$i")")
+		[ "$v" = "$want" ] || { echo "FAILED"; return; }
+	done
+	echo ok
+}
+
 redis_one() { # RECLAIMER REP
 	local r=$1 rep=$2 port=6390 pid rss0 rss1 line mf0 mf1
 	in_cgroup redis-server --port $port --save '' --appendonly no \
@@ -500,16 +529,7 @@ redis_one() { # RECLAIMER REP
 		redis-cli -p $port ping >/dev/null 2>&1 && break
 		sleep 0.2
 	done
-	# Every key of the data set exists (random SETs would leave a third
-	# out), named as redis-benchmark's __rand_int__ names them for the
-	# GETs below: key:%012d, values of 1 KiB.
-	python3 -c 'import sys
-w = sys.stdout.buffer
-v = b"x" * 1024
-for i in range(int(sys.argv[1])):
-    w.write(b"*3\r\n$3\r\nSET\r\n$16\r\nkey:%012d\r\n$1024\r\n%s\r\n" % (i, v))' \
-		"$redis_keys" | redis-cli -p $port --pipe >/dev/null 2>&1 ||
-		die "loading redis failed"
+	redis_load $port
 	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 	# Its major faults from here on: the pages a reclaimer took that the
 	# GETs wanted back (the data set was loaded without any).
@@ -751,7 +771,7 @@ budget_start() { # CONFIG PID
 	slide:T1) etmem_start "$2" T=1 ;;
 	slide:T1+age*) etmem_start "$2" T=1 "idle_age=${set#T1+age}" ;;
 	damos:*) damos_goal_start "$2" $((v * 10000)) ;;
-	psi:*) psi_start "$(awk -v p="$v" 'BEGIN {printf "%g", p / 100}')" "${b_hot}m" ;;
+	psi:*) psi_start "$(awk -v p="$v" 'BEGIN {printf "%g", p / 100}')" "${b_psi_min:-${b_hot}m}" ;;
 	budget:stall*) etmem_project_extra=$extra etmem_start "$2" "stall_budget_us=$((v * 10000))" ;;
 	budget:*) etmem_project_extra=$extra etmem_start "$2" "majflt_budget=$v" ;;
 	*) return 1 ;;
@@ -849,6 +869,82 @@ budget_one() { # CONFIG REP N
 	emit budget "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled"
 }
 
+# The same configurations on redis (bench/run --only budget-redis): the
+# data set loaded as in the redis experiment, redis-benchmark GETting the
+# hot keys (-r redis_hot, 4 clients) for the whole run, server and
+# clients on the workload's CPU; each configuration warmed up as above,
+# then measured over b_window s: redis-server's RSS (mean of one sample a
+# second), GETs per second (INFO's keyspace_hits), its major faults/s,
+# the cgroup's stall; the data read back at the end (redis_verify).
+budgetredis_one() { # CONFIG REP N
+	local c=$1 rep=$2 port=6391 pid load t0 warm settled s0 s1 mf0 mf1 h0 h1 ns0 ns1
+	local sum=0 n=0 rss res rate mf ok stall saved slow
+	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} redis-server --port $port --save '' \
+		--appendonly no --daemonize no --logfile /tmp/redis-budget.log >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		redis-cli -p $port ping >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	redis_load $port
+	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} redis-benchmark -p $port -t get \
+		-n 2000000000 -r "$redis_hot" -c 4 -q >/dev/null 2>&1 &
+	load=$!
+	t0=$SECONDS
+	if ! budget_start "$c" "$pid"; then
+		kill -TERM "$load"; wait "$load"
+		redis-cli -p $port shutdown nosave >/dev/null 2>&1; wait "$pid"
+		emit budgetredis "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a n/a n/a
+		return
+	fi
+	sleep "$b_warm"
+	read -r warm settled < <(budget_settle "$c" "$t0")
+	[ "$settled" = - ] || log "budgetredis $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
+	s0=$(cg_stall_us) mf0=$(majflt_of "$pid") h0=$(redis_gets $port) ns0=$(date +%s%N)
+	for _ in $(seq "$b_window"); do
+		sleep 1
+		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+		sum=$((sum + rss)) n=$((n + 1))
+	done
+	s1=$(cg_stall_us) mf1=$(majflt_of "$pid") h1=$(redis_gets $port) ns1=$(date +%s%N)
+	budget_stop "$c"
+	kill -TERM "$load"
+	wait "$load"
+	ok=$(redis_verify $port)
+	redis-cli -p $port shutdown nosave >/dev/null 2>&1
+	wait "$pid"
+	res=$(awk -v s="$sum" -v n="$n" 'BEGIN {printf "%.1f", s / n / 1024}')
+	rate=$(awk -v a="$h0" -v b="$h1" -v t="$(( (ns1 - ns0) / 1000000 ))" 'BEGIN {printf "%.1f", (b - a) * 1000 / t}')
+	mf=$(awk -v a="$mf0" -v b="$mf1" -v w="$b_window" 'BEGIN {printf "%.1f", (b - a) / w}')
+	stall=$(((s1 - s0) / b_window))
+	[ "$c" = none ] && none_res=$res none_rate=$rate
+	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
+	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
+	emit budgetredis "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled"
+}
+
+budgetredis() {
+	local rep c n b_only=${BENCH_BUDGETREDIS_ONLY:-$b_only}
+	emit budgetredis_meta kernel "$ETMEM_KVER" redis_keys "$redis_keys" redis_hot "$redis_hot" \
+		clients 4 warm_s "$b_warm" settle_max_s "$b_settle_max" \
+		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" window_s "$b_window" reps "$b_reps" \
+		workload_cpu "${b_work_cpu:-any}" icount_shift "$icount_shift" \
+		configs "$(budget_configs | tr '\n' ' ')"
+	# The psi engine's floor: twice the hot keys' values.
+	b_psi_min=$((redis_hot * 2 / 1024 + 1))m
+	pin_reclaimer "$etmemd_pid"
+	for rep in $(seq "$b_reps"); do
+		none_res='' none_rate='' n=0
+		for c in $(budget_configs); do
+			n=$((n + 1))
+			log "budgetredis $c rep $rep"
+			budgetredis_one "$c" "$rep" "$n"
+		done
+	done
+	b_psi_min=
+	[ -z "$b_work_cpu" ] || taskset -a -pc "0-$b_work_cpu" "$etmemd_pid" >/dev/null
+}
+
 budget() {
 	local rep c n
 	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
@@ -902,6 +998,7 @@ main() {
 			q_extra= qp=${BENCH_PREFIX:-} q_region= ;;
 		cost) ;;	# measured within quality
 		budget) budget ;;
+		budgetredis) budgetredis ;;
 		esac
 	done
 	kill "$etmemd_pid" 2>/dev/null

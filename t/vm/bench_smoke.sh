@@ -8,7 +8,11 @@
 set -u
 # The pagemap experiment runs once, in the costs boot's script below.
 out=/tmp/bench-smoke.log
-BENCH_SIZE=smoke BENCH_ONLY="quality redis cost scale budget" "$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
+# The budget experiment on redis with one configuration of each kind it
+# runs (fixed T, budget mode) between the baselines.
+BENCH_SIZE=smoke BENCH_ONLY="quality redis cost scale budget budgetredis" \
+	BENCH_BUDGETREDIS_ONLY="none slide:T1+age4 budget:5flt/s none:again" \
+	"$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
 rc=$?
 grep -v '^BENCH|curve' "$out"
 [ "$rc" = 0 ] || { echo "bench.sh exited $rc"; exit 1; }
