@@ -61,7 +61,7 @@ static const struct metric task_metrics[] = {
 	  "Budget mode: share of the pages of the band being probed (idle at least idle_age scans, fewer than probe_from) paged out each cycle; 1 when no probe runs.",
 	  SRC_BUDGET, "probe_share" },
 	{ "etmem_task_budget_try_after_cycles", "gauge",
-	  "Budget mode: cycles settled within the budget (half of it to all) after which a step down is tried; doubles each time a try adds cost.",
+	  "Budget mode: cycles settled within the budget (half of it to all) after which a step down is tried; doubles each time a step taken within the budget is undone, back to 8 after one that added no cost.",
 	  SRC_BUDGET, "try_after_cycles" },
 	{ "etmem_task_budget_stall_ratio", "gauge",
 	  "Budget mode: share of time some task of the processes' cgroup stalled on memory (PSI some) since the last cycle.",

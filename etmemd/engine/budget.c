@@ -32,7 +32,6 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 	ctl->probe_share = BUDGET_PROBE_ALL;
 	ctl->verdict = BUDGET_NO_DATA;
 	ctl->forget_after = BUDGET_FORGET;
-	ctl->before_pct = -1;
 	ctl->explore_after = BUDGET_EXPLORE;
 }
 
@@ -104,6 +103,40 @@ static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64
 			 out * 1000000000 / window_us) > 100;
 }
 
+/* Back to the setting before a step tried within the budget. */
+static void undo_step(struct budget_ctl *ctl)
+{
+	ctl->age = ctl->undo_age;
+	ctl->probe_from = ctl->undo_probe_from;
+	ctl->probe_share = ctl->undo_share;
+	ctl->pending = false;
+	ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
+}
+
+/*
+ * The next share of a probe after a flat step: four times the share at
+ * most (1/8, 1/2, all: a band whose share cost nothing is taken in two
+ * judged steps), and no more than the step's own cost, extrapolated in proportion to the
+ * share, lets fit under the budget with BUDGET_FLAT_PCT to spare (all of
+ * the band when the step added nothing). The share itself when nothing
+ * more fits: the controller settles there.
+ */
+static unsigned int flat_share(const struct budget_ctl *ctl)
+{
+	/* The share the judged step added: all of it for a new band. */
+	unsigned int delta = ctl->undo_probe_from == ctl->probe_from &&
+			     ctl->undo_age == ctl->age ?
+			     ctl->probe_share - ctl->undo_share : ctl->probe_share;
+	uint64_t added = ctl->step_pct > ctl->step_before_pct ?
+			 ctl->step_pct - ctl->step_before_pct : 0;
+	uint64_t spare = ctl->step_pct + BUDGET_FLAT_PCT < 100 ?
+			 100 - BUDGET_FLAT_PCT - ctl->step_pct : 0;
+	uint64_t more = added ? spare * delta / added : BUDGET_PROBE_ALL;
+
+	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
+		   (uint64_t)BUDGET_PROBE_ALL);
+}
+
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower)
 {
@@ -111,7 +144,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	unsigned int old_from = ctl->probe_from;
 	unsigned int slot = ctl->nr_cycles++ % BUDGET_LAG;
 	enum budget_step step = BUDGET_STEP_NONE;
-	bool room, flat = false, explore = false;
+	bool room = false, flat = false, explore = false;
 	uint64_t pct;
 
 	/* What the last cycle paged out with, for the lag window. */
@@ -119,31 +152,38 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	ctl->recent_full[slot] = budget_scan_age(ctl);
 	ctl->recent_band[slot] = ctl->band_taken;
 	ctl->band_taken = 0;
-	ctl->dwell++;
 	if (!window_us) {
 		ctl->verdict = BUDGET_NO_DATA;
 		return false;
 	}
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
-	ctl->pct_sum += pct;
-	ctl->pct_n++;
 	if (pct > 100) {
 		bool beyond = beyond_bands(ctl, stall_us, majflt, window_us);
 
 		ctl->verdict = BUDGET_OVER;
-		step = BUDGET_STEP_UP;
 		ctl->within = 0;
-		/* A step tried within the budget went over: try less often. */
-		if (ctl->before_pct >= 0 && ctl->step_within)
-			ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
-		ctl->before_pct = -1;
 		ctl->calm = 0;
 		ctl->since_over = 0;
+		/* The setting's mean cost starts again after a cost over budget. */
+		ctl->pct_sum = ctl->pct_n = 0;
+		ctl->late_sum = ctl->late_n = 0;
 		if (ctl->relaxed) {
 			/* A relaxed bound proved too young again: probe less often. */
 			ctl->forget_after = MIN(ctl->forget_after * 2, BUDGET_FORGET_MAX);
 			ctl->relaxed = false;
 		}
+		if (ctl->pending && !beyond) {
+			/*
+			 * A step tried within the budget went over: back to
+			 * exactly where it came from, which was within the
+			 * budget for BUDGET_EXPLORE cycles at least.
+			 */
+			undo_step(ctl);
+			step = BUDGET_STEP_UNDONE;
+			goto changed;
+		}
+		ctl->pending = false;
+		step = BUDGET_STEP_UP;
 		/*
 		 * The cost comes from pages taken at one of the recent ages.
 		 * Blaming the same page-out again (its refaults spread over
@@ -173,114 +213,133 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 				ctl->age = clamp_age(ctl, MAX(ctl->age * 2, ctl->age + 1));
 			}
 		}
-	} else {
-		ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
-		ctl->since_over++;
-		/*
-		 * A bound learnt from one spike (a start-up burst, another
-		 * tenant's stall) must not hold for ever: after forget_after
-		 * calm cycles it relaxes by a quarter.
-		 */
-		if (ctl->too_young && ++ctl->calm >= ctl->forget_after) {
-			ctl->too_young = ctl->too_young * 3 / 4;
-			ctl->calm = 0;
-			ctl->relaxed = true;
-		}
-		lowest = MAX(ctl->floor, ctl->too_young + 1);
-		room = ctl->verdict == BUDGET_ROOM;
-		/*
-		 * A step down is judged once its cost had BUDGET_LAG cycles
-		 * to show (BUDGET_FLAT_PCT).
-		 */
-		if (ctl->before_pct >= 0 && ctl->pct_n >= BUDGET_LAG) {
-			ctl->step_pct = ctl->pct_sum / ctl->pct_n;
-			ctl->step_before_pct = (uint64_t)ctl->before_pct;
-			if (ctl->step_pct <= (uint64_t)ctl->before_pct + BUDGET_FLAT_PCT) {
-				flat = room = true;
-			} else if (ctl->step_within) {
-				ctl->age = ctl->undo_age;
-				ctl->probe_from = ctl->undo_probe_from;
-				ctl->probe_share = ctl->undo_share;
-				ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
-				step = BUDGET_STEP_UNDONE;
-			}
-			ctl->before_pct = -1;
-		}
-		/* Settled within the budget: now and then, try a step. */
-		if (ctl->verdict == BUDGET_WITHIN && !room && step == BUDGET_STEP_NONE &&
-		    ctl->before_pct < 0 && may_lower) {
-			if (++ctl->within >= ctl->explore_after)
-				explore = room = true;
+		goto changed;
+	}
+	ctl->verdict = pct < BUDGET_ROOM_PCT ? BUDGET_ROOM : BUDGET_WITHIN;
+	ctl->since_over++;
+	/*
+	 * A bound learnt from one spike (a start-up burst, another tenant's
+	 * stall) must not hold for ever: after forget_after calm cycles it
+	 * relaxes by a quarter.
+	 */
+	if (ctl->too_young && ++ctl->calm >= ctl->forget_after) {
+		ctl->too_young = ctl->too_young * 3 / 4;
+		ctl->calm = 0;
+		ctl->relaxed = true;
+	}
+	/*
+	 * A page-out held back (sysmem_threshold, no swap, swap full) took
+	 * nothing: its cost of 0 says nothing about the setting, and it
+	 * neither counts nor lets the controller go further.
+	 */
+	if (!may_lower) {
+		ctl->within = 0;
+		return false;
+	}
+	ctl->pct_sum += pct;
+	ctl->pct_n++;
+	/* A step's own cost: the cycles after the first BUDGET_LAG (its lag). */
+	if (ctl->pct_n > BUDGET_LAG) {
+		ctl->late_sum += pct;
+		ctl->late_n++;
+	}
+	room = ctl->verdict == BUDGET_ROOM;
+	if (ctl->pending) {
+		/* Nothing else moves until a step tried within the budget is judged. */
+		if (ctl->late_n < BUDGET_LAG)
+			return false;
+		ctl->pending = false;
+		ctl->step_pct = ctl->late_sum / ctl->late_n;
+		ctl->step_before_pct = ctl->before_pct;
+		if (ctl->step_pct <= ctl->before_pct + BUDGET_FLAT_PCT) {
+			flat = true;
+			/* The workload had more to give: the next try comes soon. */
+			ctl->explore_after = BUDGET_EXPLORE;
 		} else {
-			ctl->within = 0;
+			undo_step(ctl);
+			step = BUDGET_STEP_UNDONE;
+			goto changed;
 		}
+	} else if (ctl->verdict == BUDGET_WITHIN) {
+		/* Settled within the budget: now and then, try a step. */
+		if (++ctl->within >= ctl->explore_after)
+			explore = true;
+	} else {
+		ctl->within = 0;
+	}
+	lowest = MAX(ctl->floor, ctl->too_young + 1);
+	/*
+	 * With room, a share only once its cost had time to show, and the
+	 * age after BUDGET_DWELL cycles; a flat step or a try has waited.
+	 */
+	if (room ? ctl->pct_n < (ctl->probe_from ? BUDGET_LAG : BUDGET_DWELL) : !flat && !explore) {
+		/* stay */
+	} else if (ctl->probe_from) {
 		/*
-		 * Go further only when the last page-out was not held back,
-		 * and a share only once its cost had time to show.
+		 * Doubled with room; after a flat step, all of the band if
+		 * what the step cost says it fits (flat_share()); up by half
+		 * for a try (a smaller bite of a budget nearly spent).
 		 */
-		if (!room || !may_lower || step != BUDGET_STEP_NONE ||
-		    ctl->dwell < (ctl->probe_from ? BUDGET_LAG : BUDGET_DWELL)) {
-			/* stay */
-		} else if (ctl->probe_from) {
-			/*
-			 * Doubled with room; all at once after a flat step
-			 * (the band's share cost nothing); up by half when
-			 * tried within the budget (a smaller bite of a
-			 * budget nearly spent).
-			 */
-			if (flat)
-				ctl->probe_share = BUDGET_PROBE_ALL;
-			else if (explore)
-				ctl->probe_share += ctl->probe_share / 2;
-			else
-				ctl->probe_share *= 2;
-			ctl->probe_share = MIN(ctl->probe_share, (unsigned int)BUDGET_PROBE_ALL);
-			if (ctl->probe_share == BUDGET_PROBE_ALL)
-				ctl->probe_from = 0;
-		} else if (ctl->age > lowest &&
-			   (!ctl->too_young || ctl->since_over >= BUDGET_LAG)) {
-			/*
-			 * Not within BUDGET_LAG cycles of a cost over budget:
-			 * its refaults would be blamed on the new probe's age,
-			 * or the new probe's on it.
-			 */
-			ctl->probe_from = ctl->age;
-			ctl->probe_share = BUDGET_PROBE_START;
-			/*
-			 * A quarter down; with a too-young age below, at most
-			 * half way to it: the boundary is found by bisection,
-			 * each failed probe a burst of refaults, not by trying
-			 * every age above the bound in turn.
-			 */
-			unsigned int to = ctl->age - MAX(ctl->age / 4, 1u);
+		if (room)
+			ctl->probe_share *= 2;
+		else if (flat)
+			ctl->probe_share = flat_share(ctl);
+		else
+			ctl->probe_share += ctl->probe_share / 2;
+		ctl->probe_share = MIN(ctl->probe_share, (unsigned int)BUDGET_PROBE_ALL);
+		if (ctl->probe_share == BUDGET_PROBE_ALL)
+			ctl->probe_from = 0;
+	} else if (ctl->age > lowest &&
+		   (!ctl->too_young || ctl->since_over >= BUDGET_LAG)) {
+		/*
+		 * Not within BUDGET_LAG cycles of a cost over budget: its
+		 * refaults would be blamed on the new probe's age, or the new
+		 * probe's on it.
+		 */
+		ctl->probe_from = ctl->age;
+		ctl->probe_share = BUDGET_PROBE_START;
+		/*
+		 * A quarter down; with a too-young age below, at most half way
+		 * to it: the boundary is found by bisection, each failed probe
+		 * a burst of refaults, not by trying every age above the bound
+		 * in turn.
+		 */
+		unsigned int to = ctl->age - MAX(ctl->age / 4, 1u);
 
-			if (ctl->too_young)
-				to = MAX(to, (ctl->too_young + ctl->age + 1) / 2);
-			ctl->age = MAX(lowest, MIN(to, ctl->age - 1));
-		}
+		if (ctl->too_young)
+			to = MAX(to, (ctl->too_young + ctl->age + 1) / 2);
+		/*
+		 * On after a flat step: half way to the lowest age, since the
+		 * band's cost is judged before any of it is all taken.
+		 */
+		if (flat)
+			to = (ctl->age + lowest) / 2;
+		ctl->age = MAX(lowest, MIN(to, ctl->age - 1));
 	}
 	if (ctl->age == old && ctl->probe_share == old_share && ctl->probe_from == old_from)
 		return false;
-	if (step == BUDGET_STEP_NONE) {
-		/*
-		 * A step down: the cost before it is what it is judged by.
-		 * BUDGET_DWELL cycles are enough here: a cost of an earlier
-		 * step still lagging would be missing from it, and the step
-		 * would only look costlier than it is.
-		 */
-		step = flat ? BUDGET_STEP_FLAT : explore ? BUDGET_STEP_EXPLORE : BUDGET_STEP_DOWN;
-		ctl->before_pct = ctl->pct_n >= BUDGET_DWELL ?
-				  (int64_t)(ctl->pct_sum / ctl->pct_n) : -1;
-		ctl->step_within = ctl->verdict != BUDGET_ROOM;
+	/*
+	 * A step down. Taken within the budget (a try, or on after a flat
+	 * step), it is judged: against the mean cost of the setting it
+	 * leaves, and undone if it adds more than BUDGET_FLAT_PCT.
+	 */
+	step = room ? BUDGET_STEP_DOWN : flat ? BUDGET_STEP_FLAT : BUDGET_STEP_EXPLORE;
+	if (!room) {
+		ctl->pending = true;
+		/* Past the lag of the step that led here, where there is one. */
+		ctl->before_pct = flat ? ctl->step_pct : ctl->late_n ?
+				  ctl->late_sum / ctl->late_n : ctl->pct_sum / ctl->pct_n;
 		ctl->undo_age = old;
 		ctl->undo_probe_from = old_from;
 		ctl->undo_share = old_share;
 	}
+changed:
+	if (ctl->age == old && ctl->probe_share == old_share && ctl->probe_from == old_from)
+		return false;
 	ctl->step = step;
 	ctl->within = 0;
-	ctl->pct_sum = 0;
-	ctl->pct_n = 0;
-	ctl->dwell = 0;
+	ctl->pct_sum = ctl->pct_n = 0;
+	ctl->late_sum = ctl->late_n = 0;
 	return true;
 }
 
@@ -290,6 +349,12 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->calm = 0;
 	ctl->relaxed = false;
 	ctl->forget_after = BUDGET_FORGET;
+	/* A step tried for the old processes is kept, but not judged. */
+	ctl->pending = false;
+	ctl->within = 0;
+	ctl->explore_after = BUDGET_EXPLORE;
+	ctl->pct_sum = ctl->pct_n = 0;
+	ctl->late_sum = ctl->late_n = 0;
 }
 
 const char *budget_verdict_name(enum budget_verdict v)
@@ -341,7 +406,7 @@ const char *budget_step_text(enum budget_step s)
 	case BUDGET_STEP_EXPLORE:
 		return "a step tried within the budget";
 	case BUDGET_STEP_UNDONE:
-		return "the step tried undone, it added cost";
+		return "the last step undone: taken within the budget, it added cost";
 	case BUDGET_STEP_UP:
 		return "up, over the budget";
 	default:

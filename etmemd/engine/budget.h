@@ -69,22 +69,27 @@
  * page younger than some age comes back whatever is taken (a hot set that
  * moves through a region faults its pages back when it returns, young or
  * old), the first band into the region pays the whole cost and the rest
- * is free. So, settled within the budget for BUDGET_EXPLORE cycles, the
- * controller tries one small step down (a probe's share up by half, or a
- * new band at BUDGET_PROBE_START). A step is judged on the mean cost of
- * at least BUDGET_LAG cycles after it against the mean before it:
+ * is free. So, settled within the budget for explore_after cycles
+ * (BUDGET_EXPLORE at first), the controller tries one small step down (a
+ * probe's share up by half, or a new band at BUDGET_PROBE_START). Such a
+ * step taken within the budget is judged on the mean cost of the BUDGET_LAG
+ * cycles after the first BUDGET_LAG (a cost lags its page-out that long)
+ * against the mean of the setting it left; nothing else moves meanwhile:
  *  - at most BUDGET_FLAT_PCT percent of the budget more: flat, the step
- *    added nothing the meter tells from noise. The controller goes on
- *    down (a flat probe takes its whole band at once), each step judged
- *    the same way;
- *  - more, for a step taken within the budget: undone, back to the
- *    setting before it, and the wait before the next try doubles, up to
- *    BUDGET_EXPLORE_MAX cycles (a steady workload is tried ever more
- *    rarely). A step taken with room that ends within the budget stays,
- *    as before (the controller settles on part of a band);
- *  - over budget: as any cost over budget (the wait doubles too).
- * Flat steps can add up to BUDGET_FLAT_PCT each: a cost that creeps up
- * ends over budget and is handled as such.
+ *    added nothing the meter tells from noise. The controller steps on,
+ *    judged the same way: a probe's share doubles, or goes to the whole
+ *    band when the step's cost scaled to the band still fits the budget
+ *    (flat_share()); an ended probe is followed by the next band at
+ *    BUDGET_PROBE_START. explore_after goes back to BUDGET_EXPLORE;
+ *  - more, or any cost over budget before it is judged: undone, back to
+ *    exactly the setting before it (no age is marked too young: that
+ *    setting was within the budget), and explore_after doubles, up to
+ *    BUDGET_EXPLORE_MAX cycles: a steady workload is tried ever more
+ *    rarely.
+ * A step taken with room (under half the budget) is not judged: it stays
+ * where its cost ends within the budget (the controller settles on part
+ * of a band), and goes back as described at budget_ctl_update() when it
+ * ends over.
  */
 #define BUDGET_FLAT_PCT		5
 #define BUDGET_EXPLORE		8
@@ -96,8 +101,8 @@ enum budget_step {
 	BUDGET_STEP_DOWN,	/* with room: under half the budget */
 	BUDGET_STEP_FLAT,	/* on, the last step having added no cost */
 	BUDGET_STEP_EXPLORE,	/* tried from a setting within the budget */
-	BUDGET_STEP_UNDONE,	/* a step within the budget that added cost, undone */
-	BUDGET_STEP_UP,		/* over budget */
+	BUDGET_STEP_UNDONE,	/* a step taken within the budget, undone */
+	BUDGET_STEP_UP,		/* over budget: back from a probe, or up */
 };
 
 enum budget_verdict {
@@ -125,20 +130,18 @@ struct budget_ctl {
 	unsigned int probe_from;
 	unsigned int probe_share;	/* per mille, BUDGET_PROBE_ALL: all */
 	unsigned int too_young;		/* highest age found over budget; 0 none */
-	unsigned int dwell;		/* cycles since the age last changed */
-	/* costs measured since the age or the share last changed, % of budget */
-	uint64_t pct_sum;
-	unsigned int pct_n;
 	/*
-	 * A step down not judged yet: the mean cost (% of budget) at the
-	 * setting before it, measured over at least BUDGET_DWELL cycles;
-	 * -1 none.
+	 * Costs (% of budget) of the cycles measured since the setting last
+	 * changed or the cost was last over budget, held-back cycles left
+	 * out; late_*: those after the first BUDGET_LAG of them.
 	 */
-	int64_t before_pct;
-	bool step_within;		/* that step was taken within the budget */
-	/* the setting before that step, for undoing it */
-	unsigned int undo_age, undo_probe_from, undo_share;
-	unsigned int within;		/* cycles within the budget, no step pending */
+	uint64_t pct_sum, late_sum;
+	unsigned int pct_n, late_n;
+	/* A step taken within the budget, not judged yet (BUDGET_FLAT_PCT). */
+	bool pending;
+	uint64_t before_pct;		/* the mean cost of the setting it left */
+	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
+	unsigned int within;		/* cycles within the budget, none pending */
 	unsigned int explore_after;	/* ... before a step down is tried */
 	/* the last step judged: its mean cost after and before it, % of budget */
 	uint64_t step_pct, step_before_pct;
@@ -184,9 +187,12 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *	read; the verdict is BUDGET_NO_DATA and nothing changes)
  * @may_lower: false when the last cycle's page-out was held back
  *	(sysmem_threshold, no swap, swap full): a cost of 0 then says nothing
- *	about the age, which stays
+ *	about the setting, which stays; the cycle does not count in the
+ *	setting's mean cost
  *
- * Over budget, the youngest age in force in the last BUDGET_LAG cycles
+ * Over budget while a step taken within the budget waits for its
+ * judgement (BUDGET_FLAT_PCT), unless the faults are beyond the bands
+ * (below): that step is undone. Otherwise over budget, the youngest age in force in the last BUDGET_LAG cycles
  * (the page-outs the cost can come from) is remembered as too young and
  * the age at least doubles at once (up to the ceiling); a cost blamed on
  * the same page-out again does not raise it again. A probe ends on any
@@ -200,9 +206,9 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * The controller does not go back to a too-young age or below, until
  * BUDGET_FORGET calm cycles relax the bound by a quarter (ever more rarely
  * if it proves right). Under half the budget, a probe doubles its share
- * after BUDGET_LAG cycles at the same share (the whole band from
+ * after BUDGET_LAG measured cycles at the same share (the whole band from
  * BUDGET_PROBE_ALL on: the probe ends); without a probe, after
- * BUDGET_DWELL cycles at the same age and BUDGET_LAG since the last cost
+ * BUDGET_DWELL measured cycles at the same age and BUDGET_LAG since the last cost
  * over budget, the age goes down by a quarter (at least one; with a
  * too-young age below, at most half the way to it), never below the floor
  * or to a too-young age, and a probe of the band it adds starts at
@@ -210,7 +216,8 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  * the budget described at BUDGET_FLAT_PCT (ctl->step tells the caller
  * which change was made).
  *
- * Return: true when the age or the probe's share changed.
+ * Return: true when the age or the probe's share changed (ctl->step says
+ * how).
  */
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 		       uint64_t window_us, bool may_lower);

@@ -707,14 +707,13 @@ static void budget_step(struct slide_run *run)
 			 "%% of the budget after it, against %" PRIu64 "%% before)",
 			 ctl->step_pct, ctl->step_before_pct);
 	log_info("%s: idle age %u -> %u scans%s%s: %s%s: stall %" PRIu64 " us/s (budget %" PRIu64
-		 "), major faults %.1f/s (budget %" PRIu64 "), %s",
+		 "), major faults %.1f/s (budget %" PRIu64 ")",
 		 run->name, old, ctl->age,
 		 ctl->probe_from ? probe : "",
 		 !ctl->probe_from && old_share != BUDGET_PROBE_ALL ? ", probe ended" : "",
 		 budget_step_text(ctl->step), judged,
 		 ctl->stall_us_per_s, ctl->stall_budget_us,
-		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget,
-		 budget_verdict_text(ctl->verdict));
+		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget);
 }
 
 /* Starts a cycle; returns the state to go to. */
@@ -1021,7 +1020,7 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 		if (!etmem_out_is_json(out))
 			etmem_out_text(out, " (%s)", budget_step_text(ctl->step));
 		etmem_out_uint(out, "try_after_cycles",
-			       "; settled within the budget, a step is tried after %" PRIu64 " cycles",
+			       "; tries a step after %" PRIu64 " cycles settled within the budget",
 			       ctl->explore_after);
 	}
 	etmem_out_close_object(out);
