@@ -111,15 +111,17 @@ static void undo_step(struct budget_ctl *ctl)
 	ctl->probe_share = ctl->undo_share;
 	ctl->pending = false;
 	ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
+	/* Its refaults still to come are its own, not new evidence. */
+	ctl->undone_lag = BUDGET_LAG;
 }
 
 /*
- * The next share of a probe after a flat step: four times the share at
- * most (1/8, 1/2, all: a band whose share cost nothing is taken in two
- * judged steps), and no more than the step's own cost, extrapolated in proportion to the
- * share, lets fit under the budget with BUDGET_FLAT_PCT to spare (all of
- * the band when the step added nothing). The share itself when nothing
- * more fits: the controller settles there.
+ * The next share of a probe after a flat step: as much more as the step's
+ * own cost, extrapolated in proportion to the share, says adds at most
+ * BUDGET_FLAT_PCT (what the next judgement accepts) and fits under the
+ * budget with BUDGET_FLAT_PCT to spare; four times the share at most (1/8,
+ * 1/2, all: a band whose share cost nothing is taken in two judged
+ * steps). The share itself when nothing more fits: no step.
  */
 static unsigned int flat_share(const struct budget_ctl *ctl)
 {
@@ -131,8 +133,9 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 			 ctl->step_pct - ctl->step_before_pct : 0;
 	uint64_t spare = ctl->step_pct + BUDGET_FLAT_PCT < 100 ?
 			 100 - BUDGET_FLAT_PCT - ctl->step_pct : 0;
-	uint64_t more = added ? spare * delta / added : BUDGET_PROBE_ALL;
+	uint64_t more = MIN(spare, (uint64_t)BUDGET_FLAT_PCT);
 
+	more = added ? more * delta / added : more ? BUDGET_PROBE_ALL : 0;
 	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
 		   (uint64_t)BUDGET_PROBE_ALL);
 }
@@ -157,6 +160,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		return false;
 	}
 	pct = cost_pct(ctl, stall_us, majflt, window_us);
+	if (ctl->undone_lag)
+		ctl->undone_lag--;
 	if (pct > 100) {
 		bool beyond = beyond_bands(ctl, stall_us, majflt, window_us);
 
@@ -182,6 +187,12 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			step = BUDGET_STEP_UNDONE;
 			goto changed;
 		}
+		/*
+		 * The cost of a step undone in the last BUDGET_LAG cycles,
+		 * still coming in: the step is gone already.
+		 */
+		if (ctl->undone_lag && !beyond)
+			return false;
 		ctl->pending = false;
 		step = BUDGET_STEP_UP;
 		/*
@@ -253,8 +264,6 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->step_before_pct = ctl->before_pct;
 		if (ctl->step_pct <= ctl->before_pct + BUDGET_FLAT_PCT) {
 			flat = true;
-			/* The workload had more to give: the next try comes soon. */
-			ctl->explore_after = BUDGET_EXPLORE;
 		} else {
 			undo_step(ctl);
 			step = BUDGET_STEP_UNDONE;
@@ -290,7 +299,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		if (ctl->probe_share == BUDGET_PROBE_ALL)
 			ctl->probe_from = 0;
 	} else if (ctl->age > lowest &&
-		   (!ctl->too_young || ctl->since_over >= BUDGET_LAG)) {
+		   (!ctl->too_young || ctl->since_over >= BUDGET_LAG) &&
+		   (!flat || ctl->step_pct + BUDGET_FLAT_PCT < 100)) {
 		/*
 		 * Not within BUDGET_LAG cycles of a cost over budget: its
 		 * refaults would be blamed on the new probe's age, or the new
@@ -351,6 +361,7 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->forget_after = BUDGET_FORGET;
 	/* A step tried for the old processes is kept, but not judged. */
 	ctl->pending = false;
+	ctl->undone_lag = 0;
 	ctl->within = 0;
 	ctl->explore_after = BUDGET_EXPLORE;
 	ctl->pct_sum = ctl->pct_n = 0;

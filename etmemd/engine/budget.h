@@ -76,16 +76,19 @@
  * cycles after the first BUDGET_LAG (a cost lags its page-out that long)
  * against the mean of the setting it left; nothing else moves meanwhile:
  *  - at most BUDGET_FLAT_PCT percent of the budget more: flat, the step
- *    added nothing the meter tells from noise. The controller steps on,
- *    judged the same way: a probe's share doubles, or goes to the whole
- *    band when the step's cost scaled to the band still fits the budget
- *    (flat_share()); an ended probe is followed by the next band at
- *    BUDGET_PROBE_START. explore_after goes back to BUDGET_EXPLORE;
+ *    added nothing the meter tells from noise. While the cost is under
+ *    100 - BUDGET_FLAT_PCT percent, the controller steps on, judged the
+ *    same way: a probe's share grows as far as flat_share() says; an
+ *    ended probe is followed by the next band, half way to the lowest
+ *    age, at BUDGET_PROBE_START. Each flat step can add up to
+ *    BUDGET_FLAT_PCT: a cost that creeps up stops 5% under the budget, or
+ *    ends over it and is handled as below;
  *  - more, or any cost over budget before it is judged: undone, back to
  *    exactly the setting before it (no age is marked too young: that
- *    setting was within the budget), and explore_after doubles, up to
- *    BUDGET_EXPLORE_MAX cycles: a steady workload is tried ever more
- *    rarely.
+ *    setting was within the budget), cost over budget in the BUDGET_LAG
+ *    cycles after being the undone step's (nothing moves for it), and
+ *    explore_after doubles, up to BUDGET_EXPLORE_MAX cycles: a steady
+ *    workload is tried ever more rarely.
  * A step taken with room (under half the budget) is not judged: it stays
  * where its cost ends within the budget (the controller settles on part
  * of a band), and goes back as described at budget_ctl_update() when it
@@ -141,6 +144,7 @@ struct budget_ctl {
 	bool pending;
 	uint64_t before_pct;		/* the mean cost of the setting it left */
 	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
+	unsigned int undone_lag;	/* cycles left in which an undone step's cost shows */
 	unsigned int within;		/* cycles within the budget, none pending */
 	unsigned int explore_after;	/* ... before a step down is tried */
 	/* the last step judged: its mean cost after and before it, % of budget */

@@ -501,6 +501,34 @@ static void test_flat_scaled(void **state)
 }
 
 /*
+ * A try whose cost goes over budget for several cycles (it comes 3 cycles
+ * after the page-out, from a band costing 400 faults/s in all against a
+ * budget of 100): undone at the first cycle over, and the cycles over
+ * after it are that step's, not new evidence: the age stays where it was
+ * settled, no bound is learnt, and each try costs at most 4 cycles over.
+ */
+static void test_undone_lagging(void **state)
+{
+	struct budget_ctl ctl;
+	unsigned int over = 0, tries = 0;
+	double share5[300];
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 6;
+	for (unsigned int i = 0; i < 300; i++) {
+		share5[i] = ctl.age <= 5 ? taken(&ctl, 5) : 0;
+		if (cycle(&ctl, 60 + (uint64_t)(400 * (i >= 3 ? share5[i - 3] : 0))))
+			tries += ctl.step == BUDGET_STEP_EXPLORE;
+		over += ctl.verdict == BUDGET_OVER;
+		assert_true(ctl.age == 6 || (ctl.age == 5 && ctl.probe_from == 6));
+		assert_int_equal(ctl.too_young, 0);
+	}
+	assert_true(tries >= 3 && tries <= 5);
+	assert_true(over <= 4 * tries);
+	assert_int_equal(ctl.age, 6);
+}
+
+/*
  * The cost of cycles over budget does not count in the mean a later step
  * is judged against: after a step up, refaults still coming in (blamed on
  * the same page-out, the setting unchanged) must not make a costly step
@@ -697,6 +725,7 @@ int main(void)
 		cmocka_unit_test(test_flat_to_floor),
 		cmocka_unit_test(test_try_undone),
 		cmocka_unit_test(test_flat_scaled),
+		cmocka_unit_test(test_undone_lagging),
 		cmocka_unit_test(test_over_not_in_mean),
 		cmocka_unit_test(test_forget_tries),
 		cmocka_unit_test(test_lagging_cost),
