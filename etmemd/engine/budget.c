@@ -118,8 +118,8 @@ static void undo_step(struct budget_ctl *ctl)
 /*
  * The next share of a probe after a flat step: as much more as the step's
  * own cost, extrapolated in proportion to the share, says adds at most
- * BUDGET_FLAT_PCT (what the next judgement accepts) and fits under the
- * budget with BUDGET_FLAT_PCT to spare; four times the share at most (1/8,
+ * half of BUDGET_FLAT_PCT (what the next judgement accepts) and fits under
+ * the budget with BUDGET_FLAT_PCT to spare; four times the share at most (1/8,
  * 1/2, all: a band whose share cost nothing is taken in two judged
  * steps). The share itself when nothing more fits: no step.
  */
@@ -129,13 +129,14 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 	unsigned int delta = ctl->undo_probe_from == ctl->probe_from &&
 			     ctl->undo_age == ctl->age ?
 			     ctl->probe_share - ctl->undo_share : ctl->probe_share;
-	uint64_t added = ctl->step_pct > ctl->step_before_pct ?
-			 ctl->step_pct - ctl->step_before_pct : 0;
+	/* Whole percents: what was measured as 0 may be up to 1. */
+	uint64_t added = (ctl->step_pct > ctl->step_before_pct ?
+			  ctl->step_pct - ctl->step_before_pct : 0) + 1;
 	uint64_t spare = ctl->step_pct + BUDGET_FLAT_PCT < 100 ?
 			 100 - BUDGET_FLAT_PCT - ctl->step_pct : 0;
-	uint64_t more = MIN(spare, (uint64_t)BUDGET_FLAT_PCT);
+	/* Half the margin the judgement allows: the extrapolation is rough. */
+	uint64_t more = MIN(spare, (uint64_t)(BUDGET_FLAT_PCT + 1) / 2) * delta / added;
 
-	more = added ? more * delta / added : more ? BUDGET_PROBE_ALL : 0;
 	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
 		   (uint64_t)BUDGET_PROBE_ALL);
 }
@@ -163,7 +164,14 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	if (ctl->undone_lag)
 		ctl->undone_lag--;
 	if (pct > 100) {
-		bool beyond = beyond_bands(ctl, stall_us, majflt, window_us);
+		/*
+		 * A step taken within the budget and not judged yet, or just
+		 * undone, may have completed its band (no probe left to count
+		 * its pages in budget_ctl_took()): its cost is its own, not
+		 * faults beyond the bands.
+		 */
+		bool beyond = !ctl->pending && !ctl->undone_lag &&
+			      beyond_bands(ctl, stall_us, majflt, window_us);
 
 		ctl->verdict = BUDGET_OVER;
 		ctl->within = 0;
@@ -269,8 +277,12 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			step = BUDGET_STEP_UNDONE;
 			goto changed;
 		}
-	} else if (ctl->verdict == BUDGET_WITHIN) {
-		/* Settled within the budget: now and then, try a step. */
+	} else if (ctl->verdict == BUDGET_WITHIN &&
+		   ctl->pct_sum / ctl->pct_n + BUDGET_FLAT_PCT < 100) {
+		/*
+		 * Settled within the budget, with BUDGET_FLAT_PCT to spare:
+		 * now and then, try a step.
+		 */
 		if (++ctl->within >= ctl->explore_after)
 			explore = true;
 	} else {

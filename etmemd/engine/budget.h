@@ -77,7 +77,8 @@
  * against the mean of the setting it left; nothing else moves meanwhile:
  *  - at most BUDGET_FLAT_PCT percent of the budget more: flat, the step
  *    added nothing the meter tells from noise. While the cost is under
- *    100 - BUDGET_FLAT_PCT percent, the controller steps on, judged the
+ *    100 - BUDGET_FLAT_PCT percent (also the condition for a try), the
+ *    controller steps on, judged the
  *    same way: a probe's share grows as far as flat_share() says; an
  *    ended probe is followed by the next band, half way to the lowest
  *    age, at BUDGET_PROBE_START. Each flat step can add up to
@@ -195,8 +196,10 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *	setting's mean cost
  *
  * Over budget while a step taken within the budget waits for its
- * judgement (BUDGET_FLAT_PCT), unless the faults are beyond the bands
- * (below): that step is undone. Otherwise over budget, the youngest age in force in the last BUDGET_LAG cycles
+ * judgement (BUDGET_FLAT_PCT): that step is undone, and cost over budget
+ * in the next BUDGET_LAG - 1 measured cycles moves nothing (the faults
+ * beyond the bands, below, are not looked for in either case). Otherwise
+ * over budget, the youngest age in force in the last BUDGET_LAG cycles
  * (the page-outs the cost can come from) is remembered as too young and
  * the age at least doubles at once (up to the ceiling); a cost blamed on
  * the same page-out again does not raise it again. A probe ends on any
