@@ -68,6 +68,12 @@ redis_reclaimers=${BENCH_RECLAIMERS:-${r_def:-$reclaimers}}
 # boot of its own adds a block and leaves the full run's tables alone.
 qp=${BENCH_PREFIX:-}
 b_reps=${BENCH_BUDGET_REPS:-$b_reps}
+# A shorter warm-up and window, and a smaller redis data set, for the
+# budget experiment on redis (bench/vm/budget_redis.sh): under the
+# instruction clock redis runs several times slower than the host's clock.
+b_warm=${BENCH_BUDGET_WARM:-$b_warm}
+b_window=${BENCH_BUDGET_WINDOW:-$b_window}
+redis_keys=${BENCH_REDIS_KEYS:-$redis_keys}
 # Only these budget configurations (names as in the table: "none
 # budget:5flt/s none:again"); default all of them.
 b_only=${BENCH_BUDGET_ONLY:-}
