@@ -152,21 +152,30 @@ def redis_table(rows):
     for r in rows:
         by[r[0]].append(r)
     none_rs = [r for r in by.get("none", []) if r[-1] == "ok"]
+    new_cols = any(len(r) >= 12 for r in rows)
     body = []
     for name in RECLAIMERS:
         rs = [r for r in by.get(name, []) if r[-1] == "ok"]
         if not rs:
             if by.get(name):
-                body.append([name, "n/a", "n/a", "n/a", "n/a", "n/a", "n/a", "n/a"])
+                body.append([name] + ["n/a"] * (10 if new_cols else 7))
             continue
         saved = [100 * (num(r[2]) - num(r[3])) / num(r[2]) for r in rs if num(r[2])]
-        # Rows before the major-fault column had 8 fields.
-        body.append([name, spread(r[2] for r in rs), spread(r[3] for r in rs),
-                     spread(saved), spread(r[7] for r in rs if len(r) >= 9),
-                     spread(vs_none(rs, none_rs, 4)),
-                     spread(r[5] for r in rs), spread(r[6] for r in rs)])
-    return table(["reclaimer", "RSS before MiB", "RSS after MiB", "saved %",
-                  "major faults in run", "GET rate % of none", "p50 ms", "p99 ms"], body)
+        # Rows before the major-fault column had 8 fields, before the RSS
+        # kinds and the sampled mean 9.
+        row = [name, spread(r[2] for r in rs), spread(r[3] for r in rs)]
+        if new_cols:
+            row += [spread(r[10] for r in rs if len(r) >= 12),
+                    spread(r[8] for r in rs if len(r) >= 12),
+                    spread(r[9] for r in rs if len(r) >= 12)]
+        body.append(row + [spread(saved), spread(r[7] for r in rs if len(r) >= 9),
+                           spread(vs_none(rs, none_rs, 4)),
+                           spread(r[5] for r in rs), spread(r[6] for r in rs)])
+    head = ["reclaimer", "RSS before MiB", "RSS after MiB"]
+    if new_cols:
+        head += ["RSS mean, 2nd half MiB", "anon after MiB", "file after MiB"]
+    return table(head + ["saved % (after)", "major faults in run", "GET rate % of none",
+                         "p50 ms", "p99 ms"], body)
 
 
 def redis_vs_damos(rows):
@@ -189,6 +198,17 @@ def redis_vs_damos(rows):
     if rss:
         lines.append(f"- RSS after the run, etmem / DAMOS: {ratio_spread(rss)} "
                      "(above 1: etmem saved less)")
+    mean = paired([r for r in ok if len(r) >= 12], "etmem", "damos", 10)
+    if mean:
+        lines.append(f"- RSS mean over the run's second half, etmem / DAMOS: "
+                     f"{ratio_spread(mean)} (above 1: etmem saved less)")
+    anon = paired([r for r in ok if len(r) >= 12], "etmem", "damos", 8)
+    if anon:
+        lines.append(f"- anonymous RSS after the run, etmem / DAMOS: {ratio_spread(anon)}; "
+                     "file RSS after, etmem vs DAMOS per repetition: " + ", ".join(
+                         f"{e[9]} vs {d[9]}" for e in ok for d in ok
+                         if len(e) >= 12 and len(d) >= 12 and e[0] == "etmem"
+                         and d[0] == "damos" and e[1] == d[1]) + " MiB")
     if rate:
         lines.append(f"- GET rate, etmem / DAMOS: {ratio_spread(rate)}")
     return "\n".join(lines)

@@ -51,6 +51,7 @@ s_out_permille=${BENCH_STEADY_OUT_PERMILLE:-999}
 # harder (bench/vm/workloads.sh): hot pages in every 2 MiB of the cold set,
 # a hot set that moves, a THP-backed heap.
 q_extra=
+reps=${BENCH_REPS:-$reps}
 w_reps=${BENCH_WL_REPS:-3}
 w_reclaimers=${BENCH_WL_RECLAIMERS:-$w_def}
 w_list=${BENCH_WL_LIST:-interleaved moving thp}
@@ -541,25 +542,52 @@ redis_one() { # RECLAIMER REP
 	# GETs wanted back (the data set was loaded without any).
 	mf0=$(majflt_of "$pid")
 	if ! "${r}_start" "$pid"; then
-		emit redis "$r" "$rep" n/a n/a n/a n/a n/a n/a unavailable
+		emit redis "$r" "$rep" n/a n/a n/a n/a n/a n/a n/a n/a n/a unavailable
 		redis-cli -p $port shutdown nosave >/dev/null 2>&1; wait "$pid"
 		return
 	fi
 	# Hot keys only, for the whole run; the last round is the one measured.
-	local end=$(($(date +%s) + secs))
+	local end=$(($(date +%s) + secs)) sampler
+	# RSS once a second over the run's second half: what stays resident
+	# on average, not only at the last instant (a reclaimer that pages
+	# hot pages out has them faulted back in between its passes).
+	redis_rss_sampler "$pid" $((end - secs / 2)) "$end" >/tmp/redis_rss.txt &
+	sampler=$!
 	while [ "$(date +%s)" -lt "$end" ]; do
 		line=$(redis-benchmark -p $port -t get -n 20000 \
 			-r "$redis_hot" -c 4 --csv 2>/dev/null | sed -n 's/^"GET",//p' | tr -d '"')
 	done
 	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+	# Resident after the run by kind (kB): which memory a reclaimer left.
+	anon1=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status")
+	file1=$(awk '/^RssFile/ {print $2}' "/proc/$pid/status")
 	mf1=$(majflt_of "$pid")
+	# Where the rest is resident: the largest mappings by Rss (kB), for
+	# the log.
+	log "redis $r rep $rep: resident by mapping (kB): $(awk '
+		/^[0-9a-f]+-[0-9a-f]+ / {name = ($6 == "" ? "[anon]" : $6); next}
+		/^Rss:/ {rss[name] += $2}
+		END {for (n in rss) if (rss[n]) print rss[n], n}' "/proc/$pid/smaps" |
+		sort -rn | head -8 | tr '\n' ' ')"
+	wait "$sampler"
 	"${r}_stop"
 	redis-cli -p $port shutdown nosave >/dev/null 2>&1
 	wait "$pid"
 	# rps,avg,min,p50,p95,p99,max
 	emit redis "$r" "$rep" $((rss0 / 1024)) $((rss1 / 1024)) \
 		"$(echo "$line" | cut -d, -f1)" "$(echo "$line" | cut -d, -f4)" \
-		"$(echo "$line" | cut -d, -f6)" $((mf1 - mf0)) ok
+		"$(echo "$line" | cut -d, -f6)" $((mf1 - mf0)) \
+		"$(awk -v k="$anon1" 'BEGIN {printf "%.1f", k / 1024}')" \
+		"$(awk -v k="$file1" 'BEGIN {printf "%.1f", k / 1024}')" \
+		"$(awk '{s += $1; n++} END {if (n) printf "%.1f", s / n / 1024; else print "n/a"}' /tmp/redis_rss.txt)" ok
+}
+# VmRSS of PID in kB, one line a second from FROM to END (epoch seconds).
+redis_rss_sampler() { # PID FROM END
+	local now
+	while now=$(date +%s) && [ "$now" -lt "$3" ]; do
+		[ "$now" -lt "$2" ] || awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null
+		sleep 1
+	done
 }
 
 # A process's major faults so far (field 12 of /proc/PID/stat; the
