@@ -110,6 +110,12 @@ static void undo_step(struct budget_ctl *ctl)
 	ctl->probe_from = ctl->undo_probe_from;
 	ctl->probe_share = ctl->undo_share;
 	ctl->pending = false;
+	/*
+	 * A band completed together with the next one's start: which of the
+	 * two cost is not known, so the band's rest goes alone next time.
+	 */
+	ctl->no_chain = ctl->chained;
+	ctl->chained = false;
 	ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
 	/* Its refaults still to come are its own, not new evidence. */
 	ctl->undone_lag = BUDGET_LAG;
@@ -139,6 +145,41 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 
 	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
 		   (uint64_t)BUDGET_PROBE_ALL);
+}
+
+/*
+ * Whether a new band may be probed below the age: not within BUDGET_LAG
+ * cycles of a cost over budget (its refaults would be blamed on the new
+ * probe's age, or the new probe's on it), nor after a flat step that left
+ * less than BUDGET_FLAT_PCT of the budget.
+ */
+static bool may_start_band(const struct budget_ctl *ctl, unsigned int lowest, bool flat)
+{
+	return ctl->age > lowest && (!ctl->too_young || ctl->since_over >= BUDGET_LAG) &&
+	       (!flat || ctl->step_pct + BUDGET_FLAT_PCT < 100);
+}
+
+/* Probe a band of younger pages, [new age, age), at BUDGET_PROBE_START. */
+static void start_band(struct budget_ctl *ctl, unsigned int lowest, bool flat)
+{
+	/*
+	 * A quarter down; with a too-young age below, at most half way to
+	 * it: the boundary is found by bisection, each failed probe a burst
+	 * of refaults, not by trying every age above the bound in turn.
+	 */
+	unsigned int to = ctl->age - MAX(ctl->age / 4, 1u);
+
+	if (ctl->too_young)
+		to = MAX(to, (ctl->too_young + ctl->age + 1) / 2);
+	/*
+	 * On after a flat step: half way to the lowest age, since the band's
+	 * cost is judged before any of it is all taken.
+	 */
+	if (flat)
+		to = (ctl->age + lowest) / 2;
+	ctl->probe_from = ctl->age;
+	ctl->probe_share = BUDGET_PROBE_START;
+	ctl->age = MAX(lowest, MIN(to, ctl->age - 1));
 }
 
 bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
@@ -201,7 +242,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		 */
 		if (ctl->undone_lag && !beyond)
 			return false;
-		ctl->pending = false;
+		ctl->pending = ctl->chained = false;
 		step = BUDGET_STEP_UP;
 		/*
 		 * The cost comes from pages taken at one of the recent ages.
@@ -272,6 +313,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->step_before_pct = ctl->before_pct;
 		if (ctl->step_pct <= ctl->before_pct + BUDGET_FLAT_PCT) {
 			flat = true;
+			ctl->chained = false;
 		} else {
 			undo_step(ctl);
 			step = BUDGET_STEP_UNDONE;
@@ -308,35 +350,22 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		else
 			ctl->probe_share += ctl->probe_share / 2;
 		ctl->probe_share = MIN(ctl->probe_share, (unsigned int)BUDGET_PROBE_ALL);
-		if (ctl->probe_share == BUDGET_PROBE_ALL)
+		if (ctl->probe_share == BUDGET_PROBE_ALL) {
 			ctl->probe_from = 0;
-	} else if (ctl->age > lowest &&
-		   (!ctl->too_young || ctl->since_over >= BUDGET_LAG) &&
-		   (!flat || ctl->step_pct + BUDGET_FLAT_PCT < 100)) {
-		/*
-		 * Not within BUDGET_LAG cycles of a cost over budget: its
-		 * refaults would be blamed on the new probe's age, or the new
-		 * probe's on it.
-		 */
-		ctl->probe_from = ctl->age;
-		ctl->probe_share = BUDGET_PROBE_START;
-		/*
-		 * A quarter down; with a too-young age below, at most half way
-		 * to it: the boundary is found by bisection, each failed probe
-		 * a burst of refaults, not by trying every age above the bound
-		 * in turn.
-		 */
-		unsigned int to = ctl->age - MAX(ctl->age / 4, 1u);
-
-		if (ctl->too_young)
-			to = MAX(to, (ctl->too_young + ctl->age + 1) / 2);
-		/*
-		 * On after a flat step: half way to the lowest age, since the
-		 * band's cost is judged before any of it is all taken.
-		 */
-		if (flat)
-			to = (ctl->age + lowest) / 2;
-		ctl->age = MAX(lowest, MIN(to, ctl->age - 1));
+			/*
+			 * A flat step that completes its band also starts the
+			 * next one: both are judged together (undone together,
+			 * back to the band's last share), one judgement (2 *
+			 * BUDGET_LAG cycles) fewer a band on the way down.
+			 */
+			if (flat && !ctl->no_chain && may_start_band(ctl, lowest, flat)) {
+				start_band(ctl, lowest, flat);
+				ctl->chained = true;
+			}
+			ctl->no_chain = false;
+		}
+	} else if (may_start_band(ctl, lowest, flat)) {
+		start_band(ctl, lowest, flat);
 	}
 	if (ctl->age == old && ctl->probe_share == old_share && ctl->probe_from == old_from)
 		return false;
@@ -373,6 +402,7 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->forget_after = BUDGET_FORGET;
 	/* A step tried for the old processes is kept, but not judged. */
 	ctl->pending = false;
+	ctl->chained = ctl->no_chain = false;
 	ctl->undone_lag = 0;
 	ctl->within = 0;
 	ctl->explore_after = BUDGET_EXPLORE;

@@ -146,6 +146,10 @@ struct budget_ctl {
 	uint64_t before_pct;		/* the mean cost of the setting it left */
 	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
 	unsigned int undone_lag;	/* cycles left in which an undone step's cost shows */
+	/* the pending step completed a band and started the next */
+	bool chained;
+	/* such a step was undone: the band's rest is next taken alone */
+	bool no_chain;
 	unsigned int within;		/* cycles within the budget, none pending */
 	unsigned int explore_after;	/* ... before a step down is tried */
 	/* the last step judged: its mean cost after and before it, % of budget */
