@@ -799,7 +799,9 @@ def settle_text(meta):
     if "settle_max_s" not in meta:
         return ""
     return (f" (budget mode: on until the controller's state, age, bound and probe, has "
-            f"not changed for {meta.get('settle_cycles', '?')} cycles, at most "
+            f"not changed for {meta.get('settle_cycles', '?')} cycles"
+            + (" with no step waiting for its judgement" if meta.get("settle_judged") else "")
+            + ", at most "
             f"{meta['settle_max_s']} s in all; the *warm-up s* column gives the time "
             "and in how many runs it settled)")
 

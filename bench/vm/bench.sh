@@ -829,11 +829,13 @@ budget_state() {
 	local show
 	show=$("$build/etmem/etmem" project show -n bench -s "$sock" 2>/dev/null)
 	sed -n 's/^ *idle age: \(.*\), cost .*/\1/p' <<<"$show"
+	! grep -q 'last step: .*, being judged' <<<"$show" || echo judging
 	sed -n 's/.*cycles: \([0-9]*\),.*/cycles \1/p' <<<"$show"
 }
 
 # Budget mode's warm-up goes on past b_warm until the controller has
-# settled: its state (age, bound, probe) unchanged for BENCH_SETTLE_CYCLES
+# settled: no step waiting for its judgement, and its state (age, bound,
+# probe) unchanged for BENCH_SETTLE_CYCLES
 # cycles (8: twice the cycles a cost may lag its page-out), for at most
 # b_settle_max s in all. "In steady state" is what the issue's "meets its
 # budget" is about; docs/daemon.md puts settling at about 14 cycles a step.
@@ -847,7 +849,13 @@ budget_settle() { # CONFIG T0
 		st=$(grep -v '^cycles ' <<<"$show")
 		cyc=$(sed -n 's/^cycles //p' <<<"$show")
 		if [ -n "$cyc" ] && [ -n "$st" ]; then
-			[ "$st" = "$last" ] || { last=$st; since=$cyc; }
+			# A step being judged may still be undone: the count
+			# starts once it has been judged.
+			if grep -qx judging <<<"$st"; then
+				last='' since=$cyc
+			else
+				[ "$st" = "$last" ] || { last=$st; since=$cyc; }
+			fi
 			[ $((cyc - since)) -lt "$need" ] || { echo "$((SECONDS - $2)) yes"; return; }
 		fi
 		[ $((SECONDS - $2)) -lt "$b_settle_max" ] || { echo "$((SECONDS - $2)) no"; return; }
@@ -961,7 +969,8 @@ budgetredis() {
 	local rep c n b_only=${BENCH_BUDGETREDIS_ONLY:-$b_only}
 	emit budgetredis_meta kernel "$ETMEM_KVER" redis_keys "$redis_keys" redis_hot "$redis_hot" \
 		clients 4 warm_s "$b_warm" settle_max_s "$b_settle_max" \
-		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" window_s "$b_window" reps "$b_reps" \
+		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" settle_judged yes \
+		window_s "$b_window" reps "$b_reps" \
 		workload_cpu "${b_work_cpu:-any}" icount_shift "$icount_shift" \
 		configs "$(budget_configs | tr '\n' ' ')"
 	# The psi engine's floor: twice the hot keys' values.
@@ -983,7 +992,8 @@ budget() {
 	local rep c n
 	emit budget_meta kernel "$ETMEM_KVER" cold_mib "$b_cold" move_mib "$b_move" hot_mib "$b_hot" \
 		move_every_ms "$b_move_ms" warm_s "$b_warm" settle_max_s "$b_settle_max" \
-		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" window_s "$b_window" reps "$b_reps" \
+		settle_cycles "${BENCH_SETTLE_CYCLES:-8}" settle_judged yes \
+		window_s "$b_window" reps "$b_reps" \
 		workload_cpu "${b_work_cpu:-any}" icount_shift "$icount_shift" \
 		configs "$(budget_configs | tr '\n' ' ')"
 	pin_reclaimer "$etmemd_pid"

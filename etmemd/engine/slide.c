@@ -1018,7 +1018,9 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 		etmem_out_str(out, "last_step", "\n         last step: %s",
 			      budget_step_name(ctl->step));
 		if (!etmem_out_is_json(out))
-			etmem_out_text(out, " (%s)", budget_step_text(ctl->step));
+			etmem_out_text(out, " (%s)%s", budget_step_text(ctl->step),
+				       ctl->pending ? ", being judged" : "");
+		etmem_out_bool(out, "judging", NULL, ctl->pending);
 		etmem_out_uint(out, "try_after_cycles",
 			       "; tries a step after %" PRIu64 " cycles settled within the budget",
 			       ctl->explore_after);

@@ -220,7 +220,7 @@ import json,sys
 t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
 print(sorted(t))')
 vt_check "project show -j has the controller's state: $metrics" \
-	grep -q "'idle_age'.*'last_step'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'try_after_cycles'.*'verdict'" <<<"$metrics"
+	grep -q "'idle_age'.*'judging'.*'last_step'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'try_after_cycles'.*'verdict'" <<<"$metrics"
 
 kill -TERM "$wl" "$st"
 wait "$wl" "$st"
