@@ -272,14 +272,21 @@ def budget_met(r, target):
     return cost is not None and cost <= 1.2 * value
 
 
+CPU_TEXT = ("*Reclaimer CPU*: the CPU time of etmemd (slide, budget mode, the psi engine: "
+            "its scans and page-outs run in its threads) or kdamond over the window, in % of "
+            "one CPU; on the instruction clock, time taken from the workload's one clock. ")
+
+
 def budget_table(rows):
     body = []
+    # Rows from before the reclaimer's CPU column had 11 fields.
+    cpu_col = any(len(r) > 11 for r in rows)
     for config, rs in budget_groups(rows).items():
         ok_rs = [r for r in rs if r[5] != "unavailable"]
         family, _, setting = config.partition(":")
         if not ok_rs:
-            body.append([FAMILY_TEXT.get(family, family), setting or "-"] + ["n/a"] * 6
-                        + ["unavailable", len(rs)])
+            body.append([FAMILY_TEXT.get(family, family), setting or "-"]
+                        + ["n/a"] * (7 if cpu_col else 6) + ["unavailable", len(rs)])
             continue
         target = budget_target(config)
         met = "-"
@@ -288,13 +295,16 @@ def budget_table(rows):
             met = f"{n}/{len(ok_rs)}"
         stall_pct = [num(r[8]) / 10000 for r in ok_rs if len(r) > 8 and num(r[8]) is not None]
         data = "ok" if all(r[5] == "ok" for r in ok_rs) else ",".join(sorted({r[5] for r in ok_rs}))
+        cpu = [spread(r[11] for r in ok_rs if len(r) > 11)] if cpu_col else []
         body.append([FAMILY_TEXT.get(family, family), setting or "-",
                      spread(r[2] for r in ok_rs), spread(r[3] for r in ok_rs),
-                     spread(r[4] for r in ok_rs), spread(stall_pct),
-                     spread(r[6] for r in ok_rs), met, warm_up(ok_rs), data, len(rs)])
+                     spread(r[4] for r in ok_rs), spread(stall_pct)] + cpu +
+                    [spread(r[6] for r in ok_rs), met, warm_up(ok_rs), data, len(rs)])
     return table(["reclaimer", "setting", "memory saved %", "slowdown %",
-                  "major faults/s", "cgroup stall % of time", "resident MiB",
-                  "budget met (within 20%)", "warm-up s", "data", "runs"], body)
+                  "major faults/s", "cgroup stall % of time"]
+                 + (["reclaimer CPU % (of one)"] if cpu_col else [])
+                 + ["resident MiB", "budget met (within 20%)", "warm-up s", "data", "runs"],
+                 body)
 
 
 def warm_up(rs):
@@ -854,6 +864,7 @@ def render_budget(rows):
                      "vCPU stops every vCPU). "
                      if b.get("workload_cpu", "any") != "any" and icount(b) is None else "")
                   + clock_text(b)
+                  + (CPU_TEXT if any(len(r) > 11 for r in rows["budget"]) else "")
                   + "Major faults/s are the workload's; the stall is the "
                   "cgroup's PSI some. Settings: slide T1 is `loop=2 interval=1 sleep=1 T=1`, "
                   "+ageN adds `idle_age=N`; DAMOS pages out regions idle for 2 s with its "
@@ -901,6 +912,7 @@ def render_budget_redis(rows):
         + (f"Server and clients run on CPU {b['workload_cpu']}, the reclaimers on the "
            "others. " if b.get("workload_cpu", "any") != "any" else "")
         + clock_text(b).replace("the workload's refaults", "redis's refaults")
+        + (CPU_TEXT if any(len(r) > 11 for r in rows["budgetredis"]) else "")
         + "Major faults/s are redis-server's; the stall is the cgroup's PSI some; the "
         "*data* column says whether 16 keys spread over the data set (cold ones included) "
         "read back as loaded at the end. Settings as in the table above.",
@@ -1035,7 +1047,7 @@ def main(argv):
         # controller settled (yes or no: a run that did not is reported, not
         # failed); the others warmed up the fixed time (-).
         bad += [r for r in rows.get("budget", []) if r[5] != "unavailable" and (
-            len(r) < 11 or num(r[9]) is None or
+            len(r) < 11 or num(r[9]) is None or (len(r) > 11 and num(r[11]) is None) or
             r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
         # Every configuration of every repetition produced its row.
         meta = meta_of(rows, "budget_meta")
@@ -1060,7 +1072,7 @@ def main(argv):
                     missing.append(f"budgetredis {config}: {rseen[config]} runs")
         bad += [r for r in rows.get("budgetredis", []) if r[5] != "unavailable" and (
             r[5] != "ok" or len(r) < 11 or num(r[9]) is None or
-            r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
+            (len(r) > 11 and num(r[11]) is None) or r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
         if missing or bad:
             print(f"report: missing experiments {missing}, bad runs {bad}", file=sys.stderr)
             return 1

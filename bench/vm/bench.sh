@@ -818,6 +818,21 @@ budget_stop() { # CONFIG
 	psi) psi_stop ;;
 	esac
 }
+# CPU ms so far of the configuration's reclaimer: etmemd (slide, budget
+# mode and the psi engine; its scans and page-outs run in its threads),
+# kdamond for DAMOS, 0 for none.
+budget_cpu_ms() { # CONFIG
+	case ${1%%:*} in
+	slide|budget|psi) cpu_ms_of "$etmemd_pid" ;;
+	damos) damos_cpu_ms ;;
+	*) echo 0 ;;
+	esac
+}
+# Its share of one CPU over a window, %: under the instruction clock the
+# time it takes from the workload's one clock.
+cpu_pct() { # MS0 MS1 SECONDS
+	awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN {printf "%.2f", (b - a) / w / 10}'
+}
 cg_stall_us() { # the benchmark cgroup's memory stall (PSI some) so far, in us
 	sed -n 's/^some .*total=\([0-9]*\).*/\1/p' "$cg/memory.pressure"
 }
@@ -869,7 +884,7 @@ budget_settle() { # CONFIG T0
 # the moving region, mean of the status lines in the window), the hot
 # thread's passes/s, major faults/s, the cgroup's stall.
 budget_one() { # CONFIG REP N
-	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow
+	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow c0 c1
 	local t0 warm settled
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} "$build/t/helpers/hotcold" \
 		--cold-mib "$b_cold" --hot-mib "$b_hot" --move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
@@ -879,15 +894,15 @@ budget_one() { # CONFIG REP N
 	t0=$SECONDS
 	if ! budget_start "$c" "$pid"; then
 		kill -TERM "$wl"; wait "$wl"
-		emit budget "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a n/a n/a
+		emit budget "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a n/a n/a n/a
 		return
 	fi
 	sleep "$b_warm"
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budget $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
-	s0=$(cg_stall_us)
+	s0=$(cg_stall_us) c0=$(budget_cpu_ms "$c")
 	sleep "$b_window"
-	s1=$(cg_stall_us)
+	s1=$(cg_stall_us) c1=$(budget_cpu_ms "$c")
 	budget_stop "$c"
 	kill -TERM "$wl"
 	wait "$wl"
@@ -908,7 +923,8 @@ budget_one() { # CONFIG REP N
 	[ "$c" = none ] && none_res=$res none_rate=$rate
 	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
 	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
-	emit budget "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled"
+	emit budget "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled" \
+		"$(cpu_pct "$c0" "$c1" "$b_window")"
 }
 
 # The same configurations on redis (bench/run --only budget-redis): the
@@ -920,7 +936,7 @@ budget_one() { # CONFIG REP N
 # the cgroup's stall; the data read back at the end (redis_verify).
 budgetredis_one() { # CONFIG REP N
 	local c=$1 rep=$2 port=6391 pid load t0 warm settled s0 s1 mf0 mf1 h0 h1 ns0 ns1
-	local sum=0 n=0 rss res rate mf ok stall saved slow
+	local sum=0 n=0 rss res rate mf ok stall saved slow c0 c1
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} redis-server --port $port --save '' \
 		--appendonly no --daemonize no --logfile /tmp/redis-budget.log >/dev/null 2>&1 &
 	pid=$!
@@ -936,19 +952,19 @@ budgetredis_one() { # CONFIG REP N
 	if ! budget_start "$c" "$pid"; then
 		kill -TERM "$load"; wait "$load"
 		redis-cli -p $port shutdown nosave >/dev/null 2>&1; wait "$pid"
-		emit budgetredis "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a n/a n/a
+		emit budgetredis "$c" "$rep" n/a n/a n/a unavailable n/a n/a n/a n/a n/a n/a
 		return
 	fi
 	sleep "$b_warm"
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budgetredis $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
-	s0=$(cg_stall_us) mf0=$(majflt_of "$pid") h0=$(redis_gets $port) ns0=$(date +%s%N)
+	s0=$(cg_stall_us) mf0=$(majflt_of "$pid") h0=$(redis_gets $port) ns0=$(date +%s%N) c0=$(budget_cpu_ms "$c")
 	for _ in $(seq "$b_window"); do
 		sleep 1
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 		sum=$((sum + rss)) n=$((n + 1))
 	done
-	s1=$(cg_stall_us) mf1=$(majflt_of "$pid") h1=$(redis_gets $port) ns1=$(date +%s%N)
+	s1=$(cg_stall_us) mf1=$(majflt_of "$pid") h1=$(redis_gets $port) ns1=$(date +%s%N) c1=$(budget_cpu_ms "$c")
 	budget_stop "$c"
 	kill -TERM "$load"
 	wait "$load"
@@ -962,7 +978,8 @@ budgetredis_one() { # CONFIG REP N
 	[ "$c" = none ] && none_res=$res none_rate=$rate
 	saved=$(awk -v r="$res" -v b="${none_res:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
 	slow=$(awk -v r="$rate" -v b="${none_rate:-0}" 'BEGIN {print (b > 0 ? sprintf("%.1f", 100 * (1 - r / b)) : "n/a")}')
-	emit budgetredis "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled"
+	emit budgetredis "$c" "$rep" "$saved" "$slow" "$mf" "$ok" "$res" "$rate" "$stall" "$warm" "$settled" \
+		"$(cpu_pct "$c0" "$c1" "$b_window")"
 }
 
 budgetredis() {
