@@ -114,7 +114,8 @@ static void undo_step(struct budget_ctl *ctl)
 	 * A band completed together with the next one's start: which of the
 	 * two cost is not known, so the band's rest goes alone next time.
 	 */
-	ctl->no_chain = ctl->chained;
+	/* Kept until the band ends: a later undone try must not clear it. */
+	ctl->no_chain |= ctl->chained;
 	ctl->chained = false;
 	ctl->explore_after = MIN(ctl->explore_after * 2, BUDGET_EXPLORE_MAX);
 	/* Its refaults still to come are its own, not new evidence. */
@@ -131,7 +132,11 @@ static void undo_step(struct budget_ctl *ctl)
  */
 static unsigned int flat_share(const struct budget_ctl *ctl)
 {
-	/* The share the judged step added: all of it for a new band. */
+	/*
+	 * The share the judged step added: all of it for a new band (also
+	 * when the step took the last band's rest too, whose cost is then
+	 * counted as the new share's: a smaller next share, never a larger).
+	 */
 	unsigned int delta = ctl->undo_probe_from == ctl->probe_from &&
 			     ctl->undo_age == ctl->age ?
 			     ctl->probe_share - ctl->undo_share : ctl->probe_share;
@@ -242,7 +247,10 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		 */
 		if (ctl->undone_lag && !beyond)
 			return false;
-		ctl->pending = ctl->chained = false;
+		ctl->pending = false;
+		ctl->chained = false;
+		/* Any probe ends below: no band's rest is left to go alone. */
+		ctl->no_chain = false;
 		step = BUDGET_STEP_UP;
 		/*
 		 * The cost comes from pages taken at one of the recent ages.
@@ -402,7 +410,8 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->forget_after = BUDGET_FORGET;
 	/* A step tried for the old processes is kept, but not judged. */
 	ctl->pending = false;
-	ctl->chained = ctl->no_chain = false;
+	ctl->chained = false;
+	ctl->no_chain = false;
 	ctl->undone_lag = 0;
 	ctl->within = 0;
 	ctl->explore_after = BUDGET_EXPLORE;

@@ -79,9 +79,11 @@
  *    added nothing the meter tells from noise. While the cost is under
  *    100 - BUDGET_FLAT_PCT percent (also the condition for a try), the
  *    controller steps on, judged the
- *    same way: a probe's share grows as far as flat_share() says; an
- *    ended probe is followed by the next band, half way to the lowest
- *    age, at BUDGET_PROBE_START. Each flat step can add up to
+ *    same way: a probe's share grows as far as flat_share() says; the
+ *    step that takes the band whole also starts the next band, half way
+ *    to the lowest age, at BUDGET_PROBE_START, and the two are judged
+ *    (and undone) together; once such a step is undone, the band's rest
+ *    is taken alone, the next band after it. Each flat step can add up to
  *    BUDGET_FLAT_PCT: a cost that creeps up stops 5% under the budget, or
  *    ends over it and is handled as below;
  *  - more, or any cost over budget before it is judged: undone, back to
@@ -146,10 +148,8 @@ struct budget_ctl {
 	uint64_t before_pct;		/* the mean cost of the setting it left */
 	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
 	unsigned int undone_lag;	/* cycles left in which an undone step's cost shows */
-	/* the pending step completed a band and started the next */
-	bool chained;
-	/* such a step was undone: the band's rest is next taken alone */
-	bool no_chain;
+	bool chained;			/* the pending step took a band whole and began the next */
+	bool no_chain;			/* such a step was undone: the band's rest goes alone */
 	unsigned int within;		/* cycles within the budget, none pending */
 	unsigned int explore_after;	/* ... before a step down is tried */
 	/* the last step judged: its mean cost after and before it, % of budget */

@@ -560,34 +560,57 @@ static void test_try_completes_band(void **state)
  * both judged together. When that step costs more (here the next band's
  * pages, 80% of the budget in all, 10% at its first 1/8), it is undone
  * back to the band's last share, not to the whole band: which half cost
- * is not known. The band's rest then goes alone (flat: its pages cost
- * nothing), and the next band is tried by itself and undone.
+ * is not known. Until the band is whole, no step goes below it again: its
+ * rest is taken alone (a flat step or a try; its pages cost nothing),
+ * even when a try on it is undone in between (@extra_at: 12% more for 5
+ * cycles from there). Over budget (@over_at: 100% more for one cycle),
+ * the probe ends and so does the rule.
  */
-static void test_chained_undone(void **state)
+static void chained_undone(unsigned int extra_at, unsigned int over_at)
 {
 	struct budget_ctl ctl;
 	unsigned int undone = 0, whole_at = 0;
 
 	budget_ctl_init(&ctl, 0, 100, 2, 254);
 	ctl.age = 6;
-	for (unsigned int i = 0; i < 120; i++) {
-		bool moved = cycle(&ctl, 60 + (uint64_t)(80 * taken(&ctl, 4)));
+	for (unsigned int i = 0; i < 160; i++) {
+		uint64_t flt = 60 + (uint64_t)(80 * taken(&ctl, 4));
+		bool moved;
 
-		assert_int_not_equal(ctl.verdict, BUDGET_OVER);
-		if (moved && ctl.step == BUDGET_STEP_UNDONE && !undone++) {
+		if (i >= extra_at && i < extra_at + 5)
+			flt += 12;
+		if (i == over_at)
+			flt += 100;
+		moved = cycle(&ctl, flt);
+		if (i != over_at)
+			assert_int_not_equal(ctl.verdict, BUDGET_OVER);
+		if (moved && ctl.step == BUDGET_STEP_UP)
+			assert_false(ctl.no_chain);
+		if (moved && ctl.step == BUDGET_STEP_UNDONE && !undone++ && over_at == UINT_MAX) {
 			/* The chained step: back to half of [5, 6). */
 			assert_int_equal(ctl.age, 5);
 			assert_int_equal(ctl.probe_from, 6);
 			assert_int_equal(ctl.probe_share, 500);
 		}
-		if (!whole_at && ctl.age == 5 && !ctl.probe_from && !ctl.pending)
+		if (!whole_at && ctl.age == 5 && !ctl.probe_from)
 			whole_at = i;
+		/* Nothing below [5, 6) between the undone chain and the whole band. */
+		if (undone && !whole_at && over_at == UINT_MAX)
+			assert_true(ctl.age >= 5);
 	}
 	assert_true(undone >= 2);
-	/* [5, 6) whole by the second undone step, and kept. */
-	assert_true(whole_at > 0 && whole_at < 72);
+	assert_true(whole_at > 0);
 	assert_int_equal(ctl.age, 5);
 	assert_int_equal(ctl.probe_from, 0);
+}
+
+static void test_chained_undone(void **state)
+{
+	chained_undone(UINT_MAX, UINT_MAX);
+	/* A try on the band's rest undone in between. */
+	chained_undone(51, UINT_MAX);
+	/* Over budget in the middle. */
+	chained_undone(UINT_MAX, 40);
 }
 
 /*
