@@ -596,7 +596,8 @@ def render_workloads(rows):
              "workloads that a monitor of whole regions finds harder. Measured under QEMU "
              "emulation: only ratios mean anything. Issue 16's targets against DAMOS: memory "
              "saved at least DAMOS's, major faults (refaults) at most 1/10 of DAMOS's, "
-             "throughput at least DAMOS's."]
+             "throughput at least DAMOS's. "
+             + clock_text(kinfo).replace("The slowdown is", "Throughput is")]
     for w in names:
         q = rows[f"wl_{w}_quality"]
         parts += [f"#### {w}: {WORKLOADS[w]}", quality_table(q, meta.get("cold_mib"))]
