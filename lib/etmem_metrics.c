@@ -61,8 +61,11 @@ static const struct metric task_metrics[] = {
 	  "Budget mode: share of the pages of the band being probed (idle at least idle_age scans, fewer than probe_from) paged out each cycle; 1 when no probe runs.",
 	  SRC_BUDGET, "probe_share" },
 	{ "etmem_task_budget_try_after_cycles", "gauge",
-	  "Budget mode: cycles settled within the budget (half of it to all) after which a step down is tried; doubles each time a step taken within the budget is undone, back to 8 after one that added no cost.",
+	  "Budget mode: cycles settled within the budget (half of it to all) after which a step down is tried; doubles each time a step taken within the budget is undone (8 at first, at most 1024; 8 again when all the task's processes are replaced).",
 	  SRC_BUDGET, "try_after_cycles" },
+	{ "etmem_task_budget_judging", "gauge",
+	  "Budget mode: 1 while a step taken within the budget waits for its judgement (it may still be undone).",
+	  SRC_BUDGET, "judging" },
 	{ "etmem_task_budget_stall_ratio", "gauge",
 	  "Budget mode: share of time some task of the processes' cgroup stalled on memory (PSI some) since the last cycle.",
 	  SRC_BUDGET_US, "stall_us_per_s" },
@@ -115,8 +118,16 @@ static bool double_member(JsonObject *obj, const char *name, double *out)
 
 	if (!node || !JSON_NODE_HOLDS_VALUE(node))
 		return false;
-	*out = json_node_get_value_type(node) == G_TYPE_DOUBLE ? json_node_get_double(node) :
-								  (double)json_node_get_int(node);
+	switch (json_node_get_value_type(node)) {
+	case G_TYPE_DOUBLE:
+		*out = json_node_get_double(node);
+		break;
+	case G_TYPE_BOOLEAN:
+		*out = json_node_get_boolean(node);
+		break;
+	default:
+		*out = (double)json_node_get_int(node);
+	}
 	return true;
 }
 

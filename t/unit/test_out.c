@@ -139,6 +139,21 @@ static void test_metrics(void **state)
 	assert_non_null(strstr(m, "etmem_task_cycle_duration_median_seconds{"));
 	assert_non_null(strstr(m, "} 1.500\n"));
 	g_free(m);
+	/* Budget mode's gauges: numbers as they are, booleans as 0 or 1. */
+	m = etmem_metrics_from_show_json("{\"format_version\":1,\"projects\":[{\"name\":\"b\","
+					 "\"started\":true,\"tasks\":[{\"name\":\"t\",\"engine\":\"slide\","
+					 "\"budget\":{\"idle_age\":9,\"probe_share\":0.5,"
+					 "\"judging\":true,\"verdict\":\"within\"}}]}]}", &err);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "etmem_task_budget_idle_age_scans{project=\"b\",engine=\"slide\","
+				  "task=\"t\"} 9\n"));
+	assert_non_null(strstr(m, "etmem_task_budget_probe_share_ratio{project=\"b\",engine=\"slide\","
+				  "task=\"t\"} 0.5\n"));
+	assert_non_null(strstr(m, "etmem_task_budget_judging{project=\"b\",engine=\"slide\","
+				  "task=\"t\"} 1\n"));
+	assert_non_null(strstr(m, "etmem_task_budget_over{project=\"b\",engine=\"slide\","
+				  "task=\"t\"} 0\n"));
+	g_free(m);
 	assert_null(etmem_metrics_from_show_json("{\"x\":1}", &err));
 	assert_non_null(err);
 	g_error_free(err);

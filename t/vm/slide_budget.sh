@@ -210,6 +210,8 @@ vt_check "metrics: the probe's share is a gauge" \
 	grep -Eq "^etmem_task_budget_probe_share_ratio\{project=\"steady\",.*\} (0\.[0-9]+|1)\$" <<<"$prom"
 vt_check "metrics: the wait before a try is a gauge" \
 	grep -Eq "^etmem_task_budget_try_after_cycles\{project=\"steady\",.*\} [0-9]+\$" <<<"$prom"
+vt_check "metrics: whether a step waits for its judgement is a gauge" \
+	grep -Eq "^etmem_task_budget_judging\{project=\"steady\",.*\} [01]\$" <<<"$prom"
 vt_check "metrics: the majflt budget is a gauge" \
 	grep -q "^etmem_task_budget_major_faults_limit_per_second{project=\"steady\",.*} $BUDGET\$" <<<"$prom"
 vt_check "metrics: the stall budget is a ratio (0.05)" \
