@@ -811,6 +811,7 @@ def settle_text(meta):
         return ""
     return (f" (budget mode: on until the controller's state, age, bound and probe, has "
             f"not changed for {meta.get('settle_cycles', '?')} cycles"
+            + (" (or past its next try, if that comes later)" if meta.get("settle_past_try") else "")
             + (" with no step waiting for its judgement" if meta.get("settle_judged") else "")
             + ", at most "
             f"{meta['settle_max_s']} s in all; the *warm-up s* column gives the time "
