@@ -597,7 +597,14 @@ def render_workloads(rows):
              "emulation: only ratios mean anything. Issue 16's targets against DAMOS: memory "
              "saved at least DAMOS's, major faults (refaults) at most 1/10 of DAMOS's, "
              "throughput at least DAMOS's. "
-             + clock_text(kinfo).replace("The slowdown is", "Throughput is")]
+             + clock_text(kinfo).replace("The slowdown is", "Throughput is").rstrip()]
+    warm = meta.get("warm_out_permille", "-")
+    if warm not in ("-", ""):
+        parts[-1] += (f" Each run with a reclaimer first waited until {num(warm) / 10:g}% of "
+                      f"the cold set was out (at most {meta.get('warm_max_s', '?')} s; "
+                      "`BENCH_WL_WARM_OUT`), and every figure is of the "
+                      f"{meta.get('seconds', '?')} s after that: the steady state, not the "
+                      "page-out. *none* is measured from its start.")
     for w in names:
         q = rows[f"wl_{w}_quality"]
         parts += [f"#### {w}: {WORKLOADS[w]}", quality_table(q, meta.get("cold_mib"))]
@@ -618,8 +625,21 @@ def render_workloads(rows):
         none = [r for r in ok if r[0] == "none"]
         tp = {n: vs_none([r for r in ok if r[0] == n], none, 5) for n in ("etmem", "damos")}
         if tp["etmem"] and tp["damos"]:
+            te, td = [v for v in tp["etmem"] if v is not None], \
+                [v for v in tp["damos"] if v is not None]
+            verdict = ""
+            if te and td:
+                verdict = ("; spreads apart, etmem higher" if min(te) > max(td) else
+                           "; spreads apart, DAMOS higher" if min(td) > max(te) else
+                           "; the spreads overlap: no ranking")
             lines.append(f"- throughput % of none: etmem {spread(tp['etmem'])}, "
-                         f"DAMOS {spread(tp['damos'])}")
+                         f"DAMOS {spread(tp['damos'])}{verdict}")
+        for n, label in (("etmem", "etmem"), ("damos", "DAMOS")):
+            ws = [r for r in rows.get(f"wl_{w}_warm", []) if r[0] == n]
+            if ws:
+                lines.append(f"- warm-up s, {label}: {spread(r[2] for r in ws)}; "
+                             f"the share reached in {sum(r[3] == 'yes' for r in ws)} of "
+                             f"{len(ws)} runs")
         if lines:
             parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"

@@ -55,6 +55,13 @@ reps=${BENCH_REPS:-$reps}
 w_reps=${BENCH_WL_REPS:-3}
 w_reclaimers=${BENCH_WL_RECLAIMERS:-$w_def}
 w_list=${BENCH_WL_LIST:-interleaved moving thp}
+# BENCH_WL_WARM_OUT=PERMILLE: each run with a reclaimer first waits until
+# that share of the cold set is out (at most BENCH_WL_WARM_MAX s), then is
+# measured over the next $secs s: throughput, faults and CPU of the steady
+# state, not of the page-out. Unset: measured from the reclaimer's start.
+# Under the instruction clock the page-out alone outlasts a 40 s window.
+w_warm_out=${BENCH_WL_WARM_OUT:-}
+w_warm_max=${BENCH_WL_WARM_MAX:-240}
 workload_args() { # NAME: hotcold options of that workload
 	case $1 in
 	interleaved) echo "--hot-stride 64" ;;	# 8 hot pages in every 2 MiB
@@ -441,8 +448,27 @@ wait_ready() { # FILE: wait for the workload's ready line, print its pid
 	sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$1"
 }
 
+# Wait until PERMILLE of the workload's cold set is out (its last status
+# line), at most w_warm_max s. Prints the workload's t_ms then, the
+# seconds waited and whether the share was reached (yes/no).
+warm_until_out() { # OUT_FILE PERMILLE
+	local t0=$SECONDS st reached=no
+	while :; do
+		st=$(grep '^status' "$1" | tail -n1)
+		if [ -n "$st" ] && echo "$st" | awk -v p="$2" -F'[ =]' \
+			'{ exit !($7 > 0 && 1000 * ($7 - $5) >= p * $7) }'; then
+			reached=yes
+			break
+		fi
+		[ $((SECONDS - t0)) -lt "$w_warm_max" ] || break
+		sleep 1
+	done
+	st=$(grep '^status' "$1" | tail -n1)
+	echo "$(echo "$st" | awk -F'[ =]' '{print $3}') $((SECONDS - t0)) $reached"
+}
+
 quality_one() { # RECLAIMER REP
-	local r=$1 rep=$2 out=/tmp/wl-$1-$2.out pid cpu0 cpu1 managed
+	local r=$1 rep=$2 out=/tmp/wl-$1-$2.out pid cpu0 cpu1 managed from=0 wsecs wok
 	# shellcheck disable=SC2086 # q_extra: the workload's own options
 	in_cgroup "$build/t/helpers/hotcold" --cold-mib "$cold" --hot-mib "$hot" \
 		--interval-ms 1000 $q_extra >"$out" 2>&1 &
@@ -459,6 +485,18 @@ quality_one() { # RECLAIMER REP
 		emit "${qp}quality" "$r" "$rep" n/a n/a n/a n/a unavailable
 		return
 	fi
+	# The window starts once the cold set is out (none: at once, it
+	# never goes); its first status line is where the figures start.
+	if [ -n "$w_warm_out" ] && [ -n "$qp" ]; then
+		if [ "$r" != none ]; then
+			read -r from wsecs wok < <(warm_until_out "$out" "$w_warm_out")
+		else
+			from=$(grep '^status' "$out" | tail -n1 | awk -F'[ =]' '{print $3}') wsecs=0 wok=-
+		fi
+		from=${from:-0}
+		emit "${qp}warm" "$r" "$rep" "$wsecs" "$wok"
+		log "${qp}$r rep $rep: warm-up $wsecs s, $w_warm_out permille out: $wok"
+	fi
 	cpu0=$(reclaimer_cpu_ms "$r")
 	ecpu0=$(cpu_ms_of "$etmemd_pid")
 	sleep "$secs"
@@ -468,16 +506,21 @@ quality_one() { # RECLAIMER REP
 	kill -TERM "$wl"
 	wait "$wl"
 	# status t_ms=.. cold_resident=.. cold_pages=.. hot_resident=.. hot_pages=.. hot_passes=.. majflt=..
-	awk -v r="$r" -v rep="$rep" -v qp="$qp" -F'[ =]' '
+	awk -v r="$r" -v rep="$rep" -v qp="$qp" -v from="$from" -F'[ =]' '
 		/^status/ {
 			t = $3 / 1000; cold = $5; cpages = $7; hotr = $9; hpages = $11; passes = $13
 			rate = (t > lt) ? (passes - lp) / (t - lt) : 0
 			printf "BENCH|%scurve|%s|%s|%.1f|%.1f|%.1f|%.0f\n", qp, r, rep, t,
 				100 * (cpages - cold) / cpages, 100 * (hpages - hotr) / hpages, rate
+			lt = t; lp = passes
+		}
+		# The figures: from the first status line of the window on
+		# (faults counted from there when a warm-up came first).
+		/^status/ && $3 >= from {
 			if (100 * (hpages - hotr) / hpages > hotmax) hotmax = 100 * (hpages - hotr) / hpages
-			lt = t; lp = passes; n++
-			if (n == 1) { t0 = t; p0 = passes }
-			last_cold = 100 * (cpages - cold) / cpages; tl = t; pl = passes; mf = $15
+			n++
+			if (n == 1) { t0 = t; p0 = passes; mf0 = (from > 0) ? $15 : 0 }
+			last_cold = 100 * (cpages - cold) / cpages; tl = t; pl = passes; mf = $15 - mf0
 		}
 		/^verify ok/ { ok = "ok" }
 		/^verify FAILED/ { ok = "FAILED" }
@@ -1057,7 +1100,7 @@ main() {
 		countcost) log countcost; countcost ;;
 		workloads)
 			emit wl_meta list "$w_list" reps "$w_reps" cold_mib "$cold" hot_mib "$hot" \
-				seconds "$secs"
+				seconds "$secs" warm_out_permille "${w_warm_out:--}" warm_max_s "$w_warm_max"
 			for w in $w_list; do
 				q_extra=$(workload_args "$w") qp=wl_${w}_ q_region=
 				[ "$w" = moving ] && q_region=$((hot * 4))
