@@ -1019,6 +1019,16 @@ def main(argv):
                          if r[6] not in ("ok", "unavailable")]
         problems += [f"thp {r[0]} rep {r[1]}: no THP ({r[2]} kB AnonHugePages)"
                      for r in rows.get("wl_thp_thp", []) if not num(r[2])]
+        # With a warm-up (BENCH_WL_WARM_OUT), each reclaimer's run says
+        # how long it took and whether the share was reached.
+        if meta_of(rows, "wl_meta").get("warm_out_permille", "-") not in ("-", ""):
+            for w in meta_of(rows, "wl_meta").get("list", "").split():
+                warm = {(r[0], r[1]): r for r in rows.get(f"wl_{w}_warm", [])}
+                for r in rows.get(f"wl_{w}_quality", []):
+                    x = warm.get((r[0], r[1]))
+                    if r[6] != "unavailable" and (not x or num(x[2]) is None or
+                                                  x[3] not in ("yes", "no", "-")):
+                        problems.append(f"{w} {r[0]} rep {r[1]}: warm-up not recorded")
         if "thp" in meta_of(rows, "wl_meta").get("list", "").split() and \
                 not rows.get("wl_thp_thp"):
             problems.append("thp: AnonHugePages not recorded")
@@ -1095,6 +1105,17 @@ def main(argv):
         bad += [r for r in rows.get("budgetredis", []) if r[5] != "unavailable" and (
             r[5] != "ok" or len(r) < 11 or num(r[9]) is None or
             (len(r) > 11 and num(r[11]) is None) or r[10] not in (("yes", "no") if r[0].startswith("budget:") else ("-",)))]
+        # Where each window's CPU went: every CPU's share and the
+        # workload's, which is busy in every run.
+        for exp in ("budget", "budgetredis"):
+            cpus = {(r[0], r[1]): dict(f.split("=", 1) for f in r[2:] if "=" in f)
+                    for r in rows.get(f"{exp}_cpus", [])}
+            for r in rows.get(exp, []):
+                if r[5] == "unavailable":
+                    continue
+                got = cpus.get((r[0], r[1]), {})
+                if not (num(got.get("cpu0")) is not None and (num(got.get("workload")) or 0) > 0):
+                    bad.append([f"{exp}_cpus", r[0], r[1], str(got or "missing")])
         if missing or bad:
             print(f"report: missing experiments {missing}, bad runs {bad}", file=sys.stderr)
             return 1

@@ -876,6 +876,56 @@ budget_cpu_ms() { # CONFIG
 cpu_pct() { # MS0 MS1 SECONDS
 	awk -v a="$1" -v b="$2" -v w="$3" 'BEGIN {printf "%.2f", (b - a) / w / 10}'
 }
+# Where a window's CPU went, for the slowdown no reclaimer's own CPU
+# explains. Under the instruction clock both vCPUs take turns on one
+# clock, so every instruction run beside the workload, by any task or
+# interrupt on either CPU, is time the workload does not get.
+# Every task's CPU so far, threads included: "pid ms comm" a line.
+tasks_cpu_ms() {
+	python3 -c 'import os
+hz = os.sysconf("SC_CLK_TCK")
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        with open("/proc/%s/stat" % d) as f:
+            s = f.read()
+    except OSError:
+        continue
+    comm, rest = s[s.index("(") + 1:s.rindex(")")], s[s.rindex(")") + 2:].split()
+    print(d, (int(rest[11]) + int(rest[12])) * 1000 // hz, comm.replace(" ", "_"))'
+}
+# Each CPU's busy time so far (user, nice, system, irq, softirq, steal;
+# not idle or iowait): "cpuN ms" a line.
+cpus_busy_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '/^cpu[0-9]/ {
+		printf "%s %.0f\n", $1, ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz }' /proc/stat
+}
+# Over a window, from two snapshots of each: every CPU's busy share, the
+# workload's (pid), and the 4 other tasks that used most, all in % of
+# one CPU: "cpu0=.. cpu1=.. workload=.. top=comm:pct,comm:pct,..".
+window_cpus() { # CPUS0 CPUS1 TASKS0 TASKS1 SECONDS WORKLOAD_PID
+	python3 - "$@" <<'PY'
+import sys
+c0, c1, t0, t1, secs, wl = sys.argv[1:7]
+secs = float(secs)
+def pairs(text, key=0, val=1):
+    out = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) > val:
+            out[f[key]] = (float(f[val]), f[2] if len(f) > 2 else "")
+    return out
+a, b = pairs(c0), pairs(c1)
+parts = ["%s=%.2f" % (k, (b[k][0] - a[k][0]) / secs / 10) for k in sorted(b) if k in a]
+ta, tb = pairs(t0), pairs(t1)
+use = {p: (tb[p][0] - ta.get(p, (0, ""))[0], tb[p][1]) for p in tb}
+parts.append("workload=%.2f" % (use.get(wl, (0, ""))[0] / secs / 10))
+top = sorted(((ms, comm) for p, (ms, comm) in use.items() if p != wl and ms > 0), reverse=True)[:4]
+parts.append("top=" + (",".join("%s:%.2f" % (c, ms / secs / 10) for ms, c in top) or "-"))
+print(" ".join(parts))
+PY
+}
 cg_stall_us() { # the benchmark cgroup's memory stall (PSI some) so far, in us
 	sed -n 's/^some .*total=\([0-9]*\).*/\1/p' "$cg/memory.pressure"
 }
@@ -935,7 +985,7 @@ budget_settle() { # CONFIG T0
 # thread's passes/s, major faults/s, the cgroup's stall.
 budget_one() { # CONFIG REP N
 	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow c0 c1
-	local t0 warm settled
+	local t0 warm settled cpus0 cpus1 tasks0 tasks1
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} "$build/t/helpers/hotcold" \
 		--cold-mib "$b_cold" --hot-mib "$b_hot" --move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
 	wl=$!
@@ -951,9 +1001,13 @@ budget_one() { # CONFIG REP N
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budget $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
 	s0=$(cg_stall_us) c0=$(budget_cpu_ms "$c")
+	cpus0=$(cpus_busy_ms) tasks0=$(tasks_cpu_ms)
 	sleep "$b_window"
 	s1=$(cg_stall_us) c1=$(budget_cpu_ms "$c")
+	cpus1=$(cpus_busy_ms) tasks1=$(tasks_cpu_ms)
 	budget_stop "$c"
+	# shellcheck disable=SC2046 # word splitting meant: one field each
+	emit budget_cpus "$c" "$rep" $(window_cpus "$cpus0" "$cpus1" "$tasks0" "$tasks1" "$b_window" "$pid")
 	kill -TERM "$wl"
 	wait "$wl"
 	# status t_ms=.. cold_resident=.. cold_pages=.. hot_resident=.. hot_pages=.. hot_passes=.. majflt=..
@@ -986,7 +1040,7 @@ budget_one() { # CONFIG REP N
 # the cgroup's stall; the data read back at the end (redis_verify).
 budgetredis_one() { # CONFIG REP N
 	local c=$1 rep=$2 port=6391 pid load t0 warm settled s0 s1 mf0 mf1 h0 h1 ns0 ns1
-	local sum=0 n=0 rss res rate mf ok stall saved slow c0 c1
+	local sum=0 n=0 rss res rate mf ok stall saved slow c0 c1 cpus0 cpus1 tasks0 tasks1
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} redis-server --port $port --save '' \
 		--appendonly no --daemonize no --logfile /tmp/redis-budget.log >/dev/null 2>&1 &
 	pid=$!
@@ -1009,13 +1063,17 @@ budgetredis_one() { # CONFIG REP N
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budgetredis $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
 	s0=$(cg_stall_us) mf0=$(majflt_of "$pid") h0=$(redis_gets $port) ns0=$(date +%s%N) c0=$(budget_cpu_ms "$c")
+	cpus0=$(cpus_busy_ms) tasks0=$(tasks_cpu_ms)
 	for _ in $(seq "$b_window"); do
 		sleep 1
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 		sum=$((sum + rss)) n=$((n + 1))
 	done
 	s1=$(cg_stall_us) mf1=$(majflt_of "$pid") h1=$(redis_gets $port) ns1=$(date +%s%N) c1=$(budget_cpu_ms "$c")
+	cpus1=$(cpus_busy_ms) tasks1=$(tasks_cpu_ms)
 	budget_stop "$c"
+	# shellcheck disable=SC2046 # word splitting meant: one field each
+	emit budgetredis_cpus "$c" "$rep" $(window_cpus "$cpus0" "$cpus1" "$tasks0" "$tasks1" "$b_window" "$pid")
 	kill -TERM "$load"
 	wait "$load"
 	ok=$(redis_verify $port)
