@@ -1,5 +1,9 @@
 #!/bin/bash
 # vm-timeout: 600
+# vm-kernels: 6.1 6.12
+# (Debian 12's two kernels; on the newest, slide runs end to end in the
+# README's demo, bench_smoke and daemon_slide_knobs, and the kernel-facing
+# paths in the kmod_* tests)
 # End to end: etmemd + etmem with the slide engine on a workload of
 # 448 MiB cold (written once, checksummed) and 64 MiB hot (read by a thread
 # that never sleeps), zram swap. loop=2 interval=1 sleep=1 T=1: >= 90% of

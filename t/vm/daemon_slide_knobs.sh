@@ -101,11 +101,15 @@ for p in sysmem_never sysmem_always thresh flags family ages stretch rehold deci
 	vt_check "project start $p" "$ETMEM" project start -n "$p" -s "$SOCK"
 done
 
-task_field() { # task_field PROJECT TASK FIELD
-	show_json "$SOCK" "$1" | python3 -c "
+# task_field PROJECT TASK FIELD...: the fields' values, space-separated,
+# all from one show (two shows apart may straddle a cycle).
+task_field() {
+	local p=$1 t=$2
+	shift 2
+	show_json "$SOCK" "$p" | python3 -c "
 import json,sys
-t=[t for t in json.load(sys.stdin)['projects'][0]['tasks'] if t['name']=='$2'][0]
-print(t['$3'])"
+t=[t for t in json.load(sys.stdin)['projects'][0]['tasks'] if t['name']==sys.argv[1]][0]
+print(' '.join(str(t[f]) for f in sys.argv[2:]))" "$t" "$@"
 }
 # Let every task run 4 cycles (one python per poll: it is slow under TCG).
 min_cycles() {
@@ -165,8 +169,11 @@ vt_check "sleep_max: project show names it" \
 	<<<"$("$ETMEM" project show -n stretch -s "$SOCK")"
 stretched=""
 for _ in $(seq 30); do
-	st=$(task_field stretch t sleep_now_s)
-	[ "$st" = 8 ] && stretched=$(task_field stretch t quiet_cycles) && break
+	# One show: the sleep and the quiet streak that made it (read apart,
+	# a cycle that paged out a page gone cold in between once paired an
+	# 8 s sleep with the next streak's 1).
+	read -r st q < <(task_field stretch t sleep_now_s quiet_cycles)
+	[ "$st" = 8 ] && stretched=$q && break
 	sleep 1
 done
 vt_check "sleep_max: the sleep stretched to 8 s ($st s after ${stretched:-?} quiet cycles)" \
