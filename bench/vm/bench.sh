@@ -880,12 +880,22 @@ cpu_pct() { # MS0 MS1 SECONDS
 # explains. Under the instruction clock both vCPUs take turns on one
 # clock, so every instruction run beside the workload, by any task or
 # interrupt on either CPU, is time the workload does not get.
-# Every task's CPU so far, threads included: "pid ms comm" a line.
-tasks_cpu_ms() {
-	python3 -c 'import os
+# A snapshot, all read by one process that leaves itself out: "time NS"
+# (CLOCK_MONOTONIC, the guest's clock), each CPU's busy time "cpuN MS"
+# (/proc/stat's user, nice, system, irq, softirq and steal; not idle or
+# iowait), and every task's CPU, threads included, "pid MS comm".
+cpu_snapshot() {
+	python3 -c 'import os, time
 hz = os.sysconf("SC_CLK_TCK")
+print("time", time.monotonic_ns())
+with open("/proc/stat") as f:
+    for line in f:
+        v = line.split()
+        if v[0].startswith("cpu") and v[0] != "cpu":
+            print(v[0], sum(int(v[i]) for i in (1, 2, 3, 6, 7, 8)) * 1000 // hz)
+me = str(os.getpid())
 for d in os.listdir("/proc"):
-    if not d.isdigit():
+    if not d.isdigit() or d == me:
         continue
     try:
         with open("/proc/%s/stat" % d) as f:
@@ -895,34 +905,31 @@ for d in os.listdir("/proc"):
     comm, rest = s[s.index("(") + 1:s.rindex(")")], s[s.rindex(")") + 2:].split()
     print(d, (int(rest[11]) + int(rest[12])) * 1000 // hz, comm.replace(" ", "_"))'
 }
-# Each CPU's busy time so far (user, nice, system, irq, softirq, steal;
-# not idle or iowait): "cpuN ms" a line.
-cpus_busy_ms() {
-	awk -v hz="$(getconf CLK_TCK)" '/^cpu[0-9]/ {
-		printf "%s %.0f\n", $1, ($2 + $3 + $4 + $7 + $8 + $9) * 1000 / hz }' /proc/stat
-}
-# Over a window, from two snapshots of each: every CPU's busy share, the
-# workload's (pid), and the 4 other tasks that used most, all in % of
-# one CPU: "cpu0=.. cpu1=.. workload=.. top=comm:pct,comm:pct,..".
-window_cpus() { # CPUS0 CPUS1 TASKS0 TASKS1 SECONDS WORKLOAD_PID
+# Over a window, from two snapshots: every CPU's busy share, the
+# workload's (pid), and the 4 other tasks that used most (a task that
+# started in the window counts whole), all in % of one CPU over the time
+# between the snapshots: "cpu0=.. cpu1=.. workload=.. top=comm:pct,...".
+window_cpus() { # SNAPSHOT0 SNAPSHOT1 WORKLOAD_PID
 	python3 - "$@" <<'PY'
 import sys
-c0, c1, t0, t1, secs, wl = sys.argv[1:7]
-secs = float(secs)
-def pairs(text, key=0, val=1):
+def parse(text):
     out = {}
     for line in text.splitlines():
         f = line.split()
-        if len(f) > val:
-            out[f[key]] = (float(f[val]), f[2] if len(f) > 2 else "")
+        if len(f) >= 2:
+            out[f[0]] = (int(f[1]), f[2] if len(f) > 2 else "")
     return out
-a, b = pairs(c0), pairs(c1)
-parts = ["%s=%.2f" % (k, (b[k][0] - a[k][0]) / secs / 10) for k in sorted(b) if k in a]
-ta, tb = pairs(t0), pairs(t1)
-use = {p: (tb[p][0] - ta.get(p, (0, ""))[0], tb[p][1]) for p in tb}
-parts.append("workload=%.2f" % (use.get(wl, (0, ""))[0] / secs / 10))
-top = sorted(((ms, comm) for p, (ms, comm) in use.items() if p != wl and ms > 0), reverse=True)[:4]
-parts.append("top=" + (",".join("%s:%.2f" % (c, ms / secs / 10) for ms, c in top) or "-"))
+a, b, wl = parse(sys.argv[1]), parse(sys.argv[2]), sys.argv[3]
+ms = (b["time"][0] - a["time"][0]) / 1e6
+pct = lambda d: 100.0 * d / ms
+parts = ["%s=%.2f" % (k, pct(b[k][0] - a[k][0]))
+         for k in sorted(b) if k.startswith("cpu") and k in a]
+use = {p: (v - a.get(p, (0, ""))[0], c) for p, (v, c) in b.items()
+       if p.isdigit()}
+parts.append("workload=%.2f" % pct(use.get(wl, (0, ""))[0]))
+top = sorted(((d, c) for p, (d, c) in use.items() if p != wl and d > 0), reverse=True)[:4]
+parts.append("top=" + (",".join("%s:%.2f" % (c, pct(d)) for d, c in top) or "-"))
+parts.append("window_ms=%.0f" % ms)
 print(" ".join(parts))
 PY
 }
@@ -985,7 +992,7 @@ budget_settle() { # CONFIG T0
 # thread's passes/s, major faults/s, the cgroup's stall.
 budget_one() { # CONFIG REP N
 	local c=$1 rep=$2 out=/tmp/budget-$3-$2.out pid wl s0 s1 res rate mf ok stall saved slow c0 c1
-	local t0 warm settled cpus0 cpus1 tasks0 tasks1
+	local t0 warm settled snap0 snap1
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} "$build/t/helpers/hotcold" \
 		--cold-mib "$b_cold" --hot-mib "$b_hot" --move-mib "$b_move" --move-every-ms "$b_move_ms" --interval-ms 1000 >"$out" 2>&1 &
 	wl=$!
@@ -1001,13 +1008,13 @@ budget_one() { # CONFIG REP N
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budget $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
 	s0=$(cg_stall_us) c0=$(budget_cpu_ms "$c")
-	cpus0=$(cpus_busy_ms) tasks0=$(tasks_cpu_ms)
+	snap0=$(cpu_snapshot)
 	sleep "$b_window"
 	s1=$(cg_stall_us) c1=$(budget_cpu_ms "$c")
-	cpus1=$(cpus_busy_ms) tasks1=$(tasks_cpu_ms)
+	snap1=$(cpu_snapshot)
 	budget_stop "$c"
 	# shellcheck disable=SC2046 # word splitting meant: one field each
-	emit budget_cpus "$c" "$rep" $(window_cpus "$cpus0" "$cpus1" "$tasks0" "$tasks1" "$b_window" "$pid")
+	emit budget_cpus "$c" "$rep" $(window_cpus "$snap0" "$snap1" "$pid")
 	kill -TERM "$wl"
 	wait "$wl"
 	# status t_ms=.. cold_resident=.. cold_pages=.. hot_resident=.. hot_pages=.. hot_passes=.. majflt=..
@@ -1040,7 +1047,7 @@ budget_one() { # CONFIG REP N
 # the cgroup's stall; the data read back at the end (redis_verify).
 budgetredis_one() { # CONFIG REP N
 	local c=$1 rep=$2 port=6391 pid load t0 warm settled s0 s1 mf0 mf1 h0 h1 ns0 ns1
-	local sum=0 n=0 rss res rate mf ok stall saved slow c0 c1 cpus0 cpus1 tasks0 tasks1
+	local sum=0 n=0 rss res rate mf ok stall saved slow c0 c1 snap0 snap1
 	in_cgroup ${b_work_cpu:+taskset -c "$b_work_cpu"} redis-server --port $port --save '' \
 		--appendonly no --daemonize no --logfile /tmp/redis-budget.log >/dev/null 2>&1 &
 	pid=$!
@@ -1063,17 +1070,17 @@ budgetredis_one() { # CONFIG REP N
 	read -r warm settled < <(budget_settle "$c" "$t0")
 	[ "$settled" = - ] || log "budgetredis $c: warm-up ${warm} s, settled: $settled ($(budget_state | tr '\n' ' '))"
 	s0=$(cg_stall_us) mf0=$(majflt_of "$pid") h0=$(redis_gets $port) ns0=$(date +%s%N) c0=$(budget_cpu_ms "$c")
-	cpus0=$(cpus_busy_ms) tasks0=$(tasks_cpu_ms)
+	snap0=$(cpu_snapshot)
 	for _ in $(seq "$b_window"); do
 		sleep 1
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 		sum=$((sum + rss)) n=$((n + 1))
 	done
 	s1=$(cg_stall_us) mf1=$(majflt_of "$pid") h1=$(redis_gets $port) ns1=$(date +%s%N) c1=$(budget_cpu_ms "$c")
-	cpus1=$(cpus_busy_ms) tasks1=$(tasks_cpu_ms)
+	snap1=$(cpu_snapshot)
 	budget_stop "$c"
 	# shellcheck disable=SC2046 # word splitting meant: one field each
-	emit budgetredis_cpus "$c" "$rep" $(window_cpus "$cpus0" "$cpus1" "$tasks0" "$tasks1" "$b_window" "$pid")
+	emit budgetredis_cpus "$c" "$rep" $(window_cpus "$snap0" "$snap1" "$pid")
 	kill -TERM "$load"
 	wait "$load"
 	ok=$(redis_verify $port)
