@@ -3,8 +3,7 @@
 # vm-kernels: 6.1 6.12
 # (both Debian 12 kernels, as issue 15 asks: what the reports say depends
 # on what the kernel did, swap and the family's comings and goings; on the
-# newest, the kmod_* tests check the family and swap requests, and
-# bench_smoke and the demo the reports of real page-outs)
+# newest, the kmod_* tests check the family and the swap requests' results)
 # What `project show` says is so. In one boot, one etmemd:
 # - no swap: 64 MiB of cold anonymous memory cannot leave RAM; bytes paged
 #   out stay at what really left (file pages at most, no anonymous byte),
