@@ -218,9 +218,12 @@ auto_check() {
 		test "$(auto_field "p['scan'], t['kdamond'], t['action'], t['min_acc'], t['max_acc'], t['min_age'], t['wmark_metric'], t['wmark_high']")" = "damon 0 pageout 0 0 10 free_mem_rate 1000"
 	vt_check "auto: one kdamond of etmemd monitors pid $ha" \
 		test "$(kd_cat "$KD/nr_kdamonds") $(kd_cat "$KD/0/state") $(kd_cat "$KD/0/contexts/0/targets/0/pid_target")" = "1 on $ha"
+	# A deadline, not a speed check: kdamond shares the two vCPUs with
+	# the workload under TCG, and a busy host once left 21% of the cold
+	# set in RAM at 40 s (6.12, CI); the main section allows 120 s.
 	start_s=$SECONDS
 	reached=
-	while [ $((SECONDS - start_s)) -lt 40 ]; do
+	while [ $((SECONDS - start_s)) -lt 120 ]; do
 		sleep 0.5
 		st=$(grep '^status' "$WORK/ha.out" | tail -n1)
 		cold_res=$(kv cold_resident "$st")

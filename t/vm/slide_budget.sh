@@ -133,17 +133,27 @@ warm_med=$(sed -n "$(( ($(wc -l <<<"$warm_res") + 1) / 2 ))p" <<<"$warm_res")
 warm_med=${warm_med:-0}
 vt_check "the warm set is resident in steady state (median over the window: $warm_med of $warm_pages)" \
 	test "$warm_med" -ge $(( warm_pages * 9 / 10 ))
-# The controller may move between two requests (CI once saw the age change
-# between the JSON and the text show): take the text between two JSON
-# reads that agree, so all three describe one state.
+# The controller may move between two requests: its verdict can change
+# every cycle while the cost sits near half the budget (CI once saw five
+# tries in a row disagree when each read the fields one show at a time).
+# One JSON show gives the three fields; the text show is taken between two
+# JSON shows that agree, so all three describe one state.
+budget_state() { # "idle_age verdict probe_share" from one show -j
+	show_json "$SOCK" steady | python3 -c "
+import json,sys
+b = json.load(sys.stdin)['projects'][0]['tasks'][0].get('budget', {})
+print(b.get('idle_age', ''), b.get('verdict', ''), b.get('probe_share', ''))"
+}
 snapshot() {
-	for _ in 1 2 3 4 5; do
-		age0=$(budget idle_age)
-		verdict0=$(budget verdict)
-		share0=$(budget probe_share)
+	local before after
+	for _ in $(seq 20); do
+		before=$(budget_state)
 		show_txt=$("$ETMEM" project show -n steady -s "$SOCK")
-		[ "$(budget idle_age)" = "$age0" ] && [ "$(budget verdict)" = "$verdict0" ] &&
-			[ "$(budget probe_share)" = "$share0" ] && return 0
+		after=$(budget_state)
+		if [ "$before" = "$after" ]; then
+			read -r age0 verdict0 share0 <<<"$before"
+			return 0
+		fi
 	done
 	return 1
 }
