@@ -89,7 +89,8 @@ sock=bench
 cg=/sys/fs/cgroup/bench
 
 emit() { local IFS='|'; echo "BENCH|$*"; }
-log() { echo "bench: $*" >&2; }
+# Each line carries the seconds since the run began, so that a slow run says where its time went.
+log() { echo "bench: [${SECONDS} s] $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 # --- setup ---------------------------------------------------------------

@@ -8,8 +8,10 @@ helpers=$top/build/t/helpers
 vt_failed=0
 
 # Say what is being checked, then whether it held.
-vt_ok() { echo "ok - $*"; }
-vt_fail() { echo "not ok - $*"; vt_failed=1; }
+# Each verdict carries the seconds since the test began (bash's SECONDS),
+# so that a slow test's log says which wait took its time.
+vt_ok() { echo "ok - $* (t=${SECONDS} s)"; }
+vt_fail() { echo "not ok - $* (t=${SECONDS} s)"; vt_failed=1; }
 vt_check() { # vt_check DESCRIPTION COMMAND...
 	local what=$1; shift
 	if "$@"; then vt_ok "$what"; else vt_fail "$what"; fi
