@@ -12,11 +12,11 @@ only=${BENCH_ONLY:-quality redis cost scale pagemap budget}
 # budget: a cold set and a hot window moving through a region (hotcold
 # --move-mib), each configuration warmed up, then measured over a window.
 case $size in
-smoke)	cold=24 hot=8 secs=10 reps=1 redis_keys=8000 redis_hot=500
+smoke)	cold=24 hot=8 secs=5 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
-	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=6 b_settle_max=12 b_window=5 b_reps=1
+	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=4 b_settle_max=10 b_window=4 b_reps=1
 	# One setting of each kind (idle_age too): the smoke test checks the
-	# scripts, not the curve, and each configuration costs it 15 s.
+	# scripts, not the curve, and each configuration costs it about 12 s.
 	b_slide="T1+age4" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 b_quiet= ;;
 full)	cold=384 hot=64 secs=40 reps=3 redis_keys=250000 redis_hot=5000
 	scale_sizes=${BENCH_SCALE_SIZES:-256 512 1024 2048} scale_procs="1 8 64"

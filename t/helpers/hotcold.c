@@ -7,7 +7,7 @@
  *           [--hugetlb] [--node N] [--children K] [--swapflag cold|hot|all]
  *           [--hot-stride N] [--warm-mib W --warm-every-ms MS]
  *           [--move-mib M [--move-every-ms MS]] [--thp] [--share-cold]
- *           [--zero-mib Z]
+ *           [--zero-mib Z] [--hot-pause-ms MS]
  *
  * Cold memory is written once; hot memory is read by a thread that never
  * sleeps. Every page holds data derived from its index, and a checksum of
@@ -49,6 +49,10 @@
  * With --zero-mib Z it also maps Z MiB (4 KiB pages) that it only reads,
  * once, before ready: every page maps the zero page, no memory of its own.
  * At the end they must still read as zeroes (counted in the verify).
+ * With --hot-pause-ms MS the hot thread sleeps MS between its passes
+ * instead of never sleeping: the hot set is still read many times between
+ * two scans a second apart, and a test that runs many workloads on the
+ * guest's two vCPUs leaves CPU to the daemon and its own checks.
  * With --children K it forks K copies (each with its own memory) that
  * print their own lines prefixed "child".
  */
@@ -82,6 +86,7 @@ struct region {
 static struct {
 	size_t cold_mib, hot_mib, warm_mib, move_mib;
 	unsigned int seconds, interval_ms, children, hot_stride, warm_every_ms, move_every_ms;
+	unsigned int hot_pause_ms;
 	bool hugetlb, thp, share_cold;
 	size_t zero_mib;
 	int node;
@@ -232,6 +237,8 @@ static void *hot_loop(void *arg)
 		for (i = 0; opt.hot_stride && i < cold.bytes; i += 4096 * opt.hot_stride)
 			sink += cold.mem[i];
 		atomic_fetch_add(&hot_passes, 1);
+		if (opt.hot_pause_ms)
+			usleep(opt.hot_pause_ms * 1000);
 	}
 	(void)sink;
 	return NULL;
@@ -427,7 +434,8 @@ static void usage(FILE *to)
 	fprintf(to, "usage: hotcold --cold-mib C --hot-mib H [--seconds S] "
 		"[--interval-ms MS] [--hugetlb] [--node N] [--children K] "
 		"[--swapflag cold|hot|all] [--hot-stride N] [--warm-mib W] [--warm-every-ms MS] "
-		"[--move-mib M] [--move-every-ms MS] [--thp] [--share-cold] [--zero-mib Z]\n");
+		"[--move-mib M] [--move-every-ms MS] [--thp] [--share-cold] [--zero-mib Z] "
+		"[--hot-pause-ms MS]\n");
 }
 
 int main(int argc, char **argv)
@@ -449,6 +457,7 @@ int main(int argc, char **argv)
 		{ "move-every-ms", required_argument, NULL, 'M' },
 		{ "share-cold", no_argument, NULL, 'S' },
 		{ "zero-mib", required_argument, NULL, 'z' },
+		{ "hot-pause-ms", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -475,6 +484,7 @@ int main(int argc, char **argv)
 		case 'M': opt.move_every_ms = strtoul(optarg, NULL, 0); break;
 		case 'S': opt.share_cold = true; break;
 		case 'z': opt.zero_mib = strtoul(optarg, NULL, 0); break;
+		case 'p': opt.hot_pause_ms = strtoul(optarg, NULL, 0); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
