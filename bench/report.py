@@ -307,6 +307,56 @@ def budget_table(rows):
                  body)
 
 
+def cpus_table(cpu_rows, budget_rows):
+    """Where each configuration's windows spent the guest's CPU.
+
+    cpu_rows are budget_cpus (or budgetredis_cpus) rows: configuration,
+    repetition, then "cpuN=%", "workload=%", "top=comm:%,..." and
+    "window_ms=N", all in % of one CPU over the window (bench.sh,
+    window_cpus()). Configurations come in the order of budget_rows; each
+    cell is the median over the repetitions with its range. The tasks
+    column names the 3 tasks besides the workload with the highest median
+    share over the repetitions (a task absent from a repetition's top 4
+    counts 0 there). Returns '' without rows.
+    """
+    by = collections.OrderedDict((r[0], []) for r in budget_rows)
+    for r in cpu_rows:
+        by.setdefault(r[0], []).append(dict(f.split("=", 1) for f in r[2:] if "=" in f))
+    cpus = sorted({k for runs in by.values() for run in runs for k in run
+                   if k.startswith("cpu")}, key=lambda k: int(k[3:] or 0))
+    body = []
+    for config, runs in by.items():
+        if not runs:
+            continue
+        family, _, setting = config.partition(":")
+        tops = []
+        for run in runs:
+            tops.append({c: num(v) or 0.0 for c, _, v in
+                         (t.rpartition(":") for t in run.get("top", "").split(",") if ":" in t)})
+        names = {c for t in tops for c in t}
+        ranked = sorted(names, key=lambda c: -statistics.median(t.get(c, 0.0) for t in tops))[:3]
+        body.append([FAMILY_TEXT.get(family, family), setting or "-"]
+                    + [spread(run.get(c) for run in runs) for c in cpus]
+                    + [spread(run.get("workload") for run in runs),
+                       spread(sum(num(run.get(c)) or 0 for c in cpus) - (num(run.get("workload")) or 0)
+                              for run in runs),
+                       ", ".join(f"{c} {spread(t.get(c, 0.0) for t in tops)}" for c in ranked) or "-",
+                       len(runs)])
+    if not body:
+        return ""
+    return table(["reclaimer", "setting"] + [f"{c} busy %" for c in cpus]
+                 + ["workload %", "all but the workload %", "tasks besides the workload (%)",
+                    "runs"], body)
+
+
+CPUS_TEXT = ("Where the windows' CPU went: each vCPU's busy share (/proc/stat), the "
+             "workload's own, and the rest (every other task, interrupts and the kernel's "
+             "own work), all in % of one CPU over the window, from two snapshots taken by one "
+             "process that leaves itself out (its own time still shows in its vCPU's busy "
+             "share: compare with *none*). Under the instruction clock every instruction "
+             "besides the workload's is time the workload does not get.")
+
+
 def warm_up(rs):
     """The warm-up before the window (column 9) and, for budget mode, in how
     many runs the controller had settled by then (column 10: yes, no; - for
@@ -912,6 +962,9 @@ def render_budget(rows):
                      "indicative only. ")
                   + "Against the medians above:\n\n"
                   + budget_verdict(rows["budget"])]
+        cpus = cpus_table(rows.get("budget_cpus", []), rows["budget"])
+        if cpus:
+            parts += [CPUS_TEXT, cpus]
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
@@ -940,7 +993,9 @@ def render_budget_redis(rows):
         "read back as loaded at the end. Settings as in the table above.",
         budget_table(rows["budgetredis"]),
         "The plot: `budgetredis.png`. Against the medians above, with the same goal as on "
-        "the moving hot set:\n\n" + budget_verdict(rows["budgetredis"])]) + "\n"
+        "the moving hot set:\n\n" + budget_verdict(rows["budgetredis"])]
+        + ([CPUS_TEXT, cpus_table(rows.get("budgetredis_cpus", []), rows["budgetredis"])]
+           if cpus_table(rows.get("budgetredis_cpus", []), rows["budgetredis"]) else [])) + "\n"
 
 
 def replace_block(content, begin, end, text):
