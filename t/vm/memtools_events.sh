@@ -1,4 +1,7 @@
 #!/bin/bash
+# vm-kernels: 6.1 newest
+# (the oldest and the newest kernel's /proc, /sys and tracepoint formats
+# and BPF; Debian 12's 6.12 lies between them)
 # memtools pr and paf on the guest kernel: reclaim provoked by a cgroup
 # with a small memory.max (pr totals against /proc/vmstat), and order-9
 # allocation failures provoked on one NUMA node (paf), in every mode, and

@@ -1,4 +1,7 @@
 #!/bin/bash
+# vm-kernels: 6.1 newest
+# (the oldest and the newest kernel's /proc, /sys and tracepoint formats
+# and BPF; Debian 12's 6.12 lies between them)
 # memtools procstat and sysstat on the guest kernel: figures against
 # /proc/PID/status, /proc/meminfo, /proc/vmstat and both nodes' meminfo,
 # in every BPF mode and in the /proc fallback.
