@@ -26,28 +26,39 @@ vt_check "2000 processes holding marks: scans whole, marks counted and released 
 # without etmem: the scan marks the folios young for reclaim. That needs
 # the page-idle flags (CONFIG_PAGE_IDLE_FLAG, Debian 6.12); without them
 # (Debian 6.1) the figures are printed and the consequence is documented.
+#
+# The pressure is a memory cgroup's limit: the workload's 16 MiB cold set
+# and a 96 MiB filler alone cannot cover what the limit asks (48 MiB over
+# it, and every hot page that faults back in asks again), so reclaim
+# comes to the hot set. A control round runs a scanner that takes the
+# history away: /proc/PID/clear_refs clears the accessed bits as etmem's
+# scan does but also the folios' young and referenced flags. The control
+# must cost the hot set faults (else the pressure never reached it and
+# the rounds compare nothing), and etmem's scan at most half of the
+# control's (else the young flags it sets did not count).
 vt_zram_swap 2G
+CG=/sys/fs/cgroup/etmem-coop
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $CG
+echo 192M >$CG/memory.max
 
-coop_round() { # coop_round scan|noscan -> prints the workload's major faults
+# coop_round none|scan|clear_refs -> prints the workload's major faults
+# while the filler pushes the cgroup over its limit and 6 s after.
+coop_round() {
 	local w p s="" m0 m1
-	"$helpers/kmod_coop" 128 768 2000 >/tmp/coop.out &
+	(echo $BASHPID >$CG/cgroup.procs && exec "$helpers/kmod_coop" 128 16 2000) >/tmp/coop.out &
 	w=$!
 	vt_wait_line /tmp/coop.out ready
 	sleep 3
-	if [ "$1" = scan ]; then
-		(while :; do "$g" scan $w >/dev/null 2>&1; sleep 1; done) &
-		s=$!
-		sleep 3
-	fi
+	case $1 in
+	scan) (while :; do "$g" scan $w >/dev/null 2>&1; sleep 1; done) & s=$! ;;
+	clear_refs) (while :; do echo 1 >/proc/$w/clear_refs; sleep 1; done) & s=$! ;;
+	esac
+	sleep 3
 	m0=$(awk '{print $12}' /proc/$w/stat)
-	# Fill what is available once the workload is in, and a little more
-	# (what MemTotal minus 900 MiB gave in a fresh guest): sized by
-	# MemAvailable so that what earlier tests left in memory cannot turn
-	# the pressure into an OOM kill.
-	avail_mb=$(($(awk '/^MemAvailable/ {print $2}' /proc/meminfo) / 1024))
-	"$helpers/kmod_memload" hold $((avail_mb + 16)) >/tmp/press.out &
+	(echo $BASHPID >$CG/cgroup.procs && exec "$helpers/kmod_memload" hold 96) >/tmp/press.out &
 	p=$!
-	vt_wait_line /tmp/press.out ready 300
+	vt_wait_line /tmp/press.out ready 120
 	sleep 6
 	m1=$(awk '{print $12}' /proc/$w/stat)
 	kill $p; wait $p 2>/dev/null
@@ -59,14 +70,21 @@ coop_round() { # coop_round scan|noscan -> prints the workload's major faults
 # The running kernel's config: Debian 12's in /boot, the fetched one's beside it.
 if cat "/boot/config-$(uname -r)" "/usr/local/share/etmem/kernels/$(uname -r)/config" 2>/dev/null |
 	grep -q '^CONFIG_PAGE_IDLE_FLAG=y'; then
-	without=$(coop_round noscan)
+	without=$(coop_round none)
+	control=$(coop_round clear_refs)
 	with=$(coop_round scan)
-	echo "# hot-set major faults under pressure: $without without etmem, $with with etmem scanning every second"
+	echo "# hot-set major faults under the cgroup's pressure: $without without etmem, $control with clear_refs every second, $with with etmem scanning every second"
+	echo "# MGLRU (/sys/kernel/mm/lru_gen/enabled): $(cat /sys/kernel/mm/lru_gen/enabled 2>/dev/null || echo absent)"
+	vt_check "control: the pressure reaches the hot set ($control major faults with clear_refs, at least 1024)" \
+		[ "$control" -ge 1024 ]
+	vt_check "the scan's young flags count: $with major faults with etmem, at most half the control's $control" \
+		[ "$with" -le $((control / 2)) ]
 	vt_check "scans keep reclaim's access history: $with major faults with etmem vs $without without (at most +10%, +64 for noise)" \
 		[ "$with" -le $((without * 110 / 100 + 64)) ]
 else
 	echo "# not measured here: no CONFIG_PAGE_IDLE_FLAG, folio_set_young() does nothing (docs/kernel.md)"
 fi
+rmdir $CG
 
 vt_check "modules unload" vt_unload_etmem
 vt_done
