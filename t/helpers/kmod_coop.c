@@ -4,10 +4,12 @@
  * etmem's scans leave the kernel's own reclaim its access history.
  *
  * Fills COLD_MIB that it never touches again and HOT_MIB that it reads
- * and writes a byte of every PERIOD_MS, prints "ready" and goes on until
- * killed. Its major faults (/proc/PID/stat) under memory pressure tell
- * whether reclaim took hot pages: with a scan clearing accessed bits in
- * between touches, only the folio's young flag still says "recently used".
+ * and writes a byte of every PERIOD_MS, prints "ready", then "pass N"
+ * after each pass over the hot set (N from 1), and goes on until killed:
+ * a test can act between two passes. Its major faults (/proc/PID/stat)
+ * after reclaim tell whether reclaim took hot pages: with a scan clearing
+ * accessed bits in between touches, only the folio's young flag still
+ * says "recently used".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +37,10 @@ int main(int argc, char **argv)
 	memset(c, 1, cold);
 	memset(h, 2, hot);
 	printf("ready\n");
-	for (;;) {
+	for (unsigned long pass = 1;; pass++) {
 		for (size_t i = 0; i < hot; i += 4096)
 			h[i]++;
+		printf("pass %lu\n", pass);
 		nanosleep(&ts, NULL);
 	}
 }
