@@ -281,8 +281,8 @@ vt_check "hold: the cycle that asked again was quiet ($streak, the ask at cycle 
 # called cold nor asked for (the page-out would refuse it as unevictable
 # every cycle), and its cycles go quiet once the cold set is out.
 vt_check "zero pages: the cold set went out (VmSwap $(swap_mib $pid_zeroread) MiB)" out_mib "$pid_zeroread" 4
-# A streak is read until it reaches 5, for up to a minute (cycles 1-2 s
-# apart): a cycle may rightly page out a page of the process's own that
+# A streak is read until it reaches 5, up to 60 reads a second or more
+# apart (cycles are 1-2 s apart): a cycle may rightly page out a page of the process's own that
 # went cold (stack, libc data: 4 KiB), which starts the streak again; a
 # single read once found 4 in a row. What would fail it is a streak that
 # never gets to 5: a cycle asking for the zero pages each time.
