@@ -4,9 +4,10 @@
  * etmem's scans leave the kernel's own reclaim its access history.
  *
  * Fills COLD_MIB that it never touches again and HOT_MIB that it reads
- * and writes a byte of every PERIOD_MS, prints "ready", then "pass N"
- * after each pass over the hot set (N from 1), and goes on until killed:
- * a test can act between two passes. Its major faults (/proc/PID/stat)
+ * and writes a byte of every PERIOD_MS, prints "ready", then "begin N"
+ * before and "pass N" after each pass over the hot set (N from 1), and
+ * goes on until killed: a test can act between two passes and tell
+ * whether what it did ended before the next pass began. Its major faults (/proc/PID/stat)
  * after reclaim tell whether reclaim took hot pages: with a scan clearing
  * accessed bits in between touches, only the folio's young flag still
  * says "recently used".
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 	memset(h, 2, hot);
 	printf("ready\n");
 	for (unsigned long pass = 1;; pass++) {
+		printf("begin %lu\n", pass);
 		for (size_t i = 0; i < hot; i += 4096)
 			h[i]++;
 		printf("pass %lu\n", pass);
