@@ -35,9 +35,9 @@ esac
 # The smoke run drives each reclaimer's start and stop once or twice, not
 # in every experiment: its redis, steady and workloads runs leave out the
 # reclaimers whose paths the quality runs already took (damon, memreclaim,
-# damoscheap, damos on the harder workloads).
+# damoscheap, damos on redis and on the harder workloads).
 case $size in
-smoke)	s_def="etmem damos" w_def="etmem" r_def="none etmem damos" ;;
+smoke)	s_def="etmem damos" w_def="etmem" r_def="none etmem" ;;
 full)	s_def="etmem damos damoscheap" w_def="none etmem damos" r_def= ;;
 esac
 s_reclaimers=${BENCH_STEADY_RECLAIMERS:-$s_def}

@@ -10,8 +10,10 @@ set -u
 out=/tmp/bench-smoke.log
 # The budget experiment on redis with the baseline and budget mode: the
 # other kinds of configuration run the same functions in the moving hot
-# set's budget experiment above it.
+# set's budget experiment above it. That one runs one setting of each
+# kind, without "none again" (the baseline's code, run twice).
 BENCH_SIZE=smoke BENCH_ONLY="quality redis cost scale budget budgetredis" \
+	BENCH_BUDGET_ONLY="none slide:T1+age4 damos:psi1% psi:1% budget:5flt/s budget:stall1%" \
 	BENCH_BUDGETREDIS_ONLY="none budget:5flt/s" \
 	"$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
 rc=$?
