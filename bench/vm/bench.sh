@@ -12,9 +12,9 @@ only=${BENCH_ONLY:-quality redis cost scale pagemap budget}
 # budget: a cold set and a hot window moving through a region (hotcold
 # --move-mib), each configuration warmed up, then measured over a window.
 case $size in
-smoke)	cold=24 hot=8 secs=5 reps=1 redis_keys=8000 redis_hot=500
+smoke)	cold=24 hot=8 secs=3 reps=1 redis_keys=8000 redis_hot=500
 	scale_sizes="16 32" scale_procs="1 4" pagemap_mib=32 reps_pagemap=3
-	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=4 b_settle_max=10 b_window=4 b_reps=1
+	b_cold=8 b_move=8 b_hot=2 b_move_ms=250 b_warm=3 b_settle_max=10 b_window=3 b_reps=1
 	# One setting of each kind (idle_age too): the smoke test checks the
 	# scripts, not the curve, and each configuration costs it about 12 s.
 	b_slide="T1+age4" b_majflt=5 b_stall=1 b_damos=1 b_psi=1 b_quiet= ;;
@@ -28,7 +28,7 @@ esac
 # steady (monitoring CPU after the cold set is out) and pageout (CPU per
 # MiB paged out); bench/vm/costs.sh runs them with the pagemap scan.
 case $size in
-smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=5 s_reps=1 po_mib=16 po_reps=2 cc_reps=2 ;;
+smoke)	s_cold=24 s_hot=8 s_warm_max=20 s_window=3 s_reps=1 po_mib=16 po_reps=2 cc_reps=2 ;;
 full)	s_cold=448 s_hot=64 s_warm_max=120 s_window=${BENCH_STEADY_WINDOW:-30} s_reps=${BENCH_STEADY_REPS:-5}
 	po_mib=256 po_reps=${BENCH_PAGEOUT_REPS:-10} cc_reps=10 ;;
 esac
