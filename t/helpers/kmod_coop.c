@@ -7,10 +7,10 @@
  * and writes a byte of every PERIOD_MS, prints "ready", then "begin N"
  * before and "pass N" after each pass over the hot set (N from 1), and
  * goes on until killed: a test can act between two passes and tell
- * whether what it did ended before the next pass began. Its major faults (/proc/PID/stat)
- * after reclaim tell whether reclaim took hot pages: with a scan clearing
- * accessed bits in between touches, only the folio's young flag still
- * says "recently used".
+ * whether what it did ended before the next pass began. Its major
+ * faults (/proc/PID/stat) after reclaim tell whether reclaim took hot
+ * pages: with a scan clearing accessed bits in between touches, only the
+ * folio's young flag still says "recently used".
  */
 #include <stdio.h>
 #include <stdlib.h>
