@@ -821,8 +821,9 @@ budget_all_configs() {
 	# what its scans cost once the controller has settled.
 	for v in $b_quiet; do echo "budget:${v}flt/s+sleep16"; done
 	# The baseline again, last: its "slowdown" against the first none is
-	# the drift of the measurement itself within a repetition.
-	echo none:again
+	# the drift of the measurement itself within a repetition
+	# (BENCH_BUDGET_AGAIN=0 leaves it out: the smoke run).
+	[ "${BENCH_BUDGET_AGAIN:-1}" = 0 ] || echo none:again
 }
 
 # The workload on the last CPU, the reclaimers (etmemd and its threads,

@@ -13,7 +13,7 @@ out=/tmp/bench-smoke.log
 # set's budget experiment above it. That one runs one setting of each
 # kind, without "none again" (the baseline's code, run twice).
 BENCH_SIZE=smoke BENCH_ONLY="quality redis cost scale budget budgetredis" \
-	BENCH_BUDGET_ONLY="none slide:T1+age4 damos:psi1% psi:1% budget:5flt/s budget:stall1%" \
+	BENCH_BUDGET_AGAIN=0 \
 	BENCH_BUDGETREDIS_ONLY="none budget:5flt/s" \
 	"$ETMEM_TOP/bench/vm/bench.sh" >"$out" 2>&1
 rc=$?

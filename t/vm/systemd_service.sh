@@ -61,13 +61,16 @@ preboot() {
 	done
 	hdr=/lib/modules/$kver/build
 	mv "$hdr" "$hdr.away" || vt_die "cannot move $hdr aside"
-	# man-db's trigger re-indexes every manual page over 9p; a machine
-	# without /var/lib/man-db/auto-update skips it (Debian's images do).
+	# man-db's trigger re-indexes every manual page over 9p; it skips
+	# that without /var/lib/man-db/auto-update.
 	rm -f /var/lib/man-db/auto-update
 	# DKMS's depmod reads every module of the tree over 9p (most of its
 	# ~130 s under TCG): drivers for hardware this VM has none of (QEMU
-	# -nodefaults, virtio only) are hidden while it runs; the modules.dep
-	# it writes lives in the overlay and only this boot uses it.
+	# -nodefaults: no display, USB, sound or network device) are hidden
+	# while it runs. The modules.dep and modules.alias it writes live in
+	# the overlay and serve the rest of this boot, which then cannot load
+	# those drivers: a device added to the VM would need its directory
+	# taken off this list.
 	nohw=
 	for d in sound drivers/media drivers/iio drivers/net/wireless drivers/net/ethernet \
 		drivers/gpu drivers/usb drivers/hid drivers/infiniband drivers/staging \
