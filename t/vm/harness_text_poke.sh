@@ -9,9 +9,10 @@
 # attaches BPF, enables a tracepoint or creates the first memcg does the
 # same once, and the harness must not lose a boot's tests to it. 20 s is
 # several times what 7.2 survived: this test is for that kind of fault,
-# not a stress test of QEMU. QEMU 10 has it too, far more rarely: twice
-# in some 15 CI boots a guest died here of "Oops: int3" in __schedule(),
-# the patching task itself running the int3 after the patch was done.
+# not a stress test of QEMU. QEMU 10 has it too, far more rarely: a CI
+# boot stopped here (console not kept), and a local run of CI's command
+# on 2026-12-07 died here of "Oops: int3" in __schedule(), the patching
+# task itself running the int3 after the patch was done.
 # t/vm-run runs a test whose guest died of that once more in a new boot
 # (emu_fault), and the rest of the list gets a new boot.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
