@@ -49,9 +49,10 @@ vt_zram_swap 2G
 echo 60 >/proc/sys/vm/swappiness
 CG=/sys/fs/cgroup/etmem-coop
 # Every page of the round on node 0. The guest has two nodes, each with
-# its own LRU lists per cgroup, and memory.reclaim takes from them in
-# turn: with the filler on one node and the hot set on the other, which
-# node it starts on would decide the outcome (the control cost 8564 faults
+# its own LRU lists per cgroup, and memory.reclaim takes what it asks
+# from the writer's node first (its zonelist's order): with the filler on
+# one node and the hot set on the other, the node of the CPU the shell
+# ran on would decide the outcome (the control cost 8564 faults
 # with the round's pages split 60/40 between the nodes, 20000 or so with
 # nearly all on one).
 node0="numactl --membind=0 --cpunodebind=0"
