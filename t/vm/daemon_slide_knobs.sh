@@ -252,27 +252,37 @@ reask_cycle() { # the last cycle that asked the whole shared set again after a h
 # then covers little besides it (one 16 cycles old was once read with a
 # cycle in between that paged out a page of the process's own, 4 KiB,
 # which rightly broke the streak).
-reask=""
-for _ in $(seq 120); do
-	reask=$(reask_cycle)
-	[ -n "$reask" ] && [ $(( $(task_field rehold t cycles) - reask )) -le 3 ] && break
-	sleep 1
-done
-vt_check "hold: the shared cold set was asked again after its hold (cycle ${reask:-none})" test -n "$reask"
-vt_check "hold: the shared cold set stayed in RAM (VmSwap $(swap_mib $pid_rehold) MiB, its RSS $(( $(vt_status_kb "$pid_rehold" RssShmem) / 1024 )) MiB shared)" \
-	test "$(vt_status_kb "$pid_rehold" RssShmem)" -ge 4096
-streak=""
-for _ in $(seq 30); do
-	read -r cyc quiet < <(show_json "$SOCK" rehold | python3 -c '
+# An ask whose cycle also kept a page of the process's own that was
+# touched again (accessed_again, 4 KiB: its stack or libc data) rightly
+# breaks the streak; then the next ask is read instead (once).
+reask="" prev_reask=0
+for attempt in 1 2; do
+	for _ in $(seq 120); do
+		reask=$(reask_cycle)
+		[ -n "$reask" ] && [ "$reask" -gt "$prev_reask" ] &&
+			[ $(( $(task_field rehold t cycles) - reask )) -le 3 ] && break
+		sleep 1
+	done
+	[ "$attempt" = 1 ] && vt_check "hold: the shared cold set was asked again after its hold (cycle ${reask:-none})" test -n "$reask"
+	[ "$attempt" = 1 ] && vt_check "hold: the shared cold set stayed in RAM (VmSwap $(swap_mib $pid_rehold) MiB, its RSS $(( $(vt_status_kb "$pid_rehold" RssShmem) / 1024 )) MiB shared)" \
+		test "$(vt_status_kb "$pid_rehold" RssShmem)" -ge 4096
+	streak=""
+	for _ in $(seq 30); do
+		read -r cyc quiet < <(show_json "$SOCK" rehold | python3 -c '
 import json,sys
 t=[t for t in json.load(sys.stdin)["projects"][0]["tasks"] if t["name"]=="t"][0]
 print(t["cycles"], t["quiet_cycles"])')
-	[ "${cyc:-0}" -gt "${reask:-0}" ] && streak="$quiet quiet cycles in a row at cycle $cyc" && break
-	sleep 1
+		[ "${cyc:-0}" -gt "${reask:-0}" ] && streak="$quiet quiet cycles in a row at cycle $cyc" && break
+		sleep 1
+	done
+	# From the cycle before the ask on: what a streak that broke broke on.
+	grep "rehold/t: cycle" "$WORK/etmemd-$SOCK.log" |
+		awk -v from=$(( ${reask:-0} - 1 )) 'match($0, /cycle [0-9]+:/) && substr($0, RSTART + 6, RLENGTH - 7) + 0 >= from'
+	[ "$attempt" = 1 ] && [ -n "$reask" ] && [ "${quiet:-0}" -le $(( ${cyc:-0} - reask )) ] &&
+		grep -q "rehold/t: cycle $reask: .*accessed_again" "$WORK/etmemd-$SOCK.log" &&
+		{ echo "# the ask at cycle $reask also kept a page touched again: the next ask"; prev_reask=$reask; continue; }
+	break
 done
-# From the cycle before the ask on: what a streak that broke broke on.
-grep "rehold/t: cycle" "$WORK/etmemd-$SOCK.log" |
-	awk -v from=$(( ${reask:-0} - 1 )) 'match($0, /cycle [0-9]+:/) && substr($0, RSTART + 6, RLENGTH - 7) + 0 >= from'
 vt_check "hold: the cycle that asked again was quiet ($streak, the ask at cycle ${reask:-none})" \
 	test -n "$streak" -a "${quiet:-0}" -gt $(( ${cyc:-0} - ${reask:-0} ))
 
