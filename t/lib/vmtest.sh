@@ -33,6 +33,29 @@ vt_unload_etmem() {
 	rmmod etmem_scan
 }
 
+# vt_wait_monitor PID: until the `etmem monitor` of PID listens, so that
+# an event or an unload after this cannot come before it: its generic
+# netlink socket (protocol 16 in /proc/net/netlink, found by inode) has
+# joined the netlink controller's "notify" group, which etmem_events_open()
+# joins after etmem's own (that group's id is GENL_ID_CTRL, 16: bit 15 of
+# the Groups column). At most 20 s.
+vt_wait_monitor() {
+	local i ino fd eth groups inode
+	for i in $(seq 200); do
+		for fd in /proc/"$1"/fd/*; do
+			ino=$(readlink "$fd" 2>/dev/null) || continue
+			case $ino in socket:\[*\]) ino=${ino#socket:[} ino=${ino%]} ;; *) continue ;; esac
+			while read -r _ eth _ groups _ _ _ _ _ inode; do
+				[ "$eth" = 16 ] && [ "$inode" = "$ino" ] &&
+					(((16#$groups) & 0x8000)) && return 0
+			done </proc/net/netlink
+		done
+		kill -0 "$1" 2>/dev/null || vt_die "etmem monitor (pid $1) exited before it listened"
+		sleep 0.1
+	done
+	vt_die "etmem monitor (pid $1) did not join the netlink groups within 20 s"
+}
+
 # Pause DAMON_STAT (on by default from 7.x) for a test that checks exact
 # accessed bits: it samples physical memory and clears the accessed bits of
 # the pages it samples, so a hot page can read as idle (kmod_swap saw 2049

@@ -126,7 +126,7 @@ vt_check "full swap workload: data intact" grep -q '^verify ok' "$WORK/full.out"
 wait_for noswap cycles '^[1-9]' 30
 "$ETMEM" monitor -n 1 -t 240 >"$WORK/events" 2>"$WORK/monitor.err" &
 mon=$!
-sleep 0.5
+vt_wait_monitor "$mon"
 vt_unload_etmem
 wait_for noswap state '^failing$' 30
 "$ETMEM" project show -n noswap -s "$SOCK"

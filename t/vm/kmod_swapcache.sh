@@ -53,7 +53,7 @@ PY
 "$g" swapcache-set 2 4 0
 "$etmem" monitor -n 2 -t 60 >/tmp/ev1 &
 mon=$!
-sleep 0.5
+vt_wait_monitor "$mon"
 "$helpers/kmod_memload" swapcache 160 >/tmp/load1 &
 load=$!
 for _ in $(seq 100); do grep -q high /tmp/ev1 && break; sleep 0.2; done
