@@ -244,7 +244,7 @@ static void *spinner(void *arg)
 }
 
 /*
- * reader_rounds - scan the 4 KiB range every 100 ms until @want rounds had
+ * reader_rounds - scan the range of 4 KiB pages every 100 ms until @want rounds had
  * reads of @hot between the end of the scan before and the start of this
  * one (at most 3 * @want rounds): the second of them came after the scan
  * before cleared the accessed bit, so the page must read as accessed.
@@ -268,7 +268,8 @@ static int reader_rounds(char *hot, int want, int *counted, int *skipped, int *o
 		if (reader_reads - before < 2) {
 			(*skipped)++;
 			/* This round's scan clears what came in late. */
-			scan(&r, 1, 0, &res);
+			if (scan(&r, 1, 0, &res))
+				break;
 			continue;
 		}
 		if (scan(&r, 1, 0, &res))

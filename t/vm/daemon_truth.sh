@@ -74,8 +74,14 @@ vt_check "no swap: VmSwap 0" test "$(vt_status_kb "$noswap" VmSwap)" = 0
 sh -c 'sleep 0.2 & echo $! >'"$WORK"'/zombie.pid; exec sleep 600' &
 zparent=$!
 OTHER_PIDS+=("$zparent")
-sleep 1
-zombie=$(cat "$WORK/zombie.pid")
+# Until the child has exited (its parent never waits for it): a fixed
+# second is not enough on a stalled host.
+zombie=
+for _ in $(seq 100); do
+	[ -n "$zombie" ] || zombie=$(cat "$WORK/zombie.pid" 2>/dev/null)
+	[ -n "$zombie" ] && grep -q '^State:.*Z' "/proc/$zombie/status" && break
+	sleep 0.2
+done
 vt_check "process $zombie is a zombie" grep -q '^State:.*Z' "/proc/$zombie/status"
 f=$(slide_conf zombie pid "$zombie" | conf zombie.conf)
 "$ETMEM" obj add -f "$f" -s "$SOCK" || vt_die "obj add zombie"
