@@ -37,8 +37,13 @@ vt_check "obj add etc/etmem/slide_conf.yaml as shipped" \
 vt_check "obj add etc/etmem/cslide_conf.yaml (node_pair=0,1) into its project" \
 	"$ETMEM" obj add -f "$WORK/cslide_conf.yaml" -s "$SOCK"
 vt_check "project start test" "$ETMEM" project start -n test -s "$SOCK"
-sleep 3
-show=$("$ETMEM" project show -n test -s "$SOCK")
+# Until the first cycle has said what slide waits for (it starts at once;
+# a stalled host delays it).
+for _ in $(seq 30); do
+	show=$("$ETMEM" project show -n test -s "$SOCK")
+	grep -q "waiting for a process named 'mysql'" <<<"$show" && break
+	sleep 1
+done
 echo "$show"
 vt_check "show lists the slide task" grep -q "background_slide" <<<"$show"
 vt_check "show lists the cslide task" grep -q "background_cslide" <<<"$show"
