@@ -30,8 +30,15 @@ int task_start(struct task *task, GString *failures)
 		if (failures)
 			g_string_append_printf(failures, "task %s did not start: %s\n",
 					       task->name, why->str);
+		/* Shown as failing (and in the metrics) while its project runs. */
+		task->stats.failing = true;
+		snprintf(task->stats.error, sizeof(task->stats.error), "start failed: %s",
+			 why->str);
 	} else {
 		task->started = true;
+		/* A failure of an earlier run, or of an earlier start, is not this run's. */
+		task->stats.failing = false;
+		task->stats.error[0] = '\0';
 	}
 	g_string_free(why, TRUE);
 	return ret;
@@ -227,10 +234,13 @@ static int project_lookup(const char *name, struct project **proj, GString *repl
 	return 0;
 }
 
+static void project_halt(struct project *proj);
+
 int project_start(const char *name, GString *reply)
 {
 	GString *failures;
 	struct project *proj;
+	unsigned int nr_tasks = 0, nr_started = 0;
 	int ret = project_lookup(name, &proj, reply);
 
 	if (ret)
@@ -251,16 +261,29 @@ int project_start(const char *name, GString *reply)
 	if (project_swapcache_on(proj, failures))
 		ret = -EIO;
 	project_kswap_off(proj);
-	for (GList *e = proj->engines; e; e = e->next)
-		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next)
-			if (task_start(t->data, failures) && !ret)
+	for (GList *e = proj->engines; e; e = e->next) {
+		for (GList *t = ((struct engine *)e->data)->tasks; t; t = t->next) {
+			nr_tasks++;
+			if (!task_start(t->data, failures))
+				nr_started++;
+			else if (!ret)
 				ret = -EIO;
-	log_info("project %s started", name);
-	if (ret)
+		}
+	}
+	if (nr_tasks && !nr_started) {
+		/* Nothing would run: the project stays as it was, stopped. */
+		project_halt(proj);
+		log_err("project %s not started: none of its tasks started", name);
+		g_string_printf(reply, "project %s not started: none of its tasks started:\n%s", name,
+				failures->str);
+	} else if (ret) {
 		/* The project runs with the tasks that did start. */
+		log_info("project %s started, %u of %u tasks", name, nr_started, nr_tasks);
 		g_string_printf(reply, "project %s started, but:\n%s", name, failures->str);
-	else
+	} else {
+		log_info("project %s started", name);
 		g_string_printf(reply, "project %s started\n", name);
+	}
 	g_string_free(failures, TRUE);
 	return ret;
 }

@@ -156,7 +156,8 @@ void task_cycle_end(struct task *task, const struct log_ctx *ctx,
 
 const char *task_state_text(const struct task *task)
 {
-	if (task->started && task->stats.failing)
+	/* Failing too: a task whose start failed while its project runs. */
+	if (task->stats.failing && (task->started || task->engine->project->started))
 		return "failing";
 	return task->engine->ops->task_state(task);
 }

@@ -186,9 +186,16 @@ static int find_cgroup2(char *root, size_t size, GString *err)
 				       v1 ? " (the memory controller is on a cgroup v1 hierarchy)" : "");
 	else if (ret)
 		g_string_append_printf(err, "cannot read /proc/self/mountinfo: %s", strerror(-ret));
-	else if (v1)
-		log_info("psi: the memory controller is on a cgroup v1 hierarchy; only cgroups under %s are used",
-			 root);
+	else if (v1) {
+		/*
+		 * A controller lives on one hierarchy only: with memory on v1
+		 * (a hybrid setup), no cgroup under the v2 mount has
+		 * memory.current or memory.reclaim, and nothing could be done.
+		 */
+		g_string_append_printf(err, "the memory controller is on a cgroup v1 hierarchy, so no cgroup under the cgroup v2 mount %s has memory.current or memory.reclaim; the psi engine needs the memory controller on cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1, or cgroup_no_v1=memory)",
+				       root);
+		ret = -EOPNOTSUPP;
+	}
 	return ret;
 }
 
