@@ -457,6 +457,11 @@ struct pending {
 	GPtrArray *projects;	/* struct pending_project * */
 	GPtrArray *engines;	/* struct pending_engine * */
 	GPtrArray *tasks;	/* struct pending_task * */
+	/*
+	 * While a file's new version is checked before its old one is
+	 * deleted: the old version, whose objects the checks treat as gone.
+	 */
+	struct pending *replacing;
 };
 
 static void pending_init(struct pending *p)
@@ -464,6 +469,7 @@ static void pending_init(struct pending *p)
 	p->projects = g_ptr_array_new_with_free_func(g_free);
 	p->engines = g_ptr_array_new_with_free_func(g_free);
 	p->tasks = g_ptr_array_new_with_free_func(g_free);
+	p->replacing = NULL;
 }
 
 /* Frees the objects too unless they were applied (moved into the registry). */
@@ -554,6 +560,54 @@ static unsigned int key_line(struct cfg_section *sec, const char *key)
 	return GPOINTER_TO_UINT(g_hash_table_lookup(sec->key_lines, key));
 }
 
+/*
+ * Would deleting the old version being replaced (p->replacing) remove
+ * this project, engine (@engine not NULL) or task (@task not NULL)? A
+ * project goes with everything in it, an engine with its tasks.
+ */
+static bool goes_with_old(struct pending *p, const char *project, const char *engine,
+			  const char *task)
+{
+	struct pending *old = p->replacing;
+
+	if (!old)
+		return false;
+	if (pending_project_find(old, project))
+		return true;
+	if (!engine)
+		return false;
+	if (pending_engine_find(old, project, engine))
+		return true;
+	if (!task)
+		return false;
+	for (guint i = 0; i < old->tasks->len; i++) {
+		struct pending_task *pt = old->tasks->pdata[i];
+
+		if (!strcmp(pt->project, project) && !strcmp(pt->engine, engine) &&
+		    !strcmp(pt->task->name, task))
+			return true;
+	}
+	return false;
+}
+
+/* The daemon's objects as the checks see them (see goes_with_old()). */
+static struct project *live_project(struct pending *p, const char *name)
+{
+	return goes_with_old(p, name, NULL, NULL) ? NULL : project_find(name);
+}
+
+static struct engine *live_engine(struct pending *p, struct project *proj, const char *project,
+				  const char *name)
+{
+	return goes_with_old(p, project, name, NULL) ? NULL : engine_find(proj, name);
+}
+
+static struct task *live_task(struct pending *p, struct engine *eng, const char *project,
+			      const char *engine, const char *name)
+{
+	return goes_with_old(p, project, engine, name) ? NULL : task_find(eng, name);
+}
+
 /* Projects for add: new, and not twice in the file. */
 static int check_new_projects(struct pending *p, GString *err)
 {
@@ -568,7 +622,7 @@ static int check_new_projects(struct pending *p, GString *err)
 					       name, key_line(first->sec, "name"));
 			return -EEXIST;
 		}
-		if (project_find(name)) {
+		if (live_project(p, name)) {
 			cfg_error_prefix(pp->sec, "name", err);
 			g_string_append_printf(err, "project '%s' already exists", name);
 			return -EEXIST;
@@ -582,7 +636,7 @@ static int check_new_engines(struct pending *p, GString *err)
 	for (guint i = 0; i < p->engines->len; i++) {
 		struct pending_engine *pe = p->engines->pdata[i];
 		struct pending_project *pp = pending_project_find(p, pe->project);
-		struct project *proj = pp ? pp->proj : project_find(pe->project);
+		struct project *proj = pp ? pp->proj : live_project(p, pe->project);
 
 		if (!proj) {
 			cfg_error_prefix(pe->sec, "project", err);
@@ -591,7 +645,7 @@ static int check_new_engines(struct pending *p, GString *err)
 			return -ENOENT;
 		}
 		if (pending_engine_find(p, pe->project, pe->eng->name) != pe ||
-		    engine_find(proj, pe->eng->name)) {
+		    live_engine(p, proj, pe->project, pe->eng->name)) {
 			cfg_error_prefix(pe->sec, "name", err);
 			g_string_append_printf(err, "engine '%s' already exists in project '%s'",
 					       pe->eng->name, pe->project);
@@ -632,7 +686,7 @@ static int check_new_tasks(struct pending *p, GString *err)
 	for (guint i = 0; i < p->tasks->len; i++) {
 		struct pending_task *pt = p->tasks->pdata[i];
 		struct pending_project *pp = pending_project_find(p, pt->project);
-		struct project *proj = pp ? pp->proj : project_find(pt->project);
+		struct project *proj = pp ? pp->proj : live_project(p, pt->project);
 		struct pending_engine *pe;
 		struct engine *eng;
 
@@ -643,14 +697,15 @@ static int check_new_tasks(struct pending *p, GString *err)
 			return -ENOENT;
 		}
 		pe = pending_engine_find(p, pt->project, pt->engine);
-		eng = pe ? pe->eng : (pp ? NULL : engine_find(proj, pt->engine));
+		eng = pe ? pe->eng : (pp ? NULL : live_engine(p, proj, pt->project, pt->engine));
 		if (!eng) {
 			cfg_error_prefix(pt->sec, "engine", err);
 			g_string_append_printf(err, "engine '%s' does not exist in project '%s' (add its [engine] first)",
 					       pt->engine, pt->project);
 			return -ENOENT;
 		}
-		if (pending_task_dup(p, pt) || task_find(eng, pt->task->name)) {
+		if (pending_task_dup(p, pt) ||
+		    live_task(p, eng, pt->project, pt->engine, pt->task->name)) {
 			cfg_error_prefix(pt->sec, "name", err);
 			g_string_append_printf(err, "task '%s' already exists in engine '%s' of project '%s'",
 					       pt->task->name, pt->engine, pt->project);
@@ -902,8 +957,8 @@ int objects_remove(const char *path, const char *text, size_t len, GString *repl
 int objects_replace(const char *path, const char *old_text, size_t old_len,
 		    const char *new_text, size_t new_len, GString *reply)
 {
-	struct cfg_file *old_file = NULL, *new_file = NULL;
-	struct pending po, pn;
+	struct cfg_file *old_file = NULL, *new_file = NULL, *dry_file = NULL;
+	struct pending po, pn, pd;
 	GPtrArray *was_started = g_ptr_array_new_with_free_func(g_free);
 	GString *err = g_string_new(NULL);
 	bool old_applied = false;
@@ -914,6 +969,21 @@ int objects_replace(const char *path, const char *old_text, size_t old_len,
 	if (ret)
 		goto out;
 	ret = read_file(path, old_text, old_len, &old_file, &po, err);
+	if (ret)
+		goto out;
+	/*
+	 * Check the new version first as if the old one were gone (a copy
+	 * of it, freed after): one that would be refused leaves the old
+	 * version running untouched, not deleted and restarted.
+	 */
+	ret = read_file(path, new_text, new_len, &dry_file, &pd, err);
+	if (!ret) {
+		pd.replacing = &po;
+		ret = check_add(&pd, err);
+	}
+	if (dry_file)
+		pending_free(&pd, true);
+	cfg_file_free(dry_file);
 	if (ret)
 		goto out;
 	for (guint i = 0; i < po.projects->len; i++) {

@@ -118,7 +118,15 @@ tail -n 1 "$log" | grep -q "1 added, 1 changed, 1 removed, 0 unchanged, 1 failed
 	pass "reload summary: $(tail -n 1 "$log")" || fail "reload summary: $(tail -n 1 "$log")"
 
 sed -i 's/^T=1$/T=9/; s/^sleep=7$/sleep=9/' "$DIR/10-auto.conf"
+mark=$(wc -l <"$log")
 reload
+# Checked before anything is deleted: the running project is not stopped,
+# deleted and added back (its counters would start again), this time or
+# at the next reload of the same broken file.
+reload
+tail -n +$((mark + 1)) "$log" | grep -E "(deleted|added) (project|engine|task)|project .* (stopped|started)" &&
+	fail "a failing change stopped, deleted or added objects" ||
+	pass "a failing change touched nothing, twice"
 expect "failing change" auto started
 [ "$(psleep auto)" = 7 ] && pass "failing change kept the old version (sleep=7)" ||
 	fail "auto has sleep=$(psleep auto) after a failing change, want 7"
