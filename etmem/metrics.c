@@ -33,11 +33,16 @@ int etmem_cmd_metrics(int argc, char **argv)
 	char *json = NULL, *text;
 	struct etmem_request req = { .cmd = ETMEM_REQ_PROJECT_SHOW, .flags = ETMEM_REQ_F_JSON,
 				     .fd = -1, .reply = &json };
-	struct etmem_opts st = { .cmd = "etmem metrics" };
+	struct etmem_opts st = { .cmd = "metrics" };
 	const char *name = NULL;
 	GError *error = NULL;
 	int c, ret;
 
+	/* "etmem metrics help", as the other commands take it. */
+	if (argc == 2 && !strcmp(argv[1], "help")) {
+		etmem_metrics_usage(stdout);
+		return 0;
+	}
 	optind = 1;
 	while ((c = etmem_getopt(&st, argc, argv, "n:s:h", opts)) != -1) {
 		if (c == 'n') {

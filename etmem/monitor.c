@@ -93,6 +93,11 @@ int etmem_cmd_monitor(int argc, char **argv)
 	int timeout_ms = -1, opt, ret;
 	bool exit_on_reload = false, gone = false;
 
+	/* "etmem monitor help", as the other commands take it. */
+	if (argc == 2 && !strcmp(argv[1], "help")) {
+		monitor_usage(stdout);
+		return 0;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt(argc, argv, ":n:t:xh")) != -1) {

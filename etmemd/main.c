@@ -101,6 +101,7 @@ static int parse_args(int argc, char **argv)
 	bool seen[128] = { false };
 	char *end;
 	long level, secs;
+	bool interval_given = false;
 	int c;
 
 	opterr = 0;
@@ -166,6 +167,7 @@ static int parse_args(int argc, char **argv)
 				return -EINVAL;
 			}
 			env.metrics_interval_s = secs;
+			interval_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -176,7 +178,14 @@ static int parse_args(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "etmemd: unexpected argument '%s'\n", argv[optind]);
+		char *safe = etmem_escape(argv[optind]);
+
+		fprintf(stderr, "etmemd: unexpected argument '%s'\n", safe);
+		g_free(safe);
+		return -EINVAL;
+	}
+	if (interval_given && !env.metrics_file) {
+		fprintf(stderr, "etmemd: --metrics-interval sets how often --metrics-file is written; give --metrics-file PATH too\n");
 		return -EINVAL;
 	}
 	if (env.conf_dir && env.conf_dir_given && !g_file_test(env.conf_dir, G_FILE_TEST_IS_DIR)) {

@@ -29,6 +29,15 @@ help_has "etmem project help" "$ETMEM" project help -- "start|stop" "show" "-n|-
 	"-s|--socket" "-j|--json"
 help_has "etmem engine help" "$ETMEM" engine help -- "-n|--proj_name" "-e|--engine" \
 	"-t|--task_name" "-s|--socket"
+help_has "etmem metrics help" "$ETMEM" metrics help -- "-n|--name" "-s|--socket" "Prometheus"
+help_has "etmem monitor help" "$ETMEM" monitor help -- "-n COUNT" "-t SECONDS" "-x"
+out=$("$ETMEM" metrics bogus 2>&1)
+[ "$out" = "etmem metrics: unexpected argument 'bogus'" ] && pass "etmem metrics: one prefix ($out)" ||
+	fail "etmem metrics bogus said '$out'"
+out=$("$ETMEMD" -s "etmem-test-mi-$$" --metrics-interval 5 2>&1)
+rc=$?
+[ "$rc" = 2 ] && grep -q "give --metrics-file PATH too" <<<"$out" &&
+	pass "etmemd --metrics-interval alone is refused ($out)" || fail "--metrics-interval alone: exit $rc, '$out'"
 help_has "etmemd -h" "$ETMEMD" -h -- "-s|--socket" "-l|--log-level" "-m|--mode-systemctl" \
 	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/NAME" "@NAME" "must run as root" \
 	"SIGHUP re-reads" "-c|--config-dir" "-V|--version" "--metrics-file"
