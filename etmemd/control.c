@@ -447,8 +447,8 @@ static void sweep_conns(void *arg)
  * ETMEM_RUN_DIR: a directory of root's, created with mode 0700. An existing
  * one must already be root's and writable by root only; its mode is kept,
  * except that with -g the search bits of group and others are added (0011)
- * so that the group's
- * members can pass through to the socket (not list the directory).
+ * so that the group's members can pass through to the socket (not list the
+ * directory).
  */
 static int run_dir_prepare(GString *why)
 {
