@@ -351,6 +351,49 @@ int cfg_check_consumed(struct cfg_section *sec, GString *err)
 	return -EINVAL;
 }
 
+/* Edit distance (insert, delete, substitute) of two short keys, at most 255. */
+static unsigned int key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned int row[64], prev, tmp;
+
+	if (la >= G_N_ELEMENTS(row) || lb >= G_N_ELEMENTS(row))
+		return 255;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1),
+				     prev + (g_ascii_tolower(a[i - 1]) != g_ascii_tolower(b[j - 1])));
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * A required key is missing: a key of the section that no one reads and
+ * that differs from it by a letter or two is most likely it, misspelt.
+ */
+static void missing_key_hint(struct cfg_section *sec, const char *missing, GString *err)
+{
+	GHashTableIter iter;
+	gpointer key, line;
+
+	g_hash_table_iter_init(&iter, sec->key_lines);
+	while (g_hash_table_iter_next(&iter, &key, &line)) {
+		if (g_hash_table_contains(sec->consumed, key) || strlen(key) < 4 ||
+		    key_distance(key, missing) > 2)
+			continue;
+		g_string_append_printf(err, " (line %u has '%s', which is not a key: '%s' misspelt?)",
+				       GPOINTER_TO_UINT(line), (const char *)key, missing);
+		return;
+	}
+}
+
 /* Fetches the raw value and handles "required". Caller g_free()s it. */
 static int get_raw(struct cfg_section *sec, const char *key, bool required,
 		   char **value, GString *err)
@@ -364,6 +407,7 @@ static int get_raw(struct cfg_section *sec, const char *key, bool required,
 	if (required) {
 		cfg_error_prefix(sec, NULL, err);
 		g_string_append_printf(err, "missing required key '%s'", key);
+		missing_key_hint(sec, key, err);
 	}
 	return -ENOENT;
 }

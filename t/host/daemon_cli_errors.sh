@@ -63,6 +63,7 @@ bad_file low_wmark_0 "${P}swapcache_high_wmark=5\nswapcache_low_wmark=0\n" "swap
 bad_file high_only "${P}swapcache_high_wmark=5\n" "swapcache_high_wmark given without swapcache_low_wmark"
 bad_file project_name_65 "${P/name=p/name=$long65}" "must be 1 to 64 characters long (it has 65)"
 bad_file missing_loop "${P/loop=2\\n/}" "missing required key 'loop'"
+bad_file misspelt_loop "${P/loop=2\\n/lopo=2\\n}" "missing required key 'loop' (line 3 has 'lopo', which is not a key: 'loop' misspelt?)"
 bad_file unknown_key "${P}colour=red\n" "unknown key 'colour'"
 bad_file scan_type_other "${P}scan_type=pmu\n" "scan_type='pmu' is not allowed (allowed: page, region, psi, auto)"
 bad_file scan_type_mismatch "[project]\nname=p\nscan_type=region\n${E}" \
