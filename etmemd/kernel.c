@@ -30,8 +30,8 @@ int kernel_swapcache_set(unsigned int low_pct, unsigned int high_pct,
 	int ret = kernel_client(&client);
 
 	if (ret) {
-		snprintf(note, note_size, "cannot reach the etmem kernel family (%s); is etmem_scan installed? (package etmem-dkms, or make modules_install)",
-			 strerror(-ret));
+		snprintf(note, note_size, "cannot reach the etmem kernel family (%s; %s)",
+			 strerror(-ret), etmem_modules_hint());
 		return ret;
 	}
 	ret = etmem_swapcache_set(client, low_pct, high_pct, reclaim);

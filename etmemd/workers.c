@@ -34,9 +34,10 @@ static void *worker_main(void *arg)
 	int client_err = etmem_client_open(&client);
 
 	if (client_err) {
-		log_err("%s: cannot open the etmem netlink family: %s%s", pool->name,
-			strerror(-client_err), client_err == -ENOENT ?
-			" (is etmem_scan installed? package etmem-dkms, or make modules_install)" : "");
+		log_err("%s: cannot open the etmem netlink family: %s%s%s%s", pool->name,
+			strerror(-client_err), client_err == -ENOENT ? " (" : "",
+			client_err == -ENOENT ? etmem_modules_hint() : "",
+			client_err == -ENOENT ? ")" : "");
 		client = NULL;
 	}
 	for (;;) {

@@ -60,6 +60,22 @@ void etmem_set_errmsg(struct etmem_client *client, const char *fmt, ...)
 	va_end(ap);
 }
 
+/**
+ * etmem_modules_hint() - what to do about a missing etmem family
+ *
+ * Return: a static string for a message: install the modules (etmem-dkms,
+ * or make modules_install), or, where the kernel cannot load modules at
+ * all (no /proc/modules: CONFIG_MODULES=n), that they cannot run there and
+ * which engines need none.
+ */
+const char *etmem_modules_hint(void)
+{
+	if (access("/proc/modules", F_OK))
+		return "no module support in this kernel (no /proc/modules): the etmem modules "
+		       "cannot run here; engines damon and psi need none";
+	return "is etmem_scan loaded? install the etmem-dkms package, or run make modules_install";
+}
+
 static int client_connect(struct etmem_client *client)
 {
 	int one = 1, family;
@@ -79,9 +95,8 @@ static int client_connect(struct etmem_client *client)
 		   &one, sizeof(one));
 	family = genl_ctrl_resolve(client->sk, ETMEM_FAMILY_NAME);
 	if (family < 0) {
-		etmem_set_errmsg(client, "generic netlink family \"%s\" not found "
-			   "(the etmem_scan module did not load: install the etmem-dkms package, "
-			   "or run make modules_install)", ETMEM_FAMILY_NAME);
+		etmem_set_errmsg(client, "generic netlink family \"%s\" not found (%s)",
+				 ETMEM_FAMILY_NAME, etmem_modules_hint());
 		return -ENOENT;
 	}
 	client->family = family;

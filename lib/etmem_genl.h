@@ -132,6 +132,12 @@ int etmem_client_open(struct etmem_client **out);
 void etmem_client_close(struct etmem_client *client);
 /* With NULL: why this thread's last etmem_client_open() failed. */
 const char *etmem_client_errmsg(const struct etmem_client *client);
+/*
+ * What to do when the family is missing, for a message: install the
+ * modules, or, on a kernel that cannot load modules (no /proc/modules),
+ * that they cannot run there. A static string.
+ */
+const char *etmem_modules_hint(void);
 
 /* Which parts of the family are there. */
 struct etmem_status {

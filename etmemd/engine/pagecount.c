@@ -566,8 +566,8 @@ int page_counts_scan_pass(struct page_counts *pc, struct etmem_client *client,
 	int ret;
 
 	if (!client) {
-		snprintf(errmsg, errmsg_len,
-			 "cannot open the etmem netlink family; is etmem_scan installed? (package etmem-dkms, or make modules_install)");
+		snprintf(errmsg, errmsg_len, "cannot open the etmem netlink family (%s)",
+			 etmem_modules_hint());
 		return client_err;
 	}
 	if (cancel || !proc_alive_pidfd(id, pidfd))

@@ -382,8 +382,8 @@ static void swap_job_run(struct worker_job *base, struct etmem_client *client, i
 
 	if (!client) {
 		job->status = client_err;
-		snprintf(job->errmsg, sizeof(job->errmsg),
-			 "cannot open the etmem netlink family; is etmem_scan installed? (package etmem-dkms, or make modules_install)");
+		snprintf(job->errmsg, sizeof(job->errmsg), "cannot open the etmem netlink family (%s)",
+			 etmem_modules_hint());
 		return;
 	}
 	/*
