@@ -31,7 +31,8 @@ int etmem_cmd_metrics(int argc, char **argv)
 		{ 0 }
 	};
 	char *json = NULL, *text;
-	struct etmem_request req = { .cmd = ETMEM_REQ_PROJECT_SHOW, .flags = ETMEM_REQ_F_JSON,
+	struct etmem_request req = { .cmd = ETMEM_REQ_PROJECT_SHOW, .cmd_text = "metrics",
+				     .flags = ETMEM_REQ_F_JSON,
 				     .fd = -1, .reply = &json };
 	struct etmem_opts st = { .cmd = "metrics" };
 	const char *name = NULL;

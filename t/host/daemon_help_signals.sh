@@ -38,6 +38,9 @@ out=$("$ETMEMD" -s "etmem-test-mi-$$" --metrics-interval 5 2>&1)
 rc=$?
 [ "$rc" = 2 ] && grep -q "give --metrics-file PATH too" <<<"$out" &&
 	pass "etmemd --metrics-interval alone is refused ($out)" || fail "--metrics-interval alone: exit $rc, '$out'"
+out=$("$ETMEM" metrics -s "etmem-test-none-$$" 2>&1)
+grep -q "^etmem metrics: cannot reach etmemd on socket" <<<"$out" &&
+	pass "etmem metrics names itself when no daemon listens" || fail "etmem metrics without a daemon: '$out'"
 help_has "etmemd -h" "$ETMEMD" -h -- "-s|--socket" "-l|--log-level" "-m|--mode-systemctl" \
 	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/NAME" "@NAME" "must run as root" \
 	"SIGHUP re-reads" "-c|--config-dir" "-V|--version" "--metrics-file"
