@@ -3,8 +3,9 @@
 # the tests it never began run in a new boot instead of each failing as
 # "not run" (CI once lost 13 tests of a 6.12 boot that way); a death by
 # QEMU's own fault (t/vm-run's emu_fault) runs its test once more, a
-# death by a real int3 does not. Boots the oldest kernel five times with
-# five trivial tests from t/harness/. Then the
+# death by a real int3 does not; a guest that hangs where its own timeout
+# cannot end the test is killed by the host's watchdog. Boots the oldest
+# kernel six times with six trivial tests from t/harness/. Then the
 # benchmarks' instruction clock (ETMEM_VM_ICOUNT): bad values refused, one
 # boot on it.
 set -u
@@ -21,7 +22,7 @@ check() { # check DESCRIPTION COMMAND...
 }
 rm -f build/vm-logs/emufault-"$k"-emufault.log
 out=$(t/vm-run -k "$k" t/harness/before.sh t/harness/dies.sh t/harness/emufault.sh t/harness/int3real.sh \
-	t/harness/after.sh 2>&1)
+	t/harness/hangs.sh t/harness/after.sh 2>&1)
 rc=$?
 echo "$out"
 check "vm-run fails (exit $rc)" [ "$rc" != 0 ]
@@ -31,7 +32,7 @@ check "the test the guest died in failed, saying so" \
 check "the boot failed, its console kept" \
 	grep -q "^FAIL vm boot \[$k\] (the guest did not finish its list, .*boot-$k-stopped1.log)" <<<"$out"
 check "the stopped boot's console is there" test -s "build/vm-logs/boot-$k-stopped1.log"
-check "a new boot was announced" grep -q "a new boot for the 3 tests it did not begin" <<<"$out"
+check "a new boot was announced" grep -q "a new boot for the 4 tests it did not begin" <<<"$out"
 # QEMU's fault (an unclaimed int3 in patched kernel text): one more run.
 check "a death by an unclaimed int3 gets its test one more run" \
 	grep -q "the guest died of an unclaimed int3 .* during t/harness/emufault.sh: it runs once more in a new boot" <<<"$out"
@@ -39,9 +40,16 @@ check "its first console is kept" test -s "build/vm-logs/emufault-$k-emufault.lo
 check "the same death again fails the test" \
 	grep -q "^FAIL vm t/harness/emufault.sh \[$k\] (the guest stopped during the test" <<<"$out"
 check "one more run only" [ "$(grep -c "runs once more" <<<"$out")" = 1 ]
-check "the new boot says so" grep -q "a new boot for t/harness/emufault.sh once more and the 2 tests after it" <<<"$out"
+check "the new boot says so" grep -q "a new boot for t/harness/emufault.sh once more and the 3 tests after it" <<<"$out"
 check "an int3 still in memory (0xcc) fails its test at once" \
 	grep -q "^FAIL vm t/harness/int3real.sh \[$k\] (the guest stopped during the test" <<<"$out"
+# A guest that hangs where its own timeout cannot help: the host's
+# watchdog ends the boot after the test's timeout and the grace, and the
+# rest runs in a new boot.
+check "a hung guest fails its test, saying so" \
+	grep -q "^FAIL vm t/harness/hangs.sh \[$k\] (the guest hung: t/harness/hangs.sh ran for [0-9]*s with no progress on the console (allowed 45s), killed by the host" <<<"$out"
+check "a new boot after the hang" \
+	grep -q "the guest stopped during or after t/harness/hangs.sh: a new boot for the 1 tests it did not begin" <<<"$out"
 check "the test after the deaths ran and passed" grep -q "^PASS vm t/harness/after.sh \[$k\]" <<<"$out"
 check "nothing reported as not run" bash -c '! grep -q "not run" <<<"$1"' _ "$out"
 
