@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 5
+# vm-timeout: 1
 # Harness self-test (t/host/vm_harness_recovery.sh): the guest stops making
 # progress in this test and its own timeout cannot end it. Stopping the
 # timeout(1) that runs the test (its parent) stands in for a task stuck in

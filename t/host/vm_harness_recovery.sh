@@ -21,9 +21,24 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then echo "ok - $d"; else echo "not ok - $d"; fails=$((fails + 1)); fi
 }
 rm -f build/vm-logs/emufault-"$k"-emufault.log
-out=$(t/vm-run -k "$k" t/harness/before.sh t/harness/dies.sh t/harness/emufault.sh t/harness/int3real.sh \
-	t/harness/hangs.sh t/harness/after.sh 2>&1)
+# The emulator's stall, for stalls.sh: QEMU stopped (SIGSTOP) the first
+# time the test asks, and let go once the watchdog has killed it.
+log=build/vm-logs/boot-$k.log
+rm -f "$log"	# an earlier run's console may hold the line
+(
+	for _ in $(seq 3000); do
+		if tr -d '\r' 2>/dev/null <"$log" | grep -aq '^# harness: stop the emulator now' &&
+			pkill -STOP -f "^qemu-system-x86_64 .*etmem_tests=build/vm/list-$k"; then
+			exit 0
+		fi
+		sleep 0.2
+	done
+) &
+stopper=$!
+out=$(t/vm-run -k "$k" t/harness/before.sh t/harness/hangs.sh t/harness/stalls.sh t/harness/dies.sh \
+	t/harness/emufault.sh t/harness/int3real.sh t/harness/after.sh 2>&1)
 rc=$?
+kill "$stopper" 2>/dev/null
 echo "$out"
 check "vm-run fails (exit $rc)" [ "$rc" != 0 ]
 check "the test before the death passed" grep -q "^PASS vm t/harness/before.sh \[$k\]" <<<"$out"
@@ -32,24 +47,30 @@ check "the test the guest died in failed, saying so" \
 check "the boot failed, its console kept" \
 	grep -q "^FAIL vm boot \[$k\] (the guest did not finish its list, .*boot-$k-stopped1.log)" <<<"$out"
 check "the stopped boot's console is there" test -s "build/vm-logs/boot-$k-stopped1.log"
-check "a new boot was announced" grep -q "a new boot for the 4 tests it did not begin" <<<"$out"
+check "a new boot was announced" grep -q "a new boot for the 3 tests it did not begin" <<<"$out"
 # QEMU's fault (an unclaimed int3 in patched kernel text): one more run.
 check "a death by an unclaimed int3 gets its test one more run" \
 	grep -q "the guest died of an unclaimed int3 .* during t/harness/emufault.sh: it runs once more in a new boot" <<<"$out"
 check "its first console is kept" test -s "build/vm-logs/emufault-$k-emufault.log"
 check "the same death again fails the test" \
 	grep -q "^FAIL vm t/harness/emufault.sh \[$k\] (the guest stopped during the test" <<<"$out"
-check "one more run only" [ "$(grep -c "runs once more" <<<"$out")" = 1 ]
-check "the new boot says so" grep -q "a new boot for t/harness/emufault.sh once more and the 3 tests after it" <<<"$out"
+check "one more run only, for each of emufault.sh and stalls.sh" [ "$(grep -c "runs once more" <<<"$out")" = 2 ]
+check "the new boot says so" grep -q "a new boot for t/harness/emufault.sh once more and the 2 tests after it" <<<"$out"
 check "an int3 still in memory (0xcc) fails its test at once" \
 	grep -q "^FAIL vm t/harness/int3real.sh \[$k\] (the guest stopped during the test" <<<"$out"
 # A guest that hangs where its own timeout cannot help: the host's
-# watchdog ends the boot after the test's timeout and the grace, and the
-# rest runs in a new boot.
+# watchdog ends the boot after the test's timeout and the grace, having
+# asked the guest for its stacks, and the rest runs in a new boot.
 check "a hung guest fails its test, saying so" \
-	grep -q "^FAIL vm t/harness/hangs.sh \[$k\] (the guest hung: t/harness/hangs.sh ran for [0-9]*s with no progress on the console (allowed 45s), killed by the host" <<<"$out"
+	grep -q "^FAIL vm t/harness/hangs.sh \[$k\] (the guest hung: t/harness/hangs.sh ran for [0-9]*s with no progress on the console (allowed 41s), killed by the host; it answered SysRq" <<<"$out"
+check "its blocked tasks are on its console" \
+	grep -aq "Show Blocked State" "build/vm-logs/hangs-$k.log"
 check "a new boot after the hang" \
-	grep -q "the guest stopped during or after t/harness/hangs.sh: a new boot for the 1 tests it did not begin" <<<"$out"
+	grep -q "the guest stopped during or after t/harness/hangs.sh: a new boot for the 5 tests it did not begin" <<<"$out"
+# The emulator stalled (nothing answers, not even SysRq): once more.
+check "a stalled emulator gets its test one more run" \
+	grep -q "the guest hung: t/harness/stalls.sh ran for [0-9]*s .*it did not answer SysRq, during t/harness/stalls.sh: .* it runs once more in a new boot" <<<"$out"
+check "which then passes" grep -q "^PASS vm t/harness/stalls.sh \[$k\]" <<<"$out"
 check "the test after the deaths ran and passed" grep -q "^PASS vm t/harness/after.sh \[$k\]" <<<"$out"
 check "nothing reported as not run" bash -c '! grep -q "not run" <<<"$1"' _ "$out"
 
