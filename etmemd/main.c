@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@
 #include "workers.h"
 
 #define PID_FILE_FMT	"/run/etmemd-%s.pid"	/* etmem_name_to_file(NAME) */
+/* The longest file form of a name: "etmemd-FILE.pid" is one file name. */
+#define ETMEMD_NAME_FILE_MAX	(NAME_MAX - (int)sizeof("etmemd-.pid") + 1)
 #define DRAIN_POLL_MS	20
 
 struct env {
@@ -64,9 +67,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: etmemd -s|--socket NAME [-c|--config-dir DIR] [-l|--log-level 0..3]\n"
 		"              [-g|--group GROUP] [-m|--mode-systemctl] [-V|--version] [-h|--help]\n"
-		"  -s NAME  name of the control socket: the file " ETMEM_RUN_DIR "/NAME (root only),\n"
+		"  -s NAME  name of the control socket: the file " ETMEM_RUN_DIR "/FILE (root only),\n"
 		"           or with @NAME the abstract socket NAME; " ETMEM_SOCKET_NAME_RULE ";\n"
-		"           clients use the same NAME with 'etmem ... -s NAME'\n"
+		"           clients use the same NAME with 'etmem ... -s NAME'. FILE is NAME with\n"
+		"           each byte other than A-Z a-z 0-9 _ - and a non-leading . written %%XX,\n"
+		"           at most %d bytes (it names the lock and pid files too)\n"
 		"  -c DIR   add every DIR/*.conf at start and again on SIGHUP (default\n"
 		"           " CONFDIR_DEFAULT "; -c '' loads none)\n"
 		"  -l N     least severe level logged: 0 debug, 1 info (default), 2 warning, 3 error\n"
@@ -80,7 +85,7 @@ static void usage(FILE *out)
 		"  -V       print the version and exit\n"
 		"  -h       print this help\n"
 		"etmemd must run as root. SIGTERM and SIGINT stop it; SIGHUP re-reads the\n"
-		"configuration directory.\n", "NAME");
+		"configuration directory.\n", ETMEMD_NAME_FILE_MAX, "FILE");
 }
 
 static int parse_args(int argc, char **argv)
@@ -98,6 +103,8 @@ static int parse_args(int argc, char **argv)
 		{ 0 }
 	};
 	struct sockaddr_un sa;
+	char file[ETMEM_SOCKET_NAME_MAX * 3 + 8];
+	int file_len;
 	bool seen[128] = { false };
 	char *end;
 	long level, secs;
@@ -200,6 +207,16 @@ static int parse_args(int argc, char **argv)
 	if (etmem_proto_sockaddr(env.socket, &sa) < 0) {
 		fprintf(stderr, "etmemd: socket name of %zu bytes is too long; allowed: %s\n",
 			strlen(env.socket), ETMEM_SOCKET_NAME_RULE);
+		return -EINVAL;
+	}
+	/*
+	 * The lock and pid files carry the name's file form: an abstract
+	 * name fits sun_path but its escaped form may not fit a file name.
+	 */
+	file_len = etmem_name_to_file(env.socket, file, sizeof(file));
+	if (file_len < 0 || file_len > ETMEMD_NAME_FILE_MAX) {
+		fprintf(stderr, "etmemd: socket name of %zu bytes takes %d as the file name of its lock and pid files (each byte other than A-Z a-z 0-9 _ - and a non-leading . counting 3); allowed: at most %d\n",
+			strlen(env.socket), file_len, ETMEMD_NAME_FILE_MAX);
 		return -EINVAL;
 	}
 	return 0;

@@ -141,9 +141,32 @@ expect_fail project_without_name "etmem project start: needs -n|--name NAME" "$E
 # etmemd's own arguments.
 expect_fail etmemd_no_socket "-s|--socket NAME is required" "$ETMEMD"
 expect_fail etmemd_long_socket "etmemd: socket name of 108 bytes is too long; allowed: 1 to 96 bytes" "$ETMEMD" -s "$long108"
+# An abstract name fits sun_path but its file form (lock and pid files)
+# must fit a file name: 80 escaped bytes after the '@' do, 90 do not.
+slashes() { printf '/%.0s' $(seq "$1"); }
+expect_fail etmemd_abstract_file_form "etmemd: socket name of 91 bytes takes 273 as the file name of its lock and pid files (each byte other than A-Z a-z 0-9 _ - and a non-leading . counting 3); allowed: at most 244" \
+	"$ETMEMD" -s "@$(slashes 90)"
 expect_fail etmemd_log_level "log level '4' is not one of 0, 1, 2, 3" "$ETMEMD" -l 4 -s x
 expect_fail etmemd_same_socket "Address already in use (another etmemd uses this name)" "$ETMEMD" -s "$SOCK"
 
 daemon_stop
+
+# The longest file form allowed starts, answers and stops (not with
+# daemon_start: its log file is named after the socket).
+edge="@$(slashes 80)"
+"$ETMEMD" -s "$edge" -c '' >"$WORK/etmemd-edge.log" 2>&1 &
+edge_pid=$!
+DAEMON_PIDS+=("$edge_pid")
+for _ in $(seq 100); do
+	"$ETMEM" project show -s "$edge" >/dev/null 2>&1 && break
+	kill -0 "$edge_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if "$ETMEM" project show -s "$edge" >/dev/null 2>"$WORK/err"; then
+	kill -TERM "$edge_pid"
+	wait "$edge_pid" || fail "etmemd with a 243-byte file form exited $? after SIGTERM"
+else
+	fail "abstract name with a 243-byte file form: show failed: $(cat "$WORK/err"); etmemd: $(tail -n 3 "$WORK/etmemd-edge.log")"
+fi
 echo "$nr_fail failures"
 [ "$nr_fail" = 0 ]
