@@ -420,13 +420,22 @@ int main(int argc, char **argv)
 		}
 	}
 	if (env.metrics_file) {
-		ret = metrics_file_start(env.metrics_file, env.metrics_interval_s);
+		why = g_string_new(NULL);
+		ret = metrics_file_start(env.metrics_file, env.metrics_interval_s, why);
 		if (ret) {
-			log_err("cannot write the metrics file %s: %s", env.metrics_file,
-				strerror(-ret));
-			report_ready(ready_fd, ret, env.metrics_file, NULL);
+			/* Nothing stays behind: no socket, lock or pid file. */
+			log_err("cannot write the metrics file %s: %s", env.metrics_file, why->str);
+			g_string_prepend(why, ": ");
+			g_string_prepend(why, env.metrics_file);
+			report_ready(ready_fd, ret, "cannot write the metrics file", why->str);
+			metrics_file_stop();
+			if (env.systemd_mode)
+				unlink(env.pid_file);
+			control_close();
+			control_unlock();
 			return 1;
 		}
+		g_string_free(why, TRUE);
 	}
 	log_info("etmemd %s listening on socket '%s' (protocol version %d)",
 		 ETMEM_VERSION, env.socket, ETMEM_PROTO_VERSION);

@@ -13,7 +13,8 @@ static struct loop_timer *metrics_timer;
 static char *metrics_path;
 static unsigned int metrics_interval_s;
 
-static int metrics_write(void)
+/* 0 or -EIO/-EINVAL, GLib's message in @why if not NULL. */
+static int metrics_write(GString *why)
 {
 	GString *json = g_string_new(NULL);
 	GError *error = NULL;
@@ -25,8 +26,12 @@ static int metrics_write(void)
 	g_string_free(json, TRUE);
 	if (!text || !g_file_set_contents_full(metrics_path, text, -1,
 					       G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error)) {
-		log_warn_limited("metrics", NULL, "metrics file %s: %s", metrics_path,
-				 error->message);
+		/* The first write's failure is the start's error, not a warning. */
+		if (why)
+			g_string_assign(why, error->message);
+		else
+			log_warn_limited("metrics", NULL, "metrics file %s: %s", metrics_path,
+					 error->message);
 		ret = error->domain == G_FILE_ERROR ? -EIO : -EINVAL;
 		g_error_free(error);
 	}
@@ -36,20 +41,23 @@ static int metrics_write(void)
 
 static void metrics_fired(void *arg)
 {
-	metrics_write();
+	metrics_write(NULL);
 	loop_timer_arm(metrics_timer, metrics_interval_s * 1000);
 }
 
-int metrics_file_start(const char *path, unsigned int interval_s)
+int metrics_file_start(const char *path, unsigned int interval_s, GString *why)
 {
 	int ret;
 
 	metrics_path = g_strdup(path);
 	metrics_interval_s = interval_s;
 	metrics_timer = loop_timer_new(metrics_fired, NULL);
-	if (!metrics_timer)
-		return -errno;
-	ret = metrics_write();
+	if (!metrics_timer) {
+		ret = -errno;
+		g_string_printf(why, "timer: %s", g_strerror(-ret));
+		return ret;
+	}
+	ret = metrics_write(why);
 	if (!ret)
 		loop_timer_arm(metrics_timer, interval_s * 1000);
 	return ret;

@@ -8,8 +8,14 @@
 #ifndef ETMEMD_METRICS_FILE_H
 #define ETMEMD_METRICS_FILE_H
 
-/* Writes now and then every @interval_s; 0 or -errno. Loop thread. */
-int metrics_file_start(const char *path, unsigned int interval_s);
+#include <glib.h>
+
+/*
+ * Writes now and then every @interval_s; 0, or -EIO (the file could not
+ * be written) or -EINVAL (no metrics from the show) with GLib's message,
+ * naming the file, in @why. Loop thread.
+ */
+int metrics_file_start(const char *path, unsigned int interval_s, GString *why);
 void metrics_file_stop(void);
 
 #endif /* ETMEMD_METRICS_FILE_H */

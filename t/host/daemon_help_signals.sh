@@ -38,11 +38,22 @@ out=$("$ETMEMD" -s "etmem-test-mi-$$" --metrics-interval 5 2>&1)
 rc=$?
 [ "$rc" = 2 ] && grep -q "give --metrics-file PATH too" <<<"$out" &&
 	pass "etmemd --metrics-interval alone is refused ($out)" || fail "--metrics-interval alone: exit $rc, '$out'"
+# A metrics file that cannot be written: the start fails with GLib's
+# reason naming the file, and leaves no socket, lock or pid file.
+ms="etmem-test-mf-$$"
+for mode in "" -m; do
+	out=$(timeout 20 "$ETMEMD" -s "$ms" -c '' $mode --metrics-file "$WORK/no-such-dir/etmem.prom" 2>&1)
+	rc=$?
+	left=$(ls -a /run/etmem/"$ms" /run/etmem/."$ms".lock /run/etmemd-"$ms".pid 2>/dev/null)
+	[ "$rc" = 1 ] && grep -q "cannot write the metrics file $WORK/no-such-dir/etmem.prom: .*No such file or directory" <<<"$out" &&
+		[ -z "$left" ] && pass "etmemd ${mode:+$mode }with an unwritable metrics file fails saying why ($out), leaving nothing" ||
+		fail "etmemd ${mode:+$mode }--metrics-file in a missing directory: exit $rc, '$out', left: $left"
+done
 out=$("$ETMEM" metrics -s "etmem-test-none-$$" 2>&1)
 grep -q "^etmem metrics: cannot reach etmemd on socket" <<<"$out" &&
 	pass "etmem metrics names itself when no daemon listens" || fail "etmem metrics without a daemon: '$out'"
 help_has "etmemd -h" "$ETMEMD" -h -- "-s|--socket" "-l|--log-level" "-m|--mode-systemctl" \
-	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/NAME" "@NAME" "must run as root" \
+	"-g|--group" "-h|--help" "0 debug" "3 error" "/run/etmem/FILE" "@NAME" "written %XX" "must run as root" \
 	"SIGHUP re-reads" "-c|--config-dir" "-V|--version" "--metrics-file"
 help_has "etmem help: sockets and options" "$ETMEM" help -- "/run/etmem/SOCKET" "@NAME" \
 	"served by root" "Each option may be given once"
