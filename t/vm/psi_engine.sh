@@ -1,8 +1,8 @@
 #!/bin/bash
 # vm-timeout: 240
-# vm-kernels: 6.1
-# (no etmem module: cgroup v2's memory.reclaim and PSI, the same interface
-# on both Debian 12 kernels and after: the oldest is enough)
+# vm-kernels: 6.1 6.12
+# (no etmem module: cgroup v2's memory.reclaim and PSI on both Debian 12
+# kernels, as issue 14 asks)
 # The psi engine, without any etmem module: a cgroup holding 192 MiB cold
 # + 32 MiB hot (zram swap) shrinks to near limit_min_bytes while its
 # memory pressure stays under the target; memory.reclaim never asked below
