@@ -425,14 +425,15 @@ int main(int argc, char **argv)
 		if (ret) {
 			/* Nothing stays behind: no socket, lock or pid file. */
 			log_err("cannot write the metrics file %s: %s", env.metrics_file, why->str);
-			g_string_prepend(why, ": ");
-			g_string_prepend(why, env.metrics_file);
-			report_ready(ready_fd, ret, "cannot write the metrics file", why->str);
 			metrics_file_stop();
 			if (env.systemd_mode)
 				unlink(env.pid_file);
 			control_close();
 			control_unlock();
+			/* Only now: the parent's exit may start the next etmemd. */
+			g_string_prepend(why, ": ");
+			g_string_prepend(why, env.metrics_file);
+			report_ready(ready_fd, ret, "cannot write the metrics file", why->str);
 			return 1;
 		}
 		g_string_free(why, TRUE);

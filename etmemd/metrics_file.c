@@ -54,7 +54,8 @@ int metrics_file_start(const char *path, unsigned int interval_s, GString *why)
 	metrics_timer = loop_timer_new(metrics_fired, NULL);
 	if (!metrics_timer) {
 		ret = -errno;
-		g_string_printf(why, "timer: %s", g_strerror(-ret));
+		if (why)
+			g_string_printf(why, "timer: %s", g_strerror(-ret));
 		return ret;
 	}
 	ret = metrics_write(why);

@@ -13,7 +13,7 @@
 /*
  * Writes now and then every @interval_s; 0, or -EIO (the file could not
  * be written) or -EINVAL (no metrics from the show) with GLib's message,
- * naming the file, in @why. Loop thread.
+ * naming the file, in @why (if not NULL). Loop thread.
  */
 int metrics_file_start(const char *path, unsigned int interval_s, GString *why);
 void metrics_file_stop(void);

@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm-timeout: 3
+# vm-timeout: 15
 # Harness self-test (t/host/vm_harness_recovery.sh): the first time this
 # runs, the host test stops QEMU (SIGSTOP) when it sees the line below,
 # as the emulator's own stall would: the guest answers nothing, not even
@@ -7,6 +7,6 @@
 # passes.
 . "$ETMEM_TOP/t/lib/vmtest.sh"
 echo "# harness: stop the emulator now"
-sleep 2
+sleep 5
 vt_ok "ran to its end"
 vt_done
