@@ -7,7 +7,9 @@
  * and writes a byte of every PERIOD_MS, prints "ready", then "begin N"
  * before and "pass N" after each pass over the hot set (N from 1), and
  * goes on until killed: a test can act between two passes and tell
- * whether what it did ended before the next pass began. Its major
+ * whether what it did ended before the next pass began. PERIOD_MS 0:
+ * each pass after the first waits for a line on stdin (ends at EOF), so
+ * that the test, not a clock, says when the next pass runs. Its major
  * faults (/proc/PID/stat) after reclaim tell whether reclaim took hot
  * pages: with a scan clearing accessed bits in between touches, only the
  * folio's young flag still says "recently used".
@@ -43,6 +45,13 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < hot; i += 4096)
 			h[i]++;
 		printf("pass %lu\n", pass);
-		nanosleep(&ts, NULL);
+		if (period_ms > 0) {
+			nanosleep(&ts, NULL);
+		} else {
+			char line[16];
+
+			if (!fgets(line, sizeof(line), stdin))
+				return 0;
+		}
 	}
 }

@@ -24,8 +24,8 @@ vt_pause_damon_stat
 vt_check "2000 processes holding marks: scans whole, marks counted and released at exit" \
 	"$helpers/kmod_marks_scale" 256 2000 5
 
-# Cooperation with reclaim: a hot set touched every 4 s, scanned by etmem
-# between two touches (so its accessed bits are clear when reclaim
+# Cooperation with reclaim: a hot set touched once a step, scanned by
+# etmem between two touches (so its accessed bits are clear when reclaim
 # looks), must suffer no more major faults from reclaim than without
 # etmem: the scan marks the folios young for reclaim. That needs the
 # page-idle flags (CONFIG_PAGE_IDLE_FLAG, Debian 6.12 and later); Debian
@@ -80,11 +80,14 @@ lru_gen_of_cg() {
 # again (twice at most): MGLRU's aging (which kswapd does without counting a page
 # scanned) can put the hot pages whose accessed bits it finds in a
 # younger generation than the filler's, where the control's clear_refs
-# does not reach them. So is a try with a late reclaim: the scan and the
-# reclaim of 32 MiB into zram must fit between two passes 4 s apart, which
-# a stalled host can stretch (each try prints how long they took); three
-# late tries fail the check on lateness. Called directly, not in $(...),
-# so that a vt_die in it ends the test.
+# does not reach them. The workload's passes are stepped by the test
+# (kmod_coop with period 0), so the scan and the reclaim end before the
+# next pass however slow the host (with a pass every 4 s, a slow CI host
+# stretched the reclaims to 7 s and the late ones swapped out hot pages
+# the next pass had just touched); a late reclaim would be the harness's
+# fault and still fails the check on lateness. Each try prints how long
+# each scan and reclaim took. Called directly, not in $(...), so that a
+# vt_die in it ends the test.
 coop_round() {
 	local try n
 	for try in 1 2 3; do
@@ -110,18 +113,25 @@ coop_try() {
 	echo 1 >/proc/sys/vm/drop_caches
 	coop_kswapd=$(vmstat pageoutrun)
 	mkdir $CG && [ -e $CG/memory.reclaim ] || vt_die "cannot make memory cgroup $CG with memory.reclaim"
-	(echo $BASHPID >$CG/cgroup.procs && exec $node0 "$helpers/kmod_coop" 128 16 4000) >/tmp/coop.out &
+	# The workload's next pass runs when a line arrives on its fifo (fd
+	# 7 here): the scan and the reclaim always end before it.
+	rm -f /tmp/coop.in && mkfifo /tmp/coop.in && exec 7<>/tmp/coop.in
+	(echo $BASHPID >$CG/cgroup.procs && exec $node0 "$helpers/kmod_coop" 128 16 0) \
+		</tmp/coop.in >/tmp/coop.out &
 	w=$!
 	vt_wait_line /tmp/coop.out ready
+	wait_pass 1
 	(echo $BASHPID >$CG/cgroup.procs && exec $node0 "$helpers/kmod_memload" hold 96) >/tmp/press.out &
 	p=$!
 	vt_wait_line /tmp/press.out ready
 	# Every page idle but the hot set, which the next pass touches.
 	echo 1 >/proc/$p/clear_refs && echo 1 >/proc/$w/clear_refs || vt_die "clear_refs failed"
-	n0=$(grep -c '^pass' /tmp/coop.out)
+	n0=1
+	echo >&7
 	wait_pass $((n0 + 1))
 	m0=$(awk '{print $12}' /proc/$w/stat)
 	for n in $((n0 + 2)) $((n0 + 3)) $((n0 + 4)); do
+		echo >&7
 		wait_pass $n
 		t0=${EPOCHREALTIME/./}
 		case $1 in
@@ -143,10 +153,12 @@ coop_try() {
 		grep -q "^begin $((n + 1))\$" /tmp/coop.out && coop_late=$((coop_late + 1))
 		coop_swapped="$coop_swapped $(((s1 - s0) >> 20))"
 	done
+	echo >&7
 	wait_pass $((n0 + 5))
 	m1=$(awk '{print $12}' /proc/$w/stat)
 	coop_kswapd=$(($(vmstat pageoutrun) - coop_kswapd))
 	kill $p $w; wait $p $w 2>/dev/null
+	exec 7>&-
 	rmdir $CG
 	swapoff /dev/zram0 && swapon /dev/zram0 || vt_die "swap off and on again failed: $(cat /proc/swaps)"
 	coop_faults=$((m1 - m0))
