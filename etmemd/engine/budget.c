@@ -33,6 +33,8 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
 	ctl->verdict = BUDGET_NO_DATA;
 	ctl->forget_after = BUDGET_FORGET;
 	ctl->explore_after = BUDGET_EXPLORE;
+	/* No cost over budget yet: nothing to wait for. */
+	ctl->since_over = BUDGET_LAG;
 }
 
 /*
@@ -155,12 +157,13 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 /*
  * Whether a new band may be probed below the age: not within BUDGET_LAG
  * cycles of a cost over budget (its refaults would be blamed on the new
- * probe's age, or the new probe's on it), nor after a flat step that left
+ * probe's age, or the new probe's on it), whether that cost raised the
+ * age, ended a probe or undid a try, nor after a flat step that left
  * less than BUDGET_FLAT_PCT of the budget.
  */
 static bool may_start_band(const struct budget_ctl *ctl, unsigned int lowest, bool flat)
 {
-	return ctl->age > lowest && (!ctl->too_young || ctl->since_over >= BUDGET_LAG) &&
+	return ctl->age > lowest && ctl->since_over >= BUDGET_LAG &&
 	       (!flat || ctl->step_pct + BUDGET_FLAT_PCT < 100);
 }
 
@@ -311,7 +314,13 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->late_sum += pct;
 		ctl->late_n++;
 	}
-	room = ctl->verdict == BUDGET_ROOM;
+	/*
+	 * Room is the setting's cost since it was set, not one cycle's: a
+	 * cost near the budget with one cycle's dip under half must not
+	 * double a probe or take the next step (docs/daemon.md: "measured
+	 * cycles under half the budget").
+	 */
+	room = ctl->verdict == BUDGET_ROOM && ctl->pct_sum / ctl->pct_n < BUDGET_ROOM_PCT;
 	if (ctl->pending) {
 		/* Nothing else moves until a step tried within the budget is judged. */
 		if (ctl->late_n < BUDGET_LAG)
@@ -327,8 +336,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			step = BUDGET_STEP_UNDONE;
 			goto changed;
 		}
-	} else if (ctl->verdict == BUDGET_WITHIN &&
-		   ctl->pct_sum / ctl->pct_n + BUDGET_FLAT_PCT < 100) {
+	} else if (!room && ctl->pct_sum / ctl->pct_n + BUDGET_FLAT_PCT < 100) {
 		/*
 		 * Settled within the budget, with BUDGET_FLAT_PCT to spare:
 		 * now and then, try a step.

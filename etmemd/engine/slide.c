@@ -131,6 +131,13 @@ struct slide_run {
 	char kvm_why[PROCS_KVM_WHY_SIZE];	/* the first one: "PID: reason" */
 
 	GPtrArray *procs;		/* struct slide_proc *, this cycle */
+	/*
+	 * pid_t of every process the task matched this cycle, those below
+	 * swap_threshold too: budget mode meters them all, since a process
+	 * that dropped below the threshold after a page-out is still paying
+	 * for it in refaults.
+	 */
+	GArray *found_pids;
 	bool noted;			/* a note was set during this cycle */
 	bool had_errors;		/* a scan or page-out failed this cycle */
 	struct task_counts counts;	/* this cycle */
@@ -145,7 +152,7 @@ struct slide_run {
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;
-	bool held_back;			/* the last page-out was skipped or kept by swap */
+	bool held_back;			/* the last page-out was skipped, or swap kept all it took */
 	bool ctl_moved;			/* the controller changed the age this cycle */
 	/*
 	 * Decide a cycle early (slide_decided()): T alone judges, not ages
@@ -219,8 +226,19 @@ static int slide_parse_task(struct cfg_section *sec, const struct project_params
 	if (cfg_get_size(sec, "swap_threshold", false, &sp->swap_threshold_bytes, err) == -EINVAL ||
 	    cfg_get_bool(sec, "swap_flag", false, &sp->swap_flag, err) == -EINVAL)
 		goto free_params;
-	if (cfg_get_uint(sec, "idle_age", false, 0, ETMEM_IDLE_AGE_MAX, &age, err) == -EINVAL)
+	/*
+	 * In budget mode idle_age is the floor of the controller's age, which
+	 * starts at BUDGET_AGE_START and may rise to ETMEM_IDLE_AGE_MAX: 0
+	 * (off, with T) means nothing there, and a floor at the most would
+	 * leave the controller nothing to move.
+	 */
+	if (cfg_get_uint(sec, "idle_age", false, budget ? 1 : 0,
+			 budget ? ETMEM_IDLE_AGE_MAX - 1 : ETMEM_IDLE_AGE_MAX, &age, err) == -EINVAL) {
+		if (budget)
+			g_string_append(err, " (with a budget, idle_age is the floor of the age the "
+					"controller chooses, default 2)");
 		goto free_params;
+	}
 	if (age && proj->scan_type == SCAN_TYPE_AUTO) {
 		cfg_error_prefix(sec, "idle_age", err);
 		g_string_append(err, "idle_age needs the etmem modules' idle ages, and scan_type=auto runs "
@@ -480,6 +498,7 @@ static void run_free(struct slide_run *run)
 	budget_meter_free(&run->meter);
 	cycle_destroy(&run->cycle);
 	g_ptr_array_free(run->procs, TRUE);
+	g_array_free(run->found_pids, TRUE);
 	g_free(run);
 }
 
@@ -629,9 +648,13 @@ static unsigned int find_procs(struct slide_run *run)
 		pinned_proc_find(&run->pinned, atoi(run->value), found);
 	}
 	run->nr_kvm = procs_drop_kvm_guests(found, run->kvm_why, sizeof(run->kvm_why));
-	for (guint i = 0; i < found->len; i++)
-		add_proc(run, &g_array_index(found, struct proc_id, i), last_procs, last,
-			 &nr_pidfds);
+	g_array_set_size(run->found_pids, 0);
+	for (guint i = 0; i < found->len; i++) {
+		const struct proc_id *id = &g_array_index(found, struct proc_id, i);
+
+		g_array_append_val(run->found_pids, id->pid);
+		add_proc(run, id, last_procs, last, &nr_pidfds);
+	}
 	nr_found = found->len;
 	g_array_free(found, TRUE);
 	g_hash_table_destroy(last);
@@ -671,15 +694,12 @@ static void budget_step(struct slide_run *run)
 {
 	struct budget_ctl *ctl = &run->ctl;
 	struct budget_meter *m = &run->meter;
-	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	uint64_t stall, flt, window;
 	char probe[96], judged[96];
 	unsigned int old = ctl->age, old_share = ctl->probe_share;
 
-	for (guint i = 0; i < run->procs->len; i++)
-		g_array_append_val(pids, ((struct slide_proc *)run->procs->pdata[i])->id.pid);
-	window = budget_meter_sample(m, (pid_t *)pids->data, pids->len, &stall, &flt);
-	g_array_free(pids, TRUE);
+	window = budget_meter_sample(m, (pid_t *)run->found_pids->data, run->found_pids->len,
+				     &stall, &flt);
 	if (m->replaced) {
 		log_info("%s: the task's processes are all new: ages found too young before are forgotten",
 			 run->name);
@@ -874,7 +894,14 @@ static void end_cycle(struct cycle *cycle)
 	run->last_nr_passes = cycle->nr_passes;
 	if (!run->task)
 		return;
-	if (run->counts.bytes_kept[TASK_KEPT_NO_SWAP] || run->counts.bytes_kept[TASK_KEPT_SWAP_FULL])
+	/*
+	 * Swap kept the cold anonymous pages and nothing else left RAM: the
+	 * next cost says nothing about the age. When file pages (or some of
+	 * the anonymous ones) went, it does: with no swap at all budget mode
+	 * still tunes the age to what the file pages cost.
+	 */
+	if ((run->counts.bytes_kept[TASK_KEPT_NO_SWAP] ||
+	     run->counts.bytes_kept[TASK_KEPT_SWAP_FULL]) && !run->counts.bytes_paged_out)
 		run->held_back = true;
 	note_swap(run);
 	if (!run->noted)
@@ -928,6 +955,7 @@ static int slide_start_task(struct task *task, GString *err)
 	run->type = task->type;
 	strcpy(run->value, task->value);
 	run->procs = g_ptr_array_new_with_free_func(slide_proc_free);
+	run->found_pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	budget_meter_init(&run->meter);
 	budget_ctl_init(&run->ctl, run->params.stall_budget_us, run->params.majflt_budget,
 			run->params.idle_age, ETMEM_IDLE_AGE_MAX);
@@ -1009,10 +1037,20 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 				       ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
 		etmem_out_str(out, "verdict", NULL, budget_verdict_name(ctl->verdict));
 		if (!etmem_out_is_json(out))
-			etmem_out_text(out, ", cost %s", budget_verdict_text(ctl->verdict));
-		etmem_out_uint(out, "stall_us_per_s", ": stall %" PRIu64 " us/s", ctl->stall_us_per_s);
-		etmem_out_double(out, "majflt_per_s", ", major faults %.1f/s",
-				 ctl->majflt_milli_per_s / 1000.0);
+			etmem_out_text(out, ", cost %s", ctl->verdict == BUDGET_NO_DATA && ctl->nr_cycles ?
+				       "not measured in the last cycle" :
+				       budget_verdict_text(ctl->verdict));
+		/*
+		 * The rates of the last cycle measured only: after one that
+		 * measured nothing, older ones would pass for current (and so
+		 * would their gauges, which are left out with them).
+		 */
+		if (ctl->verdict != BUDGET_NO_DATA) {
+			etmem_out_uint(out, "stall_us_per_s", ": stall %" PRIu64 " us/s",
+				       ctl->stall_us_per_s);
+			etmem_out_double(out, "majflt_per_s", ", major faults %.1f/s",
+					 ctl->majflt_milli_per_s / 1000.0);
+		}
 		etmem_out_str(out, "stall_source", ", stall from %s",
 			      run->meter.source[0] ? run->meter.source : "(not read yet)");
 		etmem_out_str(out, "last_step", "\n         last step: %s",

@@ -86,6 +86,10 @@ bad_file T_missing "$P$E${TK}type=pid\nvalue=1\n" "missing required key 'T'"
 bad_file T_and_budget "$P$E${TK}type=pid\nvalue=1\nT=1\nmajflt_budget=10\n" \
 	"T and a budget (stall_budget_us, majflt_budget) exclude each other"
 bad_file budget_zero "$P$E${TK}type=pid\nvalue=1\nstall_budget_us=0\n" "stall_budget_us='0' is not an integer in 1..1000000"
+bad_file budget_floor_0 "$P$E${TK}type=pid\nvalue=1\nmajflt_budget=10\nidle_age=0\n" \
+	"idle_age='0' is not an integer in 1..253 (with a budget, idle_age is the floor of the age the controller chooses, default 2)"
+bad_file budget_floor_254 "$P$E${TK}type=pid\nvalue=1\nstall_budget_us=1000\nidle_age=254\n" \
+	"idle_age='254' is not an integer in 1..253 (with a budget"
 bad_file budget_auto "${P/sleep=1/sleep=1\\nscan_type=auto}$E${TK}type=pid\nvalue=1\nmajflt_budget=10\n" \
 	"a budget needs the etmem modules' idle ages, and scan_type=auto runs the damon engine"
 bad_file max_threads_0 "$P$E${TASK}max_threads=0\n" "max_threads='0' is not an integer in 1.."

@@ -171,6 +171,63 @@ static void test_probe(void **state)
 }
 
 /*
+ * Room is the setting's mean cost, not one cycle's: a probe costing 94% of
+ * the budget for three cycles and 49% in the fourth keeps its share (it
+ * doubled on the last cycle's dip before); four cycles under half double it.
+ */
+static void test_room_is_the_mean(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < BUDGET_DWELL; i++)
+		cycle(&ctl, 0);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+	for (int i = 0; i < 3; i++)
+		assert_false(cycle(&ctl, 94));
+	assert_false(cycle(&ctl, 49));
+	assert_int_equal(ctl.verdict, BUDGET_ROOM);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START);
+	assert_int_equal(ctl.age, 12);
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	for (int i = 0; i < BUDGET_DWELL; i++)
+		cycle(&ctl, 0);
+	for (int i = 1; i < BUDGET_LAG; i++)
+		assert_false(cycle(&ctl, 49));
+	assert_true(cycle(&ctl, 30));
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_START * 2);
+}
+
+/*
+ * After a cost over budget no band starts for BUDGET_LAG cycles, also when
+ * that cost undid a try and left no too-young bound: the try's refaults
+ * still coming in must not be blamed on the next band (the same band, once
+ * started again 2 cycles after its undoing).
+ */
+static void test_wait_after_undone_try(void **state)
+{
+	struct budget_ctl ctl;
+	int n = 0;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 8;
+	while (!cycle(&ctl, 70))
+		assert_true(++n < 100);
+	assert_int_equal(ctl.step, BUDGET_STEP_EXPLORE);
+	assert_int_equal(ctl.age, 6);
+	assert_true(cycle(&ctl, 150));
+	assert_int_equal(ctl.step, BUDGET_STEP_UNDONE);
+	assert_int_equal(ctl.age, 8);
+	assert_int_equal(ctl.too_young, 0);
+	for (int i = 1; i < BUDGET_LAG; i++)
+		assert_false(cycle(&ctl, 0));
+	assert_true(cycle(&ctl, 0));
+	assert_int_equal(ctl.age, 6);
+	assert_int_equal(ctl.step, BUDGET_STEP_DOWN);
+}
+
+/*
  * With a too-young age below, a step goes at most half way to it: a
  * boundary at 27 under an age of 32 (bound 24) is found with few failed
  * probes, not by trying 25, 26, 27 in turn.
@@ -803,6 +860,8 @@ int main(void)
 		cmocka_unit_test(test_start),
 		cmocka_unit_test(test_descends_to_floor),
 		cmocka_unit_test(test_probe),
+		cmocka_unit_test(test_room_is_the_mean),
+		cmocka_unit_test(test_wait_after_undone_try),
 		cmocka_unit_test(test_probe_pick),
 		cmocka_unit_test(test_bisects),
 		cmocka_unit_test(test_over_raises_fast),
