@@ -152,7 +152,7 @@ struct slide_run {
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;
-	bool held_back;			/* the last page-out was skipped, or swap kept all it took */
+	bool held_back;			/* the last page-out was skipped, or a full swap kept pages */
 	bool ctl_moved;			/* the controller changed the age this cycle */
 	/*
 	 * Decide a cycle early (slide_decided()): T alone judges, not ages
@@ -895,13 +895,13 @@ static void end_cycle(struct cycle *cycle)
 	if (!run->task)
 		return;
 	/*
-	 * Swap kept the cold anonymous pages and nothing else left RAM: the
-	 * next cost says nothing about the age. When file pages (or some of
-	 * the anonymous ones) went, it does: with no swap at all budget mode
-	 * still tunes the age to what the file pages cost.
+	 * A full swap kept cold anonymous pages: the next cost says nothing
+	 * about the age, and a lower age would send them all at once when
+	 * swap frees up. With no swap at all, anonymous pages are never an
+	 * option: budget mode tunes the age to what the file pages cost (a
+	 * hold there kept the age at its first probe for good).
 	 */
-	if ((run->counts.bytes_kept[TASK_KEPT_NO_SWAP] ||
-	     run->counts.bytes_kept[TASK_KEPT_SWAP_FULL]) && !run->counts.bytes_paged_out)
+	if (run->counts.bytes_kept[TASK_KEPT_SWAP_FULL])
 		run->held_back = true;
 	note_swap(run);
 	if (!run->noted)

@@ -412,7 +412,7 @@ static void test_forget_backs_off(void **state)
 }
 
 /*
- * A page-out held back (sysmem_threshold, no swap) costs nothing, and
+ * A page-out held back (sysmem_threshold, swap full) costs nothing, and
  * that says nothing about the age: it stays.
  */
 static void test_held_back_holds(void **state)
