@@ -499,6 +499,20 @@ int budget_psi_some_total(const char *text, uint64_t *total_us)
 	return end == p + 6 || errno ? -EINVAL : 0;
 }
 
+int budget_cgroup_path(const char *mount, const char *cgroup, char *buf, size_t len)
+{
+	/*
+	 * Outside our namespace the path climbs ("/../x"): not under our
+	 * mount. A component that only begins with two dots ("/..a") is a
+	 * name like any other.
+	 */
+	for (const char *c = cgroup; (c = strstr(c, "/..")); c += 3)
+		if (c[3] == '/' || c[3] == '\0')
+			return -EXDEV;
+	return snprintf(buf, len, "%s%s", mount, strcmp(cgroup, "/") ? cgroup : "") >= (int)len ?
+	       -ENAMETOOLONG : 0;
+}
+
 int budget_cgroup_dir(const char *mount, pid_t pid, char *buf, size_t len)
 {
 	char path[64], line[PATH_MAX];
@@ -514,13 +528,7 @@ int budget_cgroup_dir(const char *mount, pid_t pid, char *buf, size_t len)
 		if (strncmp(line, "0::/", 4))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		/* Outside our namespace ("/../x"): not under our mount. */
-		if (strstr(line + 3, "/..")) {
-			ret = -EXDEV;
-			break;
-		}
-		ret = snprintf(buf, len, "%s%s", mount, strcmp(line + 3, "/") ? line + 3 : "") >=
-		      (int)len ? -ENAMETOOLONG : 0;
+		ret = budget_cgroup_path(mount, line + 3, buf, len);
 		break;
 	}
 	fclose(f);

@@ -362,6 +362,18 @@ uint64_t budget_meter_sample(struct budget_meter *m, const pid_t *pids, unsigned
 			     uint64_t *stall_us, uint64_t *majflt);
 
 /**
+ * budget_cgroup_path() - The directory of a cgroup v2 path under a mount.
+ * @mount: the cgroup v2 mount point (cgroup2_mount())
+ * @cgroup: the path of /proc/PID/cgroup's "0::" line, "/" or "/a/b"
+ * @buf: out: @mount followed by @cgroup (@mount itself for "/")
+ * @len: size of @buf
+ *
+ * Return: 0, or -errno: -EXDEV (a ".." component: the cgroup is outside
+ * etmemd's cgroup namespace), -ENAMETOOLONG.
+ */
+int budget_cgroup_path(const char *mount, const char *cgroup, char *buf, size_t len);
+
+/**
  * budget_cgroup_dir() - The cgroup v2 directory of a process.
  * @mount: the cgroup v2 mount point (cgroup2_mount())
  * @pid: the process

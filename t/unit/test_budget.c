@@ -841,6 +841,24 @@ static void test_forget(void **state)
 	assert_int_equal(ctl.age, 2);
 }
 
+/* A cgroup path outside the namespace climbs with ".."; "..a" is a name. */
+static void test_cgroup_path(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/sys/fs/cgroup");
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/a/b", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/sys/fs/cgroup/a/b");
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/..a/b..", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/sys/fs/cgroup/..a/b..");
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/../x", buf, sizeof(buf)), -EXDEV);
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/a/..", buf, sizeof(buf)), -EXDEV);
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/..a/../b", buf, sizeof(buf)), -EXDEV);
+	assert_int_equal(budget_cgroup_path("/sys/fs/cgroup", "/a/bcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnop",
+					    buf, sizeof(buf)), -ENAMETOOLONG);
+}
+
 static void test_psi_parse(void **state)
 {
 	uint64_t total = 0;
@@ -881,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_meter),
 		cmocka_unit_test(test_stall_budget),
 		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_cgroup_path),
 		cmocka_unit_test(test_growth_beyond_band),
 		cmocka_unit_test(test_psi_parse),
 	};
