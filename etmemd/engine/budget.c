@@ -57,6 +57,7 @@ static uint64_t share_pct(const struct budget_ctl *ctl, uint64_t stall_us_per_s,
 static uint64_t cost_pct(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majflt,
 			 uint64_t window_us)
 {
+	ctl->measured = true;
 	ctl->stall_us_per_s = stall_us * 1000000 / window_us;
 	ctl->majflt_milli_per_s = majflt * 1000000000 / window_us;
 	return share_pct(ctl, ctl->stall_us_per_s, ctl->majflt_milli_per_s);
@@ -299,8 +300,9 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->relaxed = true;
 	}
 	/*
-	 * A page-out held back (sysmem_threshold, no swap, swap full) took
-	 * nothing: its cost of 0 says nothing about the setting, and it
+	 * A page-out held back (sysmem_threshold, every process below
+	 * swap_threshold, swap full) took nothing, or nothing anonymous: its
+	 * cost of 0 says nothing about the setting, and it
 	 * neither counts nor lets the controller go further.
 	 */
 	if (!may_lower) {

@@ -162,6 +162,7 @@ struct budget_ctl {
 	uint64_t recent_band[BUDGET_LAG];
 	uint64_t band_taken;		/* budget_ctl_took() since the last update */
 	unsigned int nr_cycles;
+	bool measured;			/* a window's cost was ever measured */
 	unsigned int calm;		/* calm cycles since the bound last changed */
 	unsigned int since_over;	/* cycles since a cost over budget */
 	unsigned int forget_after;	/* calm cycles that relax too_young */
@@ -195,7 +196,9 @@ void budget_ctl_init(struct budget_ctl *ctl, uint64_t stall_budget_us,
  *	first cycle, the processes were replaced, or the cost could not be
  *	read; the verdict is BUDGET_NO_DATA and nothing changes)
  * @may_lower: false when the last cycle's page-out was held back
- *	(sysmem_threshold, no swap, swap full): a cost of 0 then says nothing
+ *	(sysmem_threshold, every process below swap_threshold, swap full;
+ *	not for no swap at all, where the age follows the file pages' cost):
+ *	a cost of 0 then says nothing
  *	about the setting, which stays; the cycle does not count in the
  *	setting's mean cost
  *

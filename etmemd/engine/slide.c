@@ -759,7 +759,13 @@ static enum cycle_state begin_cycle(struct cycle *cycle)
 		note_no_procs(run, nr_found);
 		if (!nr_found)
 			return CYCLE_WAITING;
-		/* All below swap_threshold: a cycle that decided to do nothing. */
+		/*
+		 * All below swap_threshold: a cycle that decided to do nothing.
+		 * Its cost (the meter still samples them) says nothing about
+		 * the age: held back, or the age would sink to the floor while
+		 * nothing goes, and all go at once when one grows back over.
+		 */
+		run->held_back = true;
 		cycle->quiet = !run->ctl_moved;
 		end_cycle(cycle);
 		return CYCLE_SLEEPING;
@@ -1037,7 +1043,7 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 				       ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
 		etmem_out_str(out, "verdict", NULL, budget_verdict_name(ctl->verdict));
 		if (!etmem_out_is_json(out))
-			etmem_out_text(out, ", cost %s", ctl->verdict == BUDGET_NO_DATA && ctl->nr_cycles ?
+			etmem_out_text(out, ", cost %s", ctl->verdict == BUDGET_NO_DATA && ctl->measured ?
 				       "not measured in the last cycle" :
 				       budget_verdict_text(ctl->verdict));
 		/*
