@@ -93,6 +93,17 @@ vt_check "no swap, budget mode: the age came down past the first probe ($(task n
 vt_check "no swap, budget mode: the cold anonymous pages were kept for no swap ($(task noswapb total.bytes_kept.no_swap) B)" \
 	test "$(task noswapb total.bytes_kept.no_swap)" -gt 0
 "$ETMEM" project stop -n noswapb -s "$SOCK"
+# The same process below swap_threshold: each cycle pages nothing out, so
+# the age stays where it starts (the meter samples the process all the
+# same; its cost of 0 once let the age sink while nothing went out).
+printf '[project]\nname=below\nloop=1\ninterval=1\nsleep=1\n[engine]\nname=slide\nproject=below\n[task]\nproject=below\nengine=slide\nname=t\ntype=pid\nvalue=%s\nmajflt_budget=1000\nswap_threshold=1g\n' \
+	"$noswapb" | conf below.conf >/dev/null
+"$ETMEM" obj add -f "$WORK/below.conf" -s "$SOCK" && "$ETMEM" project start -n below -s "$SOCK" ||
+	vt_die "obj add and start of below"
+wait_for below cycles '^([89]|[0-9]{2,})$' 60
+vt_check "below swap_threshold, budget mode: the age stays at 16 ($(task below budget.idle_age) after $(task below cycles) cycles; note: $(task below note))" \
+	test "$(task below budget.idle_age)" = 16
+"$ETMEM" project stop -n below -s "$SOCK"
 kill -TERM "$noswapb"; wait "$noswapb"
 vt_check "no-swap budget workload: data intact" grep -q '^verify ok' "$WORK/noswapb.out"
 
