@@ -30,7 +30,7 @@ PKG_LIBS   := -lnl-genl-3 -lnl-3 -ljson-glib-1.0 -lgobject-2.0 -lglib-2.0 -lnuma
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DETMEM_VERSION='"$(VERSION)"' $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude/uapi -Iinclude -Ilib \
 	      -Ietmemd -Ietmemd/engine $(PKG_CFLAGS) -MMD -MP
-LDLIBS  := $(PKG_LIBS) -lpthread -ldl
+LDLIBS  := $(PKG_LIBS) -lpthread -ldl -lm
 
 ifeq ($(V),1)
 Q :=

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,30 @@ static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64
 			 out * 1000000000 / window_us) > 100;
 }
 
+/*
+ * The variance of the mean of @n costs whose sum is @sum and sum of squares
+ * @sq, (% of budget)^2: the sample variance over @n; 0 for fewer than 2.
+ */
+static double mean_var(uint64_t sum, uint64_t sq, unsigned int n)
+{
+	double var;
+
+	if (n < 2)
+		return 0;
+	var = ((double)sq - (double)sum * sum / n) / (n - 1);
+	return var > 0 ? var / n : 0;
+}
+
+/* Twice the standard error of the difference, as budget.h says. */
+uint64_t budget_flat_margin(double before_var, double step_var)
+{
+	double noise = 2 * sqrt(before_var + step_var);
+
+	if (noise <= BUDGET_FLAT_PCT)
+		return BUDGET_FLAT_PCT;
+	return MIN((uint64_t)ceil(noise), (uint64_t)BUDGET_NOISE_MAX_PCT);
+}
+
 /* Back to the setting before a step tried within the budget. */
 static void undo_step(struct budget_ctl *ctl)
 {
@@ -148,8 +173,12 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 			  ctl->step_pct - ctl->step_before_pct : 0) + 1;
 	uint64_t spare = ctl->step_pct + BUDGET_FLAT_PCT < 100 ?
 			 100 - BUDGET_FLAT_PCT - ctl->step_pct : 0;
-	/* Half the margin the judgement allows: the extrapolation is rough. */
-	uint64_t more = MIN(spare, (uint64_t)(BUDGET_FLAT_PCT + 1) / 2) * delta / added;
+	/*
+	 * Half the margin the judgement allows (wider than BUDGET_FLAT_PCT
+	 * where the cycles are noisy: the next judgement accepts as much):
+	 * the extrapolation is rough.
+	 */
+	uint64_t more = MIN(spare, (ctl->step_margin_pct + 1) / 2) * delta / added;
 
 	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
 		   (uint64_t)BUDGET_PROBE_ALL);
@@ -228,8 +257,8 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->calm = 0;
 		ctl->since_over = 0;
 		/* The setting's mean cost starts again after a cost over budget. */
-		ctl->pct_sum = ctl->pct_n = 0;
-		ctl->late_sum = ctl->late_n = 0;
+		ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
+		ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 		if (ctl->relaxed) {
 			/* A relaxed bound proved too young again: probe less often. */
 			ctl->forget_after = MIN(ctl->forget_after * 2, BUDGET_FORGET_MAX);
@@ -310,10 +339,12 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		return false;
 	}
 	ctl->pct_sum += pct;
+	ctl->pct_sq += pct * pct;
 	ctl->pct_n++;
 	/* A step's own cost: the cycles after the first BUDGET_LAG (its lag). */
 	if (ctl->pct_n > BUDGET_LAG) {
 		ctl->late_sum += pct;
+		ctl->late_sq += pct * pct;
 		ctl->late_n++;
 	}
 	/*
@@ -329,8 +360,10 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			return false;
 		ctl->pending = false;
 		ctl->step_pct = ctl->late_sum / ctl->late_n;
+		ctl->step_var = mean_var(ctl->late_sum, ctl->late_sq, ctl->late_n);
 		ctl->step_before_pct = ctl->before_pct;
-		if (ctl->step_pct <= ctl->before_pct + BUDGET_FLAT_PCT) {
+		ctl->step_margin_pct = budget_flat_margin(ctl->before_var, ctl->step_var);
+		if (ctl->step_pct <= ctl->before_pct + ctl->step_margin_pct) {
 			flat = true;
 			ctl->chained = false;
 		} else {
@@ -398,6 +431,9 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		/* Past the lag of the step that led here, where there is one. */
 		ctl->before_pct = flat ? ctl->step_pct : ctl->late_n ?
 				  ctl->late_sum / ctl->late_n : ctl->pct_sum / ctl->pct_n;
+		ctl->before_var = flat ? ctl->step_var : ctl->late_n ?
+				  mean_var(ctl->late_sum, ctl->late_sq, ctl->late_n) :
+				  mean_var(ctl->pct_sum, ctl->pct_sq, ctl->pct_n);
 		ctl->undo_age = old;
 		ctl->undo_probe_from = old_from;
 		ctl->undo_share = old_share;
@@ -407,8 +443,8 @@ changed:
 		return false;
 	ctl->step = step;
 	ctl->within = 0;
-	ctl->pct_sum = ctl->pct_n = 0;
-	ctl->late_sum = ctl->late_n = 0;
+	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
+	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 	return true;
 }
 
@@ -425,8 +461,8 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->undone_lag = 0;
 	ctl->within = 0;
 	ctl->explore_after = BUDGET_EXPLORE;
-	ctl->pct_sum = ctl->pct_n = 0;
-	ctl->late_sum = ctl->late_n = 0;
+	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
+	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 }
 
 const char *budget_verdict_name(enum budget_verdict v)

@@ -75,8 +75,13 @@
  * step taken within the budget is judged on the mean cost of the BUDGET_LAG
  * cycles after the first BUDGET_LAG (a cost lags its page-out that long)
  * against the mean of the setting it left; nothing else moves meanwhile:
- *  - at most BUDGET_FLAT_PCT percent of the budget more: flat, the step
- *    added nothing the meter tells from noise. While the cost is under
+ *  - at most BUDGET_FLAT_PCT percent of the budget more, or more but
+ *    within the noise the cycles themselves show (budget_flat_margin():
+ *    twice the standard error of the difference of the two means, at most
+ *    BUDGET_NOISE_MAX_PCT; a workload whose cost varies by more than 5%
+ *    from cycle to cycle undid every step with the fixed margin alone):
+ *    flat, the step added nothing the meter tells from noise. While the
+ *    cost is under
  *    100 - BUDGET_FLAT_PCT percent (also the condition for a try), the
  *    controller steps on, judged the
  *    same way: a probe's share grows as far as flat_share() says; the
@@ -84,7 +89,7 @@
  *    to the lowest age, at BUDGET_PROBE_START, and the two are judged
  *    (and undone) together; once such a step is undone, the band's rest
  *    is taken alone, the next band after it. Each flat step can add up to
- *    BUDGET_FLAT_PCT: a cost that creeps up stops 5% under the budget, or
+ *    its margin: a cost that creeps up stops 5% under the budget, or
  *    ends over it and is handled as below;
  *  - more, or any cost over budget before it is judged: undone, back to
  *    exactly the setting before it (no age is marked too young: that
@@ -98,6 +103,7 @@
  * ends over.
  */
 #define BUDGET_FLAT_PCT		5
+#define BUDGET_NOISE_MAX_PCT	25
 #define BUDGET_EXPLORE		8
 #define BUDGET_EXPLORE_MAX	1024
 
@@ -142,18 +148,25 @@ struct budget_ctl {
 	 * out; late_*: those after the first BUDGET_LAG of them.
 	 */
 	uint64_t pct_sum, late_sum;
+	uint64_t pct_sq, late_sq;	/* ... and of their squares, for the noise */
 	unsigned int pct_n, late_n;
 	/* A step taken within the budget, not judged yet (BUDGET_FLAT_PCT). */
 	bool pending;
 	uint64_t before_pct;		/* the mean cost of the setting it left */
+	double before_var;		/* that mean's variance, (% of budget)^2 */
 	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
 	unsigned int undone_lag;	/* cycles left in which an undone step's cost shows */
 	bool chained;			/* the pending step took a band whole and began the next */
 	bool no_chain;			/* such a step was undone: the band's rest goes alone */
 	unsigned int within;		/* cycles within the budget, none pending */
 	unsigned int explore_after;	/* ... before a step down is tried */
-	/* the last step judged: its mean cost after and before it, % of budget */
-	uint64_t step_pct, step_before_pct;
+	/*
+	 * The last step judged: its mean cost after and before it, and the
+	 * margin it was judged with (budget_flat_margin()), % of budget;
+	 * the variance of its mean cost, (% of budget)^2.
+	 */
+	uint64_t step_pct, step_before_pct, step_margin_pct;
+	double step_var;
 	enum budget_step step;		/* what the last change did */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
 	/* the same cycles' budget_scan_age(): from it up, every page went */
@@ -283,6 +296,22 @@ static inline bool budget_probe_pick(uint64_t addr, unsigned int share)
 
 	return (h >> 32) * BUDGET_PROBE_ALL >> 32 < share;
 }
+
+/**
+ * budget_flat_margin() - How much more a judged step may cost and be flat.
+ * @before_var: variance of the mean cost before the step, (% of budget)^2
+ * @step_var: variance of the mean cost after it, (% of budget)^2
+ *
+ * Two means of a few cycles each differ by noise alone: by less than twice
+ * the standard error of their difference about 19 times in 20 (for costs
+ * near normal; a cycle's faults are a count, its stall a sum of many).
+ * The variances are those of the means (budget_ctl_update() computes them
+ * from the cycles' costs).
+ *
+ * Return: the margin in % of the budget: BUDGET_FLAT_PCT, or that twice
+ * the standard error where it is larger, at most BUDGET_NOISE_MAX_PCT.
+ */
+uint64_t budget_flat_margin(double before_var, double step_var);
 
 /**
  * budget_ctl_forget() - Forget what was learnt about too-young ages.

@@ -695,7 +695,7 @@ static void budget_step(struct slide_run *run)
 	struct budget_ctl *ctl = &run->ctl;
 	struct budget_meter *m = &run->meter;
 	uint64_t stall, flt, window;
-	char probe[96], judged[96];
+	char probe[96], judged[128];
 	unsigned int old = ctl->age, old_share = ctl->probe_share;
 
 	window = budget_meter_sample(m, (pid_t *)run->found_pids->data, run->found_pids->len,
@@ -724,8 +724,9 @@ static void budget_step(struct slide_run *run)
 	judged[0] = '\0';
 	if (ctl->step == BUDGET_STEP_FLAT || ctl->step == BUDGET_STEP_UNDONE)
 		snprintf(judged, sizeof(judged), " (the last step: %" PRIu64
-			 "%% of the budget after it, against %" PRIu64 "%% before)",
-			 ctl->step_pct, ctl->step_before_pct);
+			 "%% of the budget after it, against %" PRIu64 "%% before, flat within %"
+			 PRIu64 "%%)",
+			 ctl->step_pct, ctl->step_before_pct, ctl->step_margin_pct);
 	log_info("%s: idle age %u -> %u scans%s%s: %s%s: stall %" PRIu64 " us/s (budget %" PRIu64
 		 "), major faults %.1f/s (budget %" PRIu64 ")",
 		 run->name, old, ctl->age,
