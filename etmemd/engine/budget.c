@@ -465,6 +465,21 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 }
 
+bool budget_ctl_restart(struct budget_ctl *ctl)
+{
+	unsigned int start = clamp_age(ctl, BUDGET_AGE_START);
+	bool moved = ctl->age < start || ctl->probe_from;
+
+	budget_ctl_forget(ctl);
+	ctl->age = MAX(ctl->age, start);
+	ctl->probe_from = 0;
+	ctl->probe_share = BUDGET_PROBE_ALL;
+	ctl->since_over = BUDGET_LAG;
+	if (moved)
+		ctl->step = BUDGET_STEP_UP;
+	return moved;
+}
+
 const char *budget_verdict_name(enum budget_verdict v)
 {
 	switch (v) {

@@ -314,6 +314,21 @@ static inline bool budget_probe_pick(uint64_t addr, unsigned int share)
 uint64_t budget_flat_margin(double before_var, double step_var);
 
 /**
+ * budget_ctl_restart() - Start again from the start age.
+ * @ctl: the controller
+ *
+ * For when what the age was tuned to no longer holds: swap turned on after
+ * the age came down with none (it then followed what file pages cost, and
+ * every anonymous page idle that long would go at once). The age goes
+ * back up to BUDGET_AGE_START (clamped to the floor and ceiling; an older
+ * age stays), a probe ends, and what budget_ctl_forget() forgets is
+ * forgotten.
+ *
+ * Return: true when the age or the probe changed.
+ */
+bool budget_ctl_restart(struct budget_ctl *ctl);
+
+/**
  * budget_ctl_forget() - Forget what was learnt about too-young ages.
  * @ctl: the controller
  *

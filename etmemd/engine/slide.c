@@ -154,6 +154,7 @@ struct slide_run {
 	struct budget_meter meter;
 	bool held_back;			/* the last page-out was skipped, or a full swap kept pages */
 	bool ctl_moved;			/* the controller changed the age this cycle */
+	bool ctl_swapless;		/* the controller ran with no swap configured */
 	/*
 	 * Decide a cycle early (slide_decided()): T alone judges, not ages
 	 * (no budget, no idle_age), and there is more than one pass.
@@ -687,6 +688,35 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
 }
 
 /*
+ * With no swap the age follows what file pages cost and may come down to
+ * the floor; swap turned on then (a zram or swap unit that starts after
+ * etmemd, a swapon by hand) would page out every anonymous page idle that
+ * long in one cycle. So the first cycle that finds swap after cycles
+ * without it starts the age again from the start, before its page-out.
+ */
+static bool budget_swap_check(struct slide_run *run)
+{
+	uint64_t total = 0, free = 0;
+	unsigned int old = run->ctl.age;
+
+	if (meminfo_swap(&total, &free))
+		return false;
+	if (!total) {
+		run->ctl_swapless = true;
+		return false;
+	}
+	if (!run->ctl_swapless)
+		return false;
+	run->ctl_swapless = false;
+	if (!budget_ctl_restart(&run->ctl))
+		return false;
+	run->ctl_moved = true;
+	log_info("%s: swap turned on: idle age %u -> %u scans (the age came down with no swap, where only file pages could go; the anonymous pages now go step by step)",
+		 run->name, old, run->ctl.age);
+	return true;
+}
+
+/*
  * Budget mode: the cost paid since the last cycle sets this cycle's age.
  * Logged when the age changes, with what the controller saw.
  */
@@ -717,7 +747,7 @@ static void budget_step(struct slide_run *run)
 	if (!m->nr_procs_read)
 		window = 0;
 	run->ctl_moved = budget_ctl_update(ctl, stall, flt, window, !run->held_back);
-	if (!run->ctl_moved)
+	if (budget_swap_check(run) || !run->ctl_moved)
 		return;
 	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
 		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);

@@ -500,6 +500,35 @@ static void test_flat_noisy(void **state)
 	}
 }
 
+/*
+ * Swap turned on after the age came down with none: back to the start
+ * age, the probe ended and the bounds forgotten; an age older than the
+ * start stays.
+ */
+static void test_restart(void **state)
+{
+	struct budget_ctl ctl;
+
+	budget_ctl_init(&ctl, 0, 100, 2, 254);
+	ctl.age = 3;
+	ctl.probe_from = 5;
+	ctl.probe_share = 250;
+	ctl.too_young = 2;
+	assert_true(budget_ctl_restart(&ctl));
+	assert_int_equal(ctl.age, BUDGET_AGE_START);
+	assert_int_equal(ctl.probe_from, 0);
+	assert_int_equal(ctl.probe_share, BUDGET_PROBE_ALL);
+	assert_int_equal(ctl.too_young, 0);
+	assert_int_equal(ctl.step, BUDGET_STEP_UP);
+	ctl.age = 40;
+	assert_false(budget_ctl_restart(&ctl));
+	assert_int_equal(ctl.age, 40);
+	/* A floor above the start age is the start. */
+	budget_ctl_init(&ctl, 0, 100, 20, 254);
+	assert_false(budget_ctl_restart(&ctl));
+	assert_int_equal(ctl.age, 20);
+}
+
 /* The margin: BUDGET_FLAT_PCT at least, twice the standard error, at most BUDGET_NOISE_MAX_PCT. */
 static void test_flat_margin(void **state)
 {
@@ -933,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_flat_to_floor),
 		cmocka_unit_test(test_flat_noisy),
 		cmocka_unit_test(test_flat_margin),
+		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_try_undone),
 		cmocka_unit_test(test_flat_scaled),
 		cmocka_unit_test(test_undone_lagging),

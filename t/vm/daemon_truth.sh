@@ -8,7 +8,8 @@
 # - no swap: 64 MiB of cold anonymous memory cannot leave RAM; bytes paged
 #   out stay at what really left (file pages at most, no anonymous byte),
 #   the kept counters put the rest down to no swap, and the note says so;
-#   budget mode still lowers its age (file pages can go);
+#   budget mode still lowers its age (file pages can go), and starts it
+#   again from 16 when swap is turned on;
 # - a type=pid target that is a zombie shows "exited (a zombie ...)";
 # - a full swap (32 MiB zram, 160 MiB cold): bytes paged out never exceed
 #   what left the process's RAM, the note says the swap is full;
@@ -92,7 +93,23 @@ vt_check "no swap, budget mode: the age came down past the first probe ($(task n
 	test "$(task noswapb budget.idle_age)" -lt 12
 vt_check "no swap, budget mode: the cold anonymous pages were kept for no swap ($(task noswapb total.bytes_kept.no_swap) B)" \
 	test "$(task noswapb total.bytes_kept.no_swap)" -gt 0
+# Swap turned on now (a zram unit that starts after etmemd): the age that
+# came down for the file pages would send every anonymous page idle that
+# long at once; the controller starts again from 16 before the next
+# page-out.
+vt_zram_swap 256M
+line=
+for _ in $(seq 60); do
+	line=$(grep -a "noswapb/t: swap turned on: idle age" "$WORK/etmemd-$SOCK.log") && break
+	sleep 0.5
+done
+echo "$line"
+from=$(sed -n 's/.*idle age \([0-9]*\) -> \([0-9]*\) scans.*/\1/p' <<<"$line")
+to=$(sed -n 's/.*idle age \([0-9]*\) -> \([0-9]*\) scans.*/\2/p' <<<"$line")
+vt_check "swap turned on, budget mode: the age starts again from 16 (${line:-no such line in 30 s})" \
+	test "${from:-99}" -lt 12 -a "${to:-0}" = 16
 "$ETMEM" project stop -n noswapb -s "$SOCK"
+swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset || vt_die "swapoff of the 256M zram"
 # The same process below swap_threshold: each cycle pages nothing out, so
 # the age stays where it starts (the meter samples the process all the
 # same; its cost of 0 once let the age sink while nothing went out).
