@@ -108,27 +108,48 @@ static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64
 }
 
 /*
- * The variance of the mean of @n costs whose sum is @sum and sum of squares
- * @sq, (% of budget)^2: the sample variance over @n; 0 for fewer than 2.
+ * The cycle-to-cycle noise of the cost: the spread of the measured cycles
+ * of each setting around that setting's own mean (past its first
+ * BUDGET_LAG cycles, whose cost may still be the last change's), pooled
+ * over the settings that had at least 2 such cycles, each older setting
+ * weighing BUDGET_NOISE_DECAY less. Pooled when a setting ends, so the
+ * step being judged does not count its own onset as noise. Cycles over
+ * budget are not in it (they end the setting first).
  */
-static double mean_var(uint64_t sum, uint64_t sq, unsigned int n)
+static void pool_noise(struct budget_ctl *ctl)
 {
-	double var;
+	double ss;
 
-	if (n < 2)
-		return 0;
-	var = ((double)sq - (double)sum * sum / n) / (n - 1);
-	return var > 0 ? var / n : 0;
+	if (ctl->late_n < 2)
+		return;
+	ss = (double)ctl->late_sq - (double)ctl->late_sum * ctl->late_sum / ctl->late_n;
+	ctl->noise_ss = ctl->noise_ss * BUDGET_NOISE_DECAY + MAX(ss, 0.0);
+	ctl->noise_df = ctl->noise_df * BUDGET_NOISE_DECAY + (ctl->late_n - 1);
 }
 
-/* Twice the standard error of the difference, as budget.h says. */
-uint64_t budget_flat_margin(double before_var, double step_var)
+double budget_noise_sd(const struct budget_ctl *ctl)
 {
-	double noise = 2 * sqrt(before_var + step_var);
+	return ctl->noise_df >= 1 ? sqrt(ctl->noise_ss / ctl->noise_df) : 0;
+}
 
-	if (noise <= BUDGET_FLAT_PCT)
+/* Rounded up to a whole percent, BUDGET_FLAT_PCT at least, BUDGET_NOISE_MAX_PCT at most. */
+static uint64_t noise_pct(double pct)
+{
+	if (pct <= BUDGET_FLAT_PCT)
 		return BUDGET_FLAT_PCT;
-	return MIN((uint64_t)ceil(noise), (uint64_t)BUDGET_NOISE_MAX_PCT);
+	return MIN((uint64_t)ceil(pct), (uint64_t)BUDGET_NOISE_MAX_PCT);
+}
+
+uint64_t budget_flat_margin(double sd, unsigned int n_before, unsigned int n_step)
+{
+	if (!n_before || !n_step)
+		return BUDGET_FLAT_PCT;
+	return noise_pct(2 * sd * sqrt(1.0 / n_before + 1.0 / n_step));
+}
+
+uint64_t budget_headroom(const struct budget_ctl *ctl)
+{
+	return noise_pct(BUDGET_HEADROOM_SD * budget_noise_sd(ctl));
 }
 
 /* Back to the setting before a step tried within the budget. */
@@ -153,8 +174,8 @@ static void undo_step(struct budget_ctl *ctl)
 /*
  * The next share of a probe after a flat step: as much more as the step's
  * own cost, extrapolated in proportion to the share, says adds at most
- * half of BUDGET_FLAT_PCT (what the next judgement accepts) and fits under
- * the budget with BUDGET_FLAT_PCT to spare; four times the share at most (1/8,
+ * half of BUDGET_FLAT_PCT and fits under the budget with budget_headroom()
+ * to spare; four times the share at most (1/8,
  * 1/2, all: a band whose share cost nothing is taken in two judged
  * steps). The share itself when nothing more fits: no step.
  */
@@ -171,14 +192,15 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
 	/* Whole percents: what was measured as 0 may be up to 1. */
 	uint64_t added = (ctl->step_pct > ctl->step_before_pct ?
 			  ctl->step_pct - ctl->step_before_pct : 0) + 1;
-	uint64_t spare = ctl->step_pct + BUDGET_FLAT_PCT < 100 ?
-			 100 - BUDGET_FLAT_PCT - ctl->step_pct : 0;
+	uint64_t head = budget_headroom(ctl);
+	uint64_t spare = ctl->step_pct + head < 100 ? 100 - head - ctl->step_pct : 0;
 	/*
-	 * Half the margin the judgement allows (wider than BUDGET_FLAT_PCT
-	 * where the cycles are noisy: the next judgement accepts as much):
-	 * the extrapolation is rough.
+	 * Half of BUDGET_FLAT_PCT, not of a margin widened for noise: what a
+	 * step measured as adding nothing may add is not known better than
+	 * the noise, and a share grown to fill that noise once went 30% over
+	 * the budget in one step.
 	 */
-	uint64_t more = MIN(spare, (ctl->step_margin_pct + 1) / 2) * delta / added;
+	uint64_t more = MIN(spare, (uint64_t)(BUDGET_FLAT_PCT + 1) / 2) * delta / added;
 
 	return MIN(ctl->probe_share + MIN(more, 3 * (uint64_t)ctl->probe_share),
 		   (uint64_t)BUDGET_PROBE_ALL);
@@ -189,12 +211,12 @@ static unsigned int flat_share(const struct budget_ctl *ctl)
  * cycles of a cost over budget (its refaults would be blamed on the new
  * probe's age, or the new probe's on it), whether that cost raised the
  * age, ended a probe or undid a try, nor after a flat step that left
- * less than BUDGET_FLAT_PCT of the budget.
+ * less than budget_headroom() of the budget.
  */
 static bool may_start_band(const struct budget_ctl *ctl, unsigned int lowest, bool flat)
 {
 	return ctl->age > lowest && ctl->since_over >= BUDGET_LAG &&
-	       (!flat || ctl->step_pct + BUDGET_FLAT_PCT < 100);
+	       (!flat || ctl->step_pct + budget_headroom(ctl) < 100);
 }
 
 /* Probe a band of younger pages, [new age, age), at BUDGET_PROBE_START. */
@@ -257,6 +279,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->calm = 0;
 		ctl->since_over = 0;
 		/* The setting's mean cost starts again after a cost over budget. */
+		pool_noise(ctl);
 		ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 		ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 		if (ctl->relaxed) {
@@ -360,9 +383,9 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			return false;
 		ctl->pending = false;
 		ctl->step_pct = ctl->late_sum / ctl->late_n;
-		ctl->step_var = mean_var(ctl->late_sum, ctl->late_sq, ctl->late_n);
 		ctl->step_before_pct = ctl->before_pct;
-		ctl->step_margin_pct = budget_flat_margin(ctl->before_var, ctl->step_var);
+		ctl->step_margin_pct = budget_flat_margin(budget_noise_sd(ctl), ctl->before_n,
+							  ctl->late_n);
 		if (ctl->step_pct <= ctl->before_pct + ctl->step_margin_pct) {
 			flat = true;
 			ctl->chained = false;
@@ -371,10 +394,10 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 			step = BUDGET_STEP_UNDONE;
 			goto changed;
 		}
-	} else if (!room && ctl->pct_sum / ctl->pct_n + BUDGET_FLAT_PCT < 100) {
+	} else if (!room && ctl->pct_sum / ctl->pct_n + budget_headroom(ctl) < 100) {
 		/*
-		 * Settled within the budget, with BUDGET_FLAT_PCT to spare:
-		 * now and then, try a step.
+		 * Settled within the budget, with budget_headroom() to
+		 * spare: now and then, try a step.
 		 */
 		if (++ctl->within >= ctl->explore_after)
 			explore = true;
@@ -423,7 +446,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 	/*
 	 * A step down. Taken within the budget (a try, or on after a flat
 	 * step), it is judged: against the mean cost of the setting it
-	 * leaves, and undone if it adds more than BUDGET_FLAT_PCT.
+	 * leaves, and undone if it adds more than budget_flat_margin().
 	 */
 	step = room ? BUDGET_STEP_DOWN : flat ? BUDGET_STEP_FLAT : BUDGET_STEP_EXPLORE;
 	if (!room) {
@@ -431,9 +454,7 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		/* Past the lag of the step that led here, where there is one. */
 		ctl->before_pct = flat ? ctl->step_pct : ctl->late_n ?
 				  ctl->late_sum / ctl->late_n : ctl->pct_sum / ctl->pct_n;
-		ctl->before_var = flat ? ctl->step_var : ctl->late_n ?
-				  mean_var(ctl->late_sum, ctl->late_sq, ctl->late_n) :
-				  mean_var(ctl->pct_sum, ctl->pct_sq, ctl->pct_n);
+		ctl->before_n = flat ? BUDGET_LAG : ctl->late_n ? ctl->late_n : ctl->pct_n;
 		ctl->undo_age = old;
 		ctl->undo_probe_from = old_from;
 		ctl->undo_share = old_share;
@@ -443,6 +464,7 @@ changed:
 		return false;
 	ctl->step = step;
 	ctl->within = 0;
+	pool_noise(ctl);
 	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 	return true;
@@ -463,6 +485,8 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->explore_after = BUDGET_EXPLORE;
 	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
+	/* New processes, new noise. */
+	ctl->noise_ss = ctl->noise_df = 0;
 }
 
 bool budget_ctl_restart(struct budget_ctl *ctl)

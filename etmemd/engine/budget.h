@@ -76,21 +76,24 @@
  * cycles after the first BUDGET_LAG (a cost lags its page-out that long)
  * against the mean of the setting it left; nothing else moves meanwhile:
  *  - at most BUDGET_FLAT_PCT percent of the budget more, or more but
- *    within the noise the cycles themselves show (budget_flat_margin():
- *    twice the standard error of the difference of the two means, at most
- *    BUDGET_NOISE_MAX_PCT; a workload whose cost varies by more than 5%
- *    from cycle to cycle undid every step with the fixed margin alone):
- *    flat, the step added nothing the meter tells from noise. While the
- *    cost is under
- *    100 - BUDGET_FLAT_PCT percent (also the condition for a try), the
- *    controller steps on, judged the
- *    same way: a probe's share grows as far as flat_share() says; the
- *    step that takes the band whole also starts the next band, half way
- *    to the lowest age, at BUDGET_PROBE_START, and the two are judged
- *    (and undone) together; once such a step is undone, the band's rest
- *    is taken alone, the next band after it. Each flat step can add up to
- *    its margin: a cost that creeps up stops 5% under the budget, or
- *    ends over it and is handled as below;
+ *    within the noise of the cycles (budget_flat_margin(): twice the
+ *    standard error of the difference of the two means, from the noise
+ *    pooled over the settings before, budget_noise_sd(); at most
+ *    BUDGET_NOISE_MAX_PCT; with 5% alone, a workload whose cost varies by
+ *    10 to 20% from cycle to cycle had its steps undone for noise, each
+ *    undo doubling the wait for the next try): flat, the step added
+ *    nothing the meter tells from noise. While the mean cost leaves
+ *    budget_headroom() under the budget (BUDGET_FLAT_PCT, or 1.65 times
+ *    the noise where that is more; also the condition for a try), the
+ *    controller steps on, judged the same way: a probe's share grows as
+ *    far as flat_share() says; the step that takes the band whole also
+ *    starts the next band, half way to the lowest age, at
+ *    BUDGET_PROBE_START, and the two are judged (and undone) together;
+ *    once such a step is undone, the band's rest is taken alone, the next
+ *    band after it. Each flat step can add up to its margin: a cost that
+ *    creeps up stops the headroom under the budget (where a cycle goes
+ *    over it about 1 time in 20 from noise alone), or ends over it and is
+ *    handled as below;
  *  - more, or any cost over budget before it is judged: undone, back to
  *    exactly the setting before it (no age is marked too young: that
  *    setting was within the budget), cost over budget in the BUDGET_LAG
@@ -104,6 +107,8 @@
  */
 #define BUDGET_FLAT_PCT		5
 #define BUDGET_NOISE_MAX_PCT	25
+#define BUDGET_NOISE_DECAY	0.875
+#define BUDGET_HEADROOM_SD	1.65
 #define BUDGET_EXPLORE		8
 #define BUDGET_EXPLORE_MAX	1024
 
@@ -150,10 +155,10 @@ struct budget_ctl {
 	uint64_t pct_sum, late_sum;
 	uint64_t pct_sq, late_sq;	/* ... and of their squares, for the noise */
 	unsigned int pct_n, late_n;
-	/* A step taken within the budget, not judged yet (BUDGET_FLAT_PCT). */
+	/* A step taken within the budget, not judged yet (budget_flat_margin()). */
 	bool pending;
 	uint64_t before_pct;		/* the mean cost of the setting it left */
-	double before_var;		/* that mean's variance, (% of budget)^2 */
+	unsigned int before_n;		/* the cycles that mean is of */
 	unsigned int undo_age, undo_probe_from, undo_share;	/* that setting */
 	unsigned int undone_lag;	/* cycles left in which an undone step's cost shows */
 	bool chained;			/* the pending step took a band whole and began the next */
@@ -166,7 +171,12 @@ struct budget_ctl {
 	 * the variance of its mean cost, (% of budget)^2.
 	 */
 	uint64_t step_pct, step_before_pct, step_margin_pct;
-	double step_var;
+	/*
+	 * The cost's cycle-to-cycle noise, pooled over the settings
+	 * (pool_noise() in budget.c): squared deviations from each setting's
+	 * mean, (% of budget)^2, and their degrees of freedom; 0 when none.
+	 */
+	double noise_ss, noise_df;
 	enum budget_step step;		/* what the last change did */
 	unsigned int recent[BUDGET_LAG];	/* the ages of the last cycles, a ring */
 	/* the same cycles' budget_scan_age(): from it up, every page went */
@@ -298,20 +308,46 @@ static inline bool budget_probe_pick(uint64_t addr, unsigned int share)
 }
 
 /**
+ * budget_noise_sd() - The cost's cycle-to-cycle noise so far.
+ * @ctl: the controller
+ *
+ * The pooled standard deviation of measured cycles around their setting's
+ * mean (budget.c's pool_noise() says which cycles).
+ *
+ * Return: the standard deviation in % of the budget; 0 before any setting
+ * had 2 measured cycles past its lag.
+ */
+double budget_noise_sd(const struct budget_ctl *ctl);
+
+/**
  * budget_flat_margin() - How much more a judged step may cost and be flat.
- * @before_var: variance of the mean cost before the step, (% of budget)^2
- * @step_var: variance of the mean cost after it, (% of budget)^2
+ * @sd: the cost's noise, budget_noise_sd(), % of the budget
+ * @n_before: the cycles the mean cost before the step is of
+ * @n_step: the cycles the step's mean cost is of
  *
  * Two means of a few cycles each differ by noise alone: by less than twice
- * the standard error of their difference about 19 times in 20 (for costs
- * near normal; a cycle's faults are a count, its stall a sum of many).
- * The variances are those of the means (budget_ctl_update() computes them
- * from the cycles' costs).
+ * the standard error of their difference, @sd * sqrt(1/@n_before +
+ * 1/@n_step), about 19 times in 20 for costs near normal.
  *
- * Return: the margin in % of the budget: BUDGET_FLAT_PCT, or that twice
- * the standard error where it is larger, at most BUDGET_NOISE_MAX_PCT.
+ * Return: that margin in % of the budget, rounded up; BUDGET_FLAT_PCT
+ * at least (also with a count of 0), BUDGET_NOISE_MAX_PCT at most.
  */
-uint64_t budget_flat_margin(double before_var, double step_var);
+uint64_t budget_flat_margin(double sd, unsigned int n_before, unsigned int n_step);
+
+/**
+ * budget_headroom() - What a step down must leave under the budget.
+ * @ctl: the controller
+ *
+ * A cycle's cost scatters around the setting's mean by the noise: a mean
+ * BUDGET_HEADROOM_SD standard deviations under the budget has about 1 cycle
+ * in 20 over it, each of which raises the age. Steps down within the
+ * budget (tries, stepping on after a flat step) are taken only with a mean
+ * cost this far under the budget.
+ *
+ * Return: the headroom in % of the budget, rounded up; BUDGET_FLAT_PCT
+ * at least, BUDGET_NOISE_MAX_PCT at most.
+ */
+uint64_t budget_headroom(const struct budget_ctl *ctl);
 
 /**
  * budget_ctl_restart() - Start again from the start age.

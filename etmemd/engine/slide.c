@@ -752,7 +752,9 @@ static void budget_step(struct slide_run *run)
 	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
 		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
 	judged[0] = '\0';
-	if (ctl->step == BUDGET_STEP_FLAT || ctl->step == BUDGET_STEP_UNDONE)
+	/* Undone for a cycle over budget: not judged, the figures are an older step's. */
+	if (ctl->step == BUDGET_STEP_FLAT ||
+	    (ctl->step == BUDGET_STEP_UNDONE && ctl->verdict != BUDGET_OVER))
 		snprintf(judged, sizeof(judged), " (the last step: %" PRIu64
 			 "%% of the budget after it, against %" PRIu64 "%% before, flat within %"
 			 PRIu64 "%%)",
@@ -1099,6 +1101,11 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 		etmem_out_uint(out, "try_after_cycles",
 			       "; tries a step after %" PRIu64 " cycles settled within the budget",
 			       ctl->explore_after);
+		etmem_out_double(out, "cost_noise",
+				 "\n         cost noise: %.3f of the budget (a cycle's standard deviation)",
+				 budget_noise_sd(ctl) / 100);
+		etmem_out_double(out, "headroom", ", steps down leave %.2f of it unused",
+				 budget_headroom(ctl) / 100.0);
 	}
 	etmem_out_close_object(out);
 }

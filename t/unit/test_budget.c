@@ -471,9 +471,9 @@ static void test_flat_to_floor(void **state)
  * 5% a judgement read noise as cost often enough that 15 of the 20 runs
  * were still above the floor after 600 cycles (each undo doubles the wait
  * for the next try: 5 of them, and the age stayed). Judged against the
- * noise the cycles show (budget_flat_margin()), every run reaches the
- * floor, a fixed T of 1's pages, within 300 cycles (89 to 281 here), and
- * none goes over the budget.
+ * noise the cycles show (budget_flat_margin() of budget_noise_sd()), every
+ * run reaches the floor, a fixed T of 1's pages, within 400 cycles (129 to
+ * 335 here), and none goes over the budget.
  */
 static void test_flat_noisy(void **state)
 {
@@ -495,9 +495,53 @@ static void test_flat_noisy(void **state)
 				at_floor = i;
 		}
 		assert_int_equal(over, 0);
-		assert_true(at_floor > 0 && at_floor <= 300);
+		assert_true(at_floor > 0 && at_floor <= 400);
 		assert_int_equal(ctl.age, 2);
 	}
+}
+
+/*
+ * Each age below 12 taken adds 8% of the budget (a working set of many
+ * reuse intervals: the younger the pages taken, the more come back), 40%
+ * at the start, each cycle up to 15% either side, 2 cycles late; 20 runs
+ * of 1000 cycles. Steps that add cost within the noise are taken for
+ * flat, so the cost creeps towards the budget: the headroom
+ * (budget_headroom(), 1.65 times the noise) stops it where a cycle goes
+ * over about 1 time in 20 or less. A margin widened for noise with a fixed
+ * headroom of 5% had up to 15 cycles over budget a run, 2 age raises a
+ * run on average and noise-free costs over the budget in 3 runs; here the
+ * noise-free cost never goes over, and at most 12 measured cycles a run
+ * do (0.45% of them on average, as with the fixed margin's 0.11% the
+ * price of the memory: a mean cost of 80% against 75%).
+ */
+static void test_noisy_gradient(void **state)
+{
+	unsigned int over_all = 0;
+
+	for (uint32_t seed = 1; seed <= 20; seed++) {
+		struct budget_ctl ctl, past[3];
+		unsigned int over = 0;
+		uint32_t rnd = seed * 7919;
+
+		budget_ctl_init(&ctl, 0, 100, 2, 254);
+		for (unsigned int i = 0; i < 1000; i++) {
+			double truth = 40;
+			int noise;
+
+			past[i % 3] = ctl;
+			if (i >= 2)
+				for (unsigned int a = 2; a < 12; a++)
+					truth += 8 * taken(&past[(i - 2) % 3], a);
+			assert_true(truth <= 100);
+			rnd = rnd * 1103515245 + 12345;
+			noise = (int)((rnd >> 16) % 31) - 15;
+			cycle(&ctl, (uint64_t)(truth + noise + 0.5));
+			over += ctl.verdict == BUDGET_OVER;
+		}
+		assert_true(over <= 12);
+		over_all += over;
+	}
+	assert_true(over_all <= 100);
 }
 
 /*
@@ -532,10 +576,11 @@ static void test_restart(void **state)
 /* The margin: BUDGET_FLAT_PCT at least, twice the standard error, at most BUDGET_NOISE_MAX_PCT. */
 static void test_flat_margin(void **state)
 {
-	assert_int_equal(budget_flat_margin(0, 0), BUDGET_FLAT_PCT);
-	/* Standard errors 3 and 4: the difference's is 5, twice that 10. */
-	assert_int_equal(budget_flat_margin(9, 16), 10);
-	assert_int_equal(budget_flat_margin(1000, 1000), BUDGET_NOISE_MAX_PCT);
+	assert_int_equal(budget_flat_margin(0, 4, 4), BUDGET_FLAT_PCT);
+	assert_int_equal(budget_flat_margin(10, 0, 4), BUDGET_FLAT_PCT);
+	/* sd 10 over 4 and 4 cycles: standard error 7.07, twice that 14.1. */
+	assert_int_equal(budget_flat_margin(10, 4, 4), 15);
+	assert_int_equal(budget_flat_margin(100, 4, 4), BUDGET_NOISE_MAX_PCT);
 }
 
 /*
@@ -963,6 +1008,7 @@ int main(void)
 		cmocka_unit_test(test_flat_noisy),
 		cmocka_unit_test(test_flat_margin),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_noisy_gradient),
 		cmocka_unit_test(test_try_undone),
 		cmocka_unit_test(test_flat_scaled),
 		cmocka_unit_test(test_undone_lagging),

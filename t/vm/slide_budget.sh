@@ -224,6 +224,10 @@ vt_check "metrics: the probe's share is a gauge" \
 	grep -Eq "^etmem_task_budget_probe_share_ratio\{project=\"steady\",.*\} (0\.[0-9]+|1)\$" <<<"$prom"
 vt_check "metrics: the wait before a try is a gauge" \
 	grep -Eq "^etmem_task_budget_try_after_cycles\{project=\"steady\",.*\} [0-9]+\$" <<<"$prom"
+vt_check "metrics: the cost's noise and the headroom it sets are gauges" \
+	grep -Eq "^etmem_task_budget_headroom_ratio\{project=\"steady\",.*\} 0\.(0[5-9]|1[0-9]|2[0-5])\$" <<<"$prom"
+vt_check "metrics: the cost's noise is a gauge" \
+	grep -Eq "^etmem_task_budget_cost_noise_ratio\{project=\"steady\",.*\} [0-9.e-]+\$" <<<"$prom"
 vt_check "metrics: whether a step waits for its judgement is a gauge" \
 	grep -Eq "^etmem_task_budget_judging\{project=\"steady\",.*\} [01]\$" <<<"$prom"
 vt_check "metrics: the majflt budget is a gauge" \
@@ -236,7 +240,7 @@ import json,sys
 t=json.load(sys.stdin)["projects"][0]["tasks"][0]["budget"]
 print(sorted(t))')
 vt_check "project show -j has the controller's state: $metrics" \
-	grep -q "'idle_age'.*'judging'.*'last_step'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'try_after_cycles'.*'verdict'" <<<"$metrics"
+	grep -q "'cost_noise'.*'headroom'.*'idle_age'.*'judging'.*'last_step'.*'majflt_budget'.*'majflt_per_s'.*'probe_from'.*'probe_share'.*'stall_us_per_s'.*'too_young'.*'try_after_cycles'.*'verdict'" <<<"$metrics"
 
 kill -TERM "$wl" "$st"
 wait "$wl" "$st"
