@@ -64,7 +64,7 @@ static const struct metric task_metrics[] = {
 	  "Budget mode: cycles settled within the budget (half of it to all) after which a step down is tried; doubles each time a step taken within the budget is undone (8 at first, at most 1024; 8 again when all the task's processes are replaced).",
 	  SRC_BUDGET, "try_after_cycles" },
 	{ "etmem_task_budget_cost_noise_ratio", "gauge",
-	  "Budget mode: the cost's cycle-to-cycle standard deviation, as a share of the budget, pooled over the settings so far; 0 before any was measured.",
+	  "Budget mode: the cost's cycle-to-cycle standard deviation, as a share of the budget, pooled over the settings so far (kept when the processes are replaced or swap is turned on); 0 before any was measured.",
 	  SRC_BUDGET, "cost_noise" },
 	{ "etmem_task_budget_headroom_ratio", "gauge",
 	  "Budget mode: share of the budget a step down taken within it must leave unused (0.05, or 1.65 cost noises where more, at most 0.25).",

@@ -113,8 +113,10 @@ static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64
  * BUDGET_LAG cycles, whose cost may still be the last change's), pooled
  * over the settings that had at least 2 such cycles, each older setting
  * weighing BUDGET_NOISE_DECAY less. Pooled when a setting ends, so the
- * step being judged does not count its own onset as noise. Cycles over
- * budget are not in it (they end the setting first).
+ * step being judged does not count its own onset as noise; the cycles of
+ * a step undone, or ended over budget while being judged, are not pooled
+ * at all (their rise is the step's cost). Cycles over budget are not in
+ * it (they end the setting first).
  */
 static void pool_noise(struct budget_ctl *ctl)
 {
@@ -278,8 +280,13 @@ bool budget_ctl_update(struct budget_ctl *ctl, uint64_t stall_us, uint64_t majfl
 		ctl->within = 0;
 		ctl->calm = 0;
 		ctl->since_over = 0;
-		/* The setting's mean cost starts again after a cost over budget. */
-		pool_noise(ctl);
+		/*
+		 * The setting's mean cost starts again after a cost over
+		 * budget. A step being judged is no setting of its own: its
+		 * cycles' rise is its cost, not noise.
+		 */
+		if (!ctl->pending)
+			pool_noise(ctl);
 		ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 		ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 		if (ctl->relaxed) {
@@ -464,7 +471,9 @@ changed:
 		return false;
 	ctl->step = step;
 	ctl->within = 0;
-	pool_noise(ctl);
+	/* An undone step's cycles: its cost rising, not noise (pool_noise()). */
+	if (step != BUDGET_STEP_UNDONE)
+		pool_noise(ctl);
 	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
 	return true;
@@ -485,22 +494,26 @@ void budget_ctl_forget(struct budget_ctl *ctl)
 	ctl->explore_after = BUDGET_EXPLORE;
 	ctl->pct_sum = ctl->pct_sq = ctl->pct_n = 0;
 	ctl->late_sum = ctl->late_sq = ctl->late_n = 0;
-	/* New processes, new noise. */
-	ctl->noise_ss = ctl->noise_df = 0;
+	/*
+	 * The noise is kept: forgotten, the headroom fell to BUDGET_FLAT_PCT
+	 * until a setting ended, and a try came at once on a cost as noisy
+	 * as before.
+	 */
 }
 
 bool budget_ctl_restart(struct budget_ctl *ctl)
 {
 	unsigned int start = clamp_age(ctl, BUDGET_AGE_START);
-	bool moved = ctl->age < start || ctl->probe_from;
+	/* A probed band does not go whole: from where it started, at least. */
+	unsigned int age = MAX(ctl->probe_from ? ctl->probe_from : ctl->age, start);
+	bool moved = age != ctl->age || ctl->probe_from;
 
 	budget_ctl_forget(ctl);
-	ctl->age = MAX(ctl->age, start);
+	ctl->age = age;
 	ctl->probe_from = 0;
 	ctl->probe_share = BUDGET_PROBE_ALL;
 	ctl->since_over = BUDGET_LAG;
-	if (moved)
-		ctl->step = BUDGET_STEP_UP;
+	ctl->step = BUDGET_STEP_RESTART;
 	return moved;
 }
 
@@ -538,6 +551,7 @@ const char *budget_step_name(enum budget_step s)
 		[BUDGET_STEP_NONE] = "none",	[BUDGET_STEP_DOWN] = "down",
 		[BUDGET_STEP_FLAT] = "flat",	[BUDGET_STEP_EXPLORE] = "try",
 		[BUDGET_STEP_UNDONE] = "undone", [BUDGET_STEP_UP] = "up",
+		[BUDGET_STEP_RESTART] = "restart",
 	};
 
 	return s < G_N_ELEMENTS(names) ? names[s] : "none";
@@ -556,6 +570,8 @@ const char *budget_step_text(enum budget_step s)
 		return "the last step undone: taken within the budget, it added cost";
 	case BUDGET_STEP_UP:
 		return "up, over the budget";
+	case BUDGET_STEP_RESTART:
+		return "started again from the start age: swap was turned on";
 	default:
 		return "none yet";
 	}

@@ -120,6 +120,7 @@ enum budget_step {
 	BUDGET_STEP_EXPLORE,	/* tried from a setting within the budget */
 	BUDGET_STEP_UNDONE,	/* a step taken within the budget, undone */
 	BUDGET_STEP_UP,		/* over budget: back from a probe, or up */
+	BUDGET_STEP_RESTART,	/* budget_ctl_restart(): swap turned on */
 };
 
 enum budget_verdict {
@@ -167,14 +168,14 @@ struct budget_ctl {
 	unsigned int explore_after;	/* ... before a step down is tried */
 	/*
 	 * The last step judged: its mean cost after and before it, and the
-	 * margin it was judged with (budget_flat_margin()), % of budget;
-	 * the variance of its mean cost, (% of budget)^2.
+	 * margin it was judged with (budget_flat_margin()), % of budget.
 	 */
 	uint64_t step_pct, step_before_pct, step_margin_pct;
 	/*
 	 * The cost's cycle-to-cycle noise, pooled over the settings
 	 * (pool_noise() in budget.c): squared deviations from each setting's
 	 * mean, (% of budget)^2, and their degrees of freedom; 0 when none.
+	 * Kept across budget_ctl_forget() and budget_ctl_restart().
 	 */
 	double noise_ss, noise_df;
 	enum budget_step step;		/* what the last change did */
@@ -401,7 +402,8 @@ const char *budget_step_name(enum budget_step s);
  * budget_step_text() - What the last change did, for people and logs.
  * @s: the step
  *
- * Return: "down with room", "on: the last step added no cost", ...
+ * Return: "down, under half the budget", "on down, the last step having
+ * added no cost", ... (a static string).
  */
 const char *budget_step_text(enum budget_step s);
 

@@ -148,7 +148,8 @@ struct slide_run {
 	 * Budget mode. ctl.age, ctl.probe_from and ctl.probe_share change
 	 * only in begin_cycle(), before the cycle's scan jobs are submitted,
 	 * and the jobs read them: the cycle waits for all its jobs before the
-	 * next begins.
+	 * next begins; and in begin_swap() when swap was turned on during the
+	 * scans, after the jobs, and that cycle then pages nothing out.
 	 */
 	struct budget_ctl ctl;
 	struct budget_meter meter;
@@ -691,8 +692,10 @@ static void note_no_procs(struct slide_run *run, unsigned int nr_found)
  * With no swap the age follows what file pages cost and may come down to
  * the floor; swap turned on then (a zram or swap unit that starts after
  * etmemd, a swapon by hand) would page out every anonymous page idle that
- * long in one cycle. So the first cycle that finds swap after cycles
- * without it starts the age again from the start, before its page-out.
+ * long in one cycle. So the first look that finds swap after cycles
+ * without it starts the controller again (budget_ctl_restart()): at the
+ * cycle's start, or after its scans (begin_swap(), which then pages
+ * nothing out). Returns whether it did.
  */
 static bool budget_swap_check(struct slide_run *run)
 {
@@ -708,11 +711,14 @@ static bool budget_swap_check(struct slide_run *run)
 	if (!run->ctl_swapless)
 		return false;
 	run->ctl_swapless = false;
-	if (!budget_ctl_restart(&run->ctl))
-		return false;
-	run->ctl_moved = true;
-	log_info("%s: swap turned on: idle age %u -> %u scans (the age came down with no swap, where only file pages could go; the anonymous pages now go step by step)",
-		 run->name, old, run->ctl.age);
+	if (budget_ctl_restart(&run->ctl))
+		run->ctl_moved = true;
+	if (run->ctl.age != old)
+		log_info("%s: swap turned on: idle age %u -> %u scans, the controller starts again (the age came down with no swap, where only file pages could go; the anonymous pages now go step by step)",
+			 run->name, old, run->ctl.age);
+	else
+		log_info("%s: swap turned on: idle age %u scans stays (as old as the start age or older), the controller starts again%s",
+			 run->name, old, run->ctl_moved ? ", the band being probed no longer" : "");
 	return true;
 }
 
@@ -747,8 +753,10 @@ static void budget_step(struct slide_run *run)
 	if (!m->nr_procs_read)
 		window = 0;
 	run->ctl_moved = budget_ctl_update(ctl, stall, flt, window, !run->held_back);
-	if (budget_swap_check(run) || !run->ctl_moved)
+	if (!run->ctl_moved) {
+		budget_swap_check(run);
 		return;
+	}
 	snprintf(probe, sizeof(probe), ", probing %.1f%% of the pages idle %u..%u scans",
 		 ctl->probe_share / 10.0, ctl->age, ctl->probe_from - 1);
 	judged[0] = '\0';
@@ -767,6 +775,7 @@ static void budget_step(struct slide_run *run)
 		 budget_step_text(ctl->step), judged,
 		 ctl->stall_us_per_s, ctl->stall_budget_us,
 		 ctl->majflt_milli_per_s / 1000.0, ctl->majflt_budget);
+	budget_swap_check(run);
 }
 
 /* Starts a cycle; returns the state to go to. */
@@ -884,6 +893,16 @@ static enum cycle_state begin_swap(struct cycle *cycle)
 			cycle->quiet = !run->had_errors && !run->ctl_moved;
 			return CYCLE_SLEEPING;
 		}
+	}
+	/*
+	 * Swap turned on while this cycle scanned: its cold lists were made
+	 * with the age tuned for file pages alone. Nothing goes this cycle;
+	 * the next one scans with the age started again.
+	 */
+	if (budget_mode(&run->params) && run->ctl_swapless && budget_swap_check(run)) {
+		run->held_back = true;
+		cycle->quiet = false;
+		return CYCLE_SLEEPING;
 	}
 	for (guint i = 0; i < run->procs->len; i++) {
 		struct slide_proc *proc = run->procs->pdata[i];

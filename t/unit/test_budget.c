@@ -547,7 +547,8 @@ static void test_noisy_gradient(void **state)
 /*
  * Swap turned on after the age came down with none: back to the start
  * age, the probe ended and the bounds forgotten; an age older than the
- * start stays.
+ * start stays, and a band probed above it goes back to where its probe
+ * started.
  */
 static void test_restart(void **state)
 {
@@ -563,10 +564,17 @@ static void test_restart(void **state)
 	assert_int_equal(ctl.probe_from, 0);
 	assert_int_equal(ctl.probe_share, BUDGET_PROBE_ALL);
 	assert_int_equal(ctl.too_young, 0);
-	assert_int_equal(ctl.step, BUDGET_STEP_UP);
+	assert_int_equal(ctl.step, BUDGET_STEP_RESTART);
 	ctl.age = 40;
 	assert_false(budget_ctl_restart(&ctl));
 	assert_int_equal(ctl.age, 40);
+	/* A band probed above the start age does not go whole: from where it started. */
+	ctl.age = 24;
+	ctl.probe_from = 32;
+	ctl.probe_share = 125;
+	assert_true(budget_ctl_restart(&ctl));
+	assert_int_equal(ctl.age, 32);
+	assert_int_equal(ctl.probe_from, 0);
 	/* A floor above the start age is the start. */
 	budget_ctl_init(&ctl, 0, 100, 20, 254);
 	assert_false(budget_ctl_restart(&ctl));
