@@ -111,9 +111,10 @@ static bool beyond_bands(const struct budget_ctl *ctl, uint64_t stall_us, uint64
  * The cycle-to-cycle noise of the cost: the spread of the measured cycles
  * of each setting around that setting's own mean (past its first
  * BUDGET_LAG cycles, whose cost may still be the last change's), pooled
- * over the settings that had at least 2 such cycles, each older setting
- * weighing BUDGET_NOISE_DECAY less. Pooled when a setting ends, so the
- * step being judged does not count its own onset as noise; the cycles of
+ * over the settings that had at least 2 such cycles, a setting's weight
+ * multiplied by BUDGET_NOISE_DECAY for each newer one. Pooled when a
+ * setting ends, so the step being judged does not count its own onset as
+ * noise; the cycles of
  * a step undone, or ended over budget while being judged, are not pooled
  * at all (their rise is the step's cost). Cycles over budget are not in
  * it (they end the setting first).
@@ -571,7 +572,7 @@ const char *budget_step_text(enum budget_step s)
 	case BUDGET_STEP_UP:
 		return "up, over the budget";
 	case BUDGET_STEP_RESTART:
-		return "started again from the start age: swap was turned on";
+		return "started again, swap having been turned on";
 	default:
 		return "none yet";
 	}

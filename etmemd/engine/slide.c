@@ -701,6 +701,7 @@ static bool budget_swap_check(struct slide_run *run)
 {
 	uint64_t total = 0, free = 0;
 	unsigned int old = run->ctl.age;
+	bool probing = run->ctl.probe_from;
 
 	if (meminfo_swap(&total, &free))
 		return false;
@@ -718,7 +719,7 @@ static bool budget_swap_check(struct slide_run *run)
 			 run->name, old, run->ctl.age);
 	else
 		log_info("%s: swap turned on: idle age %u scans stays (as old as the start age or older), the controller starts again%s",
-			 run->name, old, run->ctl_moved ? ", the band being probed no longer" : "");
+			 run->name, old, probing ? ", the band being probed no longer" : "");
 	return true;
 }
 
@@ -1123,7 +1124,8 @@ static void slide_show_budget(const struct task *task, struct etmem_out *out)
 		etmem_out_double(out, "cost_noise",
 				 "\n         cost noise: %.3f of the budget (a cycle's standard deviation)",
 				 budget_noise_sd(ctl) / 100);
-		etmem_out_double(out, "headroom", ", steps down leave %.2f of it unused",
+		etmem_out_double(out, "headroom",
+				 ", headroom %.2f of it (how far under it the mean cost must be for a step down)",
 				 budget_headroom(ctl) / 100.0);
 	}
 	etmem_out_close_object(out);
